@@ -1,0 +1,878 @@
+"""Stage 3: policy document -> checked policy.
+
+Runs before anything is evaluated and reports, each at its file:line:column with the offending
+text and what to do: syntax errors, unknown names and keys (with a suggestion), type errors,
+cycles among definitions, unknown labels, malformed parameter values, unused parameters
+(a warning).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from fangpin_rules.checker.checked import (
+    CheckedExpr,
+    CheckedNode,
+    CheckedParameter,
+    CheckedPolicy,
+    CheckedRule,
+    ParameterValue,
+    Vocabulary,
+)
+from fangpin_rules.checker.expression_source import ExprSource
+from fangpin_rules.diagnostics import (
+    Diagnostic,
+    Location,
+    PolicyError,
+    Severity,
+    did_you_mean,
+    error,
+    warning,
+)
+from fangpin_rules.language import ast
+from fangpin_rules.language import types as t
+from fangpin_rules.language.functions import AGGREGATES, FUNCTIONS
+from fangpin_rules.language.parser import ExprSyntaxError, parse_expression
+from fangpin_rules.language.values import DurationValue
+from fangpin_rules.model import Household
+from fangpin_rules.policy.document import (
+    CollectDecision,
+    DecisionSpec,
+    FirstMatchDecision,
+    ObjectDecision,
+    ValueDecision,
+    localized,
+)
+from fangpin_rules.policy.read import SourcedDocument
+
+ERR = t.Prim("error")  # the type of an expression already reported as wrong: no cascades
+RECORD_KEYS = {"household_id", "policy", "as_of", "deadlines", "overdue", "violations", "trace"}
+RESERVED = {"as_of", "true", "false", "null", "and", "or", "not", "in", "if", "then", "else"}
+
+
+def check(sourced: SourcedDocument) -> CheckedPolicy:
+    """Check a policy document; raises PolicyError listing every error (and the warnings)."""
+    checker = _Checker(sourced)
+    policy = checker.run()
+    if any(d.severity is Severity.ERROR for d in checker.diagnostics):
+        raise PolicyError(checker.diagnostics)
+    return policy
+
+
+class _NodeSpec:
+    def __init__(self, name: str, kind: str, spec: Any, path: tuple[str | int, ...],
+                 output: bool, parent: str | None) -> None:
+        self.name, self.kind, self.spec, self.path = name, kind, spec, path
+        self.output, self.parent = output, parent
+        self.exprs: dict[tuple[str | int, ...], tuple[ExprSource, ast.Expr | None]] = {}
+
+
+class _Checker:
+    def __init__(self, sourced: SourcedDocument) -> None:
+        self.sourced = sourced
+        self.doc = sourced.document
+        self.diagnostics: list[Diagnostic] = []
+        self.inputs = t.record_type(Household).fields
+        self.expr_types: dict[int, t.Type] = {}
+        self.vocabularies: dict[str, Vocabulary] = {}
+        self.parameters: dict[str, CheckedParameter] = {}
+        self.specs: dict[str, _NodeSpec] = {}
+        self.nodes: dict[str, CheckedNode] = {}
+        self.used_parameters: set[str] = set()
+        self.used_nodes: set[str] = set()
+        self.rule_ids: dict[str, Location] = {}
+
+    # -- helpers ------------------------------------------------------------------------------
+    def err(self, code: str, message: str, loc: Location, **kw: Any) -> None:
+        self.diagnostics.append(error(code, message, loc, **kw))
+
+    def warn(self, code: str, message: str, loc: Location, **kw: Any) -> None:
+        self.diagnostics.append(warning(code, message, loc, **kw))
+
+    def loc(self, path: tuple[str | int, ...]) -> Location:
+        return self.sourced.location(path)
+
+    def key_loc(self, path: tuple[str | int, ...]) -> Location:
+        from fangpin_rules.source import key_location
+        return key_location(self.sourced.tree, path)
+
+    def expr_error(self, src: ExprSource, node: ast.Expr | tuple[int, int], code: str,
+                   message: str, hint: str = "") -> None:
+        span = node if isinstance(node, tuple) else node.span
+        excerpt = src.text[span[0]:span[1]]
+        self.err(code, message, src.location(span[0]), excerpt=excerpt,
+                 length=max(1, span[1] - span[0]), hint=hint)
+
+    # -- the run ------------------------------------------------------------------------------
+    def run(self) -> CheckedPolicy:
+        self._vocabularies()
+        self._parameters()
+        self._collect_specs()
+        self._check_names()
+        self._parse_all()
+        order = self._order()
+        for name in order:
+            self._check_node(self.specs[name])
+        self._unused()
+        self._citations()
+        outputs = [name for name in self.doc.decisions]
+        nodes = {name: self.nodes[name] for name in order if name in self.nodes}
+        return CheckedPolicy(self.doc, self.sourced.path, self.sourced.sha256,
+                             self.vocabularies, self.parameters, nodes,
+                             [n for n in order if n in nodes], outputs, self.expr_types,
+                             self.diagnostics)
+
+    def _vocabularies(self) -> None:
+        for name, entries in self.doc.vocabularies.items():
+            path: tuple[str | int, ...] = ("vocabularies", name)
+            self._check_identifier(name, path, "vocabulary")
+            if not entries:
+                self.err("empty-vocabulary", f"vocabulary '{name}' has no labels",
+                         self.loc(path))
+            enum = t.Enum(name, tuple(entries))
+            self.vocabularies[name] = Vocabulary(
+                name, enum, {k: (v.zh, v.en) for k, v in entries.items()})
+
+    def _check_identifier(self, name: str, path: tuple[str | int, ...], what: str) -> bool:
+        if name.startswith("_") or not (name[:1].isalpha() and
+                                        name.replace("_", "a").isalnum()):
+            self.err("bad-name", f"'{name}' is not a valid {what} name", self.key_loc(path),
+                     length=len(name), hint="use letters, digits and '_', starting with a "
+                     "letter (names starting with '_' are reserved)")
+            return False
+        return True
+
+    # -- parameters ---------------------------------------------------------------------------
+    def _parameters(self) -> None:
+        for name, param in self.doc.parameters.items():
+            path: tuple[str | int, ...] = ("parameters", name)
+            self._check_identifier(name, path, "parameter")
+            ptype = t.BY_NAME[param.type]
+            values: list[ParameterValue] = []
+            if (param.value is None) == (param.values is None):
+                self.err("parameter-value", f"parameter '{name}' needs exactly one of `value:` "
+                         "or `values:`", self.key_loc(path),
+                         hint="`value: 7152`, or `values:` with `from:` dates")
+                continue
+            if param.values is None:
+                start = self.doc.policy.effective
+                converted = self._param_value(param.value, ptype, (*path, "value"))
+                values.append(ParameterValue(start, None, converted,
+                                             self.loc((*path, "value")), None))
+            else:
+                for i, dated in enumerate(param.values):
+                    vpath = (*path, "values", i, "value")
+                    converted = self._param_value(dated.value, ptype, vpath)
+                    if dated.until is not None and dated.until < dated.from_:
+                        self.err("parameter-dates", f"value {i + 1} of '{name}' ends before "
+                                 "it starts", self.loc((*path, "values", i)))
+                    values.append(ParameterValue(dated.from_, dated.until, converted,
+                                                 self.loc(vpath), dated.source))
+                starts = [v.start for v in values]
+                if starts != sorted(starts) or len(set(starts)) != len(starts):
+                    self.err("parameter-dates", f"the dated values of '{name}' must be in "
+                             "order of their `from:` dates, each date once",
+                             self.loc((*path, "values")))
+            self.parameters[name] = CheckedParameter(
+                name, ptype, tuple(values), param.cite, param.basis,
+                localized(param.title, "zh") or name, localized(param.title, "en"),
+                self.key_loc(path))
+
+    def _param_value(self, value: Any, ptype: t.Type, path: tuple[str | int, ...]) -> Any:
+        loc = self.loc(path)
+        if ptype in (t.MONEY, t.RATIO, t.NUMBER):
+            if isinstance(value, bool) or not isinstance(value, int | Decimal):
+                self.err("parameter-type", f"expected a number for a {ptype} parameter, got "
+                         f"{value!r}", loc, hint="write a plain decimal such as 7152 or 0.5")
+                return None
+            return Decimal(value)
+        if ptype == t.COUNT:
+            if isinstance(value, bool) or not isinstance(value, int):
+                self.err("parameter-type", f"expected a whole number, got {value!r}", loc)
+                return None
+            return value
+        if ptype == t.DATE:
+            if not isinstance(value, date):
+                self.err("parameter-type", f"expected a date (YYYY-MM-DD), got {value!r}", loc)
+                return None
+            return value
+        if ptype == t.BOOL:
+            if not isinstance(value, bool):
+                self.err("parameter-type", f"expected true or false, got {value!r}", loc)
+                return None
+            return value
+        if ptype == t.DURATION:
+            parsed: ast.Expr | None = None
+            if isinstance(value, str):
+                try:
+                    parsed = parse_expression(value)
+                except ExprSyntaxError:
+                    parsed = None
+            if not isinstance(parsed, ast.Duration):
+                self.err("parameter-type", f"expected a duration such as '5 working_days' or "
+                         f"'12 months', got {value!r}", loc)
+                return None
+            return DurationValue(parsed.amount, parsed.unit)
+        if not isinstance(value, str):
+            self.err("parameter-type", f"expected text, got {value!r}", loc)
+            return None
+        return value
+
+    # -- nodes --------------------------------------------------------------------------------
+    def _collect_specs(self) -> None:
+        for name, definition in self.doc.definitions.items():
+            self._add_spec(_NodeSpec(name, "definition", definition, ("definitions", name),
+                                     False, None))
+        for name, decision in self.doc.decisions.items():
+            self._add_decision(name, decision, ("decisions", name), None)
+
+    def _add_decision(self, name: str, spec: DecisionSpec, path: tuple[str | int, ...],
+                      parent: str | None) -> None:
+        self._add_spec(_NodeSpec(name, spec.kind, spec, path, parent is None, parent))
+        if isinstance(spec, ObjectDecision):
+            for field_name, field_spec in spec.fields.items():
+                self._add_decision(f"{name}.{field_name}", field_spec,
+                                   (*path, "fields", field_name), name)
+
+    def _add_spec(self, spec: _NodeSpec) -> None:
+        self.specs[spec.name] = spec
+
+    def _check_names(self) -> None:
+        seen: dict[str, tuple[str, Location]] = {}
+        for name in self.parameters:
+            seen[name] = ("parameter", self.key_loc(("parameters", name)))
+        for name, spec in self.specs.items():
+            if spec.parent is not None:
+                continue
+            here = self.key_loc(spec.path)
+            self._check_identifier(name, spec.path, spec.kind)
+            what = "definition" if spec.kind == "definition" else "decision"
+            if name in RESERVED:
+                self.err("reserved-name", f"'{name}' is a reserved word", here)
+            elif name in self.inputs:
+                self.err("name-clash", f"{what} '{name}' has the name of a household field",
+                         here, hint="choose another name")
+            elif name in seen:
+                other_kind, other_loc = seen[name]
+                self.err("name-clash", f"{what} '{name}' has the name of a {other_kind}", here,
+                         related=((f"the {other_kind}", other_loc),),
+                         hint="every name is defined once")
+            seen[name] = (what, here)
+        outputs: dict[str, Location] = {}
+        for name, decision in self.doc.decisions.items():
+            key = decision.output or name
+            where = self.key_loc(("decisions", name))
+            if key in RECORD_KEYS:
+                self.err("output-clash", f"output name '{key}' is reserved for the decision "
+                         "record itself", where, hint="give the decision another `output:`")
+            elif key in outputs:
+                self.err("output-clash", f"two decisions output '{key}'", where,
+                         related=(("the other", outputs[key]),))
+            outputs[key] = where
+
+    def _parse(self, spec: _NodeSpec, rel: tuple[str | int, ...], text: str) -> None:
+        path = (*spec.path, *rel)
+        scalar = self.sourced.scalar(path)
+        src = ExprSource(text, scalar, self.loc(path), path)
+        try:
+            tree: ast.Expr | None = parse_expression(text)
+        except ExprSyntaxError as exc:
+            length = exc.length if exc.offset < len(text) else 1
+            self.err("syntax", f"syntax error: {exc.message}", src.location(exc.offset),
+                     excerpt=text, length=length, hint=exc.hint)
+            tree = None
+        spec.exprs[rel] = (src, tree)
+
+    def _parse_all(self) -> None:
+        for spec in self.specs.values():
+            s = spec.spec
+            if isinstance(s, ValueDecision) or spec.kind == "definition":
+                self._parse(spec, ("expr",), s.expr)
+            elif isinstance(s, FirstMatchDecision | CollectDecision):
+                for i, rule in enumerate(s.rules):
+                    self._parse(spec, ("rules", i, "when"), rule.when)
+            elif isinstance(s, ObjectDecision) and s.when is not None:
+                self._parse(spec, ("when",), s.when)
+
+    def _references(self, spec: _NodeSpec) -> set[str]:
+        """The nodes a node's expressions read; `obj.field` reads that field's node only."""
+        names: set[str] = set()
+        for _src, tree in spec.exprs.values():
+            if tree is not None:
+                names |= self._tree_references(tree, frozenset())
+        if isinstance(spec.spec, ObjectDecision):
+            names |= {f"{spec.name}.{f}" for f in spec.spec.fields}
+        return {n for n in names if n in self.specs}
+
+    def _tree_references(self, tree: ast.Expr, bound: frozenset[str]) -> set[str]:
+        match tree:
+            case ast.Name(id=name):
+                return set() if name in bound else {name}
+            case ast.Attribute(value=ast.Name(id=base), attr=attr) if base not in bound and \
+                    f"{base}.{attr}" in self.specs:
+                return {f"{base}.{attr}"}
+            case ast.Aggregate(var=var, iterable=it, body=body):
+                return self._tree_references(it, bound) | self._tree_references(
+                    body, bound | {var})
+        names: set[str] = set()
+        for child in ast.children(tree):
+            names |= self._tree_references(child, bound)
+        return names
+
+    def _order(self) -> list[str]:
+        """Topological order of the nodes; a cycle is an error naming every step of it."""
+        graph = {name: self._references(spec) for name, spec in self.specs.items()}
+        order: list[str] = []
+        state: dict[str, int] = {}
+        for root in self.specs:
+            if state.get(root):
+                continue
+            stack: list[tuple[str, list[str]]] = [(root, sorted(graph[root]))]
+            state[root] = 1
+            path = [root]
+            while stack:
+                node, pending = stack[-1]
+                if pending:
+                    nxt = pending.pop()
+                    if state.get(nxt) == 1:
+                        cycle = path[path.index(nxt):] + [nxt]
+                        spec = self.specs[nxt]
+                        self.err("cycle", "definitions depend on each other in a cycle: "
+                                 + " -> ".join(cycle), self.key_loc(spec.path),
+                                 related=tuple((f"'{c}'", self.key_loc(self.specs[c].path))
+                                               for c in cycle[:-1]),
+                                 hint="break the cycle: one of them must not use the other")
+                        continue
+                    if not state.get(nxt):
+                        state[nxt] = 1
+                        path.append(nxt)
+                        stack.append((nxt, sorted(graph[nxt])))
+                    continue
+                stack.pop()
+                path.pop()
+                state[node] = 2
+                order.append(node)
+        return order
+
+    # -- type checking ------------------------------------------------------------------------
+    def _check_node(self, spec: _NodeSpec) -> None:
+        s = spec.spec
+        title = localized(getattr(s, "title", None), "zh")
+        cite = getattr(s, "cite", None)
+        basis = getattr(s, "basis", "document")
+        here = self.key_loc(spec.path)
+        deps: set[str] = set()
+        params: set[str] = set()
+        inputs: set[str] = set()
+
+        def typed(rel: tuple[str | int, ...], expect: t.Type | None = None) -> CheckedExpr | None:
+            src, tree = spec.exprs[rel]
+            if tree is None:
+                return None
+            scope = _Scope(self, src, spec.name)
+            result = scope.infer(tree)
+            deps.update(scope.nodes)
+            params.update(scope.params)
+            inputs.update(scope.inputs)
+            if expect is not None and result is not ERR and result != expect:
+                hint = ""
+                if expect == t.BOOL and result == t.Opt(t.BOOL):
+                    hint = "it may be unknown (null): write `x == true`, `x == false` or `x ?? false`"
+                self.expr_error(src, tree, "type", f"expected {t.describe(expect)}, but this is "
+                                f"{t.describe(result)}", hint)
+            return CheckedExpr(tree, result, src)
+
+        node_type: t.Type = ERR
+        node = CheckedNode(spec.name, spec.kind, ERR, here, cite, basis, title, spec.output,
+                           parent=spec.parent)
+        if isinstance(s, ValueDecision) or spec.kind == "definition":
+            expr = typed(("expr",))
+            node.expr = expr
+            node_type = expr.type if expr else ERR
+            declared = getattr(s, "type", None)
+            if declared is not None and expr is not None and node_type is not ERR:
+                want = self._declared_type(declared, (*spec.path, "type"))
+                if want is not None and t.unify(want, node_type) != want:
+                    self.expr_error(expr.source, expr.tree, "type",
+                                    f"'{spec.name}' is declared {t.describe(want)}, but its "
+                                    f"expression is {t.describe(node_type)}")
+                elif want is not None:
+                    node_type = want
+        elif isinstance(s, FirstMatchDecision | CollectDecision):
+            vocab = self._vocabulary(s.type, (*spec.path, "type"))
+            rules: list[CheckedRule] = []
+            for i, rule in enumerate(s.rules):
+                rpath = (*spec.path, "rules", i)
+                when = typed(("rules", i, "when"), t.BOOL)
+                labels = self._rule_labels(rule, s, vocab, rpath)
+                if rule.id in self.rule_ids:
+                    self.err("duplicate-rule-id", f"rule id '{rule.id}' is used twice",
+                             self.loc((*rpath, "id")),
+                             related=(("first used", self.rule_ids[rule.id]),))
+                self.rule_ids[rule.id] = self.loc((*rpath, "id"))
+                if when is not None:
+                    rules.append(CheckedRule(rule.id, spec.name, i, when,
+                                             labels[0] if labels else None, tuple(labels),
+                                             rule.cite, rule.basis,
+                                             localized(rule.title, "zh"), self.loc(rpath)))
+            node.rules = tuple(rules)
+            if isinstance(s, FirstMatchDecision):
+                if s.otherwise is not None and vocab is not None and \
+                        s.otherwise not in vocab.type.values:
+                    self._unknown_label(s.otherwise, vocab, (*spec.path, "otherwise"))
+                node.otherwise = s.otherwise
+                node_type = t.Opt(vocab.type) if vocab and s.otherwise is None else (
+                    vocab.type if vocab else ERR)
+            else:
+                node_type = t.LabelSet(vocab.type) if vocab else ERR
+        elif isinstance(s, ObjectDecision):
+            if s.when is not None:
+                node.when = typed(("when",), t.BOOL)
+            fields = {f: self.nodes[f"{spec.name}.{f}"].type if f"{spec.name}.{f}" in
+                      self.nodes else ERR for f in s.fields}
+            record = t.Record(spec.name, fields)
+            node.fields = tuple(f"{spec.name}.{f}" for f in s.fields)
+            deps.update(node.fields)
+            node_type = t.Opt(record) if s.when is not None else record
+        node.type = node_type
+        node.dependencies = frozenset(deps)
+        node.parameters = frozenset(params)
+        node.inputs = frozenset(inputs)
+        self.used_parameters |= params
+        self.used_nodes |= deps
+        self.nodes[spec.name] = node
+
+    def _declared_type(self, declared: str, path: tuple[str | int, ...]) -> t.Type | None:
+        base = declared.rstrip("?")
+        found: t.Type | None = t.BY_NAME.get(base)
+        if found is None and base in self.vocabularies:
+            found = self.vocabularies[base].type
+        if found is None:
+            self.err("unknown-type", f"unknown type '{declared}'", self.loc(path),
+                     hint=did_you_mean(base, [*t.BY_NAME, *self.vocabularies]))
+            return None
+        return t.Opt(found) if declared.endswith("?") else found
+
+    def _vocabulary(self, name: str, path: tuple[str | int, ...]) -> Vocabulary | None:
+        vocab = self.vocabularies.get(name)
+        if vocab is None:
+            self.err("unknown-vocabulary", f"unknown vocabulary '{name}'", self.loc(path),
+                     length=len(name), hint=did_you_mean(name, self.vocabularies) or
+                     "declare it under `vocabularies:`")
+        return vocab
+
+    def _unknown_label(self, label: str, vocab: Vocabulary, path: tuple[str | int, ...]) -> None:
+        self.err("unknown-label", f"'{label}' is not a label of vocabulary '{vocab.name}'",
+                 self.loc(path), length=len(label),
+                 hint=did_you_mean(label, vocab.type.values) or
+                 f"add it under `vocabularies: {vocab.name}:`")
+
+    def _rule_labels(self, rule: Any, spec: FirstMatchDecision | CollectDecision,
+                     vocab: Vocabulary | None, rpath: tuple[str | int, ...]) -> list[str]:
+        if isinstance(spec, FirstMatchDecision):
+            if rule.add is not None:
+                self.err("misplaced-key", "`add:` belongs to collect decisions",
+                         self.key_loc((*rpath, "add")), hint="a first_match rule uses `then:`")
+            if rule.then is None:
+                self.err("missing-key", "a first_match rule needs `then:`", self.loc(rpath))
+                return []
+            labels = [rule.then]
+            lpath: list[tuple[str | int, ...]] = [(*rpath, "then")]
+        else:
+            if rule.then is not None:
+                self.err("misplaced-key", "`then:` belongs to first_match decisions",
+                         self.key_loc((*rpath, "then")), hint="a collect rule uses `add:`")
+            if rule.add is None:
+                self.err("missing-key", "a collect rule needs `add:`", self.loc(rpath))
+                return []
+            labels = [rule.add] if isinstance(rule.add, str) else list(rule.add)
+            lpath = [(*rpath, "add")] if isinstance(rule.add, str) else [
+                (*rpath, "add", i) for i in range(len(labels))]
+        if vocab is not None:
+            for label, path in zip(labels, lpath, strict=True):
+                if label not in vocab.type.values:
+                    self._unknown_label(label, vocab, path)
+        return labels
+
+    def _unused(self) -> None:
+        for name, param in self.parameters.items():
+            if name not in self.used_parameters:
+                self.warn("unused-parameter", f"parameter '{name}' is never used",
+                          param.location, length=len(name),
+                          hint="use it in an expression, or remove it")
+        for name, spec in self.specs.items():
+            if spec.kind == "definition" and name not in self.used_nodes:
+                self.warn("unused-definition", f"definition '{name}' is never used",
+                          self.key_loc(spec.path), length=len(name))
+
+    def _citations(self) -> None:
+        articles = set(self.doc.articles)
+        if not articles:
+            return
+        import re
+        for name, param in self.parameters.items():
+            self._cite_known(param.cite, articles, ("parameters", name, "cite"), re)
+        for spec in self.specs.values():
+            cite = getattr(spec.spec, "cite", None)
+            if cite:
+                self._cite_known(cite, articles, (*spec.path, "cite"), re)
+            for i, rule in enumerate(getattr(spec.spec, "rules", []) or []):
+                self._cite_known(rule.cite, articles, (*spec.path, "rules", i, "cite"), re)
+
+    def _cite_known(self, cite: str, articles: set[str], path: tuple[str | int, ...],
+                    re: Any) -> None:
+        for ref in re.findall(r"§\d+", cite):
+            if ref not in articles:
+                self.err("unknown-article", f"citation {ref} names no article of this policy",
+                         self.loc(path), hint=did_you_mean(ref, articles) or
+                         "add it under `articles:`")
+
+
+def free_names(tree: ast.Expr, bound: frozenset[str] = frozenset()) -> set[str]:
+    """Names an expression reads from outside (not bound by an aggregate)."""
+    match tree:
+        case ast.Name(id=name):
+            return set() if name in bound else {name}
+        case ast.Aggregate(var=var, iterable=it, body=body):
+            return free_names(it, bound) | free_names(body, bound | {var})
+    names: set[str] = set()
+    for child in ast.children(tree):
+        names |= free_names(child, bound)
+    return names
+
+
+class _Scope:
+    """Type inference for one expression."""
+
+    def __init__(self, checker: _Checker, src: ExprSource, owner: str) -> None:
+        self.c = checker
+        self.src = src
+        self.owner = owner
+        self.bound: dict[str, t.Type] = {}
+        self.nodes: set[str] = set()
+        self.params: set[str] = set()
+        self.inputs: set[str] = set()
+
+    def fail(self, node: ast.Expr | tuple[int, int], message: str, hint: str = "",
+             code: str = "type") -> t.Type:
+        self.c.expr_error(self.src, node, code, message, hint)
+        return ERR
+
+    def infer(self, node: ast.Expr) -> t.Type:
+        result = self._infer(node)
+        self.c.expr_types[id(node)] = result
+        return result
+
+    def _visible(self) -> list[str]:
+        return [*self.bound, *self.c.parameters, *self.c.specs, *self.c.inputs, "as_of"]
+
+    def _infer(self, node: ast.Expr) -> t.Type:
+        match node:
+            case ast.Number():
+                return t.NUMBER
+            case ast.Duration():
+                return t.DURATION
+            case ast.String():
+                return t.STRING
+            case ast.DateLit():
+                return t.DATE
+            case ast.Bool():
+                return t.BOOL
+            case ast.Null():
+                return t.NULL
+            case ast.Name(id=name):
+                return self._name(node, name)
+            case ast.Attribute():
+                return self._attribute(node)
+            case ast.Call():
+                return self._call(node)
+            case ast.Aggregate():
+                return self._aggregate(node)
+            case ast.ListLit(items=items):
+                if not items:
+                    return t.ListOf(ERR)
+                element = self.infer(items[0])
+                for item in items[1:]:
+                    other = self.infer(item)
+                    merged = t.unify(element, other)
+                    if merged is None:
+                        return self.fail(item, f"list items differ in type: {element} and "
+                                         f"{other}")
+                    element = merged
+                return t.ListOf(element)
+            case ast.Not(operand=o):
+                return self._boolean(o, "not")
+            case ast.Neg(operand=o):
+                inner = self.infer(o)
+                if inner is ERR:
+                    return ERR
+                if inner not in t.NUMERIC:
+                    return self.fail(node, f"cannot negate {t.describe(inner)}")
+                return inner
+            case ast.BoolOp(op=op, operands=ops):
+                for o in ops:
+                    self._boolean(o, op)
+                return t.BOOL
+            case ast.BinOp():
+                return self._arith(node)
+            case ast.Compare():
+                return self._compare(node)
+            case ast.Contains():
+                return self._contains(node)
+            case ast.Coalesce(left=left, right=right):
+                lt, rt = self.infer(left), self.infer(right)
+                if ERR in (lt, rt):
+                    return ERR
+                if not isinstance(lt, t.Opt):
+                    return self.fail(left, f"'??' gives a default for a value that may be "
+                                     f"unknown, but this is always known ({lt})",
+                                     "remove the '?? …'")
+                merged = t.unify(lt.inner, rt)
+                if merged is None or isinstance(merged, t.Opt) and not isinstance(rt, t.Opt):
+                    return self.fail(right, f"the default ({rt}) does not match the value "
+                                     f"({lt.inner})")
+                return merged
+            case ast.IfExpr(cond=c, then=a, orelse=b):
+                self._boolean(c, "if")
+                at, bt = self.infer(a), self.infer(b)
+                if ERR in (at, bt):
+                    return ERR
+                merged = t.unify(at, bt)
+                if merged is None:
+                    return self.fail(node, f"the branches differ in type: {at} and {bt}")
+                return merged
+        return self.fail(node, "unsupported expression")  # pragma: no cover
+
+    def _boolean(self, operand: ast.Expr, op: str) -> t.Type:
+        ty = self.infer(operand)
+        if ty is ERR or ty == t.BOOL:
+            return t.BOOL
+        if ty == t.Opt(t.BOOL):
+            return self.fail(operand, f"'{op}' needs a known true/false, but this may be "
+                             "unknown (null)", "write `x == true`, `x == false` or `x ?? false` "
+                             "to say what unknown means")
+        return self.fail(operand, f"'{op}' needs a true/false value, not {t.describe(ty)}")
+
+    def _name(self, node: ast.Expr, name: str) -> t.Type:
+        if name.startswith("_"):
+            return self.fail(node, f"'{name}': names starting with '_' are reserved",
+                             code="unknown-name")
+        if name in self.bound:
+            return self.bound[name]
+        if name == "as_of":
+            return t.DATE
+        if name in self.c.parameters:
+            self.params.add(name)
+            return self.c.parameters[name].type
+        if name in self.c.specs:
+            spec = self.c.specs[name]
+            if spec.parent is not None:
+                return self.fail(node, f"'{name}' is a field of an object decision",
+                                 code="unknown-name")
+            self.nodes.add(name)
+            done = self.c.nodes.get(name)
+            return done.type if done is not None else ERR  # ERR: in a reported cycle
+        if name in self.c.inputs:
+            self.inputs.add(name)
+            return self.c.inputs[name]
+        hint = did_you_mean(name, self._visible())
+        if name in FUNCTIONS or name in AGGREGATES:
+            hint = f"'{name}' is a function: call it as {name}(…)"
+        return self.fail(node, f"unknown name '{name}'", hint, code="unknown-name")
+
+    def _attribute(self, node: ast.Attribute) -> t.Type:
+        if node.attr.startswith("_"):
+            return self.fail(node.attr_span, f"'{node.attr}': names starting with '_' are "
+                             "reserved", code="unknown-name")
+        if isinstance(node.value, ast.Name) and node.value.id in self.c.specs and \
+                node.value.id not in self.bound:
+            full = f"{node.value.id}.{node.attr}"
+            base = self.c.specs[node.value.id]
+            if isinstance(base.spec, ObjectDecision):
+                if full not in self.c.specs:
+                    return self.fail(node.attr_span, f"decision '{node.value.id}' has no field "
+                                     f"'{node.attr}'", did_you_mean(node.attr,
+                                                                    base.spec.fields),
+                                     code="unknown-name")
+                self.nodes.add(full)
+                done = self.c.nodes.get(full)
+                self.c.expr_types[id(node.value)] = ERR
+                return done.type if done is not None else ERR
+        base_type = self.infer(node.value)
+        if base_type is ERR:
+            return ERR
+        if isinstance(base_type, t.Opt) and isinstance(base_type.inner, t.Record):
+            return self.fail(node.value, f"'{node.attr}' of a value that may be unknown")
+        if not isinstance(base_type, t.Record):
+            return self.fail(node.attr_span, f"{t.describe(base_type)} has no fields",
+                             code="unknown-name")
+        if node.attr not in base_type.fields:
+            return self.fail(node.attr_span, f"{base_type.name} has no field '{node.attr}'",
+                             did_you_mean(node.attr, base_type.fields), code="unknown-name")
+        if isinstance(node.value, ast.Name) and node.value.id in self.c.inputs:
+            self.inputs.add(f"{node.value.id}.{node.attr}")
+        return base_type.fields[node.attr]
+
+    def _call(self, node: ast.Call) -> t.Type:
+        fn = FUNCTIONS.get(node.func)
+        if fn is None:
+            return self.fail(node.func_span, f"unknown function '{node.func}'",
+                             did_you_mean(node.func, [*FUNCTIONS, *AGGREGATES]) or
+                             "functions: " + ", ".join(sorted(FUNCTIONS)),
+                             code="unknown-function")
+        lo, hi = fn.arity
+        if not lo <= len(node.args) <= hi:
+            want = str(lo) if lo == hi else f"{lo} to {hi}"
+            return self.fail(node, f"{node.func}() takes {want} argument(s), "
+                             f"got {len(node.args)}")
+        args = [self.infer(a) for a in node.args]
+        if ERR in args:
+            return ERR
+        result = fn.signature(args)
+        if isinstance(result, str):
+            return self.fail(node, result)
+        return result
+
+    def _aggregate(self, node: ast.Aggregate) -> t.Type:
+        if node.func not in AGGREGATES:
+            return self.fail(node.func_span, f"'{node.func}' is not an aggregate",
+                             "aggregates: " + ", ".join(AGGREGATES), code="unknown-function")
+        if node.var.startswith("_") or node.var in self.c.specs or \
+                node.var in self.c.parameters or node.var in self.c.inputs:
+            return self.fail(node, f"the bound name '{node.var}' hides another name",
+                             "choose another name, such as `m`")
+        it = self.infer(node.iterable)
+        if it is ERR:
+            return ERR
+        if isinstance(it, t.LabelSet):
+            element: t.Type = it.vocabulary
+        elif isinstance(it, t.ListOf):
+            element = it.element
+        else:
+            return self.fail(node.iterable, f"{node.func}() goes over a list, not "
+                             f"{t.describe(it)}")
+        saved = self.bound.get(node.var)
+        self.bound[node.var] = element
+        body = self.infer(node.body)
+        if saved is None:
+            del self.bound[node.var]
+        else:  # pragma: no cover - shadowing refused above
+            self.bound[node.var] = saved
+        if body is ERR:
+            return ERR
+        if node.func in ("any", "all", "count"):
+            if body != t.BOOL:
+                hint = "write `… == true`" if body == t.Opt(t.BOOL) else ""
+                return self.fail(node.body, f"{node.func}() needs a true/false condition, "
+                                 f"not {t.describe(body)}", hint)
+            return t.COUNT if node.func == "count" else t.BOOL
+        if body == t.BOOL or body == t.Opt(t.BOOL):
+            return self.fail(node.body, f"{node.func}() of a boolean: true/false values "
+                             "cannot be summed", "use count(condition for m in …)")
+        inner = t.strip(body)
+        if node.func == "sum":
+            if isinstance(body, t.Opt):
+                return self.fail(node.body, "sum() of values that may be unknown",
+                                 "give a default with ??")
+            if inner not in t.NUMERIC:
+                return self.fail(node.body, f"sum() needs numbers, not {t.describe(body)}")
+            return inner
+        if inner not in t.NUMERIC and inner != t.DATE:
+            return self.fail(node.body, f"{node.func}() needs numbers or dates, not "
+                             f"{t.describe(body)}")
+        return t.Opt(inner)
+
+    def _arith(self, node: ast.BinOp) -> t.Type:
+        lt, rt = self.infer(node.left), self.infer(node.right)
+        if ERR in (lt, rt):
+            return ERR
+        for side, ty in ((node.left, lt), (node.right, rt)):
+            if isinstance(ty, t.Opt):
+                return self.fail(side, f"'{node.op}' of a value that may be unknown ({ty})",
+                                 "give a default with ??, e.g. `(x ?? 0)`")
+        if node.op in "+-" and lt == t.DATE and rt == t.DURATION:
+            return t.DATE
+        if node.op == "+" and lt == t.DURATION and rt == t.DATE:
+            return t.DATE
+        if lt not in t.NUMERIC or rt not in t.NUMERIC:
+            return self.fail(node, f"cannot apply '{node.op}' to {t.describe(lt)} and "
+                             f"{t.describe(rt)}")
+        if node.op in "+-":
+            kind = t.add_kind(lt, rt)
+        elif node.op == "*":
+            kind = t.multiply_kind(lt, rt)
+        else:
+            kind = t.divide_kind(lt, rt)
+        if kind is None:
+            return self.fail(node, f"cannot apply '{node.op}' to {lt} and {rt}",
+                             "the kinds of quantity do not mix (money with ratio, money "
+                             "times money, …)")
+        return kind
+
+    def _compare(self, node: ast.Compare) -> t.Type:
+        lt, rt = self.infer(node.left), self.infer(node.right)
+        if ERR in (lt, rt):
+            return t.BOOL
+        if node.op in ("==", "!="):
+            self._check_equal(node, lt, rt)
+            return t.BOOL
+        a, b = t.strip(lt), t.strip(rt)
+        if NULL_T in (a, b):
+            self.fail(node, "only == and != compare with null")
+        elif not t.comparable(a, b):
+            self.fail(node, f"cannot compare {t.describe(lt)} with {t.describe(rt)}")
+        return t.BOOL
+
+    def _check_equal(self, node: ast.Compare, lt: t.Type, rt: t.Type) -> None:
+        a, b = t.strip(lt), t.strip(rt)
+        if t.NULL in (lt, rt):
+            other, side = (rt, node.right) if lt == t.NULL else (lt, node.left)
+            if not isinstance(other, t.Opt) and other != t.NULL:
+                self.fail(side, f"this is never null ({t.describe(other)}): comparing it with "
+                          "null is always false")
+            return
+        for enum, lit_type, lit in ((a, b, node.right), (b, a, node.left)):
+            if isinstance(enum, t.Enum) and lit_type == t.STRING:
+                self._label_literal(lit, enum)
+                return
+        if isinstance(a, t.Enum) and isinstance(b, t.Enum) and a.name == b.name:
+            return
+        if a == b or (a in t.NUMERIC and b in t.NUMERIC and t.add_kind(a, b) is not None):
+            return
+        self.fail(node, f"cannot compare {t.describe(lt)} with {t.describe(rt)}")
+
+    def _label_literal(self, lit: ast.Expr, enum: t.Enum) -> None:
+        if isinstance(lit, ast.String) and lit.value not in enum.values:
+            self.fail(lit, f"'{lit.value}' is not a value of {enum.name}",
+                      did_you_mean(lit.value, enum.values) or
+                      "values: " + ", ".join(enum.values), code="unknown-label")
+
+    def _contains(self, node: ast.Contains) -> t.Type:
+        it, ct = self.infer(node.item), self.infer(node.container)
+        if ERR in (it, ct):
+            return t.BOOL
+        if isinstance(ct, t.LabelSet):
+            element: t.Type = ct.vocabulary
+        elif isinstance(ct, t.ListOf):
+            element = ct.element
+        else:
+            return self.fail(node.container, f"'in' needs a list or a set, not "
+                             f"{t.describe(ct)}")
+        item = t.strip(it)
+        if isinstance(element, t.Enum) and item == t.STRING:
+            self._label_literal(node.item, element)
+        elif isinstance(item, t.Enum) and element == t.STRING and \
+                isinstance(node.container, ast.ListLit):
+            for lit in node.container.items:
+                self._label_literal(lit, item)
+        elif element is not ERR and t.unify(item, element) is None:
+            self.fail(node, f"{t.describe(it)} is never in a {t.describe(ct)}")
+        return t.BOOL
+
+
+NULL_T = t.NULL
+
+

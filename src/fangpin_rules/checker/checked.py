@@ -1,0 +1,124 @@
+"""The checked policy: every name resolved, every expression typed, definitions in dependency
+order. This is what the compiler translates and what explanations and diffs read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from fangpin_rules.checker.expression_source import ExprSource
+from fangpin_rules.diagnostics import Diagnostic, Location
+from fangpin_rules.language import ast
+from fangpin_rules.language import types as t
+from fangpin_rules.policy.document import PolicyDocument
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    name: str
+    type: t.Enum
+    labels: dict[str, tuple[str, str | None]]  # value -> (zh, en)
+
+
+@dataclass(frozen=True)
+class ParameterValue:
+    start: date
+    until: date | None
+    value: Any
+    location: Location
+    source: str | None
+
+
+@dataclass(frozen=True)
+class CheckedParameter:
+    name: str
+    type: t.Type
+    values: tuple[ParameterValue, ...]  # sorted by start
+    cite: str
+    basis: str
+    title_zh: str
+    title_en: str | None
+    location: Location
+
+    def value_on(self, when: date) -> ParameterValue | None:
+        """The value in force on `when`: the latest one that started on or before it."""
+        chosen: ParameterValue | None = None
+        for value in self.values:
+            if value.start <= when:
+                chosen = value
+        return chosen
+
+
+@dataclass(frozen=True)
+class CheckedExpr:
+    tree: ast.Expr
+    type: t.Type
+    source: ExprSource
+
+    @property
+    def text(self) -> str:
+        return self.source.text
+
+
+@dataclass(frozen=True)
+class CheckedRule:
+    id: str
+    decision: str
+    index: int
+    when: CheckedExpr
+    label: str | None  # `then` (first_match) or one `add` label (collect)
+    labels: tuple[str, ...]
+    cite: str
+    basis: str
+    title: str | None
+    location: Location
+
+
+@dataclass
+class CheckedNode:
+    """A definition, a decision, or one field of an object decision."""
+
+    name: str
+    kind: str  # definition | value | first_match | collect | object
+    type: t.Type
+    location: Location
+    cite: str | None
+    basis: str
+    title: str | None
+    output: bool
+    expr: CheckedExpr | None = None
+    rules: tuple[CheckedRule, ...] = ()
+    otherwise: str | None = None
+    when: CheckedExpr | None = None
+    fields: tuple[str, ...] = ()  # object decisions: names of the field nodes
+    parent: str | None = None
+    dependencies: frozenset[str] = frozenset()
+    parameters: frozenset[str] = frozenset()
+    inputs: frozenset[str] = frozenset()
+
+
+@dataclass
+class CheckedPolicy:
+    document: PolicyDocument
+    path: str
+    sha256: str
+    vocabularies: dict[str, Vocabulary]
+    parameters: dict[str, CheckedParameter]
+    nodes: dict[str, CheckedNode]
+    order: list[str]  # nodes in dependency order
+    outputs: list[str]  # top-level decisions, in file order
+    expr_types: dict[int, t.Type]  # id(ast node) -> type
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.document.policy.id
+
+    def output_name(self, name: str) -> str:
+        """The key of a top-level decision in the decision record."""
+        spec = self.document.decisions[name]
+        return spec.output or name
+
+    def rules(self) -> list[CheckedRule]:
+        return [rule for name in self.order for rule in self.nodes[name].rules]

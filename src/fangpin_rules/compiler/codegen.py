@@ -1,0 +1,370 @@
+"""Translate a checked policy into Python source, compile it once, and build evaluators.
+
+Two functions are generated from one translation: `evaluate`, straight-line code with no
+tracing at all, and `evaluate_traced`, the same code with recording calls around every rule
+condition (and its parts), every node and every unknown input read. Tracing therefore costs
+nothing when it is off.
+
+Safety: the generated code never contains a name or text from the policy file except as a
+`repr()` string literal; policy names become numbered locals, and it runs with no builtins but
+the few it needs.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from fangpin_rules.checker.checked import CheckedExpr, CheckedNode, CheckedPolicy
+from fangpin_rules.compiler import runtime
+from fangpin_rules.language import ast
+from fangpin_rules.language import types as t
+from fangpin_rules.language.functions import FUNCTIONS
+
+Evaluator = Callable[[Any], dict[str, Any]]
+_ALLOWED_BUILTINS = ("len", "any", "all", "sum", "min", "max", "isinstance")
+
+
+@dataclass
+class Part:
+    """A piece of a rule condition whose value the trace records."""
+
+    owner: str  # rule id or node name
+    text: str
+    offset: int
+
+
+@dataclass
+class _Gen:
+    policy: CheckedPolicy
+    traced: bool
+    constants: list[Any] = field(default_factory=list)
+    const_index: dict[tuple[type, Any], int] = field(default_factory=dict)
+    parts: list[Part] = field(default_factory=list)
+    temp_count: int = 0
+    bound: dict[str, str] = field(default_factory=dict)
+    bound_source: dict[str, str] = field(default_factory=dict)  # bound var -> iterable text
+    owner: str = ""
+    source_text: str = ""
+
+    def const(self, value: Any) -> str:
+        key = (type(value), value)
+        index = self.const_index.get(key)
+        if index is None:
+            index = len(self.constants)
+            self.constants.append(value)
+            self.const_index[key] = index
+        return f"k_{index}"
+
+    def temp(self) -> str:
+        self.temp_count += 1
+        return f"t_{self.temp_count}"
+
+    def type_of(self, node: ast.Expr) -> t.Type:
+        return self.policy.expr_types.get(id(node), t.Prim("error"))
+
+    # -- expressions --------------------------------------------------------------------------
+    def expr(self, node: ast.Expr) -> str:
+        code = self._expr(node)
+        if self.traced and self.owner and isinstance(
+                node, ast.BoolOp | ast.Compare | ast.Contains | ast.Not | ast.Aggregate) \
+                and self.type_of(node) == t.BOOL:
+            part = len(self.parts)
+            self.parts.append(Part(self.owner, self.source_text[node.span[0]:node.span[1]],
+                                   node.span[0]))
+            return f"T.part({part}, {code})"
+        return code
+
+    def _expr(self, node: ast.Expr) -> str:
+        match node:
+            case ast.Number(value=v, text=text):
+                if "." not in text:  # whole numbers stay ints: exact with Decimal, and faster
+                    return str(int(text))
+                return self.const(v)
+            case ast.Duration(amount=a, unit=u):
+                from fangpin_rules.language.values import DurationValue
+                return self.const(DurationValue(a, u))
+            case ast.String(value=v):
+                return repr(v)
+            case ast.DateLit(value=v):
+                return self.const(v)
+            case ast.Bool(value=v):
+                return "True" if v else "False"
+            case ast.Null():
+                return "None"
+            case ast.Name(id=name):
+                return self.name(name, node)
+            case ast.Attribute(value=base, attr=attr):
+                if isinstance(base, ast.Name) and base.id not in self.bound:
+                    full = f"{base.id}.{attr}"
+                    if full in self.policy.nodes:
+                        return self.node_var(full)
+                if not attr.isidentifier() or attr.startswith("_"):  # checker refuses these
+                    raise ValueError(f"unsafe attribute {attr!r}")
+                code = f"{self.expr(base)}.{attr}"
+                if self.traced and isinstance(self.type_of(node), t.Opt):
+                    label = self.source_text[node.span[0]:node.span[1]]
+                    if isinstance(base, ast.Name) and base.id in self.bound_source:
+                        label = f"{self.bound_source[base.id]}[].{attr}"
+                    return f"T.read({label!r}, {code})"
+                return code
+            case ast.Call(func=func, args=args):
+                fn = FUNCTIONS[func]
+                rendered = [self.expr(a) for a in args]
+                if fn.needs_as_of:
+                    rendered.append("AS_OF")
+                if fn.needs_calendar:
+                    rendered.append("CAL")
+                return f"rt_{fn.runtime}({', '.join(rendered)})"
+            case ast.Aggregate():
+                return self.aggregate(node)
+            case ast.ListLit(items=items):
+                if all(isinstance(i, ast.String | ast.Number | ast.DateLit) for i in items):
+                    values = frozenset(_literal_value(i) for i in items)
+                    return self.const(values)
+                return "(" + "".join(self.expr(i) + ", " for i in items) + ")"
+            case ast.Not(operand=o):
+                return f"(not {self.expr(o)})"
+            case ast.Neg(operand=o):
+                return f"(-{self.expr(o)})"
+            case ast.BoolOp(op=op, operands=ops):
+                return "(" + f" {op} ".join(self.expr(o) for o in ops) + ")"
+            case ast.BinOp(op=op, left=left, right=right):
+                return self.binop(node, op, left, right)
+            case ast.Compare(op=op, left=left, right=right):
+                return self.compare(op, left, right)
+            case ast.Contains(item=item, container=container, negated=neg):
+                return f"({self.expr(item)} {'not in' if neg else 'in'} {self.expr(container)})"
+            case ast.Coalesce(left=left, right=right):
+                tmp = self.temp()
+                return f"({tmp} if ({tmp} := {self.expr(left)}) is not None else " \
+                       f"{self.expr(right)})"
+            case ast.IfExpr(cond=c, then=a, orelse=b):
+                return f"({self.expr(a)} if {self.expr(c)} else {self.expr(b)})"
+        raise TypeError(f"cannot compile {node!r}")  # pragma: no cover
+
+    def name(self, name: str, node: ast.Expr) -> str:
+        if name in self.bound:
+            return self.bound[name]
+        if name == "as_of":
+            return "AS_OF"
+        if name in self.policy.parameters:
+            return f"p_{list(self.policy.parameters).index(name)}"
+        if name in self.policy.nodes:
+            return self.node_var(name)
+        if not name.isidentifier() or name.startswith("_"):  # pragma: no cover - checked
+            raise ValueError(f"unsafe name {name!r}")
+        code = f"r.{name}"
+        if self.traced and isinstance(self.type_of(node), t.Opt):
+            return f"T.read({name!r}, {code})"
+        return code
+
+    def node_var(self, name: str) -> str:
+        return f"n_{self.policy.order.index(name)}"
+
+    def aggregate(self, node: ast.Aggregate) -> str:
+        var = f"b_{len(self.bound)}_{self.temp()}"
+        iterable = self.expr(node.iterable)
+        saved, saved_source = dict(self.bound), dict(self.bound_source)
+        self.bound[node.var] = var
+        self.bound_source[node.var] = self.source_text[node.iterable.span[0]:
+                                                       node.iterable.span[1]]
+        body = self.expr(node.body)
+        self.bound, self.bound_source = saved, saved_source
+        func = node.func
+        if func == "any":
+            return f"any({body} for {var} in {iterable})"
+        if func == "all":
+            return f"all({body} for {var} in {iterable})"
+        if func == "count":
+            return f"sum(1 for {var} in {iterable} if {body})"
+        if func == "sum":
+            return f"sum(({body} for {var} in {iterable}), 0)"
+        inner = self.temp()
+        return (f"{func}(({inner} for {inner} in ({body} for {var} in {iterable}) "
+                f"if {inner} is not None), default=None)")
+
+    def binop(self, node: ast.BinOp, op: str, left: ast.Expr, right: ast.Expr) -> str:
+        lt, rt = self.type_of(left), self.type_of(right)
+        lc, rc = self.expr(left), self.expr(right)
+        if lt == t.DATE or rt == t.DATE:
+            date_code, dur_code = (lc, rc) if lt == t.DATE else (rc, lc)
+            sign = "-1" if op == "-" else "1"
+            return f"rt_add_duration({date_code}, {dur_code}, {sign}, CAL)"
+        if op == "/" and lt in (t.COUNT, t.NUMBER):  # may be an int: never a float division
+            lc = self.const(Decimal(left.text)) if isinstance(left, ast.Number) else \
+                f"rt_to_decimal({lc})"
+        return f"({lc} {op} {rc})"
+
+    def compare(self, op: str, left: ast.Expr, right: ast.Expr) -> str:
+        lt, rt = self.type_of(left), self.type_of(right)
+        lc, rc = self.expr(left), self.expr(right)
+        if op in ("==", "!="):
+            return f"({lc} {op} {rc})"
+        # An unknown value satisfies no ordering comparison.
+        guards = []
+        if isinstance(lt, t.Opt):
+            tmp = self.temp()
+            guards.append(f"({tmp} := {lc}) is not None")
+            lc = tmp
+        if isinstance(rt, t.Opt):
+            tmp = self.temp()
+            guards.append(f"({tmp} := {rc}) is not None")
+            rc = tmp
+        test = f"{lc} {op} {rc}"
+        return "(" + " and ".join([*guards, test]) + ")"
+
+    # -- nodes --------------------------------------------------------------------------------
+    def checked_expr(self, expr: CheckedExpr, owner: str) -> str:
+        self.owner = owner if self.traced else ""
+        self.source_text = expr.source.text
+        code = self.expr(expr.tree)
+        self.owner = ""
+        return code
+
+    def node_lines(self, index: int, node: CheckedNode) -> list[str]:
+        var = f"n_{index}"
+        lines: list[str] = []
+        if node.kind in ("definition", "value"):
+            assert node.expr is not None
+            code = self.checked_expr(node.expr, node.name)
+            if self.traced:
+                lines.append(f"T.begin({index})")
+            lines.append(f"{var} = {code}")
+        elif node.kind == "first_match":
+            if self.traced:
+                lines.append(f"T.begin({index})")
+            for i, rule in enumerate(node.rules):
+                cond = self.checked_expr(rule.when, rule.id)
+                if self.traced:
+                    cond = f"T.rule({rule.id!r}, {cond})"
+                lines.append(f"{'if' if i == 0 else 'elif'} {cond}:")
+                lines.append(f"    {var} = {rule.label!r}")
+            lines.append("else:")
+            lines.append(f"    {var} = {node.otherwise!r}")
+        elif node.kind == "collect":
+            if self.traced:
+                lines.append(f"T.begin({index})")
+            lines.append(f"{var} = []")
+            seen: set[str] = set()
+            for rule in node.rules:
+                cond = self.checked_expr(rule.when, rule.id)
+                if self.traced:
+                    cond = f"T.rule({rule.id!r}, {cond})"
+                lines.append(f"if {cond}:")
+                for label in rule.labels:  # a label added before is added once, in first order
+                    if label in seen or list(rule.labels).count(label) > 1:
+                        lines.append(f"    if {label!r} not in {var}: {var}.append({label!r})")
+                    else:
+                        lines.append(f"    {var}.append({label!r})")
+                    seen.add(label)
+        elif node.kind == "object":
+            fields = ", ".join(
+                f"{f.split('.', 1)[1]!r}: {self.node_var(f)}" for f in node.fields)
+            if self.traced:
+                lines.append(f"T.begin({index})")
+            if node.when is not None:
+                cond = self.checked_expr(node.when, node.name)
+                lines.append(f"{var} = {{{fields}}} if {cond} else None")
+            else:
+                lines.append(f"{var} = {{{fields}}}")
+        if self.traced:
+            lines.append(f"T.node({index}, {var})")
+        return lines
+
+
+def _literal_value(node: ast.Expr) -> Any:
+    if isinstance(node, ast.String):
+        return node.value
+    if isinstance(node, ast.Number):
+        return int(node.text) if "." not in node.text else node.value
+    if isinstance(node, ast.DateLit):
+        return node.value
+    raise TypeError(node)  # pragma: no cover
+
+
+def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
+    gen = _Gen(policy, traced)
+    body: list[str] = []
+    for index, name in enumerate(policy.order):
+        node = policy.nodes[name]
+        lines = gen.node_lines(index, node)
+        body.append(f"# {name}")
+        body.extend(lines)
+    outputs = []
+    for name in policy.outputs:
+        key = policy.output_name(name)
+        outputs.append(f"{key!r}: {gen.node_var(name)}")
+        node = policy.nodes[name]
+        spec = policy.document.decisions[name]
+        if node.kind == "first_match" and getattr(spec, "emit_label", False):
+            vocab = policy.vocabularies[getattr(spec, "type")]
+            labels = {k: v[0] for k, v in vocab.labels.items()}
+            outputs.append(f"{key + '_label'!r}: {gen.const(_FrozenLookup(labels))}"
+                           f".get({gen.node_var(name)})")
+    fname = "evaluate_traced" if traced else "evaluate"
+    args = "r, T" if traced else "r"
+    lines = [
+        "def factory(P, K, AS_OF, AS_OF_TEXT, POLICY_REF, CAL, RT):",
+        *[f"    p_{i} = P[{i}]" for i in range(len(policy.parameters))],
+        *[f"    k_{i} = K[{i}]" for i in range(len(gen.constants))],
+        *[f"    rt_{fn.runtime} = RT.{fn.runtime}" for fn in FUNCTIONS.values()],
+        "    rt_to_decimal = RT.to_decimal",
+        "    rt_add_duration = RT.add_duration",
+        f"    def {fname}({args}):",
+        *["        " + line for line in body],
+        "        return {'household_id': r.household_id, 'policy': POLICY_REF, "
+        "'as_of': AS_OF_TEXT, " + ", ".join(outputs) + "}",
+        f"    return {fname}",
+    ]
+    return "\n".join(lines) + "\n", gen
+
+
+class _FrozenLookup(dict[str, str]):
+    """A label table used as a constant (hashable by identity)."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return id(self)
+
+
+class CompiledPolicy:
+    """A checked policy compiled to Python: builds evaluators for a date."""
+
+    def __init__(self, policy: CheckedPolicy) -> None:
+        self.policy = policy
+        self.source, fast = generate_source(policy, traced=False)
+        self.traced_source, traced = generate_source(policy, traced=True)
+        self.parts = traced.parts
+        self._constants = tuple(fast.constants)
+        self._traced_constants = tuple(traced.constants)
+        self._fast_factory = _compile(self.source, f"<policy {policy.id}>")
+        self._traced_factory = _compile(self.traced_source, f"<policy {policy.id} traced>")
+
+    def build(self, params: tuple[Any, ...], as_of: date, policy_ref: dict[str, str],
+              calendar: Any) -> Evaluator:
+        result: Evaluator = self._fast_factory(params, self._constants, as_of, as_of.isoformat(),
+                                               policy_ref, calendar, runtime)
+        return result
+
+    def build_traced(self, params: tuple[Any, ...], as_of: date, policy_ref: dict[str, str],
+                     calendar: Any) -> Callable[[Any, Any], dict[str, Any]]:
+        result: Callable[[Any, Any], dict[str, Any]] = self._traced_factory(
+            params, self._traced_constants, as_of, as_of.isoformat(), policy_ref, calendar,
+            runtime)
+        return result
+
+
+def _compile(source: str, filename: str) -> Callable[..., Any]:
+    namespace: dict[str, Any] = {
+        "__builtins__": {name: getattr(builtins, name) for name in _ALLOWED_BUILTINS}}
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
+    factory: Callable[..., Any] = namespace["factory"]
+    return factory
+
+
+def compile_policy(policy: CheckedPolicy) -> CompiledPolicy:
+    return CompiledPolicy(policy)

@@ -1,0 +1,140 @@
+"""Positions, messages and suggestions shared by every stage of the pipeline.
+
+Every problem found in a policy file becomes a `Diagnostic` that points at a file, line and
+column inside the YAML, quotes the offending text and says what to do.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A 1-based line and column in a file."""
+
+    file: str
+    line: int
+    column: int
+
+    def shifted(self, line_offset: int, column: int) -> Location:
+        return Location(self.file, self.line + line_offset, column)
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+UNKNOWN_LOCATION = Location("<unknown>", 0, 0)
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One finding about a policy file."""
+
+    severity: Severity
+    code: str
+    message: str
+    location: Location
+    excerpt: str = ""
+    length: int = 1
+    hint: str = ""
+    related: tuple[tuple[str, Location], ...] = field(default_factory=tuple)
+
+    def render(self, *, source_lines: dict[str, list[str]] | None = None) -> str:
+        """`file:line:col: error[code]: message`, the source line, a caret and the hint."""
+        head = f"{self.location}: {self.severity.value}[{self.code}]: {self.message}"
+        parts = [head]
+        line_text = _source_line(self.location, source_lines)
+        if line_text is not None:
+            gutter = f"{self.location.line:>5} | "
+            parts.append(gutter + line_text)
+            caret_pad = " " * (len(gutter) - 2) + "| " + " " * max(self.location.column - 1, 0)
+            parts.append(caret_pad + "^" * max(1, min(self.length, len(line_text))))
+        elif self.excerpt:
+            parts.append(f"      | {self.excerpt}")
+        for label, where in self.related:
+            parts.append(f"  note: {label} at {where}")
+        if self.hint:
+            parts.append(f"  hint: {self.hint}")
+        return "\n".join(parts)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "severity": self.severity.value,
+            "code": self.code,
+            "message": self.message,
+            "file": self.location.file,
+            "line": self.location.line,
+            "column": self.location.column,
+            "excerpt": self.excerpt,
+            "hint": self.hint,
+            "related": [
+                {"label": label, "file": w.file, "line": w.line, "column": w.column}
+                for label, w in self.related
+            ],
+        }
+
+
+_line_cache: dict[str, list[str]] = {}
+
+
+def _source_line(loc: Location, source_lines: dict[str, list[str]] | None) -> str | None:
+    if loc.line <= 0:
+        return None
+    lines = (source_lines or {}).get(loc.file)
+    if lines is None:
+        lines = _line_cache.get(loc.file)
+        if lines is None:
+            try:
+                lines = Path(loc.file).read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                return None
+            _line_cache[loc.file] = lines
+    if loc.line > len(lines):
+        return None
+    return lines[loc.line - 1]
+
+
+class PolicyError(Exception):
+    """A policy that cannot be used: carries every error found (and the warnings)."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics = list(diagnostics)
+        errors = [d for d in self.diagnostics if d.severity is Severity.ERROR]
+        first = errors[0] if errors else (self.diagnostics[0] if self.diagnostics else None)
+        summary = f"{len(errors)} error(s) in policy" + (f"; first: {first.location}: "
+                                                          f"{first.message}" if first else "")
+        super().__init__(summary)
+
+    def render(self) -> str:
+        return "\n\n".join(d.render() for d in self.diagnostics)
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str | None:
+    """The closest candidate to a misspelt name, if one is close enough."""
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    best = suggest(name, candidates)
+    return f"did you mean '{best}'?" if best else ""
+
+
+def error(code: str, message: str, location: Location, *, excerpt: str = "", length: int = 1,
+          hint: str = "", related: tuple[tuple[str, Location], ...] = ()) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, code, message, location, excerpt, length, hint, related)
+
+
+def warning(code: str, message: str, location: Location, *, excerpt: str = "", length: int = 1,
+            hint: str = "") -> Diagnostic:
+    return Diagnostic(Severity.WARNING, code, message, location, excerpt, length, hint)

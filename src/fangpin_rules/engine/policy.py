@@ -1,0 +1,193 @@
+"""`Policy`: a loaded, checked and compiled policy file, ready to decide households."""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fangpin_rules.checker import CheckedPolicy, check
+from fangpin_rules.compiler import CompiledPolicy, compile_policy
+from fangpin_rules.compiler.runtime import EvaluationError
+from fangpin_rules.diagnostics import Diagnostic
+from fangpin_rules.engine.records import RecordError, Rejection, validate
+from fangpin_rules.engine.trace import Tracer
+from fangpin_rules.model import Household
+from fangpin_rules.policy import read_document
+
+Evaluator = Callable[[Any], dict[str, Any]]
+RejectHandler = Callable[[Rejection], None]
+
+
+class DateError(ValueError):
+    """An evaluation date the policy cannot answer for (before it took effect, a parameter
+    without a value on it, a year the calendar does not cover)."""
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read, check and compile a policy file. Raises PolicyError with every problem found."""
+    checked = check(read_document(path))
+    return Policy(checked, compile_policy(checked))
+
+
+def parse_date(value: date | str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise DateError(f"'{value}' is not a date (YYYY-MM-DD)") from None
+
+
+class Policy:
+    """A policy ready to evaluate household records."""
+
+    def __init__(self, checked: CheckedPolicy, compiled: CompiledPolicy) -> None:
+        self.checked = checked
+        self.compiled = compiled
+        self.ref = {"id": checked.id, "sha256": checked.sha256}
+        self._evaluator = lru_cache(maxsize=64)(self._build_evaluator)
+
+    # -- identity -----------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.checked.id
+
+    @property
+    def sha256(self) -> str:
+        return self.checked.sha256
+
+    @property
+    def path(self) -> str:
+        return self.checked.path
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return list(self.checked.diagnostics)
+
+    # -- parameters on a date -----------------------------------------------------------------
+    def parameters_on(self, as_of: date | str) -> dict[str, Any]:
+        """Each parameter's value in force on `as_of`."""
+        when = parse_date(as_of)
+        return {name: value for name, (value, _) in self._resolve(when).items()}
+
+    def _resolve(self, when: date) -> dict[str, tuple[Any, dict[str, Any]]]:
+        meta = self.checked.document.policy
+        if when < meta.effective:
+            raise DateError(f"policy {meta.id} takes effect on {meta.effective.isoformat()}; "
+                            f"it does not apply on {when.isoformat()}")
+        resolved: dict[str, tuple[Any, dict[str, Any]]] = {}
+        for name, param in self.checked.parameters.items():
+            chosen = param.value_on(when)
+            if chosen is None:
+                raise DateError(f"parameter '{name}' has no value on {when.isoformat()} "
+                                f"(its first value starts {param.values[0].start.isoformat()}; "
+                                f"{param.location})")
+            resolved[name] = (chosen.value, {
+                "value": chosen.value, "from": chosen.start.isoformat(),
+                "until": chosen.until.isoformat() if chosen.until else None,
+                "file": chosen.location.file, "line": chosen.location.line,
+                "cite": param.cite, "basis": param.basis, "title": param.title_zh})
+        return resolved
+
+    def _build_evaluator(self, when: date) -> Evaluator:
+        params = tuple(value for value, _ in self._resolve(when).values())
+        return self.compiled.build(params, when, self.ref, self._calendar())
+
+    def _calendar(self) -> Any:
+        return None
+
+    def evaluator(self, as_of: date | str) -> Evaluator:
+        """The compiled decision function for one date (cached): record -> decision dict.
+
+        It takes a validated `Household`; use `evaluate` for dicts and explanations.
+        """
+        return self._evaluator(parse_date(as_of))
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def evaluate(self, record: Household | Mapping[str, Any], as_of: date | str, *,
+                 explain: bool = False) -> dict[str, Any]:
+        """Decide one household. Raises RecordError for a record outside the contract."""
+        household = validate(record)
+        when = parse_date(as_of)
+        if explain:
+            return self._explained(household, when)
+        return self._decide(self._evaluator(when), household, when, None)
+
+    def evaluate_many(self, records: Iterable[Household | Mapping[str, Any]],
+                      as_of: date | str, *, explain: bool = False,
+                      on_reject: RejectHandler | None = None) -> Iterator[dict[str, Any]]:
+        """Decide records lazily, in input order. A bad record raises RecordError, or, when
+        `on_reject` is given, is handed to it and skipped."""
+        when = parse_date(as_of)
+        fast = self._evaluator(when)
+        for number, record in enumerate(records, start=1):
+            try:
+                household = validate(record, number)
+                if explain:
+                    yield self._explained(household, when)
+                else:
+                    yield self._decide(fast, household, when, number)
+            except RecordError as exc:
+                if on_reject is None:
+                    raise
+                on_reject(exc.rejection)
+
+    def _decide(self, fast: Evaluator, household: Household, when: date,
+                line: int | None) -> dict[str, Any]:
+        try:
+            decision = fast(household)
+        except (ArithmeticError, EvaluationError, TypeError) as exc:
+            raise RecordError(self._failure(household, when, line, exc)) from None
+        decision["deadlines"] = []
+        decision["overdue"] = []
+        decision["violations"] = []
+        decision["trace"] = []
+        return decision
+
+    def _explained(self, household: Household, when: date) -> dict[str, Any]:
+        resolved = self._resolve(when)
+        tracer = Tracer(self.checked, self.compiled.parts)
+        traced = self.compiled.build_traced(tuple(v for v, _ in resolved.values()), when,
+                                            self.ref, self._calendar())
+        try:
+            decision = traced(household, tracer)
+        except (ArithmeticError, EvaluationError, TypeError) as exc:
+            raise RecordError(self._failure(household, when, None, exc)) from None
+        decision["deadlines"] = []
+        decision["overdue"] = []
+        decision["violations"] = []
+        header = {"policy": dict(self.ref), "as_of": when.isoformat()}
+        decision["trace"] = tracer.export(header, {n: info for n, (_, info) in resolved.items()})
+        return decision
+
+    def _failure(self, household: Household, when: date, line: int | None,
+                 exc: Exception) -> Rejection:
+        """Name the definition that could not be computed, by replaying with the tracer."""
+        tracer = Tracer(self.checked, self.compiled.parts)
+        resolved = self._resolve(when)
+        traced = self.compiled.build_traced(tuple(v for v, _ in resolved.values()), when,
+                                            self.ref, self._calendar())
+        where = ""
+        try:
+            traced(household, tracer)
+        except Exception:  # noqa: BLE001 - we only want to know where it stopped
+            name = self.checked.order[tracer.current] if tracer.current >= 0 else None
+            if name is not None:
+                node = self.checked.nodes[name]
+                where = f" while computing '{name}' ({node.location})"
+        reason = _arithmetic_reason(exc)
+        return Rejection(line, household.household_id, None, f"{reason}{where}")
+
+
+def _arithmetic_reason(exc: Exception) -> str:
+    if isinstance(exc, decimal.DivisionByZero | ZeroDivisionError):
+        return "division by zero"
+    if isinstance(exc, decimal.InvalidOperation):
+        return "invalid arithmetic (0/0 or a value out of range)"
+    if isinstance(exc, decimal.Overflow):
+        return "a number too large"
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,139 @@
+"""Read household records from JSONL or a JSON array; a bad record becomes a `Rejection`
+(line, household id, field, reason) and the rest of the batch goes on."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import IO, Any
+
+from pydantic import BaseModel, ValidationError
+
+from fangpin_rules.model import Household
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record that could not be decided, and why."""
+
+    line: int | None
+    household_id: str | None
+    field: str | None
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"line": self.line, "household_id": self.household_id, "field": self.field,
+                "reason": self.reason}
+
+
+class RecordError(ValueError):
+    """A household record that fails the data contract (or that the policy cannot decide)."""
+
+    def __init__(self, rejection: Rejection) -> None:
+        self.rejection = rejection
+        where = f" field '{rejection.field}'" if rejection.field else ""
+        who = f"household {rejection.household_id}" if rejection.household_id else "record"
+        super().__init__(f"{who}{where}: {rejection.reason}")
+
+
+def parse_json(text: str | bytes) -> Any:
+    """JSON with every number that has a fraction or exponent read as an exact Decimal."""
+    return json.loads(text, parse_float=Decimal)
+
+
+def validate(data: Any, line: int | None = None, model: type[BaseModel] = Household) -> Any:
+    """A contract record from parsed JSON, or RecordError naming the first bad field."""
+    if isinstance(data, model):
+        return data
+    household_id = _household_id(data)
+    if not isinstance(data, dict):
+        raise RecordError(Rejection(line, None, None,
+                                    f"expected a JSON object, got {type(data).__name__}"))
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        reason = first["msg"]
+        if first["type"] == "extra_forbidden":
+            reason = "unknown field (not in the data contract)"
+        elif first["type"] == "missing":
+            reason = "required field is missing"
+        count = exc.error_count()
+        if count > 1:
+            reason += f" (and {count - 1} more problem(s))"
+        raise RecordError(Rejection(line, household_id, field, reason)) from None
+
+
+def _household_id(data: Any) -> str | None:
+    if isinstance(data, dict):
+        value = data.get("household_id")
+        if isinstance(value, str | int):
+            return str(value)
+    return None
+
+
+def read_records(stream: IO[str]) -> Iterator[tuple[int, Any]]:
+    """Yield (line number, parsed JSON or RecordError) from JSONL, or from one JSON array.
+
+    JSONL streams line by line in constant memory; a JSON array is read whole.
+    """
+    first = _peek_first_char(stream)
+    if first == "[":
+        text = stream.read()
+        try:
+            items = parse_json(text)
+        except ValueError as exc:
+            yield 1, RecordError(Rejection(1, None, None, f"not valid JSON: {exc}"))
+            return
+        if not isinstance(items, list):  # pragma: no cover - starts with '['
+            yield 1, RecordError(Rejection(1, None, None, "expected a JSON array"))
+            return
+        for index, item in enumerate(items, start=1):
+            yield index, item
+        return
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, parse_json(line)
+        except ValueError as exc:
+            yield number, RecordError(Rejection(number, None, None,
+                                                f"not valid JSON: {_short(exc)}"))
+
+
+
+def _peek_first_char(stream: IO[str]) -> str:
+    """The first non-blank character, leaving the stream where it was when possible."""
+    if stream.seekable():
+        position = stream.tell()
+        while True:
+            ch = stream.read(1)
+            if not ch or not ch.isspace():
+                break
+        stream.seek(position)
+        return ch
+    buffered = getattr(stream, "buffer", None)
+    if buffered is not None and hasattr(buffered, "peek"):
+        head = buffered.peek(64).decode("utf-8", "replace").lstrip()
+        return head[:1]
+    return ""
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) < 200 else text[:200] + "…"
+
+
+def iter_validated(items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+    """Validate parsed records; errors are passed through as RecordError values."""
+    for number, item in items:
+        if isinstance(item, RecordError):
+            yield number, item
+            continue
+        try:
+            yield number, validate(item, number)
+        except RecordError as exc:
+            yield number, exc

@@ -1,0 +1,112 @@
+"""The explanation of one decision: a deterministic, versioned export.
+
+Each entry says what was decided and why, and cites the article behind it: every rule that was
+evaluated with its value and the value of each part of its condition (so a negative decision
+says which condition failed), the rules never reached, every parameter read with the value in
+force, the date it took effect and the file and line it came from, and the inputs that were
+unknown.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fangpin_rules import __version__
+
+if TYPE_CHECKING:
+    from fangpin_rules.checker.checked import CheckedPolicy
+    from fangpin_rules.compiler.codegen import Part
+
+TRACE_SCHEMA = "fangpin.trace"
+TRACE_VERSION = 1
+
+
+class Tracer:
+    """Receives the calls of a traced evaluator and builds the trace entries."""
+
+    def __init__(self, policy: CheckedPolicy, parts: list[Part]) -> None:
+        self.policy = policy
+        self.parts = parts
+        self.order = policy.order
+        self.pending: list[tuple[int, Any]] = []
+        self.rule_results: dict[str, tuple[bool, list[tuple[int, Any]]]] = {}
+        self.node_parts: dict[int, list[tuple[int, Any]]] = {}
+        self.values: dict[str, Any] = {}
+        self.unknown: list[str] = []
+        self.current = -1
+
+    # -- calls from generated code ------------------------------------------------------------
+    def begin(self, index: int) -> None:
+        self.current = index
+        self.pending = []
+
+    def part(self, part_id: int, value: Any) -> Any:
+        self.pending.append((part_id, value))
+        return value
+
+    def rule(self, rule_id: str, value: Any) -> Any:
+        self.rule_results[rule_id] = (bool(value), self.pending)
+        self.pending = []
+        return value
+
+    def node(self, index: int, value: Any) -> None:
+        self.values[self.order[index]] = value
+        if self.pending:
+            self.node_parts[index] = self.pending
+        self.pending = []
+
+    def read(self, name: str, value: Any) -> Any:
+        if value is None and name not in self.unknown:
+            self.unknown.append(name)
+        return value
+
+    # -- export -------------------------------------------------------------------------------
+    def _conditions(self, recorded: list[tuple[int, Any]]) -> list[dict[str, Any]]:
+        # Innermost parts are recorded first; list them outermost first, as the text reads.
+        ordered = sorted(recorded, key=lambda item: (self.parts[item[0]].offset,
+                                                     -len(self.parts[item[0]].text)))
+        return [{"expr": self.parts[pid].text, "value": value} for pid, value in ordered]
+
+    def export(self, header: dict[str, Any], parameters: dict[str, Any]) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = [{
+            "kind": "header", "schema": TRACE_SCHEMA, "version": TRACE_VERSION,
+            "engine": __version__, **header, "unknown_inputs": sorted(self.unknown)}]
+        for name, info in parameters.items():
+            entries.append({"kind": "parameter", "name": name, **info})
+        for index, name in enumerate(self.order):
+            node = self.policy.nodes[name]
+            entry: dict[str, Any] = {
+                "kind": "definition" if node.kind == "definition" else "decision",
+                "name": name, "value": self.values.get(name), "cite": node.cite,
+                "basis": node.basis}
+            if node.title:
+                entry["title"] = node.title
+            if node.parameters:
+                entry["parameters"] = sorted(node.parameters)
+            if node.rules:
+                rules = []
+                matched = False
+                for rule in node.rules:
+                    result = self.rule_results.get(rule.id)
+                    item: dict[str, Any] = {"id": rule.id, "cite": rule.cite,
+                                            "basis": rule.basis}
+                    if node.kind == "first_match":
+                        item["then"] = rule.label
+                    else:
+                        item["add"] = list(rule.labels)
+                    if result is None or (node.kind == "first_match" and matched):
+                        item["value"] = None
+                        item["reached"] = False
+                    else:
+                        item["value"] = result[0]
+                        item["reached"] = True
+                        item["conditions"] = self._conditions(result[1])
+                        matched = matched or result[0]
+                    rules.append(item)
+                entry["rules"] = rules
+                if node.kind == "first_match" and not matched:
+                    entry["otherwise"] = True
+            elif index in self.node_parts:
+                entry["conditions"] = self._conditions(self.node_parts[index])
+            entries.append(entry)
+        return entries

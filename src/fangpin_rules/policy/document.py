@@ -1,0 +1,180 @@
+"""The structure of a policy file, as pydantic models.
+
+Every mapping forbids unknown keys: a misspelt key is an error with a suggestion, never dropped
+(other engines silently ignored years of updates written under a wrong key).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+
+IDENTIFIER = r"^[^\W\d_][\w]*$"
+RULE_ID = r"^[^\W\d_][\w.\-]*$"
+CITATION = r"^(§\d{1,2}(\s*[,，、]\s*§\d{1,2})*|.{1,80})$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Text(Strict):
+    """A text in Chinese with its English translation."""
+
+    zh: str
+    en: str | None = None
+
+
+LocalizedText = str | Text
+
+
+class Metadata(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", max_length=80)
+    title: LocalizedText
+    document: str | None = None
+    issuer: str | None = None
+    issued: date | None = None
+    effective: date
+    supersedes: list[str] = []
+    calendar: str = "cn-mainland"
+    jurisdiction: str | None = None
+    version: str | None = None
+    source: str | None = None
+
+
+class Article(Strict):
+    section: str | None = None
+    title: LocalizedText | None = None
+    text: str | None = None
+    text_en: str | None = None
+
+
+class VocabularyEntry(Strict):
+    zh: str
+    en: str | None = None
+
+
+ParameterType = Literal["money", "ratio", "count", "number", "date", "duration", "bool", "string"]
+Basis = Literal["document", "interpretation", "law"]
+
+
+class DatedValue(Strict):
+    from_: date = Field(alias="from")
+    until: date | None = None
+    value: Any
+    source: str | None = None
+    note: str | None = None
+
+
+class Parameter(Strict):
+    type: ParameterType
+    title: LocalizedText
+    cite: str = Field(pattern=CITATION)
+    basis: Basis
+    value: Any = None
+    values: list[DatedValue] | None = None
+    unit: str | None = None
+    note: str | None = None
+
+    @field_validator("values")
+    @classmethod
+    def _values_not_empty(cls, v: list[DatedValue] | None) -> list[DatedValue] | None:
+        if v is not None and not v:
+            raise ValueError("give at least one dated value")
+        return v
+
+
+class Definition(Strict):
+    expr: str
+    type: str | None = None
+    title: LocalizedText | None = None
+    cite: str | None = Field(default=None, pattern=CITATION)
+    basis: Basis = "document"
+    note: str | None = None
+
+
+class Rule(Strict):
+    id: str = Field(pattern=RULE_ID, max_length=120)
+    when: str
+    then: str | None = None
+    add: str | list[str] | None = None
+    cite: str = Field(pattern=CITATION)
+    basis: Basis = "document"
+    title: LocalizedText | None = None
+    note: str | None = None
+
+
+class _DecisionBase(Strict):
+    output: str | None = Field(default=None, pattern=IDENTIFIER)  # name in the decision record
+    title: LocalizedText | None = None
+    cite: str | None = Field(default=None, pattern=CITATION)
+    basis: Basis = "document"
+    note: str | None = None
+
+
+class ValueDecision(_DecisionBase):
+    kind: Literal["value"] = "value"
+    expr: str
+    type: str | None = None
+
+
+class FirstMatchDecision(_DecisionBase):
+    """A category chosen by the first rule whose condition holds."""
+
+    kind: Literal["first_match"]
+    type: str
+    rules: list[Rule] = Field(min_length=1)
+    otherwise: str | None = None
+    emit_label: bool = False  # also output `<name>_label`, the chosen label in Chinese
+
+
+class CollectDecision(_DecisionBase):
+    """A set of labels, one from every rule whose condition holds."""
+
+    kind: Literal["collect"]
+    type: str
+    rules: list[Rule] = Field(min_length=1)
+
+
+class ObjectDecision(_DecisionBase):
+    """A record of named fields (each itself a decision); null unless `when` holds."""
+
+    kind: Literal["object"]
+    when: str | None = None
+    fields: dict[str, DecisionSpec] = Field(min_length=1)
+
+
+def _decision_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("kind", "value"))
+    return str(getattr(value, "kind", "value"))
+
+
+DecisionSpec = Annotated[
+    Annotated[ValueDecision, Tag("value")]
+    | Annotated[FirstMatchDecision, Tag("first_match")]
+    | Annotated[CollectDecision, Tag("collect")]
+    | Annotated[ObjectDecision, Tag("object")],
+    Discriminator(_decision_kind),
+]
+DECISION_KINDS = ("value", "first_match", "collect", "object")
+ObjectDecision.model_rebuild()
+
+
+class PolicyDocument(Strict):
+    policy: Metadata
+    articles: dict[str, Article] = {}
+    vocabularies: dict[str, dict[str, VocabularyEntry]] = {}
+    parameters: dict[str, Parameter] = {}
+    definitions: dict[str, Definition] = {}
+    decisions: dict[str, DecisionSpec] = Field(min_length=1)
+
+
+def localized(text: LocalizedText | None, lang: str = "zh") -> str | None:
+    if text is None or isinstance(text, str):
+        return text
+    if lang == "en" and text.en:
+        return text.en
+    return text.zh

@@ -1,0 +1,166 @@
+"""Read a policy file into a `PolicyDocument`, turning every structural error into a
+diagnostic at the YAML line and column it concerns."""
+
+from __future__ import annotations
+
+import hashlib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, did_you_mean, error
+from fangpin_rules.policy.document import DECISION_KINDS, PolicyDocument
+from fangpin_rules.source import LMap, LNode, LScalar, key_location, load_located, locate, plain
+
+
+@dataclass(frozen=True)
+class SourcedDocument:
+    """A validated policy document and the located tree it came from."""
+
+    document: PolicyDocument
+    tree: LNode
+    path: str
+    sha256: str
+
+    def location(self, path: tuple[str | int, ...]) -> Location:
+        return locate(self.tree, path)[0]
+
+    def scalar(self, path: tuple[str | int, ...]) -> LScalar | None:
+        node = locate(self.tree, path)[1]
+        return node if isinstance(node, LScalar) else None
+
+
+def read_document(path: str | Path) -> SourcedDocument:
+    """Load, locate and validate a policy file; raises PolicyError with every problem found."""
+    file = str(path)
+    tree = load_located(file)
+    digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()
+    return validate_tree(tree, file, digest)
+
+
+def validate_tree(tree: LNode, file: str, digest: str) -> SourcedDocument:
+    if not isinstance(tree, LMap):
+        raise PolicyError([error("policy-shape", "a policy file must be a mapping with a "
+                                 "`policy:` section", tree.loc,
+                                 hint="start from policies/fujian_2021.yaml")])
+    try:
+        document = PolicyDocument.model_validate(plain(tree))
+    except ValidationError as exc:
+        raise PolicyError(_diagnostics(exc, tree)) from None
+    return SourcedDocument(document, tree, file, digest)
+
+
+def _diagnostics(exc: ValidationError, tree: LNode) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    seen: set[tuple[Any, ...]] = set()
+    for err in exc.errors(include_url=False):
+        path = _tree_path(tree, tuple(err["loc"]))
+        kind = err["type"]
+        key = (path, kind)
+        if key in seen:
+            continue
+        seen.add(key)
+        if kind == "extra_forbidden":
+            name = str(path[-1])
+            allowed = _allowed_keys(PolicyDocument, path[:-1], tree)
+            hint = did_you_mean(name, allowed)
+            listing = ", ".join(sorted(allowed))
+            out.append(error(
+                "unknown-key", f"unknown key '{name}'", key_location(tree, path),
+                length=len(name),
+                hint=(hint + " " if hint else "") + f"keys allowed here: {listing}"))
+        elif kind == "missing":
+            name = str(path[-1])
+            out.append(error("missing-key", f"required key '{name}' is missing",
+                             locate(tree, path[:-1])[0], hint=f"add `{name}:` here"))
+        elif kind in ("union_tag_invalid", "union_tag_not_found"):
+            out.append(error("decision-kind", "unknown decision kind",
+                             key_location(tree, (*path, "kind")),
+                             hint="kind is one of: " + ", ".join(DECISION_KINDS)))
+        else:
+            loc, node = locate(tree, path)
+            excerpt = node.raw if isinstance(node, LScalar) else ""
+            where = ".".join(str(p) for p in path)
+            out.append(error("invalid-value", f"{where}: {err['msg']}", loc,
+                             excerpt=excerpt, length=max(1, len(excerpt))))
+    return out
+
+
+def _tree_path(tree: LNode, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
+    """Drop the discriminator tags pydantic puts in error paths, keeping real keys."""
+    out: list[str | int] = []
+    current: LNode | None = tree
+    for step in loc:
+        if isinstance(current, LMap):
+            if isinstance(step, str) and step in current.entries:
+                out.append(step)
+                current = current.entries[step][1]
+                continue
+            if step in DECISION_KINDS:
+                continue
+            if step == "from_":
+                step = "from"
+            out.append(step)
+            current = None
+        elif current is not None and hasattr(current, "items") and isinstance(step, int):
+            out.append(step)
+            items = current.items
+            current = items[step] if isinstance(items, list) and step < len(items) else None
+        else:
+            if step in DECISION_KINDS or (isinstance(step, str) and step.startswith(
+                    ("function-after", "list["))):
+                continue
+            out.append(step)
+    return tuple(out)
+
+
+def _allowed_keys(model: Any, path: tuple[str | int, ...], tree: LNode) -> set[str]:
+    """The keys the schema allows at `path` (for did-you-mean suggestions)."""
+    current: Any = model
+    node: LNode | None = tree
+    for step in path:
+        current = _resolve(current, node)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            fields = {f.alias or n: f for n, f in current.model_fields.items()}
+            current = fields[step].annotation if step in fields else None
+        else:
+            origin = typing.get_origin(current)
+            args = typing.get_args(current)
+            current = args[-1] if origin in (dict, list) and args else None
+        node = locate(node, (step,))[1] if node is not None else None
+        if current is None:
+            return set()
+    current = _resolve(current, node)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return {f.alias or n for n, f in current.model_fields.items()}
+    return set()
+
+
+def _resolve(annotation: Any, node: LNode | None) -> Any:
+    """Unwrap Annotated/Optional/unions to the model that applies to `node`."""
+    for _ in range(10):
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        if origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            models = [_resolve(m, node) for m in members]
+            models = [m for m in models if isinstance(m, type) and issubclass(m, BaseModel)]
+            kind = None
+            if isinstance(node, LMap):
+                kind_node = node.get("kind")
+                kind = kind_node.value if isinstance(kind_node, LScalar) else "value"
+            for m in models:
+                default = m.model_fields.get("kind")
+                if default is not None and kind in typing.get_args(default.annotation):
+                    return m
+            if models:
+                return models[0]
+            return members[0] if members else None
+        return annotation
+    return annotation

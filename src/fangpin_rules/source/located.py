@@ -1,0 +1,233 @@
+"""Read a YAML file into a tree whose every node knows where it stands in the file.
+
+Only YAML's core types are accepted: a tag such as `!!python/object` is an error, never a
+constructor call, so a policy file cannot make the engine run code. Duplicate keys are errors
+(plain PyYAML keeps the last one silently). Numbers with a fraction are read as exact decimals.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, error
+
+_CORE_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+_MAX_FILE_BYTES = 5_000_000
+_MAX_DEPTH = 40
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True, slots=True)
+class LScalar:
+    value: Any
+    loc: Location
+    raw: str
+    style: str | None  # None for plain, '"', "'", '|', '>'
+
+
+@dataclass(frozen=True, slots=True)
+class LSeq:
+    items: list[LNode]
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class LMap:
+    entries: dict[str, tuple[Location, LNode]]  # key -> (where the key stands, value)
+    loc: Location
+
+    def get(self, key: str) -> LNode | None:
+        entry = self.entries.get(key)
+        return entry[1] if entry else None
+
+    def key_loc(self, key: str) -> Location:
+        entry = self.entries.get(key)
+        return entry[0] if entry else self.loc
+
+
+LNode = LScalar | LSeq | LMap
+
+
+def _loc(file: str, node: yaml.Node) -> Location:
+    mark = node.start_mark
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.errors: list[Diagnostic] = []
+        self.resolver = yaml.resolver.Resolver()
+
+    def build(self, node: yaml.Node, depth: int = 0) -> LNode:
+        loc = _loc(self.file, node)
+        if depth > _MAX_DEPTH:
+            self.errors.append(error("yaml-depth", f"YAML nested deeper than {_MAX_DEPTH} levels",
+                                     loc, hint="flatten the structure"))
+            return LScalar(None, loc, "", None)
+        if node.tag not in _CORE_TAGS:
+            self.errors.append(error(
+                "yaml-tag", f"YAML tag '{node.tag}' is not allowed in a policy file", loc,
+                length=len(node.tag),
+                hint="a policy file is data: use plain YAML values (no !!python or custom tags)"))
+            return LScalar(None, loc, "", None)
+        if isinstance(node, yaml.MappingNode):
+            entries: dict[str, tuple[Location, LNode]] = {}
+            for key_node, value_node in node.value:
+                key_loc = _loc(self.file, key_node)
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag in (
+                        "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
+                    self.errors.append(error("yaml-key", "a mapping key must be a plain name",
+                                             key_loc))
+                    continue
+                key = str(key_node.value)
+                if key == "<<":
+                    self.errors.append(error("yaml-merge", "YAML merge keys ('<<') are not "
+                                             "allowed", key_loc, hint="write the keys out, or use "
+                                             "`extends:` to build on another policy"))
+                    continue
+                if key in entries:
+                    self.errors.append(error(
+                        "yaml-duplicate-key", f"key '{key}' appears twice in this mapping",
+                        key_loc, length=len(key),
+                        related=(("first written", entries[key][0]),),
+                        hint="remove one of them: YAML would silently keep only the last"))
+                    continue
+                entries[key] = (key_loc, self.build(value_node, depth + 1))
+            return LMap(entries, loc)
+        if isinstance(node, yaml.SequenceNode):
+            return LSeq([self.build(item, depth + 1) for item in node.value], loc)
+        assert isinstance(node, yaml.ScalarNode)
+        return LScalar(self._scalar(node, loc), loc, node.value, node.style)
+
+    def _scalar(self, node: yaml.ScalarNode, loc: Location) -> Any:
+        text = node.value
+        tag = node.tag
+        if tag == "tag:yaml.org,2002:str":
+            return text
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        if tag == "tag:yaml.org,2002:bool":
+            return text.lower() in ("true", "yes", "on")
+        if tag == "tag:yaml.org,2002:int":
+            cleaned = text.replace("_", "")
+            for base in (10, 0):
+                try:
+                    return int(cleaned, base)
+                except ValueError:
+                    continue
+            return text
+        if tag == "tag:yaml.org,2002:float":
+            try:
+                value = Decimal(text.replace("_", ""))
+            except InvalidOperation:
+                value = None
+            if value is None or not value.is_finite() or abs(value.adjusted()) > 15:
+                self.errors.append(error("yaml-number", f"number '{text}' is not a usable "
+                                         "exact decimal", loc, length=len(text),
+                                         hint="write a plain decimal such as 7152 or 0.5"))
+                return None
+            return value
+        # timestamp: only plain dates are meaningful in a policy
+        if _DATE.match(text):
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                pass
+        self.errors.append(error("yaml-date", f"'{text}' is not a valid date (YYYY-MM-DD)", loc,
+                                 length=len(text)))
+        return None
+
+
+def load_located(path: str | Path) -> LNode:
+    """Parse a policy YAML file into a located tree; raises PolicyError with positions."""
+    file = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise PolicyError([error("file-not-found", f"policy file '{file}' does not exist",
+                                 Location(file, 0, 0), hint="check the path")]) from None
+    except OSError as exc:
+        raise PolicyError([error("file-unreadable", f"cannot read '{file}': {exc.strerror}",
+                                 Location(file, 0, 0))]) from None
+    if len(raw) > _MAX_FILE_BYTES:
+        raise PolicyError([error("file-too-large", f"policy file is larger than "
+                                 f"{_MAX_FILE_BYTES} bytes", Location(file, 1, 1))])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError([error("file-encoding", f"policy file is not UTF-8 ({exc.reason})",
+                                 Location(file, 1, 1), hint="save the file as UTF-8")]) from None
+    return parse_located(text, file)
+
+
+def parse_located(text: str, file: str) -> LNode:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
+        raise PolicyError([error("yaml-syntax", f"YAML syntax error: {exc.problem or exc}", loc,
+                                 hint="check the indentation and quoting on this line")]) from None
+    except yaml.YAMLError as exc:
+        raise PolicyError([error("yaml-syntax", f"YAML error: {exc}", Location(file, 1, 1))]
+                          ) from None
+    if node is None:
+        raise PolicyError([error("empty-file", "the policy file is empty", Location(file, 1, 1),
+                                 hint="start from policies/fujian_2021.yaml")])
+    builder = _Builder(file)
+    tree = builder.build(node)
+    if builder.errors:
+        raise PolicyError(builder.errors)
+    return tree
+
+
+def plain(node: LNode) -> Any:
+    """The tree's plain Python value (dicts, lists, scalars) without positions."""
+    if isinstance(node, LScalar):
+        return node.value
+    if isinstance(node, LSeq):
+        return [plain(item) for item in node.items]
+    return {key: plain(value) for key, (_, value) in node.entries.items()}
+
+
+def locate(node: LNode, path: tuple[str | int, ...]) -> tuple[Location, LNode | None]:
+    """The position of the value at `path` (the deepest existing ancestor if it is missing)."""
+    current: LNode = node
+    for step in path:
+        if isinstance(current, LMap) and isinstance(step, str) and step in current.entries:
+            key_loc, value = current.entries[step]
+            current = value
+            continue
+        if isinstance(current, LSeq) and isinstance(step, int) and 0 <= step < len(current.items):
+            current = current.items[step]
+            continue
+        return (current.loc, None)
+    return (current.loc, current)
+
+
+def key_location(node: LNode, path: tuple[str | int, ...]) -> Location:
+    """Where the key that ends `path` is written (for 'unknown key' messages)."""
+    if not path:
+        return node.loc
+    parent_loc, parent = locate(node, path[:-1])
+    last = path[-1]
+    if isinstance(parent, LMap) and isinstance(last, str) and last in parent.entries:
+        return parent.entries[last][0]
+    return parent_loc
