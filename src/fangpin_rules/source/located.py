@@ -73,10 +73,17 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.errors: list[Diagnostic] = []
-        self.resolver = yaml.resolver.Resolver()
+        self.seen: set[int] = set()
 
     def build(self, node: yaml.Node, depth: int = 0) -> LNode:
         loc = _loc(self.file, node)
+        if id(node) in self.seen:  # an alias (*name): refused, so no file can blow up in size
+            self.errors.append(error("yaml-alias", "YAML anchors and aliases (&name, *name) are "
+                                     "not allowed in a policy file", loc,
+                                     hint="write the value out, or use `extends:` to reuse a "
+                                     "policy"))
+            return LScalar(None, loc, "", None)
+        self.seen.add(id(node))
         if depth > _MAX_DEPTH:
             self.errors.append(error("yaml-depth", f"YAML nested deeper than {_MAX_DEPTH} levels",
                                      loc, hint="flatten the structure"))

@@ -1,0 +1,1 @@
+"""The `fangpin` command line: one module per verb, wired in `main`."""

@@ -1,0 +1,47 @@
+"""`fangpin check POLICY...`: report every problem of a policy file (0 clean, 2 errors)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from fangpin_rules.cli.common import EXIT_OK, EXIT_USAGE
+from fangpin_rules.diagnostics import Diagnostic, PolicyError, Severity
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("check", help="check policy files before use",
+                            description="Check policy files: YAML keys, expression syntax, "
+                            "names, types, cycles, labels and parameters. Warnings do not fail.")
+    parser.add_argument("policies", nargs="+", metavar="POLICY")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from fangpin_rules.engine import load_policy
+
+    failed = False
+    report: list[dict[str, object]] = []
+    for path in args.policies:
+        diagnostics: list[Diagnostic]
+        try:
+            diagnostics = load_policy(path).warnings
+        except PolicyError as exc:
+            diagnostics = exc.diagnostics
+        errors = sum(d.severity is Severity.ERROR for d in diagnostics)
+        warnings = len(diagnostics) - errors
+        failed = failed or errors > 0
+        if args.format == "json":
+            report.append({"policy": path, "errors": errors, "warnings": warnings,
+                           "diagnostics": [d.to_json() for d in diagnostics]})
+            continue
+        for diagnostic in diagnostics:
+            print(diagnostic.render(), file=sys.stderr)
+            print(file=sys.stderr)
+        status = "ok" if errors == 0 else "FAILED"
+        print(f"{path}: {status} ({errors} error(s), {warnings} warning(s))")
+    if args.format == "json":
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    return EXIT_USAGE if failed else EXIT_OK

@@ -1,0 +1,69 @@
+"""What the verbs share: exit codes, loading a policy with readable errors, opening files."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING
+
+from fangpin_rules.diagnostics import PolicyError, Severity
+
+if TYPE_CHECKING:
+    from fangpin_rules.engine import Policy
+
+EXIT_OK = 0
+EXIT_REJECTED = 1  # eval: some records rejected; test: some case failed
+EXIT_USAGE = 2  # usage, policy or input-file error
+
+
+class UsageError(Exception):
+    """A user error the CLI reports in one line (exit 2), never with a traceback."""
+
+
+def load_or_report(path: str) -> Policy:
+    from fangpin_rules.engine import load_policy
+
+    try:
+        policy = load_policy(path)
+    except PolicyError as exc:
+        report_policy_error(exc)
+        raise SystemExit(EXIT_USAGE) from None
+    for warning in policy.warnings:
+        print(warning.render(), file=sys.stderr)
+    return policy
+
+
+def report_policy_error(exc: PolicyError) -> None:
+    errors = [d for d in exc.diagnostics if d.severity is Severity.ERROR]
+    for diagnostic in exc.diagnostics:
+        print(diagnostic.render(), file=sys.stderr)
+        print(file=sys.stderr)
+    print(f"{len(errors)} error(s); the policy was not used.", file=sys.stderr)
+
+
+@contextmanager
+def open_input(path: str) -> Iterator[IO[str]]:
+    if path == "-":
+        yield sys.stdin
+        return
+    try:
+        stream = open(path, encoding="utf-8", newline=None)  # noqa: SIM115 - yielded
+    except OSError as exc:
+        raise UsageError(f"cannot read '{path}': {exc.strerror}") from None
+    with stream:
+        yield stream
+
+
+@contextmanager
+def open_output(path: str | None) -> Iterator[IO[str]]:
+    if path is None or path == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    try:
+        stream = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - yielded
+    except OSError as exc:
+        raise UsageError(f"cannot write '{path}': {exc.strerror}") from None
+    with stream:
+        yield stream
