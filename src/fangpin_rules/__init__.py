@@ -7,8 +7,8 @@
 
 __version__ = "0.1.0"
 
-from fangpin_rules.diagnostics import Diagnostic, PolicyError  # noqa: E402
-from fangpin_rules.engine import Policy, RecordError, Rejection, load_policy  # noqa: E402
+from fangpin_rules.diagnostics import Diagnostic, PolicyError
+from fangpin_rules.engine import Policy, RecordError, Rejection, load_policy
 
 __all__ = [
     "Diagnostic",

@@ -8,7 +8,6 @@ cycles among definitions, unknown labels, malformed parameter values, unused par
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -338,7 +337,7 @@ class _Checker:
                 if pending:
                     nxt = pending.pop()
                     if state.get(nxt) == 1:
-                        cycle = path[path.index(nxt):] + [nxt]
+                        cycle = [*path[path.index(nxt):], nxt]
                         spec = self.specs[nxt]
                         self.err("cycle", "definitions depend on each other in a cycle: "
                                  + " -> ".join(cycle), self.key_loc(spec.path),
@@ -380,7 +379,8 @@ class _Checker:
             if expect is not None and result is not ERR and result != expect:
                 hint = ""
                 if expect == t.BOOL and result == t.Opt(t.BOOL):
-                    hint = "it may be unknown (null): write `x == true`, `x == false` or `x ?? false`"
+                    hint = ("it may be unknown (null): write `x == true`, `x == false` or "
+                            "`x ?? false`")
                 self.expr_error(src, tree, "type", f"expected {t.describe(expect)}, but this is "
                                 f"{t.describe(result)}", hint)
             return CheckedExpr(tree, result, src)
@@ -631,7 +631,7 @@ class _Scope:
                                      f"unknown, but this is always known ({lt})",
                                      "remove the '?? …'")
                 merged = t.unify(lt.inner, rt)
-                if merged is None or isinstance(merged, t.Opt) and not isinstance(rt, t.Opt):
+                if merged is None or (isinstance(merged, t.Opt) and not isinstance(rt, t.Opt)):
                     return self.fail(right, f"the default ({rt}) does not match the value "
                                      f"({lt.inner})")
                 return merged

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if rejected else EXIT_OK
 
 
-class _stderr:  # noqa: N801 - used like open_output
+class _stderr:
     def __enter__(self) -> IO[str]:
         return sys.stderr
 

@@ -16,9 +16,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pydantic import BaseModel
+
     from fangpin_rules.model import Case, Decision, Household
 
-    models = {"household": Household, "case": Case, "decision": Decision}
+    models: dict[str, type[BaseModel]] = {"household": Household, "case": Case,
+                                          "decision": Decision}
     if args.which == "all":
         schema = {name: model.model_json_schema() for name, model in models.items()}
     else:

@@ -24,6 +24,7 @@ from fangpin_rules.compiler import runtime
 from fangpin_rules.language import ast
 from fangpin_rules.language import types as t
 from fangpin_rules.language.functions import FUNCTIONS
+from fangpin_rules.policy.document import FirstMatchDecision
 
 Evaluator = Callable[[Any], dict[str, Any]]
 _ALLOWED_BUILTINS = ("len", "any", "all", "sum", "min", "max", "isinstance")
@@ -301,8 +302,8 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
         outputs.append(f"{key!r}: {gen.node_var(name)}")
         node = policy.nodes[name]
         spec = policy.document.decisions[name]
-        if node.kind == "first_match" and getattr(spec, "emit_label", False):
-            vocab = policy.vocabularies[getattr(spec, "type")]
+        if isinstance(spec, FirstMatchDecision) and spec.emit_label:
+            vocab = policy.vocabularies[spec.type]
             labels = {k: v[0] for k, v in vocab.labels.items()}
             outputs.append(f"{key + '_label'!r}: {gen.const(_FrozenLookup(labels))}"
                            f".get({gen.node_var(name)})")
@@ -361,7 +362,7 @@ class CompiledPolicy:
 def _compile(source: str, filename: str) -> Callable[..., Any]:
     namespace: dict[str, Any] = {
         "__builtins__": {name: getattr(builtins, name) for name in _ALLOWED_BUILTINS}}
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
+    exec(compile(source, filename, "exec"), namespace)
     factory: Callable[..., Any] = namespace["factory"]
     return factory
 

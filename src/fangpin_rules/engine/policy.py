@@ -174,7 +174,7 @@ class Policy:
         where = ""
         try:
             traced(household, tracer)
-        except Exception:  # noqa: BLE001 - we only want to know where it stopped
+        except Exception:
             name = self.checked.order[tracer.current] if tracer.current >= 0 else None
             if name is not None:
                 node = self.checked.nodes[name]

@@ -91,8 +91,7 @@ def read_records(stream: IO[str]) -> Iterator[tuple[int, Any]]:
         if not isinstance(items, list):  # pragma: no cover - starts with '['
             yield 1, RecordError(Rejection(1, None, None, "expected a JSON array"))
             return
-        for index, item in enumerate(items, start=1):
-            yield index, item
+        yield from enumerate(items, start=1)
         return
     for number, line in enumerate(stream, start=1):
         if not line.strip():
@@ -117,8 +116,8 @@ def _peek_first_char(stream: IO[str]) -> str:
         return ch
     buffered = getattr(stream, "buffer", None)
     if buffered is not None and hasattr(buffered, "peek"):
-        head = buffered.peek(64).decode("utf-8", "replace").lstrip()
-        return head[:1]
+        head: bytes = buffered.peek(64)
+        return head.decode("utf-8", "replace").lstrip()[:1]
     return ""
 
 

@@ -31,8 +31,7 @@ def _default(value: Any) -> Any:
 
 def _decimal_text(value: Decimal) -> str:
     if value == value.to_integral_value():
-        return str(value.quantize(Decimal(1))) if value.as_tuple().exponent < 0 else \
-            format(value, "f")
+        return format(value.quantize(Decimal(1)), "f")
     return format(value.normalize(), "f")
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from fangpin_rules.language import ast
@@ -106,28 +106,28 @@ class _ToAst(Transformer[Token, ast.Expr]):
     def list_(self, meta: Any, children: list[Any]) -> ast.Expr:
         return ast.ListLit(_span(meta), tuple(children))
 
-    def not_(self, meta: Any, children: list[Any]) -> ast.Expr:
+    def not_(self, meta: Any, children: list[ast.Expr]) -> ast.Expr:
         return ast.Not(_span(meta), children[0])
 
-    def neg(self, meta: Any, children: list[Any]) -> ast.Expr:
+    def neg(self, meta: Any, children: list[ast.Expr]) -> ast.Expr:
         return ast.Neg(_span(meta), children[0])
 
-    def or_chain(self, meta: Any, children: list[Any]) -> ast.Expr:
+    def or_chain(self, meta: Any, children: list[ast.Expr]) -> ast.Expr:
         return children[0] if len(children) == 1 else ast.BoolOp(_span(meta), "or",
                                                                   tuple(children))
 
-    def and_chain(self, meta: Any, children: list[Any]) -> ast.Expr:
+    def and_chain(self, meta: Any, children: list[ast.Expr]) -> ast.Expr:
         return children[0] if len(children) == 1 else ast.BoolOp(_span(meta), "and",
                                                                   tuple(children))
 
     def coalesce_chain(self, meta: Any, children: list[Any]) -> ast.Expr:
-        result = children[0]
+        result: ast.Expr = children[0]
         for right in children[1:]:
             result = ast.Coalesce((result.span[0], right.span[1]), result, right)
         return result
 
     def arith_chain(self, meta: Any, children: list[Any]) -> ast.Expr:
-        result = children[0]
+        result: ast.Expr = children[0]
         for op, right in zip(children[1::2], children[2::2], strict=True):
             result = ast.BinOp((result.span[0], right.span[1]), str(op), result, right)
         return result
@@ -172,14 +172,10 @@ def parse_expression(text: str) -> ast.Expr:
     try:
         tree = _parser().parse(text)
     except UnexpectedCharacters as exc:
-        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
-        hint = ""
-        if ch == "*" and text[exc.pos_in_stream:exc.pos_in_stream + 2] == "**":
-            hint = "there is no exponent operator"
-        elif ch in "=&|!":
-            hint = "use ==, !=, and, or, not"
-        raise ExprSyntaxError(f"unexpected character '{ch}'", exc.pos_in_stream, 1,
-                              hint) from None
+        pos: int = exc.pos_in_stream or 0
+        ch = text[pos] if pos < len(text) else ""
+        hint = "use ==, !=, and, or, not" if ch in "=&|!" else ""
+        raise ExprSyntaxError(f"unexpected character '{ch}'", pos, 1, hint) from None
     except UnexpectedEOF as exc:
         raise ExprSyntaxError("the expression ends too early", len(text), 1,
                               "expected " + _expected(exc.expected)) from None
@@ -188,9 +184,11 @@ def parse_expression(text: str) -> ast.Expr:
         if tok.type == "$END":
             raise ExprSyntaxError("the expression ends too early", len(text), 1,
                                   "expected " + _expected(exc.expected)) from None
+        hint = "expected " + _expected(exc.expected)
+        if str(tok) == "*" and text[(tok.start_pos or 1) - 1:(tok.start_pos or 0) + 1] == "**":
+            hint = "there is no exponent operator: write the multiplication out"
         raise ExprSyntaxError(f"unexpected {_TOKEN_NAMES.get(tok.type, repr(str(tok)))} "
-                              f"'{tok}'", tok.start_pos or 0, len(str(tok)),
-                              "expected " + _expected(exc.expected)) from None
+                              f"'{tok}'", tok.start_pos or 0, len(str(tok)), hint) from None
     except UnexpectedInput as exc:  # pragma: no cover - other lark input errors
         raise ExprSyntaxError(str(exc), getattr(exc, "pos_in_stream", 0) or 0) from None
     try:
@@ -213,8 +211,8 @@ def parse_expression(text: str) -> ast.Expr:
     return result
 
 
-def _expected(names: set[str] | frozenset[str] | list[str]) -> str:
-    readable = sorted({_TOKEN_NAMES.get(n, n.lower().strip('"')) for n in names})
+def _expected(names: Any) -> str:
+    readable = sorted({_TOKEN_NAMES.get(str(n), str(n).lower().strip('"')) for n in names})
     if len(readable) > 6:
         readable = [*readable[:6], "…"]
     return ", ".join(readable) if readable else "something else"

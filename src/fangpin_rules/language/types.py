@@ -216,7 +216,7 @@ def record_type(model: type[BaseModel]) -> Record:
     record = Record(model.__name__.lower(), fields)
     _records[model] = record
     for field_name, info in model.model_fields.items():
-        annotation = info.annotation
+        annotation: Any = info.annotation
         if info.metadata:
             annotation = typing.Annotated[(annotation, *info.metadata)]
         fields[field_name] = from_annotation(annotation, field_name)

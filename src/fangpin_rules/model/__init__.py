@@ -5,7 +5,7 @@ the names and types a policy may read from them, and `fangpin schema` prints the
 """
 
 from fangpin_rules.model.case import Case, Publicity
-from fangpin_rules.model.decision import Decision, DeadlineEntry
+from fangpin_rules.model.decision import DeadlineEntry, Decision
 from fangpin_rules.model.household import (
     DibaoStatus,
     Household,

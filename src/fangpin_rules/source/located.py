@@ -219,7 +219,7 @@ def locate(node: LNode, path: tuple[str | int, ...]) -> tuple[Location, LNode | 
     current: LNode = node
     for step in path:
         if isinstance(current, LMap) and isinstance(step, str) and step in current.entries:
-            key_loc, value = current.entries[step]
+            _key_loc, value = current.entries[step]
             current = value
             continue
         if isinstance(current, LSeq) and isinstance(step, int) and 0 <= step < len(current.items):
