@@ -25,6 +25,8 @@ class Location:
         return Location(self.file, self.line + line_offset, column)
 
     def __str__(self) -> str:
+        if self.line <= 0:  # the file as a whole (missing, unreadable)
+            return self.file
         return f"{self.file}:{self.line}:{self.column}"
 
 

@@ -21,6 +21,14 @@ class UsageError(Exception):
     """A user error the CLI reports in one line (exit 2), never with a traceback."""
 
 
+class Reported(Exception):
+    """An error already reported on stderr; only the exit code is left to give."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 def load_or_report(path: str) -> Policy:
     from fangpin_rules.engine import load_policy
 
@@ -28,7 +36,7 @@ def load_or_report(path: str) -> Policy:
         policy = load_policy(path)
     except PolicyError as exc:
         report_policy_error(exc)
-        raise SystemExit(EXIT_USAGE) from None
+        raise Reported(EXIT_USAGE) from None
     for warning in policy.warnings:
         print(warning.render(), file=sys.stderr)
     return policy

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from fangpin_rules import __version__
 from fangpin_rules.cli import check, schema
 from fangpin_rules.cli import eval as eval_verb
-from fangpin_rules.cli.common import EXIT_USAGE, UsageError
+from fangpin_rules.cli.common import EXIT_USAGE, Reported, UsageError
 
 VERBS = (check, eval_verb, schema)
 
@@ -38,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"fangpin {args.verb}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Reported as exc:
+        return exc.code
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away (e.g. `| head`): not an error of ours
         return 0

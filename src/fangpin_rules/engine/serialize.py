@@ -13,6 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from fangpin_rules.language.values import DurationValue
+
 _MARK = "\x00"
 _UNWRAP = re.compile(r'"\\u0000([-+0-9.eE]+)"')
 
@@ -22,6 +24,8 @@ def _default(value: Any) -> Any:
         return _MARK + _decimal_text(value)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, DurationValue):
+        return str(value)
     if isinstance(value, set | frozenset | tuple):
         return sorted(value) if isinstance(value, set | frozenset) else list(value)
     if hasattr(value, "to_json"):

@@ -89,9 +89,10 @@ class _Builder:
                                      loc, hint="flatten the structure"))
             return LScalar(None, loc, "", None)
         if node.tag not in _CORE_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
             self.errors.append(error(
-                "yaml-tag", f"YAML tag '{node.tag}' is not allowed in a policy file", loc,
-                length=len(node.tag),
+                "yaml-tag", f"YAML tag '{tag}' is not allowed in a policy file", loc,
+                length=len(tag),
                 hint="a policy file is data: use plain YAML values (no !!python or custom tags)"))
             return LScalar(None, loc, "", None)
         if isinstance(node, yaml.MappingNode):
