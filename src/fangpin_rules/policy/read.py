@@ -73,11 +73,11 @@ def _diagnostics(exc: ValidationError, tree: LNode) -> list[Diagnostic]:
             listing = ", ".join(sorted(allowed))
             if " " in name.strip():
                 hint = ("in a {…} mapping a comma separates keys: put the text with the comma "
-                        "in quotes")
+                        "in quotes.")
             out.append(error(
                 "unknown-key", f"unknown key '{name}'", key_location(tree, path),
                 length=len(name),
-                hint=(hint + "; " if hint else "") + f"keys allowed here: {listing}"))
+                hint=(hint + " " if hint else "") + f"Keys allowed here: {listing}."))
         elif kind == "missing":
             name = str(path[-1])
             out.append(error("missing-key", f"required key '{name}' is missing",
