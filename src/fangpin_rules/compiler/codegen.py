@@ -289,24 +289,31 @@ class _Gen:
 
 
 def _procedure_lines(gen: _Gen) -> list[str]:
-    """The steps, in file order: case-level ones only when a case is given (`c`)."""
+    """The steps, in file order. Consecutive steps that read the case share one
+    `if c is not None:` block, so a household without a case pays one test for them."""
     steps = gen.policy.steps
     lines = ["# procedure", "D = []"]
     if not steps:
         return lines
     gen.step_index = {step.name: step.index for step in steps}
     gen.owner_is_step = True
-    lines.append(" = ".join(f"s_{step.index}" for step in steps) + " = None")
-    lines.append("case_id = c.case_id if c is not None else None")
+    in_case_block = False
     for step in steps:
+        if step.needs_case and not in_case_block:
+            lines.append("if c is not None:")
+            lines.append("    case_id = c.case_id")
+            case_vars = [f"s_{s.index}" for s in steps if s.needs_case]
+            lines.append("    " + " = ".join(case_vars) + " = None")
+            in_case_block = True
+        elif not step.needs_case:
+            in_case_block = False
+        block = "    " if step.needs_case else ""
         due = gen.checked_expr(step.due, step.name)
         done = gen.checked_expr(step.done, step.name) if step.done is not None else None
-        guards = ["c is not None"] if step.needs_case else []
+        indent = block
         if step.when is not None:
-            guards.append(gen.checked_expr(step.when, step.name))
-        indent = "    " if guards else ""
-        if guards:
-            lines.append("if " + " and ".join(guards) + ":")
+            lines.append(f"{block}if {gen.checked_expr(step.when, step.name)}:")
+            indent = block + "    "
         var = f"s_{step.index}"
         owner_case = "case_id" if step.needs_case else "None"
         if step.kind == "quarterly":
