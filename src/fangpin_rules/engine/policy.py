@@ -17,6 +17,7 @@ from fangpin_rules.engine.records import RecordError, Rejection, validate
 from fangpin_rules.engine.trace import Tracer
 from fangpin_rules.model import Case, Household
 from fangpin_rules.policy import read_document
+from fangpin_rules.policy.document import localized
 
 Evaluator = Callable[..., dict[str, Any]]
 RejectHandler = Callable[[Rejection], None]
@@ -108,6 +109,25 @@ class Policy:
         It takes a validated `Household`; use `evaluate` for dicts and explanations.
         """
         return self._evaluator(parse_date(as_of))
+
+    # -- periodic duties ------------------------------------------------------------------------
+    def duties_on(self, as_of: date | str) -> list[dict[str, Any]]:
+        """Each periodic duty's current period on `as_of` and the day it ends (also its last
+        working day, since offices close on rest days)."""
+        from fangpin_rules.calendar import Frequency, period_containing
+
+        when = parse_date(as_of)
+        calendar = self._calendar()
+        out = []
+        for duty_id, duty in self.checked.document.duties.items():
+            period = period_containing(when, Frequency(duty.frequency))
+            out.append({
+                "duty": duty_id, "title": localized(duty.title, "zh"),
+                "title_en": localized(duty.title, "en"), "frequency": duty.frequency,
+                "period": period.label, "starts": period.first_day, "ends": period.last_day,
+                "last_working_day": calendar.previous_working_day(period.last_day),
+                "cite": duty.cite, "text": duty.text})
+        return out
 
     # -- evaluation ---------------------------------------------------------------------------
     def evaluate(self, record: Household | Mapping[str, Any], as_of: date | str, *,

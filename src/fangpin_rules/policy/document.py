@@ -191,6 +191,16 @@ class Step(Strict):
     note: str | None = None
 
 
+class Duty(Strict):
+    """A duty owed once every calendar month, quarter or half-year (§5, §6, §11, §16)."""
+
+    title: LocalizedText
+    frequency: Literal["monthly", "quarterly", "half_yearly"]
+    cite: str = Field(pattern=CITATION)
+    basis: Basis = "document"
+    text: str | None = None  # the document's own words
+
+
 class CalendarYear(Strict):
     """Days a policy adds or corrects for one year (a newly published State Council schedule)."""
 
@@ -211,6 +221,7 @@ class PolicyDocument(Strict):
     definitions: dict[str, Definition] = {}
     decisions: dict[str, DecisionSpec] = Field(min_length=1)
     procedure: dict[str, Step] = {}
+    duties: dict[str, Duty] = {}
     calendar: CalendarSection = CalendarSection()
 
 
