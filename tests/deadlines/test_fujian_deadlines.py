@@ -167,3 +167,22 @@ def test_several_cases_of_one_household(fujian: Policy) -> None:
 def test_without_cases_there_are_no_case_steps(fujian: Policy) -> None:
     d = fujian.evaluate(RECORDS_MD_HOUSEHOLD, as_of="2021-10-20")
     assert d["deadlines"] == [] and d["overdue"] == [] and d["violations"] == []
+
+
+def test_what_happened_after_the_evaluation_date_has_not_happened_yet(fujian: Policy) -> None:
+    record = dict(received_on="2021-09-30", assigned_on="2021-10-08",
+                  preliminary_review_on="2021-10-12", verified_on="2021-11-03",
+                  publicity=[{"purpose": "identification", "start": "2021-10-20",
+                              "end": "2021-10-26"}],
+                  confirmed_on="2021-10-28", visits=["2021-11-02"])
+    early = _steps(fujian, "2021-10-22", **record)
+    assert early["preliminary_review"]["status"] == "on_time"
+    assert early["verification"]["done"] is None
+    assert early["verification"]["status"] == "pending"
+    assert early["publicity_identification"]["status"] == "pending"  # still posted
+    assert early["confirmation"]["done"] is None
+    late = _steps(fujian, "2021-11-10", **record)
+    assert late["verification"]["done"] == date(2021, 11, 3)
+    assert late["publicity_identification"]["status"] == "on_time"
+    assert late["visit_2021Q4"]["status"] == "on_time"
+    assert _steps(fujian, "2021-10-30", **record)["visit_2021Q4"]["status"] == "pending"

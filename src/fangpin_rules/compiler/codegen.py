@@ -321,7 +321,11 @@ def _procedure_lines(gen: _Gen) -> list[str]:
                          f"{done}, AS_OF, {step.cite!r}, {owner_case}))")
             continue
         lines.append(f"{indent}{var}_due = {due}")
-        lines.append(f"{indent}{var}_done = {done if done is not None else 'None'}")
+        # As of a date, what happened after it has not happened yet.
+        if done is not None:
+            lines.append(f"{indent}{var}_done = rt_known_by({done}, AS_OF)")
+        else:
+            lines.append(f"{indent}{var}_done = None")
         lines.append(f"{indent}{var} = {var}_done if {var}_done is not None else {var}_due")
         lines.append(f"{indent}D.append(rt_step_entry({step.name!r}, {step.kind!r}, {var}_due, "
                      f"{var}_done, AS_OF, CAL, {step.cite!r}, {owner_case}))")
@@ -368,6 +372,7 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
         *[f"    rt_{fn.runtime} = RT.{fn.runtime}" for fn in FUNCTIONS.values()],
         "    rt_to_decimal = RT.to_decimal",
         "    rt_step_entry = RT.step_entry",
+        "    rt_known_by = RT.known_by",
         "    rt_quarterly_entries = RT.quarterly_entries",
         "    rt_add_duration = RT.add_duration",
         f"    def {fname}({args}):",

@@ -100,6 +100,11 @@ class EvaluationError(Exception):
     """A record that the policy cannot decide (its reason names the definition)."""
 
 
+def known_by(done: date | None, as_of: date) -> date | None:
+    """A step's date as known on `as_of`: a date after it has not happened yet."""
+    return done if done is None or done <= as_of else None
+
+
 def step_entry(name: str, kind: str, due: date | None, done: date | None, as_of: date,
                calendar: Any, cite: str, case_id: str | None) -> dict[str, Any]:
     """A deadline entry of the decision record (records.md, "Deadlines")."""
@@ -133,7 +138,7 @@ def quarterly_entries(name: str, start: date | None, done: list[date], as_of: da
     while (year, quarter) <= last:
         first_day = date(year, 3 * quarter - 2, 1)
         end = (first_day + relativedelta(months=3)) - timedelta(days=1)
-        in_quarter = sorted(d for d in done if first_day <= d <= end)
+        in_quarter = sorted(d for d in done if first_day <= d <= end and d <= as_of)
         when = in_quarter[0] if in_quarter else None
         status = "on_time" if when else ("overdue" if as_of > end else "pending")
         entries.append({"step": f"{name}_{year}Q{quarter}", "due": end, "done": when,

@@ -197,6 +197,7 @@ class Policy:
         _summarise_deadlines(decision)
         header = {"policy": dict(self.ref), "as_of": when.isoformat()}
         decision["trace"] = tracer.export(header, {n: info for n, (_, info) in resolved.items()})
+        decision["trace"].extend(tracer.step_entries(decision["deadlines"]))
         return decision
 
     def _failure(self, household: Household, when: date, line: int | None,
