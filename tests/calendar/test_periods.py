@@ -9,13 +9,11 @@ from itertools import pairwise
 import pytest
 
 from fangpin_rules.calendar import (
-    PERIODIC_DUTIES,
     CalendarPeriod,
     Frequency,
     WorkingDayCalendar,
     add_months,
     assignment_due,
-    current_duty_periods,
     due_within_months,
     due_within_working_days,
     grace_period_last_day,
@@ -220,63 +218,3 @@ def test_periods_of_a_year_tile_it_without_gaps() -> None:
         assert periods[-1].last_day == date(2024, 12, 31)
         for earlier, later in pairwise(periods):
             assert later.first_day == earlier.last_day + timedelta(days=1)
-
-
-def test_current_duty_periods_on_the_day_after_national_day() -> None:
-    current = {
-        p.duty.id: (p.period.label, p.period.last_day)
-        for p in current_duty_periods(D("2021-10-08"))
-    }
-    assert current == {
-        "routine_screening": ("2021-10", D("2021-10-31")),
-        "ledger_summary": ("2021-10", D("2021-10-31")),
-        "sector_screening": ("2021-10", D("2021-10-31")),
-        "dispatch": ("2021Q4", D("2021-12-31")),
-        "regional_risk_review": ("2021Q4", D("2021-12-31")),
-        "cadre_visit": ("2021Q4", D("2021-12-31")),
-        "concentrated_screening": ("2021H2", D("2021-12-31")),
-    }
-
-
-def test_current_duty_periods_in_a_leap_february() -> None:
-    current = {
-        p.duty.id: (p.period.label, p.period.last_day)
-        for p in current_duty_periods(D("2024-02-10"))
-    }
-    assert current["routine_screening"] == ("2024-02", D("2024-02-29"))
-    assert current["cadre_visit"] == ("2024Q1", D("2024-03-31"))
-    assert current["concentrated_screening"] == ("2024H1", D("2024-06-30"))
-
-
-# The articles' words, from the seed document (闽委振兴组〔2021〕5号).
-ARTICLES = {
-    "§5": "健全工作机制，依靠乡村干部、驻村干部、乡村网格员等基层力量，每月组织开展常态化摸排。"
-    "以县（市、区）为单位，建立风险预警信息台帐，每月一汇总，每季一调度，每半年开展一次集中排查。",
-    "§6": "各相关行业主管部门根据职责分工，每月组织开展一次专项筛查，并及时将预警信息分类分级"
-    "反馈基层核实，同时推送同级乡村振兴部门汇总。",
-    "§11": "挂钩干部每季度至少入户帮扶一次。",
-    "§16": "各级行业主管部门根据职责分工，共同开展筛查预警和监测帮扶，每季度集中研判规模性返贫"
-    "风险隐患，制定应对措施，有力有序抓好落实。",
-}
-HOW_OFTEN = {
-    Frequency.MONTHLY: "每月",
-    Frequency.QUARTERLY: "每季",
-    Frequency.HALF_YEARLY: "每半年",
-}
-
-
-def test_each_duty_cites_its_article_and_quotes_it() -> None:
-    cites = {duty.id: (duty.cite, duty.frequency) for duty in PERIODIC_DUTIES}
-    assert cites == {
-        "routine_screening": ("§5", Frequency.MONTHLY),
-        "ledger_summary": ("§5", Frequency.MONTHLY),
-        "sector_screening": ("§6", Frequency.MONTHLY),
-        "dispatch": ("§5", Frequency.QUARTERLY),
-        "regional_risk_review": ("§16", Frequency.QUARTERLY),
-        "cadre_visit": ("§11", Frequency.QUARTERLY),
-        "concentrated_screening": ("§5", Frequency.HALF_YEARLY),
-    }
-    for duty in PERIODIC_DUTIES:
-        assert duty.title_zh and duty.title_en, duty.id
-        assert duty.text in ARTICLES[duty.cite], duty.id
-        assert HOW_OFTEN[duty.frequency] in duty.text, duty.id

@@ -26,20 +26,15 @@ Periods of the procedure (:mod:`.periods`; Civil Code arts. 201-203)::
     grace_period_last_day(start, months=12) -> date # §14 延保渐退期
     working_days_late(cal, due, done) -> int
 
-Periodic duties (:mod:`.duties`; §5, §6, §11, §16)::
+Calendar periods (:mod:`.calendar_periods`; the policy's duties and quarterly visits)::
 
-    PERIODIC_DUTIES; current_duty_periods(d) -> tuple[DutyPeriod, ...]
     period_containing(d, Frequency.QUARTERLY) -> CalendarPeriod
     quarter_of(d) -> "2021Q4"; quarters_between(a, b) -> tuple[CalendarPeriod, ...]
 """
 
-from fangpin_rules.calendar.duties import (
-    PERIODIC_DUTIES,
+from fangpin_rules.calendar.calendar_periods import (
     CalendarPeriod,
-    DutyPeriod,
     Frequency,
-    PeriodicDuty,
-    current_duty_periods,
     period_containing,
     quarter_of,
     quarters_between,
@@ -64,18 +59,14 @@ from fangpin_rules.calendar.working_days import (
 
 __all__ = [
     "FIRST_NOTICE_YEAR",
-    "PERIODIC_DUTIES",
     "CalendarCoverageError",
     "CalendarError",
     "CalendarOverrides",
     "CalendarPeriod",
-    "DutyPeriod",
     "Frequency",
-    "PeriodicDuty",
     "WorkingDayCalendar",
     "add_months",
     "assignment_due",
-    "current_duty_periods",
     "due_within_months",
     "due_within_working_days",
     "grace_period_last_day",
