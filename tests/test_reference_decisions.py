@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from fangpin_rules.model import Case, Decision, Household
+from support import RECORDS_MD_HOUSEHOLD
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2021, 9, 1)
@@ -60,28 +61,7 @@ LABEL = {
     None: None,
 }
 
-# The household of shared/spec/records.md, verbatim.
-RECORDS_MD = {
-    "household_id": "350181-0001",
-    "region_code": "350181",
-    "formerly_poor": True,
-    "members": [
-        {"member_id": "1", "birth_date": "1956-03-01", "labour_capacity": "lost",
-         "health": "serious_illness", "disability_grade": None, "dependent_elderly": False,
-         "orphan": False, "left_behind_child": False, "dropped_out": False}
-    ],
-    "net_income": 18000,
-    "previous_net_income": 26000,
-    "rigid_expenditure": {"medical": 12000, "education": 0, "disaster": 0, "accident": 0},
-    "food_clothing_secure": True,
-    "basic_medical_secure": True,
-    "housing_safe": True,
-    "drinking_water_safe": True,
-    "dibao": {"enrolled": False, "since": None, "income_above_standard_on": None},
-    "tekun": False,
-    "motivation_lacking": False,
-    "monitoring": {"status": "none", "category": None, "since": None},
-}
+RECORDS_MD = RECORDS_MD_HOUSEHOLD  # shared/spec/records.md's household (tests/support.py)
 
 
 def parse(line: str) -> Household:
