@@ -29,8 +29,9 @@ def _blocks(kind: str) -> list[tuple[str, str]]:
 
 
 def _policy_with(expr: str, tmp_path: Path) -> Path:
-    text = FUJIAN.read_text(encoding="utf-8").rstrip() + "\n"
-    text += "  doc_example:\n    expr: " + json.dumps(expr, ensure_ascii=False) + "\n"
+    text = FUJIAN.read_text(encoding="utf-8")
+    example = "  doc_example:\n    expr: " + json.dumps(expr, ensure_ascii=False) + "\n"
+    text = text.replace("\ndecisions:\n", "\ndecisions:\n" + example, 1)
     path = tmp_path / "doc_policy.yaml"
     path.write_text(text, encoding="utf-8")
     return path

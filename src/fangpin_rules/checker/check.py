@@ -18,6 +18,7 @@ from fangpin_rules.checker.checked import (
     CheckedParameter,
     CheckedPolicy,
     CheckedRule,
+    CheckedStep,
     ParameterValue,
     Vocabulary,
 )
@@ -36,7 +37,7 @@ from fangpin_rules.language import types as t
 from fangpin_rules.language.functions import AGGREGATES, FUNCTIONS
 from fangpin_rules.language.parser import ExprSyntaxError, parse_expression
 from fangpin_rules.language.values import DurationValue
-from fangpin_rules.model import Household
+from fangpin_rules.model import Case, Household
 from fangpin_rules.policy.document import (
     CollectDecision,
     DecisionSpec,
@@ -115,6 +116,8 @@ class _Checker:
         order = self._order()
         for name in order:
             self._check_node(self.specs[name])
+        steps = self._procedure()
+        calendar = self._calendar()
         self._unused()
         self._citations()
         outputs = [name for name in self.doc.decisions]
@@ -122,7 +125,86 @@ class _Checker:
         return CheckedPolicy(self.doc, self.sourced.path, self.sourced.sha256,
                              self.vocabularies, self.parameters, nodes,
                              [n for n in order if n in nodes], outputs, self.expr_types,
-                             self.diagnostics)
+                             self.diagnostics, steps, calendar)
+
+    def _calendar(self) -> Any:
+        """The working-day calendar named by the metadata, with the file's corrections."""
+        from fangpin_rules.calendar import CalendarError, CalendarOverrides, WorkingDayCalendar
+
+        if self.doc.policy.calendar != "cn-mainland":
+            self.err("unknown-calendar", f"unknown calendar '{self.doc.policy.calendar}'",
+                     self.loc(("policy", "calendar")),
+                     hint="the calendar of mainland China is `cn-mainland`")
+            return None
+        years = {year: {"rest_days": section.rest_days, "working_days": section.working_days}
+                 for year, section in self.doc.calendar.years.items()}
+        try:
+            return WorkingDayCalendar(CalendarOverrides.from_policy_years(years))
+        except CalendarError as exc:
+            self.err("calendar", str(exc), self.key_loc(("calendar", "years")),
+                     hint="list each year's rest_days and working_days as dates of that year")
+            return None
+
+    # -- procedure ----------------------------------------------------------------------------
+    def _procedure(self) -> list[CheckedStep]:
+        """Type the steps in file order; a step may read the case and earlier steps."""
+        steps: list[CheckedStep] = []
+        earlier: dict[str, t.Type] = {}
+        needs_case: dict[str, bool] = {}
+        case_type = t.record_type(Case)
+        for index, (name, step) in enumerate(self.doc.procedure.items()):
+            path: tuple[str | int, ...] = ("procedure", name)
+            self._check_identifier(name, path, "step")
+            extra: dict[str, t.Type] = {"case": case_type,
+                                        "steps": t.Record("steps", dict(earlier))}
+            reads_case = False
+
+            def typed(key: str, want: tuple[t.Type, ...], text: str | None,
+                      _path: tuple[str | int, ...] = path,
+                      _extra: dict[str, t.Type] = extra) -> CheckedExpr | None:
+                nonlocal reads_case
+                if text is None:
+                    return None
+                kpath = (*_path, key)
+                src = ExprSource(text, self.sourced.scalar(kpath), self.loc(kpath), kpath)
+                try:
+                    tree = parse_expression(text)
+                except ExprSyntaxError as exc:
+                    self.err("syntax", f"syntax error: {exc.message}", src.location(exc.offset),
+                             excerpt=text, length=exc.length, hint=exc.hint)
+                    return None
+                scope = _Scope(self, src, f"procedure.{name}", _extra)
+                result = scope.infer(tree)
+                self.used_parameters.update(scope.params)
+                self.used_nodes.update(scope.nodes)
+                names = free_names(tree)
+                if "case" in names or any(
+                        needs_case.get(a.attr, False) for a in ast.walk(tree)
+                        if isinstance(a, ast.Attribute) and isinstance(a.value, ast.Name)
+                        and a.value.id == "steps"):
+                    reads_case = True
+                if result is not ERR and result not in want:
+                    self.expr_error(src, tree, "type", f"`{key}` must be "
+                                    + " or ".join(t.describe(w) for w in want)
+                                    + f", but this is {t.describe(result)}")
+                return CheckedExpr(tree, result, src)
+
+            dates = (t.DATE, t.Opt(t.DATE))
+            when = typed("when", (t.BOOL,), step.when)
+            due = typed("due", dates, step.due)
+            done_types = (t.ListOf(t.DATE),) if step.kind == "quarterly" else dates
+            done = typed("done", done_types, step.done)
+            if step.kind == "quarterly" and step.done is None:
+                self.err("missing-key", "a quarterly step needs `done:` (the list of dates it "
+                         "was done)", self.key_loc(path))
+            if due is not None:
+                steps.append(CheckedStep(
+                    name, index, step.kind, localized(step.title, "zh") or name,
+                    localized(step.title, "en"), step.cite, step.basis, when, due, done,
+                    reads_case, self.key_loc(path)))
+            needs_case[name] = reads_case
+            earlier[name] = t.Opt(t.DATE)
+        return steps
 
     def _vocabularies(self) -> None:
         for name, entries in self.doc.vocabularies.items():
@@ -313,9 +395,12 @@ class _Checker:
             case ast.Attribute(value=ast.Name(id=base), attr=attr) if base not in bound and \
                     f"{base}.{attr}" in self.specs:
                 return {f"{base}.{attr}"}
-            case ast.Aggregate(var=var, iterable=it, body=body):
-                return self._tree_references(it, bound) | self._tree_references(
-                    body, bound | {var})
+            case ast.Aggregate(var=var, iterable=it, body=body, filter=cond):
+                inner = bound | {var}
+                names = self._tree_references(it, bound) | self._tree_references(body, inner)
+                if cond is not None:
+                    names |= self._tree_references(cond, inner)
+                return names
         names: set[str] = set()
         for child in ast.children(tree):
             names |= self._tree_references(child, bound)
@@ -536,8 +621,10 @@ def free_names(tree: ast.Expr, bound: frozenset[str] = frozenset()) -> set[str]:
     match tree:
         case ast.Name(id=name):
             return set() if name in bound else {name}
-        case ast.Aggregate(var=var, iterable=it, body=body):
-            return free_names(it, bound) | free_names(body, bound | {var})
+        case ast.Aggregate(var=var, iterable=it, body=body, filter=cond):
+            inner = bound | {var}
+            names = free_names(it, bound) | free_names(body, inner)
+            return names | (free_names(cond, inner) if cond is not None else set())
     names: set[str] = set()
     for child in ast.children(tree):
         names |= free_names(child, bound)
@@ -547,10 +634,12 @@ def free_names(tree: ast.Expr, bound: frozenset[str] = frozenset()) -> set[str]:
 class _Scope:
     """Type inference for one expression."""
 
-    def __init__(self, checker: _Checker, src: ExprSource, owner: str) -> None:
+    def __init__(self, checker: _Checker, src: ExprSource, owner: str,
+                 extra: dict[str, t.Type] | None = None) -> None:
         self.c = checker
         self.src = src
         self.owner = owner
+        self.extra = extra or {}
         self.bound: dict[str, t.Type] = {}
         self.nodes: set[str] = set()
         self.params: set[str] = set()
@@ -567,7 +656,8 @@ class _Scope:
         return result
 
     def _visible(self) -> list[str]:
-        return [*self.bound, *self.c.parameters, *self.c.specs, *self.c.inputs, "as_of"]
+        return [*self.bound, *self.extra, *self.c.parameters, *self.c.specs, *self.c.inputs,
+                "as_of"]
 
     def _infer(self, node: ast.Expr) -> t.Type:
         match node:
@@ -662,6 +752,8 @@ class _Scope:
                              code="unknown-name")
         if name in self.bound:
             return self.bound[name]
+        if name in self.extra:
+            return self.extra[name]
         if name == "as_of":
             return t.DATE
         if name in self.c.parameters:
@@ -754,13 +846,11 @@ class _Scope:
         else:
             return self.fail(node.iterable, f"{node.func}() goes over a list, not "
                              f"{t.describe(it)}")
-        saved = self.bound.get(node.var)
         self.bound[node.var] = element
         body = self.infer(node.body)
-        if saved is None:
-            del self.bound[node.var]
-        else:  # pragma: no cover - shadowing refused above
-            self.bound[node.var] = saved
+        if node.filter is not None:
+            self._boolean(node.filter, "if")
+        del self.bound[node.var]
         if body is ERR:
             return ERR
         if node.func in ("any", "all", "count"):
@@ -789,6 +879,8 @@ class _Scope:
         lt, rt = self.infer(node.left), self.infer(node.right)
         if ERR in (lt, rt):
             return ERR
+        if node.op in "+-" and lt == t.Opt(t.DATE) and rt == t.DURATION:
+            return t.Opt(t.DATE)  # an unknown date moved by a period is still unknown
         for side, ty in ((node.left, lt), (node.right, rt)):
             if isinstance(ty, t.Opt):
                 return self.fail(side, f"'{node.op}' of a value that may be unknown ({ty})",
