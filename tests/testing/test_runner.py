@@ -188,3 +188,31 @@ def test_cli_reports_an_unreadable_test_file(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["test", str(tmp_path / "missing.yaml")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_case_record_and_lists_of_entries_match_partially(tmp_path: Path) -> None:
+    fujian = Path(__file__).parents[2] / "policies" / "fujian_2021.yaml"
+    path = tmp_path / "p.yaml"
+    path.write_text(f"""\
+policy: {fujian}
+as_of: 2021-10-20
+base: {{formerly_poor: false, net_income: 60000, members: [{{member_id: "1"}}]}}
+cases:
+  - id: right
+    case: {{case_id: W, source: media, received_on: 2021-09-30, assigned_on: 2021-10-08}}
+    expect: {{overdue: [{{step: preliminary_review, due: 2021-10-14}}]}}
+  - id: wrong
+    case: {{case_id: W, source: media, received_on: 2021-09-30, assigned_on: 2021-10-08}}
+    expect: {{overdue: [{{step: verification}}]}}
+  - id: bad_case
+    case: {{case_id: W, source: pigeon, received_on: 2021-09-30}}
+    expect: {{overdue: []}}
+""", encoding="utf-8")
+    results = {r.case_id: r for r in run_tests([path]).results}
+    assert results["right"].status == "pass"
+    assert results["wrong"].status == "fail"
+    assert 'no entry matches {"step":"verification"}' in results["wrong"].render()
+    assert "unexpected entry" in results["wrong"].render()
+    bad = results["bad_case"]
+    assert bad.status == "error" and "case record" in bad.message and "source" in bad.message
+    assert (bad.location.line, bad.location.column) == (12, 32)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from fangpin_rules.cli.common import (
     EXIT_OK,
@@ -35,7 +36,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from fangpin_rules.engine import RecordError
     from fangpin_rules.engine.policy import DateError, parse_date
-    from fangpin_rules.engine.records import read_records
     from fangpin_rules.engine.serialize import dumps
     from fangpin_rules.explain import explain, render_text
 
@@ -46,10 +46,8 @@ def run(args: argparse.Namespace) -> int:
     except DateError as exc:
         raise UsageError(str(exc)) from None
     with open_input(args.record) as source:
-        items = list(read_records(source))
-    if len(items) != 1:
-        raise UsageError(f"'{args.record}' holds {len(items)} records; explain takes one")
-    _, item = items[0]
+        text = source.read()
+    item = _one_record(text, args.record)
     try:
         if isinstance(item, RecordError):
             raise item
@@ -62,3 +60,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_text(account))
     return EXIT_OK
+
+
+def _one_record(text: str, name: str) -> Any:
+    """One household: a JSON object (formatted any way), or a JSONL/array file of exactly one."""
+    import io
+
+    from fangpin_rules.engine.records import parse_json, read_records
+
+    try:
+        whole = parse_json(text)
+    except ValueError:
+        whole = None
+    if isinstance(whole, dict):
+        return whole
+    items = list(read_records(io.StringIO(text)))
+    if len(items) != 1:
+        raise UsageError(f"'{name}' holds {len(items)} records; explain takes one")
+    return items[0][1]

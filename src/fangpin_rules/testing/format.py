@@ -35,6 +35,7 @@ class TestCase(Strict):
     policy: str | None = None  # another policy than the file's (path relative to the file)
     as_of: date | None = None
     household: dict[str, Any] = Field(default_factory=dict)
+    case: dict[str, Any] | None = None  # a case record (its household_id defaults)
     expect: dict[str, Any] = Field(min_length=1)
     tolerance: Decimal | None = None
     xfail: str | None = None

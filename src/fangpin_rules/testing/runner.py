@@ -171,14 +171,21 @@ def run_case(sourced: SourcedTestFile, index: int,
         return result
     as_of = case.as_of or sourced.model.as_of
     household = build_household(sourced.model.base, case)
+    cases = []
+    if case.case is not None:
+        cases.append({"household_id": household["household_id"], **case.case})
     try:
-        decision = policy.evaluate(household, as_of or "", explain=True)
+        decision = policy.evaluate(household, as_of or "", explain=True, cases=cases)
     except RecordError as exc:
         rejection = exc.rejection
         result.status = "error"
         field_path = _split(rejection.field) if rejection.field else ()
-        result.location = _household_location(sourced, index, field_path)
-        result.message = f"the household is not a valid record: {exc}"
+        in_case = bool(field_path) and cases and rejection.field not in household and \
+            sourced.has((*where, "case", field_path[0]))
+        result.location = (sourced.location((*where, "case", *field_path)) if in_case
+                           else _household_location(sourced, index, field_path))
+        what = "case record" if in_case else "household"
+        result.message = f"the {what} is not a valid record: {exc}"
         return result
     except DateError as exc:
         result.status = "error"
@@ -264,6 +271,8 @@ def _compare(path: str, expected: Any, actual: Any, tolerance: Decimal) -> list[
     if isinstance(expected, list):
         if not isinstance(actual, list | tuple | set | frozenset):
             return [Mismatch(path, expected, actual)]
+        if any(isinstance(v, dict) for v in expected):
+            return _compare_records(path, expected, list(actual), tolerance)
         want = {_key(v) for v in expected}
         got = {_key(v) for v in actual}
         if want == got:
@@ -285,6 +294,26 @@ def _compare(path: str, expected: Any, actual: Any, tolerance: Decimal) -> list[
     if type(expected) is bool or expected is None or type(actual) is bool:
         return [] if expected is actual else [Mismatch(path, expected, actual)]
     return [] if expected == actual else [Mismatch(path, expected, actual)]
+
+
+def _compare_records(path: str, expected: list[Any], actual: list[Any],
+                     tolerance: Decimal) -> list[Mismatch]:
+    """A list of mappings (deadline entries): as many entries as expected, each expected one
+    matching (partially) a different actual one, in any order."""
+    unused = list(actual)
+    unmatched = []
+    for want in expected:
+        for index, got in enumerate(unused):
+            if not _compare(path, want, got, tolerance):
+                del unused[index]
+                break
+        else:
+            unmatched.append(want)
+    if not unmatched and not unused:
+        return []
+    notes = [f"no entry matches {show(w)}" for w in unmatched]
+    notes += [f"unexpected entry {show(u)}" for u in unused]
+    return [Mismatch(path, expected, actual, "; ".join(notes))]
 
 
 def _is_number(value: Any) -> bool:
