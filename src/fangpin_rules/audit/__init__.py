@@ -2,5 +2,7 @@
 
 from fangpin_rules.audit.changes import Change, PolicyDiff, PolicyRef
 from fangpin_rules.audit.diff import diff_policies
+from fangpin_rules.audit.impact import ChangedHousehold, ImpactReport, impact
 
-__all__ = ["Change", "PolicyDiff", "PolicyRef", "diff_policies"]
+__all__ = ["Change", "ChangedHousehold", "ImpactReport", "PolicyDiff", "PolicyRef",
+           "diff_policies", "impact"]
