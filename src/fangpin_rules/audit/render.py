@@ -220,10 +220,10 @@ def _markdown_impact(report: ImpactReport, labels: Labels) -> list[str]:
             out += ["", f"### {_cell(labels.output(name))}：增加 / 减少", "",
                     "| 标签 | 增加 | 减少 | 例 |", "|---|---|---|---|"]
             for label, gained, lost in rows:
-                sample = report.samples.get(label_key(name, "+", label), []) + \
+                ids = report.samples.get(label_key(name, "+", label), []) + \
                     report.samples.get(label_key(name, "-", label), [])
                 out.append(f"| {_cell(labels.label(name, label))} (`{label}`) | {gained} | "
-                           f"{lost} | {_cell(', '.join(sample[:report.sample_size]))} |")
+                           f"{lost} | {_cell(', '.join(ids[:report.sample_size]))} |")
     return out
 
 
