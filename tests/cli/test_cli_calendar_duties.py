@@ -7,10 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from support import FUJIAN, RECORDS_MD_HOUSEHOLD
 
 from fangpin_rules import load_policy
 from fangpin_rules.cli.main import main
+from support import FUJIAN, RECORDS_MD_HOUSEHOLD
 
 
 @pytest.mark.parametrize(("args", "answer"), [

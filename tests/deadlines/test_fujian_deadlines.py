@@ -7,9 +7,9 @@ from datetime import date
 from typing import Any
 
 import pytest
-from support import RECORDS_MD_HOUSEHOLD, household
 
 from fangpin_rules import Policy, RecordError
+from support import RECORDS_MD_HOUSEHOLD, household
 
 
 def _case(**fields: Any) -> dict[str, Any]:
@@ -186,3 +186,24 @@ def test_what_happened_after_the_evaluation_date_has_not_happened_yet(fujian: Po
     assert late["publicity_identification"]["status"] == "on_time"
     assert late["visit_2021Q4"]["status"] == "on_time"
     assert _steps(fujian, "2021-10-30", **record)["visit_2021Q4"]["status"] == "pending"
+
+
+def test_the_records_md_deadline_example(fujian: Policy) -> None:
+    # records.md: the case of 2021-09-30, assigned on 2021-10-01 (a holiday): the review is due
+    # 2021-10-14 and, not done, overdue. An act on a rest day counts from the next working day.
+    case = {"case_id": "W-2021-0930-01", "household_id": "350181-0001",
+            "source": "hotline_12317", "received_on": "2021-09-30", "assigned_on": "2021-10-01",
+            "preliminary_review_on": None, "verified_on": None, "commitment_signed_on": None,
+            "publicity": [{"purpose": "identification", "start": "2021-10-20",
+                           "end": "2021-10-26"}],
+            "confirmed_on": None, "visits": ["2021-11-02"]}
+    d = fujian.evaluate(RECORDS_MD_HOUSEHOLD, as_of="2021-11-15", cases=[case])
+    review = next(e for e in d["deadlines"] if e["step"] == "preliminary_review")
+    assert {k: review[k] for k in ("step", "due", "done", "status", "late_working_days",
+                                   "cite")} == {
+        "step": "preliminary_review", "due": date(2021, 10, 14), "done": None,
+        "status": "overdue", "late_working_days": None, "cite": "§7"}
+    assert [e["step"] for e in d["deadlines"]][:9] == [
+        "summary", "assignment", "preliminary_review", "verification", "commitment",
+        "publicity_identification", "publicity_measures", "publicity_risk_elimination",
+        "confirmation"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from support import RECORDS_MD_HOUSEHOLD
 
 from fangpin_rules import Policy
 from fangpin_rules.calendar import (
@@ -19,6 +18,7 @@ from fangpin_rules.calendar import (
     grace_period_last_day,
     notice_earliest_end,
 )
+from support import RECORDS_MD_HOUSEHOLD
 
 CALENDAR = WorkingDayCalendar()
 FIRST, LAST = date(2021, 6, 4), date(2026, 10, 31)

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import FUJIAN, RECORDS_MD_HOUSEHOLD, ROOT
 
 from fangpin_rules import PolicyError, load_policy
+from support import FUJIAN, RECORDS_MD_HOUSEHOLD, ROOT
 
 DOC = ROOT / "docs" / "language.md"
 

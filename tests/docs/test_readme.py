@@ -7,9 +7,9 @@ import re
 import shlex
 
 import pytest
-from support import ROOT
 
 from fangpin_rules.cli.main import main
+from support import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 USE = README.split("## Use", 1)[1].split("```sh", 1)[1].split("```", 1)[0]

@@ -12,11 +12,11 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from support import ROOT
 
 from fangpin_rules import Policy
 from fangpin_rules.engine.records import parse_json
 from fangpin_rules.model import Household
+from support import ROOT
 
 SETS = ("special_groups", "risks", "measures", "departments")
 

@@ -152,51 +152,22 @@ class _Checker:
         earlier: dict[str, t.Type] = {}
         needs_case: dict[str, bool] = {}
         case_type = t.record_type(Case)
+        dates = (t.DATE, t.Opt(t.DATE))
         for index, (name, step) in enumerate(self.doc.procedure.items()):
             path: tuple[str | int, ...] = ("procedure", name)
             self._check_identifier(name, path, "step")
             extra: dict[str, t.Type] = {"case": case_type,
                                         "steps": t.Record("steps", dict(earlier))}
-            reads_case = False
-
-            def typed(key: str, want: tuple[t.Type, ...], text: str | None,
-                      _path: tuple[str | int, ...] = path,
-                      _extra: dict[str, t.Type] = extra) -> CheckedExpr | None:
-                nonlocal reads_case
-                if text is None:
-                    return None
-                kpath = (*_path, key)
-                src = ExprSource(text, self.sourced.scalar(kpath), self.loc(kpath), kpath)
-                try:
-                    tree = parse_expression(text)
-                except ExprSyntaxError as exc:
-                    self.err("syntax", f"syntax error: {exc.message}", src.location(exc.offset),
-                             excerpt=text, length=exc.length, hint=exc.hint)
-                    return None
-                scope = _Scope(self, src, f"procedure.{name}", _extra)
-                result = scope.infer(tree)
-                self.used_parameters.update(scope.params)
-                self.used_nodes.update(scope.nodes)
-                names = free_names(tree)
-                if "case" in names or any(
-                        needs_case.get(a.attr, False) for a in ast.walk(tree)
-                        if isinstance(a, ast.Attribute) and isinstance(a.value, ast.Name)
-                        and a.value.id == "steps"):
-                    reads_case = True
-                if result is not ERR and result not in want:
-                    self.expr_error(src, tree, "type", f"`{key}` must be "
-                                    + " or ".join(t.describe(w) for w in want)
-                                    + f", but this is {t.describe(result)}")
-                return CheckedExpr(tree, result, src)
-
-            dates = (t.DATE, t.Opt(t.DATE))
-            when = typed("when", (t.BOOL,), step.when)
-            due = typed("due", dates, step.due)
             done_types = (t.ListOf(t.DATE),) if step.kind == "quarterly" else dates
-            done = typed("done", done_types, step.done)
+            typed = [self._step_expr(name, (*path, key), want, text, extra, needs_case)
+                     for key, want, text in (("when", (t.BOOL,), step.when),
+                                             ("due", dates, step.due),
+                                             ("done", done_types, step.done))]
+            (when, when_case), (due, due_case), (done, done_case) = typed
             if step.kind == "quarterly" and step.done is None:
                 self.err("missing-key", "a quarterly step needs `done:` (the list of dates it "
                          "was done)", self.key_loc(path))
+            reads_case = when_case or due_case or done_case
             if due is not None:
                 steps.append(CheckedStep(
                     name, index, step.kind, localized(step.title, "zh") or name,
@@ -205,6 +176,34 @@ class _Checker:
             needs_case[name] = reads_case
             earlier[name] = t.Opt(t.DATE)
         return steps
+
+    def _step_expr(self, step: str, path: tuple[str | int, ...], want: tuple[t.Type, ...],
+                   text: str | None, extra: dict[str, t.Type], needs_case: dict[str, bool]
+                   ) -> tuple[CheckedExpr | None, bool]:
+        """A step's expression, typed; and whether it reads the case (itself or through an
+        earlier step that does)."""
+        if text is None:
+            return None, False
+        src = ExprSource(text, self.sourced.scalar(path), self.loc(path), path)
+        try:
+            tree = parse_expression(text)
+        except ExprSyntaxError as exc:
+            self.err("syntax", f"syntax error: {exc.message}", src.location(exc.offset),
+                     excerpt=text, length=exc.length, hint=exc.hint)
+            return None, False
+        scope = _Scope(self, src, f"procedure.{step}", extra)
+        result = scope.infer(tree)
+        self.used_parameters.update(scope.params)
+        self.used_nodes.update(scope.nodes)
+        reads_case = "case" in free_names(tree) or any(
+            needs_case.get(node.attr, False) for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id == "steps")
+        if result is not ERR and result not in want:
+            self.expr_error(src, tree, "type", f"`{path[-1]}` must be "
+                            + " or ".join(t.describe(w) for w in want)
+                            + f", but this is {t.describe(result)}")
+        return CheckedExpr(tree, result, src), reads_case
 
     def _vocabularies(self) -> None:
         for name, entries in self.doc.vocabularies.items():
@@ -397,10 +396,10 @@ class _Checker:
                 return {f"{base}.{attr}"}
             case ast.Aggregate(var=var, iterable=it, body=body, filter=cond):
                 inner = bound | {var}
-                names = self._tree_references(it, bound) | self._tree_references(body, inner)
+                found = self._tree_references(it, bound) | self._tree_references(body, inner)
                 if cond is not None:
-                    names |= self._tree_references(cond, inner)
-                return names
+                    found |= self._tree_references(cond, inner)
+                return found
         names: set[str] = set()
         for child in ast.children(tree):
             names |= self._tree_references(child, bound)
@@ -623,8 +622,8 @@ def free_names(tree: ast.Expr, bound: frozenset[str] = frozenset()) -> set[str]:
             return set() if name in bound else {name}
         case ast.Aggregate(var=var, iterable=it, body=body, filter=cond):
             inner = bound | {var}
-            names = free_names(it, bound) | free_names(body, inner)
-            return names | (free_names(cond, inner) if cond is not None else set())
+            found = free_names(it, bound) | free_names(body, inner)
+            return found | (free_names(cond, inner) if cond is not None else set())
     names: set[str] = set()
     for child in ast.children(tree):
         names |= free_names(child, bound)

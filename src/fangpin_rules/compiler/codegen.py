@@ -26,7 +26,7 @@ from fangpin_rules.language import types as t
 from fangpin_rules.language.functions import FUNCTIONS
 from fangpin_rules.policy.document import FirstMatchDecision
 
-Evaluator = Callable[[Any], dict[str, Any]]
+Evaluator = Callable[..., dict[str, Any]]  # (household, case=None) -> decision
 _ALLOWED_BUILTINS = ("len", "any", "all", "sum", "min", "max", "isinstance")
 
 
@@ -411,8 +411,8 @@ class CompiledPolicy:
         return result
 
     def build_traced(self, params: tuple[Any, ...], as_of: date, policy_ref: dict[str, str],
-                     calendar: Any) -> Callable[[Any, Any], dict[str, Any]]:
-        result: Callable[[Any, Any], dict[str, Any]] = self._traced_factory(
+                     calendar: Any) -> Callable[[Any, Any, Any], dict[str, Any]]:
+        result: Callable[[Any, Any, Any], dict[str, Any]] = self._traced_factory(
             params, self._traced_constants, as_of, as_of.isoformat(), policy_ref, calendar,
             runtime)
         return result

@@ -8,6 +8,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from fangpin_rules.calendar import quarters_between
 from fangpin_rules.language.values import DurationValue
 
 
@@ -129,20 +130,15 @@ def step_entry(name: str, kind: str, due: date | None, done: date | None, as_of:
 def quarterly_entries(name: str, start: date | None, done: list[date], as_of: date,
                       cite: str, case_id: str | None) -> list[dict[str, Any]]:
     """One entry per calendar quarter from `start`'s through `as_of`'s: done when some date
-    falls in it, overdue once the quarter has ended without one."""
+    (known by `as_of`) falls in it, overdue once the quarter has ended without one."""
     if start is None or start > as_of:
         return []
     entries = []
-    year, quarter = start.year, (start.month - 1) // 3 + 1
-    last = (as_of.year, (as_of.month - 1) // 3 + 1)
-    while (year, quarter) <= last:
-        first_day = date(year, 3 * quarter - 2, 1)
-        end = (first_day + relativedelta(months=3)) - timedelta(days=1)
-        in_quarter = sorted(d for d in done if first_day <= d <= end and d <= as_of)
+    for quarter in quarters_between(start, as_of):
+        in_quarter = sorted(d for d in done if d in quarter and d <= as_of)
         when = in_quarter[0] if in_quarter else None
-        status = "on_time" if when else ("overdue" if as_of > end else "pending")
-        entries.append({"step": f"{name}_{year}Q{quarter}", "due": end, "done": when,
-                        "status": status, "late_working_days": None, "cite": cite,
-                        "case_id": case_id})
-        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+        status = "on_time" if when else ("overdue" if as_of > quarter.last_day else "pending")
+        entries.append({"step": f"{name}_{quarter.label}", "due": quarter.last_day,
+                        "done": when, "status": status, "late_working_days": None,
+                        "cite": cite, "case_id": case_id})
     return entries

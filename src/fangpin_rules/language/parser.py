@@ -257,7 +257,7 @@ def _unparse_node(node: ast.Expr) -> str:
         case ast.Number(text=text):
             return str(Decimal(text).normalize()) if "." in text else text
         case ast.Duration(amount=a, unit=u):
-            return f"{a} {u}"
+            return f"{a} {u[:-1] if a == 1 else u}"  # 1 day, 5 working_days
         case ast.String(value=v):
             return '"' + v + '"' if '"' not in v else "'" + v + "'"
         case ast.DateLit(value=v):

@@ -50,11 +50,13 @@ def validate_tree(tree: LNode, file: str, digest: str) -> SourcedDocument:
     try:
         document = PolicyDocument.model_validate(plain(tree))
     except ValidationError as exc:
-        raise PolicyError(_diagnostics(exc, tree)) from None
+        raise PolicyError(model_diagnostics(exc, tree)) from None
     return SourcedDocument(document, tree, file, digest)
 
 
-def _diagnostics(exc: ValidationError, tree: LNode) -> list[Diagnostic]:
+def model_diagnostics(exc: ValidationError, tree: LNode,
+                      model: type[BaseModel] = PolicyDocument) -> list[Diagnostic]:
+    """Pydantic's errors for a located tree validated as `model`, at their file:line:col."""
     out: list[Diagnostic] = []
     seen: set[tuple[Any, ...]] = set()
     for err in exc.errors(include_url=False):
@@ -68,7 +70,7 @@ def _diagnostics(exc: ValidationError, tree: LNode) -> list[Diagnostic]:
         seen.add(key)
         if kind == "extra_forbidden":
             name = str(path[-1])
-            allowed = _allowed_keys(PolicyDocument, path[:-1], tree)
+            allowed = _allowed_keys(model, path[:-1], tree)
             hint = did_you_mean(name, allowed)
             listing = ", ".join(sorted(allowed))
             if " " in name.strip():
