@@ -196,8 +196,7 @@ def test_articles_labels_steps_duties_and_dated_values(fujian: Policy, variant: 
         ("挂钩干部每季度至少入户帮扶一次。\n    text_en",
          "挂钩干部每两个月至少入户帮扶一次。\n    text_en"),
         ("    marginal: {zh: 边缘易致贫户,", "    marginal: {zh: 边缘易致贫困户,"),
-        ("    due: steps.assignment + review_period\n",
-         "    due: steps.assignment + review_period + 1 working_day\n"),
+        ("    due: steps.summary + 1 working_day\n", "    due: steps.summary + 2 working_days\n"),
         ("    frequency: half_yearly\n", "    frequency: quarterly\n"),
         ("  dibao_standard:\n    type: money\n", "  dibao_standard:\n    type: money\n"),
         ("      - {from: 2021-01-01, value: 7152, source: 闽委振兴组〔2021〕5号}\n"
@@ -208,7 +207,7 @@ def test_articles_labels_steps_duties_and_dated_values(fujian: Policy, variant: 
     assert _keys(diff.changes) == {
         ("article", "changed", "§11", "text"),
         ("vocabulary", "changed", "category.marginal", "zh"),
-        ("step", "changed", "preliminary_review", "due"),
+        ("step", "changed", "assignment", "due"),
         ("duty", "changed", "concentrated_screening", "frequency"),
         ("parameter", "changed", "dibao_standard", "values[2021-01-01].value"),
     }
@@ -217,7 +216,9 @@ def test_articles_labels_steps_duties_and_dated_values(fujian: Policy, variant: 
     assert by_name["category.marginal"].new == "边缘易致贫困户"
     assert by_name["category.marginal"].affects == ("category",)
     assert by_name["category.marginal"].cite == "§1"
-    assert by_name["preliminary_review"].cite == "§7"
+    assert by_name["assignment"].cite == "§7"
+    assert (by_name["assignment"].old, by_name["assignment"].new) == (
+        "steps.summary + 1 working_day", "steps.summary + 2 working_days")
     assert (by_name["dibao_standard"].old, by_name["dibao_standard"].new) == ("7152", "7200")
     assert "procedure.dibao_grace_end" in by_name["dibao_standard"].affects
     assert "procedure.preliminary_review" not in by_name["dibao_standard"].affects
@@ -232,3 +233,15 @@ def test_sections_come_in_a_fixed_order_and_dates_are_iso(fujian: Policy, revise
     assert diff.counts() == {"metadata": {"changed": 1}, "parameter": {"added": 1, "changed": 1},
                              "rule": {"changed": 1}}
     assert dt.date.fromisoformat(diff.changes[1].field[7:17])  # type: ignore[index]
+
+
+def test_the_revised_example_is_fujian_with_the_documented_edits() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("revise_fujian",
+                                                  Path(__file__).with_name("revise_fujian.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.TARGET.read_text(encoding="utf-8") == module.revised_text(), \
+        "run python tests/audit/revise_fujian.py to rebuild the example from fujian_2021.yaml"
