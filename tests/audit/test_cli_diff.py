@@ -108,6 +108,7 @@ def test_impact_as_text_shows_transitions_with_chinese_labels(
 @pytest.mark.parametrize(("args", "message"), [
     (["--impact", "h.jsonl"], "--impact needs --as-of"),
     (["--as-of", "2022-03-01"], "go with --impact"),
+    (["--cases", "h.jsonl"], "go with --impact"),
     (["--impact", "missing.jsonl", "--as-of", "2022-03-01"], "cannot read 'missing.jsonl'"),
     (["--impact", "h.jsonl", "--as-of", "2020-01-01"], "does not apply on 2020-01-01"),
     (["--impact", "h.jsonl", "--as-of", "March"], "'March' is not a date"),

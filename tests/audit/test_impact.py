@@ -127,3 +127,30 @@ def test_the_report_as_json(fujian: Policy, revised: Policy) -> None:
     assert cell["households"] == len(IN_BETWEEN) and len(cell["sample"]) == 5
     low = next(row for row in data["labels"]["risks"] if row["label"] == "low_income")
     assert (low["gained"], low["lost"]) == (len(IN_BETWEEN), 0)
+
+
+def test_deadlines_of_the_cases_are_compared(fujian: Policy, variant: Any) -> None:
+    import json
+
+    from fangpin_rules.model import Case
+    from support import ROOT
+
+    shorter = variant(("    value: 5 working_days\n  verification_period:",
+                       "    value: 3 working_days\n  verification_period:"))
+    lines = (ROOT / "examples" / "households.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    cases: dict[str, list[Case]] = {}
+    for line in (ROOT / "examples" / "cases.jsonl").read_text(encoding="utf-8").splitlines():
+        case = Case.model_validate(json.loads(line))
+        cases.setdefault(case.household_id, []).append(case)
+    without = impact(fujian, shorter, records, "2022-06-30")
+    assert without.by_output["deadlines"] == 0  # no case: no review step to be late for
+    seen: list[ChangedHousehold] = []
+    report = impact(fujian, shorter, records, "2022-06-30", cases=cases, on_change=seen.append)
+    changed = {h.household_id for h in seen if "deadlines" in h.changed}
+    assert changed and changed <= set(cases)
+    assert report.by_output["deadlines"] == len(changed)
+    for changed_household in seen:
+        old_due = {e["step"]: e["due"] for e in changed_household.old["deadlines"]}
+        new_due = {e["step"]: e["due"] for e in changed_household.new["deadlines"]}
+        assert new_due["preliminary_review"] < old_due["preliminary_review"]

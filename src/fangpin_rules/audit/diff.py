@@ -132,10 +132,11 @@ class _Differ:
     # -- metadata, articles, vocabularies -----------------------------------------------------
     def metadata(self) -> Iterator[Change]:
         old_meta, new_meta = self.old.policy.document.policy, self.new.policy.document.policy
+        cite = new_meta.document or old_meta.document  # metadata cites the document itself
         for key in type(old_meta).model_fields:
             before, after = as_text(getattr(old_meta, key)), as_text(getattr(new_meta, key))
             if before != after:
-                yield Change("metadata", "changed", "policy", key, before, after, None, None,
+                yield Change("metadata", "changed", "policy", key, before, after, cite, None,
                              self.old.where("policy", key), self.new.where("policy", key))
 
     def articles(self) -> Iterator[Change]:
@@ -400,8 +401,9 @@ class _Differ:
                     new_value = sorted(new_value or [])
                 old_text, new_text = as_text(old_value), as_text(new_value)
                 if old_text != new_text:
+                    cite = (after.source if after else None) or (before.source if before else None)
                     yield Change("calendar", "changed", str(year), key, old_text or None,
-                                 new_text or None, None, None, old_at, new_at)
+                                 new_text or None, cite, None, old_at, new_at)
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ household: it is compared and counted, but a change of it alone does not make a 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -110,14 +110,16 @@ def _cell_order(item: tuple[tuple[str | None, str | None], int]) -> tuple[str, s
 
 def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, *,
            sample_size: int = SAMPLE_SIZE, numbered: bool = False,
+           cases: Mapping[str, Sequence[Any]] | None = None,
            on_change: Callable[[ChangedHousehold], None] | None = None,
            on_reject: Callable[[Rejection], None] | None = None) -> ImpactReport:
     """Decide every record under `old` and `new` on `as_of` and count what changes.
 
     `records` are household dicts or `Household`s (or, with `numbered`, the `(line, item)` pairs
-    of `read_records`, whose `RecordError` items count as rejected). A record outside the data
-    contract, or one a version cannot decide, is rejected and the run goes on: read = compared +
-    rejected. Raises DateError when a version does not apply on `as_of`.
+    of `read_records`, whose `RecordError` items count as rejected). `cases` maps household ids
+    to their case records, whose procedure deadlines are then compared too. A record outside the
+    data contract, or one a version cannot decide, is rejected and the run goes on: read =
+    compared + rejected. Raises DateError when a version does not apply on `as_of`.
     """
     when = parse_date(as_of)
     old.evaluator(when)  # a date either version cannot answer for fails before any record
@@ -137,8 +139,9 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
             if isinstance(item, RecordError):
                 raise item
             household = validate(item, line)
-            before = _decide(old, household, when, "old")
-            after = _decide(new, household, when, "new")
+            own = cases.get(household.household_id, ()) if cases else ()
+            before = _decide(old, household, when, own, "old")
+            after = _decide(new, household, when, own, "new")
         except RecordError as exc:
             rejection = exc.rejection
             if rejection.line is None:
@@ -167,9 +170,10 @@ def _numbered(records: Iterable[Any], numbered: bool) -> Iterator[tuple[int, Any
         yield from enumerate(records, start=1)
 
 
-def _decide(policy: Policy, household: Any, when: date, version: str) -> dict[str, Any]:
+def _decide(policy: Policy, household: Any, when: date, cases: Sequence[Any],
+            version: str) -> dict[str, Any]:
     try:
-        return policy.evaluate(household, when)
+        return policy.evaluate(household, when, cases=cases)
     except RecordError as exc:  # this version cannot decide it: say which one
         found = exc.rejection
         raise RecordError(Rejection(found.line, found.household_id, found.field,

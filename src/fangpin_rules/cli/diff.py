@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="households (JSONL or a JSON array; - for stdin) to decide under "
                              "both versions")
     parser.add_argument("--as-of", metavar="DATE", help="evaluation date for --impact")
+    parser.add_argument("--cases", metavar="FILE",
+                        help="case records (JSONL) for --impact: their deadlines are compared "
+                             "too")
     parser.add_argument("--impact-out", metavar="FILE",
                         help="write every household decided differently, with both decisions, "
                              "as JSONL")
@@ -51,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
     from fangpin_rules.audit import diff_policies
     from fangpin_rules.audit.render import Labels, render_json, render_markdown, render_text
 
-    if args.impact is None and (args.as_of or args.impact_out):
-        raise UsageError("--as-of and --impact-out go with --impact RECORDS")
+    if args.impact is None and (args.as_of or args.impact_out or args.cases):
+        raise UsageError("--as-of, --cases and --impact-out go with --impact RECORDS")
     if args.impact is not None and not args.as_of:
         raise UsageError("--impact needs --as-of DATE (the date both versions decide on)")
     if args.sample < 0:
@@ -82,10 +85,16 @@ def _colour(choice: str, out: IO[str]) -> bool:
 
 def _impact(args: argparse.Namespace, old: Policy, new: Policy) -> ImpactReport:
     from fangpin_rules.audit import ChangedHousehold, impact
+    from fangpin_rules.cli.eval import read_cases
     from fangpin_rules.engine.policy import DateError
     from fangpin_rules.engine.records import read_records
     from fangpin_rules.engine.serialize import dumps
 
+    cases = None
+    if args.cases:
+        with open_input(args.cases) as case_source:
+            cases, case_read, case_rejected = read_cases(case_source, sys.stderr)
+        print(f"cases: read {case_read}, rejected {case_rejected}", file=sys.stderr)
     with open_input(args.impact) as source, \
             open_output(args.impact_out) if args.impact_out else _nowhere() as changed_out:
         def write_changed(household: ChangedHousehold) -> None:
@@ -94,7 +103,7 @@ def _impact(args: argparse.Namespace, old: Policy, new: Policy) -> ImpactReport:
 
         try:
             return impact(old, new, read_records(source), args.as_of, numbered=True,
-                          sample_size=args.sample, on_change=write_changed)
+                          sample_size=args.sample, cases=cases, on_change=write_changed)
         except DateError as exc:
             raise UsageError(str(exc)) from None
 
