@@ -7,11 +7,11 @@ import sys
 from collections.abc import Sequence
 
 from fangpin_rules import __version__
-from fangpin_rules.cli import calendar, check, duties, schema
+from fangpin_rules.cli import calendar, check, duties, schema, show
 from fangpin_rules.cli import eval as eval_verb
 from fangpin_rules.cli.common import EXIT_USAGE, Reported, UsageError
 
-VERBS = (check, eval_verb, calendar, duties, schema)
+VERBS = (check, eval_verb, show, calendar, duties, schema)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ from fangpin_rules.diagnostics import Diagnostic
 from fangpin_rules.engine.records import RecordError, Rejection, validate
 from fangpin_rules.engine.trace import Tracer
 from fangpin_rules.model import Case, Household
-from fangpin_rules.policy import read_document
+from fangpin_rules.policy import SourcedDocument, read_document
 from fangpin_rules.policy.document import localized
 
 Evaluator = Callable[..., dict[str, Any]]
@@ -36,8 +36,11 @@ def load_policy(path: str | Path, *, search_path: Sequence[str | Path] = (),
     """Read, check and compile a policy file (with the bases it `extends:`, looked up by id in
     `search_path` too). Raises PolicyError with every problem found. `strict` refuses a date
     on which a parameter's last value has ended, instead of carrying it forward."""
-    checked = check(read_document(path, search_path))
-    return Policy(checked, compile_policy(checked), strict=strict)
+    sourced = read_document(path, search_path)
+    checked = check(sourced)
+    policy = Policy(checked, compile_policy(checked), strict=strict)
+    policy.sourced = sourced  # what a region table merges its values into
+    return policy
 
 
 def parse_date(value: date | str) -> date:
@@ -57,6 +60,7 @@ class Policy:
         self.checked = checked
         self.compiled = compiled
         self.strict = strict
+        self.sourced: SourcedDocument | None = None
         self.ref = {"id": checked.id, "sha256": checked.sha256}
         self._evaluator = lru_cache(maxsize=64)(self._build_evaluator)
 
@@ -110,8 +114,9 @@ class Policy:
                 info["carried_forward"] = True
                 info["note"] = (f"no value in force on {when.isoformat()}: the value that ended "
                                 f"{chosen.until.isoformat()} is carried forward")
-            override = inheritance.parameter_override(name) if inheritance else None
-            if override is not None and chosen.location.file == override.file:
+            override = inheritance.parameter_override(name, chosen.location.file) \
+                if inheritance else None
+            if override is not None:
                 base = override.base_value_on(when)
                 if base is not None:
                     info["overrides"] = {"file": base.location.file, "line": base.location.line,

@@ -99,13 +99,12 @@ class Inheritance:
         text = "\n".join(f"{link.sha256} {link.id}" for link in self.chain)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-    def parameter_override(self, name: str) -> Override | None:
-        """The last override of a parameter (the one nearest the file itself)."""
-        found = None
+    def parameter_override(self, name: str, file: str) -> Override | None:
+        """How `file` overrode a parameter, if it did."""
         for item in self.overrides:
-            if item.kind == "parameter" and item.name == name:
-                found = item
-        return found
+            if item.kind == "parameter" and item.name == name and item.file == file:
+                return item
+        return None
 
 
 @dataclass
@@ -415,7 +414,8 @@ class _Merger:
         given = child.get(key) if isinstance(child, LMap) else None
         others = [k for k in child.entries if k != key] if isinstance(child, LMap) else []
         wanted = LMap if key == "fields" else LSeq
-        if kind_name not in ("first_match", "collect", "object") or                 not isinstance(given, wanted) or others:
+        if kind_name not in ("first_match", "collect", "object") or \
+                not isinstance(given, wanted) or others:
             self.err("decision-override", f"decision '{name}' is the base policy's: an "
                      "extending policy may only add or replace rules of a first_match or "
                      "collect decision (give `rules:` alone; for an object decision, "
@@ -552,3 +552,18 @@ def _item_loc(item: LNode) -> Location:
         if node is not None:
             return node.loc
     return item.loc
+
+
+def override_parameters(base: LMap, overrides: LMap, file: str
+                        ) -> tuple[LMap, list[Override], list[Diagnostic]]:
+    """`base` (an effective policy tree) with parameter values given in `file` merged in by
+    the rules of `extends:` (a region table's entry for one region)."""
+    merger = _Merger(file)
+    params = base.get("parameters")
+    if not isinstance(params, LMap):
+        params = LMap({}, base.loc)
+    effective = _effective(base)
+    merged = merger._parameters(params, overrides, effective, effective)
+    entries = dict(base.entries)
+    entries["parameters"] = (base.key_loc("parameters"), merged)
+    return LMap(entries, base.loc), merger.overrides, merger.errors
