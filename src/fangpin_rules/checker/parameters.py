@@ -302,8 +302,7 @@ class _Parameters:
         article = self.article(param.cite)
         formula = f" (= {mine.chosen.formula.text})" if mine.chosen.formula else ""
         self.err("parameter-bound",
-                 f"'{param.name}' is {_show(mine.value)}{formula} from "
-                 f"{max(mine.chosen.start, self.doc.policy.effective).isoformat()}, "
+                 f"'{param.name}' is {_show(mine.value)}{formula} from {when.isoformat()}, "
                  f"{what} {target}: the bound `{bound.kind}` of {article}",
                  mine.chosen.location,
                  related=(("bound declared", bound.location), *related),

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, error
+from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, did_you_mean, error
 from fangpin_rules.source import LMap, LNode, LScalar, LSeq, load_located, plain
 
 SEARCH_PATH_ENV = "FANGPIN_POLICY_PATH"
@@ -252,6 +253,7 @@ def _policy_id(tree: LNode) -> str | None:
 @dataclass
 class _Merger:
     file: str
+    base: LMap | None = None
     errors: list[Diagnostic] = field(default_factory=list)
     overrides: list[Override] = field(default_factory=list)
     additions: list[Addition] = field(default_factory=list)
@@ -259,7 +261,21 @@ class _Merger:
     def err(self, code: str, message: str, loc: Location, **kw: Any) -> None:
         self.errors.append(error(code, message, loc, **kw))
 
+    def article(self, cite: LNode | None) -> str:
+        """`§2 监测范围`: a base item's citation with its article's title."""
+        text = cite.value if isinstance(cite, LScalar) and isinstance(cite.value, str) else ""
+        articles = self.base.get("articles") if self.base is not None else None
+        parts = []
+        for ref in re.findall(r"§\d+", text) or ([text] if text else []):
+            art = articles.get(ref) if isinstance(articles, LMap) else None
+            title = art.get("title") if isinstance(art, LMap) else None
+            if isinstance(title, LMap):
+                title = title.get("zh")
+            parts.append(f"{ref} {title.value}" if isinstance(title, LScalar) else ref)
+        return ", ".join(parts) or "no article cited"
+
     def merge(self, base: LMap, child: LMap) -> LMap:
+        self.base = base
         entries: dict[str, tuple[Location, LNode]] = {}
         if "policy" not in child.entries:
             self.err("missing-key", "a policy that extends another needs its own `policy:` "
@@ -366,11 +382,10 @@ class _Merger:
         locked = bounds.get("locked") if isinstance(bounds, LMap) else None
         if not (isinstance(locked, LScalar) and locked.value is True):
             return False
-        cite = base_param.get("cite")
-        article = cite.value if isinstance(cite, LScalar) else "?"
         self.err("locked-parameter", f"parameter '{name}' is locked by the base policy "
-                 f"({article}): an extending policy may not change it", key_loc,
-                 length=len(name), related=(("locked at", locked.loc),
+                 f"({self.article(base_param.get('cite'))}): an extending policy may not "
+                 "change it", key_loc,
+                 length=len(name), related=(("locked", locked.loc),
                                             ("the parameter in the base", base_loc)),
                  hint="remove it from this file; the base's value applies")
         return True
@@ -383,8 +398,10 @@ class _Merger:
                 continue
             base_loc, base_def = entries[name]
             if not _overridable(base_def):
-                self.err("not-overridable", f"definition '{name}' is the base policy's and "
-                         "is not marked `overridable: true` there", key_loc, length=len(name),
+                cite = base_def.get("cite") if isinstance(base_def, LMap) else None
+                self.err("not-overridable", f"definition '{name}' ({self.article(cite)}) is "
+                         "the base policy's and is not marked `overridable: true` there",
+                         key_loc, length=len(name),
                          related=(("defined in the base", base_loc),),
                          hint="define a new name, or ask the base's authors to mark it")
                 continue
@@ -466,8 +483,9 @@ class _Merger:
                              f"its place: `{placement[0]}:` does not apply",
                              rule.key_loc(placement[0]))
                 if not _overridable(replaced):
-                    self.err("not-overridable", f"rule '{rule_id}' of '{decision}' is the base "
-                             "policy's and is not marked `overridable: true` there",
+                    self.err("not-overridable", f"rule '{rule_id}' of '{decision}' "
+                             f"({self.article(replaced.get('cite'))}) is the base policy's and "
+                             "is not marked `overridable: true` there",
                              rule.key_loc("id"), length=len(rule_id or ""),
                              related=(("the base rule", replaced.loc),),
                              hint="give your rule a new id to add it beside the base's, or ask "
@@ -491,7 +509,9 @@ class _Merger:
                            if isinstance(item, LMap)]
                     self.err("unknown-rule", f"`{placement[0]}: {target}`: no rule of "
                              f"'{decision}' has that id", rule.key_loc(placement[0]),
-                             hint="rules: " + ", ".join(ids))
+                             length=len(placement[0]),
+                             hint=(did_you_mean(target or "", ids) or "rules:") + " "
+                             + ", ".join(ids))
                 else:
                     position = found if placement[0] == "before" else found + 1
             items.insert(position, clean)
