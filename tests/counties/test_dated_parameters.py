@@ -113,3 +113,21 @@ parameters:
     with pytest.raises(PolicyError, match="the formula of 'stability_margin' gives money, "
                        "but 'stability_margin' is ratio"):
         load_policy(path)
+
+
+def test_a_period_in_other_units_than_its_bound_is_refused(tmp_path: Path) -> None:
+    from fangpin_rules.diagnostics import PolicyError
+
+    path = tmp_path / "days.yaml"
+    path.write_text(f"""extends: {FUJIAN}
+policy: {{id: days-county, title: 测试县, effective: 2021-07-01}}
+parameters:
+  public_notice_period:
+    value: 10 days
+""", encoding="utf-8")
+    with pytest.raises(PolicyError, match="counts working_days: periods in different units"):
+        load_policy(path)
+    path.write_text(path.read_text(encoding="utf-8").replace("10 days", "7 working_days"),
+                    encoding="utf-8")
+    assert str(load_policy(path).parameters_on("2021-08-01")["public_notice_period"]) == \
+        "7 working_days"

@@ -113,3 +113,15 @@ def test_eval_with_regions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
                                                                         ("B", False)]
     assert '"field":"region_code"' in captured.err.replace(" ", "")
     assert "read 3, decided 2, rejected 1" in captured.err
+
+
+def test_check_a_region_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = str(ROOT / "policies" / "fujian_2021.yaml")
+    assert main(["check", policy, "--regions", str(TABLE)]) == 0
+    assert "3 region(s)" in capsys.readouterr().out
+    bad = tmp_path / "regions.yaml"
+    bad.write_text(TABLE.read_text(encoding="utf-8").replace("value: 9500", "value: 9000"),
+                   encoding="utf-8")
+    assert main(["check", policy, "--regions", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:20:" in err and "below 'dibao_standard' (9360)" in err and "§2" in err

@@ -296,6 +296,15 @@ class _Parameters:
 
     def _violation(self, param: CheckedParameter, mine: InForce, bound: Bound, limit: Any,
                    when: date, related: tuple[tuple[str, Location], ...]) -> None:
+        if isinstance(mine.value, DurationValue) and isinstance(limit, DurationValue) and \
+                mine.value.unit != limit.unit:
+            self.err("parameter-bound",
+                     f"'{param.name}' is {mine.value} from {when.isoformat()}, but the bound "
+                     f"`{bound.kind}: {limit}` of {self.article(param.cite)} counts "
+                     f"{limit.unit}: periods in different units cannot be compared",
+                     mine.chosen.location, related=(("bound declared", bound.location),),
+                     hint=f"write the period in {limit.unit}")
+            return
         what = _COMPARISON[bound.kind]
         target = _show(limit) if bound.kind in ("min", "max") else \
             f"'{bound.value}' ({_show(limit)})"

@@ -16,6 +16,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                             "names, types, cycles, labels and parameters. Warnings do not fail.")
     parser.add_argument("policies", nargs="+", metavar="POLICY")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--regions", metavar="TABLE",
+                        help="also check a region table against each policy's bounds")
     add_policy_path_option(parser)
     parser.set_defaults(run=run)
 
@@ -33,6 +35,13 @@ def run(args: argparse.Namespace) -> int:
             policy = load_policy(path, search_path=args.policy_path)
             diagnostics = policy.warnings
             inherited = override_summary(policy.checked)
+            if args.regions:
+                from fangpin_rules.engine.regions import load_regions
+
+                regional = load_regions(policy, args.regions)
+                diagnostics = diagnostics + regional.warnings
+                inherited.append(f"  region table {args.regions}: "
+                                 f"{len(regional.regions)} region(s)")
         except PolicyError as exc:
             diagnostics = exc.diagnostics
         errors = sum(d.severity is Severity.ERROR for d in diagnostics)
