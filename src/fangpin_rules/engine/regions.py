@@ -35,7 +35,8 @@ from fangpin_rules.diagnostics import Diagnostic, PolicyError, Severity, did_you
 from fangpin_rules.engine.policy import CaseInput, Policy, RejectHandler, parse_date
 from fangpin_rules.engine.records import RecordError, Rejection, validate
 from fangpin_rules.model import Household
-from fangpin_rules.policy.inherit import ChainLink, Inheritance, override_parameters
+from fangpin_rules.policy.inherit import ChainLink, Inheritance
+from fangpin_rules.policy.merge import override_parameters
 from fangpin_rules.policy.read import validate_tree
 from fangpin_rules.source import LMap, LNode, LScalar, LSeq, load_located
 
