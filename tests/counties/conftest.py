@@ -14,6 +14,12 @@ ROOT = Path(__file__).resolve().parents[2]
 COUNTIES = ROOT / "policies" / "counties"
 
 
+@pytest.fixture(autouse=True)
+def no_search_path_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A base named by id is found in the repository, whatever the caller's environment."""
+    monkeypatch.delenv("FANGPIN_POLICY_PATH", raising=False)
+
+
 @pytest.fixture
 def at_root() -> Iterator[Path]:
     """Run from the repository root, so messages show repository-relative paths."""
@@ -28,4 +34,10 @@ def at_root() -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def county() -> dict[str, Policy]:
     """The example counties by name: minhou, dehua, quanzhou, jinjiang."""
-    return {path.stem.split("_")[0]: load_policy(path) for path in sorted(COUNTIES.glob("*.yaml"))}
+    saved = os.environ.pop("FANGPIN_POLICY_PATH", None)
+    try:
+        return {path.stem.split("_")[0]: load_policy(path)
+                for path in sorted(COUNTIES.glob("*.yaml"))}
+    finally:
+        if saved is not None:
+            os.environ["FANGPIN_POLICY_PATH"] = saved
