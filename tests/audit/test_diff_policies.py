@@ -201,7 +201,7 @@ def test_articles_labels_steps_duties_and_dated_values(fujian: Policy, variant: 
         ("  dibao_standard:\n    type: money\n", "  dibao_standard:\n    type: money\n"),
         ("      - {from: 2021-01-01, value: 7152, source: 闽委振兴组〔2021〕5号}\n"
          "  sharp_drop_ratio:",
-         "      - {from: 2021-01-01, value: 7200, source: 闽委振兴组〔2021〕5号}\n"
+         "      - {from: 2021-01-01, value: 7100, source: 闽委振兴组〔2021〕5号}\n"
          "  sharp_drop_ratio:"))
     diff = diff_policies(fujian, changed)
     assert _keys(diff.changes) == {
@@ -219,7 +219,7 @@ def test_articles_labels_steps_duties_and_dated_values(fujian: Policy, variant: 
     assert by_name["assignment"].cite == "§7"
     assert (by_name["assignment"].old, by_name["assignment"].new) == (
         "steps.summary + 1 working_day", "steps.summary + 2 working_days")
-    assert (by_name["dibao_standard"].old, by_name["dibao_standard"].new) == ("7152", "7200")
+    assert (by_name["dibao_standard"].old, by_name["dibao_standard"].new) == ("7152", "7100")
     assert "procedure.dibao_grace_end" in by_name["dibao_standard"].affects
     assert "procedure.preliminary_review" not in by_name["dibao_standard"].affects
     assert by_name["concentrated_screening"].cite == "§5"

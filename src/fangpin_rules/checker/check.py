@@ -8,8 +8,6 @@ cycles among definitions, unknown labels, malformed parameter values, unused par
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from fangpin_rules.checker.checked import (
@@ -19,10 +17,10 @@ from fangpin_rules.checker.checked import (
     CheckedPolicy,
     CheckedRule,
     CheckedStep,
-    ParameterValue,
     Vocabulary,
 )
 from fangpin_rules.checker.expression_source import ExprSource
+from fangpin_rules.checker.parameters import check_parameters
 from fangpin_rules.diagnostics import (
     Diagnostic,
     Location,
@@ -36,7 +34,6 @@ from fangpin_rules.language import ast
 from fangpin_rules.language import types as t
 from fangpin_rules.language.functions import AGGREGATES, FUNCTIONS
 from fangpin_rules.language.parser import ExprSyntaxError, parse_expression
-from fangpin_rules.language.values import DurationValue
 from fangpin_rules.model import Case, Household
 from fangpin_rules.policy.document import (
     CollectDecision,
@@ -125,7 +122,7 @@ class _Checker:
         return CheckedPolicy(self.doc, self.sourced.path, self.sourced.sha256,
                              self.vocabularies, self.parameters, nodes,
                              [n for n in order if n in nodes], outputs, self.expr_types,
-                             self.diagnostics, steps, calendar)
+                             self.diagnostics, steps, calendar, self.sourced.inheritance)
 
     def _calendar(self) -> Any:
         """The working-day calendar named by the metadata, with the file's corrections."""
@@ -227,79 +224,9 @@ class _Checker:
 
     # -- parameters ---------------------------------------------------------------------------
     def _parameters(self) -> None:
-        for name, param in self.doc.parameters.items():
-            path: tuple[str | int, ...] = ("parameters", name)
-            self._check_identifier(name, path, "parameter")
-            ptype = t.BY_NAME[param.type]
-            values: list[ParameterValue] = []
-            if (param.value is None) == (param.values is None):
-                self.err("parameter-value", f"parameter '{name}' needs exactly one of `value:` "
-                         "or `values:`", self.key_loc(path),
-                         hint="`value: 7152`, or `values:` with `from:` dates")
-                continue
-            if param.values is None:
-                start = self.doc.policy.effective
-                converted = self._param_value(param.value, ptype, (*path, "value"))
-                values.append(ParameterValue(start, None, converted,
-                                             self.loc((*path, "value")), None))
-            else:
-                for i, dated in enumerate(param.values):
-                    vpath = (*path, "values", i, "value")
-                    converted = self._param_value(dated.value, ptype, vpath)
-                    if dated.until is not None and dated.until < dated.from_:
-                        self.err("parameter-dates", f"value {i + 1} of '{name}' ends before "
-                                 "it starts", self.loc((*path, "values", i)))
-                    values.append(ParameterValue(dated.from_, dated.until, converted,
-                                                 self.loc(vpath), dated.source))
-                starts = [v.start for v in values]
-                if starts != sorted(starts) or len(set(starts)) != len(starts):
-                    self.err("parameter-dates", f"the dated values of '{name}' must be in "
-                             "order of their `from:` dates, each date once",
-                             self.loc((*path, "values")))
-            self.parameters[name] = CheckedParameter(
-                name, ptype, tuple(values), param.cite, param.basis,
-                localized(param.title, "zh") or name, localized(param.title, "en"),
-                self.key_loc(path))
-
-    def _param_value(self, value: Any, ptype: t.Type, path: tuple[str | int, ...]) -> Any:
-        loc = self.loc(path)
-        if ptype in (t.MONEY, t.RATIO, t.NUMBER):
-            if isinstance(value, bool) or not isinstance(value, int | Decimal):
-                self.err("parameter-type", f"expected a number for a {ptype} parameter, got "
-                         f"{value!r}", loc, hint="write a plain decimal such as 7152 or 0.5")
-                return None
-            return Decimal(value)
-        if ptype == t.COUNT:
-            if isinstance(value, bool) or not isinstance(value, int):
-                self.err("parameter-type", f"expected a whole number, got {value!r}", loc)
-                return None
-            return value
-        if ptype == t.DATE:
-            if not isinstance(value, date):
-                self.err("parameter-type", f"expected a date (YYYY-MM-DD), got {value!r}", loc)
-                return None
-            return value
-        if ptype == t.BOOL:
-            if not isinstance(value, bool):
-                self.err("parameter-type", f"expected true or false, got {value!r}", loc)
-                return None
-            return value
-        if ptype == t.DURATION:
-            parsed: ast.Expr | None = None
-            if isinstance(value, str):
-                try:
-                    parsed = parse_expression(value)
-                except ExprSyntaxError:
-                    parsed = None
-            if not isinstance(parsed, ast.Duration):
-                self.err("parameter-type", f"expected a duration such as '5 working_days' or "
-                         f"'12 months', got {value!r}", loc)
-                return None
-            return DurationValue(parsed.amount, parsed.unit)
-        if not isinstance(value, str):
-            self.err("parameter-type", f"expected text, got {value!r}", loc)
-            return None
-        return value
+        for name in self.doc.parameters:
+            self._check_identifier(name, ("parameters", name), "parameter")
+        self.parameters = check_parameters(self.sourced, self.diagnostics.append)
 
     # -- nodes --------------------------------------------------------------------------------
     def _collect_specs(self) -> None:

@@ -22,12 +22,32 @@ class Vocabulary:
 
 
 @dataclass(frozen=True)
+class ParameterFormula:
+    """A dated value computed from other parameters (`2 * dibao_standard`)."""
+
+    text: str
+    tree: ast.Expr
+    names: frozenset[str]
+
+
+@dataclass(frozen=True)
 class ParameterValue:
     start: date
     until: date | None
-    value: Any
+    value: Any  # None when `formula` gives it
     location: Location
     source: str | None
+    formula: ParameterFormula | None = None
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One bound a parameter's values must keep: `min`, `max` (a value of the parameter's
+    type), `not_below`, `not_above` (another parameter's name) or `locked`."""
+
+    kind: str
+    value: Any
+    location: Location
 
 
 @dataclass(frozen=True)
@@ -40,9 +60,11 @@ class CheckedParameter:
     title_zh: str
     title_en: str | None
     location: Location
+    bounds: tuple[Bound, ...] = ()
 
     def value_on(self, when: date) -> ParameterValue | None:
-        """The value in force on `when`: the latest one that started on or before it."""
+        """The value in force on `when`: the latest one that started on or before it (it may
+        have ended: `checker.resolve` says whether it is carried forward)."""
         chosen: ParameterValue | None = None
         for value in self.values:
             if value.start <= when:
@@ -130,6 +152,7 @@ class CheckedPolicy:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     steps: list[CheckedStep] = field(default_factory=list)
     calendar: Any = None  # the WorkingDayCalendar of the policy (with its corrections)
+    inheritance: Any = None  # policy.inherit.Inheritance of a policy that `extends:` others
 
     @property
     def id(self) -> str:

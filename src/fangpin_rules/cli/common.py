@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING
 
@@ -29,11 +30,18 @@ class Reported(Exception):
         self.code = code
 
 
-def load_or_report(path: str) -> Policy:
+def add_policy_path_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--policy-path", action="append", default=[], metavar="DIR",
+                        help="a folder where a base named by id in `extends:` is looked for "
+                        "(repeatable; also $FANGPIN_POLICY_PATH)")
+
+
+def load_or_report(path: str, search_path: Sequence[str] = (), *,
+                   strict: bool = False) -> Policy:
     from fangpin_rules.engine import load_policy
 
     try:
-        policy = load_policy(path)
+        policy = load_policy(path, search_path=search_path, strict=strict)
     except PolicyError as exc:
         report_policy_error(exc)
         raise Reported(EXIT_USAGE) from None

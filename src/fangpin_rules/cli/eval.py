@@ -16,6 +16,7 @@ from fangpin_rules.cli.common import (
     EXIT_OK,
     EXIT_REJECTED,
     UsageError,
+    add_policy_path_option,
     load_or_report,
     open_input,
     open_output,
@@ -37,16 +38,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--cases", metavar="FILE",
                         help="case records (JSONL or JSON array): fills deadlines, overdue and "
                         "violations for their households")
+    parser.add_argument("--regions", metavar="TABLE",
+                        help="a region table: each household is decided with its region's "
+                        "parameters, by region_code (docs/county-guide.md)")
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse a date on which a parameter's last value has ended "
+                        "(by default it is carried forward and the trace says so)")
+    add_policy_path_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from fangpin_rules.engine.policy import DateError, parse_date
 
-    policy = load_or_report(args.policy)
+    policy: Any = load_or_report(args.policy, args.policy_path, strict=args.strict)
+    if args.regions:
+        policy = load_regions_or_report(policy, args.regions)
     try:
         as_of = parse_date(args.as_of)
-        policy.evaluator(as_of)  # fail on the date before reading any record
+        if args.regions:  # fail on the date before reading any record
+            policy.check_date(as_of)
+        else:
+            policy.evaluator(as_of)
     except DateError as exc:
         raise UsageError(str(exc)) from None
     with open_output(args.rejects) if args.rejects else _stderr() as rejects:
@@ -64,6 +77,21 @@ def run(args: argparse.Namespace) -> int:
     print(f"read {read}, decided {decided}, rejected {rejected}{case_note}"
           + (f" (see {args.rejects})" if rejected and args.rejects else ""), file=sys.stderr)
     return EXIT_REJECTED if rejected or case_rejected else EXIT_OK
+
+
+def load_regions_or_report(policy: Any, path: str) -> Any:
+    from fangpin_rules.cli.common import EXIT_USAGE, Reported, report_policy_error
+    from fangpin_rules.diagnostics import PolicyError
+    from fangpin_rules.engine.regions import load_regions
+
+    try:
+        regional = load_regions(policy, path)
+    except PolicyError as exc:
+        report_policy_error(exc)
+        raise Reported(EXIT_USAGE) from None
+    for warning in regional.warnings:
+        print(warning.render(), file=sys.stderr)
+    return regional
 
 
 def read_cases(source: IO[str], rejects: IO[str]) -> tuple[dict[str, list[Any]], int, int]:
@@ -105,9 +133,10 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
     rejected), which always add up."""
     from fangpin_rules.engine import Policy, RecordError
     from fangpin_rules.engine.records import read_records, validate
+    from fangpin_rules.engine.regions import RegionalPolicy
     from fangpin_rules.engine.serialize import dumps
 
-    assert isinstance(policy, Policy)
+    assert isinstance(policy, Policy | RegionalPolicy)
     read = decided = rejected = 0
     write = out.write
     for number, item in read_records(source):

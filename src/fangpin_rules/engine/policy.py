@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import decimal
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from fangpin_rules.checker import CheckedPolicy, check
+from fangpin_rules.checker.resolve import ParameterDateError, parameters_on
 from fangpin_rules.compiler import CompiledPolicy, compile_policy
 from fangpin_rules.compiler.runtime import EvaluationError
 from fangpin_rules.diagnostics import Diagnostic
 from fangpin_rules.engine.records import RecordError, Rejection, validate
 from fangpin_rules.engine.trace import Tracer
 from fangpin_rules.model import Case, Household
-from fangpin_rules.policy import read_document
+from fangpin_rules.policy import SourcedDocument, read_document
 from fangpin_rules.policy.document import localized
 
 Evaluator = Callable[..., dict[str, Any]]
@@ -30,10 +31,16 @@ class DateError(ValueError):
     without a value on it, a year the calendar does not cover)."""
 
 
-def load_policy(path: str | Path) -> Policy:
-    """Read, check and compile a policy file. Raises PolicyError with every problem found."""
-    checked = check(read_document(path))
-    return Policy(checked, compile_policy(checked))
+def load_policy(path: str | Path, *, search_path: Sequence[str | Path] = (),
+                strict: bool = False) -> Policy:
+    """Read, check and compile a policy file (with the bases it `extends:`, looked up by id in
+    `search_path` too). Raises PolicyError with every problem found. `strict` refuses a date
+    on which a parameter's last value has ended, instead of carrying it forward."""
+    sourced = read_document(path, search_path)
+    checked = check(sourced)
+    policy = Policy(checked, compile_policy(checked), strict=strict)
+    policy.sourced = sourced  # what a region table merges its values into
+    return policy
 
 
 def parse_date(value: date | str) -> date:
@@ -48,9 +55,12 @@ def parse_date(value: date | str) -> date:
 class Policy:
     """A policy ready to evaluate household records."""
 
-    def __init__(self, checked: CheckedPolicy, compiled: CompiledPolicy) -> None:
+    def __init__(self, checked: CheckedPolicy, compiled: CompiledPolicy, *,
+                 strict: bool = False) -> None:
         self.checked = checked
         self.compiled = compiled
+        self.strict = strict
+        self.sourced: SourcedDocument | None = None
         self.ref = {"id": checked.id, "sha256": checked.sha256}
         self._evaluator = lru_cache(maxsize=64)(self._build_evaluator)
 
@@ -82,18 +92,36 @@ class Policy:
         if when < meta.effective:
             raise DateError(f"policy {meta.id} takes effect on {meta.effective.isoformat()}; "
                             f"it does not apply on {when.isoformat()}")
+        try:
+            in_force = parameters_on(self.checked.parameters, when, strict=self.strict)
+        except ParameterDateError as exc:
+            raise DateError(str(exc)) from None
+        inheritance = self.checked.inheritance
         resolved: dict[str, tuple[Any, dict[str, Any]]] = {}
-        for name, param in self.checked.parameters.items():
-            chosen = param.value_on(when)
-            if chosen is None:
-                raise DateError(f"parameter '{name}' has no value on {when.isoformat()} "
-                                f"(its first value starts {param.values[0].start.isoformat()}; "
-                                f"{param.location})")
-            resolved[name] = (chosen.value, {
-                "value": chosen.value, "from": chosen.start.isoformat(),
+        for name, found in in_force.items():
+            param, chosen = self.checked.parameters[name], found.chosen
+            info: dict[str, Any] = {
+                "value": found.value, "from": chosen.start.isoformat(),
                 "until": chosen.until.isoformat() if chosen.until else None,
                 "file": chosen.location.file, "line": chosen.location.line,
-                "cite": param.cite, "basis": param.basis, "title": param.title_zh})
+                "cite": param.cite, "basis": param.basis, "title": param.title_zh}
+            if chosen.formula is not None:
+                info["formula"] = chosen.formula.text
+            if chosen.source:
+                info["source"] = chosen.source
+            if found.carried_forward:
+                assert chosen.until is not None
+                info["carried_forward"] = True
+                info["note"] = (f"no value in force on {when.isoformat()}: the value that ended "
+                                f"{chosen.until.isoformat()} is carried forward")
+            override = inheritance.parameter_override(name, chosen.location.file) \
+                if inheritance else None
+            if override is not None:
+                base = override.base_value_on(when)
+                if base is not None:
+                    info["overrides"] = {"file": base.location.file, "line": base.location.line,
+                                         "value": base.value}
+            resolved[name] = (found.value, info)
         return resolved
 
     def _build_evaluator(self, when: date) -> Evaluator:

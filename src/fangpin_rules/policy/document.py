@@ -61,10 +61,30 @@ Basis = Literal["document", "interpretation", "law"]
 
 
 class DatedValue(Strict):
+    """A value in force from a date (until the next one starts, or `until`, inclusive).
+
+    `formula:` instead of `value:` computes it from other parameters on the date it applies
+    (a county's line as `2 * dibao_standard`)."""
+
     from_: date = Field(alias="from")
     until: date | None = None
-    value: Any
+    value: Any = None
+    formula: str | None = None
     source: str | None = None
+    note: str | None = None
+
+
+class Bounds(Strict):
+    """What a policy that extends this one may not do to a parameter (docs/county-guide.md).
+
+    `min`/`max` are values of the parameter's type; `not_below`/`not_above` name another
+    parameter, compared on every date either changes; `locked` forbids any override."""
+
+    min: Any = None
+    max: Any = None
+    not_below: str | None = None
+    not_above: str | None = None
+    locked: bool = False
     note: str | None = None
 
 
@@ -77,6 +97,7 @@ class Parameter(Strict):
     values: list[DatedValue] | None = None
     unit: str | None = None
     note: str | None = None
+    bounds: Bounds | None = None
 
     @field_validator("values")
     @classmethod
@@ -93,6 +114,7 @@ class Definition(Strict):
     cite: str | None = Field(default=None, pattern=CITATION)
     basis: Basis = "document"
     note: str | None = None
+    overridable: bool = False  # a policy that extends this one may replace it
 
 
 class Rule(Strict):
@@ -104,6 +126,7 @@ class Rule(Strict):
     basis: Basis = "document"
     title: LocalizedText | None = None
     note: str | None = None
+    overridable: bool = False  # a policy that extends this one may replace it
 
 
 class _DecisionBase(Strict):

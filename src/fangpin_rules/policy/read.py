@@ -3,9 +3,9 @@ diagnostic at the YAML line and column it concerns."""
 
 from __future__ import annotations
 
-import hashlib
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,8 @@ from pydantic import BaseModel, ValidationError
 
 from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, did_you_mean, error
 from fangpin_rules.policy.document import DECISION_KINDS, PolicyDocument
-from fangpin_rules.source import LMap, LNode, LScalar, key_location, load_located, locate, plain
+from fangpin_rules.policy.inherit import Inheritance, resolve
+from fangpin_rules.source import LMap, LNode, LScalar, key_location, locate, plain
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,8 @@ class SourcedDocument:
     document: PolicyDocument
     tree: LNode
     path: str
-    sha256: str
+    sha256: str  # of the file; for a file that `extends:` others, a hash over the chain
+    inheritance: Inheritance | None = None  # the chain and what it overrides, if it extends
 
     def location(self, path: tuple[str | int, ...]) -> Location:
         return locate(self.tree, path)[0]
@@ -34,15 +36,17 @@ class SourcedDocument:
         return node if isinstance(node, LScalar) else None
 
 
-def read_document(path: str | Path) -> SourcedDocument:
-    """Load, locate and validate a policy file; raises PolicyError with every problem found."""
+def read_document(path: str | Path, search_path: Sequence[str | Path] = ()) -> SourcedDocument:
+    """Load, locate and validate a policy file, the bases it `extends:` merged in (looked up
+    by id in `search_path`, then $FANGPIN_POLICY_PATH, then beside the file); raises
+    PolicyError with every problem found."""
     file = str(path)
-    tree = load_located(file)
-    digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()
-    return validate_tree(tree, file, digest)
+    resolved = resolve(file, search_path)
+    return validate_tree(resolved.tree, file, resolved.digest, resolved.inheritance)
 
 
-def validate_tree(tree: LNode, file: str, digest: str) -> SourcedDocument:
+def validate_tree(tree: LNode, file: str, digest: str,
+                  inheritance: Inheritance | None = None) -> SourcedDocument:
     if not isinstance(tree, LMap):
         raise PolicyError([error("policy-shape", "a policy file must be a mapping with a "
                                  "`policy:` section", tree.loc,
@@ -51,7 +55,7 @@ def validate_tree(tree: LNode, file: str, digest: str) -> SourcedDocument:
         document = PolicyDocument.model_validate(plain(tree))
     except ValidationError as exc:
         raise PolicyError(model_diagnostics(exc, tree)) from None
-    return SourcedDocument(document, tree, file, digest)
+    return SourcedDocument(document, tree, file, digest, inheritance)
 
 
 def model_diagnostics(exc: ValidationError, tree: LNode,

@@ -1,0 +1,202 @@
+"""Region tables: many counties' lines and dibao standards in one file, as a province
+publishes them, used instead of one policy file per county.
+
+    region_table:
+      id: fujian-regions-example
+      policy: fujian-2021            # the policy whose parameters it gives
+    regions:
+      "350121":
+        name: 闽侯县
+        dibao_standard:
+          - {from: 2022-01-01, value: 8880, source: ...}
+        monitoring_line:
+          - {from: 2022-01-01, value: 9000}
+
+Each region's values are merged into the policy by the rules of `extends:` (its values replace
+the policy's from their first date on) and checked with the same bounds, each at its own
+file:line. A household is decided with its region's parameters, chosen by `region_code`; one
+evaluator is compiled per (date, region). A household whose region is not in the table (or
+that has no `region_code`) is rejected, naming the field: deciding it with the province's
+floor instead could leave out a household its own county's higher line would include.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fangpin_rules.checker.parameters import check_parameters
+from fangpin_rules.diagnostics import Diagnostic, PolicyError, Severity, did_you_mean, error
+from fangpin_rules.engine.policy import CaseInput, Policy, RejectHandler, parse_date
+from fangpin_rules.engine.records import RecordError, Rejection, validate
+from fangpin_rules.model import Household
+from fangpin_rules.policy.inherit import ChainLink, Inheritance
+from fangpin_rules.policy.merge import override_parameters
+from fangpin_rules.policy.read import validate_tree
+from fangpin_rules.source import LMap, LNode, LScalar, LSeq, load_located
+
+_TABLE_KEYS = ("region_table", "regions")
+_META_KEYS = ("id", "title", "policy", "source", "note")
+_ENTRY_KEYS = ("name", "note")
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    policy: Policy
+
+
+class RegionalPolicy:
+    """A policy whose parameters are chosen per household by its region."""
+
+    def __init__(self, base: Policy, path: str, sha256: str, regions: dict[str, Region],
+                 warnings: list[Diagnostic]) -> None:
+        self.base = base
+        self.path = path
+        self.sha256 = sha256
+        self.regions = regions
+        self.warnings = warnings
+
+    def policy_for(self, household: Household, line: int | None = None) -> Policy:
+        code = household.region_code
+        region = self.regions.get(code) if code else None
+        if region is None:
+            reason = (f"region '{code}' is not in the region table {self.path}" if code else
+                      f"no region_code: the region table {self.path} needs one")
+            raise RecordError(Rejection(line, household.household_id, "region_code", reason))
+        return region.policy
+
+    def check_date(self, as_of: date | str) -> None:
+        """Build every region's evaluator for the date; raises DateError if one cannot be."""
+        when = parse_date(as_of)
+        for region in self.regions.values():
+            region.policy.evaluator(when)
+
+    def evaluate(self, record: Household | Mapping[str, Any], as_of: date | str, *,
+                 explain: bool = False, cases: Iterable[CaseInput] = ()) -> dict[str, Any]:
+        household = validate(record)
+        return self.policy_for(household).evaluate(household, as_of, explain=explain,
+                                                   cases=cases)
+
+    def evaluate_many(self, records: Iterable[Household | Mapping[str, Any]],
+                      as_of: date | str, *, explain: bool = False,
+                      on_reject: RejectHandler | None = None) -> Iterator[dict[str, Any]]:
+        for number, record in enumerate(records, start=1):
+            try:
+                household = validate(record, number)
+                policy = self.policy_for(household, number)
+                yield policy.evaluate(household, as_of, explain=explain)
+            except RecordError as exc:
+                if on_reject is None:
+                    raise
+                rejection = exc.rejection
+                if rejection.line is None:
+                    rejection = dataclasses.replace(rejection, line=number)
+                on_reject(rejection)
+
+
+def load_regions(policy: Policy, path: str | Path) -> RegionalPolicy:
+    """Read a region table for `policy`; raises PolicyError with every problem found (a line
+    below its bounds at the table's file:line, an unknown parameter, a locked one...)."""
+    file = str(path)
+    tree = load_located(file)
+    digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()
+    sourced = policy.sourced
+    if sourced is None or not isinstance(sourced.tree, LMap):
+        raise PolicyError([error("region-table", "the policy was not loaded from a file",
+                                 tree.loc)])
+    problems: list[Diagnostic] = []
+    regions_node = _table_shape(tree, policy, problems)
+    regions: dict[str, Region] = {}
+    known = sourced.document.parameters
+    for code, (key_loc, entry) in (regions_node.entries.items() if regions_node else []):
+        if not (len(code) == 6 and code.isdigit()):
+            problems.append(error("region-code", f"'{code}' is not a 6-digit region code",
+                                  key_loc, length=len(code), hint='write it quoted: "350121"'))
+            continue
+        if not isinstance(entry, LMap):
+            problems.append(error("region-table", f"region {code}: expected a mapping with "
+                                  "`name:` and parameter values", entry.loc))
+            continue
+        name_node = entry.get("name")
+        name = name_node.value if isinstance(name_node, LScalar) else code
+        given: dict[str, tuple[Any, LNode]] = {}
+        for key, (loc, value) in entry.entries.items():
+            if key in _ENTRY_KEYS:
+                continue
+            if key not in known:
+                problems.append(error(
+                    "unknown-name", f"region {code}: '{key}' is not a parameter of "
+                    f"{policy.id}", loc, length=len(key),
+                    hint=did_you_mean(key, known) or "parameters: " + ", ".join(known)))
+                continue
+            if not isinstance(value, LSeq):
+                problems.append(error("region-table", f"region {code}: give '{key}' as a list "
+                                      "of dated values ({from: ..., value: ...})", value.loc))
+                continue
+            given[key] = (loc, LMap({"values": (loc, value)}, value.loc))
+        merged, overrides, errors = override_parameters(
+            sourced.tree, LMap(given, entry.loc), file)
+        problems += errors
+        if errors:
+            continue
+        region_sha = hashlib.sha256(f"{policy.sha256} {digest} {code}".encode()).hexdigest()
+        chain = sourced.inheritance.chain if sourced.inheritance else (
+            ChainLink(sourced.path, policy.id, sourced.sha256),)
+        inheritance = Inheritance(
+            (*chain, ChainLink(f"{file}#{code}", f"{policy.id}@{code}", digest)),
+            (*(sourced.inheritance.overrides if sourced.inheritance else ()), *overrides),
+            sourced.inheritance.additions if sourced.inheritance else ())
+        try:
+            region_doc = validate_tree(merged, sourced.path, region_sha, inheritance)
+        except PolicyError as exc:
+            problems += exc.diagnostics
+            continue
+        found: list[Diagnostic] = []
+        params = check_parameters(region_doc, found.append)
+        problems += [d for d in found if d.severity is Severity.ERROR or d.location.file == file]
+        if any(d.severity is Severity.ERROR for d in found):
+            continue
+        checked = dataclasses.replace(policy.checked, parameters=params, sha256=region_sha,
+                                      inheritance=inheritance)
+        regional = Policy(checked, policy.compiled, strict=policy.strict)
+        regions[code] = Region(code, str(name), regional)
+    if any(d.severity is Severity.ERROR for d in problems):
+        raise PolicyError(problems)
+    return RegionalPolicy(policy, file, digest, regions, problems)
+
+
+def _table_shape(tree: LNode, policy: Policy, problems: list[Diagnostic]) -> LMap | None:
+    if not isinstance(tree, LMap):
+        problems.append(error("region-table", "a region table is a mapping with "
+                              "`region_table:` and `regions:`", tree.loc))
+        return None
+    for key, (loc, _) in tree.entries.items():
+        if key not in _TABLE_KEYS:
+            problems.append(error("unknown-key", f"unknown key '{key}'", loc, length=len(key),
+                                  hint=did_you_mean(key, _TABLE_KEYS) or
+                                  "keys allowed here: " + ", ".join(_TABLE_KEYS)))
+    meta = tree.get("region_table")
+    if isinstance(meta, LMap):
+        for key, (loc, _) in meta.entries.items():
+            if key not in _META_KEYS:
+                problems.append(error("unknown-key", f"unknown key '{key}'", loc,
+                                      length=len(key), hint="keys allowed here: "
+                                      + ", ".join(_META_KEYS)))
+        target = meta.get("policy")
+        if isinstance(target, LScalar) and target.value != policy.id:
+            problems.append(error(
+                "region-table", f"this table is for policy '{target.value}', not "
+                f"'{policy.id}'", target.loc, hint="use it with the policy it names"))
+    regions = tree.get("regions")
+    if not isinstance(regions, LMap):
+        problems.append(error("missing-key", "a region table needs `regions:` (region code -> "
+                              "name and dated values)", tree.loc))
+        return None
+    return regions

@@ -1,0 +1,209 @@
+"""`extends:`: one effective policy from a chain of files (province -> city -> county).
+
+Inheritance is a merge of located trees, between reading the YAML and validating it. Every
+value keeps the `Location` of the file it was written in, so the checker's messages and the
+trace's parameter entries point into the county file or the province file as the case may be.
+
+The merge rules (docs/county-guide.md says the same for a county officer):
+
+- `policy:` is the extending file's own (id, title, effective, ...); `extends:` is dropped.
+- `parameters:` a new name is added whole. For an inherited name the file gives only `value:`
+  or `values:` (and `note:`); its dated values replace the base's from its own first `from:`
+  date on, and the base's earlier values stay in force. A plain `value:` counts from the file's
+  `effective` date. A parameter whose base bounds say `locked: true` cannot be overridden.
+- `definitions:` a new name is added; an inherited one may be replaced only where the base
+  marks it `overridable: true`.
+- `decisions:` a new decision is added. For an inherited `first_match` or `collect` decision
+  the file gives only `rules:`: a rule with a new id is added (for `first_match` at the end,
+  or where `before: ID` / `after: ID` put it); a rule with a base rule's id replaces it, only
+  where that base rule is `overridable: true`.
+- `vocabularies:` labels may be added, never redefined; `articles:`, `procedure:`, `duties:`
+  and the others take new entries only (`calendar: years:` new years only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from fangpin_rules.diagnostics import Location, PolicyError, error
+from fangpin_rules.policy.merge import Addition, Merger, Override
+from fangpin_rules.source import LMap, LNode, LScalar, load_located
+
+SEARCH_PATH_ENV = "FANGPIN_POLICY_PATH"
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """One file of the chain: its path, policy id and the sha256 of its bytes."""
+
+    path: str
+    id: str | None
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Inheritance:
+    chain: tuple[ChainLink, ...]  # the base first, the file itself last
+    overrides: tuple[Override, ...] = ()
+    additions: tuple[Addition, ...] = ()
+
+    @property
+    def sha256(self) -> str:
+        """A hash over the chain: any change to any file of it changes the policy's identity."""
+        text = "\n".join(f"{link.sha256} {link.id}" for link in self.chain)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def parameter_override(self, name: str, file: str) -> Override | None:
+        """How `file` overrode a parameter, if it did."""
+        for item in self.overrides:
+            if item.kind == "parameter" and item.name == name and item.file == file:
+                return item
+        return None
+
+
+@dataclass
+class Resolved:
+    tree: LNode
+    digest: str
+    inheritance: Inheritance | None
+
+
+def search_path(extra: Sequence[str | Path] = ()) -> list[Path]:
+    """The directories where a base named by id is looked for, before the file's own."""
+    dirs = [Path(p) for p in extra]
+    env = os.environ.get(SEARCH_PATH_ENV, "")
+    dirs += [Path(p) for p in env.split(os.pathsep) if p]
+    return dirs
+
+
+def resolve(path: str | Path, extra_path: Sequence[str | Path] = ()) -> Resolved:
+    """The effective located tree of a policy file, its bases merged in."""
+    return _Resolver(search_path(extra_path)).resolve(str(path), ())
+
+
+class _Resolver:
+    def __init__(self, dirs: list[Path]) -> None:
+        self.dirs = dirs
+
+    def resolve(self, file: str, stack: tuple[tuple[str, Location | None], ...]) -> Resolved:
+        tree = load_located(file)
+        digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()
+        if not isinstance(tree, LMap) or "extends" not in tree.entries:
+            if stack:
+                link = ChainLink(file, _policy_id(tree), digest)
+                return Resolved(tree, digest, Inheritance((link,)))
+            return Resolved(tree, digest, None)
+        extends = tree.entries["extends"][1]
+        if not isinstance(extends, LScalar) or not isinstance(extends.value, str) or \
+                not extends.value.strip():
+            raise PolicyError([error("extends", "`extends:` names the base policy: a path "
+                                     "relative to this file, or a policy id", extends.loc,
+                                     hint="e.g. `extends: fujian-2021` or "
+                                     "`extends: ../fujian_2021.yaml`")])
+        base_file = self._find(extends.value.strip(), file, extends.loc)
+        here = os.path.realpath(file)
+        chain = [*stack, (here, extends.loc)]
+        real_base = os.path.realpath(base_file)
+        seen = [p for p, _ in chain]
+        if real_base in seen:
+            names = [*(os.path.relpath(p) for p in seen[seen.index(real_base):]),
+                     os.path.relpath(real_base)]
+            raise PolicyError([error(
+                "extends-cycle", "`extends:` goes round in a cycle: " + " -> ".join(names),
+                extends.loc, length=len(extends.raw),
+                related=tuple(("extends written", loc) for _, loc in chain[:-1] if loc),
+                hint="a policy cannot extend itself, directly or through others")])
+        base = self.resolve(base_file, tuple(chain))
+        if not isinstance(base.tree, LMap):
+            raise PolicyError([error("policy-shape", "the base policy is not a mapping",
+                                     base.tree.loc)])
+        merger = Merger(file)
+        merged = merger.merge(base.tree, tree)
+        if merger.errors:
+            raise PolicyError(merger.errors)
+        previous = base.inheritance or Inheritance(())
+        link = ChainLink(file, _policy_id(tree), digest)
+        inheritance = Inheritance((*previous.chain, link),
+                                  (*previous.overrides, *merger.overrides),
+                                  (*previous.additions, *merger.additions))
+        return Resolved(merged, inheritance.sha256, inheritance)
+
+    def _find(self, name: str, file: str, loc: Location) -> str:
+        here = Path(file).parent
+        if name.endswith((".yaml", ".yml")) or "/" in name or os.sep in name:
+            candidate = Path(os.path.normpath(here / name))
+            if candidate.is_file():
+                return str(candidate)
+            raise PolicyError([error("extends-missing", f"base policy file '{name}' not found "
+                                     f"(looked for {candidate})", loc, length=len(name),
+                                     hint="give the path relative to this file, or the "
+                                     "base's policy id")])
+        dirs = [*self.dirs, here, *_policies_ancestors(here)]
+        for directory in _unique(dirs):
+            found = _find_by_id(name, directory)
+            if found is not None:
+                return found
+        looked = ", ".join(str(d) for d in _unique(dirs))
+        raise PolicyError([error(
+            "extends-missing", f"no policy with id '{name}' found", loc, length=len(name),
+            hint=f"looked in: {looked}. Put the base there, add its folder with --policy-path "
+            f"or {SEARCH_PATH_ENV}, or give a path relative to this file")])
+
+
+def _policies_ancestors(directory: Path) -> list[Path]:
+    """`policies/` folders at or above the file's folder (a county file in policies/counties/
+    finds the province in policies/)."""
+    out = []
+    for parent in [directory, *directory.parents]:
+        if parent.name == "policies":
+            out.append(parent)
+        elif (parent / "policies").is_dir():
+            out.append(parent / "policies")
+    return out
+
+
+def _unique(paths: Iterable[Path]) -> list[Path]:
+    seen: set[str] = set()
+    out = []
+    for p in paths:
+        key = os.path.realpath(p)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def _find_by_id(policy_id: str, directory: Path) -> str | None:
+    """The file in `directory` whose `policy: id:` is `policy_id` (ID.yaml and ID with '_'
+    for '-' are tried first)."""
+    if not directory.is_dir():
+        return None
+    guesses = [directory / f"{policy_id}.yaml", directory / f"{policy_id.replace('-', '_')}.yaml"]
+    others = sorted(p for p in directory.glob("*.y*ml") if p not in guesses)
+    for candidate in [*guesses, *others]:
+        if candidate.is_file() and _file_policy_id(candidate) == policy_id:
+            return os.path.normpath(str(candidate))
+    return None
+
+
+def _file_policy_id(path: Path) -> str | None:
+    try:
+        return _policy_id(load_located(path))
+    except PolicyError:
+        return None
+
+
+def _policy_id(tree: LNode) -> str | None:
+    if isinstance(tree, LMap):
+        meta = tree.get("policy")
+        if isinstance(meta, LMap):
+            node = meta.get("id")
+            if isinstance(node, LScalar) and isinstance(node.value, str):
+                return node.value
+    return None
+
+

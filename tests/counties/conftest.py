@@ -1,0 +1,43 @@
+"""Fixtures for the county-policy tests: the example counties, loaded once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fangpin_rules import Policy, load_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+COUNTIES = ROOT / "policies" / "counties"
+
+
+@pytest.fixture(autouse=True)
+def no_search_path_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A base named by id is found in the repository, whatever the caller's environment."""
+    monkeypatch.delenv("FANGPIN_POLICY_PATH", raising=False)
+
+
+@pytest.fixture
+def at_root() -> Iterator[Path]:
+    """Run from the repository root, so messages show repository-relative paths."""
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        yield ROOT
+    finally:
+        os.chdir(cwd)
+
+
+@pytest.fixture(scope="session")
+def county() -> dict[str, Policy]:
+    """The example counties by name: minhou, dehua, quanzhou, jinjiang."""
+    saved = os.environ.pop("FANGPIN_POLICY_PATH", None)
+    try:
+        return {path.stem.split("_")[0]: load_policy(path)
+                for path in sorted(COUNTIES.glob("*.yaml"))}
+    finally:
+        if saved is not None:
+            os.environ["FANGPIN_POLICY_PATH"] = saved

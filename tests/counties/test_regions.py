@@ -1,0 +1,127 @@
+"""Region tables: one file of many counties' values, checked with the same bounds."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from fangpin_rules import Policy
+from fangpin_rules.cli.main import main
+from fangpin_rules.diagnostics import PolicyError
+from fangpin_rules.engine import RecordError
+from fangpin_rules.engine.regions import load_regions
+from support import household
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLE = ROOT / "policies" / "regions" / "fujian_example_regions.yaml"
+
+
+def test_each_household_gets_its_region_values(fujian: Policy,
+                                               county: dict[str, Policy]) -> None:
+    regional = load_regions(fujian, TABLE)
+    assert sorted(regional.regions) == ["350121", "350526", "350582"]
+    record = household(net_income=8500, region_code="350121")
+    assert regional.evaluate(record, "2022-03-01")["in_range"] is True  # 闽侯: 9000
+    record["region_code"] = "350526"
+    assert regional.evaluate(record, "2022-03-01")["in_range"] is False  # 德化: 8160
+    dehua = regional.regions["350526"].policy
+    assert dehua.parameters_on("2024-03-01")["monitoring_line"] == Decimal(19560)
+    # the table's 闽侯 values are the county file's for 2022: the same decision
+    same = household(net_income=8950, region_code="350121")
+    table_decision = regional.evaluate(same, "2022-03-01")
+    file_decision = county["minhou"].evaluate(same, "2022-03-01")
+    for key in ("in_range", "category", "measures", "risks"):
+        assert table_decision[key] == file_decision[key]
+
+
+def test_trace_names_the_table_line(fujian: Policy) -> None:
+    regional = load_regions(fujian, TABLE)
+    decision = regional.evaluate(household(region_code="350582"), "2023-03-01", explain=True)
+    entry = next(e for e in decision["trace"] if e.get("name") == "monitoring_line")
+    assert entry["file"] == str(TABLE) and entry["line"] == 35
+    assert entry["overrides"]["file"].endswith("fujian_2021.yaml")
+
+
+def test_unknown_region_is_rejected_with_the_field(fujian: Policy) -> None:
+    regional = load_regions(fujian, TABLE)
+    with pytest.raises(RecordError) as caught:
+        regional.evaluate(household(region_code="350999"), "2022-03-01")
+    assert caught.value.rejection.field == "region_code"
+    assert "350999" in caught.value.rejection.reason
+    rejected: list[object] = []
+    decided = list(regional.evaluate_many(
+        [household(household_id="A", region_code="350121"), household(household_id="B")],
+        "2022-03-01", on_reject=rejected.append))
+    assert [d["household_id"] for d in decided] == ["A"]
+    assert len(rejected) == 1
+
+
+def test_a_table_entry_is_checked_with_the_bounds(fujian: Policy, tmp_path: Path) -> None:
+    table = tmp_path / "regions.yaml"
+    table.write_text("""region_table: {id: t, policy: fujian-2021}
+regions:
+  "350121":
+    name: 闽侯县
+    monitoring_line:
+      - {from: 2022-01-01, value: 7000}
+  "350526":
+    name: 德化县
+    dibao_standard:
+      - {from: 2022-01-01, value: 9000}
+    monitoring_line:
+      - {from: 2022-01-01, value: 8500}
+  "350582":
+    name: 晋江市
+    dibao_grace_period:
+      - {from: 2022-01-01, value: 6 months}
+    monitoring_lin:
+      - {from: 2022-01-01, value: 9000}
+""", encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        load_regions(fujian, table)
+    found = {(d.code, d.location.line) for d in caught.value.diagnostics}
+    assert found == {("parameter-bound", 6), ("parameter-bound", 12),
+                     ("locked-parameter", 15), ("unknown-name", 17)}
+    assert all(d.location.file == str(table) for d in caught.value.diagnostics)
+    messages = " ".join(d.message for d in caught.value.diagnostics)
+    assert "below its minimum 7152" in messages and "below 'dibao_standard' (9000)" in messages
+
+
+def test_a_table_for_another_policy_is_refused(fujian: Policy, tmp_path: Path) -> None:
+    table = tmp_path / "regions.yaml"
+    table.write_text('region_table: {id: t, policy: zhejiang-2021}\nregions: {}\n',
+                     encoding="utf-8")
+    with pytest.raises(PolicyError, match="for policy 'zhejiang-2021'"):
+        load_regions(fujian, table)
+
+
+def test_eval_with_regions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    records = tmp_path / "households.jsonl"
+    records.write_text("\n".join(json.dumps(household(household_id=h, region_code=code,
+                                                      net_income=8500))
+                                 for h, code in (("A", "350121"), ("B", "350526"),
+                                                 ("C", "350999"))) + "\n", encoding="utf-8")
+    code = main(["eval", str(ROOT / "policies" / "fujian_2021.yaml"), str(records),
+                 "--as-of", "2022-03-01", "--regions", str(TABLE)])
+    captured = capsys.readouterr()
+    decisions = [json.loads(line) for line in captured.out.splitlines()]
+    assert code == 1
+    assert [(d["household_id"], d["in_range"]) for d in decisions] == [("A", True),
+                                                                        ("B", False)]
+    assert '"field":"region_code"' in captured.err.replace(" ", "")
+    assert "read 3, decided 2, rejected 1" in captured.err
+
+
+def test_check_a_region_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = str(ROOT / "policies" / "fujian_2021.yaml")
+    assert main(["check", policy, "--regions", str(TABLE)]) == 0
+    assert "3 region(s)" in capsys.readouterr().out
+    bad = tmp_path / "regions.yaml"
+    bad.write_text(TABLE.read_text(encoding="utf-8").replace("value: 9500", "value: 9000"),
+                   encoding="utf-8")
+    assert main(["check", policy, "--regions", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:20:" in err and "below 'dibao_standard' (9360)" in err and "§2" in err
