@@ -6,9 +6,9 @@ import copy
 from typing import Any
 
 import pytest
-from support import FUJIAN, RECORDS_MD_HOUSEHOLD
 
 from fangpin_rules import Policy, load_policy
+from support import FUJIAN, RECORDS_MD_HOUSEHOLD
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import FUJIAN, RECORDS_MD_HOUSEHOLD, ROOT, household, members
 
 from fangpin_rules.cli.main import main
+from support import FUJIAN, RECORDS_MD_HOUSEHOLD, ROOT, household, members
 
 
 def _jsonl(path: Path, lines: list[str]) -> Path:

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support import RECORDS_MD_HOUSEHOLD, household
 
 from fangpin_rules import Policy, RecordError, Rejection
 from fangpin_rules.engine.policy import DateError
 from fangpin_rules.model import Household
+from support import RECORDS_MD_HOUSEHOLD, household
 
 
 def test_evaluate_accepts_dicts_and_models(fujian: Policy) -> None:

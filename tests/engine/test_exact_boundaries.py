@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from support import household, members
 from fangpin_rules import Policy, RecordError
 from fangpin_rules.engine.records import parse_json
+from support import household, members
 
 AS_OF = "2021-09-01"
 

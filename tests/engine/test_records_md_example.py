@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from support import RECORDS_MD_HOUSEHOLD
 from fangpin_rules import Policy
 from fangpin_rules.model import Decision
+from support import RECORDS_MD_HOUSEHOLD
 
 
 def test_example_decision_matches_the_contract(fujian: Policy) -> None:

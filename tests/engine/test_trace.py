@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from support import RECORDS_MD_HOUSEHOLD, household
-
 from fangpin_rules import Policy, __version__
 from fangpin_rules.engine.serialize import dumps
+from support import RECORDS_MD_HOUSEHOLD, household
 
 
 def _entry(trace: list[dict[str, Any]], name: str) -> dict[str, Any]:

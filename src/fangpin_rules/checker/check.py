@@ -22,6 +22,7 @@ from fangpin_rules.checker.checked import (
     Vocabulary,
 )
 from fangpin_rules.checker.expression_source import ExprSource
+from fangpin_rules.checker.schema import record_of
 from fangpin_rules.diagnostics import (
     Diagnostic,
     Location,
@@ -36,7 +37,6 @@ from fangpin_rules.language import types as t
 from fangpin_rules.language.functions import AGGREGATES, FUNCTIONS
 from fangpin_rules.language.parser import ExprSyntaxError, parse_expression
 from fangpin_rules.language.values import DurationValue
-from fangpin_rules.model import Household
 from fangpin_rules.policy.document import (
     CollectDecision,
     DecisionSpec,
@@ -74,7 +74,8 @@ class _Checker:
         self.sourced = sourced
         self.doc = sourced.document
         self.diagnostics: list[Diagnostic] = []
-        self.inputs = t.record_type(Household).fields
+        self.record_model, self.record_id = record_of(self.doc.schema_, self._schema_error)
+        self.inputs = t.record_type(self.record_model).fields
         self.expr_types: dict[int, t.Type] = {}
         self.vocabularies: dict[str, Vocabulary] = {}
         self.parameters: dict[str, CheckedParameter] = {}
@@ -85,6 +86,10 @@ class _Checker:
         self.rule_ids: dict[str, Location] = {}
 
     # -- helpers ------------------------------------------------------------------------------
+    def _schema_error(self, code: str, message: str, path: tuple[str | int, ...],
+                      hint: str) -> None:
+        self.err(code, message, self.loc(path), hint=hint)
+
     def err(self, code: str, message: str, loc: Location, **kw: Any) -> None:
         self.diagnostics.append(error(code, message, loc, **kw))
 
@@ -122,7 +127,7 @@ class _Checker:
         return CheckedPolicy(self.doc, self.sourced.path, self.sourced.sha256,
                              self.vocabularies, self.parameters, nodes,
                              [n for n in order if n in nodes], outputs, self.expr_types,
-                             self.diagnostics)
+                             self.diagnostics, self.record_model, self.record_id)
 
     def _vocabularies(self) -> None:
         for name, entries in self.doc.vocabularies.items():

@@ -9,7 +9,9 @@ Exit: 0 all decided, 1 some rejected, 2 usage or policy error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from datetime import date
 from typing import IO
 
 from fangpin_rules.cli.common import (
@@ -20,6 +22,7 @@ from fangpin_rules.cli.common import (
     open_input,
     open_output,
 )
+from fangpin_rules.cli.progress import Progress, progress_for
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,6 +37,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("-o", "--output", metavar="OUT", help="decisions file (default stdout)")
     parser.add_argument("--rejects", metavar="FILE",
                         help="write rejected records here as JSONL (default: stderr)")
+    parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                        help="decide in N worker processes (0: one per core); the output is "
+                        "the same as with one, in input order")
     parser.set_defaults(run=run)
 
 
@@ -46,9 +52,13 @@ def run(args: argparse.Namespace) -> int:
         policy.evaluator(as_of)  # fail on the date before reading any record
     except DateError as exc:
         raise UsageError(str(exc)) from None
+    if args.jobs < 0:
+        raise UsageError("--jobs takes a number of processes, 0 for one per core")
+    jobs = args.jobs or os.cpu_count() or 1
     with open_input(args.records) as source, open_output(args.output) as out, \
             open_output(args.rejects) if args.rejects else _stderr() as rejects:
-        counts = decide_stream(policy, source, out, rejects, as_of, explain=args.explain)
+        counts = decide_stream(policy, source, out, rejects, as_of, explain=args.explain,
+                               jobs=jobs, progress=progress_for(sys.stderr, source))
     read, decided, rejected = counts
     print(f"read {read}, decided {decided}, rejected {rejected}"
           + (f" (see {args.rejects})" if rejected and args.rejects else ""), file=sys.stderr)
@@ -64,31 +74,44 @@ class _stderr:
 
 
 def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str],
-                  as_of: object, *, explain: bool = False) -> tuple[int, int, int]:
+                  as_of: object, *, explain: bool = False, jobs: int = 1,
+                  progress: Progress | None = None,
+                  chunk_lines: int | None = None) -> tuple[int, int, int]:
     """The loop between reading a line and writing a decision; returns (read, decided,
-    rejected), which always add up."""
-    from fangpin_rules.engine import Policy, RecordError
-    from fangpin_rules.engine.records import read_records, validate
-    from fangpin_rules.engine.serialize import dumps
+    rejected), which always add up. With `jobs` > 1 the chunks are decided in that many worker
+    processes; the output is the same, in the same order."""
+    from fangpin_rules.engine import Policy
+    from fangpin_rules.engine.parallel import decide_in_workers
+    from fangpin_rules.engine.stream import (
+        CHUNK_LINES,
+        ChunkDecider,
+        chunks,
+        numbered_items,
+        quiet_collector,
+    )
 
-    assert isinstance(policy, Policy)
+    assert isinstance(policy, Policy) and isinstance(as_of, date)
+    parts = chunks(numbered_items(source), chunk_lines or CHUNK_LINES)
+    if jobs > 1:
+        results = decide_in_workers(policy.path, policy.sha256, as_of, parts, jobs,
+                                    explain=explain)
+    else:
+        decider = ChunkDecider(policy, as_of, explain=explain)
+        quiet_collector()
+        results = map(decider.decide, parts)
     read = decided = rejected = 0
-    write = out.write
-    for number, item in read_records(source):
-        read += 1
-        try:
-            if isinstance(item, RecordError):
-                raise item
-            household = validate(item, number)
-            decision = policy.evaluate(household, as_of, explain=explain)  # type: ignore[arg-type]
-        except RecordError as exc:
-            rejection = exc.rejection
-            if rejection.line is None:
-                rejection = type(rejection)(number, rejection.household_id, rejection.field,
-                                            rejection.reason)
-            rejects.write(dumps(rejection.to_json()) + "\n")
-            rejected += 1
-            continue
-        write(dumps(decision) + "\n")
-        decided += 1
+    rejects_on_terminal = progress is not None and rejects is progress.out
+    for result in results:
+        out.write(result.decisions)
+        if result.rejects:
+            if rejects_on_terminal and progress is not None:
+                progress.clear()
+            rejects.write(result.rejects)
+        read += result.read
+        decided += result.decided
+        rejected += result.rejected
+        if progress is not None:
+            progress.update(result.read)
+    if progress is not None:
+        progress.finish()
     return read, decided, rejected

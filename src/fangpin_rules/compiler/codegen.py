@@ -307,6 +307,9 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
             labels = {k: v[0] for k, v in vocab.labels.items()}
             outputs.append(f"{key + '_label'!r}: {gen.const(_FrozenLookup(labels))}"
                            f".get({gen.node_var(name)})")
+    record_id = f"r.{policy.record_id}" if policy.record_id else "None"
+    if policy.record_id and not policy.record_id.isidentifier():  # pragma: no cover - checked
+        raise ValueError(f"unsafe name {policy.record_id!r}")
     fname = "evaluate_traced" if traced else "evaluate"
     args = "r, T" if traced else "r"
     lines = [
@@ -318,7 +321,7 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
         "    rt_add_duration = RT.add_duration",
         f"    def {fname}({args}):",
         *["        " + line for line in body],
-        "        return {'household_id': r.household_id, 'policy': POLICY_REF, "
+        f"        return {{'household_id': {record_id}, 'policy': POLICY_REF, "
         "'as_of': AS_OF_TEXT, " + ", ".join(outputs) + "}",
         f"    return {fname}",
     ]

@@ -108,10 +108,15 @@ class Policy:
         return self._evaluator(parse_date(as_of))
 
     # -- evaluation ---------------------------------------------------------------------------
+    def validate(self, record: Any, line: int | None = None) -> Any:
+        """The record as the policy reads it (a `Household`, or a model of the policy's
+        declared schema); RecordError names its id and the first bad field."""
+        return validate(record, line, self.checked.record_model, self.checked.record_id)
+
     def evaluate(self, record: Household | Mapping[str, Any], as_of: date | str, *,
                  explain: bool = False) -> dict[str, Any]:
         """Decide one household. Raises RecordError for a record outside the contract."""
-        household = validate(record)
+        household = self.validate(record)
         when = parse_date(as_of)
         if explain:
             return self._explained(household, when)
@@ -126,7 +131,7 @@ class Policy:
         fast = self._evaluator(when)
         for number, record in enumerate(records, start=1):
             try:
-                household = validate(record, number)
+                household = self.validate(record, number)
                 if explain:
                     yield self._explained(household, when)
                 else:
@@ -180,7 +185,9 @@ class Policy:
                 node = self.checked.nodes[name]
                 where = f" while computing '{name}' ({node.location})"
         reason = _arithmetic_reason(exc)
-        return Rejection(line, household.household_id, None, f"{reason}{where}")
+        record_id = getattr(household, self.checked.record_id or "", None)
+        return Rejection(line, None if record_id is None else str(record_id), None,
+                         f"{reason}{where}")
 
 
 def _arithmetic_reason(exc: Exception) -> str:
