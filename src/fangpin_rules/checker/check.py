@@ -75,7 +75,10 @@ class _Checker:
         self.doc = sourced.document
         self.diagnostics: list[Diagnostic] = []
         self.record_model, self.record_id = record_of(self.doc.schema_, self._schema_error)
-        self.inputs = t.record_type(self.record_model).fields
+        self.inputs = dict(t.record_type(self.record_model).fields)
+        if self.doc.schema_ is not None:  # a field whose declaration was refused: no cascades
+            for name in self.doc.schema_.fields:
+                self.inputs.setdefault(name, ERR)
         self.expr_types: dict[int, t.Type] = {}
         self.vocabularies: dict[str, Vocabulary] = {}
         self.parameters: dict[str, CheckedParameter] = {}
@@ -257,7 +260,8 @@ class _Checker:
             if name in RESERVED:
                 self.err("reserved-name", f"'{name}' is a reserved word", here)
             elif name in self.inputs:
-                self.err("name-clash", f"{what} '{name}' has the name of a household field",
+                record = "household" if self.doc.schema_ is None else self.doc.schema_.name
+                self.err("name-clash", f"{what} '{name}' has the name of a {record} field",
                          here, hint="choose another name")
             elif name in seen:
                 other_kind, other_loc = seen[name]
