@@ -18,7 +18,6 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
-from fangpin_rules.compiler.runtime import EvaluationError
 from fangpin_rules.engine.policy import Policy
 from fangpin_rules.engine.records import (
     RecordError,
@@ -72,10 +71,9 @@ class ChunkDecider:
     def decide(self, chunk: list[Item]) -> ChunkResult:
         decided_lines: list[str] = []
         reject_lines: list[str] = []
-        fast = self.fast
+        policy, fast, as_of, explain = self.policy, self.fast, self.as_of, self.explain
+        decide = policy._decide  # the record path's own completion of a decision
         validate_python: Callable[[Any], Any] = self.model.model_validate
-        policy, explain = self.policy, self.explain
-        decide_fast = not explain
         for number, item in chunk:
             try:
                 if isinstance(item, str):
@@ -86,23 +84,17 @@ class ChunkDecider:
                                                     f"not valid JSON: {_short(exc)}")) from None
                 elif isinstance(item, RecordError):
                     raise item
-                if decide_fast and type(item) is dict:
+                if type(item) is dict:
                     try:
                         record = validate_python(item)
                     except ValidationError:
                         record = policy.validate(item, number)  # raises with id and field
-                    try:
-                        decision = fast(record)
-                    except (ArithmeticError, EvaluationError, TypeError):
-                        decision = policy.evaluate(record, self.as_of)  # raises, naming where
-                    else:
-                        decision["deadlines"] = []
-                        decision["overdue"] = []
-                        decision["violations"] = []
-                        decision["trace"] = []
                 else:
-                    decision = policy.evaluate(policy.validate(item, number), self.as_of,
-                                               explain=explain)
+                    record = policy.validate(item, number)
+                if explain:
+                    decision = policy.evaluate(record, as_of, explain=True)
+                else:
+                    decision = decide(fast, record, as_of, number)
             except RecordError as exc:
                 rejection = exc.rejection
                 if rejection.line is None:
