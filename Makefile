@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 AS_OF ?= 2021-09-01
+CASES_AS_OF ?= 2025-06-30
 
 .PHONY: run test lint bench clean
 
@@ -23,7 +24,11 @@ run: $(VENV)/.installed
 	$(BIN)/fangpin check policies/fujian_2021.yaml
 	$(BIN)/fangpin eval policies/fujian_2021.yaml examples/households.jsonl \
 		--as-of $(AS_OF) -o out/decisions.jsonl --rejects out/rejects.jsonl
-	@echo "decisions written to out/decisions.jsonl"
+	$(BIN)/fangpin eval policies/fujian_2021.yaml examples/households.jsonl \
+		--cases examples/cases.jsonl --as-of $(CASES_AS_OF) \
+		-o out/decisions_with_deadlines.jsonl --rejects out/rejects_with_deadlines.jsonl
+	$(BIN)/fangpin duties --as-of $(CASES_AS_OF)
+	@echo "decisions: out/decisions.jsonl; with the cases' deadlines: out/decisions_with_deadlines.jsonl"
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest

@@ -16,8 +16,9 @@ Each row is validated by the same model and decided by the same compiled functio
   value, as an absent key is in JSON.
 - output: `output_schema(policy)`, derived from the checked policy's decision types; decimals
   are exact decimal text (a quotient such as 10000/3 has 28 digits, more than decimal128 keeps),
-  never float64; sets of labels are `list<string>`; object decisions are structs. The empty
-  `deadlines`/`overdue`/`violations`/`trace` of the JSON decision are left out.
+  never float64; sets of labels are `list<string>`; object decisions are structs;
+  `deadlines`, `overdue` and `violations` are lists of deadline structs (records.md,
+  "Deadlines"). The trace (explanations) is left out: ask the record API for it.
 
 pyarrow is an optional extra: `pip install 'fangpin-rules[arrow]'`.
 """
@@ -30,7 +31,6 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from fangpin_rules.compiler.runtime import EvaluationError
 from fangpin_rules.engine.policy import Policy, parse_date
 from fangpin_rules.engine.records import RecordError
 from fangpin_rules.engine.serialize import decimal_text
@@ -98,14 +98,25 @@ def _output_fields(policy: Policy) -> list[tuple[str, t.Type]]:
     return fields
 
 
+def _deadline_type(pa: Any) -> Any:
+    """One entry of `deadlines` (the dicts compiler/runtime.py makes)."""
+    return pa.struct([("step", pa.string()), ("due", pa.date32()), ("done", pa.date32()),
+                      ("status", pa.string()), ("late_working_days", pa.int64()),
+                      ("cite", pa.string()), ("case_id", pa.string())])
+
+
+PROCEDURE_KEYS = ("deadlines", "overdue", "violations")
+
+
 def output_schema(policy: Policy) -> pa.Schema:
     """The Arrow schema of the decisions `decide_batch` returns."""
     pa = _pyarrow()
     head = [pa.field("household_id", pa.string()),
             pa.field("policy", pa.struct([("id", pa.string()), ("sha256", pa.string())])),
             pa.field("as_of", pa.string())]
+    tail = [pa.field(key, pa.list_(_deadline_type(pa))) for key in PROCEDURE_KEYS]
     return pa.schema(head + [pa.field(key, _arrow_type(pa, kind, output=True))
-                             for key, kind in _output_fields(policy)])
+                             for key, kind in _output_fields(policy)] + tail)
 
 
 def records_to_arrow(policy: Policy, records: Iterable[Mapping[str, Any]]) -> pa.Table:
@@ -129,10 +140,7 @@ def decide_batch(policy: Policy, batch: pa.RecordBatch | pa.Table,
     for row, data in enumerate(batch.to_pylist()):
         try:
             record = policy.validate(_drop_nulls(data))
-            try:
-                decision = fast(record)
-            except (ArithmeticError, EvaluationError, TypeError):  # replay, naming the cause
-                decision = policy.evaluate(record, when)
+            decision = policy._decide(fast, record, when, None)  # the record path's own
         except RecordError as exc:
             rejection = exc.rejection
             rejected.append({"row": row, "household_id": rejection.household_id,
@@ -142,6 +150,8 @@ def decide_batch(policy: Policy, batch: pa.RecordBatch | pa.Table,
                "as_of": decision["as_of"]}
         for key, kind in fields:
             out[key] = _to_arrow_value(decision[key], kind)
+        for key in PROCEDURE_KEYS:
+            out[key] = decision[key]
         decided.append(out)
     rejects_schema = pa.schema([("row", pa.int64()), ("household_id", pa.string()),
                                 ("field", pa.string()), ("reason", pa.string())])

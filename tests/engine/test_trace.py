@@ -67,3 +67,17 @@ def test_trace_is_deterministic_and_decision_equal_to_fast_path(fujian: Policy) 
     fast = fujian.evaluate(RECORDS_MD_HOUSEHOLD, "2021-09-01")
     assert {k: v for k, v in one.items() if k != "trace"} == \
         {k: v for k, v in fast.items() if k != "trace"}
+
+
+def test_steps_are_explained_with_their_rule_and_article(fujian: Policy) -> None:
+    case = {"case_id": "C", "household_id": "350181-0001", "source": "media",
+            "received_on": "2021-09-30", "assigned_on": "2021-10-11"}
+    d = fujian.evaluate(RECORDS_MD_HOUSEHOLD, "2021-10-20", explain=True, cases=[case])
+    steps = {e["name"]: e for e in d["trace"] if e["kind"] == "step"}
+    assignment = steps["assignment"]
+    assert assignment["due_expr"] == "steps.summary + 1 working_day"
+    # due Fri 8 October 2021, done Mon 11 October: Sat 9 October was a make-up working day
+    assert (assignment["status"], assignment["late_working_days"], assignment["cite"]) == (
+        "late", 2, "§7")
+    assert assignment["basis"] == "interpretation"
+    assert steps["preliminary_review"]["status"] == "overdue"

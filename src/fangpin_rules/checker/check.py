@@ -18,6 +18,7 @@ from fangpin_rules.checker.checked import (
     CheckedParameter,
     CheckedPolicy,
     CheckedRule,
+    CheckedStep,
     ParameterValue,
     Vocabulary,
 )
@@ -37,6 +38,7 @@ from fangpin_rules.language import types as t
 from fangpin_rules.language.functions import AGGREGATES, FUNCTIONS
 from fangpin_rules.language.parser import ExprSyntaxError, parse_expression
 from fangpin_rules.language.values import DurationValue
+from fangpin_rules.model import Case
 from fangpin_rules.policy.document import (
     CollectDecision,
     DecisionSpec,
@@ -123,6 +125,8 @@ class _Checker:
         order = self._order()
         for name in order:
             self._check_node(self.specs[name])
+        steps = self._procedure()
+        calendar = self._calendar()
         self._unused()
         self._citations()
         outputs = [name for name in self.doc.decisions]
@@ -130,7 +134,86 @@ class _Checker:
         return CheckedPolicy(self.doc, self.sourced.path, self.sourced.sha256,
                              self.vocabularies, self.parameters, nodes,
                              [n for n in order if n in nodes], outputs, self.expr_types,
-                             self.diagnostics, self.record_model, self.record_id)
+                             self.diagnostics, steps, calendar,
+                             record_model=self.record_model, record_id=self.record_id)
+
+    def _calendar(self) -> Any:
+        """The working-day calendar named by the metadata, with the file's corrections."""
+        from fangpin_rules.calendar import CalendarError, CalendarOverrides, WorkingDayCalendar
+
+        if self.doc.policy.calendar != "cn-mainland":
+            self.err("unknown-calendar", f"unknown calendar '{self.doc.policy.calendar}'",
+                     self.loc(("policy", "calendar")),
+                     hint="the calendar of mainland China is `cn-mainland`")
+            return None
+        years = {year: {"rest_days": section.rest_days, "working_days": section.working_days}
+                 for year, section in self.doc.calendar.years.items()}
+        try:
+            return WorkingDayCalendar(CalendarOverrides.from_policy_years(years))
+        except CalendarError as exc:
+            self.err("calendar", str(exc), self.key_loc(("calendar", "years")),
+                     hint="list each year's rest_days and working_days as dates of that year")
+            return None
+
+    # -- procedure ----------------------------------------------------------------------------
+    def _procedure(self) -> list[CheckedStep]:
+        """Type the steps in file order; a step may read the case and earlier steps."""
+        steps: list[CheckedStep] = []
+        earlier: dict[str, t.Type] = {}
+        needs_case: dict[str, bool] = {}
+        case_type = t.record_type(Case)
+        dates = (t.DATE, t.Opt(t.DATE))
+        for index, (name, step) in enumerate(self.doc.procedure.items()):
+            path: tuple[str | int, ...] = ("procedure", name)
+            self._check_identifier(name, path, "step")
+            extra: dict[str, t.Type] = {"case": case_type,
+                                        "steps": t.Record("steps", dict(earlier))}
+            done_types = (t.ListOf(t.DATE),) if step.kind == "quarterly" else dates
+            typed = [self._step_expr(name, (*path, key), want, text, extra, needs_case)
+                     for key, want, text in (("when", (t.BOOL,), step.when),
+                                             ("due", dates, step.due),
+                                             ("done", done_types, step.done))]
+            (when, when_case), (due, due_case), (done, done_case) = typed
+            if step.kind == "quarterly" and step.done is None:
+                self.err("missing-key", "a quarterly step needs `done:` (the list of dates it "
+                         "was done)", self.key_loc(path))
+            reads_case = when_case or due_case or done_case
+            if due is not None:
+                steps.append(CheckedStep(
+                    name, index, step.kind, localized(step.title, "zh") or name,
+                    localized(step.title, "en"), step.cite, step.basis, when, due, done,
+                    reads_case, self.key_loc(path)))
+            needs_case[name] = reads_case
+            earlier[name] = t.Opt(t.DATE)
+        return steps
+
+    def _step_expr(self, step: str, path: tuple[str | int, ...], want: tuple[t.Type, ...],
+                   text: str | None, extra: dict[str, t.Type], needs_case: dict[str, bool]
+                   ) -> tuple[CheckedExpr | None, bool]:
+        """A step's expression, typed; and whether it reads the case (itself or through an
+        earlier step that does)."""
+        if text is None:
+            return None, False
+        src = ExprSource(text, self.sourced.scalar(path), self.loc(path), path)
+        try:
+            tree = parse_expression(text)
+        except ExprSyntaxError as exc:
+            self.err("syntax", f"syntax error: {exc.message}", src.location(exc.offset),
+                     excerpt=text, length=exc.length, hint=exc.hint)
+            return None, False
+        scope = _Scope(self, src, f"procedure.{step}", extra)
+        result = scope.infer(tree)
+        self.used_parameters.update(scope.params)
+        self.used_nodes.update(scope.nodes)
+        reads_case = "case" in free_names(tree) or any(
+            needs_case.get(node.attr, False) for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id == "steps")
+        if result is not ERR and result not in want:
+            self.expr_error(src, tree, "type", f"`{path[-1]}` must be "
+                            + " or ".join(t.describe(w) for w in want)
+                            + f", but this is {t.describe(result)}")
+        return CheckedExpr(tree, result, src), reads_case
 
     def _vocabularies(self) -> None:
         for name, entries in self.doc.vocabularies.items():
@@ -322,9 +405,12 @@ class _Checker:
             case ast.Attribute(value=ast.Name(id=base), attr=attr) if base not in bound and \
                     f"{base}.{attr}" in self.specs:
                 return {f"{base}.{attr}"}
-            case ast.Aggregate(var=var, iterable=it, body=body):
-                return self._tree_references(it, bound) | self._tree_references(
-                    body, bound | {var})
+            case ast.Aggregate(var=var, iterable=it, body=body, filter=cond):
+                inner = bound | {var}
+                found = self._tree_references(it, bound) | self._tree_references(body, inner)
+                if cond is not None:
+                    found |= self._tree_references(cond, inner)
+                return found
         names: set[str] = set()
         for child in ast.children(tree):
             names |= self._tree_references(child, bound)
@@ -545,8 +631,10 @@ def free_names(tree: ast.Expr, bound: frozenset[str] = frozenset()) -> set[str]:
     match tree:
         case ast.Name(id=name):
             return set() if name in bound else {name}
-        case ast.Aggregate(var=var, iterable=it, body=body):
-            return free_names(it, bound) | free_names(body, bound | {var})
+        case ast.Aggregate(var=var, iterable=it, body=body, filter=cond):
+            inner = bound | {var}
+            found = free_names(it, bound) | free_names(body, inner)
+            return found | (free_names(cond, inner) if cond is not None else set())
     names: set[str] = set()
     for child in ast.children(tree):
         names |= free_names(child, bound)
@@ -556,10 +644,12 @@ def free_names(tree: ast.Expr, bound: frozenset[str] = frozenset()) -> set[str]:
 class _Scope:
     """Type inference for one expression."""
 
-    def __init__(self, checker: _Checker, src: ExprSource, owner: str) -> None:
+    def __init__(self, checker: _Checker, src: ExprSource, owner: str,
+                 extra: dict[str, t.Type] | None = None) -> None:
         self.c = checker
         self.src = src
         self.owner = owner
+        self.extra = extra or {}
         self.bound: dict[str, t.Type] = {}
         self.nodes: set[str] = set()
         self.params: set[str] = set()
@@ -576,7 +666,8 @@ class _Scope:
         return result
 
     def _visible(self) -> list[str]:
-        return [*self.bound, *self.c.parameters, *self.c.specs, *self.c.inputs, "as_of"]
+        return [*self.bound, *self.extra, *self.c.parameters, *self.c.specs, *self.c.inputs,
+                "as_of"]
 
     def _infer(self, node: ast.Expr) -> t.Type:
         match node:
@@ -671,6 +762,8 @@ class _Scope:
                              code="unknown-name")
         if name in self.bound:
             return self.bound[name]
+        if name in self.extra:
+            return self.extra[name]
         if name == "as_of":
             return t.DATE
         if name in self.c.parameters:
@@ -763,13 +856,11 @@ class _Scope:
         else:
             return self.fail(node.iterable, f"{node.func}() goes over a list, not "
                              f"{t.describe(it)}")
-        saved = self.bound.get(node.var)
         self.bound[node.var] = element
         body = self.infer(node.body)
-        if saved is None:
-            del self.bound[node.var]
-        else:  # pragma: no cover - shadowing refused above
-            self.bound[node.var] = saved
+        if node.filter is not None:
+            self._boolean(node.filter, "if")
+        del self.bound[node.var]
         if body is ERR:
             return ERR
         if node.func in ("any", "all", "count"):
@@ -798,6 +889,8 @@ class _Scope:
         lt, rt = self.infer(node.left), self.infer(node.right)
         if ERR in (lt, rt):
             return ERR
+        if node.op in "+-" and lt == t.Opt(t.DATE) and rt == t.DURATION:
+            return t.Opt(t.DATE)  # an unknown date moved by a period is still unknown
         for side, ty in ((node.left, lt), (node.right, rt)):
             if isinstance(ty, t.Opt):
                 return self.fail(side, f"'{node.op}' of a value that may be unknown ({ty})",

@@ -101,6 +101,24 @@ class CheckedNode:
     inputs: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class CheckedStep:
+    """A step of the procedure with its typed due/done expressions."""
+
+    name: str
+    index: int
+    kind: str
+    title_zh: str
+    title_en: str | None
+    cite: str
+    basis: str
+    when: CheckedExpr | None
+    due: CheckedExpr
+    done: CheckedExpr | None
+    needs_case: bool
+    location: Location
+
+
 @dataclass
 class CheckedPolicy:
     document: PolicyDocument
@@ -113,6 +131,8 @@ class CheckedPolicy:
     outputs: list[str]  # top-level decisions, in file order
     expr_types: dict[int, t.Type]  # id(ast node) -> type
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    steps: list[CheckedStep] = field(default_factory=list)
+    calendar: Any = None  # the WorkingDayCalendar of the policy (with its corrections)
     record_model: type[BaseModel] = Household  # the records it reads (checker/schema.py)
     record_id: str | None = "household_id"  # the field naming a record, if any
 

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 from datetime import date
-from typing import IO
+from typing import IO, Any
 
 from fangpin_rules.cli.common import (
     EXIT_OK,
@@ -37,6 +37,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("-o", "--output", metavar="OUT", help="decisions file (default stdout)")
     parser.add_argument("--rejects", metavar="FILE",
                         help="write rejected records here as JSONL (default: stderr)")
+    parser.add_argument("--cases", metavar="FILE",
+                        help="case records (JSONL or JSON array): fills deadlines, overdue and "
+                        "violations for their households")
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                         help="decide in N worker processes (0: one per core); the output is "
                         "the same as with one, in input order")
@@ -55,14 +58,46 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 0:
         raise UsageError("--jobs takes a number of processes, 0 for one per core")
     jobs = args.jobs or os.cpu_count() or 1
-    with open_input(args.records) as source, open_output(args.output) as out, \
-            open_output(args.rejects) if args.rejects else _stderr() as rejects:
-        counts = decide_stream(policy, source, out, rejects, as_of, explain=args.explain,
-                               jobs=jobs, progress=progress_for(sys.stderr, source))
+    with open_output(args.rejects) if args.rejects else _stderr() as rejects:
+        cases: dict[str, list[Any]] | None = None
+        case_note = ""
+        case_rejected = 0
+        if args.cases:
+            with open_input(args.cases) as case_source:
+                cases, case_read, case_rejected = read_cases(case_source, rejects)
+            case_note = f"; cases: read {case_read}, rejected {case_rejected}"
+        with open_input(args.records) as source, open_output(args.output) as out:
+            counts = decide_stream(policy, source, out, rejects, as_of, explain=args.explain,
+                                   cases=cases, jobs=jobs,
+                                   progress=progress_for(sys.stderr, source))
     read, decided, rejected = counts
-    print(f"read {read}, decided {decided}, rejected {rejected}"
+    print(f"read {read}, decided {decided}, rejected {rejected}{case_note}"
           + (f" (see {args.rejects})" if rejected and args.rejects else ""), file=sys.stderr)
-    return EXIT_REJECTED if rejected else EXIT_OK
+    return EXIT_REJECTED if rejected or case_rejected else EXIT_OK
+
+
+def read_cases(source: IO[str], rejects: IO[str]) -> tuple[dict[str, list[Any]], int, int]:
+    """All case records by household id (held in memory: cases are few beside households).
+    A bad case goes to the rejects with `"record": "case"`."""
+    from fangpin_rules.engine import RecordError
+    from fangpin_rules.engine.records import read_records, validate
+    from fangpin_rules.engine.serialize import dumps
+    from fangpin_rules.model import Case
+
+    by_household: dict[str, list[Any]] = {}
+    read = rejected = 0
+    for number, item in read_records(source):
+        read += 1
+        try:
+            if isinstance(item, RecordError):
+                raise item
+            case = validate(item, number, model=Case)
+        except RecordError as exc:
+            rejects.write(dumps({"record": "case", **exc.rejection.to_json()}) + "\n")
+            rejected += 1
+            continue
+        by_household.setdefault(case.household_id, []).append(case)
+    return by_household, read, rejected
 
 
 class _stderr:
@@ -74,7 +109,8 @@ class _stderr:
 
 
 def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str],
-                  as_of: object, *, explain: bool = False, jobs: int = 1,
+                  as_of: object, *, explain: bool = False,
+                  cases: dict[str, list[Any]] | None = None, jobs: int = 1,
                   progress: Progress | None = None,
                   chunk_lines: int | None = None) -> tuple[int, int, int]:
     """The loop between reading a line and writing a decision; returns (read, decided,
@@ -94,9 +130,9 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
     parts = chunks(numbered_items(source), chunk_lines or CHUNK_LINES)
     if jobs > 1:
         results = decide_in_workers(policy.path, policy.sha256, as_of, parts, jobs,
-                                    explain=explain)
+                                    explain=explain, cases=cases)
     else:
-        decider = ChunkDecider(policy, as_of, explain=explain)
+        decider = ChunkDecider(policy, as_of, explain=explain, cases=cases)
         quiet_collector()
         results = map(decider.decide, parts)
     read = decided = rejected = 0

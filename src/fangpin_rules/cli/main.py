@@ -7,11 +7,12 @@ import sys
 from collections.abc import Sequence
 
 from fangpin_rules import __version__
-from fangpin_rules.cli import check, schema
+from fangpin_rules.cli import calendar, check, duties, explain, schema
 from fangpin_rules.cli import eval as eval_verb
+from fangpin_rules.cli import test as test_verb
 from fangpin_rules.cli.common import EXIT_USAGE, Reported, UsageError
 
-VERBS = (check, eval_verb, schema)
+VERBS = (check, eval_verb, calendar, duties, schema, test_verb, explain)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,7 +26,7 @@ from fangpin_rules.language import types as t
 from fangpin_rules.language.functions import FUNCTIONS
 from fangpin_rules.policy.document import FirstMatchDecision
 
-Evaluator = Callable[[Any], dict[str, Any]]
+Evaluator = Callable[..., dict[str, Any]]  # (household, case=None) -> decision
 _ALLOWED_BUILTINS = ("len", "any", "all", "sum", "min", "max", "isinstance")
 
 
@@ -51,6 +51,8 @@ class _Gen:
     bound_source: dict[str, str] = field(default_factory=dict)  # bound var -> iterable text
     owner: str = ""
     source_text: str = ""
+    step_index: dict[str, int] = field(default_factory=dict)
+    owner_is_step: bool = False
 
     def const(self, value: Any) -> str:
         key = (type(value), value)
@@ -99,6 +101,9 @@ class _Gen:
                 return "None"
             case ast.Name(id=name):
                 return self.name(name, node)
+            case ast.Attribute(value=ast.Name(id="steps"), attr=attr) if \
+                    attr in self.step_index and "steps" not in self.bound:
+                return f"s_{self.step_index[attr]}"
             case ast.Attribute(value=base, attr=attr):
                 if isinstance(base, ast.Name) and base.id not in self.bound:
                     full = f"{base.id}.{attr}"
@@ -153,6 +158,8 @@ class _Gen:
             return self.bound[name]
         if name == "as_of":
             return "AS_OF"
+        if name == "case" and self.owner_is_step:
+            return "c"
         if name in self.policy.parameters:
             return f"p_{list(self.policy.parameters).index(name)}"
         if name in self.policy.nodes:
@@ -175,25 +182,28 @@ class _Gen:
         self.bound_source[node.var] = self.source_text[node.iterable.span[0]:
                                                        node.iterable.span[1]]
         body = self.expr(node.body)
+        source = f"{var} in {iterable}"
+        if node.filter is not None:
+            source += f" if {self.expr(node.filter)}"
         self.bound, self.bound_source = saved, saved_source
         func = node.func
         if func == "any":
-            return f"any({body} for {var} in {iterable})"
+            return f"any({body} for {source})"
         if func == "all":
-            return f"all({body} for {var} in {iterable})"
+            return f"all({body} for {source})"
         if func == "count":
-            return f"sum(1 for {var} in {iterable} if {body})"
+            return f"sum(1 for {source} if {body})"
         if func == "sum":
-            return f"sum(({body} for {var} in {iterable}), 0)"
+            return f"sum(({body} for {source}), 0)"
         inner = self.temp()
-        return (f"{func}(({inner} for {inner} in ({body} for {var} in {iterable}) "
+        return (f"{func}(({inner} for {inner} in ({body} for {source}) "
                 f"if {inner} is not None), default=None)")
 
     def binop(self, node: ast.BinOp, op: str, left: ast.Expr, right: ast.Expr) -> str:
         lt, rt = self.type_of(left), self.type_of(right)
         lc, rc = self.expr(left), self.expr(right)
-        if lt == t.DATE or rt == t.DATE:
-            date_code, dur_code = (lc, rc) if lt == t.DATE else (rc, lc)
+        if t.strip(lt) == t.DATE or t.strip(rt) == t.DATE:
+            date_code, dur_code = (lc, rc) if t.strip(lt) == t.DATE else (rc, lc)
             sign = "-1" if op == "-" else "1"
             return f"rt_add_duration({date_code}, {dur_code}, {sign}, CAL)"
         if op == "/" and lt in (t.COUNT, t.NUMBER):  # may be an int: never a float division
@@ -278,6 +288,51 @@ class _Gen:
         return lines
 
 
+def _procedure_lines(gen: _Gen) -> list[str]:
+    """The steps, in file order. Consecutive steps that read the case share one
+    `if c is not None:` block, so a household without a case pays one test for them."""
+    steps = gen.policy.steps
+    lines = ["# procedure", "D = []"]
+    if not steps:
+        return lines
+    gen.step_index = {step.name: step.index for step in steps}
+    gen.owner_is_step = True
+    in_case_block = False
+    for step in steps:
+        if step.needs_case and not in_case_block:
+            lines.append("if c is not None:")
+            lines.append("    case_id = c.case_id")
+            case_vars = [f"s_{s.index}" for s in steps if s.needs_case]
+            lines.append("    " + " = ".join(case_vars) + " = None")
+            in_case_block = True
+        elif not step.needs_case:
+            in_case_block = False
+        block = "    " if step.needs_case else ""
+        due = gen.checked_expr(step.due, step.name)
+        done = gen.checked_expr(step.done, step.name) if step.done is not None else None
+        indent = block
+        if step.when is not None:
+            lines.append(f"{block}if {gen.checked_expr(step.when, step.name)}:")
+            indent = block + "    "
+        var = f"s_{step.index}"
+        owner_case = "case_id" if step.needs_case else "None"
+        if step.kind == "quarterly":
+            lines.append(f"{indent}D.extend(rt_quarterly_entries({step.name!r}, {due}, "
+                         f"{done}, AS_OF, {step.cite!r}, {owner_case}))")
+            continue
+        lines.append(f"{indent}{var}_due = {due}")
+        # As of a date, what happened after it has not happened yet.
+        if done is not None:
+            lines.append(f"{indent}{var}_done = rt_known_by({done}, AS_OF)")
+        else:
+            lines.append(f"{indent}{var}_done = None")
+        lines.append(f"{indent}{var} = {var}_done if {var}_done is not None else {var}_due")
+        lines.append(f"{indent}D.append(rt_step_entry({step.name!r}, {step.kind!r}, {var}_due, "
+                     f"{var}_done, AS_OF, CAL, {step.cite!r}, {owner_case}))")
+    gen.owner_is_step = False
+    return lines
+
+
 def _literal_value(node: ast.Expr) -> Any:
     if isinstance(node, ast.String):
         return node.value
@@ -310,19 +365,23 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
     record_id = f"r.{policy.record_id}" if policy.record_id else "None"
     if policy.record_id and not policy.record_id.isidentifier():  # pragma: no cover - checked
         raise ValueError(f"unsafe name {policy.record_id!r}")
+    body.extend(_procedure_lines(gen))
     fname = "evaluate_traced" if traced else "evaluate"
-    args = "r, T" if traced else "r"
+    args = "r, c, T" if traced else "r, c=None"
     lines = [
         "def factory(P, K, AS_OF, AS_OF_TEXT, POLICY_REF, CAL, RT):",
         *[f"    p_{i} = P[{i}]" for i in range(len(policy.parameters))],
         *[f"    k_{i} = K[{i}]" for i in range(len(gen.constants))],
         *[f"    rt_{fn.runtime} = RT.{fn.runtime}" for fn in FUNCTIONS.values()],
         "    rt_to_decimal = RT.to_decimal",
+        "    rt_step_entry = RT.step_entry",
+        "    rt_known_by = RT.known_by",
+        "    rt_quarterly_entries = RT.quarterly_entries",
         "    rt_add_duration = RT.add_duration",
         f"    def {fname}({args}):",
         *["        " + line for line in body],
         f"        return {{'household_id': {record_id}, 'policy': POLICY_REF, "
-        "'as_of': AS_OF_TEXT, " + ", ".join(outputs) + "}",
+        "'as_of': AS_OF_TEXT, " + ", ".join(outputs) + ", 'deadlines': D}",
         f"    return {fname}",
     ]
     return "\n".join(lines) + "\n", gen
@@ -355,8 +414,8 @@ class CompiledPolicy:
         return result
 
     def build_traced(self, params: tuple[Any, ...], as_of: date, policy_ref: dict[str, str],
-                     calendar: Any) -> Callable[[Any, Any], dict[str, Any]]:
-        result: Callable[[Any, Any], dict[str, Any]] = self._traced_factory(
+                     calendar: Any) -> Callable[[Any, Any, Any], dict[str, Any]]:
+        result: Callable[[Any, Any, Any], dict[str, Any]] = self._traced_factory(
             params, self._traced_constants, as_of, as_of.isoformat(), policy_ref, calendar,
             runtime)
         return result

@@ -8,6 +8,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from fangpin_rules.calendar import quarters_between
 from fangpin_rules.language.values import DurationValue
 
 
@@ -59,8 +60,12 @@ def to_decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(value)
 
 
-def add_duration(d: date, duration: DurationValue, sign: int = 1, calendar: Any = None) -> date:
-    """Calendar arithmetic: months, quarters and years clamp to the month's end."""
+def add_duration(d: date | None, duration: DurationValue, sign: int = 1,
+                 calendar: Any = None) -> date | None:
+    """Calendar arithmetic: months, quarters and years clamp to the month's end; N working days
+    is the Nth working day after the date; an unknown date stays unknown."""
+    if d is None:
+        return None
     n = duration.amount * sign
     unit = duration.unit
     if unit == "days":
@@ -77,5 +82,63 @@ def add_duration(d: date, duration: DurationValue, sign: int = 1, calendar: Any 
     return result
 
 
+def next_working_day(d: date | None, calendar: Any) -> date | None:
+    if d is None:
+        return None
+    result: date = calendar.next_working_day(d)
+    return result
+
+
+def is_working_day(d: date, calendar: Any) -> bool:
+    return bool(calendar.is_working_day(d))
+
+
+def working_days_between(a: date, b: date, calendar: Any) -> int:
+    return int(calendar.working_days_between(a, b))
+
+
 class EvaluationError(Exception):
     """A record that the policy cannot decide (its reason names the definition)."""
+
+
+def known_by(done: date | None, as_of: date) -> date | None:
+    """A step's date as known on `as_of`: a date after it has not happened yet."""
+    return done if done is None or done <= as_of else None
+
+
+def step_entry(name: str, kind: str, due: date | None, done: date | None, as_of: date,
+               calendar: Any, cite: str, case_id: str | None) -> dict[str, Any]:
+    """A deadline entry of the decision record (records.md, "Deadlines")."""
+    late: int | None = None
+    if kind == "minimum_period":  # a public notice: `due` is the earliest allowed end
+        status = "pending" if done is None or due is None else (
+            "too_short" if done < due else "on_time")
+    elif kind == "not_before":
+        status = "pending" if done is None else (
+            "too_early" if due is not None and done < due else "on_time")
+    elif done is None:
+        status = "overdue" if due is not None and as_of > due else "pending"
+    elif due is not None and done > due:
+        status = "late"
+        late = int(calendar.working_days_between(due, done))
+    else:
+        status = "on_time"
+    return {"step": name, "due": due, "done": done, "status": status,
+            "late_working_days": late, "cite": cite, "case_id": case_id}
+
+
+def quarterly_entries(name: str, start: date | None, done: list[date], as_of: date,
+                      cite: str, case_id: str | None) -> list[dict[str, Any]]:
+    """One entry per calendar quarter from `start`'s through `as_of`'s: done when some date
+    (known by `as_of`) falls in it, overdue once the quarter has ended without one."""
+    if start is None or start > as_of:
+        return []
+    entries = []
+    for quarter in quarters_between(start, as_of):
+        in_quarter = sorted(d for d in done if d in quarter and d <= as_of)
+        when = in_quarter[0] if in_quarter else None
+        status = "on_time" if when else ("overdue" if as_of > quarter.last_day else "pending")
+        entries.append({"step": f"{name}_{quarter.label}", "due": quarter.last_day,
+                        "done": when, "status": status, "late_working_days": None,
+                        "cite": cite, "case_id": case_id})
+    return entries

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from multiprocessing.pool import AsyncResult
+from typing import Any
 
 from fangpin_rules.engine.stream import ChunkDecider, ChunkResult, Item, quiet_collector
 
@@ -23,14 +24,15 @@ class PolicyChanged(RuntimeError):
     """The policy file changed between the parent's load and a worker's."""
 
 
-def _start_worker(path: str, sha256: str, as_of: date, explain: bool) -> None:
+def _start_worker(path: str, sha256: str, as_of: date, explain: bool,
+                  cases: Mapping[str, list[Any]] | None) -> None:
     from fangpin_rules.engine.policy import load_policy
 
     global _decider
     policy = load_policy(path)
     if policy.sha256 != sha256:
         raise PolicyChanged(f"{path} changed while the run was starting; run it again")
-    _decider = ChunkDecider(policy, as_of, explain=explain)
+    _decider = ChunkDecider(policy, as_of, explain=explain, cases=cases)
     quiet_collector()
 
 
@@ -40,11 +42,13 @@ def _decide(chunk: list[Item]) -> ChunkResult:
 
 
 def decide_in_workers(path: str, sha256: str, as_of: date, chunks: Iterable[list[Item]],
-                      jobs: int, *, explain: bool = False) -> Iterator[ChunkResult]:
-    """Each chunk's result, in the order the chunks came."""
+                      jobs: int, *, explain: bool = False,
+                      cases: Mapping[str, list[Any]] | None = None) -> Iterator[ChunkResult]:
+    """Each chunk's result, in the order the chunks came. `cases` (few beside the households)
+    go to every worker once, when it starts."""
     context = multiprocessing.get_context()
     with context.Pool(jobs, initializer=_start_worker,
-                      initargs=(path, sha256, as_of, explain)) as pool:
+                      initargs=(path, sha256, as_of, explain, cases)) as pool:
         pending: deque[AsyncResult[ChunkResult]] = deque()
         for chunk in chunks:
             pending.append(pool.apply_async(_decide, (chunk,)))

@@ -15,11 +15,14 @@ from fangpin_rules.compiler.runtime import EvaluationError
 from fangpin_rules.diagnostics import Diagnostic
 from fangpin_rules.engine.records import RecordError, Rejection, validate
 from fangpin_rules.engine.trace import Tracer
-from fangpin_rules.model import Household
+from fangpin_rules.model import Case, Household
 from fangpin_rules.policy import read_document
+from fangpin_rules.policy.document import localized
 
-Evaluator = Callable[[Any], dict[str, Any]]
+Evaluator = Callable[..., dict[str, Any]]
 RejectHandler = Callable[[Rejection], None]
+CaseInput = Case | Mapping[str, Any]
+VIOLATIONS = ("late", "too_short", "too_early")
 
 
 class DateError(ValueError):
@@ -98,7 +101,7 @@ class Policy:
         return self.compiled.build(params, when, self.ref, self._calendar())
 
     def _calendar(self) -> Any:
-        return None
+        return self.checked.calendar
 
     def evaluator(self, as_of: date | str) -> Evaluator:
         """The compiled decision function for one date (cached): record -> decision dict.
@@ -107,6 +110,25 @@ class Policy:
         """
         return self._evaluator(parse_date(as_of))
 
+    # -- periodic duties ------------------------------------------------------------------------
+    def duties_on(self, as_of: date | str) -> list[dict[str, Any]]:
+        """Each periodic duty's current period on `as_of` and the day it ends (also its last
+        working day, since offices close on rest days)."""
+        from fangpin_rules.calendar import Frequency, period_containing
+
+        when = parse_date(as_of)
+        calendar = self._calendar()
+        out = []
+        for duty_id, duty in self.checked.document.duties.items():
+            period = period_containing(when, Frequency(duty.frequency))
+            out.append({
+                "duty": duty_id, "title": localized(duty.title, "zh"),
+                "title_en": localized(duty.title, "en"), "frequency": duty.frequency,
+                "period": period.label, "starts": period.first_day, "ends": period.last_day,
+                "last_working_day": calendar.previous_working_day(period.last_day),
+                "cite": duty.cite, "text": duty.text})
+        return out
+
     # -- evaluation ---------------------------------------------------------------------------
     def validate(self, record: Any, line: int | None = None) -> Any:
         """The record as the policy reads it (a `Household`, or a model of the policy's
@@ -114,59 +136,73 @@ class Policy:
         return validate(record, line, self.checked.record_model, self.checked.record_id)
 
     def evaluate(self, record: Household | Mapping[str, Any], as_of: date | str, *,
-                 explain: bool = False) -> dict[str, Any]:
-        """Decide one household. Raises RecordError for a record outside the contract."""
+                 explain: bool = False, cases: Iterable[CaseInput] = ()) -> dict[str, Any]:
+        """Decide one household (and the deadlines of its cases, if given).
+        Raises RecordError for a record outside the contract."""
         household = self.validate(record)
+        case_list = [validate(c, model=Case) for c in cases]
         when = parse_date(as_of)
         if explain:
-            return self._explained(household, when)
-        return self._decide(self._evaluator(when), household, when, None)
+            return self._explained(household, when, case_list)
+        return self._decide(self._evaluator(when), household, when, None, case_list)
 
     def evaluate_many(self, records: Iterable[Household | Mapping[str, Any]],
                       as_of: date | str, *, explain: bool = False,
-                      on_reject: RejectHandler | None = None) -> Iterator[dict[str, Any]]:
+                      on_reject: RejectHandler | None = None,
+                      cases: Mapping[str, list[Case]] | None = None,
+                      ) -> Iterator[dict[str, Any]]:
         """Decide records lazily, in input order. A bad record raises RecordError, or, when
-        `on_reject` is given, is handed to it and skipped."""
+        `on_reject` is given, is handed to it and skipped. `cases` maps household ids to their
+        (validated) case records."""
         when = parse_date(as_of)
         fast = self._evaluator(when)
         for number, record in enumerate(records, start=1):
             try:
                 household = self.validate(record, number)
+                own = cases.get(household.household_id, []) if cases else []
                 if explain:
-                    yield self._explained(household, when)
+                    yield self._explained(household, when, own)
                 else:
-                    yield self._decide(fast, household, when, number)
+                    yield self._decide(fast, household, when, number, own)
             except RecordError as exc:
                 if on_reject is None:
                     raise
                 on_reject(exc.rejection)
 
     def _decide(self, fast: Evaluator, household: Household, when: date,
-                line: int | None) -> dict[str, Any]:
+                line: int | None, cases: list[Case] | None = None) -> dict[str, Any]:
         try:
-            decision = fast(household)
-        except (ArithmeticError, EvaluationError, TypeError) as exc:
+            if cases:
+                decision = fast(household, cases[0])
+                for case in cases[1:]:
+                    more = fast(household, case)["deadlines"]
+                    decision["deadlines"].extend(e for e in more if e["case_id"] == case.case_id)
+            else:
+                decision = fast(household)
+        except (ArithmeticError, EvaluationError, TypeError, ValueError) as exc:
             raise RecordError(self._failure(household, when, line, exc)) from None
-        decision["deadlines"] = []
-        decision["overdue"] = []
-        decision["violations"] = []
+        _summarise_deadlines(decision)
         decision["trace"] = []
         return decision
 
-    def _explained(self, household: Household, when: date) -> dict[str, Any]:
+    def _explained(self, household: Household, when: date,
+                   cases: list[Case] | None = None) -> dict[str, Any]:
         resolved = self._resolve(when)
         tracer = Tracer(self.checked, self.compiled.parts)
         traced = self.compiled.build_traced(tuple(v for v, _ in resolved.values()), when,
                                             self.ref, self._calendar())
         try:
-            decision = traced(household, tracer)
-        except (ArithmeticError, EvaluationError, TypeError) as exc:
+            decision = traced(household, cases[0] if cases else None, tracer)
+            for case in (cases or [])[1:]:
+                more = traced(household, case, Tracer(self.checked, self.compiled.parts))
+                decision["deadlines"].extend(e for e in more["deadlines"]
+                                             if e["case_id"] == case.case_id)
+        except (ArithmeticError, EvaluationError, TypeError, ValueError) as exc:
             raise RecordError(self._failure(household, when, None, exc)) from None
-        decision["deadlines"] = []
-        decision["overdue"] = []
-        decision["violations"] = []
+        _summarise_deadlines(decision)
         header = {"policy": dict(self.ref), "as_of": when.isoformat()}
         decision["trace"] = tracer.export(header, {n: info for n, (_, info) in resolved.items()})
+        decision["trace"].extend(tracer.step_entries(decision["deadlines"]))
         return decision
 
     def _failure(self, household: Household, when: date, line: int | None,
@@ -178,7 +214,7 @@ class Policy:
                                             self.ref, self._calendar())
         where = ""
         try:
-            traced(household, tracer)
+            traced(household, None, tracer)
         except Exception:
             name = self.checked.order[tracer.current] if tracer.current >= 0 else None
             if name is not None:
@@ -188,6 +224,13 @@ class Policy:
         record_id = getattr(household, self.checked.record_id or "", None)
         return Rejection(line, None if record_id is None else str(record_id), None,
                          f"{reason}{where}")
+
+
+def _summarise_deadlines(decision: dict[str, Any]) -> None:
+    """`overdue` and `violations` repeat the deadline entries that are so (records.md)."""
+    deadlines = decision["deadlines"]
+    decision["overdue"] = [e for e in deadlines if e["status"] == "overdue"]
+    decision["violations"] = [e for e in deadlines if e["status"] in VIOLATIONS]
 
 
 def _arithmetic_reason(exc: Exception) -> str:

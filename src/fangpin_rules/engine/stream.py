@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any
@@ -59,21 +59,27 @@ def chunks(items: Iterable[Item], size: int = CHUNK_LINES) -> Iterator[list[Item
 
 
 class ChunkDecider:
-    """Decides chunks of records under one policy on one date."""
+    """Decides chunks of records under one policy on one date (with the households' cases,
+    when given: {household id: [validated Case, ...]})."""
 
-    def __init__(self, policy: Policy, as_of: date, *, explain: bool = False) -> None:
+    def __init__(self, policy: Policy, as_of: date, *, explain: bool = False,
+                 cases: Mapping[str, list[Any]] | None = None) -> None:
         self.policy = policy
         self.as_of = as_of
         self.explain = explain
+        self.cases = cases or {}
         self.fast = policy.evaluator(as_of)
         self.model = policy.checked.record_model
+        self.id_field = policy.checked.record_id
 
     def decide(self, chunk: list[Item]) -> ChunkResult:
         decided_lines: list[str] = []
         reject_lines: list[str] = []
-        policy, fast, as_of, explain = self.policy, self.fast, self.as_of, self.explain
+        policy, fast, as_of, explain, cases = (self.policy, self.fast, self.as_of,
+                                               self.explain, self.cases)
         decide = policy._decide  # the record path's own completion of a decision
         validate_python: Callable[[Any], Any] = self.model.model_validate
+        id_field = self.id_field
         for number, item in chunk:
             try:
                 if isinstance(item, str):
@@ -91,10 +97,11 @@ class ChunkDecider:
                         record = policy.validate(item, number)  # raises with id and field
                 else:
                     record = policy.validate(item, number)
+                own = cases.get(getattr(record, id_field), []) if cases and id_field else []
                 if explain:
-                    decision = policy.evaluate(record, as_of, explain=True)
+                    decision = policy.evaluate(record, as_of, explain=True, cases=own)
                 else:
-                    decision = decide(fast, record, as_of, number)
+                    decision = decide(fast, record, as_of, number, own)
             except RecordError as exc:
                 rejection = exc.rejection
                 if rejection.line is None:

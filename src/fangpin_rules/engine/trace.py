@@ -67,6 +67,24 @@ class Tracer:
                                                      -len(self.parts[item[0]].text)))
         return [{"expr": self.parts[pid].text, "value": value} for pid, value in ordered]
 
+    def step_entries(self, deadlines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each deadline with the rule that set it: the due and done expressions, the kind
+        of step and its article."""
+        steps = {step.name: step for step in self.policy.steps}
+        entries = []
+        for deadline in deadlines:
+            name = deadline["step"]
+            step = steps.get(name) or steps.get(name.rsplit("_", 1)[0])  # visit_2021Q4
+            if step is None:  # pragma: no cover - every entry comes from a step
+                continue
+            entries.append({
+                "kind": "step", "name": name, "step_kind": step.kind, "title": step.title_zh,
+                "due_expr": step.due.text, "done_expr": step.done.text if step.done else None,
+                "due": deadline["due"], "done": deadline["done"], "status": deadline["status"],
+                "late_working_days": deadline["late_working_days"],
+                "case_id": deadline["case_id"], "cite": step.cite, "basis": step.basis})
+        return entries
+
     def export(self, header: dict[str, Any], parameters: dict[str, Any]) -> list[dict[str, Any]]:
         entries: list[dict[str, Any]] = [{
             "kind": "header", "schema": TRACE_SCHEMA, "version": TRACE_VERSION,

@@ -74,6 +74,7 @@ class Aggregate(Expr):
     iterable: Expr
     body: Expr
     func_span: Span
+    filter: Expr | None = None  # `… for m in members if cond`
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +141,10 @@ def children(node: Expr) -> tuple[Expr, ...]:
             return (v,)
         case Call(args=args):
             return args
-        case Aggregate(iterable=it, body=body):
+        case Aggregate(iterable=it, body=body, filter=None):
             return (it, body)
+        case Aggregate(iterable=it, body=body, filter=cond) if cond is not None:
+            return (it, body, cond)
         case ListLit(items=items):
             return items
         case Not(operand=o) | Neg(operand=o):

@@ -74,6 +74,24 @@ def _date_part(args: list[t.Type]) -> t.Type | str:
     return t.COUNT
 
 
+def _date_to_date(args: list[t.Type]) -> t.Type | str:
+    if t.strip(args[0]) != t.DATE:
+        return f"expects a date, not {args[0]}"
+    return args[0]
+
+
+def _is_working_day(args: list[t.Type]) -> t.Type | str:
+    if args[0] != t.DATE:
+        return f"is_working_day() takes a known date, not {args[0]}"
+    return t.BOOL
+
+
+def _working_days_between(args: list[t.Type]) -> t.Type | str:
+    if any(a != t.DATE for a in args):
+        return "working_days_between() takes two known dates (give defaults with ??)"
+    return t.COUNT
+
+
 FUNCTIONS: dict[str, Function] = {f.name: f for f in (
     Function("age", "whole years completed on the evaluation date", (1, 1), _age, "age",
              needs_as_of=True),
@@ -87,6 +105,13 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in (
              _days_between, "days_between"),
     Function("year", "the year of a date", (1, 1), _date_part, "year"),
     Function("month", "the month (1-12) of a date", (1, 1), _date_part, "month"),
+    Function("next_working_day", "the date itself when it is a working day, else the next one",
+             (1, 1), _date_to_date, "next_working_day", needs_calendar=True),
+    Function("is_working_day", "whether a date is a working day in the policy's calendar",
+             (1, 1), _is_working_day, "is_working_day", needs_calendar=True),
+    Function("working_days_between", "working days after the first date up to and including "
+             "the second", (2, 2), _working_days_between, "working_days_between",
+             needs_calendar=True),
 )}
 
 # Aggregates with a bound name: any(cond for m in members), all, count, sum, min, max.

@@ -100,8 +100,9 @@ class _ToAst(Transformer[Token, ast.Expr]):
         return ast.Call(_span(meta), str(func), tuple(args), _span(func))
 
     def aggregate(self, meta: Any, children: list[Any]) -> ast.Expr:
-        func, body, var, iterable = children
-        return ast.Aggregate(_span(meta), str(func), str(var), iterable, body, _span(func))
+        func, body, var, iterable, *cond = children
+        return ast.Aggregate(_span(meta), str(func), str(var), iterable, body, _span(func),
+                             cond[0] if cond else None)
 
     def list_(self, meta: Any, children: list[Any]) -> ast.Expr:
         return ast.ListLit(_span(meta), tuple(children))
@@ -256,7 +257,7 @@ def _unparse_node(node: ast.Expr) -> str:
         case ast.Number(text=text):
             return str(Decimal(text).normalize()) if "." in text else text
         case ast.Duration(amount=a, unit=u):
-            return f"{a} {u}"
+            return f"{a} {u[:-1] if a == 1 else u}"  # 1 day, 5 working_days
         case ast.String(value=v):
             return '"' + v + '"' if '"' not in v else "'" + v + "'"
         case ast.DateLit(value=v):
@@ -271,8 +272,9 @@ def _unparse_node(node: ast.Expr) -> str:
             return f"{_unparse(v, _PREC['atom'])}.{a}"
         case ast.Call(func=f, args=args):
             return f"{f}(" + ", ".join(_unparse(a, 0) for a in args) + ")"
-        case ast.Aggregate(func=f, var=var, iterable=it, body=body):
-            return f"{f}({_unparse(body, 0)} for {var} in {_unparse(it, 0)})"
+        case ast.Aggregate(func=f, var=var, iterable=it, body=body, filter=cond):
+            where = f" if {_unparse(cond, 0)}" if cond is not None else ""
+            return f"{f}({_unparse(body, 0)} for {var} in {_unparse(it, 0)}{where})"
         case ast.ListLit(items=items):
             return "[" + ", ".join(_unparse(i, 0) for i in items) + "]"
         case ast.Not(operand=o):

@@ -191,6 +191,56 @@ class RecordSchema(Strict):
     fields: dict[str, SchemaFieldSpec] = Field(min_length=1)
 
 
+StepKind = Literal["deadline", "minimum_period", "not_before", "quarterly"]
+
+
+class Step(Strict):
+    """One step of the procedure (§7, §8, §11, §14) and the date it is due.
+
+    `due` and `done` are expressions giving dates. In them, `case` is the case record (a step
+    that reads it is decided only when a case is given) and `steps.NAME` is an earlier step's
+    date: the day it was done, or its due date while it is not done.
+
+    - `deadline`: due by `due`; not done and past due is overdue, done after it is late.
+    - `minimum_period`: a public notice; `due` is the earliest day it may end, `done` its end;
+      an end before `due` is too short.
+    - `not_before`: may not be done before `due` (a confirmation after its notice).
+    - `quarterly`: once in every calendar quarter from `due` to the evaluation date; `done` is
+      the list of dates it was done (entries are named `<step>_<year>Q<n>`).
+    """
+
+    kind: StepKind = "deadline"
+    title: LocalizedText
+    cite: str = Field(pattern=CITATION)
+    basis: Basis = "document"
+    when: str | None = None
+    due: str
+    done: str | None = None
+    note: str | None = None
+
+
+class Duty(Strict):
+    """A duty owed once every calendar month, quarter or half-year (§5, §6, §11, §16)."""
+
+    title: LocalizedText
+    frequency: Literal["monthly", "quarterly", "half_yearly"]
+    cite: str = Field(pattern=CITATION)
+    basis: Basis = "document"
+    text: str | None = None  # the document's own words
+
+
+class CalendarYear(Strict):
+    """Days a policy adds or corrects for one year (a newly published State Council schedule)."""
+
+    rest_days: list[date] = []
+    working_days: list[date] = []
+    source: str | None = None
+
+
+class CalendarSection(Strict):
+    years: dict[int, CalendarYear] = {}
+
+
 class PolicyDocument(Strict):
     policy: Metadata
     schema_: RecordSchema | None = Field(default=None, alias="schema")
@@ -199,6 +249,9 @@ class PolicyDocument(Strict):
     parameters: dict[str, Parameter] = {}
     definitions: dict[str, Definition] = {}
     decisions: dict[str, DecisionSpec] = Field(min_length=1)
+    procedure: dict[str, Step] = {}
+    duties: dict[str, Duty] = {}
+    calendar: CalendarSection = CalendarSection()
 
 
 def localized(text: LocalizedText | None, lang: str = "zh") -> str | None:

@@ -50,14 +50,18 @@ def validate_tree(tree: LNode, file: str, digest: str) -> SourcedDocument:
     try:
         document = PolicyDocument.model_validate(plain(tree))
     except ValidationError as exc:
-        raise PolicyError(_diagnostics(exc, tree)) from None
+        raise PolicyError(model_diagnostics(exc, tree)) from None
     return SourcedDocument(document, tree, file, digest)
 
 
-def _diagnostics(exc: ValidationError, tree: LNode) -> list[Diagnostic]:
+def model_diagnostics(exc: ValidationError, tree: LNode,
+                      model: type[BaseModel] = PolicyDocument) -> list[Diagnostic]:
+    """Pydantic's errors for a located tree validated as `model`, at their file:line:col."""
     out: list[Diagnostic] = []
     seen: set[tuple[Any, ...]] = set()
     for err in exc.errors(include_url=False):
+        if _wrong_union_branch(tree, tuple(err["loc"])):
+            continue
         path = _tree_path(tree, tuple(err["loc"]))
         kind = err["type"]
         key = (path, kind)
@@ -66,13 +70,16 @@ def _diagnostics(exc: ValidationError, tree: LNode) -> list[Diagnostic]:
         seen.add(key)
         if kind == "extra_forbidden":
             name = str(path[-1])
-            allowed = _allowed_keys(PolicyDocument, path[:-1], tree)
+            allowed = _allowed_keys(model, path[:-1], tree)
             hint = did_you_mean(name, allowed)
             listing = ", ".join(sorted(allowed))
+            if " " in name.strip():
+                hint = ("in a {…} mapping a comma separates keys: put the text with the comma "
+                        "in quotes.")
             out.append(error(
                 "unknown-key", f"unknown key '{name}'", key_location(tree, path),
                 length=len(name),
-                hint=(hint + " " if hint else "") + f"keys allowed here: {listing}"))
+                hint=(hint + " " if hint else "") + f"Keys allowed here: {listing}."))
         elif kind == "missing":
             name = str(path[-1])
             out.append(error("missing-key", f"required key '{name}' is missing",
@@ -90,6 +97,29 @@ def _diagnostics(exc: ValidationError, tree: LNode) -> list[Diagnostic]:
     return out
 
 
+_SCALAR_BRANCHES = {"str", "int", "bool", "date", "decimal", "float", "list[str]"}
+
+
+def _wrong_union_branch(tree: LNode, loc: tuple[Any, ...]) -> bool:
+    """An error from the scalar branch of a `text | mapping` union where the file wrote a
+    mapping (or the reverse) is noise: the other branch's error is the one to show."""
+    current: LNode | None = tree
+    for step in loc:
+        if isinstance(current, LMap):
+            if isinstance(step, str) and step in current.entries:
+                current = current.entries[step][1]
+                continue
+            return step in _SCALAR_BRANCHES
+        if isinstance(current, LScalar):
+            return isinstance(step, str) and step[:1].isupper()  # a model branch on a scalar
+        if current is not None and hasattr(current, "items") and isinstance(step, int):
+            items = current.items
+            current = items[step] if isinstance(items, list) and step < len(items) else None
+            continue
+        return False
+    return False
+
+
 def _tree_path(tree: LNode, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
     """Drop the discriminator tags pydantic puts in error paths, keeping real keys."""
     out: list[str | int] = []
@@ -100,8 +130,8 @@ def _tree_path(tree: LNode, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
                 out.append(step)
                 current = current.entries[step][1]
                 continue
-            if step in DECISION_KINDS:
-                continue
+            if step in DECISION_KINDS or (isinstance(step, str) and step[:1].isupper()):
+                continue  # a discriminator tag or a union branch (a model name), not a key
             if step == "from_":
                 step = "from"
             out.append(step)

@@ -185,9 +185,13 @@ def load_located(path: str | Path) -> LNode:
     return parse_located(text, file)
 
 
+# libyaml's composer keeps the marks and is an order of magnitude faster; same safe rules.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_located(text: str, file: str) -> LNode:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)

@@ -1,0 +1,105 @@
+"""Words for people: the names of the record's fields, and how values are written.
+
+The policy file names its own parameters, definitions, decisions and vocabularies (`title`,
+`zh`/`en`); the household record's fields are the data contract's, named here once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+INPUT_LABELS: dict[str, tuple[str, str]] = {
+    "formerly_poor": ("脱贫户", "formerly poor household"),
+    "members": ("家庭成员", "members"),
+    "net_income": ("家庭年纯收入", "annual net income"),
+    "previous_net_income": ("上年家庭纯收入", "previous year's net income"),
+    "rigid_expenditure.medical": ("医疗支出", "medical spending"),
+    "rigid_expenditure.education": ("教育支出", "education spending"),
+    "rigid_expenditure.disaster": ("灾害支出", "disaster spending"),
+    "rigid_expenditure.accident": ("意外事故支出", "accident spending"),
+    "food_clothing_secure": ("不愁吃穿", "food and clothing secure"),
+    "basic_medical_secure": ("基本医疗有保障", "basic medical care secure"),
+    "housing_safe": ("住房安全", "housing safe"),
+    "drinking_water_safe": ("饮水安全", "drinking water safe"),
+    "dibao.enrolled": ("已纳入低保", "enrolled in dibao"),
+    "dibao.since": ("纳入低保日期", "dibao since"),
+    "dibao.income_above_standard_on": (
+        "复核认定收入超过低保标准的日期", "date income was found above the dibao standard"),
+    "tekun": ("特困供养对象", "destitute-person support"),
+    "motivation_lacking": ("内生动力不足", "motivation lacking"),
+    "monitoring.status": ("监测状态", "monitoring status"),
+    "monitoring.category": ("已标注类别", "recorded category"),
+    "monitoring.since": ("纳入监测日期", "monitored since"),
+    "members[].disability_grade": ("成员残疾等级", "a member's disability grade"),
+    "members[].birth_date": ("成员出生日期", "a member's birth date"),
+    "members[].labour_capacity": ("成员劳动能力", "a member's labour capacity"),
+    "members[].health": ("成员健康状况", "a member's health"),
+    "members[].dependent_elderly": ("成员是否失能", "whether a member is dependent"),
+    "members[].orphan": ("成员是否孤儿", "whether a member is an orphan"),
+    "members[].left_behind_child": ("成员是否留守儿童", "whether a member is left behind"),
+    "members[].dropped_out": ("成员是否辍学", "whether a member dropped out"),
+}
+MONEY_INPUTS = frozenset({"net_income", "previous_net_income", "rigid_expenditure.medical",
+                          "rigid_expenditure.education", "rigid_expenditure.disaster",
+                          "rigid_expenditure.accident"})
+WORDS: dict[str, tuple[str, str]] = {
+    "yes": ("是", "yes"), "no": ("否", "no"), "unknown": ("未知", "unknown"),
+    "yuan": ("元", "yuan"), "and": ("且", "and"), "or": ("或", "or"), "not": ("非", "not"),
+    "none": ("无", "none"), "not_evaluated": ("未计算", "not evaluated"),
+}
+
+
+def word(key: str, lang: str) -> str:
+    zh, en = WORDS[key]
+    return en if lang == "en" else zh
+
+
+def input_label(path: str, lang: str) -> str:
+    labels = INPUT_LABELS.get(path)
+    if labels is None:
+        return path
+    return labels[1] if lang == "en" else labels[0]
+
+
+def short_title(title: str) -> str:
+    """A title without its parenthesised gloss: 监测范围（家庭年人均纯收入） -> 监测范围."""
+    for open_, close in (("（", "）"), (" (", ")")):
+        if title.endswith(close) and open_ in title:
+            return title[:title.index(open_)].strip()
+    return title
+
+
+def number(value: int | Decimal, money: bool, lang: str) -> str:
+    """7152 -> '7,152 元'; an amount with more than two decimals is shown rounded, marked ≈."""
+    approx = ""
+    if isinstance(value, Decimal) and value != value.to_integral_value():
+        exponent = value.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -2 and money:
+            value, approx = value.quantize(Decimal("0.01")), "≈"
+        elif isinstance(exponent, int) and exponent < -4:
+            value, approx = value.quantize(Decimal("0.0001")), "≈"
+        value = value.normalize()
+    text = f"{value:,}" if money else str(value)
+    return approx + text + (" " + word("yuan", lang) if money else "")
+
+
+def plain_value(value: Any, lang: str, labels: dict[str, str], money: bool = False) -> str:
+    """Any decision or input value, in words; vocabulary values by their label."""
+    if value is None:
+        return word("unknown", lang)
+    if isinstance(value, bool):
+        return word("yes" if value else "no", lang)
+    if isinstance(value, int | Decimal):
+        return number(value, money, lang)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return labels.get(value, value)
+    if isinstance(value, list | tuple):
+        if not value:
+            return word("none", lang)
+        sep = ", " if lang == "en" else "、"
+        return "[" + sep.join(plain_value(v, lang, labels) for v in value) + "]"
+    return str(value)

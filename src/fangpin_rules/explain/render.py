@@ -1,0 +1,85 @@
+"""The account as text for an officer: each decision, the rule behind it with the values it
+compared, the article cited, and at the end the articles' own words and the unknown inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_HEAD = {
+    "zh": {"household": "农户", "as_of": "评估日期", "policy": "政策", "parameters": "适用参数",
+           "from": "起", "rule": "规则", "otherwise": "以上规则均不适用", "articles": "条文",
+           "unknown": "以下输入未知（请核实）", "interpretation": "本项目解释",
+           "no_text": "（政策文件未载原文）", "met": "成立", "failed": "不成立",
+           "because": "依据"},
+    "en": {"household": "Household", "as_of": "as of", "policy": "policy",
+           "parameters": "Parameters in force", "from": "from", "rule": "rule",
+           "otherwise": "no rule applies", "articles": "Articles",
+           "unknown": "Unknown inputs (please check)", "interpretation": "interpretation",
+           "no_text": "(the policy file does not carry its text)", "met": "holds",
+           "failed": "fails", "because": "by"},
+}
+
+
+def render_text(account: dict[str, Any]) -> str:
+    words = _HEAD[account["lang"]]
+    policy = account["policy"]
+    lines = [f"{words['household']} {account['household_id']} · {words['as_of']} "
+             f"{account['as_of']} · {words['policy']} {policy['id']}"
+             + (f"（{policy['document']}）" if policy.get("document") else ""),
+             ""]
+    lines.append(words["parameters"] + ":")
+    for param in account["parameters"]:
+        basis = f", {words['interpretation']}" if param["basis"] == "interpretation" else ""
+        lines.append(f"  {param['title']} {param['display']} ({param['cite']}, "
+                     f"{param['from']} {words['from']}{basis})")
+    for decision in account["decisions"]:
+        lines.append("")
+        lines.extend(_decision(decision, words, 0))
+    if account["unknown_inputs"]:
+        lines.append("")
+        lines.append(words["unknown"] + ":")
+        lines.extend(f"  {u['label']} ({u['input']})" for u in account["unknown_inputs"])
+    lines.append("")
+    lines.append(words["articles"] + ":")
+    for article in account["articles"]:
+        title = f" {article['title']}" if article["title"] else ""
+        lines.append(f"  {article['cite']}{title}: {article['text'] or words['no_text']}")
+    return "\n".join(lines) + "\n"
+
+
+def _decision(decision: dict[str, Any], words: dict[str, str], depth: int) -> list[str]:
+    pad = "  " * depth
+    cite = f"  [{decision['cite']}]" if decision.get("cite") else ""
+    shown = f": {decision['display']}" if decision["display"] else ""
+    lines = [f"{pad}■ {decision['title']}{shown}{cite}"]
+    rules = decision.get("rules")
+    if rules is not None:
+        applied = [r for r in rules if r["result"]]
+        for rule in applied or rules:
+            lines.extend(_rule(rule, words, pad + "  "))
+        if decision.get("otherwise"):
+            lines.append(f"{pad}  → {words['otherwise']}")
+    elif "fields" in decision:
+        for term in decision.get("when", []):
+            lines.append(f"{pad}  {_mark(term['value'])} {term['text']}")
+        for field in decision["fields"]:
+            lines.extend(_decision(field, words, depth + 1))
+    elif "computed" in decision:
+        lines.append(f"{pad}  = {decision['computed']}")
+    return lines
+
+
+def _rule(rule: dict[str, Any], words: dict[str, str], pad: str) -> list[str]:
+    basis = f", {words['interpretation']}" if rule["basis"] == "interpretation" else ""
+    verdict = words["met"] if rule["result"] else words["failed"]
+    title = f": {rule['title']}" if rule.get("title") else ""
+    lines = [f"{pad}{words['because']} {words['rule']} {rule['id']} ({rule['cite']}{basis}) "
+             f"{verdict}{title}"]
+    lines.extend(f"{pad}  {_mark(term['value'])} {term['text']}" for term in rule["conditions"])
+    return lines
+
+
+def _mark(value: Any) -> str:
+    if value is None:
+        return "·"
+    return "✓" if value else "✗"

@@ -1,0 +1,77 @@
+"""Every example of docs/language.md runs: `expression` blocks evaluate to what they say, and
+`error` blocks fail the checker with the message they quote."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fangpin_rules import PolicyError, load_policy
+from support import FUJIAN, RECORDS_MD_HOUSEHOLD, ROOT
+
+DOC = ROOT / "docs" / "language.md"
+
+
+def _blocks(kind: str) -> list[tuple[str, str]]:
+    text = DOC.read_text(encoding="utf-8")
+    pairs = []
+    for block in re.findall(rf"```{kind}\n(.*?)```", text, flags=re.S):
+        for line in block.strip().splitlines():
+            expr, expected = line.split("⇒")
+            pairs.append((expr.strip(), expected.strip()))
+    return pairs
+
+
+def _policy_with(expr: str, tmp_path: Path) -> Path:
+    text = FUJIAN.read_text(encoding="utf-8")
+    example = "  doc_example:\n    expr: " + json.dumps(expr, ensure_ascii=False) + "\n"
+    text = text.replace("\ndecisions:\n", "\ndecisions:\n" + example, 1)
+    path = tmp_path / "doc_policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _expected(text: str) -> Any:
+    if text in ("true", "false"):
+        return text == "true"
+    if text == "null":
+        return None
+    if text.startswith('"'):
+        return json.loads(text)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return date.fromisoformat(text)
+    return Decimal(text)
+
+
+EXPRESSIONS = _blocks("expression")
+ERRORS = _blocks("error")
+
+
+def test_the_doc_has_examples() -> None:
+    assert len(EXPRESSIONS) >= 20 and len(ERRORS) >= 10
+
+
+@pytest.mark.parametrize(("expr", "expected"), EXPRESSIONS, ids=[e for e, _ in EXPRESSIONS])
+def test_expression_example(expr: str, expected: str, tmp_path: Path) -> None:
+    policy = load_policy(_policy_with(expr, tmp_path))
+    value = policy.evaluate(RECORDS_MD_HOUSEHOLD, as_of="2021-09-01")["doc_example"]
+    want = _expected(expected)
+    if isinstance(want, Decimal):
+        assert not isinstance(value, bool | float)
+        assert Decimal(value) == want
+    else:
+        assert value == want
+
+
+@pytest.mark.parametrize(("expr", "message"), ERRORS, ids=[e for e, _ in ERRORS])
+def test_error_example(expr: str, message: str, tmp_path: Path) -> None:
+    with pytest.raises(PolicyError) as info:
+        load_policy(_policy_with(expr, tmp_path))
+    texts = [f"{d.message}; {d.hint}" for d in info.value.diagnostics]
+    assert any(message in t for t in texts), texts

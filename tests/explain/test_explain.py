@@ -1,0 +1,105 @@
+"""`explain` and `fangpin explain`: an account for people, from the trace, with articles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fangpin_rules import Policy, RecordError
+from fangpin_rules.cli.main import main
+from fangpin_rules.explain import explain, render_text
+from support import FUJIAN, RECORDS_MD_HOUSEHOLD, household, members
+
+
+def _rules(account: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    (decision,) = [d for d in account["decisions"] if d["name"] == name]
+    return list(decision["rules"])
+
+
+def test_records_md_example_names_every_rule_behind_category_and_measures(
+        fujian: Policy) -> None:
+    account = explain(fujian, RECORDS_MD_HOUSEHOLD, "2021-09-01")
+    category = [r for r in _rules(account, "category") if r["result"]]
+    assert [(r["id"], r["cite"]) for r in category] == [("category.unstable", "§1")]
+    measures = [r for r in _rules(account, "measures") if r["result"]]
+    assert [(r["id"], r["cite"]) for r in measures] == [
+        ("measure.health", "§10"), ("measure.temporary_assistance", "§14")]
+    cited = {a["cite"]: a for a in account["articles"]}
+    assert {"§1", "§10", "§14"} <= set(cited)
+    assert cited["§14"]["text"].startswith("符合低保条件的监测对象")
+    text = render_text(account)
+    for line in ("■ 监测对象类别: 脱贫不稳定户  [§1]",
+                 "依据 规则 category.unstable (§1) 成立",
+                 "✓ 扣除刚性支出后的人均收入 6,000 元 < 监测范围 7,152 元 或 "
+                 "“两不愁三保障”及饮水安全存在问题 否",
+                 "■ 帮扶措施: [健康帮扶、临时救助（急难型）]  [§10, §12]",
+                 "依据 规则 measure.health (§10) 成立",
+                 "依据 规则 measure.temporary_assistance (§14) 成立",
+                 "§14 强化兜底保障: 符合低保条件的监测对象"):
+        assert line in text
+
+
+def test_values_compared_are_shown_with_the_line(fujian: Policy) -> None:
+    record = household(members=members(1), net_income=5800)
+    text = render_text(explain(fujian, record, "2021-09-01"))
+    assert "= 家庭年人均纯收入 5,800 元 < 监测范围 7,152 元" in text
+    assert "■ 监测对象类别: 边缘易致贫户  [§1]" in text
+
+
+def test_a_negative_decision_shows_the_condition_that_failed(fujian: Policy) -> None:
+    account = explain(fujian, household(), "2021-09-01")
+    rules = _rules(account, "category")
+    assert [r["result"] for r in rules] == [False, False, False]
+    first = rules[0]["conditions"][0]
+    assert (first["expr"], first["value"], first["text"]) == ("formerly_poor", False, "脱贫户 否")
+    text = render_text(account)
+    assert "■ 监测对象类别: 无  [§1]" in text
+    assert "→ 以上规则均不适用" in text
+    assert "✗ 脱贫户 否" in text
+
+
+def test_unknown_inputs_are_listed_for_the_officer(fujian: Policy) -> None:
+    record = household(housing_safe=None)
+    account = explain(fujian, record, "2021-09-01")
+    assert {"input": "housing_safe", "label": "住房安全"} in account["unknown_inputs"]
+    text = render_text(account)
+    assert "以下输入未知（请核实）:" in text and "\n  住房安全 (housing_safe)\n" in text
+
+
+def test_english(fujian: Policy) -> None:
+    account = explain(fujian, RECORDS_MD_HOUSEHOLD, "2021-09-01", lang="en")
+    text = render_text(account)
+    assert "■ Monitoring category: formerly poor, not yet stable  [§1]" in text
+    assert "Per-capita income after rigid expenditure 6,000 yuan < Monitoring line 7,152 yuan" \
+        in text
+    assert "§9 Marking risk eliminated: A household with stable income" in text
+
+
+def test_bad_record_and_bad_language(fujian: Policy) -> None:
+    with pytest.raises(RecordError):
+        explain(fujian, {"household_id": "x"}, "2021-09-01")
+    with pytest.raises(ValueError, match="lang"):
+        explain(fujian, RECORDS_MD_HOUSEHOLD, "2021-09-01", lang="fr")
+
+
+def test_cli_text_json_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = tmp_path / "h.json"
+    record.write_text(json.dumps(RECORDS_MD_HOUSEHOLD), encoding="utf-8")
+    assert main(["explain", str(FUJIAN), str(record), "--as-of", "2021-09-01"]) == 0
+    assert "依据 规则 category.unstable (§1) 成立" in capsys.readouterr().out
+    assert main(["explain", str(FUJIAN), str(record), "--as-of", "2021-09-01",
+                 "--format", "json", "--lang", "en"]) == 0
+    account = json.loads(capsys.readouterr().out)
+    assert account["household_id"] == "350181-0001" and account["lang"] == "en"
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"household_id": "x", "formerly_poor": true}', encoding="utf-8")
+    assert main(["explain", str(FUJIAN), str(bad), "--as-of", "2021-09-01"]) == 1
+    assert "household x" in capsys.readouterr().err
+    two = tmp_path / "two.jsonl"
+    two.write_text(json.dumps(RECORDS_MD_HOUSEHOLD) + "\n" + json.dumps(RECORDS_MD_HOUSEHOLD)
+                   + "\n", encoding="utf-8")
+    assert main(["explain", str(FUJIAN), str(two), "--as-of", "2021-09-01"]) == 2
+    assert main(["explain", str(FUJIAN), str(record), "--as-of", "2020-01-01"]) == 2
