@@ -103,3 +103,16 @@ def test_cli_text_json_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[
                    + "\n", encoding="utf-8")
     assert main(["explain", str(FUJIAN), str(two), "--as-of", "2021-09-01"]) == 2
     assert main(["explain", str(FUJIAN), str(record), "--as-of", "2020-01-01"]) == 2
+
+
+def test_durations_and_dates_read_naturally_in_each_language() -> None:
+    from fangpin_rules import load_policy
+    from fangpin_rules.explain import explain, render_text
+    from support import FUJIAN, RECORDS_MD_HOUSEHOLD
+
+    policy = load_policy(FUJIAN)
+    zh = render_text(explain(policy, RECORDS_MD_HOUSEHOLD, "2021-09-01", lang="zh"))
+    en = render_text(explain(policy, RECORDS_MD_HOUSEHOLD, "2021-09-01", lang="en"))
+    assert "乡镇初审时限 5 个工作日 (§7, 2021-06-04 起)" in zh
+    assert "低保延保渐退期 12 个月" in zh
+    assert "5 working days (§7, from 2021-06-04)" in en

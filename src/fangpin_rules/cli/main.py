@@ -8,11 +8,12 @@ from collections.abc import Sequence
 
 from fangpin_rules import __version__
 from fangpin_rules.cli import calendar, check, duties, explain, schema
+from fangpin_rules.cli import diff as diff_verb
 from fangpin_rules.cli import eval as eval_verb
 from fangpin_rules.cli import test as test_verb
 from fangpin_rules.cli.common import EXIT_USAGE, Reported, UsageError
 
-VERBS = (check, eval_verb, calendar, duties, schema, test_verb, explain)
+VERBS = (check, eval_verb, calendar, duties, schema, test_verb, explain, diff_verb)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,6 +10,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from fangpin_rules.language.values import DurationValue
+
 INPUT_LABELS: dict[str, tuple[str, str]] = {
     "formerly_poor": ("脱贫户", "formerly poor household"),
     "members": ("家庭成员", "members"),
@@ -85,6 +87,17 @@ def number(value: int | Decimal, money: bool, lang: str) -> str:
     return approx + text + (" " + word("yuan", lang) if money else "")
 
 
+_DURATION_ZH = {"working_days": "个工作日", "days": "天", "months": "个月", "quarters": "个季度",
+                "years": "年"}
+
+
+def duration(value: DurationValue, lang: str) -> str:
+    """12 months -> '12 个月'; 5 working_days -> '5 个工作日' / '5 working days'."""
+    if lang == "en":
+        return str(value).replace("_", " ")
+    return f"{value.amount} {_DURATION_ZH[value.unit]}"
+
+
 def plain_value(value: Any, lang: str, labels: dict[str, str], money: bool = False) -> str:
     """Any decision or input value, in words; vocabulary values by their label."""
     if value is None:
@@ -97,6 +110,8 @@ def plain_value(value: Any, lang: str, labels: dict[str, str], money: bool = Fal
         return value.isoformat()
     if isinstance(value, str):
         return labels.get(value, value)
+    if isinstance(value, DurationValue):
+        return duration(value, lang)
     if isinstance(value, list | tuple):
         if not value:
             return word("none", lang)

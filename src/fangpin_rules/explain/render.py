@@ -30,8 +30,9 @@ def render_text(account: dict[str, Any]) -> str:
     lines.append(words["parameters"] + ":")
     for param in account["parameters"]:
         basis = f", {words['interpretation']}" if param["basis"] == "interpretation" else ""
-        lines.append(f"  {param['title']} {param['display']} ({param['cite']}, "
-                     f"{param['from']} {words['from']}{basis})")
+        since = (f"{words['from']} {param['from']}" if account["lang"] == "en"
+                 else f"{param['from']} {words['from']}")  # from 2021-06-04 / 2021-06-04 起
+        lines.append(f"  {param['title']} {param['display']} ({param['cite']}, {since}{basis})")
     for decision in account["decisions"]:
         lines.append("")
         lines.extend(_decision(decision, words, 0))

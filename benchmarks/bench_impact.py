@@ -1,0 +1,91 @@
+"""Impact of a policy revision over many households: throughput and peak memory.
+
+    python benchmarks/bench_impact.py [N ...] [--as-of DATE] [--seed S]
+
+For each N (default 100000 and 1000000) it writes N synthetic households once to
+benchmarks/data/households-N.jsonl (gen_households.py, deterministic), then runs `impact` of
+policies/fujian_2021.yaml against policies/examples/fujian_2021_revised.yaml over the file the
+way `fangpin diff --impact` does (streaming JSONL, every record decided under both versions).
+It prints households per second and the process's peak RSS at every tenth of the run: a flat
+peak from the first tenth to the last is the constant memory the design promises. Nothing is
+asserted about time (machines differ); the counts must add up (read = compared + rejected).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from gen_households import generate_lines
+
+from fangpin_rules import load_policy
+from fangpin_rules.audit import impact
+from fangpin_rules.engine.records import read_records
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "benchmarks" / "data"
+
+
+def _peak_mib() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return peak / 1024 if sys.platform != "darwin" else peak / 2**20
+
+
+def _households(n: int, seed: int) -> Path:
+    path = DATA / f"households-{n}-seed{seed}.jsonl"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        partial = path.with_suffix(".partial")
+        with partial.open("w", encoding="utf-8") as out:
+            for line in generate_lines(n, seed):
+                out.write(line + "\n")
+        partial.rename(path)
+        print(f"  wrote {path.name} in {time.perf_counter() - started:.1f} s")
+    return path
+
+
+def _checkpoints(items: Iterator[tuple[int, Any]], n: int,
+                 marks: list[tuple[int, float, float]]) -> Iterator[tuple[int, Any]]:
+    """Pass the records on, noting (count, seconds, peak MiB) at every tenth."""
+    step = max(n // 10, 1)
+    started = time.perf_counter()
+    for count, item in enumerate(items, start=1):
+        yield item
+        if count % step == 0:
+            marks.append((count, time.perf_counter() - started, _peak_mib()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[100_000, 1_000_000])
+    parser.add_argument("--as-of", default="2022-03-01")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    old = load_policy(ROOT / "policies" / "fujian_2021.yaml")
+    new = load_policy(ROOT / "policies" / "examples" / "fujian_2021_revised.yaml")
+    for n in args.sizes:
+        path = _households(n, args.seed)
+        marks: list[tuple[int, float, float]] = []
+        started = time.perf_counter()
+        with path.open(encoding="utf-8") as source:
+            report = impact(old, new, _checkpoints(read_records(source), n, marks), args.as_of,
+                            numbered=True)
+        seconds = time.perf_counter() - started
+        assert report.read == report.compared + report.rejected == n
+        print(f"impact over {n:,} households ({args.as_of}): {seconds:.1f} s, "
+              f"{n / seconds:,.0f} households/s (each decided twice); changed {report.changed:,},"
+              f" rejected {report.rejected:,}")
+        print("  households    seconds   peak RSS MiB")
+        for count, at, peak in marks:
+            print(f"  {count:>10,}  {at:>9.1f}  {peak:>13.1f}")
+
+
+if __name__ == "__main__":
+    main()

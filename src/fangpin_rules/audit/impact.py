@@ -1,0 +1,245 @@
+"""`impact(old, new, records, as_of)`: whom a new version of a policy decides differently.
+
+Each household is decided under both versions and the two decisions compared output by output.
+The report keeps counters only: households changed per output, for every `first_match` output
+a transition table (old label x new label, unknown included), for every `collect` output the
+households gaining and losing each label, and the first few household ids of each kind of change.
+Its size depends on the policies' vocabularies, never on the number of households, so a million
+households run in constant memory; `on_change` sees every changed household as it passes.
+
+An output that reads no household field (the monitoring line in force, say) is the same for every
+household: it is compared and counted, but a change of it alone does not make a household
+"changed" (else raising the line would change every household and hide the ones it moves).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from fangpin_rules.engine.policy import Policy, parse_date
+from fangpin_rules.engine.records import RecordError, Rejection, validate
+
+# Keys of a decision record that are not outputs to compare: identity, and what repeats the
+# deadlines (`overdue`, `violations`) or explains the decision (`trace`).
+NOT_COMPARED = frozenset({"household_id", "policy", "as_of", "trace", "overdue", "violations"})
+SAMPLE_SIZE = 5
+REJECTION_SAMPLE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedHousehold:
+    """A household decided differently, with both decisions (trace left out)."""
+
+    household_id: str
+    line: int
+    changed: tuple[str, ...]  # the outputs that differ, in the new policy's order
+    old: dict[str, Any]
+    new: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"household_id": self.household_id, "line": self.line,
+                "changed": list(self.changed), "old": self.old, "new": self.new}
+
+
+@dataclass
+class ImpactReport:
+    """Counts of households decided differently by two versions on one date."""
+
+    as_of: date
+    outputs: tuple[str, ...]  # compared outputs, in the new policy's order
+    kinds: dict[str, str]  # output -> first_match | collect | value | object | deadlines
+    uniform: frozenset[str] = frozenset()  # outputs that read no household field
+    sample_size: int = SAMPLE_SIZE
+    read: int = 0
+    compared: int = 0
+    rejected: int = 0
+    changed: int = 0  # households with at least one output changed (outside `uniform`)
+    by_output: Counter[str] = field(default_factory=Counter)
+    transitions: dict[str, Counter[tuple[str | None, str | None]]] = field(default_factory=dict)
+    gained: dict[str, Counter[str]] = field(default_factory=dict)
+    lost: dict[str, Counter[str]] = field(default_factory=dict)
+    samples: dict[str, list[str]] = field(default_factory=dict)
+    rejections: list[Rejection] = field(default_factory=list)  # the first few
+
+    def sample(self, kind: str, household_id: str) -> None:
+        ids = self.samples.setdefault(kind, [])
+        if len(ids) < self.sample_size:
+            ids.append(household_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "read": self.read, "compared": self.compared, "rejected": self.rejected,
+            "changed": self.changed,
+            "outputs": [{"output": name, "kind": self.kinds[name],
+                         "same_for_every_household": name in self.uniform,
+                         "changed": self.by_output.get(name, 0),
+                         "sample": self.samples.get(name, [])} for name in self.outputs],
+            "transitions": {
+                name: [{"old": old, "new": new, "households": count,
+                        "sample": self.samples.get(transition_key(name, old, new), [])}
+                       for (old, new), count in sorted(table.items(), key=_cell_order)]
+                for name, table in self.transitions.items()},
+            "labels": {
+                name: [{"label": label, "gained": self.gained[name].get(label, 0),
+                        "lost": self.lost[name].get(label, 0),
+                        "sample_gained": self.samples.get(label_key(name, "+", label), []),
+                        "sample_lost": self.samples.get(label_key(name, "-", label), [])}
+                       for label in sorted(self.gained[name].keys() | self.lost[name].keys())]
+                for name in self.gained},
+            "rejections": [r.to_json() for r in self.rejections],
+        }
+
+
+def transition_key(output: str, old: str | None, new: str | None) -> str:
+    return f"{output}: {old or 'null'} -> {new or 'null'}"
+
+
+def label_key(output: str, sign: str, label: str) -> str:
+    return f"{output} {sign}{label}"
+
+
+def _cell_order(item: tuple[tuple[str | None, str | None], int]) -> tuple[str, str]:
+    (old, new), _count = item
+    return (old or "", new or "")
+
+
+def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, *,
+           sample_size: int = SAMPLE_SIZE, numbered: bool = False,
+           cases: Mapping[str, Sequence[Any]] | None = None,
+           on_change: Callable[[ChangedHousehold], None] | None = None,
+           on_reject: Callable[[Rejection], None] | None = None) -> ImpactReport:
+    """Decide every record under `old` and `new` on `as_of` and count what changes.
+
+    `records` are household dicts or `Household`s (or, with `numbered`, the `(line, item)` pairs
+    of `read_records`, whose `RecordError` items count as rejected). `cases` maps household ids
+    to their case records, whose procedure deadlines are then compared too. A record outside the
+    data contract, or one a version cannot decide, is rejected and the run goes on: read =
+    compared + rejected. Raises DateError when a version does not apply on `as_of`.
+    """
+    when = parse_date(as_of)
+    old.evaluator(when)  # a date either version cannot answer for fails before any record
+    new.evaluator(when)
+    outputs, kinds = _outputs(old, new)
+    uniform = frozenset(name for name in outputs
+                        if not (_reads_household(old, name) or _reads_household(new, name)))
+    report = ImpactReport(when, outputs, kinds, uniform, sample_size)
+    for name, kind in kinds.items():
+        if kind == "first_match":
+            report.transitions[name] = Counter()
+        elif kind == "collect":
+            report.gained[name], report.lost[name] = Counter(), Counter()
+    for line, item in _numbered(records, numbered):
+        report.read += 1
+        try:
+            if isinstance(item, RecordError):
+                raise item
+            household = validate(item, line)
+            own = cases.get(household.household_id, ()) if cases else ()
+            before = _decide(old, household, when, own, "old")
+            after = _decide(new, household, when, own, "new")
+        except RecordError as exc:
+            rejection = exc.rejection
+            if rejection.line is None:
+                rejection = Rejection(line, rejection.household_id, rejection.field,
+                                      rejection.reason)
+            report.rejected += 1
+            if len(report.rejections) < REJECTION_SAMPLE:
+                report.rejections.append(rejection)
+            if on_reject is not None:
+                on_reject(rejection)
+            continue
+        report.compared += 1
+        changed = _compare(report, household.household_id, before, after)
+        if changed:
+            report.changed += 1
+            if on_change is not None:
+                on_change(ChangedHousehold(household.household_id, line, changed,
+                                           _without_trace(before), _without_trace(after)))
+    return report
+
+
+def _numbered(records: Iterable[Any], numbered: bool) -> Iterator[tuple[int, Any]]:
+    if numbered:
+        yield from records
+    else:
+        yield from enumerate(records, start=1)
+
+
+def _decide(policy: Policy, household: Any, when: date, cases: Sequence[Any],
+            version: str) -> dict[str, Any]:
+    try:
+        return policy.evaluate(household, when, cases=cases)
+    except RecordError as exc:  # this version cannot decide it: say which one
+        found = exc.rejection
+        raise RecordError(Rejection(found.line, found.household_id, found.field,
+                                    f"{version} policy: {found.reason}")) from None
+
+
+def _outputs(old: Policy, new: Policy) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The decision-record keys both versions write, and how to compare each."""
+    kinds: dict[str, str] = {}
+    for policy in (new, old):
+        checked = policy.checked
+        for name in checked.outputs:
+            key = checked.output_name(name)
+            kinds.setdefault(key, checked.document.decisions[name].kind)
+    kinds["deadlines"] = "deadlines"
+    return tuple(kinds), kinds
+
+
+def _reads_household(policy: Policy, output: str) -> bool:
+    """Whether the decision written as `output` reads a household field, directly or through
+    the definitions it uses (deadlines read the household's dates: always)."""
+    checked = policy.checked
+    names = [n for n in checked.outputs if checked.output_name(n) == output]
+    if not names:
+        return output == "deadlines"
+    seen: set[str] = set()
+    todo = names
+    while todo:
+        node = checked.nodes.get(todo.pop())
+        if node is None or node.name in seen:
+            continue
+        seen.add(node.name)
+        if node.inputs:
+            return True
+        todo.extend(node.dependencies)
+    return False
+
+
+def _compare(report: ImpactReport, household_id: str, before: dict[str, Any],
+             after: dict[str, Any]) -> tuple[str, ...]:
+    changed = []
+    for name in report.outputs:
+        kind = report.kinds[name]
+        old_value, new_value = before.get(name), after.get(name)
+        if kind == "collect":
+            old_set, new_set = set(old_value or ()), set(new_value or ())
+            if old_set == new_set:
+                continue
+            for sign, labels, counter in (("+", new_set - old_set, report.gained[name]),
+                                          ("-", old_set - new_set, report.lost[name])):
+                for label in labels:
+                    counter[label] += 1
+                    report.sample(label_key(name, sign, label), household_id)
+        else:
+            if kind == "first_match":
+                report.transitions[name][(old_value, new_value)] += 1
+            if old_value == new_value:
+                continue
+            if kind == "first_match":
+                report.sample(transition_key(name, old_value, new_value), household_id)
+        report.by_output[name] += 1
+        if name not in report.uniform:
+            changed.append(name)
+            report.sample(name, household_id)
+    return tuple(changed)
+
+
+def _without_trace(decision: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in decision.items() if k != "trace"}

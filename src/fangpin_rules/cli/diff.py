@@ -1,0 +1,116 @@
+"""`fangpin diff OLD NEW`: what changed between two versions of a policy, and whom it changes.
+
+The effective policies are compared item by item (docs/audit-guide.md): formatting, comments,
+key order and equivalent rewordings of a condition are no change. With `--impact RECORDS
+--as-of DATE` every household is decided under both versions (streaming) and the report counts
+whom each decision changes for. Exit: 0; 1 with --exit-code when the policies differ; 2 usage,
+policy or input-file error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import IO, TYPE_CHECKING
+
+from fangpin_rules.cli.common import EXIT_OK, UsageError, load_or_report, open_input, open_output
+
+if TYPE_CHECKING:
+    from fangpin_rules.audit import ImpactReport
+    from fangpin_rules.engine import Policy
+
+EXIT_CHANGED = 1
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("diff", help="compare two versions of a policy (and their impact)",
+                            description=__doc__.split("\n\n", 1)[1] if __doc__ else None)
+    parser.add_argument("old", metavar="OLD", help="the earlier (or the province's) policy file")
+    parser.add_argument("new", metavar="NEW", help="the later (or the county's) policy file")
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="text (Chinese labels), json (schema fangpin-diff/1) or markdown")
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                        help="colour the text format (auto: only on a terminal, not if NO_COLOR)")
+    parser.add_argument("--exit-code", action="store_true",
+                        help="exit 1 when the policies differ, like git diff --exit-code")
+    parser.add_argument("--impact", metavar="RECORDS",
+                        help="households (JSONL or a JSON array; - for stdin) to decide under "
+                             "both versions")
+    parser.add_argument("--as-of", metavar="DATE", help="evaluation date for --impact")
+    parser.add_argument("--cases", metavar="FILE",
+                        help="case records (JSONL) for --impact: their deadlines are compared "
+                             "too")
+    parser.add_argument("--impact-out", metavar="FILE",
+                        help="write every household decided differently, with both decisions, "
+                             "as JSONL")
+    parser.add_argument("--sample", type=int, default=5, metavar="N",
+                        help="household ids shown per kind of change (default 5)")
+    parser.add_argument("-o", "--output", metavar="OUT", help="report file (default stdout)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from fangpin_rules.audit import diff_policies
+    from fangpin_rules.audit.render import Labels, render_json, render_markdown, render_text
+
+    if args.impact is None and (args.as_of or args.impact_out or args.cases):
+        raise UsageError("--as-of, --cases and --impact-out go with --impact RECORDS")
+    if args.impact is not None and not args.as_of:
+        raise UsageError("--impact needs --as-of DATE (the date both versions decide on)")
+    if args.sample < 0:
+        raise UsageError("--sample takes a number of ids, 0 or more")
+    old, new = load_or_report(args.old), load_or_report(args.new)
+    diff = diff_policies(old, new)
+    report = _impact(args, old, new) if args.impact is not None else None
+    labels = Labels(old, new)
+    with open_output(args.output) as out:
+        if args.format == "json":
+            out.write(render_json(diff, report))
+        elif args.format == "markdown":
+            out.write(render_markdown(diff, report, labels))
+        else:
+            out.write(render_text(diff, report, labels, colour=_colour(args.color, out)))
+    if report is not None:
+        print(f"read {report.read}, compared {report.compared}, rejected {report.rejected}, "
+              f"changed {report.changed}", file=sys.stderr)
+    return EXIT_CHANGED if args.exit_code and diff else EXIT_OK
+
+
+def _colour(choice: str, out: IO[str]) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    return out.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _impact(args: argparse.Namespace, old: Policy, new: Policy) -> ImpactReport:
+    from fangpin_rules.audit import ChangedHousehold, impact
+    from fangpin_rules.cli.eval import read_cases
+    from fangpin_rules.engine.policy import DateError
+    from fangpin_rules.engine.records import read_records
+    from fangpin_rules.engine.serialize import dumps
+
+    cases = None
+    if args.cases:
+        with open_input(args.cases) as case_source:
+            cases, case_read, case_rejected = read_cases(case_source, sys.stderr)
+        print(f"cases: read {case_read}, rejected {case_rejected}", file=sys.stderr)
+    with open_input(args.impact) as source, \
+            open_output(args.impact_out) if args.impact_out else _nowhere() as changed_out:
+        def write_changed(household: ChangedHousehold) -> None:
+            if changed_out is not None:
+                changed_out.write(dumps(household.to_json()) + "\n")
+
+        try:
+            return impact(old, new, read_records(source), args.as_of, numbered=True,
+                          sample_size=args.sample, cases=cases, on_change=write_changed)
+        except DateError as exc:
+            raise UsageError(str(exc)) from None
+
+
+class _nowhere:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
