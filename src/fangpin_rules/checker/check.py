@@ -21,6 +21,7 @@ from fangpin_rules.checker.checked import (
 )
 from fangpin_rules.checker.expression_source import ExprSource
 from fangpin_rules.checker.parameters import check_parameters
+from fangpin_rules.checker.schema import record_of
 from fangpin_rules.diagnostics import (
     Diagnostic,
     Location,
@@ -34,7 +35,7 @@ from fangpin_rules.language import ast
 from fangpin_rules.language import types as t
 from fangpin_rules.language.functions import AGGREGATES, FUNCTIONS
 from fangpin_rules.language.parser import ExprSyntaxError, parse_expression
-from fangpin_rules.model import Case, Household
+from fangpin_rules.model import Case
 from fangpin_rules.policy.document import (
     CollectDecision,
     DecisionSpec,
@@ -72,7 +73,11 @@ class _Checker:
         self.sourced = sourced
         self.doc = sourced.document
         self.diagnostics: list[Diagnostic] = []
-        self.inputs = t.record_type(Household).fields
+        self.record_model, self.record_id = record_of(self.doc.schema_, self._schema_error)
+        self.inputs = dict(t.record_type(self.record_model).fields)
+        if self.doc.schema_ is not None:  # a field whose declaration was refused: no cascades
+            for name in self.doc.schema_.fields:
+                self.inputs.setdefault(name, ERR)
         self.expr_types: dict[int, t.Type] = {}
         self.vocabularies: dict[str, Vocabulary] = {}
         self.parameters: dict[str, CheckedParameter] = {}
@@ -83,6 +88,10 @@ class _Checker:
         self.rule_ids: dict[str, Location] = {}
 
     # -- helpers ------------------------------------------------------------------------------
+    def _schema_error(self, code: str, message: str, path: tuple[str | int, ...],
+                      hint: str) -> None:
+        self.err(code, message, self.loc(path), hint=hint)
+
     def err(self, code: str, message: str, loc: Location, **kw: Any) -> None:
         self.diagnostics.append(error(code, message, loc, **kw))
 
@@ -122,7 +131,9 @@ class _Checker:
         return CheckedPolicy(self.doc, self.sourced.path, self.sourced.sha256,
                              self.vocabularies, self.parameters, nodes,
                              [n for n in order if n in nodes], outputs, self.expr_types,
-                             self.diagnostics, steps, calendar, self.sourced.inheritance)
+                             self.diagnostics, steps, calendar,
+                             inheritance=self.sourced.inheritance,
+                             record_model=self.record_model, record_id=self.record_id)
 
     def _calendar(self) -> Any:
         """The working-day calendar named by the metadata, with the file's corrections."""
@@ -260,7 +271,8 @@ class _Checker:
             if name in RESERVED:
                 self.err("reserved-name", f"'{name}' is a reserved word", here)
             elif name in self.inputs:
-                self.err("name-clash", f"{what} '{name}' has the name of a household field",
+                record = "household" if self.doc.schema_ is None else self.doc.schema_.name
+                self.err("name-clash", f"{what} '{name}' has the name of a {record} field",
                          here, hint="choose another name")
             elif name in seen:
                 other_kind, other_loc = seen[name]

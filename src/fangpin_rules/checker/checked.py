@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from pydantic import BaseModel
+
 from fangpin_rules.checker.expression_source import ExprSource
 from fangpin_rules.diagnostics import Diagnostic, Location
 from fangpin_rules.language import ast
 from fangpin_rules.language import types as t
+from fangpin_rules.model import Household
 from fangpin_rules.policy.document import PolicyDocument
 
 
@@ -153,6 +156,8 @@ class CheckedPolicy:
     steps: list[CheckedStep] = field(default_factory=list)
     calendar: Any = None  # the WorkingDayCalendar of the policy (with its corrections)
     inheritance: Any = None  # policy.inherit.Inheritance of a policy that `extends:` others
+    record_model: type[BaseModel] = Household  # the records it reads (checker/schema.py)
+    record_id: str | None = "household_id"  # the field naming a record, if any
 
     @property
     def id(self) -> str:

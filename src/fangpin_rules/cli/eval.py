@@ -9,7 +9,9 @@ Exit: 0 all decided, 1 some rejected, 2 usage or policy error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from datetime import date
 from typing import IO, Any
 
 from fangpin_rules.cli.common import (
@@ -21,6 +23,7 @@ from fangpin_rules.cli.common import (
     open_input,
     open_output,
 )
+from fangpin_rules.cli.progress import Progress, progress_for
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,10 +48,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="refuse a date on which a parameter's last value has ended "
                         "(by default it is carried forward and the trace says so)")
     add_policy_path_option(parser)
+    parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                        help="decide in N worker processes (0: one per core); the output is "
+                        "the same as with one, in input order")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from fangpin_rules.engine.parallel import PolicySource
     from fangpin_rules.engine.policy import DateError, parse_date
 
     policy: Any = load_or_report(args.policy, args.policy_path, strict=args.strict)
@@ -62,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
             policy.evaluator(as_of)
     except DateError as exc:
         raise UsageError(str(exc)) from None
+    if args.jobs < 0:
+        raise UsageError("--jobs takes a number of processes, 0 for one per core")
+    jobs = args.jobs or os.cpu_count() or 1
     with open_output(args.rejects) if args.rejects else _stderr() as rejects:
         cases: dict[str, list[Any]] | None = None
         case_note = ""
@@ -72,7 +82,10 @@ def run(args: argparse.Namespace) -> int:
             case_note = f"; cases: read {case_read}, rejected {case_rejected}"
         with open_input(args.records) as source, open_output(args.output) as out:
             counts = decide_stream(policy, source, out, rejects, as_of, explain=args.explain,
-                                   cases=cases)
+                                   cases=cases, jobs=jobs,
+                                   progress=progress_for(sys.stderr, source),
+                                   policy_source=PolicySource.of(policy,
+                                                                 args.policy_path or ()))
     read, decided, rejected = counts
     print(f"read {read}, decided {decided}, rejected {rejected}{case_note}"
           + (f" (see {args.rejects})" if rejected and args.rejects else ""), file=sys.stderr)
@@ -128,34 +141,46 @@ class _stderr:
 
 def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str],
                   as_of: object, *, explain: bool = False,
-                  cases: dict[str, list[Any]] | None = None) -> tuple[int, int, int]:
+                  cases: dict[str, list[Any]] | None = None, jobs: int = 1,
+                  progress: Progress | None = None,
+                  chunk_lines: int | None = None,
+                  policy_source: Any = None) -> tuple[int, int, int]:
     """The loop between reading a line and writing a decision; returns (read, decided,
-    rejected), which always add up."""
-    from fangpin_rules.engine import Policy, RecordError
-    from fangpin_rules.engine.records import read_records, validate
+    rejected), which always add up. With `jobs` > 1 the chunks are decided in that many worker
+    processes; the output is the same, in the same order."""
+    from fangpin_rules.engine import Policy
+    from fangpin_rules.engine.parallel import PolicySource, decide_in_workers
     from fangpin_rules.engine.regions import RegionalPolicy
-    from fangpin_rules.engine.serialize import dumps
+    from fangpin_rules.engine.stream import (
+        CHUNK_LINES,
+        ChunkDecider,
+        chunks,
+        numbered_items,
+        quiet_collector,
+    )
 
-    assert isinstance(policy, Policy | RegionalPolicy)
+    assert isinstance(policy, Policy | RegionalPolicy) and isinstance(as_of, date)
+    parts = chunks(numbered_items(source), chunk_lines or CHUNK_LINES)
+    if jobs > 1:
+        results = decide_in_workers(policy_source or PolicySource.of(policy), as_of, parts,
+                                    jobs, explain=explain, cases=cases)
+    else:
+        decider = ChunkDecider(policy, as_of, explain=explain, cases=cases)
+        quiet_collector()
+        results = map(decider.decide, parts)
     read = decided = rejected = 0
-    write = out.write
-    for number, item in read_records(source):
-        read += 1
-        try:
-            if isinstance(item, RecordError):
-                raise item
-            household = validate(item, number)
-            own = cases.get(household.household_id, ()) if cases else ()
-            decision = policy.evaluate(household, as_of, explain=explain,  # type: ignore[arg-type]
-                                       cases=own)
-        except RecordError as exc:
-            rejection = exc.rejection
-            if rejection.line is None:
-                rejection = type(rejection)(number, rejection.household_id, rejection.field,
-                                            rejection.reason)
-            rejects.write(dumps(rejection.to_json()) + "\n")
-            rejected += 1
-            continue
-        write(dumps(decision) + "\n")
-        decided += 1
+    rejects_on_terminal = progress is not None and rejects is progress.out
+    for result in results:
+        out.write(result.decisions)
+        if result.rejects:
+            if rejects_on_terminal and progress is not None:
+                progress.clear()
+            rejects.write(result.rejects)
+        read += result.read
+        decided += result.decided
+        rejected += result.rejected
+        if progress is not None:
+            progress.update(result.read)
+    if progress is not None:
+        progress.finish()
     return read, decided, rejected

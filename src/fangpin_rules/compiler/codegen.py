@@ -362,6 +362,9 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
             labels = {k: v[0] for k, v in vocab.labels.items()}
             outputs.append(f"{key + '_label'!r}: {gen.const(_FrozenLookup(labels))}"
                            f".get({gen.node_var(name)})")
+    record_id = f"r.{policy.record_id}" if policy.record_id else "None"
+    if policy.record_id and not policy.record_id.isidentifier():  # pragma: no cover - checked
+        raise ValueError(f"unsafe name {policy.record_id!r}")
     body.extend(_procedure_lines(gen))
     fname = "evaluate_traced" if traced else "evaluate"
     args = "r, c, T" if traced else "r, c=None"
@@ -377,7 +380,7 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
         "    rt_add_duration = RT.add_duration",
         f"    def {fname}({args}):",
         *["        " + line for line in body],
-        "        return {'household_id': r.household_id, 'policy': POLICY_REF, "
+        f"        return {{'household_id': {record_id}, 'policy': POLICY_REF, "
         "'as_of': AS_OF_TEXT, " + ", ".join(outputs) + ", 'deadlines': D}",
         f"    return {fname}",
     ]

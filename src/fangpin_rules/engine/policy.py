@@ -158,11 +158,16 @@ class Policy:
         return out
 
     # -- evaluation ---------------------------------------------------------------------------
+    def validate(self, record: Any, line: int | None = None) -> Any:
+        """The record as the policy reads it (a `Household`, or a model of the policy's
+        declared schema); RecordError names its id and the first bad field."""
+        return validate(record, line, self.checked.record_model, self.checked.record_id)
+
     def evaluate(self, record: Household | Mapping[str, Any], as_of: date | str, *,
                  explain: bool = False, cases: Iterable[CaseInput] = ()) -> dict[str, Any]:
         """Decide one household (and the deadlines of its cases, if given).
         Raises RecordError for a record outside the contract."""
-        household = validate(record)
+        household = self.validate(record)
         case_list = [validate(c, model=Case) for c in cases]
         when = parse_date(as_of)
         if explain:
@@ -181,7 +186,7 @@ class Policy:
         fast = self._evaluator(when)
         for number, record in enumerate(records, start=1):
             try:
-                household = validate(record, number)
+                household = self.validate(record, number)
                 own = cases.get(household.household_id, []) if cases else []
                 if explain:
                     yield self._explained(household, when, own)
@@ -244,7 +249,9 @@ class Policy:
                 node = self.checked.nodes[name]
                 where = f" while computing '{name}' ({node.location})"
         reason = _arithmetic_reason(exc)
-        return Rejection(line, household.household_id, None, f"{reason}{where}")
+        record_id = getattr(household, self.checked.record_id or "", None)
+        return Rejection(line, None if record_id is None else str(record_id), None,
+                         f"{reason}{where}")
 
 
 def _summarise_deadlines(decision: dict[str, Any]) -> None:

@@ -38,16 +38,23 @@ class RecordError(ValueError):
         super().__init__(f"{who}{where}: {rejection.reason}")
 
 
+_decoder = json.JSONDecoder(parse_float=Decimal)  # made once: json.loads(...) makes one a call
+
+
 def parse_json(text: str | bytes) -> Any:
     """JSON with every number that has a fraction or exponent read as an exact Decimal."""
-    return json.loads(text, parse_float=Decimal)
+    if isinstance(text, bytes | bytearray):
+        text = text.decode("utf-8-sig")
+    return _decoder.decode(text)
 
 
-def validate(data: Any, line: int | None = None, model: type[BaseModel] = Household) -> Any:
-    """A contract record from parsed JSON, or RecordError naming the first bad field."""
+def validate(data: Any, line: int | None = None, model: type[BaseModel] = Household,
+             id_field: str | None = "household_id") -> Any:
+    """A contract record (or one of a policy's declared schema) from parsed JSON, or
+    RecordError naming the record's id and the first bad field."""
     if isinstance(data, model):
         return data
-    household_id = _household_id(data)
+    household_id = _household_id(data, id_field)
     if not isinstance(data, dict):
         raise RecordError(Rejection(line, None, None,
                                     f"expected a JSON object, got {type(data).__name__}"))
@@ -67,9 +74,9 @@ def validate(data: Any, line: int | None = None, model: type[BaseModel] = Househ
         raise RecordError(Rejection(line, household_id, field, reason)) from None
 
 
-def _household_id(data: Any) -> str | None:
-    if isinstance(data, dict):
-        value = data.get("household_id")
+def _household_id(data: Any, id_field: str | None = "household_id") -> str | None:
+    if isinstance(data, dict) and id_field is not None:
+        value = data.get(id_field)
         if isinstance(value, str | int):
             return str(value)
     return None

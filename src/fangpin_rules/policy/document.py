@@ -186,6 +186,34 @@ DECISION_KINDS = ("value", "first_match", "collect", "object")
 ObjectDecision.model_rebuild()
 
 
+SchemaKind = Literal["money", "ratio", "number", "count", "bool", "string", "date"]
+
+
+class SchemaField(Strict):
+    """One field of a declared record schema, in its long form. The short forms are a kind
+    name (`money`, or `money?` when the value may be unknown) and a list of allowed strings."""
+
+    type: str | None = None
+    enum: list[str] | None = Field(default=None, min_length=1)
+    list_: dict[str, SchemaFieldSpec] | None = Field(default=None, alias="list", min_length=1)
+    record: dict[str, SchemaFieldSpec] | None = Field(default=None, min_length=1)
+    optional: bool = False
+    title: LocalizedText | None = None
+
+
+SchemaFieldSpec = str | list[str] | SchemaField
+SchemaField.model_rebuild()
+
+
+class RecordSchema(Strict):
+    """The record a policy reads, when it is not the household of the data contract."""
+
+    name: str = Field(pattern=IDENTIFIER)
+    id: str | None = None  # the field naming a record in decisions and rejects
+    title: LocalizedText | None = None
+    fields: dict[str, SchemaFieldSpec] = Field(min_length=1)
+
+
 StepKind = Literal["deadline", "minimum_period", "not_before", "quarterly"]
 
 
@@ -238,6 +266,7 @@ class CalendarSection(Strict):
 
 class PolicyDocument(Strict):
     policy: Metadata
+    schema_: RecordSchema | None = Field(default=None, alias="schema")
     articles: dict[str, Article] = {}
     vocabularies: dict[str, dict[str, VocabularyEntry]] = {}
     parameters: dict[str, Parameter] = {}

@@ -1,0 +1,66 @@
+"""Where the time goes between reading a line and writing a decision, per record, in one
+process: parse (JSON, decimals exact), validate (pydantic), decide (compiled policy), write
+(JSON text), and the whole chunked loop of `fangpin eval` with the default garbage collector
+and with the collector quieted as the CLI does (engine/stream.py: gc.freeze after loading and a
+larger young generation). Timings alternate and keep the best of 5.
+
+    python benchmarks/bench_stages.py [N]      (default 20,000 households)
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from datetime import date
+
+from bench_support import AS_OF, FUJIAN, best_of, households_file, machine
+
+
+def main(n: int) -> None:
+    from fangpin_rules import load_policy
+    from fangpin_rules.engine.records import parse_json
+    from fangpin_rules.engine.serialize import dumps
+    from fangpin_rules.engine.stream import ChunkDecider, chunks, quiet_collector
+
+    lines = households_file(n).read_text(encoding="utf-8").splitlines()
+    policy = load_policy(FUJIAN)
+    when = date.fromisoformat(AS_OF)
+    fast = policy.evaluator(when)
+    decider = ChunkDecider(policy, when)
+    parsed = [parse_json(line) for line in lines]
+    records = [policy.validate(item) for item in parsed]
+    decisions = [policy._decide(fast, r, when, None) for r in records]
+    items = list(enumerate(lines, start=1))
+
+    def loop() -> None:
+        for chunk in chunks(items):
+            decider.decide(chunk)
+
+    stages = {
+        "parse": lambda: [parse_json(line) for line in lines],
+        "validate": lambda: [policy.validate(item) for item in parsed],
+        "decide": lambda: [fast(r) for r in records],
+        "write": lambda: [dumps(d) for d in decisions],
+    }
+    gc.disable()
+    costs = {name: best_of(5, action) / n * 1e6 for name, action in stages.items()}
+    gc.enable()
+    default_gc = quiet = float("inf")
+    thresholds = gc.get_threshold()
+    for _ in range(5):  # alternated, so that a busy spell of the machine hits both alike
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+        default_gc = min(default_gc, best_of(1, loop))
+        quiet_collector()
+        quiet = min(quiet, best_of(1, loop))
+    print(f"bench_stages: {n:,} households, {machine()}")
+    for name, micros in costs.items():
+        print(f"  {name:9s} {micros:7.1f} µs/record")
+    print(f"  sum      {sum(costs.values()):7.1f} µs/record")
+    print(f"  eval loop, default GC   {default_gc / n * 1e6:7.1f} µs/record "
+          f"({n / default_gc:,.0f}/s)")
+    print(f"  eval loop, quiet GC     {quiet / n * 1e6:7.1f} µs/record ({n / quiet:,.0f}/s)")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000)

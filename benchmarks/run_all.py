@@ -1,0 +1,42 @@
+"""Run every benchmark in turn, each in its own process, and print their figures.
+
+    python benchmarks/run_all.py          (the figures in docs/performance.md)
+    python benchmarks/run_all.py --quick  (smaller inputs: a minute, for a first look)
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+FULL = [
+    ["bench_load.py"],
+    ["bench_core.py", "20000"],
+    ["bench_stages.py", "20000"],
+    ["bench_anchors.py", "100000"],
+    ["bench_end_to_end.py", "100000", "1000000", "--jobs", "1", "2"],
+]
+QUICK = [
+    ["bench_load.py"],
+    ["bench_core.py", "2000"],
+    ["bench_stages.py", "2000"],
+    ["bench_anchors.py", "10000"],
+    ["bench_end_to_end.py", "20000", "--jobs", "1", "2"],
+]
+
+
+def main() -> int:
+    plan = QUICK if "--quick" in sys.argv[1:] else FULL
+    failed = 0
+    for script, *args in plan:
+        done = subprocess.run([sys.executable, str(HERE / script), *args], check=False)
+        failed += done.returncode != 0
+        print(flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""A progress line on stderr for long runs: records, rate and, when the input's size is
+known, how far through it the run is and the time left. Shown only when stderr is a terminal,
+so logs and pipes get nothing extra."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Callable
+from typing import IO
+
+
+class Progress:
+    """Redraws one terminal line at most every `interval` seconds."""
+
+    def __init__(self, out: IO[str], *, total_bytes: int | None = None,
+                 position: Callable[[], int] | None = None, interval: float = 0.25,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.out = out
+        self.total_bytes = total_bytes
+        self.position = position
+        self.interval = interval
+        self.clock = clock
+        self.started = clock()
+        self.last_drawn = self.started
+        self.records = 0
+        self.shown = False
+
+    def update(self, records: int) -> None:
+        self.records += records
+        now = self.clock()
+        if now - self.last_drawn >= self.interval:
+            self.last_drawn = now
+            self.draw(now)
+
+    def line(self, now: float) -> str:
+        elapsed = max(now - self.started, 1e-9)
+        rate = self.records / elapsed
+        text = f"{self.records:,} records  {rate:,.0f}/s  {_clock(elapsed)}"
+        done = self._fraction()
+        if done is not None:
+            text += f"  {done:5.1%}"
+            if 0 < done < 1:
+                text += f"  ETA {_clock(elapsed * (1 - done) / done)}"
+        return text
+
+    def draw(self, now: float | None = None) -> None:
+        self.out.write("\r" + self.line(self.clock() if now is None else now) + "\x1b[K")
+        self.out.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        """Wipe the line (before other text goes to the same terminal)."""
+        if self.shown:
+            self.out.write("\r\x1b[K")
+            self.shown = False
+
+    def finish(self) -> None:
+        if self.shown or self.records:
+            self.draw()
+            self.out.write("\n")
+            self.out.flush()
+
+    def _fraction(self) -> float | None:
+        if not self.total_bytes or self.position is None:
+            return None
+        try:
+            return min(1.0, self.position() / self.total_bytes)
+        except OSError:
+            return None
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+def progress_for(stderr: IO[str], source: IO[str]) -> Progress | None:
+    """A progress line for reading `source`, or None when stderr is not a terminal."""
+    try:
+        if not stderr.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    total: int | None = None
+    position: Callable[[], int] | None = None
+    try:
+        fd = source.fileno()
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode):
+            total = info.st_size
+
+            def position() -> int:
+                return os.lseek(fd, 0, os.SEEK_CUR)  # bytes read into the buffer so far
+    except (AttributeError, OSError, ValueError):
+        pass
+    return Progress(stderr, total_bytes=total, position=position)

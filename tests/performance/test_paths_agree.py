@@ -1,0 +1,200 @@
+"""Every path gives the same decisions on the same input: the record API, `fangpin eval`,
+`--jobs N`, Arrow batches and Dask."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fangpin_rules import Policy, RecordError, Rejection
+from fangpin_rules.cli.eval import decide_stream
+from fangpin_rules.engine.records import parse_json, read_records
+from fangpin_rules.engine.serialize import dumps
+from fangpin_rules.language import types as t
+from scale_support import AS_OF
+from support import FUJIAN, ROOT
+
+TRACE = "trace"  # explanations: the record API's and the CLI's only
+
+
+def record_api(policy: Policy, path: Path) -> tuple[str, str]:
+    """Decisions and rejects as JSONL, computed one record at a time with `evaluate_many`."""
+    rejects: list[Rejection] = []
+    numbers: list[int] = []
+    items: list[Any] = []
+    with path.open(encoding="utf-8") as stream:
+        for number, item in read_records(stream):
+            if isinstance(item, Exception):
+                rejects.append(item.rejection)  # type: ignore[attr-defined]
+                continue
+            numbers.append(number)
+            items.append(item)
+    decided = []
+    for number, item in zip(numbers, items, strict=True):
+        try:
+            decided.append(next(policy.evaluate_many([item], AS_OF)))
+        except RecordError as exc:  # kept with its line
+            rejection = exc.rejection
+            rejects.append(Rejection(number, rejection.household_id, rejection.field,
+                                     rejection.reason))
+    rejects.sort(key=lambda r: r.line or 0)
+    return ("".join(dumps(d) + "\n" for d in decided),
+            "".join(dumps(r.to_json()) + "\n" for r in rejects))
+
+
+def run_stream(policy: Policy, path: Path, jobs: int, chunk_lines: int) -> tuple[str, str,
+                                                                               tuple[int, ...]]:
+    out, rejects = io.StringIO(), io.StringIO()
+    with path.open(encoding="utf-8") as source:
+        counts = decide_stream(policy, source, out, rejects, date.fromisoformat(AS_OF),
+                               jobs=jobs, chunk_lines=chunk_lines)
+    return out.getvalue(), rejects.getvalue(), counts
+
+
+@pytest.fixture(scope="module")
+def expected(fujian: Policy, input_file: Path) -> tuple[str, str]:
+    return record_api(fujian, input_file)
+
+
+def test_the_input_has_rejects_of_every_kind(expected: tuple[str, str]) -> None:
+    rejects = [json.loads(line) for line in expected[1].splitlines()]
+    assert [(r["line"], r["household_id"], r["field"]) for r in rejects] == [
+        (4, "BAD-1", "net_income"), (11, None, None)]
+
+
+@pytest.mark.parametrize(("jobs", "chunk_lines"), [(1, 2000), (1, 7), (2, 50), (3, 33)])
+def test_stream_equals_record_api(fujian: Policy, input_file: Path,
+                                  expected: tuple[str, str], jobs: int,
+                                  chunk_lines: int) -> None:
+    decisions, rejects, counts = run_stream(fujian, input_file, jobs, chunk_lines)
+    assert decisions == expected[0]
+    assert rejects == expected[1]
+    read, decided, rejected = counts
+    assert (read, decided, rejected) == (602, 600, 2)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_cli_output_is_byte_identical_to_the_record_api(input_file: Path, tmp_path: Path,
+                                                        expected: tuple[str, str],
+                                                        jobs: str) -> None:
+    out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "fangpin_rules.cli.main", "eval", str(FUJIAN), str(input_file),
+         "--as-of", AS_OF, "-o", str(out), "--rejects", str(rejects), "--jobs", jobs],
+        capture_output=True, text=True, check=False)
+    assert done.returncode == 1, done.stderr  # some records were rejected
+    assert out.read_text(encoding="utf-8") == expected[0]
+    assert rejects.read_text(encoding="utf-8") == expected[1]
+    assert done.stderr == f"read 602, decided 600, rejected 2 (see {rejects})\n"
+
+
+def test_a_json_array_is_decided_in_workers_too(fujian: Policy, tmp_path: Path,
+                                                households: list[dict[str, Any]]) -> None:
+    path = tmp_path / "array.json"
+    path.write_text(json.dumps(households[:120]), encoding="utf-8")
+    one = run_stream(fujian, path, 1, 2000)
+    assert run_stream(fujian, path, 2, 25) == one
+    assert one[2] == (120, 120, 0)
+
+
+def test_negative_jobs_is_a_usage_error(input_file: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "fangpin_rules.cli.main", "eval", str(FUJIAN), str(input_file),
+         "--as-of", AS_OF, "--jobs", "-1"], capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert "--jobs takes a number of processes" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# -- Arrow batches and Dask --------------------------------------------------------------------
+def from_arrow_row(policy: Policy, row: dict[str, Any]) -> dict[str, Any]:
+    """An Arrow decision row in the form of a parsed JSON decision (decimal text -> number)."""
+    from fangpin_rules.columnar import _output_fields
+
+    plain = dict(row)
+    for key, kind in _output_fields(policy):
+        if t.strip(kind) in t.NUMERIC and plain[key] is not None:
+            plain[key] = parse_json(plain[key])
+    return parse_json(dumps(plain))
+
+
+def json_decisions(text: str) -> list[dict[str, Any]]:
+    decisions = [parse_json(line) for line in text.splitlines()]
+    for decision in decisions:
+        assert decision.pop(TRACE) == []
+    return decisions
+
+
+def test_arrow_batches_equal_the_record_api(fujian: Policy, households: list[dict[str, Any]],
+                                            expected: tuple[str, str]) -> None:
+    pytest.importorskip("pyarrow")
+    from fangpin_rules.columnar import decide_batch, output_schema, records_to_arrow
+
+    table = records_to_arrow(fujian, households)
+    batches = table.to_batches(max_chunksize=128)
+    assert len(batches) > 1
+    rows = []
+    for batch in batches:
+        result = decide_batch(fujian, batch, AS_OF)
+        assert result.decisions.schema == output_schema(fujian)
+        assert result.rejects.num_rows == 0
+        rows.extend(result.decisions.to_pylist())
+    assert [from_arrow_row(fujian, row) for row in rows] == json_decisions(expected[0])
+
+
+def test_arrow_money_is_exact_and_never_float(fujian: Policy,
+                                              households: list[dict[str, Any]]) -> None:
+    pa = pytest.importorskip("pyarrow")
+    from fangpin_rules.columnar import decide_batch, records_to_arrow
+
+    household = dict(households[0], net_income="10000.01", members=households[0]["members"][:1])
+    household["members"] = [dict(household["members"][0]) for _ in range(3)]
+    table = records_to_arrow(fujian, [household])
+    assert table.schema.field("net_income").type == pa.decimal128(38, 10)
+    result = decide_batch(fujian, table, AS_OF)
+    assert result.decisions.column("per_capita_income").to_pylist() == [
+        str(Decimal("10000.01") / 3)]
+
+
+def test_a_bad_arrow_row_is_rejected_and_the_batch_goes_on(fujian: Policy,
+                                                            households: list[dict[str, Any]]
+                                                            ) -> None:
+    pa = pytest.importorskip("pyarrow")
+    from fangpin_rules.columnar import decide_batch, records_to_arrow
+
+    table = records_to_arrow(fujian, households[:3])
+    members = table.column("members").to_pylist()
+    members[1] = []  # the contract wants at least one member
+    table = table.set_column(table.schema.get_field_index("members"), "members",
+                             pa.array(members, type=table.schema.field("members").type))
+    result = decide_batch(fujian, table, AS_OF)
+    assert result.decisions.column("household_id").to_pylist() == ["H000000", "H000002"]
+    assert result.rejects.to_pylist() == [{
+        "row": 1, "household_id": "H000001", "field": "members",
+        "reason": "List should have at least 1 item after validation, not 0"}]
+
+
+def test_dask_example_equals_the_record_api(input_file: Path, expected: tuple[str, str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("dask")
+    pytest.importorskip("pyarrow")
+    # Dask's worker processes import the example by name, as they would the script's module.
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
+    example = importlib.import_module("dask_batches")
+    decisions, rejects = example.decide_with_dask(str(FUJIAN), str(input_file), AS_OF,
+                                                  blocksize=100_000, scheduler="processes",
+                                                  workers=2)
+    from fangpin_rules import load_policy
+
+    policy = load_policy(FUJIAN)
+    assert [from_arrow_row(policy, row) for row in decisions] == json_decisions(expected[0])
+    assert sorted(str(r["household_id"]) for r in rejects) == ["BAD-1", "None"]

@@ -1,0 +1,103 @@
+"""The progress line: on a terminal only, with records, rate and, for a file, the share done
+and the time left."""
+
+from __future__ import annotations
+
+import io
+import os
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+from fangpin_rules.cli.progress import Progress, progress_for
+from scale_support import AS_OF
+from support import FUJIAN
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_line_shows_records_rate_share_and_time_left() -> None:
+    out, clock = io.StringIO(), FakeClock()
+    position = [0]
+    progress = Progress(out, total_bytes=1000, position=lambda: position[0], clock=clock)
+    clock.now += 2
+    position[0] = 250
+    progress.update(5000)
+    assert out.getvalue() == "\r5,000 records  2,500/s  0:00:02  25.0%  ETA 0:00:06\x1b[K"
+    progress.finish()
+    assert out.getvalue().endswith("\n")
+
+
+def test_it_redraws_at_most_every_interval() -> None:
+    out, clock = io.StringIO(), FakeClock()
+    progress = Progress(out, clock=clock, interval=1.0)
+    clock.now += 0.5
+    progress.update(10)
+    assert out.getvalue() == ""
+    clock.now += 0.6
+    progress.update(10)
+    assert out.getvalue() == "\r20 records  18/s  0:00:01\x1b[K"  # no size: no share, no ETA
+
+
+def test_clear_wipes_the_line_before_other_output() -> None:
+    out, clock = io.StringIO(), FakeClock()
+    progress = Progress(out, clock=clock, interval=0)
+    progress.clear()
+    assert out.getvalue() == ""
+    progress.update(1)
+    progress.clear()
+    assert out.getvalue().endswith("\r\x1b[K")
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text("{}\n", encoding="utf-8")
+    with path.open(encoding="utf-8") as source:
+        assert progress_for(io.StringIO(), source) is None
+
+
+def test_progress_on_a_terminal_knows_the_file_size(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text("{}\n" * 10, encoding="utf-8")
+    main_fd, terminal_fd = os.openpty()
+    try:
+        with path.open(encoding="utf-8") as source, \
+                os.fdopen(terminal_fd, "w", closefd=False) as terminal:
+            progress = progress_for(terminal, source)
+            assert progress is not None and progress.total_bytes == 30
+            source.read()
+            assert progress.position is not None and progress.position() == 30
+    finally:
+        os.close(main_fd)
+        os.close(terminal_fd)
+
+
+def test_eval_draws_progress_on_a_terminal_stderr(input_file: Path, tmp_path: Path) -> None:
+    main_fd, terminal_fd = os.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "fangpin_rules.cli.main", "eval", str(FUJIAN),
+             str(input_file), "--as-of", AS_OF, "-o", str(tmp_path / "out.jsonl"),
+             "--rejects", str(tmp_path / "rejects.jsonl")],
+            stderr=terminal_fd, stdout=subprocess.DEVNULL, check=False)
+        shown = b""
+        while select.select([main_fd], [], [], 0.5)[0]:
+            chunk = os.read(main_fd, 65536)
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(main_fd)
+        os.close(terminal_fd)
+    assert done.returncode == 1
+    text = shown.decode()
+    assert "\r602 records" in text and "100.0%" in text
+    assert text.rstrip().endswith("read 602, decided 600, rejected 2 (see "
+                                  f"{tmp_path / 'rejects.jsonl'})")
