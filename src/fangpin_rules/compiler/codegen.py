@@ -21,6 +21,7 @@ from typing import Any
 
 from fangpin_rules.checker.checked import CheckedExpr, CheckedNode, CheckedPolicy
 from fangpin_rules.compiler import runtime
+from fangpin_rules.compiler.fusion import FusedLoop, FusionPlan, plan_fusion
 from fangpin_rules.language import ast
 from fangpin_rules.language import types as t
 from fangpin_rules.language.functions import FUNCTIONS
@@ -52,6 +53,7 @@ class _Gen:
     owner: str = ""
     source_text: str = ""
     step_index: dict[str, int] = field(default_factory=dict)
+    fusion: FusionPlan | None = None
     owner_is_step: bool = False
 
     def const(self, value: Any) -> str:
@@ -118,6 +120,8 @@ class _Gen:
                         label = f"{self.bound_source[base.id]}[].{attr}"
                     return f"T.read({label!r}, {code})"
                 return code
+            case ast.Call(func="count", args=(arg,)):
+                return f"len({self.expr(arg)})"
             case ast.Call(func=func, args=args):
                 fn = FUNCTIONS[func]
                 rendered = [self.expr(a) for a in args]
@@ -126,6 +130,8 @@ class _Gen:
                 if fn.needs_calendar:
                     rendered.append("CAL")
                 return f"rt_{fn.runtime}({', '.join(rendered)})"
+            case ast.Aggregate() if self.fusion is not None and id(node) in self.fusion.by_node:
+                return self.fusion.by_node[id(node)]
             case ast.Aggregate():
                 return self.aggregate(node)
             case ast.ListLit(items=items):
@@ -343,9 +349,49 @@ def _literal_value(node: ast.Expr) -> Any:
     raise TypeError(node)  # pragma: no cover
 
 
+def _fused_loop_lines(gen: _Gen, loop: FusedLoop) -> list[str]:
+    """One walk over a record's list computing every fused aggregate over it."""
+    item = f"b_{loop.iterable}"
+    lines = []
+    for fused in loop.aggregates:
+        start = {"any": "False", "all": "True", "count": "0", "sum": "0"}.get(fused.node.func,
+                                                                            "None")
+        lines.append(f"{fused.var} = {start}")
+    lines.append(f"for {item} in r.{loop.iterable}:")
+    for fused in loop.aggregates:
+        node = fused.node
+        gen.bound = {node.var: item}
+        body = gen.expr(node.body)
+        indent = "    "
+        if node.filter is not None:
+            lines.append(f"    if {gen.expr(node.filter)}:")
+            indent = "        "
+        var = fused.var
+        if node.func == "any":
+            lines.append(f"{indent}if not {var} and {body}: {var} = True")
+        elif node.func == "all":
+            lines.append(f"{indent}if {var} and not {body}: {var} = False")
+        elif node.func == "count":
+            lines.append(f"{indent}if {body}: {var} += 1")
+        elif node.func == "sum":
+            lines.append(f"{indent}{var} += {body}")
+        else:
+            compare = "<" if node.func == "min" else ">"
+            lines.append(f"{indent}v_ = {body}")
+            lines.append(f"{indent}if v_ is not None and ({var} is None or v_ {compare} {var}): "
+                         f"{var} = v_")
+    gen.bound = {}
+    return lines
+
+
 def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
     gen = _Gen(policy, traced)
     body: list[str] = []
+    if not traced:  # the traced path keeps every aggregate in place: it is the reference
+        gen.fusion = plan_fusion(policy)
+        for loop in gen.fusion.loops:
+            body.append(f"# the record's {loop.iterable}, walked once")
+            body.extend(_fused_loop_lines(gen, loop))
     for index, name in enumerate(policy.order):
         node = policy.nodes[name]
         lines = gen.node_lines(index, node)

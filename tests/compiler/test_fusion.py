@@ -1,0 +1,135 @@
+"""Fusing the record's aggregates into one loop: same decisions as the unfused (traced) path,
+each distinct aggregate once, and nothing that could fail is moved out of its place."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fangpin_rules import Policy, RecordError, load_policy
+from fangpin_rules.compiler.fusion import plan_fusion
+from support import household, members
+
+HEADER = textwrap.dedent("""\
+    policy:
+      id: fusion-case
+      title: fusion
+      effective: 2021-01-01
+    """)
+
+
+def _policy(tmp_path: Path, body: str) -> Policy:
+    path = tmp_path / "fusion.yaml"
+    path.write_text(HEADER + textwrap.dedent(body), encoding="utf-8")
+    return load_policy(path)
+
+
+def _fast_and_traced(policy: Policy, record: dict[str, Any], as_of: str) -> tuple[Any, Any]:
+    fast = policy.evaluate(record, as_of)
+    traced = policy.evaluate(record, as_of, explain=True)
+    fast.pop("trace")
+    traced.pop("trace")
+    return fast, traced
+
+
+AGGREGATES = """\
+    decisions:
+      any_ill:
+        expr: any(m.health == "serious_illness" for m in members)
+      all_known:
+        expr: all(m.birth_date != null for m in members)
+      adults:
+        expr: count(age(m.birth_date) >= 18 for m in members)
+      grades:
+        expr: sum((m.disability_grade ?? 0) for m in members)
+      grades_of_orphans:
+        expr: sum((m.disability_grade ?? 0) for m in members if m.orphan == true)
+      youngest:
+        expr: max(m.birth_date for m in members)
+      eldest_age:
+        expr: min(age(m.birth_date) for m in members if m.orphan != true)
+    """
+
+
+def test_every_aggregate_kind_decides_as_unfused(tmp_path: Path) -> None:
+    policy = _policy(tmp_path, AGGREGATES)
+    assert len(plan_fusion(policy.checked).loops[0].aggregates) == 7
+    cases = [
+        members(3),
+        [{"member_id": "1", "birth_date": "2010-01-01", "orphan": True, "disability_grade": 2},
+         {"member_id": "2", "health": "serious_illness", "disability_grade": 1},
+         {"member_id": "3", "birth_date": "1950-06-30", "orphan": False}],
+        [{"member_id": "1"}],
+        [{"member_id": "1", "orphan": True, "disability_grade": 4}],
+    ]
+    for group in cases:
+        fast, traced = _fast_and_traced(policy, household(members=group), "2021-09-01")
+        assert fast == traced
+
+
+def test_identical_aggregates_are_computed_once(tmp_path: Path) -> None:
+    policy = _policy(tmp_path, """\
+        decisions:
+          a:
+            expr: any(m.orphan == true for m in members)
+          b:
+            expr: any(p.orphan == true for p in members) and net_income > 0
+        """)
+    plan = plan_fusion(policy.checked)
+    assert len(plan.loops) == 1 and len(plan.loops[0].aggregates) == 1
+    assert len(plan.by_node) == 2
+    assert policy.compiled.source.count("for b_members in r.members") == 1
+
+
+def test_an_aggregate_that_could_fail_stays_where_it_was(tmp_path: Path) -> None:
+    # Division by an unknown grade (?? 0) fails, but only where the condition reaches it.
+    policy = _policy(tmp_path, """\
+        decisions:
+          guarded:
+            expr: >-
+              net_income < 0
+              and any(net_income / (m.disability_grade ?? 0) > 1 for m in members)
+        """)
+    assert plan_fusion(policy.checked).by_node == {}
+    assert policy.evaluate(household(net_income=100), "2021-09-01")["guarded"] is False
+    with pytest.raises(RecordError) as info:
+        policy.evaluate(household(net_income=-100), "2021-09-01")
+    assert "division by zero" in info.value.rejection.reason
+
+
+def test_aggregates_reading_computed_values_are_not_fused(tmp_path: Path) -> None:
+    policy = _policy(tmp_path, """\
+        definitions:
+          size:
+            expr: count(members)
+        decisions:
+          big:
+            expr: any(size > 3 and m.orphan == true for m in members)
+        """)
+    assert plan_fusion(policy.checked).by_node == {}
+    assert policy.evaluate(household(members=members(4, orphan=True)), "2021-09-01")["big"]
+
+
+def test_fujian_fast_path_equals_the_unfused_path(fujian: Policy) -> None:
+    import importlib.util
+    import json
+    import sys
+
+    from fangpin_rules.engine.records import parse_json
+    from support import ROOT
+
+    spec = importlib.util.spec_from_file_location("gen_for_fusion",
+                                                  ROOT / "benchmarks" / "gen_households.py")
+    assert spec is not None and spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = generator
+    spec.loader.exec_module(generator)
+    assert plan_fusion(fujian.checked).loops  # the province's policy is fused
+    for raw in generator.generate(400, seed=3, as_of=date(2021, 9, 1)):
+        record = parse_json(json.dumps(raw, default=str))
+        fast, traced = _fast_and_traced(fujian, record, "2021-09-01")
+        assert fast == traced, raw["household_id"]
