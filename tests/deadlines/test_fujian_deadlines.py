@@ -207,3 +207,18 @@ def test_the_records_md_deadline_example(fujian: Policy) -> None:
         "summary", "assignment", "preliminary_review", "verification", "commitment",
         "publicity_identification", "publicity_measures", "publicity_risk_elimination",
         "confirmation"]
+
+
+def test_decisions_with_deadlines_validate_against_the_contract(fujian: Policy) -> None:
+    from fangpin_rules.model import Decision
+
+    d = fujian.evaluate(RECORDS_MD_HOUSEHOLD, as_of="2021-11-30", cases=[_case(
+        received_on="2021-10-11", assigned_on="2021-10-15",
+        publicity=[{"purpose": "identification", "start": "2021-10-20", "end": "2021-10-22"}],
+        confirmed_on="2021-10-21", visits=["2021-11-02"])])
+    model = Decision.model_validate(d)
+    statuses = {e.status for e in model.deadlines}
+    assert {"late", "too_short", "too_early", "pending", "on_time"} <= statuses
+    assert all(e.case_id == "C-1" for e in model.deadlines)
+    assert {e.step for e in model.violations} >= {"assignment", "publicity_identification",
+                                                  "confirmation"}

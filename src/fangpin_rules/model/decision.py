@@ -10,7 +10,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-DeadlineStatus = Literal["pending", "overdue", "on_time", "late", "too_short"]
+# records.md's statuses, and `too_early` for a step that may not come before another (a county's
+# confirmation before its public notice ended, §8).
+DeadlineStatus = Literal["pending", "overdue", "on_time", "late", "too_short", "too_early"]
 
 
 class PolicyRef(BaseModel):
@@ -45,6 +47,7 @@ class DeadlineEntry(BaseModel):
     status: DeadlineStatus
     late_working_days: int | None
     cite: str
+    case_id: str | None = None  # the case the step belongs to (null: the household's own)
 
 
 class Decision(BaseModel):
@@ -71,6 +74,6 @@ class Decision(BaseModel):
     risk_elimination: RiskElimination
     departments: list[str]
     deadlines: list[DeadlineEntry] = []
-    overdue: list[Any] = []
-    violations: list[Any] = []
+    overdue: list[DeadlineEntry] = []
+    violations: list[DeadlineEntry] = []
     trace: list[Any] = []
