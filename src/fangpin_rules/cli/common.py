@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Protocol, TypeVar
 
-from fangpin_rules.diagnostics import PolicyError, Severity
+from fangpin_rules.diagnostics import Diagnostic, PolicyError, Severity
 
 if TYPE_CHECKING:
     from fangpin_rules.engine import Policy
+    from fangpin_rules.engine.regions import RegionalPolicy
+
+
+class _HasWarnings(Protocol):
+    @property
+    def warnings(self) -> list[Diagnostic]: ...
+
+
+Loaded = TypeVar("Loaded", bound=_HasWarnings)
 
 EXIT_OK = 0
 EXIT_REJECTED = 1  # eval: some records rejected; test: some case failed
@@ -38,16 +47,28 @@ def add_policy_path_option(parser: argparse.ArgumentParser) -> None:
 
 def load_or_report(path: str, search_path: Sequence[str] = (), *,
                    strict: bool = False) -> Policy:
+    """Load a policy; its errors and warnings go to stderr (errors end the run, exit 2)."""
     from fangpin_rules.engine import load_policy
 
+    return _reported(lambda: load_policy(path, search_path=search_path, strict=strict))
+
+
+def load_regions_or_report(policy: Policy, path: str) -> RegionalPolicy:
+    """Read a region table for `policy`, reporting like `load_or_report`."""
+    from fangpin_rules.engine.regions import load_regions
+
+    return _reported(lambda: load_regions(policy, path))
+
+
+def _reported(load: Callable[[], Loaded]) -> Loaded:
     try:
-        policy = load_policy(path, search_path=search_path, strict=strict)
+        loaded = load()
     except PolicyError as exc:
         report_policy_error(exc)
         raise Reported(EXIT_USAGE) from None
-    for warning in policy.warnings:
+    for warning in loaded.warnings:
         print(warning.render(), file=sys.stderr)
-    return policy
+    return loaded
 
 
 def report_policy_error(exc: PolicyError) -> None:

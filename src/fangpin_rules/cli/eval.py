@@ -20,6 +20,7 @@ from fangpin_rules.cli.common import (
     UsageError,
     add_policy_path_option,
     load_or_report,
+    load_regions_or_report,
     open_input,
     open_output,
 )
@@ -90,21 +91,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"read {read}, decided {decided}, rejected {rejected}{case_note}"
           + (f" (see {args.rejects})" if rejected and args.rejects else ""), file=sys.stderr)
     return EXIT_REJECTED if rejected or case_rejected else EXIT_OK
-
-
-def load_regions_or_report(policy: Any, path: str) -> Any:
-    from fangpin_rules.cli.common import EXIT_USAGE, Reported, report_policy_error
-    from fangpin_rules.diagnostics import PolicyError
-    from fangpin_rules.engine.regions import load_regions
-
-    try:
-        regional = load_regions(policy, path)
-    except PolicyError as exc:
-        report_policy_error(exc)
-        raise Reported(EXIT_USAGE) from None
-    for warning in regional.warnings:
-        print(warning.render(), file=sys.stderr)
-    return regional
 
 
 def read_cases(source: IO[str], rejects: IO[str]) -> tuple[dict[str, list[Any]], int, int]:
