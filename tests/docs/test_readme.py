@@ -62,3 +62,9 @@ def test_readme_command(command: str, comment: str, tmp_path: object,
 def test_commands_were_found() -> None:
     assert len(COMMANDS) >= 6
     assert os.path.exists(ROOT / "examples" / "households.jsonl")
+
+
+def test_the_error_shown_is_the_checkers_real_output() -> None:
+    shown = README.split("says what to\ndo:\n\n```\n", 1)[1].split("```", 1)[0]
+    expected = (ROOT / "tests" / "checker" / "bad" / "unknown_name.expected").read_text("utf-8")
+    assert expected.startswith(shown)
