@@ -221,6 +221,13 @@ class _Gen:
         lt, rt = self.type_of(left), self.type_of(right)
         lc, rc = self.expr(left), self.expr(right)
         if op in ("==", "!="):
+            # With null, or a true/false value against a true/false literal, equality is
+            # identity (one None, one True, one False): the same answer, faster.
+            identity = isinstance(left, ast.Null) or isinstance(right, ast.Null) or (
+                (isinstance(left, ast.Bool) or isinstance(right, ast.Bool))
+                and t.strip(lt) == t.BOOL and t.strip(rt) == t.BOOL)
+            if identity:
+                return f"({lc} {'is' if op == '==' else 'is not'} {rc})"
             return f"({lc} {op} {rc})"
         # An unknown value satisfies no ordering comparison.
         guards = []
