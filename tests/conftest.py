@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from fangpin_rules import Policy, load_policy
+
 from support import FUJIAN, RECORDS_MD_HOUSEHOLD
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from fangpin_rules.model import Case, Decision, Household
+
 from support import RECORDS_MD_HOUSEHOLD
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from fangpin_rules import Policy, load_policy
+
 from support import FUJIAN, ROOT
 
 REVISED = ROOT / "policies" / "examples" / "fujian_2021_revised.yaml"

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from fangpin_rules.cli.main import main
+
 from support import ROOT
 
 GUIDE = (ROOT / "docs" / "audit-guide.md").read_text(encoding="utf-8")

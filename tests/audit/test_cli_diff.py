@@ -10,6 +10,7 @@ import pytest
 
 from fangpin_rules.audit.render import SCHEMA
 from fangpin_rules.cli.main import main
+
 from support import FUJIAN, ROOT, household, members
 
 REVISED = ROOT / "policies" / "examples" / "fujian_2021_revised.yaml"

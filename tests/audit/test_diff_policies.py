@@ -12,6 +12,7 @@ import yaml
 
 from fangpin_rules import Policy, load_policy
 from fangpin_rules.audit import Change, diff_policies
+
 from support import FUJIAN
 
 EXPR_KEYS = {"expr", "when", "due", "done"}

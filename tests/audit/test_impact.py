@@ -11,6 +11,7 @@ from fangpin_rules import Policy
 from fangpin_rules.audit import ChangedHousehold, impact
 from fangpin_rules.engine.policy import DateError
 from fangpin_rules.engine.records import RecordError, Rejection
+
 from support import household, members
 
 # (id, members, net income): per-capita incomes on both sides of 7152 and 7500 and on them.
@@ -133,6 +134,7 @@ def test_deadlines_of_the_cases_are_compared(fujian: Policy, variant: Any) -> No
     import json
 
     from fangpin_rules.model import Case
+
     from support import ROOT
 
     shorter = variant(("    value: 5 working_days\n  verification_period:",

@@ -10,6 +10,7 @@ import pytest
 
 from fangpin_rules import load_policy
 from fangpin_rules.cli.main import main
+
 from support import FUJIAN, RECORDS_MD_HOUSEHOLD
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from fangpin_rules.cli.main import main
+
 from support import FUJIAN, RECORDS_MD_HOUSEHOLD, ROOT, household, members
 
 

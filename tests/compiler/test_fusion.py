@@ -12,6 +12,7 @@ import pytest
 
 from fangpin_rules import Policy, RecordError, load_policy
 from fangpin_rules.compiler.fusion import plan_fusion
+
 from support import household, members
 
 HEADER = textwrap.dedent("""\
@@ -120,6 +121,7 @@ def test_fujian_fast_path_equals_the_unfused_path(fujian: Policy) -> None:
     import sys
 
     from fangpin_rules.engine.records import parse_json
+
     from support import ROOT
 
     spec = importlib.util.spec_from_file_location("gen_for_fusion",

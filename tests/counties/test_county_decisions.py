@@ -9,6 +9,7 @@ import pytest
 
 from fangpin_rules import Policy
 from fangpin_rules.engine.policy import DateError
+
 from support import household, members
 
 EXCLUDED = {"policy", "monitoring_line", "trace"}

@@ -9,6 +9,7 @@ import pytest
 from fangpin_rules import load_policy
 from fangpin_rules.cli.main import main
 from fangpin_rules.engine.policy import DateError
+
 from support import FUJIAN, household
 
 ENDING = f"""extends: {FUJIAN}

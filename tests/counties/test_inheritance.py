@@ -11,6 +11,7 @@ import pytest
 from fangpin_rules import load_policy
 from fangpin_rules.cli.main import main
 from fangpin_rules.diagnostics import PolicyError
+
 from support import FUJIAN, household
 
 HEADER = """extends: {base}

@@ -13,6 +13,7 @@ from fangpin_rules.cli.main import main
 from fangpin_rules.diagnostics import PolicyError
 from fangpin_rules.engine import RecordError
 from fangpin_rules.engine.regions import load_regions
+
 from support import household
 
 ROOT = Path(__file__).resolve().parents[2]

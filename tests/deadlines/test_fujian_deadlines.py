@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from fangpin_rules import Policy, RecordError
+
 from support import RECORDS_MD_HOUSEHOLD, household
 
 

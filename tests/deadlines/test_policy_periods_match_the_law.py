@@ -18,6 +18,7 @@ from fangpin_rules.calendar import (
     grace_period_last_day,
     notice_earliest_end,
 )
+
 from support import RECORDS_MD_HOUSEHOLD
 
 CALENDAR = WorkingDayCalendar()

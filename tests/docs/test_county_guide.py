@@ -10,6 +10,7 @@ import shlex
 import pytest
 
 from fangpin_rules.cli.main import main
+
 from support import ROOT
 
 DOC = ROOT / "docs" / "county-guide.md"

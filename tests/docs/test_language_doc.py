@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from fangpin_rules import PolicyError, load_policy
+
 from support import FUJIAN, RECORDS_MD_HOUSEHOLD, ROOT
 
 DOC = ROOT / "docs" / "language.md"

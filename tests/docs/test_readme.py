@@ -9,6 +9,7 @@ import shlex
 import pytest
 
 from fangpin_rules.cli.main import main
+
 from support import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from fangpin_rules.cli.main import main
+
 from support import FUJIAN, RECORDS_MD_HOUSEHOLD, ROOT
 
 DOC = (ROOT / "docs" / "testing-policies.md").read_text(encoding="utf-8")

@@ -16,6 +16,7 @@ import pytest
 from fangpin_rules import Policy
 from fangpin_rules.engine.records import parse_json
 from fangpin_rules.model import Household
+
 from support import ROOT
 
 SETS = ("special_groups", "risks", "measures", "departments")

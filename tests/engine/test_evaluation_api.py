@@ -10,6 +10,7 @@ import pytest
 from fangpin_rules import Policy, RecordError, Rejection
 from fangpin_rules.engine.policy import DateError
 from fangpin_rules.model import Household
+
 from support import RECORDS_MD_HOUSEHOLD, household
 
 

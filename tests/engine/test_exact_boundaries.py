@@ -8,6 +8,7 @@ import pytest
 
 from fangpin_rules import Policy, RecordError
 from fangpin_rules.engine.records import parse_json
+
 from support import household, members
 
 AS_OF = "2021-09-01"

@@ -6,6 +6,7 @@ from typing import Any
 
 from fangpin_rules import Policy
 from fangpin_rules.model import Decision
+
 from support import RECORDS_MD_HOUSEHOLD
 
 

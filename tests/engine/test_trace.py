@@ -6,6 +6,7 @@ from typing import Any
 
 from fangpin_rules import Policy, __version__
 from fangpin_rules.engine.serialize import dumps
+
 from support import RECORDS_MD_HOUSEHOLD, household
 
 

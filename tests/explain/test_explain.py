@@ -11,6 +11,7 @@ import pytest
 from fangpin_rules import Policy, RecordError
 from fangpin_rules.cli.main import main
 from fangpin_rules.explain import explain, render_text
+
 from support import FUJIAN, RECORDS_MD_HOUSEHOLD, household, members
 
 
@@ -108,6 +109,7 @@ def test_cli_text_json_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_durations_and_dates_read_naturally_in_each_language() -> None:
     from fangpin_rules import load_policy
     from fangpin_rules.explain import explain, render_text
+
     from support import FUJIAN, RECORDS_MD_HOUSEHOLD
 
     policy = load_policy(FUJIAN)

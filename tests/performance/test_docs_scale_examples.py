@@ -15,6 +15,7 @@ import pytest
 
 from fangpin_rules import load_policy
 from fangpin_rules.engine.records import parse_json
+
 from scale_support import varied_households
 from support import ROOT
 

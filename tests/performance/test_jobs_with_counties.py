@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from support import ROOT
 
 from fangpin_rules.cli.main import main
+
+from support import ROOT
 
 REGIONS = ROOT / "policies" / "regions" / "fujian_example_regions.yaml"
 JINJIANG = ROOT / "policies" / "counties" / "jinjiang_350582.yaml"

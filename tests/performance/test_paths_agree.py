@@ -20,6 +20,7 @@ from fangpin_rules.cli.eval import decide_stream
 from fangpin_rules.engine.records import parse_json, read_records
 from fangpin_rules.engine.serialize import dumps
 from fangpin_rules.language import types as t
+
 from scale_support import AS_OF
 from support import FUJIAN, ROOT
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from fangpin_rules.cli.progress import Progress, progress_for
+
 from scale_support import AS_OF
 from support import FUJIAN
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from fangpin_rules import Policy
 from fangpin_rules.engine.serialize import dumps
+
 from support import household
 
 

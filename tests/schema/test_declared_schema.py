@@ -14,6 +14,7 @@ import pytest
 
 from fangpin_rules import Policy, RecordError, load_policy
 from fangpin_rules.cli.main import main
+
 from support import ROOT
 
 ANCHORS = ROOT / "benchmarks" / "anchors_policy.yaml"

@@ -12,6 +12,7 @@ from fangpin_rules.engine import Policy
 from fangpin_rules.testing import coverage, discover, read_test_file, run_tests
 from fangpin_rules.testing.format import SourcedTestFile
 from fangpin_rules.testing.runner import run_case
+
 from support import ROOT
 
 TEST_ROOT = ROOT / "policies" / "tests"
