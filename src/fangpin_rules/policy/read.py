@@ -8,7 +8,7 @@ import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -47,15 +47,25 @@ def read_document(path: str | Path, search_path: Sequence[str | Path] = ()) -> S
 
 def validate_tree(tree: LNode, file: str, digest: str,
                   inheritance: Inheritance | None = None) -> SourcedDocument:
-    if not isinstance(tree, LMap):
-        raise PolicyError([error("policy-shape", "a policy file must be a mapping with a "
-                                 "`policy:` section", tree.loc,
-                                 hint="start from policies/fujian_2021.yaml")])
-    try:
-        document = PolicyDocument.model_validate(plain(tree))
-    except ValidationError as exc:
-        raise PolicyError(model_diagnostics(exc, tree)) from None
+    document = validate_located(tree, PolicyDocument, "policy",
+                                "a policy file must be a mapping with a `policy:` section",
+                                "start from policies/fujian_2021.yaml")
     return SourcedDocument(document, tree, file, digest, inheritance)
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def validate_located(tree: LNode, model: type[Model], kind: str, shape: str,
+                     hint: str) -> Model:
+    """A located tree validated as `model` (a policy, a test file): every structural problem
+    becomes a diagnostic at its file:line:col."""
+    if not isinstance(tree, LMap):
+        raise PolicyError([error(f"{kind}-shape", shape, tree.loc, hint=hint)])
+    try:
+        return model.model_validate(plain(tree))
+    except ValidationError as exc:
+        raise PolicyError(model_diagnostics(exc, tree, model)) from None
 
 
 def model_diagnostics(exc: ValidationError, tree: LNode,

@@ -14,12 +14,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from fangpin_rules.diagnostics import Location, PolicyError, error
 from fangpin_rules.policy.document import Strict
-from fangpin_rules.policy.read import model_diagnostics
-from fangpin_rules.source import LMap, LNode, load_located, locate, plain
+from fangpin_rules.policy.read import validate_located
+from fangpin_rules.source import LNode, load_located, locate
 
 CASE_ID = r"^[^\s]{1,120}$"
 
@@ -91,14 +91,9 @@ def read_test_file(path: str | Path) -> SourcedTestFile:
     """Load and validate a test file; raises PolicyError with every problem at file:line:col."""
     file = str(path)
     tree = load_located(file)
-    if not isinstance(tree, LMap):
-        raise PolicyError([error("test-shape", "a test file must be a mapping with `policy:` "
-                                 "and `cases:`", tree.loc,
-                                 hint="see docs/testing-policies.md")])
-    try:
-        model = TestFile.model_validate(plain(tree))
-    except ValidationError as exc:
-        raise PolicyError(model_diagnostics(exc, tree, TestFile)) from None
+    model = validate_located(tree, TestFile, "test",
+                             "a test file must be a mapping with `policy:` and `cases:`",
+                             "see docs/testing-policies.md")
     sourced = SourcedTestFile(model, tree, file)
     problems = []
     seen: dict[str, int] = {}
