@@ -118,3 +118,49 @@ def test_durations_and_dates_read_naturally_in_each_language() -> None:
     assert "乡镇初审时限 5 个工作日 (§7, 2021-06-04 起)" in zh
     assert "低保延保渐退期 12 个月" in zh
     assert "5 working days (§7, from 2021-06-04)" in en
+
+
+def test_deadlines_are_explained_with_their_article_and_status() -> None:
+    from fangpin_rules import load_policy
+    from fangpin_rules.explain import explain, render_text
+
+    from support import FUJIAN, RECORDS_MD_HOUSEHOLD
+
+    case = {"case_id": "C-7", "household_id": "350181-0001", "source": "media",
+            "received_on": "2021-09-30", "assigned_on": "2021-10-11"}
+    policy = load_policy(FUJIAN)
+    account = explain(policy, RECORDS_MD_HOUSEHOLD, "2021-10-20", cases=[case])
+    steps = {s["step"]: s for s in account["deadlines"]}
+    assert (steps["assignment"]["status"], steps["assignment"]["late_working_days"]) == (
+        "late", 2)
+    text = render_text(account)
+    assert "次日交办 [§7]: 应于 2021-10-08 · 完成于 2021-10-11 · 逾期完成 (2 个工作日)" in text
+    # 5 working days after Mon 11 October 2021: the 12th, 13th, 14th, 15th and 18th
+    assert "乡镇党委政府5个工作日内完成初审 [§7]: 应于 2021-10-18 · 尚未完成 · 已逾期" in text
+    assert "§7 及时组织核实: 对农户申报和排查筛查发现的预警信息" in text
+    english = render_text(explain(policy, RECORDS_MD_HOUSEHOLD, "2021-10-20", lang="en",
+                                  cases=[case]))
+    assert "Assignment the next (working) day [§7]: due 2021-10-08 · done 2021-10-11 · LATE " \
+        "(2 working days)" in english
+
+
+def test_explain_cli_reads_the_households_cases(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from fangpin_rules.cli.main import main
+
+    from support import FUJIAN, RECORDS_MD_HOUSEHOLD
+
+    record = tmp_path / "household.json"
+    record.write_text(json.dumps(RECORDS_MD_HOUSEHOLD), encoding="utf-8")
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps({"case_id": "C-8", "household_id": "350181-0001",
+                                 "source": "media", "received_on": "2021-09-30"}) + "\n"
+                     + json.dumps({"case_id": "OTHER", "household_id": "someone-else",
+                                   "source": "media", "received_on": "2021-09-30"}) + "\n",
+                     encoding="utf-8")
+    assert main(["explain", str(FUJIAN), str(record), "--as-of", "2021-10-20",
+                 "--cases", str(cases), "--format", "json"]) == 0
+    account = json.loads(capsys.readouterr().out)
+    assert {s["case_id"] for s in account["deadlines"]} == {"C-8"}

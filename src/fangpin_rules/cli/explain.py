@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("record", metavar="RECORD", help="one household as JSON; - for stdin")
     parser.add_argument("--as-of", required=True, metavar="DATE",
                         help="evaluation date, YYYY-MM-DD")
+    parser.add_argument("--cases", metavar="FILE",
+                        help="case records (JSONL or a JSON array): explain the deadlines of "
+                        "this household's cases too")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(run=run)
@@ -48,10 +51,20 @@ def run(args: argparse.Namespace) -> int:
     with open_input(args.record) as source:
         text = source.read()
     item = _one_record(text, args.record)
+    cases: list[Any] = []
+    if args.cases:
+        from fangpin_rules.cli.eval import read_cases
+
+        with open_input(args.cases) as case_source:
+            by_household, _, rejected = read_cases(case_source, sys.stderr)
+        if rejected:
+            return EXIT_REJECTED
+        household_id = item.get("household_id") if isinstance(item, dict) else None
+        cases = by_household.get(str(household_id), [])
     try:
         if isinstance(item, RecordError):
             raise item
-        account = explain(policy, item, as_of, lang=args.lang)
+        account = explain(policy, item, as_of, lang=args.lang, cases=cases)
     except RecordError as exc:
         print(f"fangpin explain: {exc}", file=sys.stderr)
         return EXIT_REJECTED

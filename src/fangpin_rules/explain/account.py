@@ -8,13 +8,14 @@ value, a parameter in force, a condition part) or an input of the record.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from fangpin_rules.checker.checked import CheckedPolicy, CheckedRule
 from fangpin_rules.engine import Policy
+from fangpin_rules.engine.policy import CaseInput
 from fangpin_rules.explain.labels import (
     INPUT_LABELS,
     MONEY_INPUTS,
@@ -35,15 +36,16 @@ _ARITH = {"*": "×", "/": "÷", "+": "+", "-": "−"}
 
 
 def explain(policy: Policy, record: Household | Mapping[str, Any], as_of: date | str, *,
-            lang: str = "zh") -> dict[str, Any]:
-    """The account of one household's decision, as a JSON-ready structure.
+            lang: str = "zh", cases: Iterable[CaseInput] = ()) -> dict[str, Any]:
+    """The account of one household's decision (and of its cases' deadlines, when given), as a
+    JSON-ready structure.
 
     Raises RecordError for a record outside the contract and DateError for a date the policy
     does not cover, as `Policy.evaluate` does.
     """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, not '{lang}'")
-    decision = policy.evaluate(record, as_of, explain=True)
+    decision = policy.evaluate(record, as_of, explain=True, cases=cases)
     household = record if isinstance(record, Household) else Household.model_validate(record)
     return _Account(policy.checked, decision, household, lang).build()
 
@@ -74,10 +76,25 @@ class _Account:
                        "document": meta.document, "sha256": self.policy.sha256},
             "parameters": [self.parameter_account(name) for name in self.params],
             "decisions": decisions,
+            "deadlines": [self.step_account(entry) for entry in self.decision["trace"]
+                          if entry["kind"] == "step"],
             "unknown_inputs": [{"input": name, "label": input_label(name, self.lang)}
                                for name in self.header["unknown_inputs"]],
             "articles": [self.article(cite) for cite in sorted(self.cited, key=_article_order)],
         }
+
+    def step_account(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """A deadline: the step, its article, when it was due and done, and its status."""
+        self.note_cites(entry["cite"])
+        step = next(s for s in self.policy.steps
+                    if entry["name"] == s.name or entry["name"].startswith(s.name + "_"))
+        title = step.title_en if self.lang == "en" and step.title_en else step.title_zh
+        if entry["name"] != step.name:  # visit_2021Q4: the period it is owed in
+            title += " " + entry["name"][len(step.name) + 1:]
+        return {"step": entry["name"], "title": title, "cite": entry["cite"],
+                "basis": entry["basis"], "due": entry["due"], "done": entry["done"],
+                "status": entry["status"], "late_working_days": entry["late_working_days"],
+                "case_id": entry["case_id"], "due_expr": entry["due_expr"]}
 
     def parameter_account(self, name: str) -> dict[str, Any]:
         entry = self.params[name]

@@ -10,13 +10,21 @@ _HEAD = {
            "from": "起", "rule": "规则", "otherwise": "以上规则均不适用", "articles": "条文",
            "unknown": "以下输入未知（请核实）", "interpretation": "本项目解释",
            "no_text": "（政策文件未载原文）", "met": "成立", "failed": "不成立",
-           "because": "依据"},
+           "because": "依据", "deadlines": "办理时限", "due": "应于", "done": "完成于",
+           "not_done": "尚未完成", "case": "案件",
+           "pending": "待办", "overdue": "已逾期", "on_time": "按时", "late": "逾期完成",
+           "too_short": "公示时间不足", "too_early": "早于应有日期",
+           "working_days": "个工作日"},
     "en": {"household": "Household", "as_of": "as of", "policy": "policy",
            "parameters": "Parameters in force", "from": "from", "rule": "rule",
            "otherwise": "no rule applies", "articles": "Articles",
            "unknown": "Unknown inputs (please check)", "interpretation": "interpretation",
            "no_text": "(the policy file does not carry its text)", "met": "holds",
-           "failed": "fails", "because": "by"},
+           "failed": "fails", "because": "by", "deadlines": "Deadlines", "due": "due",
+           "done": "done", "not_done": "not done", "case": "case",
+           "pending": "pending", "overdue": "OVERDUE", "on_time": "on time", "late": "LATE",
+           "too_short": "TOO SHORT", "too_early": "TOO EARLY",
+           "working_days": "working days"},
 }
 
 
@@ -36,6 +44,10 @@ def render_text(account: dict[str, Any]) -> str:
     for decision in account["decisions"]:
         lines.append("")
         lines.extend(_decision(decision, words, 0))
+    if account.get("deadlines"):
+        lines.append("")
+        lines.append(words["deadlines"] + ":")
+        lines.extend(_deadline(step, words) for step in account["deadlines"])
     if account["unknown_inputs"]:
         lines.append("")
         lines.append(words["unknown"] + ":")
@@ -46,6 +58,16 @@ def render_text(account: dict[str, Any]) -> str:
         title = f" {article['title']}" if article["title"] else ""
         lines.append(f"  {article['cite']}{title}: {article['text'] or words['no_text']}")
     return "\n".join(lines) + "\n"
+
+
+def _deadline(step: dict[str, Any], words: dict[str, str]) -> str:
+    due = step["due"].isoformat() if step["due"] else "—"
+    done = f"{words['done']} {step['done'].isoformat()}" if step["done"] else words["not_done"]
+    status = words[step["status"]]
+    if step["late_working_days"]:
+        status += f" ({step['late_working_days']} {words['working_days']})"
+    case = f"  [{words['case']} {step['case_id']}]" if step["case_id"] else ""
+    return f"  {step['title']} [{step['cite']}]: {words['due']} {due} · {done} · {status}{case}"
 
 
 def _decision(decision: dict[str, Any], words: dict[str, str], depth: int) -> list[str]:
