@@ -81,11 +81,16 @@ def report_policy_error(exc: PolicyError) -> None:
 
 @contextmanager
 def open_input(path: str) -> Iterator[IO[str]]:
+    """Text input, UTF-8. Bytes that are not UTF-8 are kept as escapes (surrogateescape) so the
+    line holding them is rejected on its own (engine.records.parse_json) and the rest goes on."""
     if path == "-":
+        if hasattr(sys.stdin, "reconfigure"):
+            sys.stdin.reconfigure(errors="surrogateescape")
         yield sys.stdin
         return
     try:
-        stream = open(path, encoding="utf-8", newline=None)  # noqa: SIM115 - yielded
+        stream = open(path, encoding="utf-8", errors="surrogateescape",  # noqa: SIM115
+                      newline=None)
     except OSError as exc:
         raise UsageError(f"cannot read '{path}': {exc.strerror}") from None
     with stream:

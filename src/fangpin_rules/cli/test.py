@@ -34,6 +34,10 @@ def run(args: argparse.Namespace) -> int:
 
     threshold = _threshold(args.threshold)
     outcome = run_tests(args.paths)
+    if not outcome.results and not outcome.file_errors:
+        # A run that tests nothing must not pass: a wrong path would otherwise look green.
+        raise UsageError("no test cases found in " + ", ".join(args.paths)
+                         + " (test files are .yaml/.yml files with `policy:` and `cases:`)")
     reports = coverage(outcome) if args.coverage or threshold is not None else []
     under = [r for r in reports if threshold is not None and r.percent < threshold]
     if args.format == "json":

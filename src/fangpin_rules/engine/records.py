@@ -42,9 +42,17 @@ _decoder = json.JSONDecoder(parse_float=Decimal)  # made once: json.loads(...) m
 
 
 def parse_json(text: str | bytes) -> Any:
-    """JSON with every number that has a fraction or exponent read as an exact Decimal."""
+    """JSON with every number that has a fraction or exponent read as an exact Decimal.
+
+    Input files are read with `surrogateescape`, so that one line of bytes that are not UTF-8
+    cannot stop a batch: such a line is refused here (ValueError), never passed on altered."""
     if isinstance(text, bytes | bytearray):
         text = text.decode("utf-8-sig")
+    elif not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("the line is not valid UTF-8") from None
     return _decoder.decode(text)
 
 

@@ -1,0 +1,61 @@
+"""Bad input never crashes with a traceback and never loses data: bytes that are not UTF-8
+reject their own line, the rest of the batch goes on, and a run that tests nothing fails."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fangpin_rules.cli.main import main
+
+from support import FUJIAN, household
+
+GOOD = json.dumps(household(household_id="ok")).encode()
+CHINESE = json.dumps(household(household_id="户主-1"), ensure_ascii=False).encode()
+BROKEN = b'{"household_id": "\xff\xfebad", "formerly_poor": false, "members": [], ' \
+         b'"net_income": 1}'
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_line_that_is_not_utf8_is_rejected_alone(tmp_path: Path, jobs: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    records = tmp_path / "in.jsonl"
+    records.write_bytes(b"\n".join([GOOD, BROKEN, CHINESE]) + b"\n")
+    out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
+    assert main(["eval", str(FUJIAN), str(records), "--as-of", "2021-09-01", "-o", str(out),
+                 "--rejects", str(rejects), "--jobs", jobs]) == 1
+    decided = [json.loads(line)["household_id"] for line in out.read_text("utf-8").splitlines()]
+    assert decided == ["ok", "户主-1"]
+    (rejection,) = [json.loads(line) for line in rejects.read_text("utf-8").splitlines()]
+    assert rejection["line"] == 2 and "not valid UTF-8" in rejection["reason"]
+    assert "read 3, decided 2, rejected 1" in capsys.readouterr().err
+
+
+def test_a_case_file_that_is_not_utf8(tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    records = tmp_path / "in.jsonl"
+    records.write_bytes(GOOD + b"\n")
+    cases = tmp_path / "cases.jsonl"
+    cases.write_bytes(b"\xff\xfe\x00")
+    assert main(["eval", str(FUJIAN), str(records), "--as-of", "2021-09-01",
+                 "--cases", str(cases)]) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert '"record":"case"' in captured.err and "cases: read 1, rejected 1" in captured.err
+
+
+def test_explain_a_record_that_is_not_utf8(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    record = tmp_path / "one.json"
+    record.write_bytes(b"\xff\xfe")
+    assert main(["explain", str(FUJIAN), str(record), "--as-of", "2021-09-01"]) == 1
+    err = capsys.readouterr().err
+    assert "not valid UTF-8" in err and "Traceback" not in err
+
+
+def test_a_test_run_that_finds_no_cases_fails(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["test", str(tmp_path)]) == 2
+    assert "no test cases found" in capsys.readouterr().err
