@@ -59,3 +59,30 @@ def test_a_test_run_that_finds_no_cases_fails(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["test", str(tmp_path)]) == 2
     assert "no test cases found" in capsys.readouterr().err
+
+
+def test_hostile_lines_are_rejected_and_the_lines_after_them_decided(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The first line starts with '[' but the file is not one JSON array: it is read as JSONL.
+    records = tmp_path / "in.jsonl"
+    records.write_text("\n".join([
+        "[" * 100_000 + "]" * 100_000,                       # nested too deeply for the parser
+        GOOD.decode(),
+        '{"household_id": "n", "net_income": 1' + "0" * 5000 + "}",  # a 5001-digit number
+        CHINESE.decode(),
+    ]) + "\n", encoding="utf-8")
+    assert main(["eval", str(FUJIAN), str(records), "--as-of", "2021-09-01"]) == 1
+    captured = capsys.readouterr()
+    decided = [json.loads(line)["household_id"] for line in captured.out.splitlines()]
+    assert decided == ["ok", "户主-1"]
+    assert "nested too deeply" in captured.err and "Traceback" not in captured.err
+    assert "read 4, decided 2, rejected 2" in captured.err
+
+
+def test_a_real_json_array_is_still_read_whole(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    records = tmp_path / "in.json"
+    records.write_text(json.dumps([household(household_id="a"), household(household_id="b")],
+                                  indent=2), encoding="utf-8")
+    assert main(["eval", str(FUJIAN), str(records), "--as-of", "2021-09-01"]) == 0
+    assert "read 2, decided 2, rejected 0" in capsys.readouterr().err

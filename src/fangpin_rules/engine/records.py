@@ -53,7 +53,10 @@ def parse_json(text: str | bytes) -> Any:
             text.encode("utf-8")
         except UnicodeEncodeError:
             raise ValueError("the line is not valid UTF-8") from None
-    return _decoder.decode(text)
+    try:
+        return _decoder.decode(text)
+    except RecursionError:  # a hostile line of [[[[…]]]]: a bad record, not a crash
+        raise ValueError("the JSON is nested too deeply") from None
 
 
 def validate(data: Any, line: int | None = None, model: type[BaseModel] = Household,
@@ -93,22 +96,22 @@ def _household_id(data: Any, id_field: str | None = "household_id") -> str | Non
 def read_records(stream: IO[str]) -> Iterator[tuple[int, Any]]:
     """Yield (line number, parsed JSON or RecordError) from JSONL, or from one JSON array.
 
-    JSONL streams line by line in constant memory; a JSON array is read whole.
+    JSONL streams line by line in constant memory; a JSON array is read whole. A text that
+    starts with `[` but is not one JSON array is read as JSONL after all, so that its lines are
+    each decided or rejected and none is lost with the first.
     """
-    first = _peek_first_char(stream)
-    if first == "[":
+    lines: Iterable[str] = stream
+    if _peek_first_char(stream) == "[":
         text = stream.read()
         try:
             items = parse_json(text)
-        except ValueError as exc:
-            yield 1, RecordError(Rejection(1, None, None, f"not valid JSON: {exc}"))
+        except ValueError:
+            items = None
+        if isinstance(items, list):
+            yield from enumerate(items, start=1)
             return
-        if not isinstance(items, list):  # pragma: no cover - starts with '['
-            yield 1, RecordError(Rejection(1, None, None, "expected a JSON array"))
-            return
-        yield from enumerate(items, start=1)
-        return
-    for number, line in enumerate(stream, start=1):
+        lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
