@@ -1,6 +1,6 @@
 """Stage 3: policy document -> checked, typed policy."""
 
-from fangpin_rules.checker.check import check, free_names
+from fangpin_rules.checker.check import check
 from fangpin_rules.checker.checked import (
     CheckedExpr,
     CheckedNode,
@@ -10,6 +10,7 @@ from fangpin_rules.checker.checked import (
     ParameterValue,
     Vocabulary,
 )
+from fangpin_rules.checker.infer import free_names
 
 __all__ = [
     "CheckedExpr",
