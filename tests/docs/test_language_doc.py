@@ -76,3 +76,26 @@ def test_error_example(expr: str, message: str, tmp_path: Path) -> None:
         load_policy(_policy_with(expr, tmp_path))
     texts = [f"{d.message}; {d.hint}" for d in info.value.diagnostics]
     assert any(message in t for t in texts), texts
+
+
+def _yaml_example(name: str) -> str:
+    text = DOC.read_text(encoding="utf-8")
+    found = re.search(rf"<!-- example: {name} -->\n```yaml\n(.*?)```", text, re.S)
+    assert found, name
+    return found.group(1)
+
+
+def test_the_procedure_duties_and_calendar_examples_check(tmp_path: Path) -> None:
+    text = FUJIAN.read_text(encoding="utf-8")
+    start = text.index("\nprocedure:\n")
+    end = text.index("\n# Duties owed once a period")
+    text = text[:start + 1] + _yaml_example("procedure") + text[end:]
+    start = text.index("\nduties:\n")
+    text = text[:start + 1] + _yaml_example("duties") + "\n" + _yaml_example("calendar")
+    path = tmp_path / "doc_sections.yaml"
+    path.write_text(text, encoding="utf-8")
+    policy = load_policy(path)
+    assert [s.name for s in policy.checked.steps] == ["summary", "assignment",
+                                                      "publicity_identification"]
+    assert policy.checked.calendar.is_working_day(date(2027, 2, 6))
+    assert [d["duty"] for d in policy.duties_on("2021-10-08")] == ["routine_screening"]
