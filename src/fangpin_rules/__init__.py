@@ -9,8 +9,10 @@ __version__ = "0.1.0"
 
 from fangpin_rules.diagnostics import Diagnostic, PolicyError
 from fangpin_rules.engine import Policy, RecordError, Rejection, load_policy
+from fangpin_rules.engine.policy import DateError
 
 __all__ = [
+    "DateError",
     "Diagnostic",
     "Policy",
     "PolicyError",
