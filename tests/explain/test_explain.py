@@ -164,3 +164,17 @@ def test_explain_cli_reads_the_households_cases(tmp_path: Path,
                  "--cases", str(cases), "--format", "json"]) == 0
     account = json.loads(capsys.readouterr().out)
     assert {s["case_id"] for s in account["deadlines"]} == {"C-8"}
+
+
+def test_conditions_over_members_read_in_words() -> None:
+    from fangpin_rules import load_policy
+    from fangpin_rules.explain import explain, render_text
+
+    from support import FUJIAN, RECORDS_MD_HOUSEHOLD
+
+    policy = load_policy(FUJIAN)
+    zh = render_text(explain(policy, RECORDS_MD_HOUSEHOLD, "2021-09-01"))
+    en = render_text(explain(policy, RECORDS_MD_HOUSEHOLD, "2021-09-01", lang="en"))
+    assert "✓ 有家庭成员满足：成员健康状况 = 大病重病患者" in zh
+    assert "✓ some of members: a member's health = serious illness" in en
+    assert "for m in members" not in zh

@@ -63,6 +63,7 @@ class _Account:
         self.params = {e["name"]: e for e in trace if e["kind"] == "parameter"}
         self.nodes = {e["name"]: e for e in trace if e["kind"] in ("definition", "decision")}
         self.cited: list[str] = []
+        self.bound: dict[str, str] = {}  # inside an aggregate: bound name -> the list it walks
 
     # -- the account --------------------------------------------------------------------------
     def build(self) -> dict[str, Any]:
@@ -173,6 +174,15 @@ class _Account:
     def render(self, node: ast.Expr, text: str) -> str:
         """An expression in words with the values substituted: names become 'label value'."""
         match node:
+            case ast.Aggregate(func=func, var=var, iterable=ast.Name(id=items), body=body,
+                               filter=cond):
+                return self.render_aggregate(func, var, items, body, cond, text)
+            case ast.Attribute(value=ast.Name(id=base), attr=attr) if base in self.bound:
+                return input_label(f"{self.bound[base]}[].{attr}", self.lang)
+            case ast.Call(func="age", args=(ast.Attribute(value=ast.Name(id=base),
+                                                          attr="birth_date"),)) \
+                    if base in self.bound:
+                return "成员年龄" if self.lang == "zh" else "a member's age"
             case ast.Name(id=name):
                 return self.name_with_value(name)
             case ast.Attribute(value=ast.Name(id=base), attr=attr):
@@ -212,6 +222,31 @@ class _Account:
                 joiner = f" {word(op, self.lang)} "
                 return joiner.join(self.render_operand(o, text) for o in operands)
         return unparse(node)
+
+    def render_aggregate(self, func: str, var: str, items: str, body: ast.Expr,
+                         cond: ast.Expr | None, text: str) -> str:
+        """`any(m.health == "serious_illness" for m in members)` -> 有家庭成员满足：成员健康状况
+        = 大病重病患者 / some of members: a member's health = serious illness."""
+        self.bound[var] = items
+        try:
+            what = self.render(body, text)
+            where = self.render(cond, text) if cond is not None else None
+        finally:
+            del self.bound[var]
+        group = input_label(items, self.lang)
+        if self.lang == "zh":
+            among = f"{group}中（{where}）" if where else group
+            phrases = {"any": f"有{among}满足：{what}", "all": f"{among}均满足：{what}",
+                       "count": f"{among}中满足「{what}」的人数", "sum": f"{among}的{what}之和",
+                       "min": f"{among}的{what}最小值", "max": f"{among}的{what}最大值"}
+        else:
+            among = f"{group} where {where}" if where else group
+            phrases = {"any": f"some of {among}: {what}", "all": f"all of {among}: {what}",
+                       "count": f"how many of {among}: {what}",
+                       "sum": f"sum over {among} of {what}",
+                       "min": f"least over {among} of {what}",
+                       "max": f"greatest over {among} of {what}"}
+        return phrases[func]
 
     def render_operand(self, node: ast.Expr, text: str) -> str:
         inner = self.render(node, text)
