@@ -72,22 +72,24 @@ class Resolved:
     inheritance: Inheritance | None
 
 
-def search_path(extra: Sequence[str | Path] = ()) -> list[Path]:
-    """The directories where a base named by id is looked for, before the file's own."""
-    dirs = [Path(p) for p in extra]
+def search_path(extra: Sequence[str | Path] = ()) -> tuple[list[Path], list[Path]]:
+    """Where a base named by id is looked for: the folders given explicitly (looked in before
+    the file's own folder), and those of FANGPIN_POLICY_PATH (after it, so that a copy
+    elsewhere never shadows the base that sits beside the file)."""
     env = os.environ.get(SEARCH_PATH_ENV, "")
-    dirs += [Path(p) for p in env.split(os.pathsep) if p]
-    return dirs
+    return [Path(p) for p in extra], [Path(p) for p in env.split(os.pathsep) if p]
 
 
 def resolve(path: str | Path, extra_path: Sequence[str | Path] = ()) -> Resolved:
     """The effective located tree of a policy file, its bases merged in."""
-    return _Resolver(search_path(extra_path)).resolve(str(path), ())
+    first, last = search_path(extra_path)
+    return _Resolver(first, last).resolve(str(path), ())
 
 
 class _Resolver:
-    def __init__(self, dirs: list[Path]) -> None:
-        self.dirs = dirs
+    def __init__(self, first: list[Path], last: list[Path]) -> None:
+        self.first = first
+        self.last = last
 
     def resolve(self, file: str, stack: tuple[tuple[str, Location | None], ...]) -> Resolved:
         tree = load_located(file)
@@ -121,6 +123,14 @@ class _Resolver:
         if not isinstance(base.tree, LMap):
             raise PolicyError([error("policy-shape", "the base policy is not a mapping",
                                      base.tree.loc)])
+        own_id = _policy_id(tree)
+        for link in (base.inheritance.chain if base.inheritance else ()):
+            if own_id is not None and link.id == own_id:
+                raise PolicyError([error(
+                    "duplicate-policy-id", f"this file and its base {os.path.relpath(link.path)} "
+                    f"have the same policy id '{own_id}'", extends.loc,
+                    hint="each policy in a chain needs its own `policy: id:` (e.g. the "
+                    "county's code), so decisions and diffs say which one decided")])
         merger = Merger(file)
         merged = merger.merge(base.tree, tree)
         if merger.errors:
@@ -142,7 +152,7 @@ class _Resolver:
                                      f"(looked for {candidate})", loc, length=len(name),
                                      hint="give the path relative to this file, or the "
                                      "base's policy id")])
-        dirs = [*self.dirs, here, *_policies_ancestors(here)]
+        dirs = [*self.first, here, *_policies_ancestors(here), *self.last]
         for directory in _unique(dirs):
             found = _find_by_id(name, directory)
             if found is not None:
