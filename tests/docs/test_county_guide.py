@@ -15,13 +15,14 @@ from support import ROOT
 
 DOC = ROOT / "docs" / "county-guide.md"
 TEXT = DOC.read_text(encoding="utf-8")
-EXCERPTS = re.findall(r"<!-- excerpt of (\S+) -->\n```yaml\n(.*?)```", TEXT, flags=re.S)
+EXCERPTS = re.findall(r"<!-- excerpt of (\S+) -->\n```(?:yaml|csv)\n(.*?)```", TEXT, flags=re.S)
 CONSOLES = re.findall(r"```console\n(.*?)```", TEXT, flags=re.S)
 
 
 def test_the_guide_has_examples() -> None:
     assert len(EXCERPTS) >= 8 and len(CONSOLES) >= 6
-    assert TEXT.count("```yaml") == len(EXCERPTS)  # no YAML example without its file
+    # no YAML or CSV example without its file
+    assert TEXT.count("```yaml") + TEXT.count("```csv") == len(EXCERPTS)
 
 
 @pytest.mark.parametrize(("path", "block"), EXCERPTS, ids=[p for p, _ in EXCERPTS])

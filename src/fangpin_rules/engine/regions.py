@@ -18,6 +18,18 @@ file:line. A household is decided with its region's parameters, chosen by `regio
 evaluator is compiled per (date, region). A household whose region is not in the table (or
 that has no `region_code`) is rejected, naming the field: deciding it with the province's
 floor instead could leave out a household its own county's higher line would include.
+
+A table may also be a CSV file (`.csv`, UTF-8), one dated value per row, the way a province's
+spreadsheet lists them:
+
+    region_code,name,parameter,from,value,source
+    350121,闽侯县,dibao_standard,2022-01-01,8880,闽侯县民政局
+    350121,闽侯县,monitoring_line,2022-01-01,9000,
+    350526,德化县,monitoring_line,2024-01-01,,        <- with a `formula` column: 2 * dibao_standard
+
+(columns `region_code`, `parameter`, `from` and one of `value`/`formula` are required; `name`,
+`until`, `source` and `note` may be given). It is read into the same tree as the YAML form,
+every cell at its line and column, and checked the same way.
 """
 
 from __future__ import annotations
@@ -31,7 +43,14 @@ from pathlib import Path
 from typing import Any
 
 from fangpin_rules.checker.parameters import check_parameters
-from fangpin_rules.diagnostics import Diagnostic, PolicyError, Severity, did_you_mean, error
+from fangpin_rules.diagnostics import (
+    Diagnostic,
+    Location,
+    PolicyError,
+    Severity,
+    did_you_mean,
+    error,
+)
 from fangpin_rules.engine.policy import CaseInput, Policy, RejectHandler, parse_date
 from fangpin_rules.engine.records import RecordError, Rejection, validate
 from fangpin_rules.model import Household
@@ -39,6 +58,7 @@ from fangpin_rules.policy.inherit import ChainLink, Inheritance
 from fangpin_rules.policy.merge import override_parameters
 from fangpin_rules.policy.read import validate_tree
 from fangpin_rules.source import LMap, LNode, LScalar, LSeq, load_located
+from fangpin_rules.source.csv_rows import read_csv_rows
 
 _TABLE_KEYS = ("region_table", "regions")
 _META_KEYS = ("id", "title", "policy", "source", "note")
@@ -105,7 +125,7 @@ def load_regions(policy: Policy, path: str | Path) -> RegionalPolicy:
     """Read a region table for `policy`; raises PolicyError with every problem found (a line
     below its bounds at the table's file:line, an unknown parameter, a locked one...)."""
     file = str(path)
-    tree = load_located(file)
+    tree = _csv_table(file) if file.lower().endswith(".csv") else load_located(file)
     digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()
     sourced = policy.sourced
     if sourced is None or not isinstance(sourced.tree, LMap):
@@ -170,6 +190,59 @@ def load_regions(policy: Policy, path: str | Path) -> RegionalPolicy:
     if any(d.severity is Severity.ERROR for d in problems):
         raise PolicyError(problems)
     return RegionalPolicy(policy, file, digest, regions, problems)
+
+
+_CSV_REQUIRED = ("region_code", "parameter", "from")
+_CSV_COLUMNS = (*_CSV_REQUIRED, "name", "value", "formula", "until", "source", "note")
+_CSV_VALUE_KEYS = ("from", "until", "value", "formula", "source", "note")
+
+
+def _csv_table(file: str) -> LMap:
+    """A CSV region table as the located tree of its YAML form."""
+    header, rows = read_csv_rows(file)
+    start = Location(file, 1, 1)
+    problems = []
+    for index, column in enumerate(header):
+        if column not in _CSV_COLUMNS:
+            problems.append(error("unknown-key", f"unknown column '{column}'",
+                                  Location(file, 1, 1 + sum(len(c) + 1 for c in header[:index])),
+                                  length=max(1, len(column)),
+                                  hint=did_you_mean(column, _CSV_COLUMNS) or
+                                  "columns: " + ", ".join(_CSV_COLUMNS)))
+    missing = [c for c in _CSV_REQUIRED if c not in header]
+    if "value" not in header and "formula" not in header:
+        missing.append("value")
+    if missing:
+        problems.append(error("missing-key", "the table needs the column(s) "
+                              + ", ".join(missing), start,
+                              hint="header: region_code,name,parameter,from,value,source"))
+    if problems:
+        raise PolicyError(problems)
+    regions: dict[str, tuple[Location, LNode]] = {}
+    by_region: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        code_cell = row.get("region_code")
+        param_cell = row.get("parameter")
+        if code_cell is None or param_cell is None or code_cell.value is None:
+            continue  # a short row: reported below as a missing value
+        code = str(code_cell.raw)
+        entry = by_region.setdefault(code, {"loc": code_cell.loc, "name": None, "params": {}})
+        name = row.get("name")
+        if name is not None and name.value is not None and entry["name"] is None:
+            entry["name"] = name
+        dated: dict[str, tuple[Location, LNode]] = {
+            key: (cell.loc, cell) for key in _CSV_VALUE_KEYS
+            if (cell := row.get(key)) is not None and cell.value is not None}
+        entry["params"].setdefault(str(param_cell.value), (param_cell.loc, [])
+                                   )[1].append(LMap(dated, param_cell.loc))
+    for code, entry in by_region.items():
+        fields: dict[str, tuple[Location, LNode]] = {}
+        if entry["name"] is not None:
+            fields["name"] = (entry["name"].loc, entry["name"])
+        for param, (loc, values) in entry["params"].items():
+            fields[param] = (loc, LSeq(values, loc))
+        regions[code] = (entry["loc"], LMap(fields, entry["loc"]))
+    return LMap({"regions": (start, LMap(regions, start))}, start)
 
 
 def _table_shape(tree: LNode, policy: Policy, problems: list[Diagnostic]) -> LMap | None:
