@@ -142,15 +142,3 @@ def _peek_first_char(stream: IO[str]) -> str:
 def _short(exc: Exception) -> str:
     text = str(exc)
     return text if len(text) < 200 else text[:200] + "…"
-
-
-def iter_validated(items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
-    """Validate parsed records; errors are passed through as RecordError values."""
-    for number, item in items:
-        if isinstance(item, RecordError):
-            yield number, item
-            continue
-        try:
-            yield number, validate(item, number)
-        except RecordError as exc:
-            yield number, exc

@@ -63,8 +63,4 @@ def dumps(obj: Any) -> str:
     return text
 
 
-def to_plain(obj: Any) -> Any:
-    """The JSON-ready structure (dates as text, decimals kept) for APIs that want objects."""
-    return json.loads(dumps(obj), parse_float=Decimal)
-
 decimal_text = _decimal_text  # exact decimal text, as written in JSON (used by columnar.py)
