@@ -253,11 +253,8 @@ class Scope:
         it = self.infer(node.iterable)
         if it is ERR:
             return ERR
-        if isinstance(it, t.LabelSet):
-            element: t.Type = it.vocabulary
-        elif isinstance(it, t.ListOf):
-            element = it.element
-        else:
+        element = t.element_of(it)
+        if element is None:
             return self.fail(node.iterable, f"{node.func}() goes over a list, not "
                              f"{t.describe(it)}")
         self.bound[node.var] = element
@@ -360,11 +357,8 @@ class Scope:
         it, ct = self.infer(node.item), self.infer(node.container)
         if ERR in (it, ct):
             return t.BOOL
-        if isinstance(ct, t.LabelSet):
-            element: t.Type = ct.vocabulary
-        elif isinstance(ct, t.ListOf):
-            element = ct.element
-        else:
+        element = t.element_of(ct)
+        if element is None:
             return self.fail(node.container, f"'in' needs a list or a set, not "
                              f"{t.describe(ct)}")
         item = t.strip(it)

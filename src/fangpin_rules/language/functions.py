@@ -57,7 +57,7 @@ def _round(args: list[t.Type]) -> t.Type | str:
 
 
 def _count(args: list[t.Type]) -> t.Type | str:
-    if not isinstance(args[0], t.ListOf | t.LabelSet):
+    if t.element_of(args[0]) is None:
         return f"count() takes a list or a set, not {args[0]}"
     return t.COUNT
 

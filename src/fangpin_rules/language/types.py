@@ -144,6 +144,15 @@ def divide_kind(a: Type, b: Type) -> Type | None:
     return RATIO
 
 
+def element_of(t: Type) -> Type | None:
+    """What a list or a label set holds (None when `t` is neither)."""
+    if isinstance(t, LabelSet):
+        return t.vocabulary
+    if isinstance(t, ListOf):
+        return t.element
+    return None
+
+
 def comparable(a: Type, b: Type) -> bool:
     """Whether `a < b` makes sense."""
     if is_numeric(a) and is_numeric(b):
