@@ -50,10 +50,15 @@ def varied_households(n: int, seed: int = 7) -> list[dict[str, Any]]:
 
 def jsonl_with_rejects(households: list[dict[str, Any]]) -> str:
     """JSONL of `households` with a bad record, a line that is not JSON and a blank line mixed
-    in, so that rejects, line numbers and counts are compared too."""
+    in, so that rejects, line numbers and counts are compared too; and, at the end, three
+    records the contract accepts in a lax form (a boolean as text, an id with spaces, a boolean
+    as 0), which the streaming path's typed reader leaves to pydantic."""
     lines = [json.dumps(h, ensure_ascii=False) for h in households]
     bad = dict(households[0], household_id="BAD-1", net_income="lots")
     lines.insert(3, json.dumps(bad))
     lines.insert(10, "{not json")
     lines.insert(20, "")
+    lines.append(json.dumps(dict(households[1], household_id="LAX-1", formerly_poor="true")))
+    lines.append(json.dumps(dict(households[2], household_id=" LAX-2 ")))
+    lines.append(json.dumps(dict(households[3], household_id="LAX-3", tekun=0)))
     return "\n".join(lines) + "\n"

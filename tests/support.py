@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 FUJIAN = ROOT / "policies" / "fujian_2021.yaml"
+
+
+def benchmark_module(name: str) -> ModuleType:
+    """Import benchmarks/<name>.py once (the benchmarks folder is not a package): the
+    synthetic household generator and the hand-written reference function."""
+    key = f"benchmarks_{name}"
+    if key in sys.modules:
+        return sys.modules[key]
+    spec = importlib.util.spec_from_file_location(key, ROOT / "benchmarks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[key] = module
+    spec.loader.exec_module(module)
+    return module
 
 # The household of shared/spec/records.md, verbatim.
 RECORDS_MD_HOUSEHOLD: dict[str, Any] = {

@@ -9,39 +9,22 @@ decision brief, never computed by the code under test.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from fangpin_rules.model import Case, Decision, Household
 
-from support import RECORDS_MD_HOUSEHOLD
+from support import RECORDS_MD_HOUSEHOLD, ROOT, benchmark_module
 
-ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2021, 9, 1)
 
-
-def _load(name: str) -> ModuleType:
-    """Import benchmarks/<name>.py (the benchmarks folder is not a package)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ref = _load("handwritten_fujian")
-gen = _load("gen_households")
+ref = benchmark_module("handwritten_fujian")
+gen = benchmark_module("gen_households")
 
 OUTPUT_KEYS = {
     "per_capita_income", "per_capita_after_rigid", "monitoring_line", "in_range", "category",

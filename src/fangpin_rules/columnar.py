@@ -86,18 +86,6 @@ def input_schema(policy: Policy) -> pa.Schema:
                       for name, kind in record.fields.items()])
 
 
-def _output_fields(policy: Policy) -> list[tuple[str, t.Type]]:
-    checked = policy.checked
-    fields: list[tuple[str, t.Type]] = []
-    for name in checked.outputs:
-        key = checked.output_name(name)
-        fields.append((key, checked.nodes[name].type))
-        spec = checked.document.decisions[name]
-        if getattr(spec, "emit_label", False):
-            fields.append((f"{key}_label", t.Opt(t.STRING)))
-    return fields
-
-
 def _deadline_type(pa: Any) -> Any:
     """One entry of `deadlines` (the dicts compiler/runtime.py makes)."""
     return pa.struct([("step", pa.string()), ("due", pa.date32()), ("done", pa.date32()),
@@ -116,7 +104,7 @@ def output_schema(policy: Policy) -> pa.Schema:
             pa.field("as_of", pa.string())]
     tail = [pa.field(key, pa.list_(_deadline_type(pa))) for key in PROCEDURE_KEYS]
     return pa.schema(head + [pa.field(key, _arrow_type(pa, kind, output=True))
-                             for key, kind in _output_fields(policy)] + tail)
+                             for key, kind in policy.checked.output_fields()] + tail)
 
 
 def records_to_arrow(policy: Policy, records: Iterable[Mapping[str, Any]]) -> pa.Table:
@@ -134,13 +122,13 @@ def decide_batch(policy: Policy, batch: pa.RecordBatch | pa.Table,
     pa = _pyarrow()
     when = parse_date(as_of)
     fast = policy.evaluator(when)
-    fields = _output_fields(policy)
+    fields = policy.checked.output_fields()
     decided: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
     for row, data in enumerate(batch.to_pylist()):
         try:
             record = policy.validate(_drop_nulls(data))
-            decision = policy._decide(fast, record, when, None)  # the record path's own
+            decision = policy.decide_record(fast, record, when)  # the record path's own
         except RecordError as exc:
             rejection = exc.rejection
             rejected.append({"row": row, "household_id": rejection.household_id,

@@ -116,20 +116,13 @@ def test_aggregates_reading_computed_values_are_not_fused(tmp_path: Path) -> Non
 
 
 def test_fujian_fast_path_equals_the_unfused_path(fujian: Policy) -> None:
-    import importlib.util
     import json
-    import sys
 
     from fangpin_rules.engine.records import parse_json
 
-    from support import ROOT
+    from support import benchmark_module
 
-    spec = importlib.util.spec_from_file_location("gen_for_fusion",
-                                                  ROOT / "benchmarks" / "gen_households.py")
-    assert spec is not None and spec.loader is not None
-    generator = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = generator
-    spec.loader.exec_module(generator)
+    generator = benchmark_module("gen_households")
     assert plan_fusion(fujian.checked).loops  # the province's policy is fused
     for raw in generator.generate(400, seed=3, as_of=date(2021, 9, 1)):
         record = parse_json(json.dumps(raw, default=str))

@@ -5,10 +5,7 @@ of shared/spec/fujian_2021_reference.md: a disagreement is a bug in one of them.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import date
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -17,23 +14,13 @@ from fangpin_rules import Policy
 from fangpin_rules.engine.records import parse_json
 from fangpin_rules.model import Household
 
-from support import ROOT
+from support import benchmark_module
 
 SETS = ("special_groups", "risks", "measures", "departments")
 
 
-def _load(name: str) -> ModuleType:
-    path = ROOT / "benchmarks" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-handwritten = _load("handwritten_fujian")
-generator = _load("gen_households")
+handwritten = benchmark_module("handwritten_fujian")
+generator = benchmark_module("gen_households")
 
 
 def _comparable(decision: dict[str, Any], keys: list[str]) -> dict[str, Any]:

@@ -99,6 +99,6 @@ def test_eval_draws_progress_on_a_terminal_stderr(input_file: Path, tmp_path: Pa
         os.close(terminal_fd)
     assert done.returncode == 1
     text = shown.decode()
-    assert "\r602 records" in text and "100.0%" in text
-    assert text.rstrip().endswith("read 602, decided 600, rejected 2 (see "
+    assert "\r605 records" in text and "100.0%" in text
+    assert text.rstrip().endswith("read 605, decided 603, rejected 2 (see "
                                   f"{tmp_path / 'rejects.jsonl'})")

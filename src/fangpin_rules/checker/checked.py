@@ -168,5 +168,15 @@ class CheckedPolicy:
         spec = self.document.decisions[name]
         return spec.output or name
 
+    def output_fields(self) -> list[tuple[str, t.Type]]:
+        """(key, type) of each decision a decision record holds, labels included, in order."""
+        fields: list[tuple[str, t.Type]] = []
+        for name in self.outputs:
+            key = self.output_name(name)
+            fields.append((key, self.nodes[name].type))
+            if getattr(self.document.decisions[name], "emit_label", False):
+                fields.append((f"{key}_label", t.Opt(t.STRING)))
+        return fields
+
     def rules(self) -> list[CheckedRule]:
         return [rule for name in self.order for rule in self.nodes[name].rules]

@@ -172,7 +172,7 @@ class Policy:
         when = parse_date(as_of)
         if explain:
             return self._explained(household, when, case_list)
-        return self._decide(self._evaluator(when), household, when, None, case_list)
+        return self.decide_record(self._evaluator(when), household, when, None, case_list)
 
     def evaluate_many(self, records: Iterable[Household | Mapping[str, Any]],
                       as_of: date | str, *, explain: bool = False,
@@ -191,14 +191,19 @@ class Policy:
                 if explain:
                     yield self._explained(household, when, own)
                 else:
-                    yield self._decide(fast, household, when, number, own)
+                    yield self.decide_record(fast, household, when, number, own)
             except RecordError as exc:
                 if on_reject is None:
                     raise
                 on_reject(exc.rejection)
 
-    def _decide(self, fast: Evaluator, household: Household, when: date,
-                line: int | None, cases: list[Case] | None = None) -> dict[str, Any]:
+    def decide_record(self, fast: Evaluator, household: Any, when: date,
+                      line: int | None = None, cases: Sequence[Any] | None = None
+                      ) -> dict[str, Any]:
+        """Decide a record already validated (a `Household`, or the typed record of the fast
+        reader) with `fast = self.evaluator(when)`; `cases` are validated `Case`s. The loop
+        of the record API, the streaming run and Arrow batches; RecordError names a record
+        the policy cannot decide (a division by zero, say) and the definition that failed."""
         try:
             if cases:
                 decision = fast(household, cases[0])
@@ -233,7 +238,7 @@ class Policy:
         decision["trace"].extend(tracer.step_entries(decision["deadlines"]))
         return decision
 
-    def _failure(self, household: Household, when: date, line: int | None,
+    def _failure(self, household: Any, when: date, line: int | None,
                  exc: Exception) -> Rejection:
         """Name the definition that could not be computed, by replaying with the tracer."""
         tracer = Tracer(self.checked, self.compiled.parts)
@@ -257,6 +262,9 @@ class Policy:
 def _summarise_deadlines(decision: dict[str, Any]) -> None:
     """`overdue` and `violations` repeat the deadline entries that are so (records.md)."""
     deadlines = decision["deadlines"]
+    if not deadlines:  # most households: no case, no grace period
+        decision["overdue"], decision["violations"] = [], []
+        return
     decision["overdue"] = [e for e in deadlines if e["status"] == "overdue"]
     decision["violations"] = [e for e in deadlines if e["status"] in VIOLATIONS]
 

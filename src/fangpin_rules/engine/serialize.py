@@ -1,9 +1,15 @@
 """Decisions -> JSON text, with exact decimals written as JSON numbers.
 
-The standard library's C encoder cannot write a Decimal as a number; we let it write a marked
-string and unwrap it, which keeps the speed of the C encoder. The marker holds a random token
-drawn once per process, so a record's own text cannot forge it (a household id "\x00123" stays
-a string), and it is unwrapped with two plain replacements rather than a regular expression.
+`dumps` writes anything the engine returns (traces, diffs, rejects). The standard library's C
+encoder cannot write a Decimal as a number; we let it write a marked string and unwrap it,
+which keeps the speed of the C encoder. The marker holds a random token drawn once per process,
+so a record's own text cannot forge it (a household id "\x00123" stays a string), and it is
+unwrapped with two plain replacements rather than a regular expression.
+
+`DecisionWriter` writes the decisions of one policy, the streaming path's hot spot, with
+msgspec: the policy's decision types say which values need turning into JSON first (decimals,
+sets, durations), so nothing else is looked at. It writes the same bytes as `dumps` (a test
+holds them equal on every decision of the policy tests and thousands of synthetic households).
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
+from fangpin_rules.language import types as t
 from fangpin_rules.language.values import DurationValue
 
 _TOKEN = secrets.token_hex(8)
@@ -35,6 +44,8 @@ def _default(value: Any) -> Any:
         return sorted(value) if isinstance(value, set | frozenset) else list(value)
     if hasattr(value, "to_json"):
         return value.to_json()
+    if isinstance(value, msgspec.Raw):  # a number DecisionWriter had prepared
+        return _OPEN + bytes(value).decode() + _CLOSE
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
@@ -64,3 +75,61 @@ def dumps(obj: Any) -> str:
 
 
 decimal_text = _decimal_text  # exact decimal text, as written in JSON (used by columnar.py)
+
+
+def _to_json_ready(value: Any) -> Any:
+    """`value` for msgspec to write as `dumps` writes it: containers it writes alike are kept
+    (their items prepared), anything else is the text `dumps` makes of it."""
+    kind = type(value)
+    if kind is str or kind is bool or kind is int or value is None or kind is date:
+        return value
+    if kind is Decimal:
+        return msgspec.Raw(_decimal_text(value).encode())
+    if kind is dict and all(type(key) is str for key in value):
+        return {key: _to_json_ready(item) for key, item in value.items()}
+    if kind is list:
+        return [_to_json_ready(item) for item in value]
+    return msgspec.Raw(dumps(value).encode("utf-8"))
+
+
+def _plain(kind: t.Type) -> bool:
+    """A decision value of this type is written by msgspec as `dumps` writes it."""
+    kind = t.strip(kind)
+    if isinstance(kind, t.Record):
+        return all(_plain(field) for field in kind.fields.values())
+    return kind in (t.BOOL, t.STRING, t.DATE, t.NULL) or isinstance(kind, t.Enum)
+
+
+DECISION_KEYS = ("household_id", "policy", "as_of", "deadlines", "overdue", "violations", "trace")
+
+
+class DecisionWriter:
+    """Writes one policy's decisions as JSON bytes: `dumps(decision)`, faster."""
+
+    def __init__(self, output_fields: list[tuple[str, t.Type]]) -> None:
+        self.number_keys = tuple(key for key, kind in output_fields
+                                 if t.strip(kind) in t.NUMERIC)
+        self.other_keys = tuple(key for key, kind in output_fields
+                                if not _plain(kind) and t.strip(kind) not in t.NUMERIC)
+        # what else a decision holds (engine/policy.py, compiler/codegen.py): plain values
+        self.known = frozenset((*(key for key, _ in output_fields), *DECISION_KEYS))
+        self._encode = msgspec.json.Encoder().encode
+
+    def encode(self, decision: dict[str, Any]) -> bytes:
+        """The decision as one line of JSON (no newline). It may alter `decision`'s values in
+        place (to their JSON form): pass one that is written and dropped."""
+        for key in self.number_keys:
+            value = decision[key]
+            if type(value) is Decimal:
+                decision[key] = msgspec.Raw(_decimal_text(value).encode())
+        for key in self.other_keys:
+            value = decision[key]
+            if type(value) is not list or (value and type(value[0]) is not str):
+                decision[key] = _to_json_ready(value)
+        if len(decision) != len(self.known) or decision.get("trace"):
+            for key in decision.keys() - (self.known - {"trace"}):  # explanations, additions
+                decision[key] = _to_json_ready(decision[key])
+        try:
+            return self._encode(decision)
+        except (TypeError, UnicodeEncodeError):  # a value msgspec does not write: as dumps does
+            return dumps(decision).encode("utf-8", "surrogateescape")

@@ -1,0 +1,230 @@
+"""The typed fast reader (engine/typed_json.py) never decides a verdict: what it takes, the full
+path (`json` with exact decimals, then pydantic) takes with the same values, to the digit; what
+it does not take goes the full path. Checked here on the contract's records, a declared schema,
+and hundreds of altered households, each altered in one field the way bad data comes."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+import pytest
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from fangpin_rules import load_policy
+from fangpin_rules.engine.records import parse_json
+from fangpin_rules.engine.typed_json import typed_reader
+from fangpin_rules.model import Household
+
+from support import RECORDS_MD_HOUSEHOLD, ROOT, benchmark_module, members
+
+ANCHORS = ROOT / "benchmarks" / "anchors_policy.yaml"
+DECLARED = ROOT / "tests" / "checker" / "good" / "schema_declared.yaml"
+
+
+def _exact(value: Any) -> Any:
+    """A value with decimals as their text (so 12.50 and 12.5, 0 and -0 differ) and records as
+    dicts, to compare the two readers' records to the digit."""
+    if isinstance(value, msgspec.Struct):
+        value = {name: getattr(value, name) for name in value.__struct_fields__}
+    elif isinstance(value, BaseModel):
+        value = {name: getattr(value, name) for name in type(value).model_fields}
+    if isinstance(value, dict):
+        return {key: _exact(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_exact(item) for item in value]
+    if isinstance(value, Decimal):
+        return ("decimal", str(value))
+    if isinstance(value, date):
+        return ("date", value.isoformat())
+    return (type(value).__name__, value)
+
+
+def _full_path(model: type[BaseModel], line: str) -> Any | None:
+    """The record pydantic makes of the line, or None when it rejects it."""
+    try:
+        data = parse_json(line)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        return None
+
+
+def _agree(model: type[BaseModel], line: str) -> str:
+    """'fast' when the fast reader took the line (and agrees), 'full' when it left it to the
+    full path; fails when they disagree."""
+    reader = typed_reader(model)
+    assert reader is not None
+    fast = reader.decode(line)
+    full = _full_path(model, line)
+    if fast is None:
+        return "full"
+    assert full is not None, f"the fast reader took a line pydantic rejects: {line}"
+    assert _exact(fast) == _exact(full), line
+    return "fast"
+
+
+def anchors_record(**overrides: Any) -> dict[str, Any]:
+    """A record of the anchors workload (benchmarks/anchors_policy.yaml declares its schema)."""
+    member = {"age": 40, "labor_capacity": "normal", "serious_illness": False,
+              "severe_disability": False}
+    record: dict[str, Any] = {
+        "household_id": "HH1", "county": "Dafang", "size": 1, "annual_net_income": 30000.0,
+        "rigid_expenditure": 0.0, "is_former_poor": False, "members": [member],
+        "housing_safe": True, "water_safe": True, "child_dropout": False, "on_dibao": False,
+        "dibao_standard": 7152.0, "monitoring_line": 7152.0}
+    return record | overrides
+
+
+def test_the_contract_models_have_a_fast_reader() -> None:
+    from fangpin_rules.model import Case
+
+    assert typed_reader(Household) is not None
+    assert typed_reader(Case) is not None
+
+
+def test_every_synthetic_household_reads_alike() -> None:
+    lines = list(benchmark_module("gen_households").generate_lines(1500, seed=11))
+    lines += (ROOT / "examples" / "households.jsonl").read_text(encoding="utf-8").splitlines()
+    lines.append(json.dumps(RECORDS_MD_HOUSEHOLD))
+    outcomes = [_agree(Household, line) for line in lines if line.strip()]
+    assert outcomes.count("full") == 0  # well-formed records all take the fast path
+
+
+# One field altered the way bad or unusual data comes; each pair is (path, value).
+TEXTS = [" T-1", "T-1 ", "T-1\n", "\u3000T-1", "", "x" * 64, "x" * 65, 5, None, "户-1", "T\u00001"]
+MONEY = ["12.5", " 12 ", "1_000", "NaN", "Infinity", "-Infinity", "sNaN", "1e400", "1e12",
+         1e12, 1000000000001, "-0", "１２", True, "", "abc", [], {}, 7151.99, "7152.00",
+         "0x10", -1, None]
+BOOLS = ["true", "false", 1, 0, "yes", None, 1.0, [], "True"]
+LABELS = ["healthy", "healthy ", "HEALTHY", 1, None, ""]
+DATES = ["2021-02-30", "2021-1-1", "20210101", "2021-01-01T00:00:00", "2021-01-01 ", 0,
+         1600000000, "2021-W01-1", "2021-02-28", "0001-01-01", "9999-12-31", None]
+GRADES = [0, 1, 4, 5, 2.0, "2", True, 2.5, "2 ", -1, None, 10**30]
+REGIONS = ["35018", "3501810", "35018a", " 350181", "\uff13\uff15\uff10\uff11\uff18\uff11",
+           350181, "350181\n", "350181", None]
+ALTERATIONS: list[tuple[tuple[Any, ...], Any]] = [
+    *[(("household_id",), v) for v in TEXTS],
+    *[(("members", 0, "member_id"), v) for v in TEXTS],
+    *[(("net_income",), v) for v in MONEY],
+    *[(("previous_net_income",), v) for v in MONEY],
+    *[(("rigid_expenditure", "medical"), v) for v in MONEY],
+    *[(("formerly_poor",), v) for v in BOOLS],
+    *[(("members", 0, "orphan"), v) for v in BOOLS],
+    *[(("members", 0, "health"), v) for v in LABELS],
+    *[(("monitoring", "status"), v) for v in ["none", "monitored", " monitored", None, 0]],
+    *[(("members", 0, "birth_date"), v) for v in DATES],
+    *[(("dibao", "since"), v) for v in DATES],
+    *[(("members", 0, "disability_grade"), v) for v in GRADES],
+    *[(("region_code",), v) for v in REGIONS],
+    (("members",), []),
+    (("members",), members(100)),
+    (("members",), members(101)),
+    (("members",), "none"),
+    (("members",), [members(1)[0] | {"shoe_size": 42}]),
+    (("rigid_expenditure",), None),
+    (("rigid_expenditure",), {}),
+    (("rigid_expenditure",), {"medical": 1, "travel": 2}),
+    (("dibao",), []),
+    (("shoe_size",), 42),
+]
+
+
+def _altered(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    record = copy.deepcopy(RECORDS_MD_HOUSEHOLD)
+    target: Any = record
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    return record
+
+
+@pytest.mark.parametrize(("path", "value"), ALTERATIONS,
+                         ids=[f"{'.'.join(map(str, p))}={v!r}"[:60] for p, v in ALTERATIONS])
+def test_an_altered_household_reads_alike_or_takes_the_full_path(path: tuple[Any, ...],
+                                                                value: Any) -> None:
+    _agree(Household, json.dumps(_altered(path, value), ensure_ascii=False))
+
+
+def test_the_alterations_reach_both_paths() -> None:
+    """Neither path is vacuous: some altered records are taken fast, some are left to pydantic
+    which accepts them (a lax conversion), some are rejected by both."""
+    outcomes = {(_agree(Household, line := json.dumps(_altered(p, v))),
+                 _full_path(Household, line) is not None) for p, v in ALTERATIONS}
+    assert outcomes == {("fast", True), ("full", True), ("full", False)}
+
+
+@pytest.mark.parametrize("line", [
+    "", "[]", "1", "null", '"text"', "{", "{}", "\ufeff" + json.dumps(RECORDS_MD_HOUSEHOLD),
+    json.dumps(RECORDS_MD_HOUSEHOLD) + " x", json.dumps(RECORDS_MD_HOUSEHOLD) + "\n",
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"350181-0001"', '"\\ud800"'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"350181-0001"', '"\udcff"'),  # surrogateescape
+    # a key given twice: the last one counts, as in `json`
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('{"household_id": "350181-0001"',
+                                             '{"household_id": "A", "household_id": "B"'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "18000.000"),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "1.8E4"),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "-0"),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "21455.970000000000000000000000000001"),
+])
+def test_whole_lines_read_alike(line: str) -> None:
+    _agree(Household, line)
+
+
+def test_decimals_keep_their_digits() -> None:
+    reader = typed_reader(Household)
+    assert reader is not None
+    line = json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "7151.999999999999999999999999999")
+    record = reader.decode(line)
+    assert record is not None and str(record.net_income) == "7151.999999999999999999999999999"
+
+
+def test_a_declared_schema_has_a_fast_reader() -> None:
+    for path in (ANCHORS, DECLARED):
+        model = load_policy(path).checked.record_model
+        assert typed_reader(model) is not None, path
+    anchors = load_policy(ANCHORS).checked.record_model
+    assert _agree(anchors, json.dumps(anchors_record())) == "fast"
+    assert _agree(anchors, json.dumps(anchors_record(size=0.5))) == "full"
+    assert _agree(anchors, json.dumps(anchors_record(annual_net_income="NaN"))) == "full"
+    assert _agree(anchors, json.dumps(anchors_record(county=" Dafang"))) == "full"
+
+
+def test_a_model_it_cannot_mirror_is_left_to_pydantic() -> None:
+    class Checked(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        name: str
+
+        @field_validator("name")
+        @classmethod
+        def upper(cls, value: str) -> str:
+            return value.upper()
+
+    class Open(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        name: str
+
+    class Either(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        value: int | str
+
+    for model in (Checked, Open, Either):
+        assert typed_reader(model) is None, model
+
+
+def test_the_check_is_generated_from_the_model() -> None:
+    reader = typed_reader(Household)
+    assert reader is not None
+    source = reader.check_source
+    # money bounds of the contract, whitespace a pydantic string would lose
+    assert "net_income" in source and "member_id" in source and ".strip()" in source
+    assert "birth_date" not in source  # msgspec itself checks dates
+
