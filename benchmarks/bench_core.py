@@ -29,10 +29,11 @@ def same(ours: Any, theirs: Any) -> bool:
 
 def main(n: int) -> None:
     from gen_households import generate_lines
-    from handwritten_fujian import FujianParameters, decide
 
     from fangpin_rules import load_policy
     from fangpin_rules.engine.records import parse_json
+
+    from handwritten_fujian import FujianParameters, decide
 
     policy = load_policy(FUJIAN)
     when = date.fromisoformat(AS_OF)

@@ -30,9 +30,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from fangpin_rules.model import Household
+if TYPE_CHECKING:  # only named in annotations: the script runs without importing the engine
+    from fangpin_rules.model import Household
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,8 @@ hold records in columns and should not go through JSON text for each one.
     >>> result = decide_batch(policy, table, as_of="2021-09-01")
     >>> result.decisions, result.rejects                        # two pyarrow Tables
 
-Each row is validated by the same model and decided by the same compiled function as
+Each row is read by the same typed reader as the streaming path (engine/typed_json.py; a row it
+does not take is validated by pydantic) and decided by the same compiled function as
 `Policy.evaluate`, so the decisions are those of the record path. Types:
 - input: `input_schema(policy)`, derived from the record model (the contract's household, or
   the policy's declared schema); money, ratios and numbers are `decimal128(38, 10)` (exact;
@@ -25,7 +26,8 @@ pyarrow is an optional extra: `pip install 'fangpin-rules[arrow]'`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from fangpin_rules.engine.policy import Policy, parse_date
 from fangpin_rules.engine.records import RecordError
 from fangpin_rules.engine.serialize import decimal_text
+from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.language import types as t
 
 if TYPE_CHECKING:
@@ -122,25 +125,29 @@ def decide_batch(policy: Policy, batch: pa.RecordBatch | pa.Table,
     pa = _pyarrow()
     when = parse_date(as_of)
     fast = policy.evaluator(when)
-    fields = policy.checked.output_fields()
+    converters = [(key, convert) for key, kind in policy.checked.output_fields()
+                  if (convert := _arrow_converter(kind)) is not None]
     decided: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
+    reader = typed_reader(policy.checked.record_model)
     for row, data in enumerate(batch.to_pylist()):
         try:
-            record = policy.validate(_drop_nulls(data))
+            record = reader.convert(data) if reader is not None else None
+            if record is None:  # pydantic reads it (a lax form) or words its rejection
+                record = policy.validate(_drop_nulls(data))
             decision = policy.decide_record(fast, record, when)  # the record path's own
         except RecordError as exc:
             rejection = exc.rejection
             rejected.append({"row": row, "household_id": rejection.household_id,
                              "field": rejection.field, "reason": rejection.reason})
             continue
-        out = {"household_id": _text(decision["household_id"]), "policy": decision["policy"],
-               "as_of": decision["as_of"]}
-        for key, kind in fields:
-            out[key] = _to_arrow_value(decision[key], kind)
-        for key in PROCEDURE_KEYS:
-            out[key] = decision[key]
-        decided.append(out)
+        if type(decision["household_id"]) is not str:
+            decision["household_id"] = _text(decision["household_id"])
+        for key, convert in converters:  # the others are in their Arrow form already
+            value = decision[key]
+            if value is not None:
+                decision[key] = convert(value)
+        decided.append(decision)  # the keys the schema does not name (the trace) are left out
     rejects_schema = pa.schema([("row", pa.int64()), ("household_id", pa.string()),
                                 ("field", pa.string()), ("reason", pa.string())])
     return BatchResult(pa.Table.from_pylist(decided, schema=output_schema(policy)),
@@ -158,6 +165,22 @@ def _drop_nulls(value: Any) -> Any:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _arrow_converter(kind: t.Type) -> Callable[[Any], Any] | None:
+    """What turns a decision value of this type into its Arrow form (None: nothing to do)."""
+    inner = t.strip(kind)
+    if inner in (t.BOOL, t.STRING, t.DATE) or isinstance(inner, t.Enum):
+        return None
+    if inner in t.NUMERIC and inner != t.COUNT:
+        return _number_text
+    if isinstance(inner, t.LabelSet):
+        return lambda value: value if type(value) is list else _to_arrow_value(value, kind)
+    return functools.partial(_to_arrow_value, kind=kind)
+
+
+def _number_text(value: Any) -> Any:
+    return decimal_text(value) if type(value) is Decimal else _to_arrow_value(value, t.NUMBER)
 
 
 def _to_arrow_value(value: Any, kind: t.Type) -> Any:

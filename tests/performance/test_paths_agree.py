@@ -198,6 +198,25 @@ def test_a_bad_arrow_row_is_rejected_and_the_batch_goes_on(fujian: Policy,
         "reason": "List should have at least 1 item after validation, not 0"}]
 
 
+def test_an_arrow_row_in_a_lax_form_is_read_as_the_record_api_reads_it(
+        fujian: Policy, households: list[dict[str, Any]]) -> None:
+    pa = pytest.importorskip("pyarrow")
+    from fangpin_rules.columnar import decide_batch, input_schema, records_to_arrow
+    from fangpin_rules.engine.typed_json import typed_reader
+
+    rows = records_to_arrow(fujian, households[:2]).to_pylist()
+    rows[1]["household_id"] = " H000001 "  # pydantic strips it; the typed reader leaves it
+    rows[1]["monitoring"] = None  # a null struct: absent, so its defaults apply
+    reader = typed_reader(fujian.checked.record_model)
+    assert reader is not None and reader.convert(rows[0]) is not None
+    assert reader.convert(rows[1]) is None
+    result = decide_batch(fujian, pa.Table.from_pylist(rows, schema=input_schema(fujian)), AS_OF)
+    decided = result.decisions.to_pylist()
+    assert [row["household_id"] for row in decided] == ["H000000", "H000001"]
+    expected = fujian.evaluate(dict(households[1], household_id="H000001"), AS_OF)
+    assert from_arrow_row(fujian, decided[1]) == json_decisions(dumps(expected))[0]
+
+
 def test_dask_example_equals_the_record_api(input_file: Path, expected: tuple[str, str],
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("dask")

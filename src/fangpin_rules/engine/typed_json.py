@@ -1,4 +1,5 @@
-"""A JSON line straight into a typed record in one pass: the streaming path's fast reader.
+"""A JSON line straight into a typed record in one pass: the streaming path's fast reader
+(and Arrow batches' rows, which arrive as Python values).
 
 Reading a household through `json` and then pydantic builds every value twice and costs about
 four times the decision itself. Here msgspec decodes the line directly into structs derived
@@ -57,6 +58,15 @@ class TypedReader:
         try:
             record = self._decode(text)
         except (msgspec.DecodeError, UnicodeEncodeError):
+            return None
+        return record if self._check(record) else None
+
+    def convert(self, data: Any) -> Any | None:
+        """The record of values already in Python form (a row of an Arrow batch: decimals,
+        dates, None for absent), or None when it must take the pydantic path."""
+        try:
+            record = msgspec.convert(data, self.struct)
+        except msgspec.ValidationError:
             return None
         return record if self._check(record) else None
 
