@@ -24,7 +24,7 @@ import typing
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import annotated_types
@@ -71,7 +71,7 @@ class TypedReader:
         return record if self._check(record) else None
 
 
-@cache
+@lru_cache(maxsize=64)  # bounded: a service that reloads policies makes new declared models
 def typed_reader(model: type[BaseModel]) -> TypedReader | None:
     """The fast reader of a model, or None when the model has something it cannot mirror
     (a validator, an alias, a union other than `X | None`, ...)."""
