@@ -19,7 +19,8 @@ does not take is validated by pydantic) and decided by the same compiled functio
   are exact decimal text (a quotient such as 10000/3 has 28 digits, more than decimal128 keeps),
   never float64; sets of labels are `list<string>`; object decisions are structs;
   `deadlines`, `overdue` and `violations` are lists of deadline structs (records.md,
-  "Deadlines"). The trace (explanations) is left out: ask the record API for it.
+  "Deadlines"), filled when the households' cases are given (`cases=`). The trace
+  (explanations) is left out: ask the record API for it.
 
 pyarrow is an optional extra: `pip install 'fangpin-rules[arrow]'`.
 """
@@ -34,10 +35,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from fangpin_rules.engine.policy import Policy, parse_date
-from fangpin_rules.engine.records import RecordError
+from fangpin_rules.engine.records import RecordError, validate
 from fangpin_rules.engine.serialize import decimal_text
 from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.language import types as t
+from fangpin_rules.model import Case
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -119,12 +121,19 @@ def records_to_arrow(policy: Policy, records: Iterable[Mapping[str, Any]]) -> pa
     return pa.Table.from_pylist(rows, schema=input_schema(policy))
 
 
-def decide_batch(policy: Policy, batch: pa.RecordBatch | pa.Table,
-                 as_of: date | str) -> BatchResult:
-    """Decide every row of `batch`; bad rows go to `rejects` and the batch goes on."""
+def decide_batch(policy: Policy, batch: pa.RecordBatch | pa.Table, as_of: date | str, *,
+                 cases: Mapping[str, Iterable[Case | Mapping[str, Any]]] | None = None
+                 ) -> BatchResult:
+    """Decide every row of `batch`; bad rows go to `rejects` and the batch goes on. `cases`
+    maps household ids to their case records (`Case`s or dicts), whose deadlines then fill
+    `deadlines`, `overdue` and `violations`; a bad case raises RecordError before any row is
+    decided, as `Policy.evaluate` does."""
     pa = _pyarrow()
     when = parse_date(as_of)
     fast = policy.evaluator(when)
+    own_cases = {household: [validate(case, model=Case) for case in listed]
+                 for household, listed in (cases or {}).items()}
+    id_field = policy.checked.record_id
     converters = [(key, convert) for key, kind in policy.checked.output_fields()
                   if (convert := _arrow_converter(kind)) is not None]
     decided: list[dict[str, Any]] = []
@@ -135,7 +144,9 @@ def decide_batch(policy: Policy, batch: pa.RecordBatch | pa.Table,
             record = reader.convert(data) if reader is not None else None
             if record is None:  # pydantic reads it (a lax form) or words its rejection
                 record = policy.validate(_drop_nulls(data))
-            decision = policy.decide_record(fast, record, when)  # the record path's own
+            own = own_cases.get(getattr(record, id_field), ()) if own_cases and id_field \
+                else ()
+            decision = policy.decide_record(fast, record, when, None, list(own))
         except RecordError as exc:
             rejection = exc.rejection
             rejected.append({"row": row, "household_id": rejection.household_id,

@@ -217,6 +217,28 @@ def test_an_arrow_row_in_a_lax_form_is_read_as_the_record_api_reads_it(
     assert from_arrow_row(fujian, decided[1]) == json_decisions(dumps(expected))[0]
 
 
+def test_arrow_batches_with_cases_equal_the_record_api(fujian: Policy) -> None:
+    pytest.importorskip("pyarrow")
+    from fangpin_rules.columnar import decide_batch, records_to_arrow
+
+    households = [parse_json(line) for line in
+                  (ROOT / "examples" / "households.jsonl").read_text("utf-8").splitlines()]
+    cases: dict[str, list[Any]] = {}
+    for line in (ROOT / "examples" / "cases.jsonl").read_text("utf-8").splitlines():
+        case = parse_json(line)
+        cases.setdefault(case["household_id"], []).append(case)
+    when = "2025-06-30"
+    result = decide_batch(fujian, records_to_arrow(fujian, households), when, cases=cases)
+    expected = [fujian.evaluate(h, when, cases=cases.get(h["household_id"], []))
+                for h in households]
+    assert sum(len(d["overdue"]) for d in expected) > 0  # the cases have steps overdue
+    got = [from_arrow_row(fujian, row) for row in result.decisions.to_pylist()]
+    assert got == json_decisions("".join(dumps(d) + "\n" for d in expected))
+    with pytest.raises(RecordError):
+        decide_batch(fujian, records_to_arrow(fujian, households), when,
+                     cases={"x": [{"case_id": "C"}]})
+
+
 def test_dask_example_equals_the_record_api(input_file: Path, expected: tuple[str, str],
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("dask")

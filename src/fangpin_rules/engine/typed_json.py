@@ -33,6 +33,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic.types import AllowInfNan
 
+from fangpin_rules.model.types import Quantity
+
 Check = Callable[[Any], bool]
 
 
@@ -280,15 +282,9 @@ def _constraints(metadata: list[Any]) -> dict[str, Any]:
             values = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)} \
                 if dataclasses.is_dataclass(item) else vars(item)
             out.update({key: value for key, value in values.items() if value is not None})
-        elif not _is_marker(item):
+        elif not isinstance(item, Quantity):  # a marker only the type checker reads
             raise Unsupported(f"constraint {item!r}")
     return out
-
-
-def _is_marker(item: Any) -> bool:
-    from fangpin_rules.model.types import Quantity
-
-    return isinstance(item, Quantity)
 
 
 def _no_constraints(annotation: Any, constraints: dict[str, Any]) -> None:
