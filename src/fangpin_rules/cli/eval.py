@@ -152,12 +152,17 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
                                     jobs, explain=explain, cases=cases)
     else:
         decider = ChunkDecider(policy, as_of, explain=explain, cases=cases)
-        quiet_collector()
         results = map(decider.decide, parts)
+    quiet_collector()  # here too the lines read make many short-lived containers
     read = decided = rejected = 0
     rejects_on_terminal = progress is not None and rejects is progress.out
+    binary_out: IO[bytes] | None = getattr(out, "buffer", None)
     for result in results:
-        out.write(result.decisions)
+        if binary_out is None:
+            out.write(result.decisions.decode("utf-8"))
+        elif result.decisions:
+            out.flush()  # what was written as text goes first
+            binary_out.write(result.decisions)
         if result.rejects:
             if rejects_on_terminal and progress is not None:
                 progress.clear()

@@ -2,9 +2,9 @@
 decision, shared by the one-process run and by every worker of a parallel one.
 
 A chunk is a list of (line number, item) where the item is a JSONL line not yet parsed, a value
-already parsed (from a JSON array) or a RecordError. Deciding a chunk gives its decisions and
-its rejects as JSONL text, in input order, and the counts; the same function serves `--jobs 1`
-and `--jobs N`, so their outputs are the same bytes by construction.
+already parsed (from a JSON array) or a RecordError. Deciding a chunk gives its decisions (JSONL
+as UTF-8 bytes) and its rejects (JSONL text), in input order, and the counts; the same function
+serves `--jobs 1` and `--jobs N`, so their outputs are the same bytes by construction.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ CHUNK_LINES = 2000
 
 @dataclass(frozen=True, slots=True)
 class ChunkResult:
-    decisions: str  # JSONL, one line per decided record
+    decisions: bytes  # JSONL in UTF-8, one line per decided record (bytes: a worker hands
+    # them over and the file takes them without decoding and encoding again)
     rejects: str  # JSONL, one line per rejected record
     read: int
     decided: int
@@ -117,7 +118,7 @@ class ChunkDecider:
                 reject_lines.append(dumps(rejection.to_json()))
                 continue
             decided_lines.append(write(decision))
-        decisions = (b"\n".join(decided_lines) + b"\n").decode("utf-8") if decided_lines else ""
+        decisions = b"\n".join(decided_lines) + b"\n" if decided_lines else b""
         return ChunkResult(decisions, _lines(reject_lines),
                            len(chunk), len(decided_lines), len(reject_lines))
 
