@@ -13,6 +13,7 @@ the few it needs.
 from __future__ import annotations
 
 import builtins
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -55,6 +56,9 @@ class _Gen:
     step_index: dict[str, int] = field(default_factory=dict)
     fusion: FusionPlan | None = None
     owner_is_step: bool = False
+    # (collect decision, label) -> the local that says whether the label was added, for a
+    # label only one rule adds: `"illness" in risks` reads it instead of searching the list
+    label_flags: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def const(self, value: Any) -> str:
         key = (type(value), value)
@@ -149,6 +153,11 @@ class _Gen:
                 return self.binop(node, op, left, right)
             case ast.Compare(op=op, left=left, right=right):
                 return self.compare(op, left, right)
+            case ast.Contains(item=ast.String(value=label), container=ast.Name(id=name),
+                              negated=neg) if (name, label) in self.label_flags \
+                    and name not in self.bound:
+                flag = self.label_flags[(name, label)]
+                return f"(not {flag})" if neg else flag
             case ast.Contains(item=item, container=container, negated=neg):
                 return f"({self.expr(item)} {'not in' if neg else 'in'} {self.expr(container)})"
             case ast.Coalesce(left=left, right=right):
@@ -275,11 +284,20 @@ class _Gen:
                 lines.append(f"T.begin({index})")
             lines.append(f"{var} = []")
             seen: set[str] = set()
-            for rule in node.rules:
+            sources = Counter(label for rule in node.rules for label in rule.labels)
+            for number, rule in enumerate(node.rules):
                 cond = self.checked_expr(rule.when, rule.id)
                 if self.traced:
                     cond = f"T.rule({rule.id!r}, {cond})"
                 lines.append(f"if {cond}:")
+                if not self.traced and all(sources[label] == 1 for label in rule.labels):
+                    flag = f"m_{index}_{number}"
+                    self.label_flags.update({(node.name, label): flag for label in rule.labels})
+                    lines.append(f"    {flag} = True")
+                    lines.extend(f"    {var}.append({label!r})" for label in rule.labels)
+                    lines += ["else:", f"    {flag} = False"]
+                    seen.update(rule.labels)
+                    continue
                 for label in rule.labels:  # a label added before is added once, in first order
                     if label in seen or list(rule.labels).count(label) > 1:
                         lines.append(f"    if {label!r} not in {var}: {var}.append({label!r})")
