@@ -163,7 +163,7 @@ class _Gen:
             case ast.Coalesce(left=left, right=right):
                 tmp = self.temp()
                 return f"({tmp} if ({tmp} := {self.expr(left)}) is not None else " \
-                       f"{self.expr(right)})"
+                       f"{self.beside(right, left)})"
             case ast.IfExpr(cond=c, then=a, orelse=b):
                 return f"({self.expr(a)} if {self.expr(c)} else {self.expr(b)})"
         raise TypeError(f"cannot compile {node!r}")  # pragma: no cover
@@ -214,9 +214,18 @@ class _Gen:
         return (f"{func}(({inner} for {inner} in ({body} for {source}) "
                 f"if {inner} is not None), default=None)")
 
+    def beside(self, node: ast.Expr, other: ast.Expr) -> str:
+        """`node`, which meets `other` in an operation: a whole number meeting an amount or
+        a ratio (a Decimal) is made a Decimal too, as Decimal with Decimal is twice as fast as
+        Decimal with int; elsewhere whole numbers stay ints."""
+        if isinstance(node, ast.Number) and "." not in node.text and \
+                t.strip(self.type_of(other)) in (t.MONEY, t.RATIO):
+            return self.const(Decimal(node.text))
+        return self.expr(node)
+
     def binop(self, node: ast.BinOp, op: str, left: ast.Expr, right: ast.Expr) -> str:
         lt, rt = self.type_of(left), self.type_of(right)
-        lc, rc = self.expr(left), self.expr(right)
+        lc, rc = self.beside(left, right), self.beside(right, left)
         if t.strip(lt) == t.DATE or t.strip(rt) == t.DATE:
             date_code, dur_code = (lc, rc) if t.strip(lt) == t.DATE else (rc, lc)
             sign = "-1" if op == "-" else "1"
@@ -228,7 +237,7 @@ class _Gen:
 
     def compare(self, op: str, left: ast.Expr, right: ast.Expr) -> str:
         lt, rt = self.type_of(left), self.type_of(right)
-        lc, rc = self.expr(left), self.expr(right)
+        lc, rc = self.beside(left, right), self.beside(right, left)
         if op in ("==", "!="):
             # With null, or a true/false value against a true/false literal, equality is
             # identity (one None, one True, one False): the same answer, faster.
