@@ -21,7 +21,7 @@ from bench_support import AS_OF, FUJIAN, best_of, households_file, machine
 def main(n: int) -> None:
     from fangpin_rules import load_policy
     from fangpin_rules.engine.records import parse_json
-    from fangpin_rules.engine.serialize import DecisionWriter, dumps
+    from fangpin_rules.engine.serialize import decision_writer, dumps
     from fangpin_rules.engine.stream import ChunkDecider, chunks, quiet_collector
     from fangpin_rules.engine.typed_json import typed_reader
 
@@ -32,7 +32,7 @@ def main(n: int) -> None:
     decider = ChunkDecider(policy, when)
     reader = typed_reader(policy.checked.record_model)
     assert reader is not None
-    writer = DecisionWriter(policy.checked.output_fields())
+    writer = decision_writer(policy.checked)
     parsed = [parse_json(line) for line in lines]
     records = [policy.validate(item) for item in parsed]
     typed = [reader.decode(line) for line in lines]

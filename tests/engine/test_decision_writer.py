@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from fangpin_rules import Policy, load_policy
-from fangpin_rules.engine.serialize import DecisionWriter, dumps
+from fangpin_rules.engine.serialize import decision_writer, dumps
 from fangpin_rules.language.values import DurationValue
 
 from support import ROOT, benchmark_module, household
@@ -48,7 +48,7 @@ decisions:
 
 
 def _same_bytes(policy: Policy, decisions: list[dict[str, Any]]) -> None:
-    writer = DecisionWriter(policy.checked.output_fields())
+    writer = decision_writer(policy.checked)
     for decision in decisions:
         expected = dumps(decision).encode("utf-8")
         # the writer may turn top-level values into their JSON form in place: give it a copy
@@ -87,7 +87,7 @@ def test_every_kind_of_value_is_written_as_dumps_writes_it(tmp_path: Path, incom
     decision = policy.evaluate(household(net_income=income), date(2021, 9, 1))
     assert decision["wait"] is not None and decision["detail"] is not None
     _same_bytes(policy, [decision])
-    text = DecisionWriter(policy.checked.output_fields()).encode(dict(decision)).decode()
+    text = decision_writer(policy.checked).encode(dict(decision)).decode()
     assert '"wait":"5 working_days"' in text and '"due":"2021-10-' in text
 
 
@@ -96,5 +96,5 @@ def test_a_value_msgspec_cannot_write_is_written_by_dumps(fujian: Policy) -> Non
     # not among the policy's decisions: a duration (a dataclass, which msgspec would write as
     # an object), a set (in no set order), a float, a tuple
     decision["extra"] = [DurationValue(2, "months"), {"b", "a"}, 0.1, 1e16, (1, Decimal("2.50"))]
-    writer = DecisionWriter(fujian.checked.output_fields())
+    writer = decision_writer(fujian.checked)
     assert writer.encode(dict(decision)) == dumps(decision).encode("utf-8")

@@ -17,12 +17,14 @@ from __future__ import annotations
 import json
 import json.encoder
 import secrets
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 
+from fangpin_rules.checker.checked import CheckedPolicy
 from fangpin_rules.language import types as t
 from fangpin_rules.language.values import DurationValue
 
@@ -106,11 +108,15 @@ DECISION_KEYS = ("household_id", "policy", "as_of", "deadlines", "overdue", "vio
 class DecisionWriter:
     """Writes one policy's decisions as JSON bytes: `dumps(decision)`, faster."""
 
-    def __init__(self, output_fields: list[tuple[str, t.Type]]) -> None:
+    def __init__(self, output_fields: list[tuple[str, t.Type]],
+                 label_lists: Collection[str] = ()) -> None:
+        """`label_lists`: keys whose values are lists of labels whatever the record (a
+        `collect` decision's), which need nothing done."""
         self.number_keys = tuple(key for key, kind in output_fields
                                  if t.strip(kind) in t.NUMERIC)
         self.other_keys = tuple(key for key, kind in output_fields
-                                if not _plain(kind) and t.strip(kind) not in t.NUMERIC)
+                                if not _plain(kind) and t.strip(kind) not in t.NUMERIC
+                                and key not in label_lists)
         # what else a decision holds (engine/policy.py, compiler/codegen.py): plain values
         self.known = frozenset((*(key for key, _ in output_fields), *DECISION_KEYS))
         self._encode = msgspec.json.Encoder().encode
@@ -133,3 +139,10 @@ class DecisionWriter:
             return self._encode(decision)
         except (TypeError, UnicodeEncodeError):  # a value msgspec does not write: as dumps does
             return dumps(decision).encode("utf-8", "surrogateescape")
+
+
+def decision_writer(checked: CheckedPolicy) -> DecisionWriter:
+    """The writer of a checked policy's decisions."""
+    collected = {checked.output_name(name) for name in checked.outputs
+                 if checked.nodes[name].kind == "collect"}
+    return DecisionWriter(checked.output_fields(), collected)

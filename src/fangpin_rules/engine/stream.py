@@ -25,7 +25,7 @@ from fangpin_rules.engine.records import (
     read_records,
 )
 from fangpin_rules.engine.regions import RegionalPolicy
-from fangpin_rules.engine.serialize import DecisionWriter, dumps
+from fangpin_rules.engine.serialize import decision_writer, dumps
 from fangpin_rules.engine.typed_json import typed_reader
 
 Item = tuple[int, Any]
@@ -81,7 +81,7 @@ class ChunkDecider:
         self.id_field = base.checked.record_id
         # Explanations read the pydantic record and their traces need `dumps`.
         self.reader = None if explain else typed_reader(self.model)
-        self.writer = None if explain else DecisionWriter(base.checked.output_fields())
+        self.writer = None if explain else decision_writer(base.checked)
 
     def decide(self, chunk: list[Item]) -> ChunkResult:
         decided_lines: list[bytes] = []
