@@ -12,6 +12,15 @@ ROOT = Path(__file__).resolve().parents[1]
 FUJIAN = ROOT / "policies" / "fujian_2021.yaml"
 
 
+def policy_from_text(folder: Path, text: str) -> Any:
+    """Load a policy written out in a test (into `folder`, a temporary directory)."""
+    from fangpin_rules import load_policy
+
+    path = folder / "policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_policy(path)
+
+
 def benchmark_module(name: str) -> ModuleType:
     """Import benchmarks/<name>.py once (the benchmarks folder is not a package): the
     synthetic household generator and the hand-written reference function."""

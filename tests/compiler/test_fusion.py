@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from fangpin_rules import Policy, RecordError, load_policy
+from fangpin_rules import Policy, RecordError
 from fangpin_rules.compiler.fusion import plan_fusion
 
-from support import household, members
+from support import household, members, policy_from_text
 
 HEADER = textwrap.dedent("""\
     policy:
@@ -24,9 +24,8 @@ HEADER = textwrap.dedent("""\
 
 
 def _policy(tmp_path: Path, body: str) -> Policy:
-    path = tmp_path / "fusion.yaml"
-    path.write_text(HEADER + textwrap.dedent(body), encoding="utf-8")
-    return load_policy(path)
+    policy: Policy = policy_from_text(tmp_path, HEADER + textwrap.dedent(body))
+    return policy
 
 
 def _fast_and_traced(policy: Policy, record: dict[str, Any], as_of: str) -> tuple[Any, Any]:

@@ -8,9 +8,9 @@ import textwrap
 
 import pytest
 
-from fangpin_rules import Policy, load_policy
+from fangpin_rules import Policy
 
-from support import household
+from support import household, policy_from_text
 
 POLICY = textwrap.dedent("""\
     policy: {id: label-flags, title: label flags, effective: 2021-01-01}
@@ -34,9 +34,7 @@ POLICY = textwrap.dedent("""\
 
 @pytest.fixture(scope="module")
 def policy(tmp_path_factory: pytest.TempPathFactory) -> Policy:
-    path = tmp_path_factory.mktemp("flags") / "flags.yaml"
-    path.write_text(POLICY, encoding="utf-8")
-    return load_policy(path)
+    return policy_from_text(tmp_path_factory.mktemp("flags"), POLICY)
 
 
 def test_a_label_one_rule_adds_is_read_from_its_flag(policy: Policy) -> None:

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from fangpin_rules import Policy, load_policy
+from fangpin_rules import Policy
 
-from support import household
+from support import household, policy_from_text
 
 POLICY = textwrap.dedent("""\
     policy: {id: literals, title: literals, effective: 2021-01-01}
@@ -25,9 +25,7 @@ POLICY = textwrap.dedent("""\
 
 @pytest.fixture(scope="module")
 def policy(tmp_path_factory: pytest.TempPathFactory) -> Policy:
-    path = tmp_path_factory.mktemp("literals") / "literals.yaml"
-    path.write_text(POLICY, encoding="utf-8")
-    return load_policy(path)
+    return policy_from_text(tmp_path_factory.mktemp("literals"), POLICY)
 
 
 def test_a_whole_number_beside_an_amount_is_a_decimal(policy: Policy) -> None:
