@@ -8,8 +8,9 @@ unwrapped with two plain replacements rather than a regular expression.
 
 `DecisionWriter` writes the decisions of one policy, the streaming path's hot spot, with
 msgspec: the policy's decision types say which values need turning into JSON first (decimals,
-sets, durations), so nothing else is looked at. It writes the same bytes as `dumps` (a test
-holds them equal on every decision of the policy tests and thousands of synthetic households).
+sets, durations), so nothing else is looked at. It writes the same bytes as `dumps`
+(tests/engine/test_decision_writer.py holds them equal on the example cases' decisions,
+thousands of synthetic households and a policy with every kind of value).
 """
 
 from __future__ import annotations
