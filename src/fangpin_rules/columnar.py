@@ -144,9 +144,8 @@ def decide_batch(policy: Policy, batch: pa.RecordBatch | pa.Table, as_of: date |
             record = reader.convert(data) if reader is not None else None
             if record is None:  # pydantic reads it (a lax form) or words its rejection
                 record = policy.validate(_drop_nulls(data))
-            own = own_cases.get(getattr(record, id_field), ()) if own_cases and id_field \
-                else ()
-            decision = policy.decide_record(fast, record, when, None, list(own))
+            own = own_cases.get(getattr(record, id_field)) if own_cases and id_field else None
+            decision = policy.decide_record(fast, record, when, None, own)
         except RecordError as exc:
             rejection = exc.rejection
             rejected.append({"row": row, "household_id": rejection.household_id,
