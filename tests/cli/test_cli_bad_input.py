@@ -79,6 +79,28 @@ def test_hostile_lines_are_rejected_and_the_lines_after_them_decided(
     assert "read 4, decided 2, rejected 2" in captured.err
 
 
+def test_an_id_or_key_that_is_a_lone_surrogate_is_rejected_and_named(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # "\ud800" is valid JSON text for a string that is not valid Unicode: such a record is
+    # rejected, and its rejection (naming the id or the field) is written, not a traceback.
+    records, rejects = tmp_path / "in.jsonl", tmp_path / "rejects.jsonl"
+    records.write_text("\n".join([
+        '{"household_id": "\\ud800x", "formerly_poor": true}',
+        '{"household_id": "k", "\\ud800": 1}',
+        GOOD.decode(),
+    ]) + "\n", encoding="utf-8")
+    for target in (["--rejects", str(rejects)], ["--rejects", "-"]):
+        assert main(["eval", str(FUJIAN), str(records), "--as-of", "2021-09-01",
+                     *target]) == 1
+        captured = capsys.readouterr()
+        assert "read 3, decided 1, rejected 2" in captured.err
+        assert "Traceback" not in captured.err
+    lines = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert [(r["line"], r["household_id"], r["field"]) for r in lines] == [
+        (1, "\ud800x", "household_id"), (2, "k", None)]  # pydantic cannot name that key
+    assert all("unicode string" in r["reason"] for r in lines)
+
+
 def test_a_real_json_array_is_still_read_whole(tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     records = tmp_path / "in.json"

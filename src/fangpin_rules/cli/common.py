@@ -99,12 +99,18 @@ def open_input(path: str) -> Iterator[IO[str]]:
 
 @contextmanager
 def open_output(path: str | None) -> Iterator[IO[str]]:
+    """Text output, UTF-8. A lone surrogate (a record can spell one, "\\ud800", in a JSON
+    string, and a rejection names the record by it) is written back as that same escape,
+    which in JSON text reads as the same string, instead of stopping the run."""
     if path is None or path == "-":
+        if hasattr(sys.stdout, "reconfigure"):
+            sys.stdout.reconfigure(errors="backslashreplace")
         yield sys.stdout
         sys.stdout.flush()
         return
     try:
-        stream = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - yielded
+        stream = open(path, "w", encoding="utf-8", errors="backslashreplace",  # noqa: SIM115
+                      newline="\n")
     except OSError as exc:
         raise UsageError(f"cannot write '{path}': {exc.strerror}") from None
     with stream:
