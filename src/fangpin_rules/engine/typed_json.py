@@ -11,8 +11,9 @@ The fast reader never decides a verdict. A line it does not take (a syntax error
 where a boolean belongs, a value pydantic's lax mode would convert, an out-of-bounds amount)
 goes the whole way, `json` then pydantic, which accepts what the contract accepts and words the
 rejection. So what it takes, pydantic takes with the same values (tests/engine/
-test_typed_json.py checks this on thousands of altered records), and the fast path changes the
-speed of a run, never its output.
+test_typed_json.py checks this on 1,500 synthetic households and on some 150 households altered
+in one field the way bad data comes), and the fast path changes the speed of a run, never its
+output.
 """
 
 from __future__ import annotations
