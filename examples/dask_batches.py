@@ -29,15 +29,18 @@ def decide_partition(lines: list[str], policy_path: str, as_of: str) -> list[dic
     from fangpin_rules import RecordError
     from fangpin_rules.columnar import decide_batch, records_to_arrow
     from fangpin_rules.engine.records import parse_json
+    from fangpin_rules.engine.typed_json import typed_reader
 
     policy = _policy(policy_path)
+    reader = typed_reader(policy.checked.record_model)  # fast; None only for odd schemas
     valid: list[Any] = []
     rows: list[dict[str, Any]] = []
     for line in lines:
         if not line.strip():
             continue
         try:
-            valid.append(policy.validate(parse_json(line)))
+            record = reader.decode(line) if reader is not None else None
+            valid.append(record or policy.validate(parse_json(line)))
         except (RecordError, ValueError) as exc:
             reason = exc.rejection.reason if isinstance(exc, RecordError) else str(exc)
             who = exc.rejection.household_id if isinstance(exc, RecordError) else None

@@ -34,6 +34,8 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from fangpin_rules.engine.policy import Policy, parse_date
 from fangpin_rules.engine.records import RecordError, validate
 from fangpin_rules.engine.serialize import decimal_text
@@ -112,12 +114,18 @@ def output_schema(policy: Policy) -> pa.Schema:
                              for key, kind in policy.checked.output_fields()] + tail)
 
 
-def records_to_arrow(policy: Policy, records: Iterable[Mapping[str, Any]]) -> pa.Table:
-    """A table of `input_schema(policy)` from records as dicts (e.g. parsed JSONL). Each is
-    validated first; a bad one raises RecordError."""
+def records_to_arrow(policy: Policy, records: Iterable[Any]) -> pa.Table:
+    """A table of `input_schema(policy)` from records: dicts (e.g. parsed JSONL), validated
+    here (by the typed reader, or pydantic for what it does not take; a bad one raises
+    RecordError), or records validated already (the typed reader's or pydantic models)."""
     pa = _pyarrow()
-    rows = [policy.validate(record, number).model_dump()
-            for number, record in enumerate(records, start=1)]
+    reader = typed_reader(policy.checked.record_model)
+    rows = []
+    for number, record in enumerate(records, start=1):
+        typed = record if isinstance(record, msgspec.Struct) else \
+            reader.convert(record) if reader is not None and isinstance(record, dict) else None
+        rows.append(policy.validate(record, number).model_dump() if typed is None else
+                    msgspec.to_builtins(typed, builtin_types=(Decimal, date)))
     return pa.Table.from_pylist(rows, schema=input_schema(policy))
 
 

@@ -198,6 +198,23 @@ def test_a_bad_arrow_row_is_rejected_and_the_batch_goes_on(fujian: Policy,
         "reason": "List should have at least 1 item after validation, not 0"}]
 
 
+def test_records_become_the_same_arrow_table_however_they_come(
+        fujian: Policy, households: list[dict[str, Any]]) -> None:
+    pytest.importorskip("pyarrow")
+    from fangpin_rules.columnar import records_to_arrow
+    from fangpin_rules.engine.typed_json import typed_reader
+
+    reader = typed_reader(fujian.checked.record_model)
+    assert reader is not None
+    plain = [parse_json(json.dumps(h)) for h in households[:50]]
+    lax = dict(plain[0], household_id=" H000000 ")  # pydantic strips it: the same table
+    from_dicts = records_to_arrow(fujian, [lax, *plain[1:]])
+    assert from_dicts.equals(records_to_arrow(fujian, [reader.convert(h) for h in plain]))
+    assert from_dicts.equals(records_to_arrow(fujian, [fujian.validate(h) for h in plain]))
+    with pytest.raises(RecordError):
+        records_to_arrow(fujian, [dict(plain[0], members=[])])
+
+
 def test_an_arrow_row_in_a_lax_form_is_read_as_the_record_api_reads_it(
         fujian: Policy, households: list[dict[str, Any]]) -> None:
     pa = pytest.importorskip("pyarrow")
