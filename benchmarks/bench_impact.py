@@ -25,7 +25,7 @@ from gen_households import generate_lines
 
 from fangpin_rules import load_policy
 from fangpin_rules.audit import impact
-from fangpin_rules.engine.records import read_records
+from fangpin_rules.engine.stream import numbered_items
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data"
@@ -75,7 +75,7 @@ def main() -> None:
         marks: list[tuple[int, float, float]] = []
         started = time.perf_counter()
         with path.open(encoding="utf-8") as source:
-            report = impact(old, new, _checkpoints(read_records(source), n, marks), args.as_of,
+            report = impact(old, new, _checkpoints(numbered_items(source), n, marks), args.as_of,
                             numbered=True)
         seconds = time.perf_counter() - started
         assert report.read == report.compared + report.rejected == n

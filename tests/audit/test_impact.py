@@ -107,6 +107,29 @@ def test_bad_records_are_rejected_and_the_batch_goes_on(fujian: Policy, revised:
     assert report.rejections == rejected
 
 
+def test_jsonl_lines_are_read_by_the_typed_reader_or_by_pydantic_alike(
+        fujian: Policy, revised: Policy) -> None:
+    """What `fangpin diff --impact` passes: the numbered lines of a JSONL file. A line the typed
+    reader takes and the same household in a lax form that only pydantic reads compare alike;
+    a line that is not JSON is rejected and the run goes on."""
+    import io
+    import json
+
+    from fangpin_rules.engine.stream import numbered_items
+
+    lines = [json.dumps(record, default=str) for record in _records()]
+    lax = dict(json.loads(lines[3]), household_id=" old-line-2 ", formerly_poor="false")
+    text = "\n".join([*lines, json.dumps(lax), "{not json"]) + "\n"
+    seen: list[ChangedHousehold] = []
+    report = impact(fujian, revised, numbered_items(io.StringIO(text)), "2022-03-01",
+                    numbered=True, on_change=seen.append, sample_size=100)
+    assert (report.read, report.compared, report.rejected) == (15, 14, 1)
+    changed = [h.household_id for h in seen]
+    assert changed.count("old-line-2") == 2  # the typed line and its lax twin
+    assert {h.household_id for h in seen} == IN_BETWEEN
+    assert report.rejections[0].line == 15
+
+
 def test_a_date_either_version_cannot_answer_for_fails_before_any_record(
         fujian: Policy, revised: Policy) -> None:
     def records() -> Any:

@@ -264,3 +264,12 @@ def test_random_alterations_of_every_field_read_alike() -> None:
             target[path[-1]] = copy.deepcopy(rng.choice(pool))  # the path is the record's own
         outcomes.add(_agree(Household, json.dumps(record, ensure_ascii=False)))
     assert outcomes == {"fast", "full"}
+
+
+def test_the_record_api_takes_a_typed_record(fujian: Any) -> None:
+    reader = typed_reader(Household)
+    assert reader is not None
+    record = reader.decode(json.dumps(RECORDS_MD_HOUSEHOLD))
+    for explain in (False, True):
+        assert fujian.evaluate(record, "2021-09-01", explain=explain) == \
+            fujian.evaluate(RECORDS_MD_HOUSEHOLD, "2021-09-01", explain=explain)

@@ -21,7 +21,9 @@ from datetime import date
 from typing import Any
 
 from fangpin_rules.engine.policy import Policy, parse_date
-from fangpin_rules.engine.records import RecordError, Rejection, validate
+from fangpin_rules.engine.records import RecordError, Rejection
+from fangpin_rules.engine.stream import read_item
+from fangpin_rules.engine.typed_json import typed_reader
 
 # Keys of a decision record that are not outputs to compare: identity, and what repeats the
 # deadlines (`overdue`, `violations`) or explains the decision (`trace`).
@@ -116,7 +118,8 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
     """Decide every record under `old` and `new` on `as_of` and count what changes.
 
     `records` are household dicts or `Household`s (or, with `numbered`, the `(line, item)` pairs
-    of `read_records`, whose `RecordError` items count as rejected). `cases` maps household ids
+    of `read_records` or `numbered_items`: JSONL lines are read by the typed fast reader, and
+    `RecordError` items count as rejected). `cases` maps household ids
     to their case records, whose procedure deadlines are then compared too. A record outside the
     data contract, or one a version cannot decide, is rejected and the run goes on: read =
     compared + rejected. Raises DateError when a version does not apply on `as_of`.
@@ -133,12 +136,11 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
             report.transitions[name] = Counter()
         elif kind == "collect":
             report.gained[name], report.lost[name] = Counter(), Counter()
+    reader = typed_reader(old.checked.record_model)
     for line, item in _numbered(records, numbered):
         report.read += 1
         try:
-            if isinstance(item, RecordError):
-                raise item
-            household = validate(item, line)
+            household = read_item(old, reader, line, item)
             own = cases.get(household.household_id, ()) if cases else ()
             before = _decide(old, household, when, own, "old")
             after = _decide(new, household, when, own, "new")

@@ -87,8 +87,8 @@ def _impact(args: argparse.Namespace, old: Policy, new: Policy) -> ImpactReport:
     from fangpin_rules.audit import ChangedHousehold, impact
     from fangpin_rules.cli.eval import read_cases
     from fangpin_rules.engine.policy import DateError
-    from fangpin_rules.engine.records import read_records
     from fangpin_rules.engine.serialize import dumps
+    from fangpin_rules.engine.stream import numbered_items
 
     cases = None
     if args.cases:
@@ -102,7 +102,7 @@ def _impact(args: argparse.Namespace, old: Policy, new: Policy) -> ImpactReport:
                 changed_out.write(dumps(household.to_json()) + "\n")
 
         try:
-            return impact(old, new, read_records(source), args.as_of, numbered=True,
+            return impact(old, new, numbered_items(source), args.as_of, numbered=True,
                           sample_size=args.sample, cases=cases, on_change=write_changed)
         except DateError as exc:
             raise UsageError(str(exc)) from None

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
+import msgspec
 from pydantic import BaseModel, ValidationError
 
+from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.model import Household
 
 
@@ -62,9 +64,14 @@ def parse_json(text: str | bytes) -> Any:
 def validate(data: Any, line: int | None = None, model: type[BaseModel] = Household,
              id_field: str | None = "household_id") -> Any:
     """A contract record (or one of a policy's declared schema) from parsed JSON, or
-    RecordError naming the record's id and the first bad field."""
+    RecordError naming the record's id and the first bad field. A record validated already
+    (the model's, or the typed fast reader's for that model) is returned as it is."""
     if isinstance(data, model):
         return data
+    if isinstance(data, msgspec.Struct):
+        reader = typed_reader(model)
+        if reader is not None and type(data) is reader.struct:
+            return data
     household_id = _household_id(data, id_field)
     if not isinstance(data, dict):
         raise RecordError(Rejection(line, None, None,

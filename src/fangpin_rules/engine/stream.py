@@ -26,7 +26,7 @@ from fangpin_rules.engine.records import (
 )
 from fangpin_rules.engine.regions import RegionalPolicy
 from fangpin_rules.engine.serialize import decision_writer, dumps
-from fangpin_rules.engine.typed_json import typed_reader
+from fangpin_rules.engine.typed_json import TypedReader, typed_reader
 
 Item = tuple[int, Any]
 CHUNK_LINES = 2000
@@ -89,15 +89,12 @@ class ChunkDecider:
         policy, fast, as_of, explain, cases, regional = (
             self.policy, self.fast, self.as_of, self.explain, self.cases, self.regional)
         decide_record = policy.decide_record
-        read_typed = self.reader.decode if self.reader is not None else None
+        reader = self.reader
         write = self.writer.encode if self.writer is not None else _dumps_bytes
         id_field = self.id_field
         for number, item in chunk:
             try:
-                record = read_typed(item) if read_typed is not None and type(item) is str \
-                    else None
-                if record is None:
-                    record = self._validated(number, item)
+                record = read_item(policy, reader, number, item)
                 own = cases.get(getattr(record, id_field), []) if cases and id_field else []
                 if regional is not None:
                     own_policy = regional.policy_for(record, number)
@@ -122,17 +119,28 @@ class ChunkDecider:
         return ChunkResult(decisions, _lines(reject_lines),
                            len(chunk), len(decided_lines), len(reject_lines))
 
-    def _validated(self, number: int, item: Any) -> Any:
-        """The record of a line (parsed here), of a parsed value, or RecordError."""
-        if isinstance(item, str):
-            try:
-                item = parse_json(item)
-            except ValueError as exc:
-                raise RecordError(Rejection(number, None, None,
-                                            f"not valid JSON: {_short(exc)}")) from None
-        elif isinstance(item, RecordError):
-            raise item
-        return self.policy.validate(item, number)
+def validated_item(policy: Policy, number: int, item: Any) -> Any:
+    """The record of an item of `numbered_items`: a JSONL line parsed here, or a parsed value,
+    validated by the policy's model; a RecordError item is raised."""
+    if isinstance(item, str):
+        try:
+            item = parse_json(item)
+        except ValueError as exc:
+            raise RecordError(Rejection(number, None, None,
+                                        f"not valid JSON: {_short(exc)}")) from None
+    elif isinstance(item, RecordError):
+        raise item
+    return policy.validate(item, number)
+
+
+def read_item(policy: Policy, reader: TypedReader | None, number: int, item: Any) -> Any:
+    """The record of an item of `numbered_items`, by the typed reader when it takes the line,
+    else as `validated_item` reads it; RecordError names a bad one."""
+    if reader is not None and type(item) is str:
+        record = reader.decode(item)
+        if record is not None:
+            return record
+    return validated_item(policy, number, item)
 
 
 def _dumps_bytes(decision: dict[str, Any]) -> bytes:
