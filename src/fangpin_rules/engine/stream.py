@@ -79,9 +79,8 @@ class ChunkDecider:
         self.fast = base.evaluator(as_of)
         self.model = base.checked.record_model
         self.id_field = base.checked.record_id
-        # Explanations read the pydantic record and their traces need `dumps`.
-        self.reader = None if explain else typed_reader(self.model)
-        self.writer = None if explain else decision_writer(base.checked)
+        self.reader = typed_reader(self.model)
+        self.writer = None if explain else decision_writer(base.checked)  # traces: `dumps`
 
     def decide(self, chunk: list[Item]) -> ChunkResult:
         decided_lines: list[bytes] = []
