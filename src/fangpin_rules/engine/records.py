@@ -122,10 +122,18 @@ def read_records(stream: IO[str]) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield number, parse_json(line)
-        except ValueError as exc:
-            yield number, RecordError(Rejection(number, None, None,
-                                                f"not valid JSON: {_short(exc)}"))
+            yield number, parse_line(line, number)
+        except RecordError as exc:
+            yield number, exc
+
+
+def parse_line(line: str, number: int | None) -> Any:
+    """The value of one JSONL line, or RecordError saying why it is not JSON."""
+    try:
+        return parse_json(line)
+    except ValueError as exc:
+        raise RecordError(Rejection(number, None, None,
+                                    f"not valid JSON: {_short(exc)}")) from None
 
 
 

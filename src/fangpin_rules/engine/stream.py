@@ -21,7 +21,7 @@ from fangpin_rules.engine.records import (
     RecordError,
     Rejection,
     _peek_first_char,
-    parse_json,
+    parse_line,
     read_records,
 )
 from fangpin_rules.engine.regions import RegionalPolicy
@@ -118,28 +118,18 @@ class ChunkDecider:
         return ChunkResult(decisions, _lines(reject_lines),
                            len(chunk), len(decided_lines), len(reject_lines))
 
-def validated_item(policy: Policy, number: int, item: Any) -> Any:
-    """The record of an item of `numbered_items`: a JSONL line parsed here, or a parsed value,
-    validated by the policy's model; a RecordError item is raised."""
+def read_item(policy: Policy, reader: TypedReader | None, number: int, item: Any) -> Any:
+    """The record of an item of `numbered_items`: a JSONL line read by the typed reader when it
+    takes it, else parsed and validated by the policy's model, as is a value parsed already; a
+    RecordError item is raised, and so is one for a record outside the model."""
     if isinstance(item, str):
-        try:
-            item = parse_json(item)
-        except ValueError as exc:
-            raise RecordError(Rejection(number, None, None,
-                                        f"not valid JSON: {_short(exc)}")) from None
+        record = reader.decode(item) if reader is not None else None
+        if record is not None:
+            return record
+        item = parse_line(item, number)
     elif isinstance(item, RecordError):
         raise item
     return policy.validate(item, number)
-
-
-def read_item(policy: Policy, reader: TypedReader | None, number: int, item: Any) -> Any:
-    """The record of an item of `numbered_items`, by the typed reader when it takes the line,
-    else as `validated_item` reads it; RecordError names a bad one."""
-    if reader is not None and type(item) is str:
-        record = reader.decode(item)
-        if record is not None:
-            return record
-    return validated_item(policy, number, item)
 
 
 def _dumps_bytes(decision: dict[str, Any]) -> bytes:
@@ -148,11 +138,6 @@ def _dumps_bytes(decision: dict[str, Any]) -> bytes:
 
 def _lines(lines: list[str]) -> str:
     return "\n".join(lines) + "\n" if lines else ""
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc)
-    return text if len(text) < 200 else text[:200] + "…"
 
 
 def quiet_collector() -> None:
