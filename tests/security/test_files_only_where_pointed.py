@@ -202,3 +202,18 @@ def test_a_policy_piped_in_is_read_once_and_quoted_from_that_read(tmp_path: Path
     assert done.returncode == 2 and "Traceback" not in done.stderr
     output = done.stdout + done.stderr
     assert "monitoring_lin" in output and "/dev/stdin:" in output  # an excerpt of the piped text
+
+
+@pytest.mark.parametrize("value", ["{tmp}/secret.yaml", "../../secret.yaml", "link.yaml",
+                                   "/proc/self/environ"])
+def test_a_policy_test_file_names_its_policy_only_inside_the_roots(
+        land: Path, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    tests = land / "t.yaml"
+    tests.write_text(f"policy: {value.format(tmp=land.parent.parent)}\nas_of: 2021-09-01\n"
+                     "cases:\n  - id: one\n    household: {formerly_poor: false}\n"
+                     "    expect: {in_monitoring: false}\n", encoding="utf-8")
+    code = main(["test", str(tests)])
+    captured = capsys.readouterr()
+    output = captured.out + captured.err
+    assert code == 2 and f"{tests}:1:9: error[policy-outside]" in output, output
+    assert CANARY not in output and "Traceback" not in output

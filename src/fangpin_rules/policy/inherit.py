@@ -83,6 +83,18 @@ def search_path(extra: Sequence[str | Path] = ()) -> tuple[list[Path], list[Path
     return [Path(p) for p in extra], [Path(p) for p in env.split(os.pathsep) if p]
 
 
+def policy_roots(file: str | Path, extra_path: Sequence[str | Path] = ()) -> list[Path]:
+    """The folders inside which a file named by `file` (its `extends:`, a test file's
+    `policy:`) may be read: its own folder tree, the `policies/` folders above it, and the
+    search path's folders (docs/security.md)."""
+    return _roots(Path(file).parent, *search_path(extra_path))
+
+
+def _roots(here: Path, first: list[Path], last: list[Path]) -> list[Path]:
+    """In the order a base named by id is looked for (see `search_path`)."""
+    return _unique([*first, here, *_policies_ancestors(here), *last])
+
+
 def resolve(path: str | Path, extra_path: Sequence[str | Path] = ()) -> Resolved:
     """The effective located tree of a policy file, its bases merged in."""
     first, last = search_path(extra_path)
@@ -154,7 +166,8 @@ class _Resolver:
         length = max(1, len(extends.raw))
         _check_name(name, loc, length)
         here = Path(file).parent
-        roots = [str(d) for d in self._roots(here)]
+        dirs = _roots(here, self.first, self.last)
+        roots = [str(d) for d in dirs]
         if name.endswith((".yaml", ".yml")) or "/" in name or os.sep in name:
             candidate = os.path.normpath(here / name)
             try:
@@ -168,7 +181,6 @@ class _Resolver:
                         "this file, or the base's policy id")]) from None
                 raise PolicyError([_refusal(exc, f"base policy file '{name}'", loc, length)]
                                   ) from None
-        dirs = _unique([*self.first, here, *_policies_ancestors(here), *self.last])
         unreadable: list[str] = []
         for directory in dirs:
             found = _find_by_id(name, directory, roots, unreadable)
@@ -182,11 +194,6 @@ class _Resolver:
             "extends-missing", f"no policy with id '{name}' found", loc, length=length,
             hint=f"looked in: {looked}. Put the base there, add its folder with --policy-path "
             f"or {SEARCH_PATH_ENV}, or give a path relative to this file{skipped}")])
-
-    def _roots(self, here: Path) -> list[Path]:
-        """The policy roots for a file in `here`: its folder tree, the `policies/` folders
-        above it, and the search path's folders."""
-        return [*self.first, here, *_policies_ancestors(here), *self.last]
 
 
 def _check_name(name: str, loc: Location, length: int) -> None:
