@@ -217,3 +217,19 @@ def test_a_policy_test_file_names_its_policy_only_inside_the_roots(
     output = captured.out + captured.err
     assert code == 2 and f"{tests}:1:9: error[policy-outside]" in output, output
     assert CANARY not in output and "Traceback" not in output
+
+
+def test_a_test_folder_does_not_lead_out_through_a_link(
+        land: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FANGPIN_POLICY_PATH", str(FUJIAN.parent))
+    folder = land / "tests"
+    folder.mkdir()
+    (folder / "escape.yaml").symlink_to(land.parent.parent / "secret.yaml")
+    shutil.copy(ROOT / "policies" / "tests" / "fujian_2021" / "s02_monitoring_line.yaml",
+                folder / "s02.yaml")
+    (folder / "s02.yaml").write_text((folder / "s02.yaml").read_text(encoding="utf-8").replace(
+        "../../fujian_2021.yaml", str(FUJIAN)), encoding="utf-8")
+    code = main(["test", str(folder)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert CANARY not in captured.out + captured.err
