@@ -70,3 +70,21 @@ def test_a_region_table_piped_in_is_read_once() -> None:
                           timeout=60, env=env, check=False)
     assert done.returncode == 0, done.stderr.decode()
     assert b"3 region(s)" in done.stdout + done.stderr
+
+
+def test_a_quote_left_open_is_an_error_where_it_opens_not_data_lost(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table = tmp_path / "table.csv"
+    table.write_text(HEADER + '350121,"闽侯县,monitoring_line,2022-01-01,9000,\n'
+                     + ROW + "ok\n", encoding="utf-8")
+    code, output = _check(table, capsys)
+    assert code == 2 and f"{table}:2:1: error[csv-syntax]" in output, output
+
+
+def test_a_row_of_too_many_cells_is_one_error(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    table = tmp_path / "table.csv"
+    table.write_text(HEADER + ROW + "ok" + ",x" * 5000 + "\n", encoding="utf-8")
+    code, output = _check(table, capsys)
+    assert code == 2 and f"{table}:2:1: error[row-too-wide]" in output
+    assert "FAILED (1 error(s)" in output

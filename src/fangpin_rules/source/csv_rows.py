@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, error, remember_source
-from fangpin_rules.limits import MAX_TABLE_CELL_CHARS, MAX_TABLE_FILE_BYTES, MAX_TABLE_ROWS
+from fangpin_rules.limits import (
+    MAX_TABLE_CELL_CHARS,
+    MAX_TABLE_COLUMNS,
+    MAX_TABLE_FILE_BYTES,
+    MAX_TABLE_ROWS,
+)
 from fangpin_rules.source.files import FileRefused, read_bounded
 from fangpin_rules.source.located import LScalar
 
@@ -35,8 +40,9 @@ def read_table_bytes(path: str | Path, limit: int = MAX_TABLE_FILE_BYTES) -> byt
 def read_csv_rows(path: str | Path, raw: bytes | None = None
                   ) -> tuple[list[str], list[dict[str, LScalar]]]:
     """The header and the rows (column -> located cell) of a UTF-8 CSV file (`raw`: its
-    bytes, if already read). A cell longer than MAX_TABLE_CELL_CHARS and rows past
-    MAX_TABLE_ROWS are errors at their line and column."""
+    bytes, if already read). A cell longer than MAX_TABLE_CELL_CHARS, a row of more than
+    MAX_TABLE_COLUMNS cells, rows past MAX_TABLE_ROWS and a quote left open are errors at
+    their line and column."""
     file = str(path)
     if raw is None:
         raw = read_table_bytes(file)
@@ -54,10 +60,18 @@ def read_csv_rows(path: str | Path, raw: bytes | None = None
     # The csv module's own bound (131,072 characters, process-wide) would end the read with
     # an unpositioned error; the whole file is bounded, so read every cell and bound it here.
     saved = csv.field_size_limit(max(len(text), 1))
+    last_line = 0  # the last line of the last row read: a bad row starts after it
     try:
-        reader = csv.reader(lines)
+        # strict: a quote left open is an error, not the rest of the file read as one cell
+        reader = csv.reader(lines, strict=True)
         for index, cells in enumerate(reader):
-            line = reader.line_num
+            line = last_line = reader.line_num
+            if len(cells) > MAX_TABLE_COLUMNS:
+                problems.append(error(
+                    "row-too-wide", f"the row has {len(cells):,} cells, more than "
+                    f"{MAX_TABLE_COLUMNS}", Location(file, line, 1),
+                    hint="check the commas on this row"))
+                continue
             columns = _cell_columns(lines[line - 1], len(cells))
             long_cells = [(name, column) for name, cell, column in
                           zip(header or [""] * len(cells), cells, columns, strict=False)
@@ -86,9 +100,10 @@ def read_csv_rows(path: str | Path, raw: bytes | None = None
                 row[name] = LScalar(_value(value), Location(file, line, column), value, None)
             rows.append(row)
     except csv.Error as exc:
-        problems.append(error("csv-syntax", f"not a readable CSV row ({exc})",
-                              Location(file, reader.line_num or 1, 1),
-                              hint="check the quotes on this row"))
+        problems.append(error("csv-syntax", f"this row is not valid CSV ({exc})",
+                              Location(file, last_line + 1, 1),
+                              hint="check the quotes on this row: a quoted cell starts and "
+                              "ends with \", and a \" inside it is written \"\""))
     finally:
         csv.field_size_limit(saved)
     if problems:
