@@ -118,7 +118,7 @@ def test_a_hostile_extends_is_refused_where_it_is_written(
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     def bounded() -> None:  # on a build that reads /dev/zero whole, fail instead of swapping
-        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
     return subprocess.run([sys.executable, "-m", "fangpin_rules.cli.main", *args],
                           capture_output=True, text=True, timeout=60, env=env,
                           preexec_fn=bounded, check=False)
