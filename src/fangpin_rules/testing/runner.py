@@ -114,7 +114,7 @@ class TestRun:
 
 def discover(paths: Iterable[str | Path]) -> list[Path]:
     """The test files named, and every YAML file under the folders named, in a stable order
-    (a file under a folder whose symbolic links lead out of it is not that folder's)."""
+    (a file reached through a symbolic link that goes outside the folder is not one of them)."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
