@@ -32,7 +32,8 @@ def reloading(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server
     folder = tmp_path_factory.mktemp("reload")
     (folder / "policies").mkdir()
     shutil.copy(FUJIAN, folder / "policies")
-    running = start_server(["policies", "--reload-interval", "0.1"], folder)
+    running = start_server(["policies", "--reload-interval", "0.1", "--cors-origin",
+                            "http://county.test"], folder)
     yield running, folder / "policies"
     stop(running)
 
@@ -134,3 +135,27 @@ def test_an_added_county_file_is_served(reloading: tuple[Server, Path]) -> None:
     answer = httpx.post(server.base + "/v1/decide", json={
         "household": {**HOUSEHOLD, "region_code": "350181"}, "as_of": AS_OF}).json()
     assert answer["policy"]["id"] == "fujian-2021"
+
+
+def test_cors_answers_only_the_configured_origin(reloading: tuple[Server, Path]) -> None:
+    server, _ = reloading
+    allowed = httpx.options(server.base + "/v1/decide", headers={
+        "Origin": "http://county.test", "Access-Control-Request-Method": "POST"})
+    assert allowed.headers["access-control-allow-origin"] == "http://county.test"
+    other = httpx.get(server.base + "/health", headers={"Origin": "http://elsewhere.test"})
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_several_workers_serve_the_same_policy(tmp_path: Path) -> None:
+    shutil.copy(FUJIAN, tmp_path)
+    server = start_server(["fujian_2021.yaml", "--workers", "2", "--reload-interval", "0"],
+                          tmp_path)
+    try:
+        with httpx.Client(base_url=server.base) as client:
+            answers = [client.post("/v1/decide", json={"household": HOUSEHOLD,
+                                                        "as_of": AS_OF}) for _ in range(6)]
+            assert client.get("/ready").status_code == 200
+        assert {a.status_code for a in answers} == {200}
+        assert len({json.dumps(a.json()["decision"]) for a in answers}) == 1
+    finally:
+        stop(server)

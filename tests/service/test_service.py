@@ -318,6 +318,27 @@ def test_unknown_routes_and_methods_are_problems_too(server: Server, method: str
     assert response.headers["content-type"] == PROBLEM
 
 
+def test_a_chunked_body_over_the_limit_is_refused_as_it_arrives(server: Server) -> None:
+    def chunks() -> Any:
+        yield b'{"as_of": "2021-09-01", "households": ['
+        for _ in range(400):
+            yield json.dumps(_plain(HOUSEHOLDS[0])).encode() + b","
+        yield b"{}]}"
+
+    response = httpx.post(server.base + "/v1/decide", content=chunks(),
+                          headers={**server.headers, "Content-Type": "application/json"})
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413 and response.json()["limit"] == 300_000
+
+
+def test_no_cors_unless_configured(server: Server) -> None:
+    response = httpx.options(server.base + "/v1/decide", headers={
+        "Origin": "http://elsewhere.test", "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in response.headers
+    response = httpx.get(server.base + "/health", headers={"Origin": "http://elsewhere.test"})
+    assert "access-control-allow-origin" not in response.headers
+
+
 def test_probes_answer_without_a_token_and_the_rest_do_not(server: Server) -> None:
     assert httpx.get(server.base + "/health").status_code == 200
     assert httpx.get(server.base + "/ready").status_code == 200

@@ -100,6 +100,13 @@ def test_a_broken_file_is_refused_on_reload_and_the_old_policy_kept(tmp_path: Pa
     assert results == [("fujian-2021", "ok"), ("fujian-2021", "refused")]
 
 
+def test_serve_listens_on_loopback_unless_told() -> None:
+    from fangpin_rules.cli.main import build_parser
+
+    args = build_parser().parse_args(["serve", "policies"])
+    assert (args.host, args.port, args.workers, args.cors_origin) == ("127.0.0.1", 8000, 1, [])
+
+
 def test_serve_refuses_to_start_on_a_broken_policy(tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     broken = tmp_path / "broken.yaml"
