@@ -102,12 +102,22 @@ def policy_files(sources: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+_kinds: dict[str, tuple[tuple[int, int] | None, bool]] = {}  # file -> (stamp, a policy?)
+
+
 def _is_policy_file(path: Path) -> bool:
+    """Read again only when the file changed: the watcher asks every interval."""
+    key, stamp = str(path), _stamp(str(path))
+    known = _kinds.get(key)
+    if known is not None and known[0] == stamp:
+        return known[1]
     try:
         tree = load_located(path)
+        kind = isinstance(tree, LMap) and isinstance(tree.get("policy"), LMap)
     except PolicyError:
-        return True  # a broken file is refused by name, not silently skipped
-    return isinstance(tree, LMap) and isinstance(tree.get("policy"), LMap)
+        kind = True  # a broken file is refused by name, not silently skipped
+    _kinds[key] = (stamp, kind)
+    return kind
 
 
 def _stamp(path: str) -> tuple[int, int] | None:
