@@ -46,6 +46,41 @@ def test_a_batch_stops_at_the_time_limit_between_households(service: Service) ->
     assert raised.value.kind == "time-limit" and 0 < decided < 10**6
 
 
+DIVIDING = """\
+policy:
+  id: dividing
+  title: dividing
+  effective: 2021-01-01
+decisions:
+  ratio:
+    expr: any(net_income / (m.disability_grade ?? 0) > 1 for m in members)
+"""
+
+
+def test_a_household_the_policy_cannot_compute_is_undecidable_not_invalid(
+        tmp_path: Path) -> None:
+    (tmp_path / "dividing.yaml").write_text(DIVIDING, encoding="utf-8")
+    snapshot = Registry([str(tmp_path)]).load()
+    record = {"household_id": "D-1", "formerly_poor": False, "members": [{"member_id": "1"}],
+              "net_income": 100}
+    for household, kind in ((record, "undecidable"),
+                            ({**record, "net_income": "x"}, "invalid-household")):
+        envelope = deciding.read_envelope({"household": household, "as_of": "2021-09-01"},
+                                          max_batch=10)
+        with pytest.raises(Problem) as raised:
+            deciding.decide_one(snapshot, envelope)
+        assert (raised.value.kind, raised.value.policy_id) == (kind, "dividing")
+        assert raised.value.extra["household_id"] == "D-1"
+    envelope = deciding.read_envelope({"household": record, "as_of": "2021-09-01"},
+                                      max_batch=10)
+    with pytest.raises(Problem, match="division by zero"):
+        deciding.decide_one(snapshot, envelope)
+    graded = {**record, "members": [{"member_id": "1", "disability_grade": 2}]}
+    policy, decision = deciding.decide_one(snapshot, deciding.read_envelope(
+        {"household": graded, "as_of": "2021-09-01"}, max_batch=10))
+    assert policy.id == "dividing" and decision["ratio"] is True
+
+
 def test_tokens_are_checked_exactly(tmp_path: Path) -> None:
     tokens = [b"alpha-token", b"beta-token"]
     assert token_accepted("Bearer beta-token", tokens)

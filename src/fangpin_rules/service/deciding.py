@@ -206,11 +206,14 @@ def decide_one(snapshot: Snapshot, envelope: Envelope) -> tuple[Policy, dict[str
         _check_date(policy, envelope.as_of)
     try:
         record = policy.validate(household)
-        cases = envelope.cases.get(getattr(record, policy.checked.record_id or "", ""), [])
+    except RecordError as exc:
+        raise _household_problem("invalid-household", exc.rejection, policy) from None
+    cases = envelope.cases.get(getattr(record, policy.checked.record_id or "", ""), [])
+    try:
         decision = policy.decide_record(policy.evaluator(envelope.as_of), record,
                                         envelope.as_of, None, cases)
-    except RecordError as exc:
-        raise _household_problem(exc.rejection, policy) from None
+    except RecordError as exc:  # valid, but the policy cannot compute it (a division by 0)
+        raise _household_problem("undecidable", exc.rejection, policy) from None
     return policy, decision
 
 
@@ -224,17 +227,17 @@ def explain_one(snapshot: Snapshot, envelope: Envelope) -> tuple[Policy, dict[st
         _check_date(policy, envelope.as_of)
     try:
         record = policy.validate(envelope.household)
-        cases = envelope.cases.get(getattr(record, policy.checked.record_id or "", ""), [])
+    except RecordError as exc:
+        raise _household_problem("invalid-household", exc.rejection, policy) from None
+    cases = envelope.cases.get(getattr(record, policy.checked.record_id or "", ""), [])
+    try:
         account = explain(policy, record, envelope.as_of, lang=envelope.lang, cases=cases)
     except RecordError as exc:
-        raise _household_problem(exc.rejection, policy) from None
+        raise _household_problem("undecidable", exc.rejection, policy) from None
     return policy, account
 
 
-def _household_problem(rejection: Rejection, policy: Policy) -> Problem:
-    kind = "invalid-household" if rejection.field is not None or \
-        not rejection.reason.startswith(("division", "invalid arithmetic", "a number")) \
-        else "undecidable"
+def _household_problem(kind: str, rejection: Rejection, policy: Policy) -> Problem:
     field = f"household.{rejection.field}" if rejection.field else "household"
     problem = Problem(kind, rejection.reason, field=field, reason=rejection.reason,
                       household_id=rejection.household_id)
