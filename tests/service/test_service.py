@@ -309,6 +309,20 @@ def test_a_bad_request_gets_its_problem(server: Server, request_: dict[str, Any]
         assert problem["limit"] in (300, 300_000)
 
 
+def test_bad_explain_requests_get_their_problems(server: Server) -> None:
+    with server.client() as client:
+        for body, status, field in (
+                ({**_good(), "lang": "fr"}, 422, "lang"),
+                ({"households": [], "as_of": AS_OF}, 422, "households"),
+                ({**_good(), "policy": "atlantis"}, 404, "policy")):
+            response = client.post("/v1/explain", json=body)
+            assert (response.status_code, response.json().get("field")) == (status, field)
+            assert response.headers["content-type"] == PROBLEM
+        response = client.post("/v1/explain", content=b"{}",
+                               headers={"Content-Type": "text/plain"})
+        assert response.status_code == 415
+
+
 @pytest.mark.parametrize(("method", "path", "status"), [
     ("GET", "/nowhere", 404), ("GET", "/v1/decide", 405), ("GET", "/v1/policies/none", 404)])
 def test_unknown_routes_and_methods_are_problems_too(server: Server, method: str, path: str,

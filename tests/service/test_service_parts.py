@@ -81,6 +81,38 @@ def test_a_household_the_policy_cannot_compute_is_undecidable_not_invalid(
     assert policy.id == "dividing" and decision["ratio"] is True
 
 
+def test_a_stream_past_the_time_limit_ends_with_the_problem_and_counts() -> None:
+    import json
+
+    import httpx
+
+    from fangpin_rules.service.app import create_app
+
+    app = create_app(ServiceConfig(sources=(str(FUJIAN),), time_limit_seconds=1e-6,
+                                   reload_interval_seconds=0))
+    body = "\n".join(json.dumps(RECORDS_MD_HOUSEHOLD) for _ in range(50)).encode()
+
+    async def calls() -> tuple[httpx.Response, httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://service.test") as client:
+            streamed = await client.post("/v1/decide", params={"as_of": "2021-09-01"},
+                                         content=body,
+                                         headers={"Content-Type": "application/x-ndjson"})
+            one = await client.post("/v1/decide", json={"household": RECORDS_MD_HOUSEHOLD,
+                                                         "as_of": "2021-09-01"})
+            return streamed, one
+
+    response, single = anyio.run(calls)
+    assert response.status_code == 200
+    *_, problem, counts = [json.loads(line) for line in response.text.splitlines()]
+    assert problem["problem"]["type"] == "urn:fangpin:problem:time-limit"
+    read = counts["counts"]["read"]
+    assert read == counts["counts"]["decided"] + counts["counts"]["rejected"]
+    assert read + counts["counts"]["not_read"] == 50
+    assert single.status_code == 503
+    assert single.json()["type"] == "urn:fangpin:problem:time-limit"
+
+
 def test_tokens_are_checked_exactly(tmp_path: Path) -> None:
     tokens = [b"alpha-token", b"beta-token"]
     assert token_accepted("Bearer beta-token", tokens)
