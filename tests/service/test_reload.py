@@ -123,7 +123,8 @@ def test_a_changed_file_switches_atomically_and_a_broken_one_is_refused(
     _until(lambda: httpx.get(server.base + "/ready").status_code == 200, "ready again")
 
 
-def test_an_added_county_file_is_served(reloading: tuple[Server, Path]) -> None:
+def test_an_added_county_file_is_served_and_a_removed_one_withdrawn(
+        reloading: tuple[Server, Path]) -> None:
     server, folder = reloading
     (folder / "counties").mkdir(exist_ok=True)
     shutil.copy(ROOT / "policies" / "counties" / "minhou_350121.yaml", folder / "counties")
@@ -135,6 +136,14 @@ def test_an_added_county_file_is_served(reloading: tuple[Server, Path]) -> None:
     answer = httpx.post(server.base + "/v1/decide", json={
         "household": {**HOUSEHOLD, "region_code": "350181"}, "as_of": AS_OF}).json()
     assert answer["policy"]["id"] == "fujian-2021"
+
+    (folder / "counties" / "minhou_350121.yaml").unlink()  # removed: withdrawn
+    _until(lambda: "minhou-350121" not in {p["id"] for p in httpx.get(
+        server.base + "/v1/policies").json()["policies"]}, "the county withdrawn")
+    answer = httpx.post(server.base + "/v1/decide", json={
+        "household": {**HOUSEHOLD, "region_code": "350121"}, "as_of": AS_OF}).json()
+    assert answer["policy"]["id"] == "fujian-2021"
+    assert httpx.get(server.base + "/ready").status_code == 200
 
 
 def test_cors_answers_only_the_configured_origin(reloading: tuple[Server, Path]) -> None:
