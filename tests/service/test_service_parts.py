@@ -167,6 +167,31 @@ def test_a_broken_file_is_refused_on_reload_and_the_old_policy_kept(tmp_path: Pa
     assert results == [("fujian-2021", "ok"), ("fujian-2021", "refused")]
 
 
+def test_a_changed_base_reloads_the_counties_that_extend_it(tmp_path: Path) -> None:
+    import shutil
+
+    from support import ROOT
+
+    (tmp_path / "policies" / "counties").mkdir(parents=True)
+    shutil.copy(FUJIAN, tmp_path / "policies")
+    shutil.copy(ROOT / "policies" / "counties" / "minhou_350121.yaml",
+                tmp_path / "policies" / "counties")
+    registry = Registry([str(tmp_path / "policies")])
+    before = registry.load()
+    assert set(before.policies) == {"fujian-2021", "minhou-350121"}
+    province = tmp_path / "policies" / "fujian_2021.yaml"
+    province.write_text(province.read_text(encoding="utf-8") + "# a comment\n",
+                        encoding="utf-8")
+    assert registry.reload()
+    after = registry.current
+    for policy_id in ("fujian-2021", "minhou-350121"):
+        assert after.policies[policy_id].sha256 != before.policies[policy_id].sha256
+    assert after.route("350121").id == "minhou-350121"
+    assert after.route("350181").id == "fujian-2021"
+    assert after.route(None).id == "fujian-2021"
+    assert after.route("110101") is None
+
+
 def test_serve_listens_on_loopback_unless_told() -> None:
     from fangpin_rules.cli.main import build_parser
 
