@@ -7,13 +7,14 @@ import sys
 from collections.abc import Sequence
 
 from fangpin_rules import __version__
-from fangpin_rules.cli import calendar, check, duties, explain, schema, show
+from fangpin_rules.cli import calendar, check, duties, explain, schema, serve, show
 from fangpin_rules.cli import diff as diff_verb
 from fangpin_rules.cli import eval as eval_verb
 from fangpin_rules.cli import test as test_verb
 from fangpin_rules.cli.common import EXIT_USAGE, Reported, UsageError
 
-VERBS = (check, eval_verb, show, calendar, duties, schema, test_verb, explain, diff_verb)
+VERBS = (check, eval_verb, show, calendar, duties, schema, test_verb, explain, diff_verb,
+         serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
