@@ -182,7 +182,11 @@ def test_sharp_drop_ratio(previous: str | None, sharp: bool) -> None:
                          previous_net_income=None if previous is None else Decimal(previous)))
     assert ("income_drop" in as_set(d["risks"])) is sharp
     assert d["category"] == ("sudden_hardship" if sharp else "marginal")
-    assert ("human_resources" in as_set(d["departments"])) is sharp
+    # [E2] item 13: human_resources screens a sharp drop and also the employment measure,
+    # which this household's worker gets either way; statistics screens both low income and
+    # a sharp drop.
+    assert "employment" in as_set(d["measures"])
+    assert {"statistics", "human_resources"} <= as_set(d["departments"])
 
 
 # --- ages ------------------------------------------------------------------------------------

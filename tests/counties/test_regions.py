@@ -126,3 +126,26 @@ def test_check_a_region_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["check", policy, "--regions", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"{bad}:20:" in err and "below 'dibao_standard' (9360)" in err and "§2" in err
+
+
+def test_a_dibao_standard_below_the_province_minimum_is_refused_at_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # [E2] §2: 7152 is the province's minimum rural dibao standard, the floor of a county's own.
+    policy = str(ROOT / "policies" / "fujian_2021.yaml")
+    table = tmp_path / "regions.yaml"
+    table.write_text("""region_table: {id: t, policy: fujian-2021}
+regions:
+  "350121":
+    name: 闽侯县
+    dibao_standard:
+      - {from: 2022-01-01, value: 7151.99}
+    monitoring_line:
+      - {from: 2022-01-01, value: 9000}
+""", encoding="utf-8")
+    assert main(["check", policy, "--regions", str(table)]) == 2
+    err = capsys.readouterr().err
+    assert f"{table}:6:35: error[parameter-bound]: 'dibao_standard' is 7151.99" in err
+    assert "below its minimum 7152" in err and "§2 监测范围" in err
+    table.write_text(table.read_text(encoding="utf-8").replace("7151.99", "7152"),
+                     encoding="utf-8")
+    assert main(["check", policy, "--regions", str(table)]) == 0
