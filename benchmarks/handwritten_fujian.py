@@ -358,7 +358,8 @@ def decide(h: Household, as_of: date, p: FujianParameters = DEFAULT) -> dict[str
         "risks": risks,
         "measures": measures,
         "assistance_mode": (
-            ("comprehensive" if len(risks) >= 2 else "single") if monitored else None
+            ("comprehensive" if len(risks) >= 2 else "single" if risks else None)
+            if monitored else None
         ),
         "orientation": ("development" if has_labour else "safety_net") if monitored else None,
         "cadre": cadre,
