@@ -202,10 +202,8 @@ def test_articles_labels_steps_duties_and_dated_values(fujian: Policy, variant: 
         ("    frequency: half_yearly\n", "    frequency: quarterly\n"),
         ("  dibao_standard:\n    type: money\n", "  dibao_standard:\n    type: money\n"),
         # [E2] 7152 is the floor of the dibao standard, so the line is the one raised here
-        ("      - {from: 2021-01-01, until: 2021-12-31, value: 7152, source: 闽委振兴组〔2021〕5号}\n"
-         "  dibao_standard:",
-         "      - {from: 2021-01-01, until: 2021-12-31, value: 7200, source: 闽委振兴组〔2021〕5号}\n"
-         "  dibao_standard:"))
+        ("until: 2021-12-31, value: 7152, source: 闽委振兴组〔2021〕5号}\n  dibao_standard:",
+         "until: 2021-12-31, value: 7200, source: 闽委振兴组〔2021〕5号}\n  dibao_standard:"))
     diff = diff_policies(fujian, changed)
     assert _keys(diff.changes) == {
         ("article", "changed", "§11", "text"),
