@@ -113,6 +113,15 @@ class RegionalPolicy:
                 seen.setdefault(notice.message(), notice)
         return list(seen.values())
 
+    @property
+    def run_warnings(self) -> list[CarriedForward]:
+        """The values carried forward in the evaluations so far, in any region, each once."""
+        seen: dict[str, CarriedForward] = {}
+        for region in self.regions.values():
+            for notice in region.policy.run_warnings:
+                seen.setdefault(notice.message(), notice)
+        return list(seen.values())
+
     def evaluate(self, record: Household | Mapping[str, Any], as_of: date | str, *,
                  explain: bool = False, cases: Iterable[CaseInput] = ()) -> dict[str, Any]:
         household = validate(record)
