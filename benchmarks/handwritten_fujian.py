@@ -46,7 +46,8 @@ if TYPE_CHECKING:  # only named in annotations: the script runs without importin
 
 @dataclass(frozen=True, slots=True)
 class FujianParameters:
-    """The policy's parameters (2021 province values; the last five are interpretation)."""
+    """The policy's parameters (2021 province values, then five interpretations and the law's
+    minimum working age)."""
 
     monitoring_line: Decimal = Decimal("7152")  # §2 (document)
     dibao_standard: Decimal = Decimal("7152")  # §2 (document)
