@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, error
+from fangpin_rules.source.typography import lookalike_problems
 
 _CORE_TAGS = {
     "tag:yaml.org,2002:str",
@@ -190,6 +191,10 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def parse_located(text: str, file: str) -> LNode:
+    # Before YAML: a full-width colon or a tab makes YAML report something else, elsewhere.
+    lookalikes = lookalike_problems(text, file)
+    if lookalikes:
+        raise PolicyError(lookalikes)
     try:
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
