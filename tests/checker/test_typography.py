@@ -90,3 +90,9 @@ def test_a_times_sign_in_a_value_beside_chinese_text_is_found() -> None:
     assert _codes("- {from: 2022-01-01, value: 750 × 12, source: 县民政局文件}\n") == [
         ("operator-sign", 1, 33)]
     assert _codes("text: |-\n  人均 7152 × 1.1 元\n") == []
+
+
+def test_a_date_inside_an_expression_is_found_too() -> None:
+    assert _codes("    expr: as_of > 2021/6/4 and x\n") == [("date-format", 1, 19)]
+    assert _codes("    when: as_of >= 2021-06-04 + 1 month\n") == []
+    assert _codes("    title: 自2021年6月4日起\n") == []  # text, not a value that is a date

@@ -253,3 +253,25 @@ def test_an_article_of_several_paragraphs_stays_indented(fujian: Policy) -> None
     lines = six.splitlines()
     assert len(lines) == 13 and all(line.startswith("      ") for line in lines[1:])
     assert lines[-1].strip() == "残联部门监测重度残疾人情况。"
+
+
+def test_a_rule_resting_on_law_is_marked_so(tmp_path: Path) -> None:
+    from support import policy_from_text
+
+    policy = policy_from_text(tmp_path, """\
+policy: {id: law-case, title: law case, effective: 2021-01-01}
+articles:
+  §1: {title: {zh: 劳动年龄, en: Working age}, text: 未满十六周岁的不是劳动力。,
+       text_en: A minor under 16 is not labour.}
+decisions:
+  minors_only:
+    title: {zh: 家庭成员均未满十六周岁, en: Every member is under 16}
+    cite: §1
+    basis: law
+    expr: all(age(m.birth_date) < 16 for m in members)
+""")
+    record = {**RECORDS_MD_HOUSEHOLD}
+    zh = render_text(explain(policy, record, "2021-09-01"))
+    en = render_text(explain(policy, record, "2021-09-01", lang="en"))
+    assert "■ 家庭成员均未满十六周岁: 否  [§1, 法律规定]" in zh
+    assert "■ Every member is under 16: no  [§1, by law]" in en

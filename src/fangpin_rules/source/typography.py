@@ -127,11 +127,19 @@ def _in_flow_before_a_key(code: str, index: int) -> bool:
     return re.match(r"[A-Za-z0-9_§\"']", rest) is not None
 
 
+_EXPRESSION_LINE = re.compile(r"^\s*(?:-\s+)?(?:expr|when|due|done|formula):\s")
+
+
 def _dates(code: str, at: Location) -> Iterator[Diagnostic]:
-    for start in _VALUE_START.finditer(code):
+    # A value that is a date; in an expression, a date anywhere (it is a literal there).
+    starts = [m.end() for m in _VALUE_START.finditer(code)]
+    if _EXPRESSION_LINE.match(code):
+        starts = [m.start() for m in re.finditer(r"(?<![\w./-])\d{4}[-/.年]", code)]
+    for position in starts:
         for pattern in _WRONG_DATES:
-            match = pattern.match(code, start.end())
-            if match is None or _VALUE_END.match(code, match.end()) is None:
+            match = pattern.match(code, position)
+            if match is None or not (_EXPRESSION_LINE.match(code) or _VALUE_END.match(
+                    code, match.end())):
                 continue
             year, month, day = (int(part) for part in match.groups())
             written = match.group(0)
