@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -275,3 +276,27 @@ decisions:
     en = render_text(explain(policy, record, "2021-09-01", lang="en"))
     assert "■ 家庭成员均未满十六周岁: 否  [§1, 法律规定]" in zh
     assert "■ Every member is under 16: no  [§1, by law]" in en
+
+
+def test_every_example_household_reads_without_expression_syntax(fujian: Policy) -> None:
+    """Over the example households and their cases, in both languages: no expression syntax
+    (rule ids and input paths in brackets are references an auditor looks up, and stay)."""
+    root = Path(__file__).resolve().parents[2] / "examples"
+    households = [json.loads(line) for line in
+                  (root / "households.jsonl").read_text(encoding="utf-8").splitlines()]
+    cases = [json.loads(line) for line in
+             (root / "cases.jsonl").read_text(encoding="utf-8").splitlines()]
+    syntax = re.compile(r"count\(|\?\?|\bfor [a-z] in\b|==|!=|>=|<=|\bif\b|\bthen\b|\belse\b")
+    references = re.compile(r"(规则|rule) [a-z_]+\.[a-z_]+|\([a-z_.\[\]]+\)$")
+    for record in households:
+        own = [c for c in cases if c["household_id"] == record["household_id"]]
+        for lang in ("zh", "en"):
+            text = render_text(explain(fujian, record, "2025-06-30", lang=lang, cases=own))
+            body = re.split(r"\n(条文|Articles):\n", text)[0].split("\n", 1)[1]
+            for line in body.splitlines():
+                plain = references.sub("", line)
+                assert not syntax.search(plain), (record["household_id"], lang, line)
+                assert not re.search(r"[a-z]+_[a-z_]+", plain), (record["household_id"], line)
+                if lang == "en":
+                    assert not re.search("[\u4e00-\u9fff]", line), line
+                assert "case." not in line

@@ -69,10 +69,12 @@ def input_value_label(path: str, value: str, lang: str) -> str:
 def null_means_none(path: str, household: Any) -> bool:
     """Inputs whose null is a value, not an unknown (shared/spec/records.md): a null disability
     grade is no disability; a dibao date of a household not in dibao, or a monitoring category
-    or date of a household not monitored, does not apply. Only the others are listed as
-    unknown for the officer to check."""
+    or date of a household not monitored, does not apply; a case's date is a step not done.
+    Only the others are listed as unknown for the officer to check."""
     if path == "members[].disability_grade":
         return True
+    if path.startswith("case."):
+        return True  # a step's date not given: not done yet, which its deadline says
     dibao = getattr(household, "dibao", None)
     if path in ("dibao.since", "dibao.income_above_standard_on"):
         return dibao is not None and getattr(dibao, "enrolled", None) is False
