@@ -2,8 +2,9 @@
 values that rule compared ("人均纯收入 5,800 元 < 监测范围 7,152 元"), the article behind it
 with its own words, and the inputs that were unknown.
 
-Nothing is recomputed here: every value shown is one the traced evaluator recorded (a node's
-value, a parameter in force, a condition part) or an input of the record.
+No decision is recomputed here: every value shown is one the traced evaluator recorded (a
+node's value, a parameter in force, a condition part) or an input of the record. Only the
+relation between two such values is worked out, to show the one that holds (18,000 元 ≥ 7,152 元).
 """
 
 from __future__ import annotations
