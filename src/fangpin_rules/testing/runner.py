@@ -19,8 +19,8 @@ from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, did_you
 from fangpin_rules.engine import Policy, RecordError, load_policy
 from fangpin_rules.engine.policy import DateError
 from fangpin_rules.engine.serialize import dumps
-from fangpin_rules.source.files import FileRefused, check_inside
 from fangpin_rules.source import LMap, load_located
+from fangpin_rules.source.files import FileRefused, check_inside
 from fangpin_rules.testing.format import (
     SourcedTestFile,
     TestCase,
