@@ -3,13 +3,14 @@
 Decisions go out as JSONL in input order. A record that fails validation (or a line that is not
 JSON) goes to the rejects (a file, or stderr) with its line, household id, field and reason, and
 the run goes on. The summary on stderr says how many were read, decided and rejected.
-Exit: 0 all decided, 1 some rejected, 2 usage or policy error.
+Exit: 0 all decided, 1 some rejected, 2 usage or policy error (an output naming an input
+included), 3 the run could not finish (a write failed, a worker died), 130/143 interrupted by
+SIGINT/SIGTERM. The output files are replaced only when the run finishes (docs/security.md).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import date
 from typing import IO, Any
@@ -22,8 +23,10 @@ from fangpin_rules.cli.common import (
     load_or_report,
     load_regions_or_report,
     open_input,
-    open_output,
+    policy_files,
+    worker_count,
 )
+from fangpin_rules.cli.outputs import Outputs, check_collisions
 from fangpin_rules.cli.progress import Progress, progress_for
 
 
@@ -70,10 +73,12 @@ def run(args: argparse.Namespace) -> int:
             policy.evaluator(as_of)
     except DateError as exc:
         raise UsageError(str(exc)) from None
-    if args.jobs < 0:
-        raise UsageError("--jobs takes a number of processes, 0 for one per core")
-    jobs = args.jobs or os.cpu_count() or 1
-    with open_output(args.rejects) if args.rejects else _stderr() as rejects:
+    jobs = worker_count(args.jobs, "eval")
+    check_collisions({"the policy": policy_files(policy), "the records": [args.records],
+                      "the cases": [args.cases]},
+                     {"-o": args.output or "-", "--rejects": args.rejects})
+    with Outputs() as outputs:
+        rejects = outputs.open(args.rejects) if args.rejects else sys.stderr
         cases: dict[str, list[Any]] | None = None
         case_note = ""
         case_rejected = 0
@@ -81,10 +86,11 @@ def run(args: argparse.Namespace) -> int:
             with open_input(args.cases) as case_source:
                 cases, case_read, case_rejected = read_cases(case_source, rejects)
             case_note = f"; cases: read {case_read}, rejected {case_rejected}"
-        with open_input(args.records) as source, open_output(args.output) as out:
+        with open_input(args.records) as source:
+            out = outputs.open(args.output)
             counts = decide_stream(policy, source, out, rejects, as_of, explain=args.explain,
                                    cases=cases, jobs=jobs,
-                                   progress=progress_for(sys.stderr, source),
+                                   progress=progress_for(sys.stderr, source, out),
                                    policy_source=PolicySource.of(policy,
                                                                  args.policy_path or ()))
     read, decided, rejected = counts
@@ -117,14 +123,6 @@ def read_cases(source: IO[str], rejects: IO[str]) -> tuple[dict[str, list[Any]],
     return by_household, read, rejected
 
 
-class _stderr:
-    def __enter__(self) -> IO[str]:
-        return sys.stderr
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str],
                   as_of: object, *, explain: bool = False,
                   cases: dict[str, list[Any]] | None = None, jobs: int = 1,
@@ -149,7 +147,7 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
     parts = chunks(numbered_items(source), chunk_lines or CHUNK_LINES)
     if jobs > 1:
         results = decide_in_workers(policy_source or PolicySource.of(policy), as_of, parts,
-                                    jobs, explain=explain, cases=cases)
+                                    jobs, explain=explain, cases=cases, policy=policy)
     else:
         decider = ChunkDecider(policy, as_of, explain=explain, cases=cases)
         results = map(decider.decide, parts)
