@@ -149,7 +149,12 @@ def decide_in_workers(source: PolicySource, as_of: date, chunks: Iterable[list[I
     finished = False
     try:
         for chunk in chunks:
-            pending.append((chunk[0][0], executor.submit(_decide, chunk)))
+            try:
+                submitted = executor.submit(_decide, chunk)
+            except BrokenProcessPool:  # a worker died between two chunks
+                raise WorkerFailed(f"a worker process died before the chunk from line "
+                                   f"{chunk[0][0]} (killed, or out of memory)") from None
+            pending.append((chunk[0][0], submitted))
             if len(pending) >= 2 * jobs:
                 yield _result(*pending.popleft())
         while pending:

@@ -21,6 +21,7 @@ from fangpin_rules.engine.records import (
     RecordError,
     Rejection,
     _peek_first_char,
+    numbered_lines,
     parse_line,
     read_records,
 )
@@ -44,13 +45,12 @@ class ChunkResult:
 
 def numbered_items(stream: IO[str]) -> Iterator[Item]:
     """(line number, text) for each non-blank JSONL line, unparsed so that the parsing can be
-    done where the deciding is (in a worker); a JSON array is read whole and parsed here."""
+    done where the deciding is (in a worker); a JSON array is read whole and parsed here, and
+    a single JSON object over several lines is one item (`records.numbered_lines`)."""
     if _peek_first_char(stream) == "[":
         yield from read_records(stream)
         return
-    for number, line in enumerate(stream, start=1):
-        if line and not line.isspace():
-            yield number, line
+    yield from numbered_lines(stream)
 
 
 def chunks(items: Iterable[Item], size: int = CHUNK_LINES) -> Iterator[list[Item]]:
