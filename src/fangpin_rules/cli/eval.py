@@ -34,7 +34,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("eval", help="decide household records under a policy",
                             description=__doc__.split("\n\n", 1)[1] if __doc__ else None)
     parser.add_argument("policy", metavar="POLICY")
-    parser.add_argument("records", metavar="RECORDS", help="JSONL or a JSON array; - for stdin")
+    parser.add_argument("records", metavar="RECORDS",
+                        help="JSONL, a JSON array, or one JSON object (one household, "
+                        "formatted any way); - for stdin")
     parser.add_argument("--as-of", required=True, metavar="DATE",
                         help="evaluation date, YYYY-MM-DD")
     parser.add_argument("--explain", action="store_true",
