@@ -416,3 +416,26 @@ def test_the_dask_example_explains_its_arguments() -> None:
                           env=_env())
     assert done.returncode == 0 and "usage:" in done.stdout and "DATE" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_an_output_through_a_symlink_replaces_the_file_it_points_to(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    records = tmp_path / "in.jsonl"
+    records.write_text(json.dumps(household()) + "\n", encoding="utf-8")
+    real = tmp_path / "real.jsonl"
+    real.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    assert main(["eval", str(FUJIAN), str(records), "--as-of", AS_OF, "-o", str(link)]) == 0
+    assert link.is_symlink() and json.loads(real.read_text())["household_id"] == "T-1"
+
+
+def test_an_output_that_cannot_be_created_is_exit_2_before_deciding(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    records = tmp_path / "in.jsonl"
+    records.write_text(json.dumps(household()) + "\n", encoding="utf-8")
+    rejects = tmp_path / "rejects.jsonl"
+    assert main(["eval", str(FUJIAN), str(records), "--as-of", AS_OF, "--rejects",
+                 str(rejects), "-o", str(tmp_path / "missing" / "out.jsonl")]) == 2
+    assert "No such file or directory" in capsys.readouterr().err
+    assert not rejects.exists() and _parts(tmp_path) == []

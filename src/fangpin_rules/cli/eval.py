@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from datetime import date
 from typing import IO, Any
 
@@ -154,9 +155,19 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
         decider = ChunkDecider(policy, as_of, explain=explain, cases=cases)
         results = map(decider.decide, parts)
     quiet_collector()  # here too the lines read make many short-lived containers
+    binary_out: IO[bytes] | None = getattr(out, "buffer", None)
+    try:
+        return _write_results(results, out, binary_out, rejects, progress)
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()  # workers are ended now, on a failure or an interruption too
+
+
+def _write_results(results: Iterator[Any], out: IO[str], binary_out: IO[bytes] | None,
+                   rejects: IO[str], progress: Progress | None) -> tuple[int, int, int]:
     read = decided = rejected = 0
     rejects_on_terminal = progress is not None and rejects is progress.out
-    binary_out: IO[bytes] | None = getattr(out, "buffer", None)
     for result in results:
         if binary_out is None:
             out.write(result.decisions.decode("utf-8"))

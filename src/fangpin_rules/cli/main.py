@@ -8,6 +8,7 @@ import io
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from fangpin_rules import __version__
 from fangpin_rules.cli import calendar, check, duties, explain, schema, show
@@ -23,7 +24,7 @@ from fangpin_rules.cli.common import (
     Reported,
     UsageError,
 )
-from fangpin_rules.cli.outputs import OutputCollision, OutputFailed, guarded_stdout
+from fangpin_rules.cli.outputs import OutputFailed, OutputRefused, guarded_stdout
 from fangpin_rules.engine.parallel import WorkerFailed
 
 VERBS = (check, eval_verb, show, calendar, duties, schema, test_verb, explain, diff_verb)
@@ -49,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     verb = f"fangpin {args.verb}"
     previous_stdout = sys.stdout
-    previous_term = signal.signal(signal.SIGTERM, _terminated)
+    previous_term: Any = None
+    with contextlib.suppress(ValueError):  # only the main thread may take signals
+        previous_term = signal.signal(signal.SIGTERM, _terminated)
     # Without a real stdout (embedded, a test capturing it) the one given is kept.
     with contextlib.suppress(AttributeError, OSError, ValueError, io.UnsupportedOperation):
         sys.stdout = guarded_stdout()
@@ -60,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{verb}: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except OutputCollision as exc:
+    except OutputRefused as exc:
         print(f"{verb}: {exc}; nothing was written", file=sys.stderr)
         return EXIT_USAGE
     except Reported as exc:
@@ -80,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{verb}: terminated; no output file was written or replaced", file=sys.stderr)
         return exc.code
     finally:
-        signal.signal(signal.SIGTERM, previous_term)
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
         if sys.stdout is not previous_stdout:
             try:
                 sys.stdout.flush()

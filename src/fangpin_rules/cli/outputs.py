@@ -32,8 +32,9 @@ class OutputFailed(Exception):
     """Writing an output failed (disk full, I/O error): the run ends with exit 3."""
 
 
-class OutputCollision(Exception):
-    """An output names an input or another output (exit 2, nothing written)."""
+class OutputRefused(Exception):
+    """An output names an input or another output, or cannot be created (exit 2, nothing
+    written)."""
 
 
 class _GuardedRaw(io.FileIO):
@@ -115,12 +116,12 @@ def check_collisions(inputs: Mapping[str, Iterable[str | None]],
                 if input_path is None or input_path == "-":
                     continue
                 if _same(ident, _identity(input_path)):
-                    raise OutputCollision(
+                    raise OutputRefused(
                         f"{option} '{path}' is {what} ('{input_path}'); writing it would "
                         "destroy it: give another file")
         for other, other_path, other_ident in files[index + 1:]:
             if _same(ident, other_ident):
-                raise OutputCollision(f"{option} '{path}' and {other} '{other_path}' are the "
+                raise OutputRefused(f"{option} '{path}' and {other} '{other_path}' are the "
                                       "same file; give them different files")
 
 
@@ -147,19 +148,23 @@ class Outputs:
             if hasattr(sys.stdout, "reconfigure"):
                 sys.stdout.reconfigure(errors="backslashreplace")
             return sys.stdout
+        # A symlink's target is the file replaced, not the link itself.
+        target = os.path.realpath(path)
         try:
-            info = os.stat(path)
+            info = os.stat(target)
         except FileNotFoundError:
             info = None
         except OSError as exc:
-            raise OutputFailed(f"cannot write '{path}': {exc.strerror}") from None
+            raise OutputRefused(f"cannot write '{path}': {exc.strerror}") from None
         temp: str | None = None
         try:
-            if info is not None and not stat.S_ISREG(info.st_mode):
+            if (info is not None and not stat.S_ISREG(info.st_mode)) or \
+                    target.startswith(("/dev/", "/proc/")):
+                # A device, a pipe, /dev/stdout: nothing to rename onto, written as it is.
                 raw = _GuardedRaw(path, "w")
             else:
-                folder = os.path.dirname(os.path.abspath(path))
-                fd, temp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path)
+                folder = os.path.dirname(target)
+                fd, temp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(target)
                                             + ".", suffix=".part")
                 os.fchmod(fd, stat.S_IMODE(info.st_mode) if info is not None
                           else 0o666 & ~_umask())
@@ -167,10 +172,10 @@ class Outputs:
         except OSError as exc:
             if temp is not None:
                 _remove(temp)
-            raise OutputFailed(f"cannot write '{path}': {exc.strerror}") from None
+            raise OutputRefused(f"cannot write '{path}': {exc.strerror}") from None
         raw.label = f"'{path}'"
         stream = _text(raw)
-        self._pending.append(_Pending(path, temp, stream))
+        self._pending.append(_Pending(target, temp, stream))
         return stream
 
     def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
