@@ -10,7 +10,6 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,22 +85,38 @@ class Diagnostic:
         }
 
 
+# The text of every file the engine read (through source.files), by name. An excerpt is
+# shown only from here, never read anew from disk: a message can then quote only a file the
+# run was asked to read, and a policy piped in is still quoted after its one read.
+_source_texts: dict[str, str] = {}
 _line_cache: dict[str, list[str]] = {}
 
 
-def _source_line(loc: Location, source_lines: dict[str, list[str]] | None) -> str | None:
+def remember_source(file: str, text: str) -> None:
+    """Record the text read from `file`, for the excerpts of messages about it."""
+    _source_texts[file] = text
+    _line_cache.pop(file, None)
+
+
+def source_lines(file: str) -> list[str] | None:
+    """The lines of a file the run read, or None if it did not read it."""
+    lines = _line_cache.get(file)
+    if lines is None:
+        text = _source_texts.get(file)
+        if text is None:
+            return None
+        lines = _line_cache[file] = text.splitlines()
+    return lines
+
+
+def _source_line(loc: Location, source_lines_by_file: dict[str, list[str]] | None
+                 ) -> str | None:
     if loc.line <= 0:
         return None
-    lines = (source_lines or {}).get(loc.file)
+    lines = (source_lines_by_file or {}).get(loc.file)
     if lines is None:
-        lines = _line_cache.get(loc.file)
-        if lines is None:
-            try:
-                lines = Path(loc.file).read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError):
-                return None
-            _line_cache[loc.file] = lines
-    if loc.line > len(lines):
+        lines = source_lines(loc.file)
+    if lines is None or loc.line > len(lines):
         return None
     return lines[loc.line - 1]
 

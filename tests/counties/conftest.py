@@ -15,9 +15,11 @@ COUNTIES = ROOT / "policies" / "counties"
 
 
 @pytest.fixture(autouse=True)
-def no_search_path_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A base named by id is found in the repository, whatever the caller's environment."""
-    monkeypatch.delenv("FANGPIN_POLICY_PATH", raising=False)
+def the_repository_policies_as_search_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A base named by id is found in the repository, whatever the caller's environment; and
+    the repository's policies/ is a policy root, so a county written in a temporary folder
+    may name the province's file by its absolute path."""
+    monkeypatch.setenv("FANGPIN_POLICY_PATH", str(ROOT / "policies"))
 
 
 @pytest.fixture

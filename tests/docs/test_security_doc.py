@@ -1,4 +1,5 @@
-"""docs/security.md: its exit codes are the CLI's, and its example gives the output it shows."""
+"""docs/security.md is true: its table of limits gives every constant of limits.py, with the
+value the code uses; its exit codes are the CLI's, and its example gives the output it shows."""
 
 from __future__ import annotations
 
@@ -9,13 +10,21 @@ from pathlib import Path
 
 import pytest
 
+from fangpin_rules import limits
 from fangpin_rules.cli import common
 from fangpin_rules.cli.main import main
 
 from support import ROOT
 
-DOC = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
-RUNS_END = DOC.split("## How runs end", 1)[1].split("\n## ", 1)[0]
+TEXT = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+RUNS_END = TEXT.split("## How runs end", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_limits_table_is_the_code() -> None:
+    table = {name: int(value.replace(",", "")) for name, value in
+             re.findall(r"^\| `(MAX_\w+)` \| ([\d,]+) \|", TEXT, flags=re.M)}
+    constants = {name: value for name, value in vars(limits).items() if name.startswith("MAX_")}
+    assert table and table == constants
 
 
 def test_the_exit_code_table_is_the_clis() -> None:

@@ -24,8 +24,10 @@ def _block(tag: str) -> str:
 
 def _in_policies_tests(tmp_path: Path, name: str, text: str) -> Path:
     """Lay the file out as the doc does: policies/tests/<county>/, beside fujian_2021.yaml."""
-    shutil.copy(FUJIAN, tmp_path / "fujian_2021.yaml")
-    folder = tmp_path / "tests" / "county"
+    policies = tmp_path / "policies"  # a policy root: ../../fujian_2021.yaml stays inside
+    folder = policies / "tests" / "county"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FUJIAN, policies / "fujian_2021.yaml")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     path.write_text(text, encoding="utf-8")

@@ -4,9 +4,8 @@ becomes a file:line:column, also inside multi-line (folded or literal) scalars."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from fangpin_rules.diagnostics import Location
+from fangpin_rules.diagnostics import Location, source_lines
 from fangpin_rules.source import LScalar
 
 
@@ -66,19 +65,7 @@ class ExprSource:
 
 
 def _line(file: str, number: int) -> str | None:
-    lines = _lines(file)
+    lines = source_lines(file)  # only a file the run read, never re-read from disk
     if lines is None or not 1 <= number <= len(lines):
         return None
     return lines[number - 1]
-
-
-_cache: dict[str, list[str] | None] = {}
-
-
-def _lines(file: str) -> list[str] | None:
-    if file not in _cache:
-        try:
-            _cache[file] = Path(file).read_text(encoding="utf-8").splitlines()
-        except OSError:
-            _cache[file] = None
-    return _cache[file]

@@ -54,8 +54,9 @@ class Reported(Exception):
 
 def add_policy_path_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy-path", action="append", default=[], metavar="DIR",
-                        help="a folder where a base named by id in `extends:` is looked for "
-                        "(repeatable; also $FANGPIN_POLICY_PATH)")
+                        help="a folder where a base named by id in `extends:` is looked for, "
+                        "and one `extends:` may read from (repeatable; also "
+                        "$FANGPIN_POLICY_PATH)")
 
 
 def load_or_report(path: str, search_path: Sequence[str] = (), *,

@@ -53,12 +53,14 @@ from fangpin_rules.diagnostics import (
 )
 from fangpin_rules.engine.policy import CaseInput, Policy, RejectHandler, parse_date
 from fangpin_rules.engine.records import RecordError, Rejection, validate
+from fangpin_rules.limits import MAX_POLICY_FILE_BYTES, MAX_TABLE_FILE_BYTES
 from fangpin_rules.model import Household
 from fangpin_rules.policy.inherit import ChainLink, Inheritance
 from fangpin_rules.policy.merge import override_parameters
 from fangpin_rules.policy.read import validate_tree
-from fangpin_rules.source import LMap, LNode, LScalar, LSeq, load_located
-from fangpin_rules.source.csv_rows import read_csv_rows
+from fangpin_rules.source import LMap, LNode, LScalar, LSeq
+from fangpin_rules.source.csv_rows import read_csv_rows, read_table_bytes
+from fangpin_rules.source.located import parse_located_bytes
 
 _TABLE_KEYS = ("region_table", "regions")
 _META_KEYS = ("id", "title", "policy", "source", "note")
@@ -125,8 +127,10 @@ def load_regions(policy: Policy, path: str | Path) -> RegionalPolicy:
     """Read a region table for `policy`; raises PolicyError with every problem found (a line
     below its bounds at the table's file:line, an unknown parameter, a locked one...)."""
     file = str(path)
-    tree = _csv_table(file) if file.lower().endswith(".csv") else load_located(file)
-    digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()
+    is_csv = file.lower().endswith(".csv")
+    raw = read_table_bytes(file, MAX_TABLE_FILE_BYTES if is_csv else MAX_POLICY_FILE_BYTES)
+    tree = _csv_table(file, raw) if is_csv else parse_located_bytes(raw, file)
+    digest = hashlib.sha256(raw).hexdigest()  # of the bytes read once, so a pipe works too
     sourced = policy.sourced
     if sourced is None or not isinstance(sourced.tree, LMap):
         raise PolicyError([error("region-table", "the policy was not loaded from a file",
@@ -197,9 +201,9 @@ _CSV_COLUMNS = (*_CSV_REQUIRED, "name", "value", "formula", "until", "source", "
 _CSV_VALUE_KEYS = ("from", "until", "value", "formula", "source", "note")
 
 
-def _csv_table(file: str) -> LMap:
+def _csv_table(file: str, raw: bytes) -> LMap:
     """A CSV region table as the located tree of its YAML form."""
-    header, rows = read_csv_rows(file)
+    header, rows = read_csv_rows(file, raw)
     start = Location(file, 1, 1)
     problems = []
     for index, column in enumerate(header):

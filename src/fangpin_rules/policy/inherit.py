@@ -29,9 +29,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fangpin_rules.diagnostics import Location, PolicyError, error
+from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, error
+from fangpin_rules.limits import MAX_EXTENDS_CHARS, MAX_POLICY_FILE_BYTES
 from fangpin_rules.policy.merge import Addition, Merger, Override
-from fangpin_rules.source import LMap, LNode, LScalar, load_located
+from fangpin_rules.source import LMap, LNode, LScalar
+from fangpin_rules.source.files import FileRefused, check_inside, read_bounded
+from fangpin_rules.source.located import parse_located_bytes, read_policy_bytes
 
 SEARCH_PATH_ENV = "FANGPIN_POLICY_PATH"
 
@@ -80,10 +83,23 @@ def search_path(extra: Sequence[str | Path] = ()) -> tuple[list[Path], list[Path
     return [Path(p) for p in extra], [Path(p) for p in env.split(os.pathsep) if p]
 
 
+def policy_roots(file: str | Path, extra_path: Sequence[str | Path] = ()) -> list[Path]:
+    """The folders inside which a file named by `file` (its `extends:`, a test file's
+    `policy:`) may be read: its own folder tree, the `policies/` folders above it, and the
+    search path's folders (docs/security.md)."""
+    return _roots(Path(file).parent, *search_path(extra_path))
+
+
+def _roots(here: Path, first: list[Path], last: list[Path]) -> list[Path]:
+    """In the order a base named by id is looked for (see `search_path`)."""
+    return _unique([*first, here, *_policies_ancestors(here), *last])
+
+
 def resolve(path: str | Path, extra_path: Sequence[str | Path] = ()) -> Resolved:
     """The effective located tree of a policy file, its bases merged in."""
     first, last = search_path(extra_path)
-    return _Resolver(first, last).resolve(str(path), ())
+    file = str(path)
+    return _Resolver(first, last).resolve(file, read_policy_bytes(file), ())
 
 
 class _Resolver:
@@ -91,9 +107,10 @@ class _Resolver:
         self.first = first
         self.last = last
 
-    def resolve(self, file: str, stack: tuple[tuple[str, Location | None], ...]) -> Resolved:
-        tree = load_located(file)
-        digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()
+    def resolve(self, file: str, raw: bytes,
+                stack: tuple[tuple[str, Location | None], ...]) -> Resolved:
+        tree = parse_located_bytes(raw, file)
+        digest = hashlib.sha256(raw).hexdigest()
         if not isinstance(tree, LMap) or "extends" not in tree.entries:
             if stack:
                 link = ChainLink(file, _policy_id(tree), digest)
@@ -106,7 +123,7 @@ class _Resolver:
                                      "relative to this file, or a policy id", extends.loc,
                                      hint="e.g. `extends: fujian-2021` or "
                                      "`extends: ../fujian_2021.yaml`")])
-        base_file = self._find(extends.value.strip(), file, extends.loc)
+        base_file, base_raw = self._find(extends, file)
         here = os.path.realpath(file)
         chain = [*stack, (here, extends.loc)]
         real_base = os.path.realpath(base_file)
@@ -119,7 +136,7 @@ class _Resolver:
                 extends.loc, length=len(extends.raw),
                 related=tuple(("extends written", loc) for _, loc in chain[:-1] if loc),
                 hint="a policy cannot extend itself, directly or through others")])
-        base = self.resolve(base_file, tuple(chain))
+        base = self.resolve(base_file, base_raw, tuple(chain))
         if not isinstance(base.tree, LMap):
             raise PolicyError([error("policy-shape", "the base policy is not a mapping",
                                      base.tree.loc)])
@@ -142,26 +159,62 @@ class _Resolver:
                                   (*previous.additions, *merger.additions))
         return Resolved(merged, inheritance.sha256, inheritance)
 
-    def _find(self, name: str, file: str, loc: Location) -> str:
+    def _find(self, extends: LScalar, file: str) -> tuple[str, bytes]:
+        """The base `extends:` names and its bytes, read only inside the policy roots."""
+        name = str(extends.value).strip()
+        loc = extends.loc
+        length = max(1, len(extends.raw))
+        _check_name(name, loc, length)
         here = Path(file).parent
+        dirs = _roots(here, self.first, self.last)
+        roots = [str(d) for d in dirs]
         if name.endswith((".yaml", ".yml")) or "/" in name or os.sep in name:
-            candidate = Path(os.path.normpath(here / name))
-            if candidate.is_file():
-                return str(candidate)
-            raise PolicyError([error("extends-missing", f"base policy file '{name}' not found "
-                                     f"(looked for {candidate})", loc, length=len(name),
-                                     hint="give the path relative to this file, or the "
-                                     "base's policy id")])
-        dirs = [*self.first, here, *_policies_ancestors(here), *self.last]
-        for directory in _unique(dirs):
-            found = _find_by_id(name, directory)
+            candidate = os.path.normpath(here / name)
+            try:
+                real = check_inside(candidate, roots)
+                return candidate, read_bounded(real, MAX_POLICY_FILE_BYTES)
+            except FileRefused as exc:
+                if exc.code == "file-not-found":
+                    raise PolicyError([error(
+                        "extends-missing", f"base policy file '{name}' not found (looked for "
+                        f"{candidate})", loc, length=length, hint="give the path relative to "
+                        "this file, or the base's policy id")]) from None
+                raise PolicyError([_refusal(exc, f"base policy file '{name}'", loc, length)]
+                                  ) from None
+        unreadable: list[str] = []
+        for directory in dirs:
+            found = _find_by_id(name, directory, roots, unreadable)
             if found is not None:
                 return found
-        looked = ", ".join(str(d) for d in _unique(dirs))
+        looked = ", ".join(str(d) for d in dirs)
+        skipped = (f"; skipped, as they could not be read as policies: "
+                   f"{', '.join(unreadable[:5])}{' ...' if len(unreadable) > 5 else ''} "
+                   "(`fangpin check` says why)" if unreadable else "")
         raise PolicyError([error(
-            "extends-missing", f"no policy with id '{name}' found", loc, length=len(name),
+            "extends-missing", f"no policy with id '{name}' found", loc, length=length,
             hint=f"looked in: {looked}. Put the base there, add its folder with --policy-path "
-            f"or {SEARCH_PATH_ENV}, or give a path relative to this file")])
+            f"or {SEARCH_PATH_ENV}, or give a path relative to this file{skipped}")])
+
+
+def _check_name(name: str, loc: Location, length: int) -> None:
+    """Refuse an `extends:` text no file or id can have (before any file is looked at)."""
+    problem = ""
+    if len(name) > MAX_EXTENDS_CHARS:
+        problem = f"is {len(name)} characters long, more than {MAX_EXTENDS_CHARS}"
+    elif any(ord(char) < 32 or ord(char) == 127 for char in name):
+        problem = "contains a control character (NUL, newline, ...)"
+    if problem:
+        raise PolicyError([error(
+            "extends-name", f"the `extends:` value {problem}", loc, length=length,
+            hint="give the base's policy id (e.g. fujian-2021) or a short path relative to "
+            "this file")])
+
+
+def _refusal(exc: FileRefused, what: str, loc: Location, length: int) -> Diagnostic:
+    code = {"outside-roots": "extends-outside", "file-too-large": "file-too-large"}.get(
+        exc.code, "extends-unreadable")
+    return error(code, f"{what} is not read: {exc.message}", loc, length=length,
+                 hint=exc.hint or "name a policy file inside the policy folders")
 
 
 def _policies_ancestors(directory: Path) -> list[Path]:
@@ -187,24 +240,32 @@ def _unique(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def _find_by_id(policy_id: str, directory: Path) -> str | None:
-    """The file in `directory` whose `policy: id:` is `policy_id` (ID.yaml and ID with '_'
-    for '-' are tried first)."""
-    if not directory.is_dir():
-        return None
-    guesses = [directory / f"{policy_id}.yaml", directory / f"{policy_id.replace('-', '_')}.yaml"]
-    others = sorted(p for p in directory.glob("*.y*ml") if p not in guesses)
-    for candidate in [*guesses, *others]:
-        if candidate.is_file() and _file_policy_id(candidate) == policy_id:
-            return os.path.normpath(str(candidate))
-    return None
-
-
-def _file_policy_id(path: Path) -> str | None:
+def _find_by_id(policy_id: str, directory: Path, roots: list[str],
+                unreadable: list[str]) -> tuple[str, bytes] | None:
+    """The file in `directory` whose `policy: id:` is `policy_id` and its bytes (ID.yaml and
+    ID with '_' for '-' are tried first). A file there that cannot be read or parsed is
+    skipped and its name added to `unreadable`: a broken neighbour must not stop the search."""
     try:
-        return _policy_id(load_located(path))
-    except PolicyError:
+        if not directory.is_dir():
+            return None
+        guesses = [directory / f"{policy_id}.yaml",
+                   directory / f"{policy_id.replace('-', '_')}.yaml"]
+        others = sorted(p for p in directory.glob("*.y*ml") if p not in guesses)
+    except OSError:
         return None
+    for candidate in [*guesses, *others]:
+        name = os.path.normpath(str(candidate))
+        try:
+            if not candidate.exists():
+                continue
+            raw = read_bounded(check_inside(name, roots), MAX_POLICY_FILE_BYTES)
+            found = _policy_id(parse_located_bytes(raw, name))
+        except (FileRefused, PolicyError, OSError):
+            unreadable.append(name)
+            continue
+        if found == policy_id:
+            return name, raw
+    return None
 
 
 def _policy_id(tree: LNode) -> str | None:

@@ -16,7 +16,9 @@ from typing import Any
 
 import yaml
 
-from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, error
+from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, error, remember_source
+from fangpin_rules.limits import MAX_POLICY_FILE_BYTES
+from fangpin_rules.source.files import FileRefused, read_bounded
 
 _CORE_TAGS = {
     "tag:yaml.org,2002:str",
@@ -28,7 +30,6 @@ _CORE_TAGS = {
     "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:seq",
 }
-_MAX_FILE_BYTES = 5_000_000
 _MAX_DEPTH = 40
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -165,23 +166,30 @@ class _Builder:
 
 def load_located(path: str | Path) -> LNode:
     """Parse a policy YAML file into a located tree; raises PolicyError with positions."""
+    return parse_located_bytes(read_policy_bytes(path), str(path))
+
+
+def read_policy_bytes(path: str | Path) -> bytes:
+    """The bytes of a policy file the user named (a regular file, or a pipe read once), at
+    most MAX_POLICY_FILE_BYTES; a refusal is a PolicyError at the file."""
     file = str(path)
     try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise PolicyError([error("file-not-found", f"policy file '{file}' does not exist",
-                                 Location(file, 0, 0), hint="check the path")]) from None
-    except OSError as exc:
-        raise PolicyError([error("file-unreadable", f"cannot read '{file}': {exc.strerror}",
-                                 Location(file, 0, 0))]) from None
-    if len(raw) > _MAX_FILE_BYTES:
-        raise PolicyError([error("file-too-large", f"policy file is larger than "
-                                 f"{_MAX_FILE_BYTES} bytes", Location(file, 1, 1))])
+        return read_bounded(file, MAX_POLICY_FILE_BYTES, allow_pipe=True)
+    except FileRefused as exc:
+        message = (f"policy file '{file}' does not exist" if exc.code == "file-not-found" else
+                   f"cannot read policy file '{file}': {exc.message}")
+        raise PolicyError([error(exc.code, message, Location(file, 0, 0),
+                                 hint=exc.hint)]) from None
+
+
+def parse_located_bytes(raw: bytes, file: str) -> LNode:
+    """A located tree from the bytes read from `file` (UTF-8 YAML)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyError([error("file-encoding", f"policy file is not UTF-8 ({exc.reason})",
                                  Location(file, 1, 1), hint="save the file as UTF-8")]) from None
+    remember_source(file, text)
     return parse_located(text, file)
 
 

@@ -18,8 +18,10 @@ from pydantic import Field
 
 from fangpin_rules.diagnostics import Location, PolicyError, error
 from fangpin_rules.policy.document import Strict
+from fangpin_rules.policy.inherit import policy_roots
 from fangpin_rules.policy.read import validate_located
 from fangpin_rules.source import LNode, load_located, locate
+from fangpin_rules.source.files import FileRefused, check_inside
 
 CASE_ID = r"^[^\s]{1,120}$"
 
@@ -95,6 +97,7 @@ def read_test_file(path: str | Path) -> SourcedTestFile:
                              "a test file must be a mapping with `policy:` and `cases:`",
                              "see docs/testing-policies.md")
     sourced = SourcedTestFile(model, tree, file)
+    roots = [str(root) for root in policy_roots(file)]  # a test file names its policy there
     problems = []
     seen: dict[str, int] = {}
     missing: set[Path] = set()
@@ -112,9 +115,18 @@ def read_test_file(path: str | Path) -> SourcedTestFile:
                 sourced.location(("cases", index)),
                 hint="add `as_of: YYYY-MM-DD` to the case, or once at the top of the file"))
         target = sourced.policy_path(case)
+        where = ("cases", index, "policy") if case.policy else ("policy",)
+        try:
+            check_inside(str(target), roots)
+        except FileRefused as exc:
+            if target not in missing:
+                missing.add(target)
+                problems.append(error(
+                    "policy-outside", f"policy file '{case.policy or model.policy}' is not "
+                    f"read: {exc.message}", sourced.location(where), hint=exc.hint))
+            continue
         if not target.is_file() and target not in missing:
             missing.add(target)
-            where = ("cases", index, "policy") if case.policy else ("policy",)
             problems.append(error(
                 "policy-not-found", f"policy file '{case.policy or model.policy}' does not "
                 f"exist (looked for {target})", sourced.location(where),

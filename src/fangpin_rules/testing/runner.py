@@ -19,6 +19,7 @@ from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, did_you
 from fangpin_rules.engine import Policy, RecordError, load_policy
 from fangpin_rules.engine.policy import DateError
 from fangpin_rules.engine.serialize import dumps
+from fangpin_rules.source.files import FileRefused, check_inside
 from fangpin_rules.testing.format import (
     SourcedTestFile,
     TestCase,
@@ -112,16 +113,27 @@ class TestRun:
 
 
 def discover(paths: Iterable[str | Path]) -> list[Path]:
-    """The test files named, and every YAML file under the folders named, in a stable order."""
+    """The test files named, and every YAML file under the folders named, in a stable order
+    (a file reached through a symbolic link that goes outside the folder is not one of them)."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
+            inside = [str(path)]
             found.extend(sorted(p for p in path.rglob("*")
-                                if p.suffix in TEST_FILE_SUFFIXES and p.is_file()))
+                                if p.suffix in TEST_FILE_SUFFIXES and p.is_file()
+                                and _inside(p, inside)))
         else:
             found.append(path)
     return found
+
+
+def _inside(path: Path, roots: list[str]) -> bool:
+    try:
+        check_inside(str(path), roots)
+    except FileRefused:
+        return False
+    return True
 
 
 def run_tests(paths: Iterable[str | Path]) -> TestRun:

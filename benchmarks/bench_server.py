@@ -1,0 +1,146 @@
+"""The decision service over loopback, beside the library called directly.
+
+    python benchmarks/bench_server.py [--requests N] [--batch B]
+
+Starts `fangpin serve` on the province's policy (one worker, loopback, no token, no log),
+then for 1, 4 and 16 concurrent clients (threads, one keep-alive connection each) sends N
+single-household requests and N/10 batches of B households, and prints requests per second,
+households per second and the p50/p99 latency of a request. The library row is the same
+households through `Policy.evaluate` (one at a time) and `Policy.evaluate_many` (a batch), in
+this process. Client and server share the machine's cores, so these are loopback figures for
+the whole exchange, not the server's capacity on a core of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from decimal import Decimal
+
+from bench_support import AS_OF, FUJIAN, ROOT, machine
+
+LEVELS = (1, 4, 16)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def start() -> tuple[subprocess.Popen[bytes], str]:
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    process = subprocess.Popen([sys.executable, "-m", "fangpin_rules.cli.main", "serve",
+                                str(FUJIAN), "--port", str(port), "--reload-interval", "0"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the server did not start")
+
+
+def run_clients(clients: int, bodies: list[bytes], base: str) -> tuple[float, list[float]]:
+    """Send `bodies` from `clients` threads; the wall time and every request's latency."""
+    import httpx
+
+    latencies: list[float] = []
+    lock = threading.Lock()
+    shares = [bodies[i::clients] for i in range(clients)]
+
+    def client(share: list[bytes]) -> None:
+        own: list[float] = []
+        with httpx.Client(base_url=base, timeout=60,
+                          headers={"Content-Type": "application/json"}) as http:
+            for body in share:
+                started = time.perf_counter()
+                response = http.post("/v1/decide", content=body)
+                own.append(time.perf_counter() - started)
+                if response.status_code != 200:
+                    raise SystemExit(f"{response.status_code}: {response.text[:300]}")
+        with lock:
+            latencies.extend(own)
+
+    threads = [threading.Thread(target=client, args=(share,)) for share in shares]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started, latencies
+
+
+def library(calls: list[Callable[[], object]]) -> tuple[float, list[float]]:
+    latencies = []
+    started = time.perf_counter()
+    for call in calls:
+        begun = time.perf_counter()
+        call()
+        latencies.append(time.perf_counter() - begun)
+    return time.perf_counter() - started, latencies
+
+
+def row(name: str, households_per_request: int, wall: float, latencies: list[float]) -> str:
+    count = len(latencies)
+    return (f"  {name:22s} {count / wall:9.0f} {count * households_per_request / wall:12.0f} "
+            f"{percentile(latencies, 0.5) * 1e3:9.2f} {percentile(latencies, 0.99) * 1e3:9.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=100)
+    args = parser.parse_args()
+    from gen_households import generate_lines
+
+    from fangpin_rules import load_policy
+
+    lines = list(generate_lines(max(args.requests, args.batch)))
+    households = [json.loads(line, parse_float=Decimal) for line in lines]
+    head = b'{"as_of":"' + AS_OF.encode() + b'",'
+    singles = [head + b'"household":' + line.encode() + b"}" for line in lines[:args.requests]]
+    batch_count = max(1, args.requests // 10)
+    batch_body = head + b'"households":[' + ",".join(lines[:args.batch]).encode() + b"]}"
+    policy = load_policy(FUJIAN)
+    print(f"bench_server: {machine()}")
+    print(f"  {args.requests} single requests, {batch_count} batches of {args.batch} "
+          "households; loopback, one server process")
+    print(f"  {'':22s} {'req/s':>9} {'households/s':>12} {'p50 ms':>9} {'p99 ms':>9}")
+    policy.evaluate(households[0], AS_OF)
+    wall, latencies = library([lambda h=h: policy.evaluate(h, AS_OF)
+                               for h in households[:args.requests]])
+    print(row("library single", 1, wall, latencies))
+    wall, latencies = library([lambda: list(policy.evaluate_many(households[:args.batch],
+                                                                 AS_OF))] * batch_count)
+    print(row(f"library batch {args.batch}", args.batch, wall, latencies))
+    process, base = start()
+    try:
+        run_clients(1, singles[:50] + [batch_body] * 2, base)  # warm up
+        for clients in LEVELS:
+            wall, latencies = run_clients(clients, singles, base)
+            print(row(f"http single, {clients:2d} clients", 1, wall, latencies))
+            wall, latencies = run_clients(clients, [batch_body] * batch_count, base)
+            print(row(f"http batch {args.batch}, {clients:2d} cl.", args.batch, wall,
+                      latencies))
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+if __name__ == "__main__":
+    main()
