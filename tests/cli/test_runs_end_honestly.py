@@ -237,6 +237,20 @@ def test_a_closed_stdout_pipe_keeps_the_runs_exit_code() -> None:
     assert "rejected 1" in err
 
 
+def test_a_stdout_closed_before_the_run_does_not_hide_its_exit_2() -> None:
+    args = ["check", "--format", "json", "tests/checker/bad/unknown_name.yaml"]
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will read: every write to stdout is EPIPE
+    try:
+        done = subprocess.run([sys.executable, "-m", "fangpin_rules.cli.main", *args],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True,
+                              timeout=TIMEOUT, cwd=ROOT, env=_env())
+    finally:
+        os.close(write_end)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
 # -- interruptions --------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("sent", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
