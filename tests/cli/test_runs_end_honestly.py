@@ -329,6 +329,8 @@ def test_jobs_2_with_a_policy_read_from_a_pipe_decides_as_jobs_1(tmp_path: Path)
     two = _decisions("eval", "/dev/stdin", str(records), "--as-of", AS_OF, "--jobs", "2",
                      stdin=text)
     assert one == two and one[0] == 0 and one[1].count("\n") == 30
+    # ...and as the same policy given as a file (its id and digest in every decision).
+    assert _decisions("eval", str(FUJIAN), str(records), "--as-of", AS_OF) == one
 
 
 def test_jobs_beyond_the_cores_is_capped_with_a_warning(tmp_path: Path) -> None:
