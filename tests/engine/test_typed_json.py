@@ -167,7 +167,7 @@ def test_the_alterations_reach_both_paths() -> None:
     json.dumps(RECORDS_MD_HOUSEHOLD) + " x", json.dumps(RECORDS_MD_HOUSEHOLD) + "\n",
     json.dumps(RECORDS_MD_HOUSEHOLD).replace('"350181-0001"', '"\\ud800"'),
     json.dumps(RECORDS_MD_HOUSEHOLD).replace('"350181-0001"', '"\udcff"'),  # surrogateescape
-    # a key given twice: the last one counts, as in `json`
+    # a key given twice: rejected on both paths
     json.dumps(RECORDS_MD_HOUSEHOLD).replace('{"household_id": "350181-0001"',
                                              '{"household_id": "A", "household_id": "B"'),
     json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "18000.000"),
@@ -182,9 +182,11 @@ def test_whole_lines_read_alike(line: str) -> None:
 def test_decimals_keep_their_digits() -> None:
     reader = typed_reader(Household)
     assert reader is not None
-    line = json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "7151.999999999999999999999999999")
+    line = json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "7151.9999000000")
     record = reader.decode(line)
-    assert record is not None and str(record.net_income) == "7151.999999999999999999999999999"
+    assert record is not None and str(record.net_income) == "7151.9999000000"
+    # one place more than the contract allows: the full path, which rejects it
+    assert reader.decode(line.replace("7151.9999000000", "7151.99991")) is None
 
 
 def test_a_declared_schema_has_a_fast_reader() -> None:

@@ -140,6 +140,7 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
     from fangpin_rules.engine.stream import (
         CHUNK_LINES,
         ChunkDecider,
+        OneDecisionPerId,
         chunks,
         numbered_items,
         quiet_collector,
@@ -153,6 +154,8 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
     else:
         decider = ChunkDecider(policy, as_of, explain=explain, cases=cases)
         results = map(decider.decide, parts)
+    base = policy.base if isinstance(policy, RegionalPolicy) else policy
+    results = map(OneDecisionPerId(base.checked.record_id).filter, results)
     quiet_collector()  # here too the lines read make many short-lived containers
     read = decided = rejected = 0
     rejects_on_terminal = progress is not None and rejects is progress.out

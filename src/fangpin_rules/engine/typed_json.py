@@ -7,6 +7,11 @@ from the same pydantic model (the model stays the one definition of the contract
 read as the exact decimals their text spells. What msgspec cannot say (decimal bounds and
 finiteness, whitespace stripping) is checked by a small function generated from the model.
 
+msgspec is laxer than the contract in two ways, which a count of the line's keys catches
+before the line is decoded: it lets a key be given twice (the last wins) and reads a number
+given as a string by rules laxer than the contract's (`1_000`). Such a line takes the full
+path, which rejects it (engine/records.py) or reads it as the contract says.
+
 The fast reader never decides a verdict. A line it does not take (a syntax error, a string
 where a boolean belongs, a value pydantic's lax mode would convert, an out-of-bounds amount)
 goes the whole way, `json` then pydantic, which accepts what the contract accepts and words the
@@ -30,11 +35,12 @@ from typing import Annotated, Any, Literal
 
 import annotated_types
 import msgspec
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Strict
 from pydantic.fields import FieldInfo
 from pydantic.types import AllowInfNan
 
-from fangpin_rules.model.types import Quantity
+from fangpin_rules.limits import decimal_problem
+from fangpin_rules.model.types import MIRRORED_BY_MSGSPEC, Quantity
 
 Check = Callable[[Any], bool]
 
@@ -55,9 +61,17 @@ class TypedReader:
         self._decode = msgspec.json.Decoder(struct).decode
         self._check = builder.compile_check(model)
         self.check_source = builder.check_source  # shown by tests and when debugging
+        self.number_fields = frozenset(builder.decimal_fields)
 
     def decode(self, text: str | bytes) -> Any | None:
         """The record the text holds, or None when the text must take the pydantic path."""
+        if isinstance(text, bytes | bytearray):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        if _keys_need_full_path(text, self.number_fields):
+            return None
         try:
             record = self._decode(text)
         except (msgspec.DecodeError, UnicodeEncodeError):
@@ -72,6 +86,43 @@ class TypedReader:
         except msgspec.ValidationError:
             return None
         return record if self._check(record) else None
+
+
+_untyped = msgspec.json.Decoder(float_hook=Decimal).decode
+
+
+def _keys_need_full_path(text: str, number_fields: frozenset[str]) -> bool:
+    """True when some object of the text may give a key twice, or a number field is given a
+    string: what msgspec would read where the contract does not. Keys are counted twice: the
+    objects decoded hold each key once, and every key is followed by a colon in the text (a
+    colon inside a string makes the count differ too, which only costs that line speed)."""
+    try:
+        tree = _untyped(text)
+    except (msgspec.DecodeError, UnicodeEncodeError):
+        return True
+    return type(tree) is not dict or _count_keys(tree, number_fields) != text.count(":")
+
+
+def _count_keys(obj: dict[str, Any], number_fields: frozenset[str]) -> int:
+    """The keys of an object and of the objects inside it; -1 for a number given a string."""
+    total = len(obj)
+    for key, value in obj.items():
+        kind = type(value)
+        if kind is dict:
+            inner = _count_keys(value, number_fields)
+            if inner < 0:
+                return -1
+            total += inner
+        elif kind is list:
+            for item in value:
+                if type(item) is dict:
+                    inner = _count_keys(item, number_fields)
+                    if inner < 0:
+                        return -1
+                    total += inner
+        elif kind is str and key in number_fields:
+            return -1
+    return total
 
 
 @lru_cache(maxsize=64)  # bounded: a service that reloads policies makes new declared models
@@ -91,6 +142,7 @@ class _Builder:
         self.structs: dict[type[BaseModel], type[msgspec.Struct]] = {}
         self.constants: list[Any] = []
         self.check_source = ""
+        self.decimal_fields: set[str] = set()
         self._temp = 0
 
     # -- structs ------------------------------------------------------------------------------
@@ -108,6 +160,8 @@ class _Builder:
         for name, info in model.model_fields.items():
             _require_plain_name(name, info)
             annotation = self.field_type(info.annotation, info.metadata)
+            if _is_decimal(info.annotation):
+                self.decimal_fields.add(name)
             if info.default_factory is not None:
                 factory = info.default_factory
                 if isinstance(factory, type) and issubclass(factory, BaseModel):
@@ -163,18 +217,19 @@ class _Builder:
             return Annotated[str, msgspec.Meta(**allowed)] if allowed else str
         if annotation is int:
             allowed = {k: v for k, v in constraints.items() if k in ("ge", "le", "gt", "lt")}
-            _no_constraints(annotation, {k: v for k, v in constraints.items() if k not in allowed})
+            _no_constraints(annotation, {k: v for k, v in constraints.items()
+                                         if k not in allowed and k != "strict"})
             if not all(type(v) is int for v in allowed.values()):
                 raise Unsupported(f"int bounds {allowed}")
             return Annotated[int, msgspec.Meta(**allowed)] if allowed else int
         if annotation is Decimal:
             # Bounds and finiteness are checked after decoding (msgspec has no decimal bounds).
-            unknown = set(constraints) - {"ge", "le", "gt", "lt", "allow_inf_nan"}
+            unknown = set(constraints) - {"ge", "le", "gt", "lt", "allow_inf_nan", "limits"}
             if unknown:
                 raise Unsupported(f"decimal constraints {sorted(unknown)}")
             return Decimal
         if annotation in (bool, date):
-            _no_constraints(annotation, constraints)
+            _no_constraints(annotation, {k: v for k, v in constraints.items() if k != "strict"})
             return annotation
         raise Unsupported(f"type {annotation}")
 
@@ -234,13 +289,17 @@ class _Builder:
                for key, op in (("ge", "<="), ("gt", "<")) if key in constraints]
         high = [f" {op} {self.const(Decimal(constraints[key]))}"
                 for key, op in (("le", "<="), ("lt", "<")) if key in constraints]
+        lines: list[str] = []
         if low or high:  # a bound fails for infinities; comparing NaN raises (ArithmeticError)
             test = f"{low[0] if low else ''}{var}{high[0] if high else ''}"
+            lines.append(f"{indent}if not {test}: return False")
         elif constraints.get("allow_inf_nan") is False:
-            test = f"{var}.is_finite()"
-        else:
-            return []
-        return [*bind, f"{indent}if not {test}: return False"]
+            lines.append(f"{indent}if not {var}.is_finite(): return False")
+        if "limits" in constraints:
+            max_abs, places = constraints["limits"]
+            lines.append(f"{indent}if {self.const(decimal_problem)}({var}, "
+                         f"{self.const(max_abs)}, {places}) is not None: return False")
+        return [*bind, *lines] if lines else []
 
     def bind(self, value: str, indent: str) -> tuple[str, list[str]]:
         """A local name for the value at `value` (an attribute path is read once)."""
@@ -278,7 +337,13 @@ def _constraints(metadata: list[Any]) -> dict[str, Any]:
     only the type checker reads, are skipped)."""
     out: dict[str, Any] = {}
     for item in metadata:
-        if isinstance(item, annotated_types.BaseMetadata | AllowInfNan) or \
+        if isinstance(item, Strict):  # msgspec converts nothing: it is strict already
+            out["strict"] = item.strict
+        elif isinstance(item, BeforeValidator) and item.func in MIRRORED_BY_MSGSPEC:
+            continue
+        elif isinstance(item, AfterValidator) and hasattr(item.func, "decimal_limits"):
+            out["limits"] = item.func.decimal_limits
+        elif isinstance(item, annotated_types.BaseMetadata | AllowInfNan) or \
                 type(item).__name__ == "_PydanticGeneralMetadata":
             values = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)} \
                 if dataclasses.is_dataclass(item) else vars(item)
@@ -291,3 +356,12 @@ def _constraints(metadata: list[Any]) -> dict[str, Any]:
 def _no_constraints(annotation: Any, constraints: dict[str, Any]) -> None:
     if constraints:
         raise Unsupported(f"{annotation} with {sorted(constraints)}")
+
+
+def _is_decimal(annotation: Any) -> bool:
+    """Whether a field holds decimals (alone, optional or in a list): such a field given a
+    string must take the full path."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated or origin in (typing.Union, types.UnionType) or origin is list:
+        return any(_is_decimal(arg) for arg in typing.get_args(annotation))
+    return annotation is Decimal

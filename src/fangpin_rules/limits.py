@@ -1,0 +1,74 @@
+"""Limits on what a record may hold, in one place (docs/security.md, "Records").
+
+Each limit keeps one record from costing more than a constant factor of its own size to read,
+decide and write, and keeps decimal arithmetic exact where a decision depends on it.
+"""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+
+# -- amounts --------------------------------------------------------------------------------
+# Money is yuan: at most a trillion either way, to 1/100 fen (4 places).
+MONEY_MAX_ABS = Decimal(10) ** 12
+MONEY_MAX_FRACTION_DIGITS = 4
+# Ratios and plain numbers of a declared schema: the same magnitude, 10 places (what an Arrow
+# decimal128(38, 10) column holds).
+NUMBER_MAX_ABS = Decimal(10) ** 12
+NUMBER_MAX_FRACTION_DIGITS = 10
+# A JSON number's text may carry trailing zeros (7152.000); beyond this many places it is
+# refused even when they are zeros, so that no exponent can be huge.
+MAX_SCALE = 40
+
+# -- exact arithmetic -------------------------------------------------------------------------
+# Why this precision is enough (docs/security.md, "Records"). Let I = 12 integer digits and
+# F = 10 fraction digits bound every record number (money has fewer), and let a sum run over
+# at most 10**H terms, H = 4 (100 members, a few kinds of expenditure: far fewer). Then
+# - a sum or difference has at most I + H + F = 26 digits: exact;
+# - a product of two such values has at most 2 (I + H + F) = 52 digits: exact;
+# - a quotient q = a / b (|a| < 10**(I+H), |b| >= 10**-F) is below 10**(I+H+F) and is rounded
+#   by at most half a unit in its P-th digit, 10**(I+H+F-P). Compared with a threshold t of at
+#   most F places, a / b != t means |a - t b| >= 10**-2F, so |a / b - t| >= 10**-(2F+I+H).
+#   Rounding cannot cross t when I + H + F - P < -(2F + I + H), i.e. P > 2 (I + H) + 3 F.
+MAX_INTEGER_DIGITS = 12
+MAX_FRACTION_DIGITS = NUMBER_MAX_FRACTION_DIGITS
+SUM_HEADROOM_DIGITS = 4
+DECIMAL_PRECISION = 2 * (MAX_INTEGER_DIGITS + SUM_HEADROOM_DIGITS) + 3 * MAX_FRACTION_DIGITS + 2
+DECIMAL_CONTEXT = decimal.Context(
+    prec=DECIMAL_PRECISION, rounding=decimal.ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow])
+
+# -- what a rejection echoes ------------------------------------------------------------------
+# A rejection names the record by its id and the field by its path; a hostile record can make
+# either megabytes long. Beyond this many characters the text is cut and says how long it was.
+ECHO_MAX_CHARS = 100
+
+
+def echo(text: str, limit: int = ECHO_MAX_CHARS) -> str:
+    """`text` as a rejection may repeat it: whole when short, else its start and its length."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…(cut: {len(text)} characters)"
+
+
+def decimal_problem(value: Decimal, max_abs: Decimal, max_fraction_digits: int) -> str | None:
+    """Why a record's decimal is outside the limits, or None when it is within them."""
+    if not value.is_finite():
+        return "must be a finite number"
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    if exponent < -MAX_SCALE:
+        return f"has more than {MAX_SCALE} decimal places"
+    if exponent < 0 and any(digits):
+        trailing_zeros = len(digits) - len(bytes(digits).rstrip(b"\0"))
+        places = max(0, -exponent - trailing_zeros)  # 7152.000 has no decimal places
+        if places > max_fraction_digits:
+            return f"has more than {max_fraction_digits} decimal places"
+    if len(digits) + exponent > MAX_INTEGER_DIGITS + 1 or value.copy_abs() > max_abs:
+        return f"must be between -{max_abs:f} and {max_abs:f}"
+    return None
+
+
+# A rejected record lists every problem it has, up to this many (and then how many more).
+MAX_PROBLEMS_LISTED = 100
