@@ -6,8 +6,8 @@ which one a field is, so that money compared with a ratio (or summed with a date
 Every type here is strict (docs/record-schema.md, "Types"): a number is a JSON number or a
 string spelling one (never `1_000`, never a boolean), a boolean is `true` or `false` (never 0
 or 1), a date is the text `YYYY-MM-DD` (never a number), a count or grade is an integer (never
-`true`, never 1.0). Amounts are limited in size and decimal places (`fangpin_rules.limits`), so that no record can make
-arithmetic or output explode.
+`true`, never 1.0). Amounts are limited in size and decimal places (`fangpin_rules.limits`),
+so that no record can make arithmetic or output explode.
 """
 
 import re
