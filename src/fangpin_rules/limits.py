@@ -7,6 +7,7 @@ decide and write, and keeps decimal arithmetic exact where a decision depends on
 from __future__ import annotations
 
 import decimal
+import re
 from decimal import Decimal
 
 # -- amounts --------------------------------------------------------------------------------
@@ -45,9 +46,13 @@ DECIMAL_CONTEXT = decimal.Context(
 ECHO_MAX_CHARS = 100
 
 
+_CUT = re.compile(r"…\(cut: [0-9]+ characters\)")
+
+
 def echo(text: str, limit: int = ECHO_MAX_CHARS) -> str:
-    """`text` as a rejection may repeat it: whole when short, else its start and its length."""
-    if len(text) <= limit:
+    """`text` as a rejection may repeat it: whole when short, else its start and its length
+    (a text cut already is left as it is)."""
+    if len(text) <= limit or _CUT.fullmatch(text, limit):
         return text
     return f"{text[:limit]}…(cut: {len(text)} characters)"
 

@@ -26,6 +26,10 @@ class Problem:
     field: str | None
     reason: str
 
+    def __post_init__(self) -> None:
+        if self.field is not None:
+            object.__setattr__(self, "field", echo(self.field))
+
     def to_json(self) -> dict[str, Any]:
         return {"field": self.field, "reason": self.reason}
 
@@ -77,22 +81,56 @@ class DuplicateKey(ValueError):
         super().__init__(f"the key '{echo(key)}' is given twice in one object")
 
 
+def _duplicate(pairs: list[tuple[str, Any]]) -> str:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return key
+        seen.add(key)
+    raise AssertionError("no key is given twice")  # pragma: no cover - called on a duplicate
+
+
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise DuplicateKey(key)
-            seen.add(key)
+        raise DuplicateKey(_duplicate(pairs))
     return obj
+
+
+class _Duplicated(dict[str, Any]):
+    """An object of a JSON array that gives `key` twice: its record is rejected, the others
+    are read."""
+
+    key: str
+
+
+def _marked_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        marked = _Duplicated(obj)
+        marked.key = _duplicate(pairs)
+        return marked
+    return obj
+
+
+def _duplicate_inside(value: Any) -> str | None:
+    """The key given twice in some object of `value`, or None."""
+    if isinstance(value, _Duplicated):
+        return value.key
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) \
+        else ()
+    for item in items:
+        if isinstance(item, dict | list) and (key := _duplicate_inside(item)) is not None:
+            return key
+    return None
 
 
 # made once: json.loads(...) makes one a call
 _decoder = json.JSONDecoder(parse_float=Decimal, object_pairs_hook=_object)
+_array_decoder = json.JSONDecoder(parse_float=Decimal, object_pairs_hook=_marked_object)
 
 
-def parse_json(text: str | bytes) -> Any:
+def parse_json(text: str | bytes, decoder: json.JSONDecoder = _decoder) -> Any:
     """JSON with every number that has a fraction or exponent read as an exact Decimal.
 
     Input files are read with `surrogateescape`, so that one line of bytes that are not UTF-8
@@ -106,7 +144,7 @@ def parse_json(text: str | bytes) -> Any:
         except UnicodeEncodeError:
             raise ValueError("the line is not valid UTF-8") from None
     try:
-        return _decoder.decode(text)
+        return decoder.decode(text)
     except RecursionError:  # a hostile line of [[[[…]]]]: a bad record, not a crash
         raise ValueError("the JSON is nested too deeply") from None
 
@@ -178,13 +216,17 @@ def read_records(stream: IO[str]) -> Iterator[tuple[int, Any]]:
     if _peek_first_char(stream) == "[":
         text = stream.read().removeprefix(BOM)
         try:
-            items = parse_json(text)
-        except DuplicateKey:
-            items = None  # line by line, so that only the record with the key is rejected
+            items = parse_json(text, _array_decoder)
         except ValueError:
             items = None
         if isinstance(items, list):
-            yield from enumerate(items, start=1)
+            for number, item in enumerate(items, start=1):
+                key = _duplicate_inside(item)
+                if key is None:
+                    yield number, item
+                else:
+                    yield number, RecordError(Rejection(number, _household_id(item), key,
+                                                        str(DuplicateKey(key))))
             return
         lines = text.split("\n")  # only a newline ends a line: not CR, not U+2028
     for number, line in enumerate(lines, start=1):
