@@ -186,6 +186,7 @@ def test_a_raw_cr_inside_a_record_does_not_split_it(tmp_path: Path) -> None:
     bad = json.dumps(_record(household_id="CR-2")).replace('"region_code": "350181"',
                                                            '"region_code": "350\r181"')
     code, decisions, rejects, _ = _eval(tmp_path, good + "\r\n" + bad + "\r\n")
+    assert code == 1
     assert [d["household_id"] for d in decisions] == ["CR-1"]  # a CR between tokens is space
     assert [r["line"] for r in rejects] == [2]  # one line, one rejection
 
@@ -198,6 +199,7 @@ def test_a_line_separator_inside_a_string_does_not_split_a_line(tmp_path: Path) 
     assert [r["line"] for r in rejects] == [1, 2, 3]  # three lines, not four
     stream = record + "\n"
     code, decisions, rejects, _ = _eval(tmp_path, stream)
+    assert (code, rejects) == (0, [])
     assert [d["household_id"] for d in decisions] == ["LS\u2028PS\u2029X"]
 
 
@@ -213,6 +215,7 @@ def test_a_bom_at_the_start_is_accepted(tmp_path: Path) -> None:
 def test_every_problem_of_a_rejected_line_is_listed(tmp_path: Path) -> None:
     line = json.dumps(_record(formerly_poor=1, net_income="lots", tekun=None, extra=1))
     code, decisions, rejects, _ = _eval(tmp_path, line + "\n")
+    assert (code, decisions) == (1, [])
     (reject,) = rejects
     assert {p["field"] for p in reject["problems"]} == {"formerly_poor", "net_income", "extra"}
     assert reject["field"] == reject["problems"][0]["field"]
@@ -223,6 +226,7 @@ def test_a_huge_id_is_echoed_cut_with_its_length(tmp_path: Path) -> None:
     huge = "x" * 1_000_000
     line = json.dumps(_record(household_id=huge, **{"y" * 500_000: 1}))
     code, decisions, rejects, _ = _eval(tmp_path, line + "\n")
+    assert (code, decisions) == (1, [])
     (reject,) = rejects
     assert len(json.dumps(reject)) < 20 * ECHO_MAX_CHARS
     assert reject["household_id"].startswith("x" * ECHO_MAX_CHARS)
