@@ -61,7 +61,7 @@ class TypedReader:
         self._decode = msgspec.json.Decoder(struct).decode
         self._check = builder.compile_check(model)
         self.check_source = builder.check_source  # shown by tests and when debugging
-        self.number_fields = frozenset(builder.decimal_fields)
+        self._count_keys = builder.compile_key_count(model)
 
     def decode(self, text: str | bytes) -> Any | None:
         """The record the text holds, or None when the text must take the pydantic path."""
@@ -70,7 +70,7 @@ class TypedReader:
                 text = text.decode("utf-8")
             except UnicodeDecodeError:
                 return None
-        if _keys_need_full_path(text, self.number_fields):
+        if _keys_need_full_path(text, self._count_keys):
             return None
         try:
             record = self._decode(text)
@@ -88,41 +88,26 @@ class TypedReader:
         return record if self._check(record) else None
 
 
-_untyped = msgspec.json.Decoder(float_hook=Decimal).decode
+_untyped = msgspec.json.Decoder().decode
+KeyCount = Callable[[Any], int]
 
 
-def _keys_need_full_path(text: str, number_fields: frozenset[str]) -> bool:
+def _keys_need_full_path(text: str, count_keys: KeyCount) -> bool:
     """True when some object of the text may give a key twice, or a number field is given a
-    string: what msgspec would read where the contract does not. Keys are counted twice: the
-    objects decoded hold each key once, and every key is followed by a colon in the text (a
-    colon inside a string makes the count differ too, which only costs that line speed)."""
+    string: what msgspec would read where the contract does not.
+
+    Keys are counted twice: each key is followed by a colon in the text, and the objects
+    msgspec decodes hold each key once (`count_keys` counts them along the model's fields:
+    a line with an object anywhere else is one the typed decoder refuses anyway). The colons
+    inside strings make the counts differ, as does a colon spelt as an escape: such a line
+    takes the full path, which only costs it speed."""
+    if "\\u003" in text:
+        return True
     try:
         tree = _untyped(text)
     except (msgspec.DecodeError, UnicodeEncodeError):
         return True
-    return type(tree) is not dict or _count_keys(tree, number_fields) != text.count(":")
-
-
-def _count_keys(obj: dict[str, Any], number_fields: frozenset[str]) -> int:
-    """The keys of an object and of the objects inside it; -1 for a number given a string."""
-    total = len(obj)
-    for key, value in obj.items():
-        kind = type(value)
-        if kind is dict:
-            inner = _count_keys(value, number_fields)
-            if inner < 0:
-                return -1
-            total += inner
-        elif kind is list:
-            for item in value:
-                if type(item) is dict:
-                    inner = _count_keys(item, number_fields)
-                    if inner < 0:
-                        return -1
-                    total += inner
-        elif kind is str and key in number_fields:
-            return -1
-    return total
+    return type(tree) is not dict or count_keys(tree) != text.count(":")
 
 
 @lru_cache(maxsize=64)  # bounded: a service that reloads policies makes new declared models
@@ -142,7 +127,6 @@ class _Builder:
         self.structs: dict[type[BaseModel], type[msgspec.Struct]] = {}
         self.constants: list[Any] = []
         self.check_source = ""
-        self.decimal_fields: set[str] = set()
         self._temp = 0
 
     # -- structs ------------------------------------------------------------------------------
@@ -160,8 +144,6 @@ class _Builder:
         for name, info in model.model_fields.items():
             _require_plain_name(name, info)
             annotation = self.field_type(info.annotation, info.metadata)
-            if _is_decimal(info.annotation):
-                self.decimal_fields.add(name)
             if info.default_factory is not None:
                 factory = info.default_factory
                 if isinstance(factory, type) and issubclass(factory, BaseModel):
@@ -246,6 +228,41 @@ class _Builder:
         check: Check = namespace["check"]
         return check
 
+    def compile_key_count(self, model: type[BaseModel]) -> KeyCount:
+        """The function that counts the keys of a decoded JSON object (dicts and lists) and of
+        the objects at the model's nested fields, or gives -1 when a number field of the model
+        holds a string."""
+        body = self.key_count_lines(model, "d", "  ")
+        source = "\n".join(["def count_keys(d):", "  n = len(d)", *body, "  return n", ""])
+        namespace: dict[str, Any] = {"__builtins__": {"type": type, "dict": dict, "str": str,
+                                                      "list": list, "len": len}}
+        exec(compile(source, f"<key count {model.__name__}>", "exec"), namespace)
+        count: KeyCount = namespace["count_keys"]
+        return count
+
+    def key_count_lines(self, model: type[BaseModel], var: str, indent: str) -> list[str]:
+        lines: list[str] = []
+        for name, info in model.model_fields.items():
+            kind = _shape(info.annotation)
+            if kind == "decimal":
+                lines.append(f"{indent}if type({var}.get({name!r})) is str: return -1")
+            elif isinstance(kind, tuple):
+                shape, inner = kind
+                item = self.temp()
+                body = [f"{indent}  n += len({item})",
+                        *self.key_count_lines(inner, item, indent + "  ")]
+                if shape == "model":
+                    lines += [f"{indent}{item} = {var}.get({name!r})",
+                              f"{indent}if type({item}) is dict:", *body]
+                else:
+                    items = self.temp()
+                    lines += [f"{indent}{items} = {var}.get({name!r})",
+                              f"{indent}for {item} in ({items} if type({items}) is list "
+                              "else ()):",
+                              f"{indent} if type({item}) is dict:",
+                              *[" " + line for line in body]]
+        return lines
+
     def model_lines(self, model: type[BaseModel], value: str, indent: str) -> list[str]:
         strip = bool(model.model_config.get("str_strip_whitespace"))
         lines: list[str] = []
@@ -296,9 +313,14 @@ class _Builder:
         elif constraints.get("allow_inf_nan") is False:
             lines.append(f"{indent}if not {var}.is_finite(): return False")
         if "limits" in constraints:
+            # the common case at the cost of a comparison and an attribute: within the bounds
+            # (a comparison that raises for NaN) and no more places than allowed; the rest
+            # (trailing zeros, huge exponents) is for the limits' own function to say
             max_abs, places = constraints["limits"]
-            lines.append(f"{indent}if {self.const(decimal_problem)}({var}, "
-                         f"{self.const(max_abs)}, {places}) is not None: return False")
+            bound = self.const(max_abs)
+            lines.append(f"{indent}if not (-{bound} <= {var} <= {bound}) or "
+                         f"({var}.as_tuple()[2] < -{places} and {self.const(decimal_problem)}"
+                         f"({var}, {bound}, {places}) is not None): return False")
         return [*bind, *lines] if lines else []
 
     def bind(self, value: str, indent: str) -> tuple[str, list[str]]:
@@ -358,10 +380,20 @@ def _no_constraints(annotation: Any, constraints: dict[str, Any]) -> None:
         raise Unsupported(f"{annotation} with {sorted(constraints)}")
 
 
-def _is_decimal(annotation: Any) -> bool:
-    """Whether a field holds decimals (alone, optional or in a list): such a field given a
-    string must take the full path."""
+def _shape(annotation: Any) -> Any:
+    """'decimal' for a decimal field (optional or not), ('model', M) for a nested model,
+    ('list', M) for a list of them, None for anything else."""
     origin = typing.get_origin(annotation)
-    if origin is Annotated or origin in (typing.Union, types.UnionType) or origin is list:
-        return any(_is_decimal(arg) for arg in typing.get_args(annotation))
-    return annotation is Decimal
+    if origin is Annotated:
+        return _shape(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        shapes = [_shape(a) for a in typing.get_args(annotation) if a is not type(None)]
+        return shapes[0] if len(shapes) == 1 else None
+    if origin is list:
+        inner = _shape(typing.get_args(annotation)[0])
+        return ("list", inner[1]) if isinstance(inner, tuple) and inner[0] == "model" else None
+    if annotation is Decimal:
+        return "decimal"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return ("model", annotation)
+    return None
