@@ -170,6 +170,26 @@ def test_the_alterations_reach_both_paths() -> None:
     # a key given twice: rejected on both paths
     json.dumps(RECORDS_MD_HOUSEHOLD).replace('{"household_id": "350181-0001"',
                                              '{"household_id": "A", "household_id": "B"'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"medical": 12000', '"medical": 1, "medical": 2'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"member_id": "1"', '"member_id": "1", '
+                                             '"member_id": "2"'),
+    # a colon in a string, one spelt as an escape: counted apart, these take the full path
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"350181-0001"', '"350181:0001"'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"350181-0001"', '"350181\\u003a0001"'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('{"household_id": "350181-0001"',
+                                             '{"tekun": true, "household_id": "\\u003a"'),
+    # numbers given as strings, strictly or not; numbers for dates, booleans and grades
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", '"18000"'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", '"18_000"'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"medical": 12000', '"medical": " 12000"'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"1956-03-01"', "0"),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"tekun": false', '"tekun": 0'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"disability_grade": null',
+                                             '"disability_grade": true'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"disability_grade": null',
+                                             '"disability_grade": 1.0'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "1e-400"),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "18000.00001"),
     json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "18000.000"),
     json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "1.8E4"),
     json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "-0"),
@@ -177,6 +197,18 @@ def test_the_alterations_reach_both_paths() -> None:
 ])
 def test_whole_lines_read_alike(line: str) -> None:
     _agree(Household, line)
+
+
+def test_lines_outside_the_contract_are_left_to_pydantic_which_rejects_them() -> None:
+    base = json.dumps(RECORDS_MD_HOUSEHOLD)
+    for line in (base.replace('"medical": 12000', '"medical": 1, "medical": 2'),
+                 base.replace("18000", '"18_000"'), base.replace('"tekun": false', '"tekun": 0'),
+                 base.replace('{"household_id": "350181-0001"',
+                              '{"tekun": true, "household_id": "\\u003a"')):
+        assert _agree(Household, line) == "full"
+        assert _full_path(Household, line) is None, line
+    assert _agree(Household, base.replace("18000", '"18000"')) == "full"
+    assert _full_path(Household, base.replace("18000", '"18000"')) is not None
 
 
 def test_decimals_keep_their_digits() -> None:
