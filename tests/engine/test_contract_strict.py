@@ -233,3 +233,17 @@ def test_a_huge_id_is_echoed_cut_with_its_length(tmp_path: Path) -> None:
     assert "1000000 characters" in reject["household_id"]
     assert all("500000 characters" in p["field"] for p in reject["problems"]
                if p["field"] and p["field"].startswith("y"))
+
+
+def test_an_arrow_row_beyond_the_limits_is_rejected_and_the_rest_decided(
+        fujian: Policy) -> None:
+    pa = pytest.importorskip("pyarrow")
+    from fangpin_rules.columnar import decide_batch, input_schema, records_to_arrow
+
+    rows = records_to_arrow(fujian, [_record(household_id=f"A{i}") for i in range(3)]) \
+        .to_pylist()
+    rows[1]["net_income"] = Decimal("7151.99999")  # decimal128(38, 10) holds it; money does not
+    result = decide_batch(fujian, pa.Table.from_pylist(rows, schema=input_schema(fujian)), AS_OF)
+    assert result.decisions.column("household_id").to_pylist() == ["A0", "A2"]
+    assert [(r["row"], r["field"], r["reason"]) for r in result.rejects.to_pylist()] == \
+        [(1, "net_income", "has more than 4 decimal places")]
