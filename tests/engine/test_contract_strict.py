@@ -56,7 +56,7 @@ def _both_paths_reject(line: str, field: str) -> str:
 
 
 # -- finding 5: one record must not blow up the run or its output ---------------------------
-@pytest.mark.parametrize("number", ["1e-400", "1e-999999", "1e+999999", "0E-999999"])
+@pytest.mark.parametrize("number", ["1e-400", "1e-999999", "1e+999999", "1e-1000050"])
 def test_a_huge_exponent_is_a_rejection_not_a_crash_or_a_megabyte(
         tmp_path: Path, number: str) -> None:
     line = json.dumps(_record()).replace('"previous_net_income": 26000',
@@ -65,6 +65,18 @@ def test_a_huge_exponent_is_a_rejection_not_a_crash_or_a_megabyte(
         code, decisions, rejects, size = _eval(tmp_path, line + "\n", *explain)
         assert (code, decisions, size) == (1, [], 0)
         assert [(r["field"], r["line"]) for r in rejects] == [("previous_net_income", 1)]
+
+
+@pytest.mark.parametrize("number", ["0E-999999", "0E+999999", "0E-1000050", "1.0000000000"
+                                    + "0" * 5000])
+def test_a_zero_with_any_exponent_or_trailing_zeros_is_decided_in_bounded_output(
+        tmp_path: Path, number: str) -> None:
+    line = json.dumps(_record()).replace('"previous_net_income": 26000',
+                                         f'"previous_net_income": {number}')
+    for explain in ((), ("--explain",)):
+        code, decisions, rejects, size = _eval(tmp_path, line + "\n", *explain)
+        assert (code, len(decisions), rejects) == (0, 1, [])
+        assert size < 60_000
 
 
 # -- finding 6: exact, and the contract ---------------------------------------------------------

@@ -24,6 +24,7 @@ output.
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import keyword
 import types
 import typing
@@ -39,7 +40,6 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Strict
 from pydantic.fields import FieldInfo
 from pydantic.types import AllowInfNan
 
-from fangpin_rules.limits import decimal_problem
 from fangpin_rules.model.types import MIRRORED_BY_MSGSPEC, Quantity
 
 Check = Callable[[Any], bool]
@@ -310,17 +310,17 @@ class _Builder:
         if low or high:  # a bound fails for infinities; comparing NaN raises (ArithmeticError)
             test = f"{low[0] if low else ''}{var}{high[0] if high else ''}"
             lines.append(f"{indent}if not {test}: return False")
-        elif constraints.get("allow_inf_nan") is False:
+        elif constraints.get("allow_inf_nan") is False and "limits" not in constraints:
             lines.append(f"{indent}if not {var}.is_finite(): return False")
         if "limits" in constraints:
-            # the common case at the cost of a comparison and an attribute: within the bounds
-            # (a comparison that raises for NaN) and no more places than allowed; the rest
-            # (trailing zeros, huge exponents) is for the limits' own function to say
+            # limits.decimal_problem's verdict at the cost of two comparisons and a remainder:
+            # within the bounds (which NaN and the infinities are not) and a multiple of the
+            # smallest place allowed (which a zero is, whatever its exponent)
             max_abs, places = constraints["limits"]
-            bound = self.const(max_abs)
-            lines.append(f"{indent}if not (-{bound} <= {var} <= {bound}) or "
-                         f"({var}.as_tuple()[2] < -{places} and {self.const(decimal_problem)}"
-                         f"({var}, {bound}, {places}) is not None): return False")
+            low_bound, high_bound = self.const(-max_abs), self.const(max_abs)
+            tick = self.const(Decimal(1).scaleb(-places))
+            lines.append(f"{indent}if not ({low_bound} <= {var} <= {high_bound}) or "
+                         f"{self.const(_REMAINDER)}({var}, {tick}): return False")
         return [*bind, *lines] if lines else []
 
     def bind(self, value: str, indent: str) -> tuple[str, list[str]]:
@@ -337,6 +337,14 @@ class _Builder:
     def temp(self) -> str:
         self._temp += 1
         return f"v{self._temp}"
+
+
+# The remainder of an amount by its smallest place, exact for any exponent a decimal can have:
+# anything inexact or out of range raises (ArithmeticError), and the line takes the full path.
+_REMAINDER = decimal.Context(
+    prec=40, Emin=decimal.MIN_EMIN, Emax=decimal.MAX_EMAX,
+    traps=[decimal.InvalidOperation, decimal.Inexact, decimal.Underflow, decimal.Subnormal,
+           decimal.Overflow]).remainder
 
 
 def _require_plain_name(name: str, info: FieldInfo) -> None:
