@@ -259,3 +259,22 @@ def test_an_arrow_row_beyond_the_limits_is_rejected_and_the_rest_decided(
     assert result.decisions.column("household_id").to_pylist() == ["A0", "A2"]
     assert [(r["row"], r["field"], r["reason"]) for r in result.rejects.to_pylist()] == \
         [(1, "net_income", "has more than 4 decimal places")]
+
+
+def test_standard_input_is_read_by_the_same_rules(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from support import ROOT
+
+    good = json.dumps(_record(household_id="CR-1")).replace(', "formerly_poor"',
+                                                            ',\r"formerly_poor"')
+    bad = json.dumps(_record(household_id="CR-2")).replace('"350181"', '"350\r181"')
+    run = subprocess.run([sys.executable, "-m", "fangpin_rules.cli.main", "eval", str(FUJIAN),
+                          "-", "--as-of", AS_OF], input=("\ufeff" + good + "\r\n" + bad + "\r\n")
+                         .encode("utf-8"), capture_output=True, cwd=ROOT, check=False,
+                         env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")})
+    assert run.returncode == 1
+    assert [json.loads(line)["household_id"] for line in run.stdout.decode().splitlines()] == \
+        ["CR-1"]
+    assert "read 2, decided 1, rejected 1" in run.stderr.decode()
