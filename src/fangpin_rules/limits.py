@@ -23,18 +23,20 @@ NUMBER_MAX_FRACTION_DIGITS = 10
 
 # -- exact arithmetic -------------------------------------------------------------------------
 # Why this precision is enough (docs/security.md, "Records"). Let I = 12 integer digits and
-# F = 10 fraction digits bound every record number (money has fewer), and let a sum run over
-# at most 10**H terms, H = 4 (100 members, a few kinds of expenditure: far fewer). Then
+# F = 10 fraction digits bound every record number and policy value (money has fewer), and let
+# a sum run over at most 10**H terms, H = 4 (100 members, a few kinds of expenditure). Then
 # - a sum or difference has at most I + H + F = 26 digits: exact;
 # - a product of two such values has at most 2 (I + H + F) = 52 digits: exact;
 # - a quotient q = a / b (|a| < 10**(I+H), |b| >= 10**-F) is below 10**(I+H+F) and is rounded
-#   by at most half a unit in its P-th digit, 10**(I+H+F-P). Compared with a threshold t of at
-#   most F places, a / b != t means |a - t b| >= 10**-2F, so |a / b - t| >= 10**-(2F+I+H).
-#   Rounding cannot cross t when I + H + F - P < -(2F + I + H), i.e. P > 2 (I + H) + 3 F.
+#   by at most half a unit in its P-th digit, 10**(I+H+F-P). Compared with a threshold t that is
+#   such a value or a product of two (at most 2F places), a / b != t means a - t b, a multiple
+#   of 10**-3F, is not 0, so |a / b - t| >= 10**-(3F+I+H). Rounding cannot cross t when
+#   I + H + F - P < -(3F + I + H), i.e. P > 2 (I + H) + 4 F = 72.
+# (Two quotients compared with each other are not covered; the policies compare none.)
 MAX_INTEGER_DIGITS = 12
 MAX_FRACTION_DIGITS = NUMBER_MAX_FRACTION_DIGITS
 SUM_HEADROOM_DIGITS = 4
-DECIMAL_PRECISION = 2 * (MAX_INTEGER_DIGITS + SUM_HEADROOM_DIGITS) + 3 * MAX_FRACTION_DIGITS + 2
+DECIMAL_PRECISION = 2 * (MAX_INTEGER_DIGITS + SUM_HEADROOM_DIGITS) + 4 * MAX_FRACTION_DIGITS + 2
 DECIMAL_CONTEXT = decimal.Context(
     prec=DECIMAL_PRECISION, rounding=decimal.ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999,
     traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow])
@@ -43,6 +45,8 @@ DECIMAL_CONTEXT = decimal.Context(
 # A rejection names the record by its id and the field by its path; a hostile record can make
 # either megabytes long. Beyond this many characters the text is cut and says how long it was.
 ECHO_MAX_CHARS = 100
+# A rejected record lists every problem it has, up to this many (and then how many more).
+MAX_PROBLEMS_LISTED = 100
 
 
 _CUT = re.compile(r"…\(cut: [0-9]+ characters\)")
@@ -70,7 +74,3 @@ def decimal_problem(value: Decimal, max_abs: Decimal, max_fraction_digits: int) 
         if places > max_fraction_digits:
             return f"has more than {max_fraction_digits} decimal places"
     return None
-
-
-# A rejected record lists every problem it has, up to this many (and then how many more).
-MAX_PROBLEMS_LISTED = 100
