@@ -278,3 +278,20 @@ def test_standard_input_is_read_by_the_same_rules(tmp_path: Path) -> None:
     assert [json.loads(line)["household_id"] for line in run.stdout.decode().splitlines()] == \
         ["CR-1"]
     assert "read 2, decided 1, rejected 1" in run.stderr.decode()
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"received_on": 0}, "received_on"), ({"assigned_on": 20211001}, "assigned_on"),
+    ({"visits": ["2021-11-02", 1]}, "visits.1"),
+    ({"publicity": [{"purpose": "identification", "start": True}]}, "publicity.0.start"),
+])
+def test_a_case_is_read_by_the_same_strict_rules(change: dict[str, Any], field: str) -> None:
+    from fangpin_rules.model import Case
+
+    case = {"case_id": "W-1", "household_id": "350181-0001", "source": "hotline_12317",
+            "received_on": "2021-09-30", **change}
+    reader = typed_reader(Case)
+    assert reader is not None and reader.decode(json.dumps(case)) is None
+    with pytest.raises(RecordError) as caught:
+        validate(case, model=Case)
+    assert caught.value.rejection.field == field
