@@ -58,7 +58,7 @@ def jsonl_with_rejects(households: list[dict[str, Any]]) -> str:
     lines.insert(3, json.dumps(bad))
     lines.insert(10, "{not json")
     lines.insert(20, "")
-    lines.append(json.dumps(dict(households[1], household_id="LAX-1", formerly_poor="true")))
+    lines.append(json.dumps(dict(households[1], household_id="LAX-1", net_income="12345.5")))
     lines.append(json.dumps(dict(households[2], household_id=" LAX-2 ")))
-    lines.append(json.dumps(dict(households[3], household_id="LAX-3", tekun=0)))
+    lines.append(json.dumps(dict(households[3], household_id="LAX-3", region_code=" 350181 ")))
     return "\n".join(lines) + "\n"

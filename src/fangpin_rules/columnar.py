@@ -13,10 +13,10 @@ does not take is validated by pydantic) and decided by the same compiled functio
 `Policy.evaluate`, so the decisions are those of the record path. Types:
 - input: `input_schema(policy)`, derived from the record model (the contract's household, or
   the policy's declared schema); money, ratios and numbers are `decimal128(38, 10)` (exact;
-  strings holding decimals are accepted too), members are `list<struct>`. A null is an absent
+  strings spelling a JSON number are accepted too), members are `list<struct>`. A null is an absent
   value, as an absent key is in JSON.
 - output: `output_schema(policy)`, derived from the checked policy's decision types; decimals
-  are exact decimal text (a quotient such as 10000/3 has 28 digits, more than decimal128 keeps),
+  are exact decimal text (a quotient such as 10000/3 has 74 digits, more than decimal128 keeps),
   never float64; sets of labels are `list<string>`; object decisions are structs;
   `deadlines`, `overdue` and `violations` are lists of deadline structs (records.md,
   "Deadlines"), filled when the households' cases are given (`cases=`). The trace

@@ -11,6 +11,7 @@ from fangpin_rules import Policy
 from fangpin_rules.audit import ChangedHousehold, impact
 from fangpin_rules.engine.policy import DateError
 from fangpin_rules.engine.records import RecordError, Rejection
+from fangpin_rules.engine.serialize import dumps
 
 from support import household, members
 
@@ -117,8 +118,8 @@ def test_jsonl_lines_are_read_by_the_typed_reader_or_by_pydantic_alike(
 
     from fangpin_rules.engine.stream import numbered_items
 
-    lines = [json.dumps(record, default=str) for record in _records()]
-    lax = dict(json.loads(lines[3]), household_id=" old-line-2 ", formerly_poor="false")
+    lines = [dumps(record) for record in _records()]
+    lax = dict(json.loads(lines[3]), household_id=" old-line-2 ", net_income="14304")
     text = "\n".join([*lines, json.dumps(lax), "{not json"]) + "\n"
     seen: list[ChangedHousehold] = []
     report = impact(fujian, revised, numbered_items(io.StringIO(text)), "2022-03-01",

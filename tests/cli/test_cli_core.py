@@ -88,15 +88,17 @@ def test_eval_explain_adds_the_trace(tmp_path: Path,
     from fangpin_rules import load_policy
     from fangpin_rules.engine.serialize import dumps
 
-    lax = dict(RECORDS_MD_HOUSEHOLD, formerly_poor="true")  # read by pydantic, not typed
+    # read by pydantic, not typed (another id: one household is one record in a run)
+    lax = dict(RECORDS_MD_HOUSEHOLD, household_id="350181-0002", net_income="18000")
     records = _jsonl(tmp_path / "in.jsonl", [json.dumps(RECORDS_MD_HOUSEHOLD), json.dumps(lax)])
     assert main(["eval", str(FUJIAN), str(records), "--as-of", "2021-09-01",
                  "--explain"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert json.loads(lines[0])["trace"][0]["schema"] == "fangpin.trace"
-    expected = dumps(load_policy(FUJIAN).evaluate(RECORDS_MD_HOUSEHOLD, "2021-09-01",
-                                                  explain=True))
-    assert lines == [expected, expected]  # as the record API explains it, however read
+    policy = load_policy(FUJIAN)
+    expected = [dumps(policy.evaluate(record, "2021-09-01", explain=True))
+                for record in (RECORDS_MD_HOUSEHOLD, dict(lax, net_income=18000))]
+    assert lines == expected  # as the record API explains it, however read
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -47,8 +47,11 @@ def _popen(*args: str, stdout: int | IO[Any] = subprocess.DEVNULL) -> subprocess
                             cwd=ROOT, env=_env())
 
 
-def _lines(n: int) -> bytes:
-    return "".join(json.dumps(h) + "\n" for h in varied_households(n)).encode()
+def _lines(n: int, first_id: int = 0) -> bytes:
+    """`n` households as JSON lines, with ids from `first_id` on (an id given twice in a run
+    is a rejection)."""
+    return "".join(json.dumps({**h, "household_id": f"H-{first_id + i}"}) + "\n"
+                   for i, h in enumerate(varied_households(n))).encode()
 
 
 def _digest(path: Path) -> str:
@@ -220,7 +223,7 @@ def test_a_closed_stdout_pipe_keeps_the_runs_exit_code() -> None:
             stdin.write(_lines(2100))
             stdin.flush()
             reader_gone.wait(TIMEOUT)
-            stdin.write(_lines(2100) + b"{not json\n")  # one rejected: the real code is 1
+            stdin.write(_lines(2100, 2100) + b"{not json\n")  # one rejected: the real code is 1
         with contextlib.suppress(BrokenPipeError):
             stdin.close()
 
@@ -295,7 +298,7 @@ def test_a_worker_killed_mid_run_fails_the_run_with_exit_3(
     _wait_for(lambda: len(_children(process.pid)) >= 2, "the worker processes")
     os.kill(_children(process.pid)[0], signal.SIGKILL)
     try:
-        process.stdin.write(_lines(4500))
+        process.stdin.write(_lines(4500, 2100))
         process.stdin.close()
     except BrokenPipeError:
         pass  # the run may have ended already, which is the point

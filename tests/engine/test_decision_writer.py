@@ -79,12 +79,12 @@ def test_the_example_cases_are_written_as_dumps_writes_them(fujian: Policy) -> N
     _same_bytes(fujian, decisions)
 
 
-@pytest.mark.parametrize("income", ["10000", "10000.00", "-0", "1E+3", "0.0000001", "7152"])
+@pytest.mark.parametrize("income", ["10000", "10000.00", "-0", "1E+3", "0.0001", "7152"])
 def test_every_kind_of_value_is_written_as_dumps_writes_it(tmp_path: Path, income: str) -> None:
     path = tmp_path / "every_kind.yaml"
     path.write_text(EVERY_KIND, encoding="utf-8")
     policy = load_policy(path)
-    decision = policy.evaluate(household(net_income=income), date(2021, 9, 1))
+    decision = policy.evaluate(household(net_income=Decimal(income)), date(2021, 9, 1))
     assert decision["wait"] is not None and decision["detail"] is not None
     _same_bytes(policy, [decision])
     text = decision_writer(policy.checked).encode(dict(decision)).decode()

@@ -8,6 +8,7 @@ import pytest
 
 from fangpin_rules import Policy, RecordError
 from fangpin_rules.engine.records import parse_json
+from fangpin_rules.limits import DECIMAL_CONTEXT, DECIMAL_PRECISION
 
 from support import household, members
 
@@ -37,9 +38,37 @@ def test_float_input_is_read_as_its_decimal_text(fujian: Policy) -> None:
 
 
 def test_json_numbers_beyond_float_precision_stay_exact(fujian: Policy) -> None:
-    record = parse_json('{"net_income": 7151.9999999999999999999}')
+    record = parse_json('{"net_income": 7151.9999}')
     d = fujian.evaluate(household(net_income=record["net_income"]), as_of=AS_OF)
-    assert d["in_range"] is True  # a float would have rounded it to 7152.0
+    assert d["in_range"] is True  # a float of 7151.99999999 would be 7152.0
+
+
+def test_a_per_capita_just_below_the_line_is_below_it_at_any_household_size(
+        fujian: Policy) -> None:
+    # 7151.9999 a head in a household of 7 is 50063.9993: the quotient is exact at the engine's
+    # precision, where Python's default 28 digits would still be exact here but not for every
+    # allowed amount (limits.py derives the precision).
+    for size in (1, 3, 7, 100):
+        income = Decimal("7151.9999") * size
+        d = fujian.evaluate(household(members=members(size), net_income=income), as_of=AS_OF)
+        assert d["in_range"] is True, size
+        assert d["per_capita_income"] == Decimal("7151.9999")
+
+
+def test_an_amount_more_precise_than_the_contract_is_rejected_not_rounded(
+        fujian: Policy) -> None:
+    # 7151.9999999999999999999999999 a head used to count as 7152 (28-digit rounding)
+    with pytest.raises(RecordError) as caught:
+        fujian.evaluate(household(net_income=Decimal("7151.9999999999999999999999999")),
+                        as_of=AS_OF)
+    assert caught.value.rejection.field == "net_income"
+    assert caught.value.rejection.reason == "has more than 4 decimal places"
+
+
+def test_the_decision_quotient_is_written_at_the_engine_precision(fujian: Policy) -> None:
+    d = fujian.evaluate(household(members=members(3), net_income=Decimal("10000")), AS_OF)
+    assert d["per_capita_income"] == DECIMAL_CONTEXT.divide(Decimal(10000), 3)
+    assert len(str(d["per_capita_income"]).replace(".", "")) == DECIMAL_PRECISION
 
 
 @pytest.mark.parametrize(("net_income", "reason", "eligible"), [

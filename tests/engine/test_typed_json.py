@@ -167,9 +167,29 @@ def test_the_alterations_reach_both_paths() -> None:
     json.dumps(RECORDS_MD_HOUSEHOLD) + " x", json.dumps(RECORDS_MD_HOUSEHOLD) + "\n",
     json.dumps(RECORDS_MD_HOUSEHOLD).replace('"350181-0001"', '"\\ud800"'),
     json.dumps(RECORDS_MD_HOUSEHOLD).replace('"350181-0001"', '"\udcff"'),  # surrogateescape
-    # a key given twice: the last one counts, as in `json`
+    # a key given twice: rejected on both paths
     json.dumps(RECORDS_MD_HOUSEHOLD).replace('{"household_id": "350181-0001"',
                                              '{"household_id": "A", "household_id": "B"'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"medical": 12000', '"medical": 1, "medical": 2'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"member_id": "1"', '"member_id": "1", '
+                                             '"member_id": "2"'),
+    # a colon in a string, one spelt as an escape: counted apart, these take the full path
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"350181-0001"', '"350181:0001"'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"350181-0001"', '"350181\\u003a0001"'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('{"household_id": "350181-0001"',
+                                             '{"tekun": true, "household_id": "\\u003a"'),
+    # numbers given as strings, strictly or not; numbers for dates, booleans and grades
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", '"18000"'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", '"18_000"'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"medical": 12000', '"medical": " 12000"'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"1956-03-01"', "0"),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"tekun": false', '"tekun": 0'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"disability_grade": null',
+                                             '"disability_grade": true'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace('"disability_grade": null',
+                                             '"disability_grade": 1.0'),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "1e-400"),
+    json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "18000.00001"),
     json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "18000.000"),
     json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "1.8E4"),
     json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "-0"),
@@ -179,12 +199,26 @@ def test_whole_lines_read_alike(line: str) -> None:
     _agree(Household, line)
 
 
+def test_lines_outside_the_contract_are_left_to_pydantic_which_rejects_them() -> None:
+    base = json.dumps(RECORDS_MD_HOUSEHOLD)
+    for line in (base.replace('"medical": 12000', '"medical": 1, "medical": 2'),
+                 base.replace("18000", '"18_000"'), base.replace('"tekun": false', '"tekun": 0'),
+                 base.replace('{"household_id": "350181-0001"',
+                              '{"tekun": true, "household_id": "\\u003a"')):
+        assert _agree(Household, line) == "full"
+        assert _full_path(Household, line) is None, line
+    assert _agree(Household, base.replace("18000", '"18000"')) == "full"
+    assert _full_path(Household, base.replace("18000", '"18000"')) is not None
+
+
 def test_decimals_keep_their_digits() -> None:
     reader = typed_reader(Household)
     assert reader is not None
-    line = json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "7151.999999999999999999999999999")
+    line = json.dumps(RECORDS_MD_HOUSEHOLD).replace("18000", "7151.9999000000")
     record = reader.decode(line)
-    assert record is not None and str(record.net_income) == "7151.999999999999999999999999999"
+    assert record is not None and str(record.net_income) == "7151.9999000000"
+    # one place more than the contract allows: the full path, which rejects it
+    assert reader.decode(line.replace("7151.9999000000", "7151.99991")) is None
 
 
 def test_a_declared_schema_has_a_fast_reader() -> None:

@@ -20,6 +20,7 @@ from fangpin_rules.cli.eval import decide_stream
 from fangpin_rules.engine.records import parse_json, read_records
 from fangpin_rules.engine.serialize import dumps
 from fangpin_rules.language import types as t
+from fangpin_rules.limits import DECIMAL_CONTEXT
 
 from scale_support import AS_OF
 from support import FUJIAN, ROOT
@@ -177,7 +178,7 @@ def test_arrow_money_is_exact_and_never_float(fujian: Policy,
     assert table.schema.field("net_income").type == pa.decimal128(38, 10)
     result = decide_batch(fujian, table, AS_OF)
     assert result.decisions.column("per_capita_income").to_pylist() == [
-        str(Decimal("10000.01") / 3)]
+        str(DECIMAL_CONTEXT.divide(Decimal("10000.01"), 3))]
 
 
 def test_a_bad_arrow_row_is_rejected_and_the_batch_goes_on(fujian: Policy,

@@ -147,8 +147,7 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
         except RecordError as exc:
             rejection = exc.rejection
             if rejection.line is None:
-                rejection = Rejection(line, rejection.household_id, rejection.field,
-                                      rejection.reason)
+                rejection = rejection.at_line(line)
             report.rejected += 1
             if len(report.rejections) < REJECTION_SAMPLE:
                 report.rejections.append(rejection)

@@ -10,25 +10,22 @@ record with its id and field.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, create_model
 
 from fangpin_rules.model import Household
-from fangpin_rules.model.types import Money, Quantity, Ratio
+from fangpin_rules.model.types import Count, Flag, IsoDate, Money, Number, Ratio
 from fangpin_rules.policy.document import RecordSchema, SchemaField, SchemaFieldSpec
 
-Number = Annotated[Decimal, Quantity("number"), Field(allow_inf_nan=False)]
 KINDS: dict[str, Any] = {
     "money": Money,
     "ratio": Ratio,
     "number": Number,
-    "count": int,
-    "bool": bool,
+    "count": Count,
+    "bool": Flag,
     "string": str,
-    "date": date,
+    "date": IsoDate,
 }
 ID_KINDS = ("string", "count")
 Path = tuple[str | int, ...]

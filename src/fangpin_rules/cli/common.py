@@ -99,12 +99,13 @@ def open_input(path: str) -> Iterator[IO[str]]:
     line holding them is rejected on its own (engine.records.parse_json) and the rest goes on."""
     if path == "-":
         if hasattr(sys.stdin, "reconfigure"):
-            sys.stdin.reconfigure(errors="surrogateescape")
+            # only a newline ends a record: a CR inside one must not split it
+            sys.stdin.reconfigure(errors="surrogateescape", newline="\n")
         yield sys.stdin
         return
     try:
         stream = open(path, encoding="utf-8", errors="surrogateescape",  # noqa: SIM115
-                      newline=None)
+                      newline="\n")  # only a newline ends a record, not a CR inside one
     except OSError as exc:
         raise UsageError(f"cannot read '{path}': {exc.strerror}") from None
     with stream:

@@ -145,6 +145,7 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
     from fangpin_rules.engine.stream import (
         CHUNK_LINES,
         ChunkDecider,
+        OneDecisionPerId,
         chunks,
         numbered_items,
         quiet_collector,
@@ -158,6 +159,8 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
     else:
         decider = ChunkDecider(policy, as_of, explain=explain, cases=cases)
         results = map(decider.decide, parts)
+    base = policy.base if isinstance(policy, RegionalPolicy) else policy
+    results = map(OneDecisionPerId(base.checked.record_id).filter, results)
     quiet_collector()  # here too the lines read make many short-lived containers
     binary_out: IO[bytes] | None = getattr(out, "buffer", None)
     try:

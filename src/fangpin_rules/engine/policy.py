@@ -18,6 +18,7 @@ from fangpin_rules.compiler.runtime import EvaluationError
 from fangpin_rules.diagnostics import Diagnostic, Location
 from fangpin_rules.engine.records import RecordError, Rejection, validate
 from fangpin_rules.engine.trace import Tracer
+from fangpin_rules.limits import DECIMAL_CONTEXT
 from fangpin_rules.model import Case, Household
 from fangpin_rules.policy import SourcedDocument, read_document
 from fangpin_rules.policy.document import localized
@@ -237,23 +238,35 @@ class Policy:
                       on_reject: RejectHandler | None = None,
                       cases: Mapping[str, list[Case]] | None = None,
                       ) -> Iterator[dict[str, Any]]:
-        """Decide records lazily, in input order. A bad record raises RecordError, or, when
-        `on_reject` is given, is handed to it and skipped. `cases` maps household ids to their
+        """Decide records lazily, in input order. A bad record (or one whose id an earlier
+        record has) raises RecordError, or, when `on_reject` is given, is handed to it and
+        skipped. `cases` maps household ids to their
         (validated) case records."""
+        from fangpin_rules.engine.stream import OneDecisionPerId
+
         when = parse_date(as_of)
         fast = self._evaluator(when)
+        id_field = self.checked.record_id
+        one_per_id = OneDecisionPerId(id_field)
         for number, record in enumerate(records, start=1):
             try:
                 household = self.validate(record, number)
+                record_id = getattr(household, id_field) if id_field else None
+                duplicate = one_per_id.duplicate_of(record_id, number)
+                if duplicate is not None:
+                    raise RecordError(duplicate)
                 own = cases.get(household.household_id, []) if cases else []
                 if explain:
-                    yield self._explained(household, when, own)
+                    decision = self._explained(household, when, own)
                 else:
-                    yield self.decide_record(fast, household, when, number, own)
+                    decision = self.decide_record(fast, household, when, number, own)
+                one_per_id.note(record_id, number)
             except RecordError as exc:
                 if on_reject is None:
                     raise
                 on_reject(exc.rejection)
+                continue
+            yield decision
 
     def decide_record(self, fast: Evaluator, household: Any, when: date,
                       line: int | None = None, cases: Sequence[Any] | None = None
@@ -261,20 +274,28 @@ class Policy:
         """Decide a record already validated (a `Household`, or the typed record of the fast
         reader) with `fast = self.evaluator(when)`; `cases` are validated `Case`s. The loop
         of the record API, the streaming run and Arrow batches; RecordError names a record
-        the policy cannot decide (a division by zero, say) and the definition that failed."""
+        the policy cannot decide (a division by zero, say) and the definition that failed.
+        The arithmetic runs in `limits.DECIMAL_CONTEXT`, precise enough that no comparison of
+        allowed amounts is decided by rounding."""
         try:
-            if cases:
-                decision = fast(household, cases[0])
-                for case in cases[1:]:
-                    more = fast(household, case)["deadlines"]
-                    decision["deadlines"].extend(e for e in more if e["case_id"] == case.case_id)
-            else:
-                decision = fast(household)
+            with decimal.localcontext(DECIMAL_CONTEXT):
+                decision = self._decide_exactly(fast, household, cases)
         except (ArithmeticError, EvaluationError, TypeError, ValueError) as exc:
             raise RecordError(self._failure(household, when, line, exc)) from None
         _summarise_deadlines(decision)
         decision["trace"] = []
         return decision
+
+    @staticmethod
+    def _decide_exactly(fast: Evaluator, household: Any,
+                        cases: Sequence[Any] | None) -> dict[str, Any]:
+        if cases:
+            decision = fast(household, cases[0])
+            for case in cases[1:]:
+                more = fast(household, case)["deadlines"]
+                decision["deadlines"].extend(e for e in more if e["case_id"] == case.case_id)
+            return decision
+        return fast(household)
 
     def _explained(self, household: Household, when: date,
                    cases: list[Case] | None = None) -> dict[str, Any]:
@@ -283,11 +304,12 @@ class Policy:
         traced = self.compiled.build_traced(tuple(v for v, _ in resolved.values()), when,
                                             self.ref, self._calendar())
         try:
-            decision = traced(household, cases[0] if cases else None, tracer)
-            for case in (cases or [])[1:]:
-                more = traced(household, case, Tracer(self.checked, self.compiled.parts))
-                decision["deadlines"].extend(e for e in more["deadlines"]
-                                             if e["case_id"] == case.case_id)
+            with decimal.localcontext(DECIMAL_CONTEXT):
+                decision = traced(household, cases[0] if cases else None, tracer)
+                for case in (cases or [])[1:]:
+                    more = traced(household, case, Tracer(self.checked, self.compiled.parts))
+                    decision["deadlines"].extend(e for e in more["deadlines"]
+                                                 if e["case_id"] == case.case_id)
         except (ArithmeticError, EvaluationError, TypeError, ValueError) as exc:
             raise RecordError(self._failure(household, when, None, exc)) from None
         _summarise_deadlines(decision)
@@ -305,7 +327,8 @@ class Policy:
                                             self.ref, self._calendar())
         where = ""
         try:
-            traced(household, None, tracer)
+            with decimal.localcontext(DECIMAL_CONTEXT):
+                traced(household, None, tracer)
         except Exception:
             name = self.checked.order[tracer.current] if tracer.current >= 0 else None
             if name is not None:

@@ -28,6 +28,7 @@ import msgspec
 from fangpin_rules.checker.checked import CheckedPolicy
 from fangpin_rules.language import types as t
 from fangpin_rules.language.values import DurationValue
+from fangpin_rules.limits import DECIMAL_CONTEXT
 
 _TOKEN = secrets.token_hex(8)
 _OPEN = "\x00" + _TOKEN  # written as `"\u0000<token>` by the encoder
@@ -56,9 +57,9 @@ def _decimal_text(value: Decimal) -> str:
     text = str(value)  # fast path: plain notation, trailing fraction zeros dropped
     if "E" not in text and "N" not in text and "I" not in text:
         return text.rstrip("0").rstrip(".") if "." in text else text
-    if value == value.to_integral_value():
-        return format(value.quantize(Decimal(1)), "f")
-    return format(value.normalize(), "f")
+    if value == value.to_integral_value(context=DECIMAL_CONTEXT):
+        return format(value.quantize(Decimal(1), context=DECIMAL_CONTEXT), "f")
+    return format(value.normalize(context=DECIMAL_CONTEXT), "f")
 
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default,

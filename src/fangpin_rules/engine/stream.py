@@ -41,6 +41,9 @@ class ChunkResult:
     read: int
     decided: int
     rejected: int
+    # (record id or None, line) of each decision, in order: the parent finds an id decided
+    # twice across chunks (and workers) with them (`OneDecisionPerId`)
+    decided_ids: tuple[tuple[Any, int], ...] = ()
 
 
 def numbered_items(stream: IO[str]) -> Iterator[Item]:
@@ -84,6 +87,7 @@ class ChunkDecider:
 
     def decide(self, chunk: list[Item]) -> ChunkResult:
         decided_lines: list[bytes] = []
+        decided_ids: list[tuple[Any, int]] = []
         reject_lines: list[str] = []
         policy, fast, as_of, explain, cases, regional = (
             self.policy, self.fast, self.as_of, self.explain, self.cases, self.regional)
@@ -108,11 +112,11 @@ class ChunkDecider:
                 else:
                     decision = decide_record(fast, record, as_of, number, own)
                 decided_lines.append(write(decision))
+                decided_ids.append((getattr(record, id_field) if id_field else None, number))
             except RecordError as exc:
                 rejection = exc.rejection
                 if rejection.line is None:
-                    rejection = Rejection(number, rejection.household_id, rejection.field,
-                                          rejection.reason)
+                    rejection = rejection.at_line(number)
                 reject_lines.append(dumps(rejection.to_json()))
             except Exception as exc:
                 # One record that the engine cannot decide or write (a value no rule foresaw)
@@ -122,7 +126,56 @@ class ChunkDecider:
                     exc).to_json()))
         decisions = b"\n".join(decided_lines) + b"\n" if decided_lines else b""
         return ChunkResult(decisions, _lines(reject_lines),
-                           len(chunk), len(decided_lines), len(reject_lines))
+                           len(chunk), len(decided_lines), len(reject_lines),
+                           tuple(decided_ids))
+
+
+class OneDecisionPerId:
+    """Keeps one decision per record id in a run: a later record with an id decided already is
+    rejected, naming the line of the first (two records of one household would give it two
+    decisions). It sees the chunks' results in input order, in the process that writes them,
+    so it works the same with any number of workers. It holds each id seen (with its line):
+    memory grows with the number of households, some 100 bytes each."""
+
+    def __init__(self, id_field: str | None = "household_id") -> None:
+        self.id_field = id_field
+        self.first_line: dict[Any, int] = {}
+
+    def duplicate_of(self, record_id: Any, line: int | None) -> Rejection | None:
+        """The rejection of a record whose id a decided record had, or None."""
+        first = self.first_line.get(record_id) if record_id is not None else None
+        if first is None:
+            return None
+        where = f"line {first}" if first >= 0 else "an earlier record"
+        return Rejection(line, str(record_id), self.id_field,
+                         f"the id is given to another record already ({where}); each "
+                         "household is one record in a run")
+
+    def note(self, record_id: Any, line: int | None) -> None:
+        """A record with this id was decided."""
+        if record_id is not None:
+            self.first_line.setdefault(record_id, -1 if line is None else line)
+
+    def filter(self, result: ChunkResult) -> ChunkResult:
+        """The result with the decisions of ids seen before moved to the rejects."""
+        duplicates = {}
+        for index, (record_id, line) in enumerate(result.decided_ids):
+            rejection = self.duplicate_of(record_id, line)
+            if rejection is not None:
+                duplicates[index] = rejection
+            else:
+                self.note(record_id, line)
+        if not duplicates:
+            return result
+        lines = result.decisions.split(b"\n")[:-1]  # JSON text holds no raw newline
+        kept = [line for index, line in enumerate(lines) if index not in duplicates]
+        rejects = result.rejects + "".join(dumps(rejection.to_json()) + "\n"
+                                           for rejection in duplicates.values())
+        return ChunkResult(b"\n".join(kept) + b"\n" if kept else b"", rejects, result.read,
+                           len(kept), result.rejected + len(duplicates),
+                           tuple(item for index, item in enumerate(result.decided_ids)
+                                 if index not in duplicates))
+
 
 def unexpected_rejection(number: int, household_id: object, exc: Exception) -> Rejection:
     """The rejection of a record whose deciding or writing raised an unforeseen error. It

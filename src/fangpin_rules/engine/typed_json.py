@@ -7,6 +7,11 @@ from the same pydantic model (the model stays the one definition of the contract
 read as the exact decimals their text spells. What msgspec cannot say (decimal bounds and
 finiteness, whitespace stripping) is checked by a small function generated from the model.
 
+msgspec is laxer than the contract in two ways, which a count of the line's keys catches
+before the line is decoded: it lets a key be given twice (the last wins) and reads a number
+given as a string by rules laxer than the contract's (`1_000`). Such a line takes the full
+path, which rejects it (engine/records.py) or reads it as the contract says.
+
 The fast reader never decides a verdict. A line it does not take (a syntax error, a string
 where a boolean belongs, a value pydantic's lax mode would convert, an out-of-bounds amount)
 goes the whole way, `json` then pydantic, which accepts what the contract accepts and words the
@@ -19,6 +24,7 @@ output.
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import keyword
 import types
 import typing
@@ -30,11 +36,11 @@ from typing import Annotated, Any, Literal
 
 import annotated_types
 import msgspec
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Strict
 from pydantic.fields import FieldInfo
 from pydantic.types import AllowInfNan
 
-from fangpin_rules.model.types import Quantity
+from fangpin_rules.model.types import MIRRORED_BY_MSGSPEC, Quantity
 
 Check = Callable[[Any], bool]
 
@@ -55,9 +61,17 @@ class TypedReader:
         self._decode = msgspec.json.Decoder(struct).decode
         self._check = builder.compile_check(model)
         self.check_source = builder.check_source  # shown by tests and when debugging
+        self._count_keys = builder.compile_key_count(model)
 
     def decode(self, text: str | bytes) -> Any | None:
         """The record the text holds, or None when the text must take the pydantic path."""
+        if isinstance(text, bytes | bytearray):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        if _keys_need_full_path(text, self._count_keys):
+            return None
         try:
             record = self._decode(text)
         except (msgspec.DecodeError, UnicodeEncodeError):
@@ -72,6 +86,28 @@ class TypedReader:
         except msgspec.ValidationError:
             return None
         return record if self._check(record) else None
+
+
+_untyped = msgspec.json.Decoder().decode
+KeyCount = Callable[[Any], int]
+
+
+def _keys_need_full_path(text: str, count_keys: KeyCount) -> bool:
+    """True when some object of the text may give a key twice, or a number field is given a
+    string: what msgspec would read where the contract does not.
+
+    Keys are counted twice: each key is followed by a colon in the text, and the objects
+    msgspec decodes hold each key once (`count_keys` counts them along the model's fields:
+    a line with an object anywhere else is one the typed decoder refuses anyway). The colons
+    inside strings make the counts differ, as does a colon spelt as an escape: such a line
+    takes the full path, which only costs it speed."""
+    if "\\u003" in text:
+        return True
+    try:
+        tree = _untyped(text)
+    except (msgspec.DecodeError, UnicodeEncodeError):
+        return True
+    return type(tree) is not dict or count_keys(tree) != text.count(":")
 
 
 @lru_cache(maxsize=64)  # bounded: a service that reloads policies makes new declared models
@@ -163,18 +199,19 @@ class _Builder:
             return Annotated[str, msgspec.Meta(**allowed)] if allowed else str
         if annotation is int:
             allowed = {k: v for k, v in constraints.items() if k in ("ge", "le", "gt", "lt")}
-            _no_constraints(annotation, {k: v for k, v in constraints.items() if k not in allowed})
+            _no_constraints(annotation, {k: v for k, v in constraints.items()
+                                         if k not in allowed and k != "strict"})
             if not all(type(v) is int for v in allowed.values()):
                 raise Unsupported(f"int bounds {allowed}")
             return Annotated[int, msgspec.Meta(**allowed)] if allowed else int
         if annotation is Decimal:
             # Bounds and finiteness are checked after decoding (msgspec has no decimal bounds).
-            unknown = set(constraints) - {"ge", "le", "gt", "lt", "allow_inf_nan"}
+            unknown = set(constraints) - {"ge", "le", "gt", "lt", "allow_inf_nan", "limits"}
             if unknown:
                 raise Unsupported(f"decimal constraints {sorted(unknown)}")
             return Decimal
         if annotation in (bool, date):
-            _no_constraints(annotation, constraints)
+            _no_constraints(annotation, {k: v for k, v in constraints.items() if k != "strict"})
             return annotation
         raise Unsupported(f"type {annotation}")
 
@@ -190,6 +227,41 @@ class _Builder:
         exec(compile(source, f"<check {model.__name__}>", "exec"), namespace)
         check: Check = namespace["check"]
         return check
+
+    def compile_key_count(self, model: type[BaseModel]) -> KeyCount:
+        """The function that counts the keys of a decoded JSON object (dicts and lists) and of
+        the objects at the model's nested fields, or gives -1 when a number field of the model
+        holds a string."""
+        body = self.key_count_lines(model, "d", "  ")
+        source = "\n".join(["def count_keys(d):", "  n = len(d)", *body, "  return n", ""])
+        namespace: dict[str, Any] = {"__builtins__": {"type": type, "dict": dict, "str": str,
+                                                      "list": list, "len": len}}
+        exec(compile(source, f"<key count {model.__name__}>", "exec"), namespace)
+        count: KeyCount = namespace["count_keys"]
+        return count
+
+    def key_count_lines(self, model: type[BaseModel], var: str, indent: str) -> list[str]:
+        lines: list[str] = []
+        for name, info in model.model_fields.items():
+            kind = _shape(info.annotation)
+            if kind == "decimal":
+                lines.append(f"{indent}if type({var}.get({name!r})) is str: return -1")
+            elif isinstance(kind, tuple):
+                shape, inner = kind
+                item = self.temp()
+                body = [f"{indent}  n += len({item})",
+                        *self.key_count_lines(inner, item, indent + "  ")]
+                if shape == "model":
+                    lines += [f"{indent}{item} = {var}.get({name!r})",
+                              f"{indent}if type({item}) is dict:", *body]
+                else:
+                    items = self.temp()
+                    lines += [f"{indent}{items} = {var}.get({name!r})",
+                              f"{indent}for {item} in ({items} if type({items}) is list "
+                              "else ()):",
+                              f"{indent} if type({item}) is dict:",
+                              *[" " + line for line in body]]
+        return lines
 
     def model_lines(self, model: type[BaseModel], value: str, indent: str) -> list[str]:
         strip = bool(model.model_config.get("str_strip_whitespace"))
@@ -234,13 +306,22 @@ class _Builder:
                for key, op in (("ge", "<="), ("gt", "<")) if key in constraints]
         high = [f" {op} {self.const(Decimal(constraints[key]))}"
                 for key, op in (("le", "<="), ("lt", "<")) if key in constraints]
+        lines: list[str] = []
         if low or high:  # a bound fails for infinities; comparing NaN raises (ArithmeticError)
             test = f"{low[0] if low else ''}{var}{high[0] if high else ''}"
-        elif constraints.get("allow_inf_nan") is False:
-            test = f"{var}.is_finite()"
-        else:
-            return []
-        return [*bind, f"{indent}if not {test}: return False"]
+            lines.append(f"{indent}if not {test}: return False")
+        elif constraints.get("allow_inf_nan") is False and "limits" not in constraints:
+            lines.append(f"{indent}if not {var}.is_finite(): return False")
+        if "limits" in constraints:
+            # limits.decimal_problem's verdict at the cost of two comparisons and a remainder:
+            # within the bounds (which NaN and the infinities are not) and a multiple of the
+            # smallest place allowed (which a zero is, whatever its exponent)
+            max_abs, places = constraints["limits"]
+            low_bound, high_bound = self.const(-max_abs), self.const(max_abs)
+            tick = self.const(Decimal(1).scaleb(-places))
+            lines.append(f"{indent}if not ({low_bound} <= {var} <= {high_bound}) or "
+                         f"{self.const(_REMAINDER)}({var}, {tick}): return False")
+        return [*bind, *lines] if lines else []
 
     def bind(self, value: str, indent: str) -> tuple[str, list[str]]:
         """A local name for the value at `value` (an attribute path is read once)."""
@@ -256,6 +337,14 @@ class _Builder:
     def temp(self) -> str:
         self._temp += 1
         return f"v{self._temp}"
+
+
+# The remainder of an amount by its smallest place, exact for any exponent a decimal can have:
+# anything inexact or out of range raises (ArithmeticError), and the line takes the full path.
+_REMAINDER = decimal.Context(
+    prec=40, Emin=decimal.MIN_EMIN, Emax=decimal.MAX_EMAX,
+    traps=[decimal.InvalidOperation, decimal.Inexact, decimal.Underflow, decimal.Subnormal,
+           decimal.Overflow]).remainder
 
 
 def _require_plain_name(name: str, info: FieldInfo) -> None:
@@ -278,7 +367,13 @@ def _constraints(metadata: list[Any]) -> dict[str, Any]:
     only the type checker reads, are skipped)."""
     out: dict[str, Any] = {}
     for item in metadata:
-        if isinstance(item, annotated_types.BaseMetadata | AllowInfNan) or \
+        if isinstance(item, Strict):  # msgspec converts nothing: it is strict already
+            out["strict"] = item.strict
+        elif isinstance(item, BeforeValidator) and item.func in MIRRORED_BY_MSGSPEC:
+            continue
+        elif isinstance(item, AfterValidator) and hasattr(item.func, "decimal_limits"):
+            out["limits"] = item.func.decimal_limits
+        elif isinstance(item, annotated_types.BaseMetadata | AllowInfNan) or \
                 type(item).__name__ == "_PydanticGeneralMetadata":
             values = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)} \
                 if dataclasses.is_dataclass(item) else vars(item)
@@ -291,3 +386,22 @@ def _constraints(metadata: list[Any]) -> dict[str, Any]:
 def _no_constraints(annotation: Any, constraints: dict[str, Any]) -> None:
     if constraints:
         raise Unsupported(f"{annotation} with {sorted(constraints)}")
+
+
+def _shape(annotation: Any) -> Any:
+    """'decimal' for a decimal field (optional or not), ('model', M) for a nested model,
+    ('list', M) for a list of them, None for anything else."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _shape(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        shapes = [_shape(a) for a in typing.get_args(annotation) if a is not type(None)]
+        return shapes[0] if len(shapes) == 1 else None
+    if origin is list:
+        inner = _shape(typing.get_args(annotation)[0])
+        return ("list", inner[1]) if isinstance(inner, tuple) and inner[0] == "model" else None
+    if annotation is Decimal:
+        return "decimal"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return ("model", annotation)
+    return None

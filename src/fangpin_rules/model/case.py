@@ -1,11 +1,11 @@
 """Case records: one warning and the dates of its procedure (records.md, "Case")."""
 
-from datetime import date
 from typing import Literal
 
 from pydantic import Field
 
 from fangpin_rules.model.household import ContractModel
+from fangpin_rules.model.types import IsoDate
 
 CaseSource = Literal[
     "self_report_online",
@@ -23,8 +23,8 @@ class Publicity(ContractModel):
     """A public notice (公示) held in the village."""
 
     purpose: PublicityPurpose
-    start: date
-    end: date | None = None
+    start: IsoDate
+    end: IsoDate | None = None
 
 
 class Case(ContractModel):
@@ -33,11 +33,11 @@ class Case(ContractModel):
     case_id: str = Field(min_length=1, max_length=64)
     household_id: str = Field(min_length=1, max_length=64)
     source: CaseSource
-    received_on: date
-    assigned_on: date | None = None
-    preliminary_review_on: date | None = None
-    verified_on: date | None = None
-    commitment_signed_on: date | None = None
+    received_on: IsoDate
+    assigned_on: IsoDate | None = None
+    preliminary_review_on: IsoDate | None = None
+    verified_on: IsoDate | None = None
+    commitment_signed_on: IsoDate | None = None
     publicity: list[Publicity] = Field(default_factory=list)
-    confirmed_on: date | None = None
-    visits: list[date] = Field(default_factory=list)
+    confirmed_on: IsoDate | None = None
+    visits: list[IsoDate] = Field(default_factory=list)

@@ -1,11 +1,10 @@
 """Household input records (records.md, "Household")."""
 
-from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fangpin_rules.model.types import Money, NonNegativeMoney
+from fangpin_rules.model.types import Count, Flag, IsoDate, Money, NonNegativeMoney
 
 LabourCapacity = Literal["normal", "skilled", "weak", "lost", "none"]
 Health = Literal["healthy", "chronic", "chronic_heavy", "serious_illness"]
@@ -23,14 +22,14 @@ class Member(ContractModel):
     """One member of a household. `null` means unknown, which is not `false`."""
 
     member_id: str = Field(min_length=1, max_length=64)
-    birth_date: date | None = None
+    birth_date: IsoDate | None = None
     labour_capacity: LabourCapacity | None = None
     health: Health | None = None
-    disability_grade: int | None = Field(default=None, ge=1, le=4)
-    dependent_elderly: bool | None = None
-    orphan: bool | None = None
-    left_behind_child: bool | None = None
-    dropped_out: bool | None = None
+    disability_grade: Count | None = Field(default=None, ge=1, le=4)
+    dependent_elderly: Flag | None = None
+    orphan: Flag | None = None
+    left_behind_child: Flag | None = None
+    dropped_out: Flag | None = None
 
 
 class RigidExpenditure(ContractModel):
@@ -45,9 +44,9 @@ class RigidExpenditure(ContractModel):
 class DibaoStatus(ContractModel):
     """Rural minimum living guarantee (农村低保) enrolment."""
 
-    enrolled: bool | None = None
-    since: date | None = None
-    income_above_standard_on: date | None = None
+    enrolled: Flag | None = None
+    since: IsoDate | None = None
+    income_above_standard_on: IsoDate | None = None
 
 
 class MonitoringStatus(ContractModel):
@@ -55,7 +54,7 @@ class MonitoringStatus(ContractModel):
 
     status: MonitoringState = "none"
     category: CategoryName | None = None
-    since: date | None = None
+    since: IsoDate | None = None
 
 
 class Household(ContractModel):
@@ -63,16 +62,16 @@ class Household(ContractModel):
 
     household_id: str = Field(min_length=1, max_length=64)
     region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
-    formerly_poor: bool
+    formerly_poor: Flag
     members: list[Member] = Field(min_length=1, max_length=100)
     net_income: Money
     previous_net_income: Money | None = None
     rigid_expenditure: RigidExpenditure = Field(default_factory=RigidExpenditure)
-    food_clothing_secure: bool | None = None
-    basic_medical_secure: bool | None = None
-    housing_safe: bool | None = None
-    drinking_water_safe: bool | None = None
+    food_clothing_secure: Flag | None = None
+    basic_medical_secure: Flag | None = None
+    housing_safe: Flag | None = None
+    drinking_water_safe: Flag | None = None
     dibao: DibaoStatus = Field(default_factory=DibaoStatus)
-    tekun: bool | None = None
-    motivation_lacking: bool | None = None
+    tekun: Flag | None = None
+    motivation_lacking: Flag | None = None
     monitoring: MonitoringStatus = Field(default_factory=MonitoringStatus)
