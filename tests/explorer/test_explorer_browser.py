@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-import browser_support
-from browser_support import Page, browser, png_distinct_rows
 from fangpin_rules.cli.main import main
 
+import browser_support
+from browser_support import Page, browser, png_distinct_rows
 from support import FUJIAN, ROOT
 
 pytestmark = pytest.mark.slow
@@ -92,10 +92,14 @@ def test_the_county_explorer_opens_without_errors(tmp_path: Path) -> None:
 HOSTILE = textwrap.dedent("""\
     policy:
       id: hostile
-      title: {zh: "<img src=x onerror=\\"window.pwned=1\\">", en: "</script><script>window.pwned=2</script>"}
+      title:
+        zh: "<img src=x onerror=\\"window.pwned=1\\">"
+        en: "</script><script>window.pwned=2</script>"
       effective: 2021-01-01
     articles:
-      §1: {title: {zh: "<svg onload=\\"window.pwned=3\\">"}, text: "<script>window.pwned=4</script>"}
+      §1:
+        title: {zh: "<svg onload=\\"window.pwned=3\\">"}
+        text: "<script>window.pwned=4</script>"
     decisions:
       low: {title: "</script><script>window.pwned=5</script>", cite: §1, expr: net_income < 1}
     """)
