@@ -9,6 +9,8 @@ no dependency. A missing chromium fails the test (never skips it): `make test` i
 from __future__ import annotations
 
 import base64
+import functools
+import http.server
 import json
 import os
 import shutil
@@ -16,6 +18,7 @@ import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 import zlib
@@ -161,9 +164,11 @@ class Page:
                 return
         raise TimeoutError(method)
 
-    def open(self, path: Path) -> None:
+    def open(self, path: Path | str) -> None:
+        """Open a file, or a URL (a site served by `served`)."""
         self.events.clear()
-        self.call("Page.navigate", url=path.resolve().as_uri())
+        url = path if isinstance(path, str) else path.resolve().as_uri()
+        self.call("Page.navigate", url=url)
         self.wait_for("Page.loadEventFired")
         self.evaluate("0")  # let the events of the load arrive
 
@@ -173,6 +178,16 @@ class Page:
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
+
+    def wait_until(self, expression: str) -> Any:
+        """Poll a page's expression until it is truthy (a script that works asynchronously)."""
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            time.sleep(0.1)
+        raise TimeoutError(expression)
 
     def click(self, selector: str) -> None:
         """A real mouse click (pressed and released) at the middle of the element."""
@@ -234,6 +249,26 @@ def browser() -> Iterator[Page]:
         if process.stderr:
             process.stderr.close()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@contextmanager
+def served(folder: Path) -> Iterator[str]:
+    """A folder served over HTTP on the loopback (as a static site is published): its URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
 
 
 def open_file(path: Path) -> tuple[list[str], str, bytes]:

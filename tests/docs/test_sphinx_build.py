@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import browser, png_distinct_rows
+from browser_support import browser, png_distinct_rows, served
 from explorer_support import parse
 from support import ROOT
 
@@ -63,4 +63,21 @@ def test_the_site_index_opens_in_a_browser_without_errors(site: Path) -> None:
         page.click('a[href="explorer/index.html"]')
         page.wait_for("Page.loadEventFired")
         assert page.evaluate("location.pathname").endswith("/explorer/index.html")
+        assert page.errors == []
+
+
+def test_the_sites_search_finds_the_api(site: Path) -> None:
+    # Sphinx's search reads its result pages with fetch(), which a browser allows over HTTP,
+    # as the site is published, and not from file:// (opened from disk the results are listed
+    # with a console error for each summary).
+    with served(site) as url, browser() as page:
+        page.open(url + "index.html")
+        page.events.clear()
+        page.type("#searchbox input[name=q]", "load_policy")
+        page.call("Input.dispatchKeyEvent", type="keyDown", key="Enter", code="Enter",
+                  windowsVirtualKeyCode=13, text="\r")
+        page.wait_for("Page.loadEventFired")
+        found = page.wait_until("[...document.querySelectorAll('#search-results li a')]"
+                                ".map(a => a.getAttribute('href'))")
+        assert any(href.startswith("reference.html") for href in found), found
         assert page.errors == []

@@ -130,6 +130,7 @@ HOSTILE = textwrap.dedent("""\
         title: "<a href='javascript:alert(5)'>低</a>"
         cite: §1
         expr: net_income < line
+      odd: {expr: 'household_id == "</script><b>x&amp;"', cite: "<i>no article</i>"}
     """)
 
 
@@ -149,6 +150,17 @@ def test_hostile_policy_texts_are_escaped_everywhere(tmp_path: Path) -> None:
     assert "<" not in index_text and ">" not in index_text and "&" not in index_text
     titles = {entry["zh"] for entry in json.loads(index_text)}
     assert "<iframe src=javascript:alert(3)>" in titles  # the text itself, kept whole
+    assert "&quot;&lt;/script&gt;&lt;b&gt;x&amp;amp;&quot;" in page  # a string literal in an expression
+    assert "&lt;i&gt;no article&lt;/i&gt;" in block(page, "name-odd")
+    assert 'id="article-other"' in page  # a citation naming no article has its own section
+
+
+def test_a_policy_that_does_not_check_writes_nothing(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    bad = ROOT / "tests" / "checker" / "bad" / "unknown_name.yaml"
+    assert main(["doc", str(bad), "-o", str(tmp_path / "site")]) == 2
+    assert "unknown name" in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
 
 
 def test_output_folder_holding_other_files_is_refused(tmp_path: Path,
