@@ -150,7 +150,7 @@ def test_hostile_policy_texts_are_escaped_everywhere(tmp_path: Path) -> None:
     assert "<" not in index_text and ">" not in index_text and "&" not in index_text
     titles = {entry["zh"] for entry in json.loads(index_text)}
     assert "<iframe src=javascript:alert(3)>" in titles  # the text itself, kept whole
-    assert "&quot;&lt;/script&gt;&lt;b&gt;x&amp;amp;&quot;" in page  # a string literal in an expression
+    assert "&quot;&lt;/script&gt;&lt;b&gt;x&amp;amp;&quot;" in page  # a string literal
     assert "&lt;i&gt;no article&lt;/i&gt;" in block(page, "name-odd")
     assert 'id="article-other"' in page  # a citation naming no article has its own section
 
