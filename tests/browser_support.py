@@ -149,11 +149,11 @@ class Page:
         elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
             self.errors.append(" ".join(str(a.get("value", a.get("description", "")))
                                         for a in params.get("args", [])))
-        elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
+        elif method == "Log.entryAdded" and params["entry"].get("level") == "error" \
+                and not str(params["entry"].get("url", "")).endswith("/favicon.ico"):
             # Over HTTP the browser asks for /favicon.ico on its own; a page that names no
             # icon has made no error when it is missing.
-            if not str(params["entry"].get("url", "")).endswith("/favicon.ico"):
-                self.errors.append(params["entry"].get("text", ""))
+            self.errors.append(params["entry"].get("text", ""))
 
     def wait_for(self, method: str) -> None:
         for event in self.events:
