@@ -110,6 +110,8 @@ def output_schema(policy: Policy) -> pa.Schema:
             pa.field("policy", pa.struct([("id", pa.string()), ("sha256", pa.string())])),
             pa.field("as_of", pa.string())]
     tail = [pa.field(key, pa.list_(_deadline_type(pa))) for key in PROCEDURE_KEYS]
+    tail.append(pa.field("warnings", pa.list_(pa.struct(
+        [("code", pa.string()), ("field", pa.string()), ("cite", pa.string())]))))
     return pa.schema(head + [pa.field(key, _arrow_type(pa, kind, output=True))
                              for key, kind in policy.checked.output_fields()] + tail)
 

@@ -17,12 +17,14 @@ from fangpin_rules.checker.checked import (
     CheckedPolicy,
     CheckedRule,
     CheckedStep,
+    CheckedWarning,
     Vocabulary,
 )
 from fangpin_rules.checker.expression_source import ExprSource
 from fangpin_rules.checker.infer import ERR, Scope, free_names
 from fangpin_rules.checker.parameters import check_parameters
 from fangpin_rules.checker.schema import record_of
+from fangpin_rules.checker.warnings import check_warnings
 from fangpin_rules.diagnostics import (
     Diagnostic,
     Location,
@@ -46,7 +48,8 @@ from fangpin_rules.policy.document import (
 )
 from fangpin_rules.policy.read import SourcedDocument
 
-RECORD_KEYS = {"household_id", "policy", "as_of", "deadlines", "overdue", "violations", "trace"}
+RECORD_KEYS = {"household_id", "policy", "as_of", "deadlines", "overdue", "violations",
+               "warnings", "trace"}
 RESERVED = {"as_of", "true", "false", "null", "and", "or", "not", "in", "if", "then", "else"}
 
 
@@ -122,6 +125,7 @@ class _Checker:
         for name in order:
             self._check_node(self.specs[name])
         steps = self._procedure()
+        warnings = check_warnings(self)
         calendar = self._calendar()
         self._unused()
         self._citations()
@@ -130,7 +134,7 @@ class _Checker:
         return CheckedPolicy(self.doc, self.sourced.path, self.sourced.sha256,
                              self.vocabularies, self.parameters, nodes,
                              [n for n in order if n in nodes], outputs, self.expr_types,
-                             self.diagnostics, steps, calendar,
+                             self.diagnostics, steps, warnings, calendar,
                              inheritance=self.sourced.inheritance,
                              record_model=self.record_model, record_id=self.record_id)
 
@@ -543,6 +547,8 @@ class _Checker:
                 self._cite_known(cite, articles, (*spec.path, "cite"), re)
             for i, rule in enumerate(getattr(spec.spec, "rules", []) or []):
                 self._cite_known(rule.cite, articles, (*spec.path, "rules", i, "cite"), re)
+        for name, rule in self.doc.warnings.items():
+            self._cite_known(rule.cite, articles, ("warnings", name, "cite"), re)
 
     def _cite_known(self, cite: str, articles: set[str], path: tuple[str | int, ...],
                     re: Any) -> None:

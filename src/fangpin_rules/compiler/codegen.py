@@ -373,6 +373,36 @@ def _procedure_lines(gen: _Gen) -> list[str]:
     return lines
 
 
+def _warning_lines(gen: _Gen) -> list[str]:
+    """The data-consistency rules (`warnings:`), after every decision they may read. A rule
+    with `for:` is checked for each item of its list; its field takes the item's index."""
+    lines = ["W = []"]
+    for number, rule in enumerate(gen.policy.warnings):
+        code, cite = repr(rule.code), repr(rule.cite)
+        if rule.var is None:
+            cond = gen.checked_expr(rule.when, rule.id)
+            if gen.traced:
+                cond = f"T.warning({number}, None, {cond})"
+            lines.append(f"if {cond}:")
+            lines.append(f"    W.append({{'code': {code}, 'field': {rule.field!r}, "
+                         f"'cite': {cite}}})")
+            continue
+        assert rule.iterable is not None and rule.iterable.isidentifier()
+        item, index = f"w_{number}", f"wi_{number}"
+        gen.bound = {rule.var: item}
+        gen.bound_source = {rule.var: rule.iterable}
+        cond = gen.checked_expr(rule.when, rule.id)
+        gen.bound, gen.bound_source = {}, {}
+        if gen.traced:
+            cond = f"T.warning({number}, {index}, {cond})"
+        prefix, suffix = rule.field.split("[]", 1)
+        lines.append(f"for {index}, {item} in rt_indexed(r.{rule.iterable}):")
+        lines.append(f"    if {cond}:")
+        lines.append(f"        W.append(rt_indexed_warning({code}, {prefix!r}, {index}, "
+                     f"{suffix!r}, {cite}))")
+    return lines
+
+
 def _literal_value(node: ast.Expr) -> Any:
     if isinstance(node, ast.String):
         return node.value
@@ -446,6 +476,7 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
     if policy.record_id and not policy.record_id.isidentifier():  # pragma: no cover - checked
         raise ValueError(f"unsafe name {policy.record_id!r}")
     body.extend(_procedure_lines(gen))
+    body.extend(_warning_lines(gen))
     fname = "evaluate_traced" if traced else "evaluate"
     args = "r, c, T" if traced else "r, c=None"
     lines = [
@@ -458,10 +489,12 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
         "    rt_known_by = RT.known_by",
         "    rt_quarterly_entries = RT.quarterly_entries",
         "    rt_add_duration = RT.add_duration",
+        "    rt_indexed = RT.indexed",
+        "    rt_indexed_warning = RT.indexed_warning",
         f"    def {fname}({args}):",
         *["        " + line for line in body],
         f"        return {{'household_id': {record_id}, 'policy': POLICY_REF, "
-        "'as_of': AS_OF_TEXT, " + ", ".join(outputs) + ", 'deadlines': D}",
+        "'as_of': AS_OF_TEXT, " + ", ".join(outputs) + ", 'deadlines': D, 'warnings': W}",
         f"    return {fname}",
     ]
     return "\n".join(lines) + "\n", gen

@@ -142,3 +142,14 @@ def quarterly_entries(name: str, start: date | None, done: list[date], as_of: da
                         "done": when, "status": status, "late_working_days": None,
                         "cite": cite, "case_id": case_id})
     return entries
+
+
+def indexed(items: Any) -> Any:
+    """(index, item) of a record's list, for the warning rules that walk it."""
+    return enumerate(items)
+
+
+def indexed_warning(code: str, prefix: str, index: int, suffix: str, cite: str
+                    ) -> dict[str, Any]:
+    """A warning about one item of a list: `members[2].labour_capacity`."""
+    return {"code": code, "field": f"{prefix}[{index}]{suffix}", "cite": cite}

@@ -50,6 +50,15 @@ class DeadlineEntry(BaseModel):
     case_id: str | None = None  # the case the step belongs to (null: the household's own)
 
 
+class DataWarning(BaseModel):
+    """A data-consistency finding (§18): the record is decided, the officer checks `field`."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str
+    field: str
+    cite: str
+
+
 class Decision(BaseModel):
     """What the policy decides for one household on one date."""
 
@@ -76,4 +85,5 @@ class Decision(BaseModel):
     deadlines: list[DeadlineEntry] = []
     overdue: list[DeadlineEntry] = []
     violations: list[DeadlineEntry] = []
+    warnings: list[DataWarning] = []
     trace: list[Any] = []

@@ -252,6 +252,23 @@ class Duty(Strict):
     text: str | None = None  # the document's own words
 
 
+class WarningRule(Strict):
+    """A data-consistency check (§18 规范数据填报): when `when` holds, the decision carries the
+    warning `{code, field, cite}`; the household is still decided.
+
+    `for: m in members` checks every item of a list: `m` is the item in `when`, and the `[]`
+    of `field` (`members[].labour_capacity`) becomes the item's index (`members[2]...`)."""
+
+    code: str | None = Field(default=None, pattern=IDENTIFIER)  # default: the rule's id
+    title: LocalizedText
+    cite: str = Field(pattern=CITATION)
+    basis: Basis = "document"
+    for_: str | None = Field(default=None, alias="for")
+    when: str
+    field: str = Field(pattern=r"^[A-Za-z][\w]*(\[\])?(\.[A-Za-z][\w]*(\[\])?)*$")
+    note: str | None = None
+
+
 class CalendarYear(Strict):
     """Days a policy adds or corrects for one year (a newly published State Council schedule)."""
 
@@ -273,6 +290,7 @@ class PolicyDocument(Strict):
     definitions: dict[str, Definition] = {}
     decisions: dict[str, DecisionSpec] = Field(min_length=1)
     procedure: dict[str, Step] = {}
+    warnings: dict[str, WarningRule] = {}
     duties: dict[str, Duty] = {}
     calendar: CalendarSection = CalendarSection()
 
