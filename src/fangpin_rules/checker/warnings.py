@@ -44,12 +44,12 @@ def _check_rule(checker: Any, rule_id: str, rule: WarningRule) -> CheckedWarning
     code = rule.code or rule_id
     if rule.code is None and re.match(r"^[^\W\d_]\w*$", rule_id) is None:
         checker.err("missing-key", f"warning rule '{rule_id}' needs `code:` (its id is not a "
-                    "code a decision can carry)", checker.key_loc(path),
+                    "code a decision can carry)", checker.key_loc(path), length=len(rule_id),
                     hint="add `code:` with a name of letters, digits and '_'")
         ok = False
     var, iterable, element = _for_form(checker, rule, path)
-    if rule.for_ is not None and var is None:
-        ok = False
+    if rule.for_ is not None and var is None:  # the field and condition would only cascade
+        return None
     if not _check_field(checker, rule.field, iterable, element, (*path, "field")):
         ok = False
     when, nodes = _condition(checker, rule, path, var, element)

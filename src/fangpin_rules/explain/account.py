@@ -79,6 +79,7 @@ class _Account:
             "decisions": decisions,
             "deadlines": [self.step_account(entry) for entry in self.decision["trace"]
                           if entry["kind"] == "step"],
+            "warnings": self.warning_accounts(),
             "unknown_inputs": [{"input": name, "label": input_label(name, self.lang)}
                                for name in self.header["unknown_inputs"]],
             "articles": [self.article(cite) for cite in sorted(self.cited, key=_article_order)],
@@ -96,6 +97,21 @@ class _Account:
                 "basis": entry["basis"], "due": entry["due"], "done": entry["done"],
                 "status": entry["status"], "late_working_days": entry["late_working_days"],
                 "case_id": entry["case_id"], "due_expr": entry["due_expr"]}
+
+    def warning_accounts(self) -> list[dict[str, Any]]:
+        """Each data-consistency warning that holds: its rule's title, the field to check and
+        the article (§18), in the order of the decision's `warnings`."""
+        rules = {e["name"]: e for e in self.decision["trace"] if e["kind"] == "warning"}
+        out = []
+        for rule in self.policy.warnings:
+            entry = rules.get(rule.id)
+            if entry is None or not entry["value"]:
+                continue
+            self.note_cites(rule.cite)
+            title = rule.title_en if self.lang == "en" and rule.title_en else rule.title_zh
+            out.extend({"code": rule.code, "title": title, "field": field, "cite": rule.cite,
+                        "basis": rule.basis} for field in entry["fields"])
+        return out
 
     def parameter_account(self, name: str) -> dict[str, Any]:
         entry = self.params[name]

@@ -14,7 +14,8 @@ _HEAD = {
            "not_done": "尚未完成", "case": "案件",
            "pending": "待办", "overdue": "已逾期", "on_time": "按时", "late": "逾期完成",
            "too_short": "公示时间不足", "too_early": "早于应有日期",
-           "working_days": "个工作日"},
+           "working_days": "个工作日", "warnings": "数据核查提示（不影响认定，请核实所指字段）",
+           "field": "字段"},
     "en": {"household": "Household", "as_of": "as of", "policy": "policy",
            "parameters": "Parameters in force", "from": "from", "rule": "rule",
            "otherwise": "no rule applies", "articles": "Articles",
@@ -24,7 +25,9 @@ _HEAD = {
            "done": "done", "not_done": "not done", "case": "case",
            "pending": "pending", "overdue": "OVERDUE", "on_time": "on time", "late": "LATE",
            "too_short": "TOO SHORT", "too_early": "TOO EARLY",
-           "working_days": "working days"},
+           "working_days": "working days",
+           "warnings": "Data checks (the decision stands; check the field named)",
+           "field": "field"},
 }
 
 
@@ -48,6 +51,11 @@ def render_text(account: dict[str, Any]) -> str:
         lines.append("")
         lines.append(words["deadlines"] + ":")
         lines.extend(_deadline(step, words) for step in account["deadlines"])
+    if account.get("warnings"):
+        lines.append("")
+        lines.append(words["warnings"] + ":")
+        lines.extend(f"  {w['title']} [{w['cite']}]: {words['field']} {w['field']}"
+                     for w in account["warnings"])
     if account["unknown_inputs"]:
         lines.append("")
         lines.append(words["unknown"] + ":")
