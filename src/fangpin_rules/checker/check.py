@@ -17,7 +17,6 @@ from fangpin_rules.checker.checked import (
     CheckedPolicy,
     CheckedRule,
     CheckedStep,
-    CheckedWarning,
     Vocabulary,
 )
 from fangpin_rules.checker.expression_source import ExprSource

@@ -102,7 +102,7 @@ class _Account:
         """Each data-consistency warning that holds: its rule's title, the field to check and
         the article (§18), in the order of the decision's `warnings`."""
         rules = {e["name"]: e for e in self.decision["trace"] if e["kind"] == "warning"}
-        out = []
+        out: list[dict[str, Any]] = []
         for rule in self.policy.warnings:
             entry = rules.get(rule.id)
             if entry is None or not entry["value"]:
