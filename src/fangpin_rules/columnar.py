@@ -97,7 +97,8 @@ def _deadline_type(pa: Any) -> Any:
     """One entry of `deadlines` (the dicts compiler/runtime.py makes)."""
     return pa.struct([("step", pa.string()), ("due", pa.date32()), ("done", pa.date32()),
                       ("status", pa.string()), ("late_working_days", pa.int64()),
-                      ("cite", pa.string()), ("case_id", pa.string())])
+                      ("cite", pa.string()), ("case_id", pa.string()),
+                      ("reason", pa.string())])
 
 
 PROCEDURE_KEYS = ("deadlines", "overdue", "violations")

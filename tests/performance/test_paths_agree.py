@@ -137,6 +137,9 @@ def from_arrow_row(policy: Policy, row: dict[str, Any]) -> dict[str, Any]:
     for key, kind in policy.checked.output_fields():
         if t.strip(kind) in t.NUMERIC and plain[key] is not None:
             plain[key] = parse_json(plain[key])
+    for key in ("deadlines", "overdue", "violations"):  # a struct has every field: JSON only
+        plain[key] = [{k: v for k, v in entry.items() if k != "reason" or v is not None}
+                      for entry in plain[key]]  # gives `reason` where a status is unknown
     return parse_json(dumps(plain))
 
 

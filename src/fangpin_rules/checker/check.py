@@ -172,17 +172,25 @@ class _Checker:
             typed = [self._step_expr(name, (*path, key), want, text, extra, needs_case)
                      for key, want, text in (("when", (t.BOOL,), step.when),
                                              ("due", dates, step.due),
-                                             ("done", done_types, step.done))]
-            (when, when_case), (due, due_case), (done, done_case) = typed
+                                             ("done", done_types, step.done),
+                                             ("until", dates, step.until),
+                                             ("required_by", dates, step.required_by))]
+            (when, when_case), (due, due_case), (done, done_case), (until, until_case), \
+                (required_by, required_case) = typed
             if step.kind == "quarterly" and step.done is None:
                 self.err("missing-key", "a quarterly step needs `done:` (the list of dates it "
                          "was done)", self.key_loc(path))
-            reads_case = when_case or due_case or done_case
+            for key, allowed in (("until", "quarterly"), ("required_by", "notice")):
+                if getattr(step, key) is not None and step.kind != allowed:
+                    self.err("misplaced-key", f"`{key}:` belongs to {allowed} steps",
+                             self.key_loc((*path, key)), length=len(key),
+                             hint=f"remove it, or make the step `kind: {allowed}`")
+            reads_case = when_case or due_case or done_case or until_case or required_case
             if due is not None:
                 steps.append(CheckedStep(
                     name, index, step.kind, localized(step.title, "zh") or name,
                     localized(step.title, "en"), step.cite, step.basis, when, due, done,
-                    reads_case, self.key_loc(path)))
+                    reads_case, self.key_loc(path), until, required_by))
             needs_case[name] = reads_case
             earlier[name] = t.Opt(t.DATE)
         return steps

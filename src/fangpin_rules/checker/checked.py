@@ -139,6 +139,8 @@ class CheckedStep:
     done: CheckedExpr | None
     needs_case: bool
     location: Location
+    until: CheckedExpr | None = None  # quarterly: the last date it is owed
+    required_by: CheckedExpr | None = None  # notice: the date it must have ended by
 
 
 @dataclass(frozen=True)

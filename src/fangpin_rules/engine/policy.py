@@ -23,7 +23,7 @@ from fangpin_rules.policy.document import localized
 Evaluator = Callable[..., dict[str, Any]]
 RejectHandler = Callable[[Rejection], None]
 CaseInput = Case | Mapping[str, Any]
-VIOLATIONS = ("late", "too_short", "too_early")
+VIOLATIONS = ("late", "too_short", "too_early", "no_notice")
 
 
 class DateError(ValueError):

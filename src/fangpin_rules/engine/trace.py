@@ -93,7 +93,8 @@ class Tracer:
                 "due_expr": step.due.text, "done_expr": step.done.text if step.done else None,
                 "due": deadline["due"], "done": deadline["done"], "status": deadline["status"],
                 "late_working_days": deadline["late_working_days"],
-                "case_id": deadline["case_id"], "cite": step.cite, "basis": step.basis})
+                "case_id": deadline["case_id"], "cite": step.cite, "basis": step.basis,
+                **({"reason": deadline["reason"]} if "reason" in deadline else {})})
         return entries
 
     def export(self, header: dict[str, Any], parameters: dict[str, Any]) -> list[dict[str, Any]]:

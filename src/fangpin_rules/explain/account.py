@@ -96,7 +96,8 @@ class _Account:
         return {"step": entry["name"], "title": title, "cite": entry["cite"],
                 "basis": entry["basis"], "due": entry["due"], "done": entry["done"],
                 "status": entry["status"], "late_working_days": entry["late_working_days"],
-                "case_id": entry["case_id"], "due_expr": entry["due_expr"]}
+                "case_id": entry["case_id"], "due_expr": entry["due_expr"],
+                "reason": entry.get("reason")}
 
     def warning_accounts(self) -> list[dict[str, Any]]:
         """Each data-consistency warning that holds: its rule's title, the field to check and

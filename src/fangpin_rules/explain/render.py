@@ -14,6 +14,8 @@ _HEAD = {
            "not_done": "尚未完成", "case": "案件",
            "pending": "待办", "overdue": "已逾期", "on_time": "按时", "late": "逾期完成",
            "too_short": "公示时间不足", "too_early": "早于应有日期",
+           "not_started": "尚未开始（无时限）", "no_notice": "未经公示即标注",
+           "status_unknown": "无法确定",
            "working_days": "个工作日", "warnings": "数据核查提示（不影响认定，请核实所指字段）",
            "field": "字段"},
     "en": {"household": "Household", "as_of": "as of", "policy": "policy",
@@ -25,6 +27,8 @@ _HEAD = {
            "done": "done", "not_done": "not done", "case": "case",
            "pending": "pending", "overdue": "OVERDUE", "on_time": "on time", "late": "LATE",
            "too_short": "TOO SHORT", "too_early": "TOO EARLY",
+           "not_started": "not started (no deadline)", "no_notice": "NO NOTICE before marking",
+           "status_unknown": "unknown",
            "working_days": "working days",
            "warnings": "Data checks (the decision stands; check the field named)",
            "field": "field"},
@@ -71,9 +75,12 @@ def render_text(account: dict[str, Any]) -> str:
 def _deadline(step: dict[str, Any], words: dict[str, str]) -> str:
     due = step["due"].isoformat() if step["due"] else "—"
     done = f"{words['done']} {step['done'].isoformat()}" if step["done"] else words["not_done"]
-    status = words[step["status"]]
+    status = words.get(step["status"]) if step["status"] != "unknown" else None
+    status = status or words["status_unknown"]
     if step["late_working_days"]:
         status += f" ({step['late_working_days']} {words['working_days']})"
+    if step.get("reason"):
+        status += f" ({step['reason']})"
     case = f"  [{words['case']} {step['case_id']}]" if step["case_id"] else ""
     return f"  {step['title']} [{step['cite']}]: {words['due']} {due} · {done} · {status}{case}"
 
