@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from fangpin_rules.engine.policy import Policy, parse_date
-from fangpin_rules.engine.records import RecordError, validate
+from fangpin_rules.engine.records import RecordError, checked_case
 from fangpin_rules.engine.serialize import decimal_text
 from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.language import types as t
@@ -142,7 +142,7 @@ def decide_batch(policy: Policy, batch: pa.RecordBatch | pa.Table, as_of: date |
     pa = _pyarrow()
     when = parse_date(as_of)
     fast = policy.evaluator(when)
-    own_cases = {household: [validate(case, model=Case) for case in listed]
+    own_cases = {household: [checked_case(case, household_id=household) for case in listed]
                  for household, listed in (cases or {}).items()}
     id_field = policy.checked.record_id
     converters = [(key, convert) for key, kind in policy.checked.output_fields()

@@ -175,7 +175,7 @@ def test_arrow_money_is_exact_and_never_float(fujian: Policy,
     from fangpin_rules.columnar import decide_batch, records_to_arrow
 
     household = dict(households[0], net_income="10000.01", members=households[0]["members"][:1])
-    household["members"] = [dict(household["members"][0]) for _ in range(3)]
+    household["members"] = [{**household["members"][0], "member_id": str(k)} for k in range(3)]
     table = records_to_arrow(fujian, [household])
     assert table.schema.field("net_income").type == pa.decimal128(38, 10)
     result = decide_batch(fujian, table, AS_OF)

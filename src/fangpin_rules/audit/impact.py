@@ -14,6 +14,7 @@ household: it is compared and counted, but a change of it alone does not make a 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -147,8 +148,7 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
         except RecordError as exc:
             rejection = exc.rejection
             if rejection.line is None:
-                rejection = Rejection(line, rejection.household_id, rejection.field,
-                                      rejection.reason)
+                rejection = dataclasses.replace(rejection, line=line)
             report.rejected += 1
             if len(report.rejections) < REJECTION_SAMPLE:
                 report.rejections.append(rejection)

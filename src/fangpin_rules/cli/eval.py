@@ -95,11 +95,11 @@ def run(args: argparse.Namespace) -> int:
 
 def read_cases(source: IO[str], rejects: IO[str]) -> tuple[dict[str, list[Any]], int, int]:
     """All case records by household id (held in memory: cases are few beside households).
-    A bad case goes to the rejects with `"record": "case"`."""
+    A bad case (outside the contract or the procedure's order) goes to the rejects with
+    `"record": "case"`, its case id and every problem; its household is decided without it."""
     from fangpin_rules.engine import RecordError
-    from fangpin_rules.engine.records import read_records, validate
+    from fangpin_rules.engine.records import checked_case, read_records
     from fangpin_rules.engine.serialize import dumps
-    from fangpin_rules.model import Case
 
     by_household: dict[str, list[Any]] = {}
     read = rejected = 0
@@ -108,7 +108,7 @@ def read_cases(source: IO[str], rejects: IO[str]) -> tuple[dict[str, list[Any]],
         try:
             if isinstance(item, RecordError):
                 raise item
-            case = validate(item, number, model=Case)
+            case = checked_case(item, number)
         except RecordError as exc:
             rejects.write(dumps({"record": "case", **exc.rejection.to_json()}) + "\n")
             rejected += 1

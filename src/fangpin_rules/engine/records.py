@@ -18,16 +18,104 @@ from fangpin_rules.model import Household
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """A record that could not be decided, and why."""
+    """A record that could not be decided, and why: `field` and `reason` name its first
+    problem, `problems` all of them (field, reason), so that one pass finds every correction.
+    A rejected case record names its `case_id` too."""
 
     line: int | None
     household_id: str | None
     field: str | None
     reason: str
+    problems: tuple[tuple[str | None, str], ...] = ()
+    case_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"line": self.line, "household_id": self.household_id, "field": self.field,
-                "reason": self.reason}
+        out: dict[str, Any] = {"line": self.line, "household_id": self.household_id,
+                               "field": self.field, "reason": self.reason}
+        if self.case_id is not None:
+            out["case_id"] = self.case_id
+        if len(self.problems) > 1:
+            out["problems"] = [{"field": f, "reason": r} for f, r in self.problems]
+        return out
+
+
+def rejection_of(line: int | None, household_id: str | None,
+                 problems: list[tuple[str | None, str]], case_id: str | None = None
+                 ) -> Rejection:
+    """The rejection of a record with these problems (at least one)."""
+    field, reason = problems[0]
+    if len(problems) > 1:
+        reason += f" (and {len(problems) - 1} more problem(s))"
+    return Rejection(line, household_id, field, reason, tuple(problems), case_id)
+
+
+def household_problems(household: Any) -> list[tuple[str | None, str]]:
+    """What makes a validated household undecidable beyond its fields' own types: two
+    members with one `member_id` would double the household's size (records.md)."""
+    members = getattr(household, "members", None)
+    if not members or len(members) < 2:
+        return []
+    first: dict[str, int] = {}
+    problems: list[tuple[str | None, str]] = []
+    for index, member in enumerate(members):
+        member_id = getattr(member, "member_id", None)
+        if member_id is None:
+            continue
+        if member_id in first:  # positions only: a member id may be personal data
+            problems.append((f"members.{index}.member_id",
+                             f"the same member_id as members.{first[member_id]}: one member "
+                             "recorded twice would double the household's size"))
+        else:
+            first[member_id] = index
+    return problems
+
+
+# The procedure's order (§7, §8): (field, earlier field it may not come before, what it means).
+_CASE_ORDER = (
+    ("assigned_on", "received_on", "assigned before the warning was received"),
+    ("preliminary_review_on", "assigned_on", "reviewed before it was assigned"),
+    ("verified_on", "preliminary_review_on", "verified before the preliminary review"),
+)
+
+
+def case_problems(case: Any, household_id: str | None = None
+                  ) -> list[tuple[str | None, str]]:
+    """Every way a validated case contradicts the procedure's order, or names another
+    household than `household_id` (when given)."""
+    problems: list[tuple[str | None, str]] = []
+    if household_id is not None and case.household_id != household_id:
+        problems.append(("household_id", "the case names another household than the one it "
+                         "was given with"))
+    for field, before, meaning in _CASE_ORDER:
+        later, earlier = getattr(case, field), getattr(case, before)
+        if later is not None and earlier is not None and later < earlier:
+            problems.append((field, f"{meaning} ({field} {later.isoformat()} < {before} "
+                             f"{earlier.isoformat()})"))
+    identification: list[Any] = []
+    for index, notice in enumerate(case.publicity):
+        if notice.end is not None and notice.end < notice.start:
+            problems.append((f"publicity.{index}.end", f"the notice ends before it starts "
+                             f"({notice.end.isoformat()} < {notice.start.isoformat()})"))
+        if notice.purpose == "identification":
+            identification.append(notice.start)
+    if case.confirmed_on is not None and identification and \
+            case.confirmed_on < min(identification):
+        problems.append(("confirmed_on", "confirmed before the identification notice started "
+                         f"({case.confirmed_on.isoformat()} < {min(identification).isoformat()})"))
+    return problems
+
+
+def checked_case(data: Any, line: int | None = None, household_id: str | None = None) -> Any:
+    """A case record validated against the contract and the procedure's order; RecordError
+    (with the case id and every problem) otherwise."""
+    from fangpin_rules.model import Case
+
+    case = validate(data, line, model=Case, id_field="household_id")
+    problems = case_problems(case, household_id)
+    if problems:
+        raise RecordError(rejection_of(line, household_id or case.household_id, problems,
+                                       case.case_id))
+    return case
 
 
 class RecordError(ValueError):
@@ -79,17 +167,17 @@ def validate(data: Any, line: int | None = None, model: type[BaseModel] = Househ
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        reason = first["msg"]
-        if first["type"] == "extra_forbidden":
-            reason = "unknown field (not in the data contract)"
-        elif first["type"] == "missing":
-            reason = "required field is missing"
-        count = exc.error_count()
-        if count > 1:
-            reason += f" (and {count - 1} more problem(s))"
-        raise RecordError(Rejection(line, household_id, field, reason)) from None
+        problems: list[tuple[str | None, str]] = []
+        for error in exc.errors(include_url=False):
+            reason = error["msg"]
+            if error["type"] == "extra_forbidden":
+                reason = "unknown field (not in the data contract)"
+            elif error["type"] == "missing":
+                reason = "required field is missing"
+            problems.append((".".join(str(p) for p in error["loc"]) or None, reason))
+        case_id = data.get("case_id") if model.__name__ == "Case" else None
+        raise RecordError(rejection_of(line, household_id, problems,
+                                       case_id if isinstance(case_id, str) else None)) from None
 
 
 def _household_id(data: Any, id_field: str | None = "household_id") -> str | None:

@@ -9,6 +9,7 @@ serves `--jobs 1` and `--jobs N`, so their outputs are the same bytes by constru
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
@@ -19,7 +20,6 @@ from typing import IO, Any
 from fangpin_rules.engine.policy import Policy
 from fangpin_rules.engine.records import (
     RecordError,
-    Rejection,
     _peek_first_char,
     parse_line,
     read_records,
@@ -109,8 +109,7 @@ class ChunkDecider:
             except RecordError as exc:
                 rejection = exc.rejection
                 if rejection.line is None:
-                    rejection = Rejection(number, rejection.household_id, rejection.field,
-                                          rejection.reason)
+                    rejection = dataclasses.replace(rejection, line=number)
                 reject_lines.append(dumps(rejection.to_json()))
                 continue
             decided_lines.append(write(decision))
