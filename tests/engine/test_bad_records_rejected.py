@@ -114,8 +114,9 @@ def test_as_of_as_a_datetime_is_its_date(fujian: Policy) -> None:
                                                      cases=[GOOD_CASE])["deadlines"]
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_the_cli_rejects_a_bad_case_and_decides_its_household(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], jobs: str) -> None:
     records = tmp_path / "in.jsonl"
     records.write_text(json.dumps(household()) + "\n", encoding="utf-8")
     cases = tmp_path / "cases.jsonl"
@@ -124,11 +125,12 @@ def test_the_cli_rejects_a_bad_case_and_decides_its_household(
     cases.write_text(json.dumps(GOOD_CASE) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
     out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
     assert main(["eval", str(FUJIAN), str(records), "--as-of", AS_OF, "--cases", str(cases),
-                 "-o", str(out), "--rejects", str(rejects)]) == 1
+                 "-o", str(out), "--rejects", str(rejects), "--jobs", jobs]) == 1
     (decision,) = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert {e["case_id"] for e in decision["deadlines"]} == {"W-1"}
     (rejection,) = [json.loads(line) for line in rejects.read_text("utf-8").splitlines()]
     assert rejection["record"] == "case" and rejection["case_id"] == "W-BAD"
     assert rejection["line"] == 2 and rejection["field"] == "assigned_on"
     assert [p["field"] for p in rejection["problems"]] == ["assigned_on", "verified_on"]
-    assert "read 1, decided 1, rejected 0; cases: read 2, rejected 1" in capsys.readouterr().err
+    counts = "read 1, decided 1, rejected 0; cases: read 2, used 1, rejected 1"
+    assert counts in capsys.readouterr().err

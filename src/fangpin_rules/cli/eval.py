@@ -80,13 +80,17 @@ def run(args: argparse.Namespace) -> int:
         if args.cases:
             with open_input(args.cases) as case_source:
                 cases, case_read, case_rejected = read_cases(case_source, rejects)
-            case_note = f"; cases: read {case_read}, rejected {case_rejected}"
+        used: list[int] = []
         with open_input(args.records) as source, open_output(args.output) as out:
             counts = decide_stream(policy, source, out, rejects, as_of, explain=args.explain,
                                    cases=cases, jobs=jobs,
                                    progress=progress_for(sys.stderr, source),
                                    policy_source=PolicySource.of(policy,
-                                                                 args.policy_path or ()))
+                                                                 args.policy_path or ()),
+                                   cases_used=used)
+        if args.cases:
+            case_note = (f"; cases: read {case_read}, used {used[0]}, rejected "
+                         f"{case_rejected}")
     read, decided, rejected = counts
     print(f"read {read}, decided {decided}, rejected {rejected}{case_note}"
           + (f" (see {args.rejects})" if rejected and args.rejects else ""), file=sys.stderr)
@@ -130,10 +134,12 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
                   cases: dict[str, list[Any]] | None = None, jobs: int = 1,
                   progress: Progress | None = None,
                   chunk_lines: int | None = None,
-                  policy_source: Any = None) -> tuple[int, int, int]:
+                  policy_source: Any = None,
+                  cases_used: list[int] | None = None) -> tuple[int, int, int]:
     """The loop between reading a line and writing a decision; returns (read, decided,
     rejected), which always add up. With `jobs` > 1 the chunks are decided in that many worker
-    processes; the output is the same, in the same order."""
+    processes; the output is the same, in the same order. `cases_used`, when given, receives
+    the number of case records attached to the households decided."""
     from fangpin_rules.engine import Policy
     from fangpin_rules.engine.parallel import PolicySource, decide_in_workers
     from fangpin_rules.engine.regions import RegionalPolicy
@@ -154,7 +160,7 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
         decider = ChunkDecider(policy, as_of, explain=explain, cases=cases)
         results = map(decider.decide, parts)
     quiet_collector()  # here too the lines read make many short-lived containers
-    read = decided = rejected = 0
+    read = decided = rejected = used = 0
     rejects_on_terminal = progress is not None and rejects is progress.out
     binary_out: IO[bytes] | None = getattr(out, "buffer", None)
     for result in results:
@@ -170,8 +176,11 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
         read += result.read
         decided += result.decided
         rejected += result.rejected
+        used += result.cases_used
         if progress is not None:
             progress.update(result.read)
     if progress is not None:
         progress.finish()
+    if cases_used is not None:
+        cases_used.append(used)
     return read, decided, rejected

@@ -40,6 +40,7 @@ class ChunkResult:
     read: int
     decided: int
     rejected: int
+    cases_used: int = 0  # case records attached to the households decided
 
 
 def numbered_items(stream: IO[str]) -> Iterator[Item]:
@@ -91,6 +92,7 @@ class ChunkDecider:
         reader = self.reader
         write = self.writer.encode if self.writer is not None else _dumps_bytes
         id_field = self.id_field
+        cases_used = 0
         for number, item in chunk:
             try:
                 record = read_item(policy, reader, number, item)
@@ -113,9 +115,10 @@ class ChunkDecider:
                 reject_lines.append(dumps(rejection.to_json()))
                 continue
             decided_lines.append(write(decision))
+            cases_used += len(own)
         decisions = b"\n".join(decided_lines) + b"\n" if decided_lines else b""
         return ChunkResult(decisions, _lines(reject_lines),
-                           len(chunk), len(decided_lines), len(reject_lines))
+                           len(chunk), len(decided_lines), len(reject_lines), cases_used)
 
 def read_item(policy: Policy, reader: TypedReader | None, number: int, item: Any) -> Any:
     """The record of an item of `numbered_items`: a JSONL line read by the typed reader when it
