@@ -58,8 +58,10 @@ def test_a_deadline_in_an_uncovered_year_is_unknown_for_that_deadline_alone(
     assert decision["category"] is None  # the household is decided
     Decision.model_validate(decision)
     line = json.loads(decision_writer(fujian.checked).encode(dict(decision)))
-    assert {e["step"]: e.get("reason") for e in line["deadlines"]}["verification"] == \
-        "the working-day calendar does not cover 2027"
+    reasons = {e["step"]: e.get("reason") for e in line["deadlines"]}
+    assert reasons["verification"] == reasons["preliminary_review"] == (
+        "the working-day calendar does not cover 2027 (add the State Council's 2027 schedule "
+        "under `calendar: years: 2027:` in the policy file)")
 
 
 def test_an_uncovered_year_reaches_the_arrow_output(fujian: Policy) -> None:

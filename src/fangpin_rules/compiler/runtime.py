@@ -71,6 +71,11 @@ class Uncovered:
         self.year, self.reason = year, reason
 
 
+def uncovered_reason(year: int) -> str:
+    return (f"the working-day calendar does not cover {year} (add the State Council's {year} "
+            f"schedule under `calendar: years: {year}:` in the policy file)")
+
+
 class ProcedureCalendar:
     """The calendar as the procedure's steps read it: a year it does not cover makes that
     deadline unknown (an `Uncovered` date) instead of failing the household."""
@@ -82,7 +87,7 @@ class ProcedureCalendar:
         try:
             result: date = self.calendar.add_working_days(day, n)
         except CalendarCoverageError as exc:
-            return Uncovered(exc.year, f"the working-day calendar does not cover {exc.year}")
+            return Uncovered(exc.year, uncovered_reason(exc.year))
         return result
 
     def next_working_day(self, day: date) -> date | Uncovered:
@@ -167,7 +172,7 @@ def step_entry(name: str, kind: str, due: Any, done: date | None, as_of: date,
         try:
             late = int(calendar.working_days_between(due, done))
         except CalendarCoverageError as exc:  # late for sure; by how much the calendar cannot say
-            reason = f"the working-day calendar does not cover {exc.year}"
+            reason = uncovered_reason(exc.year)
     else:
         status = "on_time"
     entry = {"step": name, "due": due, "done": done, "status": status,
