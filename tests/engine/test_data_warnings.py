@@ -134,3 +134,16 @@ def test_the_generated_code_takes_warning_text_only_as_literals(fujian: Policy) 
     assert len(lines) == len(fujian.checked.warnings)
     assert all("'field': " in line or "rt_indexed_warning(" in line for line in lines)
     assert ROOT.joinpath("policies", "fujian_2021.yaml").exists()
+
+
+def test_the_explanation_names_each_warning_in_zh_and_en(fujian: Policy) -> None:
+    from fangpin_rules.explain import explain, render_text
+
+    zh = render_text(explain(fujian, _child_household(), AS_OF))
+    assert "数据核查提示" in zh
+    assert "未满16周岁的成员登记有劳动能力（不计为劳动力） [§18]: " \
+        "字段 members[1].labour_capacity" in zh
+    en = render_text(explain(fujian, _child_household(), AS_OF, lang="en"))
+    assert "A member under 16 recorded with labour capacity (not counted as labour) [§18]: " \
+        "field members[1].labour_capacity" in en
+    assert "数据核查提示" not in render_text(explain(fujian, household(), AS_OF))
