@@ -385,33 +385,47 @@ def _procedure_lines(gen: _Gen) -> list[str]:
 
 
 def _warning_lines(gen: _Gen) -> list[str]:
-    """The data-consistency rules (`warnings:`), after every decision they may read. A rule
-    with `for:` is checked for each item of its list; its field takes the item's index."""
-    lines = ["W = []"]
+    """The data-consistency rules (`warnings:`), after every decision they may read. The rules
+    with `for:` over one list share one walk over it, their hits kept aside (rare) and put in
+    their rule's place, so that the warnings come in rule order, then item order."""
+    rules = gen.policy.warnings
     gen.trace_reads = False
-    for number, rule in enumerate(gen.policy.warnings):
-        code, cite = repr(rule.code), repr(rule.cite)
-        if rule.var is None:
+    walks: dict[str, list[int]] = {}
+    for number, rule in enumerate(rules):
+        if rule.iterable is not None:
+            walks.setdefault(rule.iterable, []).append(number)
+    lines: list[str] = []
+    for walk, (iterable, numbers) in enumerate(walks.items()):
+        assert iterable.isidentifier()
+        item, index, hits = f"w_{walk}", f"wi_{walk}", f"wh_{walk}"
+        lines.append(f"{hits} = []")
+        lines.append(f"for {index}, {item} in rt_indexed(r.{iterable}):")
+        for number in numbers:
+            rule = rules[number]
+            assert rule.var is not None
+            gen.bound = {rule.var: item}
+            gen.bound_source = {rule.var: iterable}
             cond = gen.checked_expr(rule.when, rule.id)
+            gen.bound, gen.bound_source = {}, {}
             if gen.traced:
-                cond = f"T.warning({number}, None, {cond})"
-            lines.append(f"if {cond}:")
-            lines.append(f"    W.append({{'code': {code}, 'field': {rule.field!r}, "
-                         f"'cite': {cite}}})")
+                cond = f"T.warning({number}, {index}, {cond})"
+            prefix, suffix = rule.field.split("[]", 1)
+            lines.append(f"    if {cond}:")
+            lines.append(f"        {hits}.append(({number}, rt_indexed_warning({rule.code!r}, "
+                         f"{prefix!r}, {index}, {suffix!r}, {rule.cite!r})))")
+    lines.append("W = []")
+    for number, rule in enumerate(rules):
+        if rule.iterable is not None:
+            hits = f"wh_{list(walks).index(rule.iterable)}"
+            lines.append(f"if {hits}:")
+            lines.append(f"    W.extend([wh_w for wh_n, wh_w in {hits} if wh_n == {number}])")
             continue
-        assert rule.iterable is not None and rule.iterable.isidentifier()
-        item, index = f"w_{number}", f"wi_{number}"
-        gen.bound = {rule.var: item}
-        gen.bound_source = {rule.var: rule.iterable}
         cond = gen.checked_expr(rule.when, rule.id)
-        gen.bound, gen.bound_source = {}, {}
         if gen.traced:
-            cond = f"T.warning({number}, {index}, {cond})"
-        prefix, suffix = rule.field.split("[]", 1)
-        lines.append(f"for {index}, {item} in rt_indexed(r.{rule.iterable}):")
-        lines.append(f"    if {cond}:")
-        lines.append(f"        W.append(rt_indexed_warning({code}, {prefix!r}, {index}, "
-                     f"{suffix!r}, {cite}))")
+            cond = f"T.warning({number}, None, {cond})"
+        lines.append(f"if {cond}:")
+        lines.append(f"    W.append({{'code': {rule.code!r}, 'field': {rule.field!r}, "
+                     f"'cite': {rule.cite!r}}})")
     gen.trace_reads = True
     return lines
 

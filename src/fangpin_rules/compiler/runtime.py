@@ -204,9 +204,7 @@ def quarterly_entries(name: str, start: date | None, done: list[date], as_of: da
     return entries
 
 
-def indexed(items: Any) -> Any:
-    """(index, item) of a record's list, for the warning rules that walk it."""
-    return enumerate(items)
+indexed = enumerate  # (index, item) of a record's list, for the warning rules that walk it
 
 
 def indexed_warning(code: str, prefix: str, index: int, suffix: str, cite: str
