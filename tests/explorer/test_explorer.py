@@ -4,7 +4,9 @@ searchable, and written atomically."""
 from __future__ import annotations
 
 import json
+import re
 import textwrap
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -196,24 +198,19 @@ def test_a_second_run_replaces_the_site_and_a_failed_one_keeps_it(tmp_path: Path
         write_site({"index.html": "x"}, str(tmp_path / "file"))
 
 
-def test_warnings_are_shown_under_their_article_with_their_field() -> None:
-    from types import SimpleNamespace
-
-    from fangpin_rules.explorer.render import render_index
-
-    checked = load_policy(FUJIAN).checked
-    rule = next(r for r in checked.rules() if r.id == "category.marginal")
-    own = list(getattr(checked, "warnings", []))
-    checked.warnings = [*own, SimpleNamespace(  # type: ignore[attr-defined]
-        id="made_up_check", code="made_up_check", title_zh="收入与类别不符",
-        title_en="Income and category disagree", cite="§18", basis="interpretation",
-        when=rule.when, field="net_income", location=rule.location)]
-    explorer = collect(checked)
-    warnings = [item for item in explorer.items if item.kind == "warning"]
-    assert len(warnings) == len(own) + 1
-    page = render_index(explorer)
-    section = page[page.index('id="article-18"'):]
-    item = block(section, "warning-made_up_check")
-    assert "Income and category disagree" in item and "net_income" in item
-    assert 'href="#name-in_range"' in item  # its condition's names are linked
-    assert 'href="#warning-made_up_check"' in block(page, "name-in_range")  # and it is a use
+def test_warnings_are_shown_under_their_article_with_their_field(province: str) -> None:
+    warnings = load_policy(FUJIAN).checked.warnings
+    assert warnings
+    sections = {match.split('"')[0]: province.index(f'id="article-{match}')
+                for match in re.findall(r'id="article-([^"]+)"', province)}
+    for warning in warnings:
+        item = block(province, f"warning-{warning.id}")
+        assert warning.title_zh in item and escape(warning.field) in item
+        article = re.search(r"§(\d+)", warning.cite)
+        assert article, warning.cite
+        start = province.index(f'id="warning-{warning.id}"')
+        enclosing = max(position for position in sections.values() if position < start)
+        assert enclosing == sections[article.group(1)]  # under (the first of) its articles
+    mismatch = block(province, "warning-category_mismatch")
+    assert 'href="#name-category"' in mismatch  # its condition's names are linked
+    assert 'href="#warning-category_mismatch"' in block(province, "name-category")  # a use

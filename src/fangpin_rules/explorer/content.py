@@ -193,7 +193,7 @@ def collect(checked: CheckedPolicy) -> Explorer:
             items.append(entry)
             anchors[rule.id] = entry.anchor
 
-    for warning in getattr(checked, "warnings", ()):
+    for warning in checked.warnings:
         item = Item("warning", warning.id, anchor("warning", warning.id),
                     Text(warning.title_zh, warning.title_en), warning.cite, warning.basis,
                     _where(warning.location))
