@@ -211,6 +211,9 @@ def test_warnings_are_shown_under_their_article_with_their_field(province: str) 
         start = province.index(f'id="warning-{warning.id}"')
         enclosing = max(position for position in sections.values() if position < start)
         assert enclosing == sections[article.group(1)]  # under (the first of) its articles
+        if warning.var:  # a check of every item of a list says which list
+            assert f"{warning.var} in {warning.iterable}" in item
+    assert any(warning.var for warning in warnings)
     mismatch = block(province, "warning-category_mismatch")
     assert 'href="#name-category"' in mismatch  # its condition's names are linked
     assert 'href="#warning-category_mismatch"' in block(province, "name-category")  # a use

@@ -197,8 +197,10 @@ def collect(checked: CheckedPolicy) -> Explorer:
         item = Item("warning", warning.id, anchor("warning", warning.id),
                     Text(warning.title_zh, warning.title_en), warning.cite, warning.basis,
                     _where(warning.location))
-        item.code = [("code", warning.code), ("field", warning.field),
-                     ("when", warning.when.text)]
+        item.code = [("code", warning.code), ("field", warning.field)]
+        if warning.var:
+            item.code.append(("for", f"{warning.var} in {warning.iterable}"))
+        item.code.append(("when", warning.when.text))
         item.reads = expression_names(warning.when)
         items.append(item)
 
