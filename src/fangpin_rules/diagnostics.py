@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from fangpin_rules.text import safe_text
+
 
 @dataclass(frozen=True, slots=True)
 class Location:
@@ -53,20 +55,22 @@ class Diagnostic:
 
     def render(self, *, source_lines: dict[str, list[str]] | None = None) -> str:
         """`file:line:col: error[code]: message`, the source line, a caret and the hint."""
+        # Every piece may hold text from the file: shown with its control characters escaped.
         head = f"{self.location}: {self.severity.value}[{self.code}]: {self.message}"
-        parts = [head]
+        parts = [safe_text(head)]
         line_text = _source_line(self.location, source_lines)
         if line_text is not None:
             gutter = f"{self.location.line:>5} | "
-            parts.append(gutter + line_text)
-            caret_pad = " " * (len(gutter) - 2) + "| " + " " * max(self.location.column - 1, 0)
+            before = safe_text(line_text[:max(self.location.column - 1, 0)])
+            parts.append(gutter + safe_text(line_text))
+            caret_pad = " " * (len(gutter) - 2) + "| " + " " * len(before)
             parts.append(caret_pad + "^" * max(1, min(self.length, len(line_text))))
         elif self.excerpt:
-            parts.append(f"      | {self.excerpt}")
+            parts.append(f"      | {safe_text(self.excerpt)}")
         for label, where in self.related:
-            parts.append(f"  note: {label} at {where}")
+            parts.append(safe_text(f"  note: {label} at {where}"))
         if self.hint:
-            parts.append(f"  hint: {self.hint}")
+            parts.append(safe_text(f"  hint: {self.hint}"))
         return "\n".join(parts)
 
     def to_json(self) -> dict[str, object]:

@@ -32,8 +32,10 @@ from fangpin_rules.diagnostics import (
     error,
     warning,
 )
+from fangpin_rules.text import safe_text
 from fangpin_rules.language import ast
 from fangpin_rules.language import types as t
+from fangpin_rules.language.names import NAME_HINT, name_problem
 from fangpin_rules.language.parser import ExprSyntaxError, parse_expression
 from fangpin_rules.model import Case
 from fangpin_rules.policy.document import (
@@ -122,6 +124,8 @@ class _Checker:
         for name in order:
             self._check_node(self.specs[name])
         steps = self._procedure()
+        for duty in self.doc.duties:
+            self._check_identifier(duty, ("duties", duty), "duty")
         calendar = self._calendar()
         self._unused()
         self._citations()
@@ -216,6 +220,8 @@ class _Checker:
         for name, entries in self.doc.vocabularies.items():
             path: tuple[str | int, ...] = ("vocabularies", name)
             self._check_identifier(name, path, "vocabulary")
+            for label in entries:
+                self._check_identifier(label, (*path, label), "label")
             if not entries:
                 self.err("empty-vocabulary", f"vocabulary '{name}' has no labels",
                          self.loc(path))
@@ -224,11 +230,10 @@ class _Checker:
                 name, enum, {k: (v.zh, v.en) for k, v in entries.items()})
 
     def _check_identifier(self, name: str, path: tuple[str | int, ...], what: str) -> bool:
-        if name.startswith("_") or not (name[:1].isalpha() and
-                                        name.replace("_", "a").isalnum()):
-            self.err("bad-name", f"'{name}' is not a valid {what} name", self.key_loc(path),
-                     length=len(name), hint="use letters, digits and '_', starting with a "
-                     "letter (names starting with '_' are reserved)")
+        problem = name_problem(name)
+        if problem is not None:
+            self.err("bad-name", f"{safe_text(repr(name))} is not a valid {what} name: {problem}",
+                     self.key_loc(path), length=max(1, len(name)), hint=NAME_HINT)
             return False
         return True
 
@@ -249,8 +254,11 @@ class _Checker:
     def _add_decision(self, name: str, spec: DecisionSpec, path: tuple[str | int, ...],
                       parent: str | None) -> None:
         self._add_spec(_NodeSpec(name, spec.kind, spec, path, parent is None, parent))
+        if spec.output is not None:
+            self._check_identifier(spec.output, (*path, "output"), "output")
         if isinstance(spec, ObjectDecision):
             for field_name, field_spec in spec.fields.items():
+                self._check_identifier(field_name, (*path, "fields", field_name), "field")
                 self._add_decision(f"{name}.{field_name}", field_spec,
                                    (*path, "fields", field_name), name)
 
@@ -511,6 +519,11 @@ class _Checker:
                 self.err("missing-key", "a collect rule needs `add:`", self.loc(rpath))
                 return []
             labels = [rule.add] if isinstance(rule.add, str) else list(rule.add)
+            if not labels:
+                self.err("empty-add", "a collect rule must add at least one label",
+                         self.loc((*rpath, "add")),
+                         hint="name the label(s) the rule adds, or remove the rule")
+                return []
             lpath = [(*rpath, "add")] if isinstance(rule.add, str) else [
                 (*rpath, "add", i) for i in range(len(labels))]
         if vocab is not None:

@@ -6,12 +6,16 @@ condition (and its parts), every node and every unknown input read. Tracing ther
 nothing when it is off.
 
 Safety: the generated code never contains a name or text from the policy file except as a
-`repr()` string literal; policy names become numbered locals, and it runs with no builtins but
-the few it needs.
+`repr()` string literal or, for the record's own fields, an attribute name the checker has
+validated (`language.names`); everything else the code names is a local the compiler numbered
+itself. No policy text goes into comments. Before it is compiled, the source is parsed and
+checked against the compiler's allow-list (`compiler.safety`), which refuses any other name,
+attribute or call; and it runs with no builtins but the few it needs.
 """
 
 from __future__ import annotations
 
+import ast as pyast
 import builtins
 from collections import Counter
 from collections.abc import Callable
@@ -23,13 +27,22 @@ from typing import Any
 from fangpin_rules.checker.checked import CheckedExpr, CheckedNode, CheckedPolicy
 from fangpin_rules.compiler import runtime
 from fangpin_rules.compiler.fusion import FusedLoop, FusionPlan, plan_fusion
+from fangpin_rules.compiler.safety import (
+    BUILTINS,
+    UnsafeGeneratedCode,
+    check_generated,
+    data_attributes,
+    record_attribute,
+)
+from fangpin_rules.diagnostics import Location, PolicyError, error
 from fangpin_rules.language import ast
 from fangpin_rules.language import types as t
 from fangpin_rules.language.functions import FUNCTIONS
+from fangpin_rules.model import Case
 from fangpin_rules.policy.document import FirstMatchDecision
 
 Evaluator = Callable[..., dict[str, Any]]  # (household, case=None) -> decision
-_ALLOWED_BUILTINS = ("len", "any", "all", "sum", "min", "max", "isinstance")
+_ALLOWED_BUILTINS = tuple(sorted(BUILTINS))
 
 
 @dataclass
@@ -115,9 +128,7 @@ class _Gen:
                     full = f"{base.id}.{attr}"
                     if full in self.policy.nodes:
                         return self.node_var(full)
-                if not attr.isidentifier() or attr.startswith("_"):  # checker refuses these
-                    raise ValueError(f"unsafe attribute {attr!r}")
-                code = f"{self.expr(base)}.{attr}"
+                code = record_attribute(self.expr(base), attr)
                 if self.traced and isinstance(self.type_of(node), t.Opt):
                     label = self.source_text[node.span[0]:node.span[1]]
                     if isinstance(base, ast.Name) and base.id in self.bound_source:
@@ -179,9 +190,7 @@ class _Gen:
             return f"p_{list(self.policy.parameters).index(name)}"
         if name in self.policy.nodes:
             return self.node_var(name)
-        if not name.isidentifier() or name.startswith("_"):  # pragma: no cover - checked
-            raise ValueError(f"unsafe name {name!r}")
-        code = f"r.{name}"
+        code = record_attribute("r", name)
         if self.traced and isinstance(self.type_of(node), t.Opt):
             return f"T.read({name!r}, {code})"
         return code
@@ -286,8 +295,11 @@ class _Gen:
                     cond = f"T.rule({rule.id!r}, {cond})"
                 lines.append(f"{'if' if i == 0 else 'elif'} {cond}:")
                 lines.append(f"    {var} = {rule.label!r}")
-            lines.append("else:")
-            lines.append(f"    {var} = {node.otherwise!r}")
+            if node.rules:
+                lines.append("else:")
+                lines.append(f"    {var} = {node.otherwise!r}")
+            else:
+                lines.append(f"{var} = {node.otherwise!r}")
         elif node.kind == "collect":
             if self.traced:
                 lines.append(f"T.begin({index})")
@@ -299,6 +311,9 @@ class _Gen:
                 if self.traced:
                     cond = f"T.rule({rule.id!r}, {cond})"
                 lines.append(f"if {cond}:")
+                if not rule.labels:  # the checker refuses `add: []`; still valid code
+                    lines.append("    pass")
+                    continue
                 if not self.traced and all(sources[label] == 1 for label in rule.labels):
                     flag = f"m_{index}_{number}"
                     self.label_flags.update({(node.name, label): flag for label in rule.labels})
@@ -383,15 +398,15 @@ def _literal_value(node: ast.Expr) -> Any:
     raise TypeError(node)  # pragma: no cover
 
 
-def _fused_loop_lines(gen: _Gen, loop: FusedLoop) -> list[str]:
+def _fused_loop_lines(gen: _Gen, number: int, loop: FusedLoop) -> list[str]:
     """One walk over a record's list computing every fused aggregate over it."""
-    item = f"b_{loop.iterable}"
+    item = f"b_loop_{number}"
     lines = []
     for fused in loop.aggregates:
         start = {"any": "False", "all": "True", "count": "0", "sum": "0"}.get(fused.node.func,
                                                                             "None")
         lines.append(f"{fused.var} = {start}")
-    lines.append(f"for {item} in r.{loop.iterable}:")
+    lines.append(f"for {item} in {record_attribute('r', loop.iterable)}:")
     for fused in loop.aggregates:
         node = fused.node
         gen.bound = {node.var: item}
@@ -423,13 +438,13 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
     body: list[str] = []
     if not traced:  # the traced path keeps every aggregate in place: it is the reference
         gen.fusion = plan_fusion(policy)
-        for loop in gen.fusion.loops:
-            body.append(f"# the record's {loop.iterable}, walked once")
-            body.extend(_fused_loop_lines(gen, loop))
+        for number, loop in enumerate(gen.fusion.loops):
+            body.append(f"# fused loop {number}: one walk over a list of the record")
+            body.extend(_fused_loop_lines(gen, number, loop))
     for index, name in enumerate(policy.order):
         node = policy.nodes[name]
         lines = gen.node_lines(index, node)
-        body.append(f"# {name}")
+        body.append(f"# node {index}")  # never the node's name: a comment ends at a newline
         body.extend(lines)
     outputs = []
     for name in policy.outputs:
@@ -442,9 +457,7 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
             labels = {k: v[0] for k, v in vocab.labels.items()}
             outputs.append(f"{key + '_label'!r}: {gen.const(_FrozenLookup(labels))}"
                            f".get({gen.node_var(name)})")
-    record_id = f"r.{policy.record_id}" if policy.record_id else "None"
-    if policy.record_id and not policy.record_id.isidentifier():  # pragma: no cover - checked
-        raise ValueError(f"unsafe name {policy.record_id!r}")
+    record_id = record_attribute("r", policy.record_id) if policy.record_id else "None"
     body.extend(_procedure_lines(gen))
     fname = "evaluate_traced" if traced else "evaluate"
     args = "r, c, T" if traced else "r, c=None"
@@ -479,13 +492,23 @@ class CompiledPolicy:
 
     def __init__(self, policy: CheckedPolicy) -> None:
         self.policy = policy
-        self.source, fast = generate_source(policy, traced=False)
-        self.traced_source, traced = generate_source(policy, traced=True)
+        fields = data_attributes([t.record_type(policy.record_model), t.record_type(Case)])
+        try:
+            self.source, fast = generate_source(policy, traced=False)
+            self.traced_source, traced = generate_source(policy, traced=True)
+            fast_tree = check_generated(self.source, fields)
+            traced_tree = check_generated(self.traced_source, fields)
+        except UnsafeGeneratedCode as exc:
+            raise PolicyError([error(
+                "internal-unsafe-code", f"the compiler refused its own code: {exc}",
+                Location(policy.path, 0, 0),
+                hint="this is a bug in fangpin-rules, not in the policy: nothing of the policy "
+                "was run; please report it with the policy file")]) from None
         self.parts = traced.parts
         self._constants = tuple(fast.constants)
         self._traced_constants = tuple(traced.constants)
-        self._fast_factory = _compile(self.source, f"<policy {policy.id}>")
-        self._traced_factory = _compile(self.traced_source, f"<policy {policy.id} traced>")
+        self._fast_factory = _compile(fast_tree, f"<policy {policy.id}>")
+        self._traced_factory = _compile(traced_tree, f"<policy {policy.id} traced>")
 
     def build(self, params: tuple[Any, ...], as_of: date, policy_ref: dict[str, str],
               calendar: Any) -> Evaluator:
@@ -501,10 +524,11 @@ class CompiledPolicy:
         return result
 
 
-def _compile(source: str, filename: str) -> Callable[..., Any]:
+def _compile(tree: pyast.Module, filename: str) -> Callable[..., Any]:
+    """Compile the checked tree itself: what runs is what was checked."""
     namespace: dict[str, Any] = {
         "__builtins__": {name: getattr(builtins, name) for name in _ALLOWED_BUILTINS}}
-    exec(compile(source, filename, "exec"), namespace)
+    exec(compile(tree, filename, "exec"), namespace)
     factory: Callable[..., Any] = namespace["factory"]
     return factory
 

@@ -1,0 +1,165 @@
+"""The allow-list the generated code must keep to, checked on its syntax tree before it runs.
+
+The code generator writes policy text only as `repr()` literals and names locals itself; this
+check makes a future slip fail closed. It parses the generated source and refuses any construct,
+name, attribute, call or literal the compiler does not make: a refused source is an internal
+error (`UnsafeGeneratedCode`), never executed. The tree it returns is what gets compiled, so
+what ran is what was checked.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+
+from fangpin_rules.language import types as t
+from fangpin_rules.language.functions import FUNCTIONS
+from fangpin_rules.language.names import is_plain_name
+
+BUILTINS = frozenset({"len", "any", "all", "sum", "min", "max", "isinstance"})
+RUNTIME_HELPERS = frozenset({fn.runtime for fn in FUNCTIONS.values()} | {
+    "to_decimal", "step_entry", "known_by", "quarterly_entries", "add_duration"})
+TRACE_METHODS = frozenset({"begin", "part", "rule", "node", "read"})
+_FIXED_NAMES = frozenset({"factory", "evaluate", "evaluate_traced", "r", "c", "T", "D", "P",
+                          "K", "AS_OF", "AS_OF_TEXT", "POLICY_REF", "CAL", "RT", "case_id",
+                          "v_"})
+# The locals the compiler numbers: parameters, constants, nodes, steps, temporaries, bound
+# names, fused aggregates, label flags, and the runtime helpers bound as `rt_<helper>`.
+_NUMBERED = re.compile(r"(?:[pkntfm]_\d+(?:_\d+)?|s_\d+(?:_due|_done)?|b_\d+_t_\d+|b_loop_\d+)")
+_NODES = (
+    ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Return, ast.Assign, ast.AugAssign,
+    ast.If, ast.For, ast.Expr, ast.Pass, ast.Name, ast.Load, ast.Store, ast.Constant,
+    ast.Attribute, ast.Call, ast.keyword, ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.Add,
+    ast.Sub, ast.Mult, ast.Div, ast.UnaryOp, ast.Not, ast.USub, ast.Compare, ast.Eq, ast.NotEq,
+    ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot, ast.IfExp,
+    ast.NamedExpr, ast.GeneratorExp, ast.comprehension, ast.Tuple, ast.Dict, ast.Subscript,
+    ast.List)
+
+
+class UnsafeGeneratedCode(Exception):
+    """The compiler made code outside its own allow-list: a bug in fangpin-rules."""
+
+
+def record_attribute(base: str, attr: str) -> str:
+    """`base.attr` for a field of the record (or of one of its lists, or of the case)."""
+    if not is_plain_name(attr):
+        raise UnsafeGeneratedCode(f"a record field name {attr!r} that is not a plain name")
+    return f"{base}.{attr}"
+
+
+def data_attributes(records: Iterable[t.Record]) -> frozenset[str]:
+    """Every field name of these records and of the records inside them."""
+    names: set[str] = set()
+    pending: list[t.Type] = list(records)
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, t.Opt):
+            pending.append(current.inner)
+        elif isinstance(current, t.ListOf):
+            pending.append(current.element)
+        elif isinstance(current, t.Record):
+            names.update(current.fields)
+            pending.extend(current.fields.values())
+    return frozenset(name for name in names if is_plain_name(name))
+
+
+def check_generated(source: str, data_fields: frozenset[str]) -> ast.Module:
+    """The parsed source, if it keeps to the allow-list; else UnsafeGeneratedCode."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        raise UnsafeGeneratedCode(f"the generated code does not parse ({exc})") from None
+    _Checker(data_fields).visit(tree)
+    return tree
+
+
+class _Checker(ast.NodeVisitor):
+    def __init__(self, data_fields: frozenset[str]) -> None:
+        self.data_fields = data_fields
+
+    def refuse(self, node: ast.AST, what: str) -> None:
+        line = getattr(node, "lineno", 0)
+        raise UnsafeGeneratedCode(f"{what} at line {line} of the generated code")
+
+    def generic_visit(self, node: ast.AST) -> None:
+        if not isinstance(node, _NODES):
+            self.refuse(node, f"a {type(node).__name__} construct")
+        super().generic_visit(node)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        if node.name not in ("factory", "evaluate", "evaluate_traced") or node.decorator_list \
+                or node.returns is not None:
+            self.refuse(node, f"a function {node.name!r}")
+        for arg in node.args.args:
+            self._name(arg, arg.arg)
+        for default in node.args.defaults:
+            if not (isinstance(default, ast.Constant) and default.value is None):
+                self.refuse(default, "a default argument")
+        if node.args.vararg or node.args.kwarg or node.args.kwonlyargs:
+            self.refuse(node, "variable arguments")
+        for statement in node.body:
+            self.visit(statement)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        self._name(node, node.id)
+
+    def _name(self, node: ast.AST, name: str) -> None:
+        if name in _FIXED_NAMES or name in BUILTINS or _NUMBERED.fullmatch(name):
+            return
+        if name.startswith("rt_") and name[3:] in RUNTIME_HELPERS:
+            return
+        self.refuse(node, f"the name {name!r}")
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        # Policy text only ever arrives as str; numbers the compiler writes are whole ints
+        # (fractions are Decimal constants passed in K), so a float here is a slip.
+        if node.value is None or type(node.value) in (str, int, bool):
+            return
+        self.refuse(node, f"a {type(node.value).__name__} literal")
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if isinstance(node.ctx, ast.Store) or node.attr.startswith("_"):
+            self.refuse(node, f"the attribute {node.attr!r}")
+        base = node.value
+        if isinstance(base, ast.Name) and base.id == "RT":
+            if node.attr not in RUNTIME_HELPERS:
+                self.refuse(node, f"the runtime attribute {node.attr!r}")
+            return
+        if node.attr not in self.data_fields:
+            self.refuse(node, f"the attribute {node.attr!r}")
+        self.visit(base)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Name):
+            if func.id not in BUILTINS and not (func.id.startswith("rt_") and
+                                                func.id[3:] in RUNTIME_HELPERS):
+                self.refuse(node, f"a call of {func.id!r}")
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            owner, method = func.value.id, func.attr
+            allowed = (owner == "T" and method in TRACE_METHODS) or (
+                method in ("append", "extend") and (owner == "D" or
+                                                    re.fullmatch(r"n_\d+", owner))) or (
+                method == "get" and re.fullmatch(r"k_\d+", owner))
+            if not allowed:
+                self.refuse(node, f"a call of {owner}.{method}")
+        else:
+            self.refuse(node, "a call of a computed function")
+        for keyword in node.keywords:
+            if keyword.arg != "default":
+                self.refuse(node, f"the keyword argument {keyword.arg!r}")
+            self.visit(keyword.value)
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                self.refuse(arg, "a starred argument")
+            self.visit(arg)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if not (isinstance(node.value, ast.Name) and node.value.id in ("P", "K")
+                and isinstance(node.slice, ast.Constant) and type(node.slice.value) is int):
+            self.refuse(node, "a subscript")
