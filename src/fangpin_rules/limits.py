@@ -12,7 +12,7 @@ MAX_POLICY_BYTES = 5_000_000
 MAX_YAML_DEPTH = 40
 """Nesting of YAML mappings and lists."""
 
-MAX_RULES = 60_000
+MAX_RULES = 50_000
 """Rules in all first_match and collect decisions of one policy, bases included."""
 
 MAX_EXPRESSION_LENGTH = 4000

@@ -32,11 +32,11 @@ from fangpin_rules.diagnostics import (
     error,
     warning,
 )
-from fangpin_rules.text import safe_text
 from fangpin_rules.language import ast
 from fangpin_rules.language import types as t
 from fangpin_rules.language.names import NAME_HINT, name_problem
 from fangpin_rules.language.parser import ExprSyntaxError, parse_expression
+from fangpin_rules.limits import MAX_RULES
 from fangpin_rules.model import Case
 from fangpin_rules.policy.document import (
     CollectDecision,
@@ -47,6 +47,7 @@ from fangpin_rules.policy.document import (
     localized,
 )
 from fangpin_rules.policy.read import SourcedDocument
+from fangpin_rules.text import safe_text
 
 RECORD_KEYS = {"household_id", "policy", "as_of", "deadlines", "overdue", "violations", "trace"}
 RESERVED = {"as_of", "true", "false", "null", "and", "or", "not", "in", "if", "then", "else"}
@@ -87,6 +88,7 @@ class _Checker:
         self.used_parameters: set[str] = set()
         self.used_nodes: set[str] = set()
         self.rule_ids: dict[str, Location] = {}
+        self.rule_count = 0
 
     # -- helpers ------------------------------------------------------------------------------
     def _schema_error(self, code: str, message: str, path: tuple[str | int, ...],
@@ -264,6 +266,15 @@ class _Checker:
 
     def _add_spec(self, spec: _NodeSpec) -> None:
         self.specs[spec.name] = spec
+        rules = getattr(spec.spec, "rules", None)
+        if rules:
+            before = self.rule_count
+            self.rule_count += len(rules)
+            if before <= MAX_RULES < self.rule_count:
+                self.err("too-many-rules", f"the policy has more than {MAX_RULES} rules",
+                         self.loc((*spec.path, "rules", MAX_RULES - before)),
+                         hint="split the policy, or turn a table of cases into a parameter "
+                         "or region table")
 
     def _check_names(self) -> None:
         seen: dict[str, tuple[str, Location]] = {}

@@ -19,6 +19,7 @@ from fangpin_rules.cli.common import (
     load_or_report,
     open_input,
 )
+from fangpin_rules.text import safe_block
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(dumps(account))
     else:
-        sys.stdout.write(render_text(account))
+        sys.stdout.write(safe_block(render_text(account)))
     return EXIT_OK
 
 

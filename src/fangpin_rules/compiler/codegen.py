@@ -43,6 +43,7 @@ from fangpin_rules.policy.document import FirstMatchDecision
 
 Evaluator = Callable[..., dict[str, Any]]  # (household, case=None) -> decision
 _ALLOWED_BUILTINS = tuple(sorted(BUILTINS))
+_ELIF_CHUNK = 100  # rules per if/elif chain (Python's compiler nests each elif one level)
 
 
 @dataclass
@@ -277,6 +278,31 @@ class _Gen:
         self.owner = ""
         return code
 
+    def first_match_lines(self, var: str, node: CheckedNode) -> list[str]:
+        """One `if`/`elif` chain; a long one in chunks, each tried only while no rule
+        has matched, since Python nests an `elif` inside its `if` and cannot compile a chain
+        of thousands."""
+        chunks = [node.rules[i:i + _ELIF_CHUNK] for i in range(0, len(node.rules), _ELIF_CHUNK)]
+        undecided = self.const(_Undecided()) if len(chunks) > 1 else None
+        lines = [f"{var} = {undecided}"] if undecided else []
+        for number, chunk in enumerate(chunks):
+            indent = "    " if number > 0 else ""
+            if number > 0:
+                lines.append(f"if {var} is {undecided}:")
+            for i, rule in enumerate(chunk):
+                cond = self.checked_expr(rule.when, rule.id)
+                if self.traced:
+                    cond = f"T.rule({rule.id!r}, {cond})"
+                lines.append(f"{indent}{'if' if i == 0 else 'elif'} {cond}:")
+                lines.append(f"{indent}    {var} = {rule.label!r}")
+        if undecided:
+            lines += [f"if {var} is {undecided}:", f"    {var} = {node.otherwise!r}"]
+        elif node.rules:
+            lines += ["else:", f"    {var} = {node.otherwise!r}"]
+        else:
+            lines.append(f"{var} = {node.otherwise!r}")
+        return lines
+
     def node_lines(self, index: int, node: CheckedNode) -> list[str]:
         var = f"n_{index}"
         lines: list[str] = []
@@ -289,17 +315,7 @@ class _Gen:
         elif node.kind == "first_match":
             if self.traced:
                 lines.append(f"T.begin({index})")
-            for i, rule in enumerate(node.rules):
-                cond = self.checked_expr(rule.when, rule.id)
-                if self.traced:
-                    cond = f"T.rule({rule.id!r}, {cond})"
-                lines.append(f"{'if' if i == 0 else 'elif'} {cond}:")
-                lines.append(f"    {var} = {rule.label!r}")
-            if node.rules:
-                lines.append("else:")
-                lines.append(f"    {var} = {node.otherwise!r}")
-            else:
-                lines.append(f"{var} = {node.otherwise!r}")
+            lines.extend(self.first_match_lines(var, node))
         elif node.kind == "collect":
             if self.traced:
                 lines.append(f"T.begin({index})")
@@ -478,6 +494,10 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
         f"    return {fname}",
     ]
     return "\n".join(lines) + "\n", gen
+
+
+class _Undecided:
+    """The value of a long first_match decision while none of its rules has matched yet."""
 
 
 class _FrozenLookup(dict[str, str]):

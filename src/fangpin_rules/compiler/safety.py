@@ -27,6 +27,8 @@ _FIXED_NAMES = frozenset({"factory", "evaluate", "evaluate_traced", "r", "c", "T
 # The locals the compiler numbers: parameters, constants, nodes, steps, temporaries, bound
 # names, fused aggregates, label flags, and the runtime helpers bound as `rt_<helper>`.
 _NUMBERED = re.compile(r"(?:[pkntfm]_\d+(?:_\d+)?|s_\d+(?:_due|_done)?|b_\d+_t_\d+|b_loop_\d+)")
+_NODE_LOCAL = re.compile(r"n_\d+")
+_CONSTANT_LOCAL = re.compile(r"k_\d+")
 _NODES = (
     ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Return, ast.Assign, ast.AugAssign,
     ast.If, ast.For, ast.Expr, ast.Pass, ast.Name, ast.Load, ast.Store, ast.Constant,
@@ -74,67 +76,78 @@ def check_generated(source: str, data_fields: frozenset[str]) -> ast.Module:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         raise UnsafeGeneratedCode(f"the generated code does not parse ({exc})") from None
-    _Checker(data_fields).visit(tree)
+    _Checker(data_fields).run(tree)
     return tree
 
 
-class _Checker(ast.NodeVisitor):
+class _Checker:
+    """Looks at every node once, without recursion (a policy's rules make long code)."""
+
     def __init__(self, data_fields: frozenset[str]) -> None:
         self.data_fields = data_fields
+        self.methods: set[int] = set()  # the Attribute nodes that are checked calls' targets
+
+    def run(self, tree: ast.Module) -> None:
+        for node in ast.walk(tree):  # breadth first: a call is seen before its target
+            if not isinstance(node, _NODES):
+                self.refuse(node, f"a {type(node).__name__} construct")
+            match node:
+                case ast.FunctionDef():
+                    self.function(node)
+                case ast.arg():
+                    self.name(node, node.arg)
+                case ast.Name():
+                    self.name(node, node.id)
+                case ast.Constant():
+                    self.constant(node)
+                case ast.Attribute():
+                    self.attribute(node)
+                case ast.Call():
+                    self.call(node)
+                case ast.Subscript():
+                    self.subscript(node)
 
     def refuse(self, node: ast.AST, what: str) -> None:
         line = getattr(node, "lineno", 0)
         raise UnsafeGeneratedCode(f"{what} at line {line} of the generated code")
 
-    def generic_visit(self, node: ast.AST) -> None:
-        if not isinstance(node, _NODES):
-            self.refuse(node, f"a {type(node).__name__} construct")
-        super().generic_visit(node)
-
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+    def function(self, node: ast.FunctionDef) -> None:
         if node.name not in ("factory", "evaluate", "evaluate_traced") or node.decorator_list \
                 or node.returns is not None:
             self.refuse(node, f"a function {node.name!r}")
-        for arg in node.args.args:
-            self._name(arg, arg.arg)
         for default in node.args.defaults:
             if not (isinstance(default, ast.Constant) and default.value is None):
                 self.refuse(default, "a default argument")
         if node.args.vararg or node.args.kwarg or node.args.kwonlyargs:
             self.refuse(node, "variable arguments")
-        for statement in node.body:
-            self.visit(statement)
 
-    def visit_Name(self, node: ast.Name) -> None:
-        self._name(node, node.id)
-
-    def _name(self, node: ast.AST, name: str) -> None:
+    def name(self, node: ast.AST, name: str) -> None:
         if name in _FIXED_NAMES or name in BUILTINS or _NUMBERED.fullmatch(name):
             return
         if name.startswith("rt_") and name[3:] in RUNTIME_HELPERS:
             return
         self.refuse(node, f"the name {name!r}")
 
-    def visit_Constant(self, node: ast.Constant) -> None:
+    def constant(self, node: ast.Constant) -> None:
         # Policy text only ever arrives as str; numbers the compiler writes are whole ints
         # (fractions are Decimal constants passed in K), so a float here is a slip.
         if node.value is None or type(node.value) in (str, int, bool):
             return
         self.refuse(node, f"a {type(node.value).__name__} literal")
 
-    def visit_Attribute(self, node: ast.Attribute) -> None:
+    def attribute(self, node: ast.Attribute) -> None:
         if isinstance(node.ctx, ast.Store) or node.attr.startswith("_"):
             self.refuse(node, f"the attribute {node.attr!r}")
+        if id(node) in self.methods:
+            return
         base = node.value
         if isinstance(base, ast.Name) and base.id == "RT":
             if node.attr not in RUNTIME_HELPERS:
                 self.refuse(node, f"the runtime attribute {node.attr!r}")
-            return
-        if node.attr not in self.data_fields:
+        elif node.attr not in self.data_fields:
             self.refuse(node, f"the attribute {node.attr!r}")
-        self.visit(base)
 
-    def visit_Call(self, node: ast.Call) -> None:
+    def call(self, node: ast.Call) -> None:
         func = node.func
         if isinstance(func, ast.Name):
             if func.id not in BUILTINS and not (func.id.startswith("rt_") and
@@ -144,22 +157,18 @@ class _Checker(ast.NodeVisitor):
             owner, method = func.value.id, func.attr
             allowed = (owner == "T" and method in TRACE_METHODS) or (
                 method in ("append", "extend") and (owner == "D" or
-                                                    re.fullmatch(r"n_\d+", owner))) or (
-                method == "get" and re.fullmatch(r"k_\d+", owner))
+                                                    _NODE_LOCAL.fullmatch(owner))) or (
+                method == "get" and _CONSTANT_LOCAL.fullmatch(owner))
             if not allowed:
                 self.refuse(node, f"a call of {owner}.{method}")
+            self.methods.add(id(func))
         else:
             self.refuse(node, "a call of a computed function")
         for keyword in node.keywords:
             if keyword.arg != "default":
                 self.refuse(node, f"the keyword argument {keyword.arg!r}")
-            self.visit(keyword.value)
-        for arg in node.args:
-            if isinstance(arg, ast.Starred):
-                self.refuse(arg, "a starred argument")
-            self.visit(arg)
 
-    def visit_Subscript(self, node: ast.Subscript) -> None:
+    def subscript(self, node: ast.Subscript) -> None:
         if not (isinstance(node.value, ast.Name) and node.value.id in ("P", "K")
                 and isinstance(node.slice, ast.Constant) and type(node.slice.value) is int):
             self.refuse(node, "a subscript")

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, error
+from fangpin_rules.limits import MAX_POLICY_BYTES, MAX_YAML_DEPTH
 
 _CORE_TAGS = {
     "tag:yaml.org,2002:str",
@@ -28,8 +29,8 @@ _CORE_TAGS = {
     "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:seq",
 }
-_MAX_FILE_BYTES = 5_000_000
-_MAX_DEPTH = 40
+_MAX_FILE_BYTES = MAX_POLICY_BYTES
+_MAX_DEPTH = MAX_YAML_DEPTH
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -176,7 +177,8 @@ def load_located(path: str | Path) -> LNode:
                                  Location(file, 0, 0))]) from None
     if len(raw) > _MAX_FILE_BYTES:
         raise PolicyError([error("file-too-large", f"policy file is larger than "
-                                 f"{_MAX_FILE_BYTES} bytes", Location(file, 1, 1))])
+                                 f"{_MAX_FILE_BYTES} bytes", Location(file, 1, 1),
+                                 hint="split it: a county file can `extends:` the province's")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
