@@ -39,11 +39,11 @@ def large_policy(rules: int) -> str:
 
 
 def main(rules: int) -> None:
-    from bench_support import ROOT, machine  # here: the tests import large_policy alone
-
     from fangpin_rules.checker import check
     from fangpin_rules.compiler import compile_policy
     from fangpin_rules.policy import read_document
+
+    from bench_support import ROOT, machine  # here: the tests import large_policy alone
 
     print(f"bench_large_policy: {machine()}")
     with tempfile.TemporaryDirectory() as folder:
