@@ -143,3 +143,32 @@ def test_a_long_first_match_decides_by_its_first_matching_rule(tmp_path: Path) -
         fast = policy.evaluate(record, "2021-09-01")["parity"]
         traced = policy.evaluate(record, "2021-09-01", explain=True)["parity"]
         assert fast == traced == expected, income
+
+
+def test_the_traced_twin_is_checked_when_first_used(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Loading compiles only the fast path; the traced twin is checked (and refused) when a
+    trace is first asked for, still before any of it runs."""
+    canary = tmp_path / "CANARY"
+    real = codegen.generate_source
+
+    def slipping(policy: object, traced: bool) -> tuple[str, object]:
+        source, gen = real(policy, traced)  # type: ignore[arg-type]
+        if traced:
+            payload = f"__import__('os').system('touch {canary}')"
+            source = source.replace("def factory(", f"{payload}\ndef factory(", 1)
+        return source, gen
+
+    monkeypatch.setattr(codegen, "generate_source", slipping)
+    policy = load_policy(ROOT / "policies" / "fujian_2021.yaml")
+    record = household()
+    assert policy.evaluate(record, "2021-09-01")["household_id"] == record["household_id"]
+    with pytest.raises(PolicyError) as raised:
+        policy.evaluate(record, "2021-09-01", explain=True)
+    assert raised.value.diagnostics[0].code == "internal-unsafe-code"
+    assert not canary.exists()
+    assert main(["explain", str(ROOT / "policies" / "fujian_2021.yaml"),
+                 str(ROOT / "examples" / "350181-0001.json"), "--as-of", "2021-09-01"]) == 2
+    assert "error[internal-unsafe-code]" in capsys.readouterr().err
+    assert not canary.exists()

@@ -11,7 +11,8 @@ from fangpin_rules.cli import calendar, check, duties, explain, schema, show
 from fangpin_rules.cli import diff as diff_verb
 from fangpin_rules.cli import eval as eval_verb
 from fangpin_rules.cli import test as test_verb
-from fangpin_rules.cli.common import EXIT_USAGE, Reported, UsageError
+from fangpin_rules.cli.common import EXIT_USAGE, Reported, UsageError, report_policy_error
+from fangpin_rules.diagnostics import PolicyError
 
 VERBS = (check, eval_verb, show, calendar, duties, schema, test_verb, explain, diff_verb)
 
@@ -42,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except Reported as exc:
         return exc.code
+    except PolicyError as exc:  # a policy refused late, e.g. its traced twin on first use
+        report_policy_error(exc)
+        return EXIT_USAGE
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away (e.g. `| head`): not an error of ours
         return 0

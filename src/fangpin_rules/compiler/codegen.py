@@ -512,23 +512,37 @@ class CompiledPolicy:
 
     def __init__(self, policy: CheckedPolicy) -> None:
         self.policy = policy
-        fields = data_attributes([t.record_type(policy.record_model), t.record_type(Case)])
-        try:
-            self.source, fast = generate_source(policy, traced=False)
-            self.traced_source, traced = generate_source(policy, traced=True)
-            fast_tree = check_generated(self.source, fields)
-            traced_tree = check_generated(self.traced_source, fields)
-        except UnsafeGeneratedCode as exc:
-            raise PolicyError([error(
-                "internal-unsafe-code", f"the compiler refused its own code: {exc}",
-                Location(policy.path, 0, 0),
-                hint="this is a bug in fangpin-rules, not in the policy: nothing of the policy "
-                "was run; please report it with the policy file")]) from None
+        self._fields = data_attributes([t.record_type(policy.record_model), t.record_type(Case)])
+        self.source, fast = self._generate(traced=False)
+        self.traced_source, traced = self._generate(traced=True)
         self.parts = traced.parts
         self._constants = tuple(fast.constants)
         self._traced_constants = tuple(traced.constants)
-        self._fast_factory = _compile(fast_tree, f"<policy {policy.id}>")
-        self._traced_factory = _compile(traced_tree, f"<policy {policy.id} traced>")
+        self._fast_factory = self._checked_compile(self.source, f"<policy {policy.id}>")
+        # The traced twin is checked and compiled when a trace is first asked for: checking
+        # or deciding without `--explain` never pays for it (half the time and memory of
+        # loading a large policy).
+        self._traced_factory: Callable[..., Any] | None = None
+
+    def _refused(self, exc: UnsafeGeneratedCode) -> PolicyError:
+        return PolicyError([error(
+            "internal-unsafe-code", f"the compiler refused its own code: {exc}",
+            Location(self.policy.path, 0, 0),
+            hint="this is a bug in fangpin-rules, not in the policy: nothing of the policy "
+            "was run; please report it with the policy file")])
+
+    def _generate(self, traced: bool) -> tuple[str, _Gen]:
+        try:
+            return generate_source(self.policy, traced=traced)
+        except UnsafeGeneratedCode as exc:
+            raise self._refused(exc) from None
+
+    def _checked_compile(self, source: str, filename: str) -> Callable[..., Any]:
+        try:
+            tree = check_generated(source, self._fields)
+        except UnsafeGeneratedCode as exc:
+            raise self._refused(exc) from None
+        return _compile(tree, filename)
 
     def build(self, params: tuple[Any, ...], as_of: date, policy_ref: dict[str, str],
               calendar: Any) -> Evaluator:
@@ -538,6 +552,9 @@ class CompiledPolicy:
 
     def build_traced(self, params: tuple[Any, ...], as_of: date, policy_ref: dict[str, str],
                      calendar: Any) -> Callable[[Any, Any, Any], dict[str, Any]]:
+        if self._traced_factory is None:
+            self._traced_factory = self._checked_compile(self.traced_source,
+                                                         f"<policy {self.policy.id} traced>")
         result: Callable[[Any, Any, Any], dict[str, Any]] = self._traced_factory(
             params, self._traced_constants, as_of, as_of.isoformat(), policy_ref, calendar,
             runtime)

@@ -37,6 +37,7 @@ _NODES = (
     ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot, ast.IfExp,
     ast.NamedExpr, ast.GeneratorExp, ast.comprehension, ast.Tuple, ast.Dict, ast.Subscript,
     ast.List)
+_NODE_TYPES = frozenset(_NODES)
 
 
 class UnsafeGeneratedCode(Exception):
@@ -88,24 +89,20 @@ class _Checker:
         self.methods: set[int] = set()  # the Attribute nodes that are checked calls' targets
 
     def run(self, tree: ast.Module) -> None:
-        for node in ast.walk(tree):  # breadth first: a call is seen before its target
-            if not isinstance(node, _NODES):
-                self.refuse(node, f"a {type(node).__name__} construct")
-            match node:
-                case ast.FunctionDef():
-                    self.function(node)
-                case ast.arg():
-                    self.name(node, node.arg)
-                case ast.Name():
-                    self.name(node, node.id)
-                case ast.Constant():
-                    self.constant(node)
-                case ast.Attribute():
-                    self.attribute(node)
-                case ast.Call():
-                    self.call(node)
-                case ast.Subscript():
-                    self.subscript(node)
+        handlers = {ast.FunctionDef: self.function, ast.Name: self.name_node,
+                    ast.arg: self.arg, ast.Constant: self.constant,
+                    ast.Attribute: self.attribute, ast.Call: self.call,
+                    ast.Subscript: self.subscript}
+        pending: list[ast.AST] = [tree]
+        while pending:  # a call is seen before its target (`methods`)
+            node = pending.pop()
+            kind = type(node)
+            if kind not in _NODE_TYPES:
+                self.refuse(node, f"a {kind.__name__} construct")
+            handler = handlers.get(kind)
+            if handler is not None:
+                handler(node)  # type: ignore[operator]
+            pending.extend(ast.iter_child_nodes(node))
 
     def refuse(self, node: ast.AST, what: str) -> None:
         line = getattr(node, "lineno", 0)
@@ -120,6 +117,12 @@ class _Checker:
                 self.refuse(default, "a default argument")
         if node.args.vararg or node.args.kwarg or node.args.kwonlyargs:
             self.refuse(node, "variable arguments")
+
+    def name_node(self, node: ast.Name) -> None:
+        self.name(node, node.id)
+
+    def arg(self, node: ast.arg) -> None:
+        self.name(node, node.arg)
 
     def name(self, node: ast.AST, name: str) -> None:
         if name in _FIXED_NAMES or name in BUILTINS or _NUMBERED.fullmatch(name):
