@@ -195,3 +195,16 @@ def test_a_record_field_with_a_hostile_name_is_refused(
     assert code == 2
     assert output.count("error[bad-name]") == len(hostile) + 1, output
     assert not canary.exists()
+
+
+def test_hostile_record_text_and_file_names_print_escaped(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = tmp_path / "record.json"
+    record.write_text('{"household_id": "a\\u001b[2J", "bogus": "\\u001b[31m"}',
+                      encoding="utf-8")
+    missing = tmp_path / "no\x1b[2Jfile.json"
+    for path in (record, missing):
+        code, output = _run(["explain", str(FUJIAN), str(path), "--as-of", "2021-09-01"],
+                            capsys)
+        assert code in (1, 2) and "\\x1b[2J" in output
+        assert _RAW_CONTROL.search(output) is None, output

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             raise item
         account = explain(policy, item, as_of, lang=args.lang, cases=cases)
     except RecordError as exc:
-        print(f"fangpin explain: {exc}", file=sys.stderr)
+        print(safe_block(f"fangpin explain: {exc}"), file=sys.stderr)
         return EXIT_REJECTED
     if args.format == "json":
         print(dumps(account))

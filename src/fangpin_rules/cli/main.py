@@ -13,6 +13,7 @@ from fangpin_rules.cli import eval as eval_verb
 from fangpin_rules.cli import test as test_verb
 from fangpin_rules.cli.common import EXIT_USAGE, Reported, UsageError, report_policy_error
 from fangpin_rules.diagnostics import PolicyError
+from fangpin_rules.text import safe_block
 
 VERBS = (check, eval_verb, show, calendar, duties, schema, test_verb, explain, diff_verb)
 
@@ -39,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args)
         return code
     except UsageError as exc:
-        print(f"fangpin {args.verb}: {exc}", file=sys.stderr)
+        print(safe_block(f"fangpin {args.verb}: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except Reported as exc:
         return exc.code
