@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import ast as pyast
 import builtins
+import gc
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -553,12 +555,28 @@ class CompiledPolicy:
     def build_traced(self, params: tuple[Any, ...], as_of: date, policy_ref: dict[str, str],
                      calendar: Any) -> Callable[[Any, Any, Any], dict[str, Any]]:
         if self._traced_factory is None:
-            self._traced_factory = self._checked_compile(self.traced_source,
-                                                         f"<policy {self.policy.id} traced>")
+            with collector_paused():
+                self._traced_factory = self._checked_compile(
+                    self.traced_source, f"<policy {self.policy.id} traced>")
         result: Callable[[Any, Any, Any], dict[str, Any]] = self._traced_factory(
             params, self._traced_constants, as_of, as_of.isoformat(), policy_ref, calendar,
             runtime)
         return result
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Loading builds millions of objects for a large policy (located tree, expression trees,
+    the generated code's syntax tree), almost none of them garbage: each cyclic collection
+    walks all of them again, which made loading grow faster than the file
+    (benchmarks/bench_large_policy.py). Collection resumes when loading ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _compile(tree: pyast.Module, filename: str) -> Callable[..., Any]:
