@@ -172,3 +172,35 @@ def test_the_traced_twin_is_checked_when_first_used(
                  str(ROOT / "examples" / "350181-0001.json"), "--as-of", "2021-09-01"]) == 2
     assert "error[internal-unsafe-code]" in capsys.readouterr().err
     assert not canary.exists()
+
+
+def _long(lines: list[str]) -> str:
+    return _wrapped("\n        ".join(lines))
+
+
+@pytest.mark.parametrize("lines", [
+    ["n_0 = '''", "__import__('os').system('true')", "'''"],  # a string across
+    ["n_0 = (1 +", "__import__('os').system('true'))"],  # a bracket across
+    ["n_0 = 1 + \\", "__import__('os').system('true')"],  # a continuation across
+    ["n_0 = 1\n    __import__('os').system('true')"],  # a line outside `evaluate`
+])
+def test_code_is_checked_in_pieces_that_cannot_hide_anything(
+        lines: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large source is checked a piece at a time; a piece boundary inside a string, a bracket
+    or a continuation leaves a piece that does not parse: refused, never run."""
+    monkeypatch.setattr("fangpin_rules.compiler.safety._PIECE_LINES", 1)
+    with pytest.raises(UnsafeGeneratedCode):
+        check_generated(_long(["n_1 = 1", *lines, "n_2 = 2"]), FIELDS)
+
+
+def test_pieces_of_sound_code_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("fangpin_rules.compiler.safety._PIECE_LINES", 1)
+    check_generated(_long(["if r.net_income > 1:", "    n_0 = 1", "elif r.net_income > 0:",
+                           "    n_0 = 2", "else:", "    n_0 = 3", "n_1 = n_0"]), FIELDS)
+
+
+def test_a_source_without_the_compilers_frame_is_refused() -> None:
+    with pytest.raises(UnsafeGeneratedCode):
+        check_generated("__import__('os')\n" + _wrapped("n_0 = 1"), FIELDS)
+    with pytest.raises(UnsafeGeneratedCode):
+        check_generated(_wrapped("n_0 = 1") + "__import__('os')\n", FIELDS)

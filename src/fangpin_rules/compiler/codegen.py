@@ -15,7 +15,6 @@ attribute or call; and it runs with no builtins but the few it needs.
 
 from __future__ import annotations
 
-import ast as pyast
 import builtins
 import gc
 from collections import Counter
@@ -541,10 +540,10 @@ class CompiledPolicy:
 
     def _checked_compile(self, source: str, filename: str) -> Callable[..., Any]:
         try:
-            tree = check_generated(source, self._fields)
+            check_generated(source, self._fields)
         except UnsafeGeneratedCode as exc:
             raise self._refused(exc) from None
-        return _compile(tree, filename)
+        return _compile(source, filename)
 
     def build(self, params: tuple[Any, ...], as_of: date, policy_ref: dict[str, str],
               calendar: Any) -> Evaluator:
@@ -579,11 +578,11 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _compile(tree: pyast.Module, filename: str) -> Callable[..., Any]:
-    """Compile the checked tree itself: what runs is what was checked."""
+def _compile(source: str, filename: str) -> Callable[..., Any]:
+    """Compile the checked source (`check_generated`: what runs is what was checked)."""
     namespace: dict[str, Any] = {
         "__builtins__": {name: getattr(builtins, name) for name in _ALLOWED_BUILTINS}}
-    exec(compile(tree, filename, "exec"), namespace)
+    exec(compile(source, filename, "exec"), namespace)
     factory: Callable[..., Any] = namespace["factory"]
     return factory
 

@@ -3,8 +3,7 @@
 The code generator writes policy text only as `repr()` literals and names locals itself; this
 check makes a future slip fail closed. It parses the generated source and refuses any construct,
 name, attribute, call or literal the compiler does not make: a refused source is an internal
-error (`UnsafeGeneratedCode`), never executed. The tree it returns is what gets compiled, so
-what ran is what was checked.
+error (`UnsafeGeneratedCode`), never executed.
 """
 
 from __future__ import annotations
@@ -71,21 +70,62 @@ def data_attributes(records: Iterable[t.Record]) -> frozenset[str]:
     return frozenset(name for name in names if is_plain_name(name))
 
 
-def check_generated(source: str, data_fields: frozenset[str]) -> ast.Module:
-    """The parsed source, if it keeps to the allow-list; else UnsafeGeneratedCode."""
+def check_generated(source: str, data_fields: frozenset[str]) -> None:
+    """Return if the source keeps to the allow-list; else raise UnsafeGeneratedCode.
+
+    The source is checked in pieces of whole statements (the frame of `factory` and
+    `evaluate`, then the body of `evaluate` some thousand lines at a time), so that a large
+    policy never holds the syntax tree of all its code at once. A piece that parses on its own
+    ends outside any string, bracket or continuation: within the whole source it parses to the
+    same statements, so the source compiled is exactly what was checked."""
+    lines = source.split("\n")
+    frame_end = next((i for i, line in enumerate(lines) if line.startswith("    def evaluate")),
+                     None)
+    if frame_end is None or lines[-1] != "" or lines[-2] not in (
+            "    return evaluate", "    return evaluate_traced"):
+        raise UnsafeGeneratedCode("the generated code does not have the compiler's frame")
+    frame = [*lines[:frame_end + 1], "        pass", lines[-2]]
+    _check_piece("\n".join(frame) + "\n", data_fields, functions=True, first_line=1)
+    body = lines[frame_end + 1:-2]
+    start = 0
+    while start < len(body):
+        end = min(len(body), start + _PIECE_LINES)
+        while end < len(body) and not _starts_statement(body[end]):
+            end += 1
+        piece = body[start:end]
+        if any(not line.startswith(_BODY_INDENT) for line in piece):
+            raise UnsafeGeneratedCode("a line of the generated code outside `evaluate`")
+        text = "\n".join(line[len(_BODY_INDENT):] for line in piece) + "\n"
+        _check_piece(text, data_fields, functions=False, first_line=frame_end + 2 + start)
+        start = end
+
+
+_PIECE_LINES = 2000
+_BODY_INDENT = " " * 8
+
+
+def _starts_statement(line: str) -> bool:
+    """A line of `evaluate`'s own block that does not continue an `if` before it."""
+    return line.startswith(_BODY_INDENT) and line[8:9] not in (" ", "") and not \
+        line[8:].startswith(("elif ", "elif(", "else:"))
+
+
+def _check_piece(text: str, data_fields: frozenset[str], *, functions: bool,
+                 first_line: int) -> None:
     try:
-        tree = ast.parse(source)
+        tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        raise UnsafeGeneratedCode(f"the generated code does not parse ({exc})") from None
-    _Checker(data_fields).run(tree)
-    return tree
+        raise UnsafeGeneratedCode(f"the generated code does not parse near line {first_line} "
+                                  f"({exc})") from None
+    _Checker(data_fields, functions=functions).run(tree)
 
 
 class _Checker:
     """Looks at every node once, without recursion (a policy's rules make long code)."""
 
-    def __init__(self, data_fields: frozenset[str]) -> None:
+    def __init__(self, data_fields: frozenset[str], *, functions: bool) -> None:
         self.data_fields = data_fields
+        self.functions = functions  # only the frame defines `factory` and `evaluate`
         self.methods: set[int] = set()  # the Attribute nodes that are checked calls' targets
 
     def run(self, tree: ast.Module) -> None:
@@ -109,8 +149,8 @@ class _Checker:
         raise UnsafeGeneratedCode(f"{what} at line {line} of the generated code")
 
     def function(self, node: ast.FunctionDef) -> None:
-        if node.name not in ("factory", "evaluate", "evaluate_traced") or node.decorator_list \
-                or node.returns is not None:
+        if not self.functions or node.name not in ("factory", "evaluate", "evaluate_traced") \
+                or node.decorator_list or node.returns is not None:
             self.refuse(node, f"a function {node.name!r}")
         for default in node.args.defaults:
             if not (isinstance(default, ast.Constant) and default.value is None):
