@@ -7,9 +7,9 @@ reading a record field and a parameter, as a county's table of cases might), the
 `fangpin check` on it in a fresh process and prints the wall time and the peak resident memory
 of that process, and the time of each stage (read, check, compile) in this one.
 
-Last run (2 cores shared with other work, load average 3 to 5), 44,000 rules, 4.51 MB:
-before (no collector pause, the traced twin compiled at load) 136.6 s and 1,424 MB peak;
-after 54.4 s and 1,281 MB.
+Last run (2 cores shared with other work, run back to back), 44,000 rules, 4.51 MB: before
+(collector running during load, the traced twin compiled at load) 62.9 s and 1,423 MB peak;
+after 41.4 s and 1,015 MB.
 """
 
 from __future__ import annotations
