@@ -240,6 +240,12 @@ def _unique(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
+def find_by_id(policy_id: str, directory: Path) -> str | None:
+    """The file in `directory` whose `policy: id:` is `policy_id`, if there is one."""
+    found = _find_by_id(policy_id, directory, [str(directory)], [])
+    return found[0] if found is not None else None
+
+
 def _find_by_id(policy_id: str, directory: Path, roots: list[str],
                 unreadable: list[str]) -> tuple[str, bytes] | None:
     """The file in `directory` whose `policy: id:` is `policy_id` and its bytes (ID.yaml and
