@@ -33,7 +33,8 @@ def test_records_md_example_names_every_rule_behind_category_and_measures(
     assert cited["§14"]["text"].startswith("符合低保条件的监测对象")
     text = render_text(account)
     for line in ("■ 监测对象类别: 脱贫不稳定户  [§1]",
-                 "依据 规则 category.unstable (§1) 成立",
+                 # [E2] item 4: the income test of `unstable` is marked interpretation
+                 "依据 规则 category.unstable (§1, 本项目解释) 成立",
                  "✓ 扣除刚性支出后的人均收入 6,000 元 < 监测范围 7,152 元 或 "
                  "“两不愁三保障”及饮水安全存在问题 否",
                  "■ 帮扶措施: [健康帮扶、临时救助（急难型）]  [§10, §12]",
@@ -53,7 +54,8 @@ def test_values_compared_are_shown_with_the_line(fujian: Policy) -> None:
 def test_a_negative_decision_shows_the_condition_that_failed(fujian: Policy) -> None:
     account = explain(fujian, household(), "2021-09-01")
     rules = _rules(account, "category")
-    assert [r["result"] for r in rules] == [False, False, False]
+    # [E2]: the three rules that keep a recorded category fail too
+    assert [r["result"] for r in rules] == [False] * 6
     first = rules[0]["conditions"][0]
     assert (first["expr"], first["value"], first["text"]) == ("formerly_poor", False, "脱贫户 否")
     text = render_text(account)
@@ -90,7 +92,7 @@ def test_cli_text_json_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[
     record = tmp_path / "h.json"
     record.write_text(json.dumps(RECORDS_MD_HOUSEHOLD), encoding="utf-8")
     assert main(["explain", str(FUJIAN), str(record), "--as-of", "2021-09-01"]) == 0
-    assert "依据 规则 category.unstable (§1) 成立" in capsys.readouterr().out
+    assert "依据 规则 category.unstable (§1, 本项目解释) 成立" in capsys.readouterr().out
     assert main(["explain", str(FUJIAN), str(record), "--as-of", "2021-09-01",
                  "--format", "json", "--lang", "en"]) == 0
     account = json.loads(capsys.readouterr().out)

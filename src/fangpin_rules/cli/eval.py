@@ -47,7 +47,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "parameters, by region_code (docs/county-guide.md)")
     parser.add_argument("--strict", action="store_true",
                         help="refuse a date on which a parameter's last value has ended "
-                        "(by default it is carried forward and the trace says so)")
+                        "(by default it is carried forward with a warning, and the trace "
+                        "says so)")
     add_policy_path_option(parser)
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                         help="decide in N worker processes (0: one per core); the output is "
@@ -68,8 +69,11 @@ def run(args: argparse.Namespace) -> int:
             policy.check_date(as_of)
         else:
             policy.evaluator(as_of)
+        carried = policy.carried_forward(as_of)
     except DateError as exc:
         raise UsageError(str(exc)) from None
+    for notice in carried:  # once per run, before any record: not once per household
+        print(f"warning[carried-forward]: {notice.message()}", file=sys.stderr)
     if args.jobs < 0:
         raise UsageError("--jobs takes a number of processes, 0 for one per core")
     jobs = args.jobs or os.cpu_count() or 1
