@@ -216,3 +216,19 @@ def test_the_cli_prints_and_writes_the_schemas(tmp_path: Path,
     blocked.write_text("", encoding="utf-8")
     assert main(["schema", "--write", str(blocked)]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_a_test_files_households_complete_the_data_contract() -> None:
+    """An editor offers the household's fields in `base:` and a case's `household:`."""
+    schema = yaml_schema("test")
+    household = schema["definitions"]["Household"]
+    assert "net_income" in household["properties"] and "required" not in household
+    refs = json.dumps([schema["properties"]["base"],
+                       schema["definitions"]["TestCase"]["properties"]["household"]])
+    assert refs.count("#/definitions/Household") == 2
+    case = schema["definitions"]["TestCase"]["properties"]["case"]
+    assert {"$ref": "#/definitions/Case"} in case["anyOf"] and {"type": "null"} in case["anyOf"]
+    # a policy with its own `schema:` reads another record: such households still pass
+    data = _load(ROOT / "policies" / "tests" / "fujian_2021" / "s02_monitoring_line.yaml")
+    data["base"]["plot_area"] = 3
+    assert _errors(data, "test") == []

@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from fangpin_rules.model import Case, Household
 from fangpin_rules.policy.document import (
     CollectDecision,
     FirstMatchDecision,
@@ -37,7 +38,7 @@ from fangpin_rules.policy.document import (
     ValueDecision,
 )
 from fangpin_rules.policy.region_table import RegionTable
-from fangpin_rules.testing.format import TestFile
+from fangpin_rules.testing.format import TestCase, TestFile
 
 SCHEMA_DIR = Path(__file__).parent  # where the shipped *.schema.json files are
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
@@ -111,9 +112,43 @@ def policy_extension_schema() -> Schema:
 
 
 def policy_test_schema() -> Schema:
-    return _from_model(TestFile, "fangpin-rules policy test file",
-                       "Cases for one policy: households, dates and the decision fields "
-                       "expected (docs/testing-policies.md).")
+    """A test file's schema; its households and case records complete the data contract's
+    fields (all optional: the base and a case's fields are merged) but are not refused on
+    them, as a policy with its own `schema:` reads another record."""
+    schema = _from_model(TestFile, "fangpin-rules policy test file",
+                         "Cases for one policy: households, dates and the decision fields "
+                         "expected (docs/testing-policies.md).")
+    definitions = schema["definitions"]
+    for model in (Household, Case):
+        record = _from_model(model, model.__name__, model.__doc__ or model.__name__)
+        definitions.update(_partial(record.pop("definitions", {})))
+        definitions[model.__name__] = _partial(
+            {k: v for k, v in record.items() if k != "$schema"})
+    record_of = {"household": Household.__name__, "case": Case.__name__}
+    case_fields = definitions[TestCase.__name__]["properties"]
+    for field, model_name in record_of.items():
+        case_fields[field] = _completing(case_fields[field], model_name)
+    schema["properties"]["base"] = _completing(schema["properties"]["base"],
+                                               Household.__name__)
+    return schema
+
+
+def _partial(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _partial(v) for k, v in node.items()
+                if not (k == "required" and isinstance(v, list))}
+    if isinstance(node, list):
+        return [_partial(item) for item in node]
+    return node
+
+
+def _completing(field: Schema, model_name: str) -> Schema:
+    """`field` offering the record's keys to an editor, accepting any mapping."""
+    nullable = {"type": "null"} in field.get("anyOf", [])
+    return {"anyOf": [{"$ref": f"#/definitions/{model_name}"}, {"type": "object"},
+                      *([{"type": "null"}] if nullable else [])],
+            **{k: v for k, v in field.items() if k not in ("type", "anyOf",
+                                                           "additionalProperties")}}
 
 
 def regions_schema() -> Schema:
