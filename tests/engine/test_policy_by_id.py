@@ -52,8 +52,13 @@ def test_cli_check_and_duties_by_id(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert "ends 2021-10-31" in capsys.readouterr().out
 
 
-def test_an_unknown_id_is_a_missing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unknown_id_names_the_ids_there_are(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FANGPIN_POLICY_PATH", raising=False)
     assert main(["check", "fujian-2099"]) == 2
-    assert "policy file 'fujian-2099' does not exist" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "policy file 'fujian-2099' does not exist, and no policy has that id" in err
+    assert "fujian-2021, jinjiang-350582" in err and "minhou-350121" in err
+    assert main(["check", "nope.yaml"]) == 2  # a path stays a path
+    assert "policy file 'nope.yaml' does not exist\n" in capsys.readouterr().err

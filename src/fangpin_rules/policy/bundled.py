@@ -12,7 +12,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from fangpin_rules.policy.inherit import find_by_id, search_path
+from fangpin_rules.diagnostics import Location, PolicyError, error
+from fangpin_rules.policy.inherit import SEARCH_PATH_ENV, find_by_id, policy_ids, search_path
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 _POLICY_ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")  # as `policy: id:` allows
@@ -33,8 +34,8 @@ def bundled_policies() -> Path | None:
 def policy_file(name: str, extra_path: Sequence[str | Path] = ()) -> str:
     """The file `name` stands for: itself when it is a path or an existing file; for a policy
     id, the file with that id in the search path (`extra_path`, then $FANGPIN_POLICY_PATH) or
-    else among the shipped policies. An id found nowhere is returned as it is, so that reading
-    it reports the missing file as for any path."""
+    else among the shipped policies. Raises PolicyError for an id found nowhere, naming the
+    ids there are."""
     if name.endswith((".yaml", ".yml")) or not _POLICY_ID.match(name) or Path(name).exists():
         return name
     first, last = search_path(extra_path)
@@ -44,4 +45,10 @@ def policy_file(name: str, extra_path: Sequence[str | Path] = ()) -> str:
         found = find_by_id(name, folder)
         if found is not None:
             return found
-    return name
+    known = sorted({found for folder in folders for found in policy_ids(folder)})
+    raise PolicyError([error(
+        "file-not-found", f"policy file '{name}' does not exist, and no policy has that id",
+        Location(name, 0, 0),
+        hint="give the path of a .yaml file, or a policy id"
+        + (f": {', '.join(known)}" if known else "") + " (ids are looked up in --policy-path, "
+        f"${SEARCH_PATH_ENV} and the policies the package ships)")])
