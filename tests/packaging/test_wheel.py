@@ -6,7 +6,7 @@ The wheel is built from a copy of the sources (the checkout stays clean) with th
 interpreter's setuptools when it is recent enough (`--no-build-isolation`, offline: the dev
 extra brings setuptools>=77), else in pip's build isolation. It is installed into a fresh
 virtual environment whose dependencies are this interpreter's (a .pth file names its
-site-packages), so nothing is downloaded to install it.
+site-packages folders, not the checkout's src/), so nothing is downloaded to install it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import site
 import subprocess
 import sys
 import zipfile
@@ -60,8 +59,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str
     python = venv / "bin" / "python"
     purelib = _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])",
                    cwd=work).stdout.strip()
+    dependencies = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages")]
     (Path(purelib) / "shared_dependencies.pth").write_text(
-        "\n".join(site.getsitepackages()) + "\n", encoding="utf-8")
+        "\n".join(dependencies) + "\n", encoding="utf-8")
     # -I: a fangpin-rules the shared site-packages may hold is neither used nor uninstalled
     install = _run(sys.executable, "-m", "pip", "--python", python, "install", "--no-deps",
                    "--no-index", "-I", wheel, cwd=work)
