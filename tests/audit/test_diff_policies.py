@@ -98,12 +98,21 @@ def test_reformatting_the_file_is_no_change(fujian: Policy, tmp_path: Path) -> N
     tree = yaml.safe_load(FUJIAN.read_text(encoding="utf-8"))
     text = yaml.safe_dump(_reformat(tree), allow_unicode=True, sort_keys=False, indent=4,
                           width=1_000_000)
-    # comments between the lines, at their lines' indentation
+    # comments between the lines, at their lines' indentation (not inside a quoted text that
+    # runs over several lines, where a '#' line would be part of the text)
     lines = []
+    quote = ""
     for number, line in enumerate(text.splitlines()):
-        if number % 7 == 0:
+        if number % 7 == 0 and not quote:
             lines.append(" " * (len(line) - len(line.lstrip())) + "# a comment " + str(number))
         lines.append(line)
+        end = line.rstrip()
+        if quote:
+            quote = "" if end.endswith(quote) else quote
+        else:
+            opened = re.match(r"^\s*(?:- )?[^'\"]*?: (['\"])", line)
+            if opened and not (len(end) > opened.end() and end.endswith(opened.group(1))):
+                quote = opened.group(1)
     path = tmp_path / "reformatted.yaml"
     path.write_text("# reformatted\n" + "\n".join(lines) + "\n", encoding="utf-8")
     assert path.read_text(encoding="utf-8") != FUJIAN.read_text(encoding="utf-8")
