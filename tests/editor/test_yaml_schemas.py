@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -94,7 +95,9 @@ def test_the_schemas_are_draft_07_with_no_dangling_reference() -> None:
 @pytest.mark.parametrize("path", POLICY_FILES, ids=[str(p.relative_to(ROOT)) for p in POLICY_FILES])
 def test_every_policies_file_has_a_modeline_to_its_schema(path: Path) -> None:
     found = MODELINE.findall(path.read_text(encoding="utf-8"))
-    assert len(found) == 1, "add `# yaml-language-server: $schema=...` (docs/county-guide.md)"
+    schema = SCHEMA_DIR / file_name(_kind(_load(path)))
+    wanted = f"# yaml-language-server: $schema={os.path.relpath(schema, path.parent)}"
+    assert len(found) == 1, f"add this first line (docs/county-guide.md): {wanted}"
     target = (path.parent / found[0]).resolve()
     assert target.parent == SCHEMA_DIR.resolve() and target.is_file(), found[0]
     assert target.name == file_name(_kind(_load(path)))
