@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterable
 from datetime import date
 from typing import IO, Any
 
@@ -31,7 +32,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("eval", help="decide household records under a policy",
                             description=__doc__.split("\n\n", 1)[1] if __doc__ else None)
     parser.add_argument("policy", metavar="POLICY")
-    parser.add_argument("records", metavar="RECORDS", help="JSONL or a JSON array; - for stdin")
+    parser.add_argument("records", metavar="RECORDS",
+                        help="JSONL or a JSON array; - for stdin; or a ledger, .xlsx or .csv "
+                        "(docs/ledger-guide.md)")
     parser.add_argument("--as-of", required=True, metavar="DATE",
                         help="evaluation date, YYYY-MM-DD")
     parser.add_argument("--explain", action="store_true",
@@ -48,6 +51,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--strict", action="store_true",
                         help="refuse a date on which a parameter's last value has ended "
                         "(by default it is carried forward and the trace says so)")
+    parser.add_argument("--ledger-format", metavar="FILE",
+                        help="how an .xlsx or .csv ledger's sheet, headers and labels map onto "
+                        "the records (default: the national platform's export layout)")
     add_policy_path_option(parser)
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                         help="decide in N worker processes (0: one per core); the output is "
@@ -73,6 +79,12 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 0:
         raise UsageError("--jobs takes a number of processes, 0 for one per core")
     jobs = args.jobs or os.cpu_count() or 1
+    if args.records.lower().endswith((".xlsx", ".csv")):
+        from fangpin_rules.cli.ledger_input import run_ledger
+
+        return run_ledger(args, policy, as_of, jobs)
+    if args.ledger_format:
+        raise UsageError("--ledger-format is for a ledger (.xlsx or .csv) given as RECORDS")
     with open_output(args.rejects) if args.rejects else _stderr() as rejects:
         cases: dict[str, list[Any]] | None = None
         case_note = ""
@@ -135,18 +147,29 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
     rejected), which always add up. With `jobs` > 1 the chunks are decided in that many worker
     processes; the output is the same, in the same order."""
     from fangpin_rules.engine import Policy
-    from fangpin_rules.engine.parallel import PolicySource, decide_in_workers
     from fangpin_rules.engine.regions import RegionalPolicy
-    from fangpin_rules.engine.stream import (
-        CHUNK_LINES,
-        ChunkDecider,
-        chunks,
-        numbered_items,
-        quiet_collector,
-    )
+    from fangpin_rules.engine.stream import numbered_items
 
     assert isinstance(policy, Policy | RegionalPolicy) and isinstance(as_of, date)
-    parts = chunks(numbered_items(source), chunk_lines or CHUNK_LINES)
+    return decide_items(policy, numbered_items(source), out, rejects, as_of, explain=explain,
+                        cases=cases, jobs=jobs, progress=progress, chunk_lines=chunk_lines,
+                        policy_source=policy_source)
+
+
+def decide_items(policy: object, items: Iterable[tuple[int, Any]], out: IO[str],
+                 rejects: IO[str], as_of: object, *, explain: bool = False,
+                 cases: dict[str, list[Any]] | None = None, jobs: int = 1,
+                 progress: Progress | None = None, chunk_lines: int | None = None,
+                 policy_source: Any = None) -> tuple[int, int, int]:
+    """`decide_stream` for records already numbered: (number, JSONL text, value or
+    RecordError), as a JSONL file or a ledger gives them."""
+    from fangpin_rules.engine import Policy
+    from fangpin_rules.engine.parallel import PolicySource, decide_in_workers
+    from fangpin_rules.engine.regions import RegionalPolicy
+    from fangpin_rules.engine.stream import CHUNK_LINES, ChunkDecider, chunks, quiet_collector
+
+    assert isinstance(policy, Policy | RegionalPolicy) and isinstance(as_of, date)
+    parts = chunks(items, chunk_lines or CHUNK_LINES)
     if jobs > 1:
         results = decide_in_workers(policy_source or PolicySource.of(policy), as_of, parts,
                                     jobs, explain=explain, cases=cases)
