@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Iterable
 from datetime import date
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from fangpin_rules.cli.common import (
     EXIT_OK,
@@ -26,6 +26,12 @@ from fangpin_rules.cli.common import (
     open_output,
 )
 from fangpin_rules.cli.progress import Progress, progress_for
+
+
+class TextSink(Protocol):
+    """Where rejects are written: a text file, or a writer that places them (a ledger's)."""
+
+    def write(self, text: str, /) -> int: ...
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -157,7 +163,7 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
 
 
 def decide_items(policy: object, items: Iterable[tuple[int, Any]], out: IO[str],
-                 rejects: IO[str], as_of: object, *, explain: bool = False,
+                 rejects: TextSink, as_of: object, *, explain: bool = False,
                  cases: dict[str, list[Any]] | None = None, jobs: int = 1,
                  progress: Progress | None = None, chunk_lines: int | None = None,
                  policy_source: Any = None) -> tuple[int, int, int]:

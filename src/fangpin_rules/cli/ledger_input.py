@@ -26,8 +26,8 @@ _NOTES_SHOWN = 5
 
 
 def run_ledger(args: argparse.Namespace, policy: Any, as_of: date, jobs: int) -> int:
-    from fangpin_rules.cli.eval import _stderr, decide_items, read_cases
     from fangpin_rules.cli.common import open_input
+    from fangpin_rules.cli.eval import _stderr, decide_items, read_cases
     from fangpin_rules.engine.parallel import PolicySource
 
     ledger_format = _format_or_report(args.ledger_format)

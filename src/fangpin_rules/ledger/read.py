@@ -296,14 +296,14 @@ def read_ledger(path: str | Path, ledger_format: LedgerFormat,
     real = [name for name in headers if name]
     for field_path, spec in ledger_format.columns.items():
         _check_field(record_model, field_path, ledger_format, problems)
-        index = next((positions[n] for n in map(_squeeze, spec.names) if n in positions), None)
-        if index is None:
+        found = next((positions[n] for n in map(_squeeze, spec.names) if n in positions), None)
+        if found is None:
             if spec.required:
                 problems.append(_missing_column(spec.header, spec.names, real, grid, file,
                                                 ledger_format.column_location(field_path),
                                                 header_index))
             continue
-        columns.append(_Column(field_path, spec, index, letter(index), headers[index],
+        columns.append(_Column(field_path, spec, found, letter(found), headers[found],
                                field_path.startswith("members.")))
     head_index = next((positions[n] for n in map(_squeeze, document.head.names)
                        if n in positions), None)

@@ -18,7 +18,7 @@ import csv
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -277,6 +277,7 @@ def write_xlsx(ledger: SyntheticLedger, path: str | Path) -> None:
     import xlsxwriter
 
     book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    book.set_properties({"created": datetime(2021, 9, 1)})  # the same bytes for the same seed
     sheet = book.add_worksheet(SHEET)
     as_date = book.add_format({"num_format": "yyyy-mm-dd"})
     money = book.add_format({"num_format": "0.00"})
