@@ -514,6 +514,7 @@ class _RowReader:
                     _put(record, column.field.split("."), found[2])
             row_numbers = tuple(row for row, _ in rows)
             if problems:
+                problems.sort(key=lambda p: (p.row, len(p.column), p.column))  # as they stand
                 result.rejections.append(LedgerRejection(hid, row_numbers, tuple(problems)))
                 result.rows_rejected += len(rows)
                 continue
