@@ -294,12 +294,18 @@ def read_ledger(path: str | Path, ledger_format: LedgerFormat,
     problems: list[Diagnostic] = []
     columns: list[_Column] = []
     real = [name for name in headers if name]
+    known = {_squeeze(n) for spec in ledger_format.columns.values() for n in spec.names}
+    known |= {_squeeze(n) for n in [*document.head.names,
+                                    *(document.person_id.names if document.person_id else []),
+                                    *document.personal, *document.ignore]}
+    unclaimed = [name for name in real if name not in known]  # what a missing one may be
     for field_path, spec in ledger_format.columns.items():
         _check_field(record_model, field_path, ledger_format, problems)
         found = next((positions[n] for n in map(_squeeze, spec.names) if n in positions), None)
         if found is None:
             if spec.required:
-                problems.append(_missing_column(spec.header, spec.names, real, grid, file,
+                problems.append(_missing_column(spec.header, spec.names, unclaimed, real, grid,
+                                                file,
                                                 ledger_format.column_location(field_path),
                                                 header_index))
             continue
@@ -308,17 +314,15 @@ def read_ledger(path: str | Path, ledger_format: LedgerFormat,
     head_index = next((positions[n] for n in map(_squeeze, document.head.names)
                        if n in positions), None)
     if head_index is None:
-        problems.append(_missing_column(document.head.header, document.head.names, real, grid,
-                                        file, ledger_format.location("head"), header_index))
+        problems.append(_missing_column(document.head.header, document.head.names, unclaimed,
+                                        real, grid, file, ledger_format.location("head"),
+                                        header_index))
     person = document.person_id
     person_index = next((positions[n] for n in map(_squeeze, person.names) if n in positions),
                         None) if person else None
     if problems:
         raise LedgerError(problems)
     assert head_index is not None
-    known = {_squeeze(n) for spec in ledger_format.columns.values() for n in spec.names}
-    known |= {_squeeze(n) for n in [*document.head.names, *(person.names if person else []),
-                                    *document.personal, *document.ignore]}
     result = LedgerRead(file, grid.sheet, grid.encoding, grid.first_row + header_index, [], [],
                         unread_columns=[h for h in real if h not in known],
                         columns={c.field: (c.letter, c.header) for c in columns})
@@ -352,11 +356,12 @@ def _find_header(grid: Grid, ledger_format: LedgerFormat, file: str) -> int:
     return best
 
 
-def _missing_column(header: str, names: Sequence[str], real: Sequence[str], grid: Grid,
-                    file: str, loc: Location, header_index: int) -> Diagnostic:
+def _missing_column(header: str, names: Sequence[str], unclaimed: Sequence[str],
+                    real: Sequence[str], grid: Grid, file: str, loc: Location,
+                    header_index: int) -> Diagnostic:
     guess = None
     for name in names:
-        guess = suggest(_squeeze(name), real)
+        guess = suggest(_squeeze(name), unclaimed)
         if guess:
             break
     listing = ", ".join(real[:40])
