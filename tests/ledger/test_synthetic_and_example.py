@@ -19,6 +19,8 @@ from fangpin_rules.ledger.synthetic import (
     HEADERS,
     SyntheticLedger,
     id_check_digit,
+)
+from fangpin_rules.ledger.synthetic import (
     main as generate,
 )
 
@@ -103,6 +105,8 @@ def test_eval_decides_every_household_of_the_example(
     decisions = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert code == 0
     assert [d["household_id"] for d in decisions] == [r["household_id"] for r in twin]
+    # the formula's 7151.990000000001 is 7151.99: a fen under the 7152 line, in range
+    assert (decisions[0]["per_capita_income"], decisions[0]["in_range"]) == (7151.99, True)
     assert f"read {len(twin)}, decided {len(twin)}, rejected 0" in err
     assert "header on row 3" in err and "监测对象信息!R4 read as 7151.99" in err
     # the same bytes as the JSON-lines twin's decisions
