@@ -95,7 +95,7 @@ class _Maker:
         self.rng = rng
         self.tables = tables
         self.turns: dict[str, int] = {}
-        self.people = 0
+        self.sequence: dict[str, int] = {}
 
     def turn(self, table: str) -> str:
         """The next label of `table`, in turn, so that a few households show every one."""
@@ -246,8 +246,10 @@ class _Maker:
         health_label = self.turn("health")
         health = self.tables["health"][health_label]
         grade_label = self.turn("disability_grade") if health_label == "残疾" else "无"
-        self.people += 1
-        first17 = f"{county_code}{born:%Y%m%d}{self.people % 1000:03d}"
+        # the order code: one number a person of that county and birth day, so none repeats
+        key = f"{county_code}{born:%Y%m%d}"
+        self.sequence[key] = self.sequence.get(key, 0) + 1
+        first17 = f"{key}{self.sequence[key]:03d}"
         name = _SURNAMES[rng.randrange(len(_SURNAMES))] + "".join(
             rng.choice(_GIVEN) for _ in range(rng.randrange(1, 3)))
         flags = {"dependent_elderly": born.year < 1950 and (index + number) % 3 == 0,
