@@ -29,6 +29,7 @@ from fangpin_rules.model import Household
 from fangpin_rules.source.files import FileRefused, read_bounded
 
 _FEN = Decimal("0.01")
+_MISSING = object()
 _MAX_SHOWN = 60  # characters of a cell quoted in a message
 LEDGER_SUFFIXES = (".xlsx", ".csv")
 
@@ -273,6 +274,12 @@ class _Column:
     header: str
     member: bool  # a member's field (members.*), or the household's
 
+    @property
+    def path(self) -> list[str]:
+        """Where the value goes: in the member's dict, or in the household's."""
+        parts = self.field.split(".")
+        return parts[1:] if self.member else parts
+
 
 def read_ledger(path: str | Path, ledger_format: LedgerFormat,
                 record_model: type[BaseModel] = Household) -> LedgerRead:
@@ -454,6 +461,8 @@ class _RowReader:
                 continue
             groups.setdefault(hid, []).append((row, cells))
         seen_people: dict[str, int] = {}
+        plan: list[tuple[_Column, list[str], dict[Any, Any]]] = [
+            (c, c.path, {}) for c in self.columns if c.field != "household_id"]
         for hid, rows in groups.items():
             problems: list[CellProblem] = []
             record: dict[str, Any] = {}
@@ -474,6 +483,7 @@ class _RowReader:
                     f"(the first on row {heads[0]})"))
             for number, (row, cells) in enumerate(rows, start=1):
                 member: dict[str, Any] = {"member_id": str(number)}
+                width = len(cells)
                 if person_index is not None:
                     person = _text(_cell(cells, person_index))
                     if person:
@@ -483,18 +493,31 @@ class _RowReader:
                                 row, person_index, _squeeze(grid.rows[header_index][
                                     person_index]), person, None,
                                 f"duplicate ID number: also on row {first}"))
-                for column in self.columns:
-                    if column.field == "household_id":
-                        continue
-                    raw = _cell(cells, column.index)
-                    try:
-                        value = self.convert(column, raw, row)
-                    except _CellError as exc:
-                        problems.append(self.problem(row, column.index, column.header, raw,
-                                                     column.field, str(exc)))
-                        continue
+                for column, path, cache in plan:
+                    index = column.index
+                    raw = cells[index] if index < width else None
+                    if raw is None or raw == "":
+                        value = None
+                    else:
+                        # a household's cells repeat on its rows, and labels repeat on all:
+                        # each distinct cell is converted once (keyed by type: 1.0 is not True)
+                        cell_key: Any = raw if type(raw) is str else (type(raw), raw)
+                        value = cache.get(cell_key, _MISSING)
+                        if value is _MISSING:
+                            notes = len(self.result.notes)
+                            try:
+                                value = self.convert(column, raw, row)
+                            except _CellError as exc:
+                                problems.append(self.problem(row, index, column.header, raw,
+                                                             column.field, str(exc)))
+                                continue
+                            if len(self.result.notes) == notes:  # a noted cell: noted each time
+                                cache[cell_key] = value
                     if column.member:
-                        _put(member, column.field.split(".")[1:], value)
+                        if len(path) == 1:
+                            member[path[0]] = value
+                        else:
+                            _put(member, path, value)
                         continue
                     if value is None:
                         continue  # a household field written on one of its rows suffices
@@ -516,7 +539,7 @@ class _RowReader:
                                                  column.field, "empty cell in a required "
                                                  "column"))
                 if found is not None:
-                    _put(record, column.field.split("."), found[2])
+                    _put(record, column.path, found[2])
             row_numbers = tuple(row for row, _ in rows)
             if problems:
                 problems.sort(key=lambda p: (p.row, len(p.column), p.column))  # as they stand
