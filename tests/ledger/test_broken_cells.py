@@ -173,3 +173,30 @@ def test_cli_rejects_name_sheet_row_column_and_never_a_full_id_number(
     full_id = broken.id_number  # type: ignore[attr-defined]
     assert full_id not in rejects.read_text("utf-8") and full_id not in err
     assert mask_id(full_id) in rejects.read_text("utf-8")
+
+
+def test_an_engine_rejection_of_a_member_field_is_placed_on_that_members_row(
+        ledger: SyntheticLedger, national: LedgerFormat, tmp_path: Path) -> None:
+    write_xlsx(ledger, tmp_path / "l.xlsx")
+    read = read_ledger(tmp_path / "l.xlsx", national)
+    first_row = next(row for row, r in read.households if len(r["members"]) > 2)
+    assert read.place(first_row, "members.2.birth_date") == {
+        "sheet": "监测对象信息", "row": first_row + 2, "column": _column("出生日期"),
+        "header": "出生日期"}
+    assert read.place(first_row, "dibao.since")["column"] == _column("纳入低保时间")
+    # a field no column fills: the household's first row, no column
+    assert read.place(first_row, "members")["column"] is None
+
+
+def test_no_name_is_ever_shown(broken: Broken, tmp_path: Path,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "broken.xlsx"
+    write_xlsx(broken.ledger, path)
+    rejects = tmp_path / "rejects.jsonl"
+    main(["eval", str(FUJIAN), str(path), "--as-of", "2021-09-01", "-o",
+          str(tmp_path / "d.jsonl"), "--rejects", str(rejects)])
+    shown = capsys.readouterr().err + rejects.read_text("utf-8")
+    names = {row[HEADERS.index("姓名")].value for row in broken.ledger.rows}
+    numbers = {row[HEADERS.index("证件号码")].value for row in broken.ledger.rows}
+    assert not [name for name in names if len(name) > 1 and name in shown]
+    assert not [number for number in numbers if number in shown]

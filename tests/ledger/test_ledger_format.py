@@ -156,3 +156,26 @@ def test_the_header_lies_below_title_rows(ledger: SyntheticLedger, tmp_path: Pat
     assert read.header_row == 8 and len(read.households) == len(ledger.records)
     assert read.place(read.households[0][0], "net_income")["column"] == "R"
     assert HEADERS[17] == "家庭年纯收入"
+
+
+def test_a_ledger_past_the_row_bound_is_one_error(ledger: SyntheticLedger, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from fangpin_rules.ledger import read as read_module
+    from fangpin_rules.ledger.synthetic import write_xlsx
+
+    monkeypatch.setattr(read_module, "MAX_LEDGER_ROWS", 10)
+    write_csv(ledger, tmp_path / "l.csv", "utf-8")
+    write_xlsx(ledger, tmp_path / "l.xlsx")
+    for name in ("l.csv", "l.xlsx"):
+        with pytest.raises(LedgerError) as caught:
+            read_ledger(tmp_path / name, load_format())
+        assert "more than 10 rows" in caught.value.render()
+
+
+def test_an_open_quote_in_a_csv_ledger_is_an_error_at_its_row(tmp_path: Path) -> None:
+    path = tmp_path / "l.csv"
+    path.write_text("户编号,与户主关系\n1,户主\n2,\"户主\n", encoding="utf-8")
+    with pytest.raises(LedgerError) as caught:
+        read_ledger(path, load_format())
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.code == "ledger-csv" and diagnostic.location.line == 3
