@@ -179,3 +179,17 @@ def test_an_open_quote_in_a_csv_ledger_is_an_error_at_its_row(tmp_path: Path) ->
         read_ledger(path, load_format())
     [diagnostic] = caught.value.diagnostics
     assert diagnostic.code == "ledger-csv" and diagnostic.location.line == 3
+
+
+def test_a_county_name_gives_the_division_code_by_a_label_table() -> None:
+    from fangpin_rules.engine.records import parse_json
+
+    from support import ROOT
+
+    example = ROOT / "examples" / "ledger"
+    county = load_format(example / "county_format.yaml")
+    assert county.columns["region_code"].header == "县"
+    read = read_ledger(example / "national_export.xlsx", county)
+    twin = [parse_json(line) for line in
+            (example / "national_export.jsonl").read_text("utf-8").splitlines()]
+    assert [r["region_code"] for _, r in read.households] == [r["region_code"] for r in twin]
