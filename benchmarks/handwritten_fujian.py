@@ -20,9 +20,17 @@ Interpretations fixed here (where the document gives no test of its own):
   A member whose birth date is unknown satisfies no age test.
 - An unknown (`None`) state is never a problem: a problem is `field is False`, and a flag such as
   `dropped_out` or `orphan` counts only when it `is True`. An unknown rigid amount counts as 0.
-- The dibao grace period (§14) of 12 months runs from `dibao.income_above_standard_on` (else
-  `as_of`) through the day before the same date 12 months later, the month end clamped:
-  2021-07-15 -> 2022-07-14, 2024-02-29 -> 2025-02-27.
+- The dibao grace period (§14) of 12 months runs from `dibao.income_above_standard_on`
+  through the day before the same date 12 months later, the month end clamped:
+  2021-07-15 -> 2022-07-14, 2024-02-29 -> 2025-02-27. Without that date it is unknown (None),
+  never counted from `as_of` (edition 2).
+
+Edition 2 (shared/spec/fujian_2021_reference.md, [E2]): a member under 16 on `as_of` is not
+labour (Labour Law art. 15; an unknown birth date is not known to be a minor); a household
+recorded `monitored` stays monitored, with the recorded category when none applies now;
+temporary assistance is any rigid spending leaving income after it below the dibao standard;
+risk elimination also refuses a sharp drop (`income_not_stable`) and serious or heavy chronic
+illness with medical spending (`spending_not_controlled`); departments follow §6's list.
 """
 
 from __future__ import annotations
@@ -38,7 +46,8 @@ if TYPE_CHECKING:  # only named in annotations: the script runs without importin
 
 @dataclass(frozen=True, slots=True)
 class FujianParameters:
-    """The policy's parameters (2021 province values; the last five are interpretation)."""
+    """The policy's parameters (2021 province values, then five interpretations and the law's
+    minimum working age)."""
 
     monitoring_line: Decimal = Decimal("7152")  # §2 (document)
     dibao_standard: Decimal = Decimal("7152")  # §2 (document)
@@ -47,6 +56,7 @@ class FujianParameters:
     compulsory_education_min_age: int = 6  # §1 (interpretation)
     compulsory_education_max_age: int = 15  # §1 (interpretation)
     dependent_elderly_min_age: int = 60  # §1 (interpretation)
+    labour_min_age: int = 16  # Labour Law art. 15 (law)
 
 
 DEFAULT: Final = FujianParameters()
@@ -96,6 +106,7 @@ def decide(h: Household, as_of: date, p: FujianParameters = DEFAULT) -> dict[str
     school_min = p.compulsory_education_min_age
     school_max = p.compulsory_education_max_age
     elderly_min = p.dependent_elderly_min_age
+    labour_min = p.labour_min_age
     as_of_md = (as_of.month, as_of.day)
     as_of_year = as_of.year
 
@@ -113,9 +124,14 @@ def decide(h: Household, as_of: date, p: FujianParameters = DEFAULT) -> dict[str
     for m in members:
         labour = m.labour_capacity
         if labour is not None and labour in _LABOUR:
-            has_labour = True
-            if labour in _FULL_LABOUR:
-                can_work_fully = True
+            birth = m.birth_date
+            minor = birth is not None and (
+                as_of_year - birth.year - ((birth.month, birth.day) > as_of_md) < labour_min
+            )
+            if not minor:
+                has_labour = True
+                if labour in _FULL_LABOUR:
+                    can_work_fully = True
         health = m.health
         if health == "serious_illness":
             serious = True
@@ -188,7 +204,11 @@ def decide(h: Household, as_of: date, p: FujianParameters = DEFAULT) -> dict[str
         category = "marginal"
     else:
         category = None
-    monitored = category is not None
+    recorded = h.monitoring
+    recorded_monitored = recorded.status == "monitored"
+    if category is None and recorded_monitored:
+        category = recorded.category  # monitored until its risk is marked eliminated (§9)
+    monitored = category is not None or recorded_monitored
 
     # Special groups (§1).
     special_groups: list[str] = []
@@ -213,17 +233,19 @@ def decide(h: Household, as_of: date, p: FujianParameters = DEFAULT) -> dict[str
         departments.add("statistics")
     if sharp_drop:
         risks.append("income_drop")
+        departments.add("statistics")
         departments.add("human_resources")
-    illness = serious or chronic_heavy or medical_problem or (
-        medical is not None and medical > _ZERO
-    )
+    medical_spending = medical is not None and medical > _ZERO
+    illness = serious or chronic_heavy or medical_problem or medical_spending
     if illness:
         risks.append("illness")
         departments.add("health_commission")
+    if medical_spending or medical_problem:
         departments.add("medical_insurance")
     if severe_disability:
         risks.append("disability")
         departments.add("disabled_persons_federation")
+        departments.add("health_commission")
     schooling = school_dropout or (education is not None and education > _ZERO)
     if schooling:
         risks.append("schooling")
@@ -254,8 +276,7 @@ def decide(h: Household, as_of: date, p: FujianParameters = DEFAULT) -> dict[str
 
     # Temporary assistance (§14, 急难型).
     temporary_assistance = monitored and (
-        food_problem
-        or (per_capita_income >= dibao_standard and per_capita_after_rigid < dibao_standard)
+        food_problem or (rigid > _ZERO and per_capita_after_rigid < dibao_standard)
     )
 
     # Measures (§10, §12, §14), for monitored households only.
@@ -265,6 +286,7 @@ def decide(h: Household, as_of: date, p: FujianParameters = DEFAULT) -> dict[str
         if in_range or sharp_drop:
             if can_work_fully:
                 measures.append("employment")
+                departments.add("human_resources")
             elif has_labour:
                 measures.append("industry")
                 departments.add("agriculture")
@@ -296,9 +318,9 @@ def decide(h: Household, as_of: date, p: FujianParameters = DEFAULT) -> dict[str
     dibao_in = h.dibao
     enrolled = dibao_in.enrolled is True
     grace: date | None = None
-    if enrolled and per_capita_income > dibao_standard:
-        start = dibao_in.income_above_standard_on
-        grace = grace_until(start if start is not None else as_of)
+    start = dibao_in.income_above_standard_on
+    if enrolled and per_capita_income > dibao_standard and start is not None:
+        grace = grace_until(start)
 
     # Risk elimination (§9), first reason that applies.
     reason: str | None
@@ -310,8 +332,10 @@ def decide(h: Household, as_of: date, p: FujianParameters = DEFAULT) -> dict[str
         reason = "guarantee_problem"
     elif after_below:
         reason = "income_below_line"
-    elif per_capita_income < line * (_ONE + p.stability_margin):
+    elif sharp_drop or per_capita_income < line * (_ONE + p.stability_margin):
         reason = "income_not_stable"
+    elif (serious or chronic_heavy) and medical_spending:
+        reason = "spending_not_controlled"
     else:
         reason = None
 
@@ -335,7 +359,8 @@ def decide(h: Household, as_of: date, p: FujianParameters = DEFAULT) -> dict[str
         "risks": risks,
         "measures": measures,
         "assistance_mode": (
-            ("comprehensive" if len(risks) >= 2 else "single") if monitored else None
+            ("comprehensive" if len(risks) >= 2 else "single" if risks else None)
+            if monitored else None
         ),
         "orientation": ("development" if has_labour else "safety_net") if monitored else None,
         "cadre": cadre,

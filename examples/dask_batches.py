@@ -67,7 +67,22 @@ def decide_with_dask(policy_path: str, records_path: str, as_of: str, *,
     return decisions, rejects
 
 
-if __name__ == "__main__":
-    policy_file, records_file, date_text = sys.argv[1:4]
-    decided, rejected = decide_with_dask(policy_file, records_file, date_text)
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Decide a JSONL file of households with Dask, one Arrow batch per "
+        "partition, and print how many were decided and rejected.")
+    parser.add_argument("policy", help="the policy file, e.g. policies/fujian_2021.yaml")
+    parser.add_argument("records", help="households, one JSON object a line")
+    parser.add_argument("as_of", metavar="DATE", help="evaluation date, YYYY-MM-DD")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    args = parser.parse_args(argv)
+    decided, rejected = decide_with_dask(args.policy, args.records, args.as_of,
+                                         workers=args.workers)
     print(f"decided {len(decided)}, rejected {len(rejected)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

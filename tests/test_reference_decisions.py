@@ -182,7 +182,11 @@ def test_sharp_drop_ratio(previous: str | None, sharp: bool) -> None:
                          previous_net_income=None if previous is None else Decimal(previous)))
     assert ("income_drop" in as_set(d["risks"])) is sharp
     assert d["category"] == ("sudden_hardship" if sharp else "marginal")
-    assert ("human_resources" in as_set(d["departments"])) is sharp
+    # [E2] item 13: human_resources screens a sharp drop and also the employment measure,
+    # which this household's worker gets either way; statistics screens both low income and
+    # a sharp drop.
+    assert "employment" in as_set(d["measures"])
+    assert {"statistics", "human_resources"} <= as_set(d["departments"])
 
 
 # --- ages ------------------------------------------------------------------------------------
@@ -351,7 +355,7 @@ def test_grace_period_last_day(start: str, last: str) -> None:
     [
         (True, 8000, "2021-07-15", "2022-07-14"),
         (True, 8000, "2024-02-29", "2025-02-27"),
-        (True, 8000, None, "2022-08-31"),  # from as_of 2021-09-01
+        (True, 8000, None, None),  # [E2] item 7: never counted from as_of
         (True, 7152, "2021-07-15", None),  # at the standard: not above it
         (False, 8000, "2021-07-15", None),
         (None, 8000, "2021-07-15", None),
@@ -426,7 +430,7 @@ EXPECTED: dict[str, tuple[Any, ...]] = {
     "EX-04-marginal-employment-dibao": ("marginal", set(), {"low_income"},
                                         {"employment", "dibao"}, "single", "development",
                                         "income_below_line", True, None, False,
-                                        {"statistics", CA}),
+                                        {"statistics", "human_resources", CA}),
     "EX-05-marginal-industry-enrolled": ("marginal", set(), {"low_income"},
                                          {"industry", "dibao"}, "single", "development",
                                          "not_monitored", False, None, False,
@@ -447,7 +451,7 @@ EXPECTED: dict[str, tuple[Any, ...]] = {
                                          {"health", "temporary_assistance"}, "comprehensive",
                                          "development", "not_monitored", False, None, True,
                                          {"public_security", "disabled_persons_federation",
-                                          CA}),
+                                          HC, CA}),
     "EX-10-marginal-tekun-elderly": ("marginal", {"dependent_elderly"},
                                      {"low_income", "labour_shortage"}, {"tekun"},
                                      "comprehensive", "safety_net", "no_labour", False, None,
@@ -464,14 +468,18 @@ EXPECTED: dict[str, tuple[Any, ...]] = {
     "EX-14-none-left-behind-schooling": (None, {"left_behind_child"}, {"schooling"}, set(),
                                          None, None, "not_monitored", False, None, False,
                                          {"education"}),
-    "EX-15-eligible-risk-elimination": (None, set(), set(), set(), None, None, "eligible",
-                                        False, None, False, set()),
-    "EX-16-income-not-stable": (None, set(), set(), set(), None, None, "income_not_stable",
-                                False, None, False, set()),
+    # [E2] item 4: recorded monitored, no category applies now: still monitored, with the
+    # recorded category (no risk, so no mode); item 10 decides whether it may be marked.
+    "EX-15-eligible-risk-elimination": ("unstable", set(), set(), set(), None, "development",
+                                        "eligible", False, None, False, set()),
+    "EX-16-income-not-stable": ("marginal", set(), set(), set(), None, "development",
+                                "income_not_stable", False, None, False, set()),
     "EX-17-dibao-grace": (None, set(), set(), set(), None, None, "not_monitored", False,
                           date(2022, 7, 14), False, set()),
+    # [E2] item 7: no income_above_standard_on, so the grace end is unknown (no longer
+    # counted from as_of, as the id still says)
     "EX-18-dibao-grace-from-as-of": (None, set(), set(), set(), None, None, "not_monitored",
-                                     False, date(2022, 8, 31), False, set()),
+                                     False, None, False, set()),
     "EX-19-none-at-line": (None, set(), set(), set(), None, None, "not_monitored", False, None,
                            False, set()),
     "EX-20-none-unknowns": (None, set(), set(), set(), None, None, "not_monitored", False, None,
@@ -481,7 +489,7 @@ EXPECTED: dict[str, tuple[Any, ...]] = {
     "EX-22-marginal-grade3-not-severe": ("marginal", set(), {"low_income"},
                                          {"employment", "dibao"}, "single", "development",
                                          "not_monitored", True, None, False,
-                                         {"statistics", CA}),
+                                         {"statistics", "human_resources", CA}),
     "EX-23-sudden-half-drop-industry": ("sudden_hardship", set(), {"low_income", "income_drop"},
                                         {"industry", "dibao"}, "comprehensive", "development",
                                         "not_monitored", True, None, False,
@@ -557,7 +565,9 @@ def test_example_id_names_its_category(hid: str) -> None:
         assert DECISIONS[hid]["category"] == named[word]
     elif word == "none":
         assert DECISIONS[hid]["category"] is None
-    else:  # ids about risk elimination or dibao: not monitored by category
+    elif hid.startswith(("EX-15", "EX-16")):  # [E2] item 4: the recorded category stays
+        assert DECISIONS[hid]["category"] == EXAMPLES[hid].monitoring.category
+    else:  # ids about dibao: not monitored
         assert DECISIONS[hid]["category"] is None
 
 
@@ -679,7 +689,8 @@ def test_generated_records_reach_every_outcome() -> None:
     assert seen["risks"] == ALL_RISKS
     assert seen["measures"] == ALL_MEASURES
     assert seen["reason"] == {"not_monitored", "no_labour", "guarantee_problem",
-                              "income_below_line", "income_not_stable", None}
+                              "income_below_line", "income_not_stable",
+                              "spending_not_controlled", None}  # [E2] item 10
     assert seen["grace"] == {True, False}
     assert seen["sizes"] == set(range(1, 9))
     assert 0.2 * n < formerly_poor < 0.3 * n

@@ -7,6 +7,7 @@ column inside the YAML, quotes the offending text and says what to do.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -58,8 +59,10 @@ class Diagnostic:
         if line_text is not None:
             gutter = f"{self.location.line:>5} | "
             parts.append(gutter + line_text)
-            caret_pad = " " * (len(gutter) - 2) + "| " + " " * max(self.location.column - 1, 0)
-            parts.append(caret_pad + "^" * max(1, min(self.length, len(line_text))))
+            start = max(self.location.column - 1, 0)
+            marked = line_text[start:start + max(1, self.length)]
+            caret_pad = " " * (len(gutter) - 2) + "| " + _blank(line_text[:start])
+            parts.append(caret_pad + "^" * max(1, _width(marked)))
         elif self.excerpt:
             parts.append(f"      | {self.excerpt}")
         for label, where in self.related:
@@ -89,6 +92,19 @@ class Diagnostic:
 # shown only from here, never read anew from disk: a message can then quote only a file the
 # run was asked to read, and a policy piped in is still quoted after its one read.
 _source_texts: dict[str, str] = {}
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives the text: two for a wide (Chinese) character."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _blank(text: str) -> str:
+    """Blanks as wide as the text, so that a caret lands under the character after it (a tab
+    stays a tab: the terminal expands it the same way on both lines)."""
+    return "".join("\t" if char == "\t" else " " * _width(char) for char in text)
+
+
 _line_cache: dict[str, list[str]] = {}
 
 

@@ -30,8 +30,9 @@ HEADER = """\
 EDITS = [
     ('  version: "2021.1"\n', '  version: "2022.1-example"\n'),
     # (1)
-    ("      - {from: 2021-01-01, value: 7152, source: 闽委振兴组〔2021〕5号}\n  dibao_standard:",
-     "      - {from: 2021-01-01, value: 7152, source: 闽委振兴组〔2021〕5号}\n"
+    ("      - {from: 2021-01-01, until: 2021-12-31, value: 7152, source: 闽委振兴组〔2021〕5号}\n"
+     "  dibao_standard:",
+     "      - {from: 2021-01-01, until: 2021-12-31, value: 7152, source: 闽委振兴组〔2021〕5号}\n"
      '      - {from: 2022-01-01, value: 7500, source: 示例, note: "illustrative figure, not a '
      'published standard"}\n  dibao_standard:'),
     # (2)

@@ -4,6 +4,7 @@ name exactly the fields written; its Python example runs."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 from pathlib import Path
@@ -21,6 +22,14 @@ def _example(name: str) -> str:
     found = re.search(rf"<!-- example: {name} -->\n```\w*\n(.*?)```", GUIDE, re.S)
     assert found, f"no example {name} in the guide"
     return found.group(1)
+
+
+def _rewrite_example(name: str, text: str) -> None:
+    global GUIDE
+    path = ROOT / "docs" / "audit-guide.md"
+    GUIDE = re.sub(rf"(<!-- example: {name} -->\n```\w*\n)(.*?)```",
+                   lambda m: m.group(1) + text + "```", GUIDE, count=1, flags=re.S)
+    path.write_text(GUIDE, encoding="utf-8")
 
 
 def _schema(name: str) -> set[str]:
@@ -43,6 +52,8 @@ def test_the_diff_output_is_the_one_shown(capsys: pytest.CaptureFixture[str],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     out = _run(_example("diff-command").strip(), capsys)
+    if os.environ.get("FANGPIN_REGENERATE"):  # after an edit of the province's file moved lines
+        _rewrite_example("diff-text", out)
     assert out == _example("diff-text")
 
 

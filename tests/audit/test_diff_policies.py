@@ -98,12 +98,21 @@ def test_reformatting_the_file_is_no_change(fujian: Policy, tmp_path: Path) -> N
     tree = yaml.safe_load(FUJIAN.read_text(encoding="utf-8"))
     text = yaml.safe_dump(_reformat(tree), allow_unicode=True, sort_keys=False, indent=4,
                           width=1_000_000)
-    # comments between the lines, at their lines' indentation
+    # comments between the lines, at their lines' indentation (not inside a quoted text that
+    # runs over several lines, where a '#' line would be part of the text)
     lines = []
+    quote = ""
     for number, line in enumerate(text.splitlines()):
-        if number % 7 == 0:
+        if number % 7 == 0 and not quote:
             lines.append(" " * (len(line) - len(line.lstrip())) + "# a comment " + str(number))
         lines.append(line)
+        end = line.rstrip()
+        if quote:
+            quote = "" if end.endswith(quote) else quote
+        else:
+            opened = re.match(r"^\s*(?:- )?[^'\"]*?: (['\"])", line)
+            if opened and not (len(end) > opened.end() and end.endswith(opened.group(1))):
+                quote = opened.group(1)
     path = tmp_path / "reformatted.yaml"
     path.write_text("# reformatted\n" + "\n".join(lines) + "\n", encoding="utf-8")
     assert path.read_text(encoding="utf-8") != FUJIAN.read_text(encoding="utf-8")
@@ -169,10 +178,11 @@ def test_rule_order_counts_in_first_match_only(fujian: Policy, variant: Any) -> 
 def test_rules_and_definitions_added_removed_and_relabelled(fujian: Policy,
                                                           variant: Any) -> None:
     changed = variant(
-        ("      - id: risk.motivation\n        when: motivation_lacking == true\n"
+        ("      - id: risk.motivation\n        title: {zh: 内生动力不足, en: Lack of motivation}\n"
+         "        when: motivation_lacking == true\n"
          "        add: motivation\n        cite: §12\n", ""),
-        ("        add: [health_commission, medical_insurance]",
-         "        add: [medical_insurance, health_commission]"),
+        ('    expr: any(m.health in ["serious_illness", "chronic_heavy"] for m in members)',
+         '    expr: any(m.health in ["chronic_heavy", "serious_illness"] for m in members)'),
         ("            then: experienced\n", "            then: deputy_section_or_above\n"),
         ("  low_income_or_drop:\n",
          "  has_dropout:\n    cite: §1\n    expr: school_age_dropout\n  low_income_or_drop:\n"))
@@ -200,17 +210,16 @@ def test_articles_labels_steps_duties_and_dated_values(fujian: Policy, variant: 
         ("    due: steps.summary + 1 working_day\n", "    due: steps.summary + 2 working_days\n"),
         ("    frequency: half_yearly\n", "    frequency: quarterly\n"),
         ("  dibao_standard:\n    type: money\n", "  dibao_standard:\n    type: money\n"),
-        ("      - {from: 2021-01-01, value: 7152, source: 闽委振兴组〔2021〕5号}\n"
-         "  sharp_drop_ratio:",
-         "      - {from: 2021-01-01, value: 7100, source: 闽委振兴组〔2021〕5号}\n"
-         "  sharp_drop_ratio:"))
+        # [E2] 7152 is the floor of the dibao standard, so the line is the one raised here
+        ("until: 2021-12-31, value: 7152, source: 闽委振兴组〔2021〕5号}\n  dibao_standard:",
+         "until: 2021-12-31, value: 7200, source: 闽委振兴组〔2021〕5号}\n  dibao_standard:"))
     diff = diff_policies(fujian, changed)
     assert _keys(diff.changes) == {
         ("article", "changed", "§11", "text"),
         ("vocabulary", "changed", "category.marginal", "zh"),
         ("step", "changed", "assignment", "due"),
         ("duty", "changed", "concentrated_screening", "frequency"),
-        ("parameter", "changed", "dibao_standard", "values[2021-01-01].value"),
+        ("parameter", "changed", "monitoring_line", "values[2021-01-01].value"),
     }
     by_name = {c.name: c for c in diff.changes}
     assert by_name["category.marginal"].old == "边缘易致贫户"
@@ -220,9 +229,9 @@ def test_articles_labels_steps_duties_and_dated_values(fujian: Policy, variant: 
     assert by_name["assignment"].cite == "§7"
     assert (by_name["assignment"].old, by_name["assignment"].new) == (
         "steps.summary + 1 working_day", "steps.summary + 2 working_days")
-    assert (by_name["dibao_standard"].old, by_name["dibao_standard"].new) == ("7152", "7100")
-    assert "procedure.dibao_grace_end" in by_name["dibao_standard"].affects
-    assert "procedure.preliminary_review" not in by_name["dibao_standard"].affects
+    assert (by_name["monitoring_line"].old, by_name["monitoring_line"].new) == ("7152", "7200")
+    assert "procedure.dibao_grace_end" in by_name["monitoring_line"].affects
+    assert "procedure.preliminary_review" not in by_name["monitoring_line"].affects
     assert by_name["concentrated_screening"].cite == "§5"
     art = by_name["§11"]
     assert art.cite == "§11" and art.old_location is not None and art.old_location.line > 0

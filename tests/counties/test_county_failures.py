@@ -36,6 +36,8 @@ def _first_line(name: str) -> str:
 @pytest.mark.parametrize(("name", "where", "words"), [
     ("line_below_floor", "tests/counties/bad/line_below_floor.yaml:13:",
      ["7000", "below its minimum 7152", "§2 监测范围"]),
+    ("dibao_below_floor", "tests/counties/bad/dibao_below_floor.yaml:10:",
+     ["7100", "'dibao_standard'", "below its minimum 7152", "§2 监测范围"]),
     ("line_below_dibao", "tests/counties/bad/line_below_dibao.yaml:14:",
      ["8800", "below 'dibao_standard' (9000)", "§2 监测范围"]),
     ("notice_shortened", "tests/counties/bad/notice_shortened.yaml:9:",

@@ -58,3 +58,17 @@ def test_unknown_and_missing_columns_are_named(tmp_path: Path) -> None:
     assert ("unknown-key", 1) in codes and ("missing-key", 1) in codes
     unknown = next(d for d in info.value.diagnostics if d.code == "unknown-key")
     assert unknown.location.column == len("region_code,") + 1 and "name" in unknown.hint
+
+
+def test_a_dibao_standard_below_the_province_minimum_is_an_error_at_its_cell(
+        tmp_path: Path) -> None:
+    # [E2] §2: the province's minimum dibao standard is the floor of every county's.
+    path = _table(tmp_path, "region_code,name,parameter,from,value\n"
+                            "350121,闽侯县,dibao_standard,2022-01-01,8880\n"
+                            "350122,连江县,dibao_standard,2022-01-01,7000\n")
+    with pytest.raises(PolicyError) as info:
+        load_regions(load_policy(FUJIAN), path)
+    located = [d for d in info.value.diagnostics if d.location.file == str(path)]
+    assert [(d.location.line, d.location.column) for d in located] == [(3, 38)]
+    assert "'dibao_standard' is 7000" in located[0].message
+    assert "below its minimum 7152" in located[0].message and "§2" in located[0].message

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from fangpin_rules import Policy
+from fangpin_rules import Policy, load_policy
 from fangpin_rules.cli.main import main
 from fangpin_rules.diagnostics import PolicyError
 from fangpin_rules.engine import RecordError
 from fangpin_rules.engine.regions import load_regions
 
-from support import household
+from support import FUJIAN, household
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "policies" / "regions" / "fujian_example_regions.yaml"
@@ -126,3 +126,61 @@ def test_check_a_region_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["check", policy, "--regions", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"{bad}:20:" in err and "below 'dibao_standard' (9360)" in err and "§2" in err
+
+
+def test_a_dibao_standard_below_the_province_minimum_is_refused_at_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # [E2] §2: 7152 is the province's minimum rural dibao standard, the floor of a county's own.
+    policy = str(ROOT / "policies" / "fujian_2021.yaml")
+    table = tmp_path / "regions.yaml"
+    table.write_text("""region_table: {id: t, policy: fujian-2021}
+regions:
+  "350121":
+    name: 闽侯县
+    dibao_standard:
+      - {from: 2022-01-01, value: 7151.99}
+    monitoring_line:
+      - {from: 2022-01-01, value: 9000}
+""", encoding="utf-8")
+    assert main(["check", policy, "--regions", str(table)]) == 2
+    err = capsys.readouterr().err
+    assert f"{table}:6:35: error[parameter-bound]: 'dibao_standard' is 7151.99" in err
+    assert "below its minimum 7152" in err and "§2 监测范围" in err
+    table.write_text(table.read_text(encoding="utf-8").replace("7151.99", "7152"),
+                     encoding="utf-8")
+    assert main(["check", policy, "--regions", str(table)]) == 0
+
+
+def test_a_region_value_carried_forward_warns_once_per_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # [E2] §2: a value that ended is carried forward with one warning per run, however many
+    # households of the region are decided; --strict refuses the date, naming the parameter.
+    policy = str(ROOT / "policies" / "fujian_2021.yaml")
+    table = tmp_path / "regions.yaml"
+    table.write_text("""region_table: {id: t, policy: fujian-2021}
+regions:
+  "350121":
+    name: 闽侯县
+    dibao_standard:
+      - {from: 2022-01-01, until: 2022-12-31, value: 8880}
+    monitoring_line:
+      - {from: 2022-01-01, until: 2022-12-31, value: 9000}
+""", encoding="utf-8")
+    records = tmp_path / "households.jsonl"
+    records.write_text("\n".join(json.dumps(household(household_id=h, region_code="350121"))
+                                 for h in ("A", "B", "C")) + "\n", encoding="utf-8")
+    args = ["eval", policy, str(records), "--as-of", "2023-03-01", "--regions", str(table)]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    warnings = [line for line in captured.err.splitlines() if "carried-forward" in line]
+    assert len(warnings) == 2
+    assert "parameter 'dibao_standard' has no value in force on 2023-03-01: its 2022 value " \
+           f"8880 ({table}:6, until 2022-12-31)" in warnings[1]
+    assert [json.loads(line)["monitoring_line"] for line in captured.out.splitlines()] == [
+        9000] * 3
+    assert main([*args, "--strict"]) == 2
+    assert "parameter 'monitoring_line' has no value in force on 2023-03-01" in \
+        capsys.readouterr().err
+    regional = load_regions(load_policy(FUJIAN), table)
+    list(regional.evaluate_many([household(region_code="350121")] * 2, "2023-03-01"))
+    assert [n.parameter for n in regional.run_warnings] == ["monitoring_line", "dibao_standard"]

@@ -55,3 +55,12 @@ def test_the_explanation_excerpt(tmp_path: Path, capsys: pytest.CaptureFixture[s
     record.write_text(json.dumps(RECORDS_MD_HOUSEHOLD), encoding="utf-8")
     assert main(["explain", str(FUJIAN), str(record), "--as-of", "2021-09-01"]) == 0
     assert _block("text explain-output") in capsys.readouterr().out
+
+
+def test_a_folder_of_policies_and_tests_skips_what_the_doc_shows(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # the doc shows paths relative to the repository
+    assert main(["test", "policies"]) == 0
+    out = capsys.readouterr().out
+    skipped = [line for line in out.splitlines() if line.startswith("skipped ")]
+    assert "\n".join(skipped) + "\n" == _block("text skipped-output")

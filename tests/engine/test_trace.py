@@ -37,7 +37,8 @@ def test_positive_decision_names_the_rule_and_article(fujian: Policy) -> None:
     assert category["value"] == "unstable"
     first = category["rules"][0]
     assert (first["id"], first["value"], first["cite"]) == ("category.unstable", True, "§1")
-    assert [r["reached"] for r in category["rules"]] == [True, False, False]
+    # [E2]: three more rules keep a recorded category; not reached once the first holds
+    assert [r["reached"] for r in category["rules"]] == [True] + [False] * 5
 
 
 def test_negative_decision_says_which_condition_failed(fujian: Policy) -> None:

@@ -102,3 +102,33 @@ def test_eval_draws_progress_on_a_terminal_stderr(input_file: Path, tmp_path: Pa
     assert "\r605 records" in text and "100.0%" in text
     assert text.rstrip().endswith("read 605, decided 603, rejected 2 (see "
                                   f"{tmp_path / 'rejects.jsonl'})")
+
+
+def test_no_progress_line_when_the_decisions_go_to_the_terminal_too(
+        input_file: Path) -> None:
+    # One terminal for both: a redrawn progress line would run into the decisions.
+    main_fd, terminal_fd = os.openpty()
+    shown = b""
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "fangpin_rules.cli.main", "eval", str(FUJIAN),
+             str(input_file), "--as-of", AS_OF], stderr=terminal_fd, stdout=terminal_fd)
+        os.close(terminal_fd)
+        while True:  # read as it comes: a terminal holds little, and a full one blocks
+            if not select.select([main_fd], [], [], 60)[0]:
+                break
+            try:
+                chunk = os.read(main_fd, 1 << 20)
+            except OSError:  # EIO: the process closed its end
+                break
+            if not chunk:
+                break
+            shown += chunk
+        code = process.wait(60)
+    finally:
+        os.close(main_fd)
+    assert code == 1
+    text = shown.decode()
+    assert text.count('"household_id"') >= 603
+    assert "records  " not in text and "\x1b[K" not in text
+    assert "read 605, decided 603, rejected 2" in text

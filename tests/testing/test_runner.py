@@ -216,3 +216,37 @@ cases:
     bad = results["bad_case"]
     assert bad.status == "error" and "case record" in bad.message and "source" in bad.message
     assert (bad.location.line, bad.location.column) == (12, 32)
+
+
+def test_a_folder_of_policies_and_tests_runs_the_tests_and_names_what_it_skipped(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "county"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text((FIXTURES / "bands.yaml").read_text(encoding="utf-8"),
+                                        encoding="utf-8")
+    (folder / "regions.yaml").write_text("region_table: {id: r, policy: bands}\nregions: []\n",
+                                         encoding="utf-8")
+    _write(folder, """\
+cases:
+  - {id: a, household: {net_income: 10}, expect: {band: low}}
+""")
+    assert main(["test", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "PASS  t.yaml::a" in out and "1 pass, 0 fail (1 cases)" in out
+    assert f"skipped {folder / 'policy.yaml'}: a policy, not a test file" in out
+    assert f"skipped {folder / 'regions.yaml'}: a region table, not a test file" in out
+    assert main(["test", str(folder), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["skipped"] == [{"file": str(folder / "policy.yaml"), "kind": "policy"},
+                                 {"file": str(folder / "regions.yaml"), "kind": "region table"}]
+    # A file named on its own is a test file: a policy given by mistake is an error.
+    assert main(["test", str(folder / "policy.yaml")]) == 2
+    assert "required key 'cases' is missing" in capsys.readouterr().err
+
+
+def test_a_folder_with_policies_only_tests_nothing_and_fails(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "policy.yaml").write_text(
+        (FIXTURES / "bands.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["test", str(tmp_path)]) == 2
+    assert "1 file(s) skipped: policies or region tables" in capsys.readouterr().err

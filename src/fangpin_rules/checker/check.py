@@ -154,17 +154,21 @@ class _Checker:
 
     # -- procedure ----------------------------------------------------------------------------
     def _procedure(self) -> list[CheckedStep]:
-        """Type the steps in file order; a step may read the case and earlier steps."""
+        """Type the steps in dependency order: a step may read the case and any other step,
+        wherever it is written (YAML mappings are unordered)."""
         steps: list[CheckedStep] = []
-        earlier: dict[str, t.Type] = {}
         needs_case: dict[str, bool] = {}
         case_type = t.record_type(Case)
         dates = (t.DATE, t.Opt(t.DATE))
-        for index, (name, step) in enumerate(self.doc.procedure.items()):
+        names = list(self.doc.procedure)
+        # Every step is a field of `steps`; a step caught in a cycle is left out of the order.
+        all_steps = t.Record("steps", {name: t.Opt(t.DATE) for name in names})
+        for name in self._step_order():
+            step = self.doc.procedure[name]
+            index = names.index(name)
             path: tuple[str | int, ...] = ("procedure", name)
             self._check_identifier(name, path, "step")
-            extra: dict[str, t.Type] = {"case": case_type,
-                                        "steps": t.Record("steps", dict(earlier))}
+            extra: dict[str, t.Type] = {"case": case_type, "steps": all_steps}
             done_types = (t.ListOf(t.DATE),) if step.kind == "quarterly" else dates
             typed = [self._step_expr(name, (*path, key), want, text, extra, needs_case)
                      for key, want, text in (("when", (t.BOOL,), step.when),
@@ -181,8 +185,61 @@ class _Checker:
                     localized(step.title, "en"), step.cite, step.basis, when, due, done,
                     reads_case, self.key_loc(path)))
             needs_case[name] = reads_case
-            earlier[name] = t.Opt(t.DATE)
         return steps
+
+    def _step_references(self, name: str) -> dict[str, tuple[ExprSource, ast.Attribute]]:
+        """The steps a step's expressions read (`steps.X`), each with its first reading."""
+        step = self.doc.procedure[name]
+        found: dict[str, tuple[ExprSource, ast.Attribute]] = {}
+        for key, text in (("when", step.when), ("due", step.due), ("done", step.done)):
+            if text is None:
+                continue
+            try:
+                tree = parse_expression(text)
+            except ExprSyntaxError:
+                continue  # reported when the step is typed
+            path: tuple[str | int, ...] = ("procedure", name, key)
+            src = ExprSource(text, self.sourced.scalar(path), self.loc(path), path)
+            for node in ast.walk(tree):
+                if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                        and node.value.id == "steps" and node.attr in self.doc.procedure):
+                    found.setdefault(node.attr, (src, node))
+        return found
+
+    def _step_order(self) -> list[str]:
+        """The steps, each after the steps it reads, otherwise in file order; a cycle is an
+        error at each step of it. Its steps are left out (nothing sound can be computed)."""
+        graph = {name: self._step_references(name) for name in self.doc.procedure}
+        order: list[str] = []
+        state: dict[str, int] = {}  # 1: being visited, 2: placed
+        in_cycle: set[str] = set()
+
+        def visit(name: str, path: list[str]) -> None:
+            state[name] = 1
+            path.append(name)
+            for ref in graph[name]:
+                if state.get(ref) == 1:
+                    cycle = [*path[path.index(ref):], ref]
+                    in_cycle.update(cycle)
+                    src, node = graph[name][ref]
+                    span = node.span
+                    self.err("cycle", "procedure steps depend on each other in a cycle: "
+                             + " -> ".join(cycle), src.location(span[0]),
+                             excerpt=src.text[span[0]:span[1]], length=span[1] - span[0],
+                             related=tuple((f"'{c}'", self.key_loc(("procedure", c)))
+                                           for c in cycle[:-1]),
+                             hint="break the cycle: one of these steps must be due without "
+                             "reading the other")
+                elif not state.get(ref):
+                    visit(ref, path)
+            path.pop()
+            state[name] = 2
+            order.append(name)
+
+        for name in graph:
+            if not state.get(name):
+                visit(name, [])
+        return [name for name in order if name not in in_cycle]
 
     def _step_expr(self, step: str, path: tuple[str | int, ...], want: tuple[t.Type, ...],
                    text: str | None, extra: dict[str, t.Type], needs_case: dict[str, bool]

@@ -341,13 +341,10 @@ class _Parameters:
             for value, following in zip(values, [*values[1:], None], strict=True):
                 if value.until is None or value.until < effective:
                     continue
-                if following is None:
-                    self.report(warning(
-                        "parameter-gap", f"parameter '{name}' has no value after "
-                        f"{value.until.isoformat()} (its last value ends then)", value.location,
-                        hint="add the next value; until then evaluation carries this one "
-                        "forward and says so in the trace, and --strict refuses the date"))
-                elif following.start > value.until + timedelta(days=1):
+                # A last value that ends (the province's 2021 figures) is not a gap in the
+                # file: a run on a later date carries it forward and warns once, naming the
+                # date asked (engine.Policy.carried_forward); --strict refuses the date.
+                if following is not None and following.start > value.until + timedelta(days=1):
                     self.report(warning(
                         "parameter-gap", f"parameter '{name}' has no value from "
                         f"{(value.until + timedelta(days=1)).isoformat()} to "

@@ -60,7 +60,7 @@ class _Resolution:
             raise ParameterDateError(
                 f"parameter '{name}' has no value in force on {day}: its last value ended "
                 f"{chosen.until.isoformat()} ({chosen.location}); without --strict it would be "
-                "carried forward")
+                f"carried forward ({param.cite})")
         value = chosen.value
         if chosen.formula is not None:
             if name in self.active:  # the checker refuses cycles; never loop regardless

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Protocol, TypeVar
 
+from fangpin_rules.cli.outputs import open_output as open_output
 from fangpin_rules.diagnostics import Diagnostic, PolicyError, Severity
 
 if TYPE_CHECKING:
@@ -25,10 +26,22 @@ Loaded = TypeVar("Loaded", bound=_HasWarnings)
 EXIT_OK = 0
 EXIT_REJECTED = 1  # eval: some records rejected; test: some case failed
 EXIT_USAGE = 2  # usage, policy or input-file error
+EXIT_IO = 3  # the run could not finish: an output failed (disk full), a worker process died
+EXIT_SIGINT = 130  # interrupted (Ctrl-C): 128 + the signal's number, as shells report it
+EXIT_SIGTERM = 143
 
 
 class UsageError(Exception):
     """A user error the CLI reports in one line (exit 2), never with a traceback."""
+
+
+class Interrupted(BaseException):
+    """A signal ended the run (SIGTERM); a BaseException, like KeyboardInterrupt, so that no
+    `except Exception` on the way (a record's own error, say) can swallow it."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 class Reported(Exception):
@@ -98,21 +111,30 @@ def open_input(path: str) -> Iterator[IO[str]]:
         yield stream
 
 
-@contextmanager
-def open_output(path: str | None) -> Iterator[IO[str]]:
-    """Text output, UTF-8. A lone surrogate (a record can spell one, "\\ud800", in a JSON
-    string, and a rejection names the record by it) is written back as that same escape,
-    which in JSON text reads as the same string, instead of stopping the run."""
-    if path is None or path == "-":
-        if hasattr(sys.stdout, "reconfigure"):
-            sys.stdout.reconfigure(errors="backslashreplace")
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    try:
-        stream = open(path, "w", encoding="utf-8", errors="backslashreplace",  # noqa: SIM115
-                      newline="\n")
-    except OSError as exc:
-        raise UsageError(f"cannot write '{path}': {exc.strerror}") from None
-    with stream:
-        yield stream
+def policy_files(policy: Policy | RegionalPolicy) -> list[str]:
+    """Every file a loaded policy was read from: the file itself, each base it extends and,
+    for a regional one, its region table (an output must be none of them)."""
+    from fangpin_rules.engine.regions import RegionalPolicy
+
+    base = policy.base if isinstance(policy, RegionalPolicy) else policy
+    chain = base.sourced.inheritance.chain if base.sourced and base.sourced.inheritance else ()
+    files = [link.path for link in chain if "#" not in link.path] or [base.path]
+    if base.path not in files:
+        files.append(base.path)
+    if isinstance(policy, RegionalPolicy):
+        files.append(policy.path)
+    return files
+
+
+def worker_count(jobs: int, verb: str) -> int:
+    """`--jobs N` as worker processes: 0 is one per core; more than the cores is capped at
+    them, with a warning (each worker costs a process and a loaded policy)."""
+    from fangpin_rules.engine.parallel import usable_cores
+
+    if jobs < 0:
+        raise UsageError("--jobs takes a number of processes, 0 for one per core")
+    cores = usable_cores()
+    if jobs > cores:
+        print(f"fangpin {verb}: warning: --jobs {jobs} is more than the {cores} core(s) "
+              f"available; using {cores}", file=sys.stderr)
+    return min(jobs, cores) if jobs else cores

@@ -4,7 +4,8 @@ The effective policies are compared item by item (docs/audit-guide.md): formatti
 key order and equivalent rewordings of a condition are no change. With `--impact RECORDS
 --as-of DATE` every household is decided under both versions (streaming) and the report counts
 whom each decision changes for. Exit: 0; 1 with --exit-code when the policies differ; 2 usage,
-policy or input-file error.
+policy or input-file error (an output naming an input included); 3 a write failed; 130/143
+interrupted. The output files are replaced only when the run finishes (docs/security.md).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import os
 import sys
 from typing import IO, TYPE_CHECKING
 
-from fangpin_rules.cli.common import EXIT_OK, UsageError, load_or_report, open_input, open_output
+from fangpin_rules.cli.common import EXIT_OK, UsageError, load_or_report, open_input, policy_files
+from fangpin_rules.cli.outputs import Outputs, check_collisions
 
 if TYPE_CHECKING:
     from fangpin_rules.audit import ImpactReport
@@ -61,10 +63,14 @@ def run(args: argparse.Namespace) -> int:
     if args.sample < 0:
         raise UsageError("--sample takes a number of ids, 0 or more")
     old, new = load_or_report(args.old), load_or_report(args.new)
+    check_collisions({"the old policy": policy_files(old), "the new policy": policy_files(new),
+                      "the records": [args.impact], "the cases": [args.cases]},
+                     {"-o": args.output, "--impact-out": args.impact_out})
     diff = diff_policies(old, new)
-    report = _impact(args, old, new) if args.impact is not None else None
     labels = Labels(old, new)
-    with open_output(args.output) as out:
+    with Outputs() as outputs:  # the report and the changed households: both or neither
+        report = _impact(args, old, new, outputs) if args.impact is not None else None
+        out = outputs.open(args.output)
         if args.format == "json":
             out.write(render_json(diff, report))
         elif args.format == "markdown":
@@ -83,7 +89,8 @@ def _colour(choice: str, out: IO[str]) -> bool:
     return out.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _impact(args: argparse.Namespace, old: Policy, new: Policy) -> ImpactReport:
+def _impact(args: argparse.Namespace, old: Policy, new: Policy,
+            outputs: Outputs) -> ImpactReport:
     from fangpin_rules.audit import ChangedHousehold, impact
     from fangpin_rules.cli.eval import read_cases
     from fangpin_rules.engine.policy import DateError
@@ -95,8 +102,8 @@ def _impact(args: argparse.Namespace, old: Policy, new: Policy) -> ImpactReport:
         with open_input(args.cases) as case_source:
             cases, case_read, case_rejected = read_cases(case_source, sys.stderr)
         print(f"cases: read {case_read}, rejected {case_rejected}", file=sys.stderr)
-    with open_input(args.impact) as source, \
-            open_output(args.impact_out) if args.impact_out else _nowhere() as changed_out:
+    changed_out = outputs.open(args.impact_out) if args.impact_out else None
+    with open_input(args.impact) as source:
         def write_changed(household: ChangedHousehold) -> None:
             if changed_out is not None:
                 changed_out.write(dumps(household.to_json()) + "\n")
@@ -107,10 +114,3 @@ def _impact(args: argparse.Namespace, old: Policy, new: Policy) -> ImpactReport:
         except DateError as exc:
             raise UsageError(str(exc)) from None
 
-
-class _nowhere:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None

@@ -3,15 +3,16 @@
 Decisions go out as JSONL in input order. A record that fails validation (or a line that is not
 JSON) goes to the rejects (a file, or stderr) with its line, household id, field and reason, and
 the run goes on. The summary on stderr says how many were read, decided and rejected.
-Exit: 0 all decided, 1 some rejected, 2 usage or policy error.
+Exit: 0 all decided, 1 some rejected, 2 usage or policy error (an output naming an input
+included), 3 the run could not finish (a write failed, a worker died), 130/143 interrupted by
+SIGINT/SIGTERM. The output files are replaced only when the run finishes (docs/security.md).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import IO, Any, Protocol
 
@@ -23,8 +24,10 @@ from fangpin_rules.cli.common import (
     load_or_report,
     load_regions_or_report,
     open_input,
-    open_output,
+    policy_files,
+    worker_count,
 )
+from fangpin_rules.cli.outputs import Outputs, check_collisions
 from fangpin_rules.cli.progress import Progress, progress_for
 
 
@@ -39,7 +42,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                             description=__doc__.split("\n\n", 1)[1] if __doc__ else None)
     parser.add_argument("policy", metavar="POLICY")
     parser.add_argument("records", metavar="RECORDS",
-                        help="JSONL or a JSON array; - for stdin; or a ledger, .xlsx or .csv "
+                        help="JSONL, a JSON array, or one JSON object (one household, "
+                        "formatted any way); - for stdin; or a ledger, .xlsx or .csv "
                         "(docs/ledger-guide.md)")
     parser.add_argument("--as-of", required=True, metavar="DATE",
                         help="evaluation date, YYYY-MM-DD")
@@ -56,7 +60,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "parameters, by region_code (docs/county-guide.md)")
     parser.add_argument("--strict", action="store_true",
                         help="refuse a date on which a parameter's last value has ended "
-                        "(by default it is carried forward and the trace says so)")
+                        "(by default it is carried forward with a warning, and the trace "
+                        "says so)")
     parser.add_argument("--ledger-format", metavar="FILE",
                         help="how an .xlsx or .csv ledger's sheet, headers and labels map onto "
                         "the records (default: the national platform's export layout)")
@@ -80,18 +85,23 @@ def run(args: argparse.Namespace) -> int:
             policy.check_date(as_of)
         else:
             policy.evaluator(as_of)
+        carried = policy.carried_forward(as_of)
     except DateError as exc:
         raise UsageError(str(exc)) from None
-    if args.jobs < 0:
-        raise UsageError("--jobs takes a number of processes, 0 for one per core")
-    jobs = args.jobs or os.cpu_count() or 1
+    for notice in carried:  # once per run, before any record: not once per household
+        print(f"warning[carried-forward]: {notice.message()}", file=sys.stderr)
+    jobs = worker_count(args.jobs, "eval")
+    check_collisions({"the policy": policy_files(policy), "the records": [args.records],
+                      "the cases": [args.cases], "the ledger format": [args.ledger_format]},
+                     {"-o": args.output or "-", "--rejects": args.rejects})
     if args.records.lower().endswith((".xlsx", ".csv")):
         from fangpin_rules.cli.ledger_input import run_ledger
 
         return run_ledger(args, policy, as_of, jobs)
     if args.ledger_format:
         raise UsageError("--ledger-format is for a ledger (.xlsx or .csv) given as RECORDS")
-    with open_output(args.rejects) if args.rejects else _stderr() as rejects:
+    with Outputs() as outputs:
+        rejects = outputs.open(args.rejects) if args.rejects else sys.stderr
         cases: dict[str, list[Any]] | None = None
         case_note = ""
         case_rejected = 0
@@ -99,10 +109,11 @@ def run(args: argparse.Namespace) -> int:
             with open_input(args.cases) as case_source:
                 cases, case_read, case_rejected = read_cases(case_source, rejects)
             case_note = f"; cases: read {case_read}, rejected {case_rejected}"
-        with open_input(args.records) as source, open_output(args.output) as out:
+        with open_input(args.records) as source:
+            out = outputs.open(args.output)
             counts = decide_stream(policy, source, out, rejects, as_of, explain=args.explain,
                                    cases=cases, jobs=jobs,
-                                   progress=progress_for(sys.stderr, source),
+                                   progress=progress_for(sys.stderr, source, out),
                                    policy_source=PolicySource.of(policy,
                                                                  args.policy_path or ()))
     read, decided, rejected = counts
@@ -133,14 +144,6 @@ def read_cases(source: IO[str], rejects: IO[str]) -> tuple[dict[str, list[Any]],
             continue
         by_household.setdefault(case.household_id, []).append(case)
     return by_household, read, rejected
-
-
-class _stderr:
-    def __enter__(self) -> IO[str]:
-        return sys.stderr
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str],
@@ -178,14 +181,24 @@ def decide_items(policy: object, items: Iterable[tuple[int, Any]], out: IO[str],
     parts = chunks(items, chunk_lines or CHUNK_LINES)
     if jobs > 1:
         results = decide_in_workers(policy_source or PolicySource.of(policy), as_of, parts,
-                                    jobs, explain=explain, cases=cases)
+                                    jobs, explain=explain, cases=cases, policy=policy)
     else:
         decider = ChunkDecider(policy, as_of, explain=explain, cases=cases)
         results = map(decider.decide, parts)
     quiet_collector()  # here too the lines read make many short-lived containers
+    binary_out: IO[bytes] | None = getattr(out, "buffer", None)
+    try:
+        return _write_results(results, out, binary_out, rejects, progress)
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()  # workers are ended now, on a failure or an interruption too
+
+
+def _write_results(results: Iterator[Any], out: IO[str], binary_out: IO[bytes] | None,
+                   rejects: TextSink, progress: Progress | None) -> tuple[int, int, int]:
     read = decided = rejected = 0
     rejects_on_terminal = progress is not None and rejects is progress.out
-    binary_out: IO[bytes] | None = getattr(out, "buffer", None)
     for result in results:
         if binary_out is None:
             out.write(result.decisions.decode("utf-8"))

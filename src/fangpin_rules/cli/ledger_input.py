@@ -15,7 +15,7 @@ import sys
 from datetime import date
 from typing import IO, Any
 
-from fangpin_rules.cli.common import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Reported, open_output
+from fangpin_rules.cli.common import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Reported
 from fangpin_rules.diagnostics import PolicyError, Severity
 from fangpin_rules.engine.records import parse_json
 from fangpin_rules.engine.serialize import dumps
@@ -27,7 +27,8 @@ _NOTES_SHOWN = 5
 
 def run_ledger(args: argparse.Namespace, policy: Any, as_of: date, jobs: int) -> int:
     from fangpin_rules.cli.common import open_input
-    from fangpin_rules.cli.eval import _stderr, decide_items, read_cases
+    from fangpin_rules.cli.eval import decide_items, read_cases
+    from fangpin_rules.cli.outputs import Outputs
     from fangpin_rules.engine.parallel import PolicySource
 
     ledger_format = _format_or_report(args.ledger_format)
@@ -38,7 +39,8 @@ def run_ledger(args: argparse.Namespace, policy: Any, as_of: date, jobs: int) ->
         print(exc.render(), file=sys.stderr)
         print(f"\n{len(exc.diagnostics)} error(s); the ledger was not read.", file=sys.stderr)
         raise Reported(EXIT_USAGE) from None
-    with open_output(args.rejects) if args.rejects else _stderr() as rejects:
+    with Outputs() as outputs:
+        rejects = outputs.open(args.rejects) if args.rejects else sys.stderr
         cases: dict[str, list[Any]] | None = None
         case_note = ""
         case_rejected = 0
@@ -48,11 +50,11 @@ def run_ledger(args: argparse.Namespace, policy: Any, as_of: date, jobs: int) ->
             case_note = f"; cases: read {case_read}, rejected {case_rejected}"
         for rejection in ledger.rejections:
             rejects.write(dumps(rejection.to_json()) + "\n")
-        with open_output(args.output) as out:
-            _read, decided, engine_rejected = decide_items(
-                policy, ledger.households, out, PlacedRejects(rejects, ledger), as_of,
-                explain=args.explain, cases=cases, jobs=jobs,
-                policy_source=PolicySource.of(policy, args.policy_path or ()))
+        out = outputs.open(args.output)
+        _read, decided, engine_rejected = decide_items(
+            policy, ledger.households, out, PlacedRejects(rejects, ledger), as_of,
+            explain=args.explain, cases=cases, jobs=jobs,
+            policy_source=PolicySource.of(policy, args.policy_path or ()))
     print(summary(ledger), file=sys.stderr)
     rejected = ledger.households_read - decided
     print(f"read {ledger.households_read}, decided {decided}, rejected {rejected}{case_note}"

@@ -1,6 +1,6 @@
 """A progress line on stderr for long runs: records, rate and, when the input's size is
-known, how far through it the run is and the time left. Shown only when stderr is a terminal,
-so logs and pipes get nothing extra."""
+known, how far through it the run is and the time left. Shown only when stderr is a terminal
+and the decisions do not go to a terminal, so logs and pipes get nothing extra."""
 
 from __future__ import annotations
 
@@ -76,10 +76,13 @@ def _clock(seconds: float) -> str:
     return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
-def progress_for(stderr: IO[str], source: IO[str]) -> Progress | None:
-    """A progress line for reading `source`, or None when stderr is not a terminal."""
+def progress_for(stderr: IO[str], source: IO[str],
+                 out: IO[str] | None = None) -> Progress | None:
+    """A progress line for reading `source`, or None when stderr is not a terminal, or when
+    the output `out` is a terminal too: the decisions are the progress there, and a redrawn
+    line would run into them."""
     try:
-        if not stderr.isatty():
+        if not stderr.isatty() or (out is not None and out.isatty()):
             return None
     except (AttributeError, ValueError):
         return None

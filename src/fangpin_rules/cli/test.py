@@ -4,6 +4,7 @@ Prints one line per case (PASS, FAIL, ERROR, XFAIL, XPASS) and, for a failure, t
 expected and the actual value. With --coverage, reports for each rule whether some case found it
 true and some false, and why not where not. Exit: 0 all passed (and coverage at or above the
 threshold), 1 a case failed or coverage is under the threshold, 2 a test file or policy error.
+In a folder, the policies and region tables beside the test files are skipped and named.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ def run(args: argparse.Namespace) -> int:
     outcome = run_tests(args.paths)
     if not outcome.results and not outcome.file_errors:
         # A run that tests nothing must not pass: a wrong path would otherwise look green.
-        raise UsageError("no test cases found in " + ", ".join(args.paths)
+        skipped = (f" ({len(outcome.skipped)} file(s) skipped: policies or region tables)"
+                   if outcome.skipped else "")
+        raise UsageError("no test cases found in " + ", ".join(args.paths) + skipped
                          + " (test files are .yaml/.yml files with `policy:` and `cases:`)")
     reports = coverage(outcome) if args.coverage or threshold is not None else []
     under = [r for r in reports if threshold is not None and r.percent < threshold]
@@ -46,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
             "errors": [d.to_json() for d in outcome.file_errors],
             "cases": [r.to_json() for r in outcome.results],
             "coverage": [r.to_json() for r in reports],
+            "skipped": [{"file": file, "kind": kind} for file, kind in outcome.skipped],
             "threshold": threshold}))
     else:
         for diagnostic in outcome.file_errors:
@@ -56,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         counts = outcome.counts()
         print(", ".join(f"{n} {status}" for status, n in counts.items() if n or status in
                         ("pass", "fail")) + f" ({len(outcome.results)} cases)")
+        for file, kind in outcome.skipped:
+            print(f"skipped {file}: a {kind}, not a test file")
         for report in reports:
             print()
             print(report.render())

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import decimal
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -13,7 +15,7 @@ from fangpin_rules.checker import CheckedPolicy, check
 from fangpin_rules.checker.resolve import ParameterDateError, parameters_on
 from fangpin_rules.compiler import CompiledPolicy, compile_policy
 from fangpin_rules.compiler.runtime import EvaluationError
-from fangpin_rules.diagnostics import Diagnostic
+from fangpin_rules.diagnostics import Diagnostic, Location
 from fangpin_rules.engine.records import RecordError, Rejection, validate
 from fangpin_rules.engine.trace import Tracer
 from fangpin_rules.model import Case, Household
@@ -29,6 +31,29 @@ VIOLATIONS = ("late", "too_short", "too_early")
 class DateError(ValueError):
     """An evaluation date the policy cannot answer for (before it took effect, a parameter
     without a value on it, a year the calendar does not cover)."""
+
+
+@dataclass(frozen=True)
+class CarriedForward:
+    """A parameter whose last value ended before the evaluation date and is carried forward
+    (§2: the 2021 figures are the 2021 figures). A run says so once, not per household."""
+
+    parameter: str
+    value: Any
+    year: int  # the year the value carried forward came from
+    until: date
+    as_of: date
+    cite: str  # the article that sets the parameter, with its title: "§2 监测范围"
+    note: str | None
+    location: Location
+
+    def message(self) -> str:
+        why = f"{self.cite}: {self.note}" if self.note else self.cite
+        return (f"parameter '{self.parameter}' has no value in force on "
+                f"{self.as_of.isoformat()}: its {self.year} value {self.value} "
+                f"({self.location.file}:{self.location.line}, until {self.until.isoformat()}) "
+                f"is carried forward ({why}); add the value in force on that date, or "
+                "--strict refuses it")
 
 
 def load_policy(path: str | Path, *, search_path: Sequence[str | Path] = (),
@@ -63,6 +88,7 @@ class Policy:
         self.sourced: SourcedDocument | None = None
         self.ref = {"id": checked.id, "sha256": checked.sha256}
         self._evaluator = lru_cache(maxsize=64)(self._build_evaluator)
+        self._carried: dict[tuple[str, date], CarriedForward] = {}
 
     # -- identity -----------------------------------------------------------------------------
     @property
@@ -86,6 +112,19 @@ class Policy:
         """Each parameter's value in force on `as_of`."""
         when = parse_date(as_of)
         return {name: value for name, (value, _) in self._resolve(when).items()}
+
+    def carried_forward(self, as_of: date | str) -> list[CarriedForward]:
+        """The parameters whose last value has ended before `as_of` and is carried forward
+        (empty on a date every value covers; with `strict` the date is refused instead)."""
+        when = parse_date(as_of)
+        self._resolve(when)
+        return [notice for (_, day), notice in self._carried.items() if day == when]
+
+    @property
+    def run_warnings(self) -> list[CarriedForward]:
+        """Every carried-forward value met so far, for each date evaluated: what a caller of
+        `evaluate_many` reports once after the run."""
+        return list(self._carried.values())
 
     def _resolve(self, when: date) -> dict[str, tuple[Any, dict[str, Any]]]:
         meta = self.checked.document.policy
@@ -114,6 +153,9 @@ class Policy:
                 info["carried_forward"] = True
                 info["note"] = (f"no value in force on {when.isoformat()}: the value that ended "
                                 f"{chosen.until.isoformat()} is carried forward")
+                if (name, when) not in self._carried:
+                    self._carried[(name, when)] = self._carried_notice(name, found.value,
+                                                                       chosen, when)
             override = inheritance.parameter_override(name, chosen.location.file) \
                 if inheritance else None
             if override is not None:
@@ -123,6 +165,22 @@ class Policy:
                                          "value": base.value}
             resolved[name] = (found.value, info)
         return resolved
+
+    def _carried_notice(self, name: str, value: Any, chosen: Any, when: date) -> CarriedForward:
+        param = self.checked.parameters[name]
+        declared = self.checked.document.parameters.get(name)
+        note = " ".join(declared.note.split()) if declared and declared.note else None
+        assert chosen.until is not None
+        return CarriedForward(name, value, chosen.start.year, chosen.until, when,
+                              self._article(param.cite), note, chosen.location)
+
+    def _article(self, cite: str) -> str:
+        parts = []
+        for ref in re.findall(r"§\d+", cite) or [cite]:
+            article = self.checked.document.articles.get(ref)
+            title = localized(article.title, "zh") if article is not None else None
+            parts.append(f"{ref} {title}" if title else ref)
+        return ", ".join(parts)
 
     def _build_evaluator(self, when: date) -> Evaluator:
         params = tuple(value for value, _ in self._resolve(when).values())

@@ -39,6 +39,11 @@ class RecordError(ValueError):
         who = f"household {rejection.household_id}" if rejection.household_id else "record"
         super().__init__(f"{who}{where}: {rejection.reason}")
 
+    def __reduce__(self) -> tuple[type[RecordError], tuple[Rejection]]:
+        # Rebuilt from its rejection (plain data) when it crosses to a worker process; the
+        # default would call __init__ with the message and fail in the worker.
+        return RecordError, (self.rejection,)
+
 
 _decoder = json.JSONDecoder(parse_float=Decimal)  # made once: json.loads(...) makes one a call
 
@@ -118,13 +123,58 @@ def read_records(stream: IO[str]) -> Iterator[tuple[int, Any]]:
             yield from enumerate(items, start=1)
             return
         lines = text.splitlines()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, line in numbered_lines(lines):
         try:
             yield number, parse_line(line, number)
         except RecordError as exc:
             yield number, exc
+
+
+# A single object is looked for within this much text: beyond it, the input is JSON lines
+# whose first line is bad, and reading it whole would hold an unbounded input in memory.
+SINGLE_OBJECT_LIMIT = 16 * 1024 * 1024
+
+
+def numbered_lines(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each non-blank JSONL line. An input whose first line opens an
+    object that does not close on it, and which is as a whole one JSON object (one household
+    formatted over several lines, as `examples/350181-0001.json`), is one record: (its first
+    line, the whole text). Anything else is JSON lines, each decided or rejected on its own."""
+    numbered = ((n, line) for n, line in enumerate(lines, start=1)
+                if line and not line.isspace())
+    first = next(numbered, None)
+    if first is None:
+        return
+    if not first[1].lstrip().startswith("{") or _is_json(first[1]):
+        yield first
+        yield from numbered
+        return
+    held = [first]
+    size = len(first[1])
+    for item in numbered:
+        held.append(item)
+        size += len(item[1])
+        if size > SINGLE_OBJECT_LIMIT:
+            break
+    else:
+        text = "\n".join(line.rstrip("\r\n") for _, line in held)
+        try:
+            whole = parse_json(text)
+        except ValueError:
+            whole = None
+        if isinstance(whole, dict):
+            yield first[0], text
+            return
+    yield from held
+    yield from numbered
+
+
+def _is_json(line: str) -> bool:
+    try:
+        parse_json(line)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_line(line: str, number: int | None) -> Any:

@@ -51,7 +51,13 @@ from fangpin_rules.diagnostics import (
     did_you_mean,
     error,
 )
-from fangpin_rules.engine.policy import CaseInput, Policy, RejectHandler, parse_date
+from fangpin_rules.engine.policy import (
+    CarriedForward,
+    CaseInput,
+    Policy,
+    RejectHandler,
+    parse_date,
+)
 from fangpin_rules.engine.records import RecordError, Rejection, validate
 from fangpin_rules.limits import MAX_POLICY_FILE_BYTES, MAX_TABLE_FILE_BYTES
 from fangpin_rules.model import Household
@@ -99,6 +105,24 @@ class RegionalPolicy:
         when = parse_date(as_of)
         for region in self.regions.values():
             region.policy.evaluator(when)
+
+    def carried_forward(self, as_of: date | str) -> list[CarriedForward]:
+        """The values carried forward on `as_of` in any region, each once (a province's value
+        carried forward in several regions is one notice)."""
+        seen: dict[str, CarriedForward] = {}
+        for region in self.regions.values():
+            for notice in region.policy.carried_forward(as_of):
+                seen.setdefault(notice.message(), notice)
+        return list(seen.values())
+
+    @property
+    def run_warnings(self) -> list[CarriedForward]:
+        """The values carried forward in the evaluations so far, in any region, each once."""
+        seen: dict[str, CarriedForward] = {}
+        for region in self.regions.values():
+            for notice in region.policy.run_warnings:
+                seen.setdefault(notice.message(), notice)
+        return list(seen.values())
 
     def evaluate(self, record: Household | Mapping[str, Any], as_of: date | str, *,
                  explain: bool = False, cases: Iterable[CaseInput] = ()) -> dict[str, Any]:

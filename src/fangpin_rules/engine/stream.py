@@ -21,6 +21,7 @@ from fangpin_rules.engine.records import (
     RecordError,
     Rejection,
     _peek_first_char,
+    numbered_lines,
     parse_line,
     read_records,
 )
@@ -44,13 +45,12 @@ class ChunkResult:
 
 def numbered_items(stream: IO[str]) -> Iterator[Item]:
     """(line number, text) for each non-blank JSONL line, unparsed so that the parsing can be
-    done where the deciding is (in a worker); a JSON array is read whole and parsed here."""
+    done where the deciding is (in a worker); a JSON array is read whole and parsed here, and
+    a single JSON object over several lines is one item (`records.numbered_lines`)."""
     if _peek_first_char(stream) == "[":
         yield from read_records(stream)
         return
-    for number, line in enumerate(stream, start=1):
-        if line and not line.isspace():
-            yield number, line
+    yield from numbered_lines(stream)
 
 
 def chunks(items: Iterable[Item], size: int = CHUNK_LINES) -> Iterator[list[Item]]:
@@ -92,6 +92,7 @@ class ChunkDecider:
         write = self.writer.encode if self.writer is not None else _dumps_bytes
         id_field = self.id_field
         for number, item in chunk:
+            record: Any = None
             try:
                 record = read_item(policy, reader, number, item)
                 own = cases.get(getattr(record, id_field), []) if cases and id_field else []
@@ -106,17 +107,30 @@ class ChunkDecider:
                     decision = policy.evaluate(record, as_of, explain=True, cases=own)
                 else:
                     decision = decide_record(fast, record, as_of, number, own)
+                decided_lines.append(write(decision))
             except RecordError as exc:
                 rejection = exc.rejection
                 if rejection.line is None:
                     rejection = Rejection(number, rejection.household_id, rejection.field,
                                           rejection.reason)
                 reject_lines.append(dumps(rejection.to_json()))
-                continue
-            decided_lines.append(write(decision))
+            except Exception as exc:
+                # One record that the engine cannot decide or write (a value no rule foresaw)
+                # is that record's rejection; the chunk's other decisions are kept.
+                reject_lines.append(dumps(unexpected_rejection(
+                    number, getattr(record, id_field, None) if id_field else None,
+                    exc).to_json()))
         decisions = b"\n".join(decided_lines) + b"\n" if decided_lines else b""
         return ChunkResult(decisions, _lines(reject_lines),
                            len(chunk), len(decided_lines), len(reject_lines))
+
+def unexpected_rejection(number: int, household_id: object, exc: Exception) -> Rejection:
+    """The rejection of a record whose deciding or writing raised an unforeseen error. It
+    names the error's kind only: its message might quote the record's personal data."""
+    return Rejection(number, household_id if isinstance(household_id, str) else None, None,
+                     f"could not be decided: internal error ({type(exc).__name__}); the "
+                     "other records are not affected; please report it with this line")
+
 
 def read_item(policy: Policy, reader: TypedReader | None, number: int, item: Any) -> Any:
     """The record of an item of `numbered_items`: a JSONL line read by the typed reader when it

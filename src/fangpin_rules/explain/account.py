@@ -2,8 +2,9 @@
 values that rule compared ("人均纯收入 5,800 元 < 监测范围 7,152 元"), the article behind it
 with its own words, and the inputs that were unknown.
 
-Nothing is recomputed here: every value shown is one the traced evaluator recorded (a node's
-value, a parameter in force, a condition part) or an input of the record.
+No decision is recomputed here: every value shown is one the traced evaluator recorded (a
+node's value, a parameter in force, a condition part) or an input of the record. Only the
+relation between two such values is worked out, to show the one that holds (18,000 元 ≥ 7,152 元).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from fangpin_rules.checker.checked import CheckedPolicy, CheckedRule
@@ -19,7 +21,10 @@ from fangpin_rules.engine.policy import CaseInput
 from fangpin_rules.explain.labels import (
     INPUT_LABELS,
     MONEY_INPUTS,
+    duration,
     input_label,
+    input_value_label,
+    null_means_none,
     plain_value,
     short_title,
     word,
@@ -27,6 +32,7 @@ from fangpin_rules.explain.labels import (
 from fangpin_rules.language import ast
 from fangpin_rules.language import types as t
 from fangpin_rules.language.parser import unparse
+from fangpin_rules.language.values import DurationValue
 from fangpin_rules.model import Household
 from fangpin_rules.policy.document import localized
 
@@ -64,6 +70,7 @@ class _Account:
         self.nodes = {e["name"]: e for e in trace if e["kind"] in ("definition", "decision")}
         self.cited: list[str] = []
         self.bound: dict[str, str] = {}  # inside an aggregate: bound name -> the list it walks
+        self.compared_field: str | None = None  # the input a literal is compared with
 
     # -- the account --------------------------------------------------------------------------
     def build(self) -> dict[str, Any]:
@@ -80,7 +87,8 @@ class _Account:
             "deadlines": [self.step_account(entry) for entry in self.decision["trace"]
                           if entry["kind"] == "step"],
             "unknown_inputs": [{"input": name, "label": input_label(name, self.lang)}
-                               for name in self.header["unknown_inputs"]],
+                               for name in self.header["unknown_inputs"]
+                               if not null_means_none(name, self.household)],
             "articles": [self.article(cite) for cite in sorted(self.cited, key=_article_order)],
         }
 
@@ -110,7 +118,8 @@ class _Account:
         account: dict[str, Any] = {
             "name": self.policy.output_name(name) if node.parent is None else name,
             "node": name, "title": self.node_title(name), "value": entry["value"],
-            "display": self.show(entry["value"], node.type), "cite": node.cite,
+            "display": (self.object_words(name) if isinstance(entry["value"], dict)
+                        else self.show(entry["value"], node.type)), "cite": node.cite,
             "basis": node.basis}
         self.note_cites(node.cite)
         if node.rules:
@@ -133,7 +142,7 @@ class _Account:
 
     def rule_account(self, rule: CheckedRule, item: dict[str, Any]) -> dict[str, Any]:
         self.note_cites(rule.cite)
-        vocab = self.vocab_labels(self.policy.nodes[rule.decision].type)
+        vocab = self.vocab_labels(t.strip(self.policy.nodes[rule.decision].type))
         outcome = [rule.label] if rule.label is not None else list(rule.labels)
         return {"id": rule.id, "title": self.rule_title(rule), "cite": rule.cite,
                 "basis": rule.basis, "result": bool(item["value"]),
@@ -153,8 +162,10 @@ class _Account:
         for term in terms:
             source = text[term.span[0]:term.span[1]]
             value = recorded.get(source, self.known_value(term))
-            out.append({"expr": unparse(term), "text": self.render(term, text),
-                        "value": value})
+            # a term's mark stands before it: a comparison needs no second one after it
+            shown = (self.render_compare(term.op, term.left, term.right, text, mark=False)
+                     if isinstance(term, ast.Compare) else self.render(term, text))
+            out.append({"expr": unparse(term), "text": shown, "value": value})
         return out
 
     # -- values -------------------------------------------------------------------------------
@@ -178,7 +189,8 @@ class _Account:
                                filter=cond):
                 return self.render_aggregate(func, var, items, body, cond, text)
             case ast.Attribute(value=ast.Name(id=base), attr=attr) if base in self.bound:
-                return input_label(f"{self.bound[base]}[].{attr}", self.lang)
+                self.compared_field = f"{self.bound[base]}[].{attr}"
+                return input_label(self.compared_field, self.lang)
             case ast.Call(func="age", args=(ast.Attribute(value=ast.Name(id=base),
                                                           attr="birth_date"),)) \
                     if base in self.bound:
@@ -192,10 +204,17 @@ class _Account:
                 if full in INPUT_LABELS:
                     value = _input(self.household, full)
                     money = full in MONEY_INPUTS
-                    return f"{input_label(full, self.lang)} {self.plain(value, money=money)}"
+                    self.compared_field = full
+                    shown = (input_value_label(full, value, self.lang)
+                             if isinstance(value, str) else self.plain(value, money=money))
+                    return f"{input_label(full, self.lang)} {shown}"
                 return unparse(node)
             case ast.String(value=value):
-                return self.label_anywhere(value)
+                if self.compared_field is not None:
+                    shown = input_value_label(self.compared_field, value, self.lang)
+                    if shown != value:
+                        return shown
+                return self.label_anywhere(value)  # a code of the policy's vocabularies
             case ast.Bool(value=value):
                 return word("yes" if value else "no", self.lang)
             case ast.Null():
@@ -206,15 +225,31 @@ class _Account:
             case ast.Number():
                 return self.plain(node.value)
             case ast.Compare(op=op, left=left, right=right):
-                return f"{self.render(left, text)} {_OPS[op]} {self.render(right, text)}"
+                return self.render_compare(op, left, right, text)
+            case ast.Call(func="count", args=(ast.Name(id=name),)) if name in self.nodes:
+                return self.count_of(name)
+            case ast.IfExpr(cond=cond, then=then, orelse=orelse):
+                return self.render_if(cond, then, orelse, text)
             case ast.Contains(item=item, container=container, negated=negated):
                 sign = "∉" if negated else "∈"
-                return f"{self.render(item, text)} {sign} {self.render(container, text)}"
+                self.compared_field = None
+                shown_item = self.render(item, text)
+                shown = f"{shown_item} {sign} {self.render(container, text)}"
+                self.compared_field = None
+                return shown
             case ast.BinOp(op=op, left=left, right=right):
                 return (f"{self.render_operand(left, text)} {_ARITH[op]} "
                         f"{self.render_operand(right, text)}")
-            case ast.Coalesce(left=left):
-                return self.render(left, text)
+            case ast.Coalesce(left=left, right=ast.Number()):
+                return self.render(left, text)  # `?? 0`: a missing amount counts as none
+            case ast.Coalesce(left=left, right=right):
+                if self.value_of(left) is not None:
+                    return self.render(left, text)
+                fallback = self.render(right, text)
+                return (f"{self.render(left, text)}（未填，取 {fallback}）" if self.lang == "zh"
+                        else f"{self.render(left, text)} (not given: {fallback})")
+            case ast.Duration(amount=amount, unit=unit):
+                return duration(DurationValue(amount, unit), self.lang)
             case ast.Not(operand=operand):
                 return f"{word('not', self.lang)}（{self.render(operand, text)}）" \
                     if self.lang == "zh" else f"not ({self.render(operand, text)})"
@@ -222,6 +257,83 @@ class _Account:
                 joiner = f" {word(op, self.lang)} "
                 return joiner.join(self.render_operand(o, text) for o in operands)
         return unparse(node)
+
+    def render_compare(self, op: str, left: ast.Expr, right: ast.Expr, text: str,
+                       mark: bool = True) -> str:
+        """`a < b` as the relation that holds between the two values, marked with whether the
+        test as written holds: 家庭年人均纯收入 18,000 元 ≥ 监测范围 7,152 元 ✗."""
+        self.compared_field = None
+        shown_left = self.render(left, text)
+        shown_right = self.render(right, text)  # a label of the field on the left, if one
+        self.compared_field = None
+        a, b = self.value_of(left), self.value_of(right)
+        if isinstance(right, ast.Null) and op in ("==", "!="):
+            held: bool | None = (a is None) == (op == "==")
+        else:
+            held = _compare(op, a, b)
+        if held is None:
+            return f"{shown_left} {_OPS[op]} {shown_right}"
+        relation = _OPS[op] if held else _OPS[_NEGATED[op]]
+        verdict = f" {'✓' if held else '✗'}" if mark else ""
+        return f"{shown_left} {relation} {shown_right}{verdict}"
+
+    def count_of(self, name: str) -> str:
+        """`count(risks)` -> 风险类型数 2 / number of risks 2."""
+        value = self.nodes[name]["value"]
+        count = len(value) if isinstance(value, list | tuple | set | frozenset) else None
+        shown = str(count) if count is not None else word("unknown", self.lang)
+        title = self.node_title(name)
+        if self.lang == "zh":
+            return f"{title}数 {shown}"
+        return f"number of {_lower_first(title)} {shown}"
+
+    def render_if(self, cond: ast.Expr, then: ast.Expr, orelse: ast.Expr, text: str) -> str:
+        """`if c then a else b` in words, with the branch taken."""
+        held = self.value_of(cond)
+        test = self.render(cond, text)
+        if self.lang == "zh":
+            taken = {True: "（成立）", False: "（不成立）"}.get(held, "") \
+                if held is not None else ""
+            return (f"若 {test}{taken}，则为 {self.render(then, text)}；"
+                    f"否则为 {self.render(orelse, text)}")
+        taken = {True: " (holds)", False: " (does not hold)"}.get(held, "") \
+            if held is not None else ""
+        return (f"when {test}{taken}: {self.render(then, text)}; "
+                f"otherwise {self.render(orelse, text)}")
+
+    def value_of(self, node: ast.Expr) -> Any:
+        """The value of a simple operand from the recorded values (a name, an input field, a
+        literal, a count, arithmetic over them, `a ?? b`); None when not simply known."""
+        match node:
+            case ast.Number():
+                return node.value
+            case ast.Bool(value=value):
+                return value
+            case ast.String(value=value):
+                return value
+            case ast.Name(id=name):
+                if name in self.nodes:
+                    return self.nodes[name]["value"]
+                if name in self.params:
+                    return self.params[name]["value"]
+                return getattr(self.household, name, None)
+            case ast.Attribute(value=ast.Name(id=base), attr=attr) if base not in self.bound:
+                full = f"{base}.{attr}"
+                if full in self.nodes:
+                    return self.nodes[full]["value"]
+                return _input(self.household, full) if full in INPUT_LABELS else None
+            case ast.Call(func="count", args=(ast.Name(id=name),)) if name in self.nodes:
+                value = self.nodes[name]["value"]
+                return len(value) if isinstance(value, list | tuple | set | frozenset) else None
+            case ast.Coalesce(left=left, right=right):
+                first = self.value_of(left)
+                return first if first is not None else self.value_of(right)
+            case ast.BinOp(op=op, left=left, right=right) if op in "+-*":
+                a, b = self.value_of(left), self.value_of(right)
+                if isinstance(a, int | Decimal) and isinstance(b, int | Decimal) \
+                        and not isinstance(a, bool) and not isinstance(b, bool):
+                    return a + b if op == "+" else a - b if op == "-" else a * b
+        return None
 
     def render_aggregate(self, func: str, var: str, items: str, body: ast.Expr,
                          cond: ast.Expr | None, text: str) -> str:
@@ -257,16 +369,38 @@ class _Account:
     def name_with_value(self, name: str) -> str:
         if name in self.params:
             param = self.policy.parameters[name]
-            return f"{self.param_title(name)} {self.show(self.params[name]['value'], param.type)}"
+            title = self.in_sentence(self.param_title(name))
+            return f"{title} {self.show(self.params[name]['value'], param.type)}"
         if name in self.nodes:
             node = self.policy.nodes[name]
-            return f"{self.node_title(name)} {self.show(self.nodes[name]['value'], node.type)}"
+            title = self.in_sentence(self.node_title(name))
+            value = self.nodes[name]["value"]
+            if isinstance(value, dict):  # an object decision: its fields in words
+                return f"{title}（{self.object_words(name)}）" if self.lang == "zh" \
+                    else f"{title} ({self.object_words(name)})"
+            return f"{title} {self.show(value, node.type)}"
         if name == "as_of":
             return str(self.decision["as_of"])
         value = getattr(self.household, name, None)
         if isinstance(value, list):
             return input_label(name, self.lang)
         return f"{input_label(name, self.lang)} {self.plain(value, money=name in MONEY_INPUTS)}"
+
+    def in_sentence(self, title: str) -> str:
+        return _lower_first(title) if self.lang == "en" else title
+
+    def object_words(self, name: str) -> str:
+        """A structured value in words: each field's title and value
+        (帮扶干部：副科级以上干部挂钩帮扶；结对帮扶 是)."""
+        node = self.policy.nodes[name]
+        parts = []
+        for field in node.fields:
+            value = self.nodes[field]["value"] if field in self.nodes else None
+            field_node = self.policy.nodes[field]
+            shown = (self.object_words(field) if isinstance(value, dict)
+                     else self.show(value, field_node.type))
+            parts.append(f"{self.in_sentence(self.node_title(field))} {shown}")
+        return ("；" if self.lang == "zh" else "; ").join(parts)
 
     def show(self, value: Any, type_: t.Type) -> str:
         """A computed value: null is 'none' (no category), not 'unknown' as for an input."""
@@ -297,9 +431,15 @@ class _Account:
 
     # -- names and articles -------------------------------------------------------------------
     def node_title(self, name: str) -> str:
+        """The title in the language asked; else the other language's; else the name."""
         spec = _spec(self.policy, name)
-        title = localized(getattr(spec, "title", None), self.lang)
-        return title or name.rpartition(".")[2]
+        text = getattr(spec, "title", None)
+        title = localized(text, self.lang)
+        if self.lang == "en" and title is not None and _has_chinese(title):
+            title = None
+        if title is None and text is not None:
+            title = localized(text, "zh")
+        return title or name.rpartition(".")[2].replace("_", " ")
 
     def param_title(self, name: str) -> str:
         param = self.policy.parameters[name]
@@ -310,7 +450,10 @@ class _Account:
         spec = _spec(self.policy, rule.decision)
         for candidate in getattr(spec, "rules", ()):
             if candidate.id == rule.id:
-                return localized(candidate.title, self.lang)
+                title = localized(candidate.title, self.lang)
+                if self.lang == "en" and title is not None and _has_chinese(title):
+                    return None  # a Chinese-only title: the English says the outcome instead
+                return title
         return None  # pragma: no cover - every rule is in its decision
 
     def note_cites(self, cite: str | None) -> None:
@@ -325,6 +468,37 @@ class _Account:
         text = article.text_en if self.lang == "en" else article.text
         return {"cite": cite, "title": localized(article.title, self.lang),
                 "section": article.section, "text": text}
+
+
+_NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+
+
+def _compare(op: str, a: Any, b: Any) -> bool | None:
+    """Whether `a op b` holds, for two known values of one kind; None otherwise."""
+    if a is None or b is None:
+        return None
+    numbers = (int, Decimal)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not (
+            isinstance(a, bool) or isinstance(b, bool)):
+        pass
+    elif type(a) is not type(b):
+        return None
+    try:
+        return bool({"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b,
+                     "!=": a != b}[op])
+    except TypeError:
+        return None
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+def _lower_first(title: str) -> str:
+    """'Household size' -> 'household size' inside a sentence; 'CPI' stays."""
+    if len(title) > 1 and title[0].isupper() and not title[1].isupper():
+        return title[0].lower() + title[1:]
+    return title
 
 
 def _article_order(cite: str) -> tuple[int, str]:

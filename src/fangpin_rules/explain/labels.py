@@ -43,6 +43,47 @@ INPUT_LABELS: dict[str, tuple[str, str]] = {
     "members[].left_behind_child": ("成员是否留守儿童", "whether a member is left behind"),
     "members[].dropped_out": ("成员是否辍学", "whether a member dropped out"),
 }
+# The values of the record's coded fields (shared/spec/records.md), in words.
+INPUT_VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "members[].labour_capacity": {
+        "normal": ("普通劳动力", "normal labour"), "skilled": ("技能劳动力", "skilled labour"),
+        "weak": ("弱劳动力或半劳动力", "weak or half labour"),
+        "lost": ("丧失劳动力", "labour lost"), "none": ("无劳动力", "no labour")},
+    "members[].health": {
+        "healthy": ("健康", "healthy"), "chronic": ("慢性病", "chronic illness"),
+        "chronic_heavy": ("负担较重的慢性病", "chronic illness with heavy burden"),
+        "serious_illness": ("大病重病", "serious illness")},
+    "monitoring.status": {
+        "none": ("未纳入监测", "not monitored"), "monitored": ("监测对象", "monitored"),
+        "risk_eliminated": ("已标注风险消除", "risk marked eliminated")},
+}
+
+
+def input_value_label(path: str, value: str, lang: str) -> str:
+    labels = INPUT_VALUE_LABELS.get(path, {}).get(value)
+    if labels is None:
+        return value
+    return labels[1] if lang == "en" else labels[0]
+
+
+def null_means_none(path: str, household: Any) -> bool:
+    """Inputs whose null is a value, not an unknown (shared/spec/records.md): a null disability
+    grade is no disability; a dibao date of a household not in dibao, or a monitoring category
+    or date of a household not monitored, does not apply; a case's date is a step not done.
+    Only the others are listed as unknown for the officer to check."""
+    if path == "members[].disability_grade":
+        return True
+    if path.startswith("case."):
+        return True  # a step's date not given: not done yet, which its deadline says
+    dibao = getattr(household, "dibao", None)
+    if path in ("dibao.since", "dibao.income_above_standard_on"):
+        return dibao is not None and getattr(dibao, "enrolled", None) is False
+    monitoring = getattr(household, "monitoring", None)
+    if path in ("monitoring.category", "monitoring.since"):
+        return monitoring is not None and getattr(monitoring, "status", None) == "none"
+    return False
+
+
 MONEY_INPUTS = frozenset({"net_income", "previous_net_income", "rigid_expenditure.medical",
                           "rigid_expenditure.education", "rigid_expenditure.disaster",
                           "rigid_expenditure.accident"})

@@ -9,6 +9,7 @@ _HEAD = {
     "zh": {"household": "农户", "as_of": "评估日期", "policy": "政策", "parameters": "适用参数",
            "from": "起", "rule": "规则", "otherwise": "以上规则均不适用", "articles": "条文",
            "unknown": "以下输入未知（请核实）", "interpretation": "本项目解释",
+           "law": "法律规定",
            "no_text": "（政策文件未载原文）", "met": "成立", "failed": "不成立",
            "because": "依据", "deadlines": "办理时限", "due": "应于", "done": "完成于",
            "not_done": "尚未完成", "case": "案件",
@@ -19,6 +20,7 @@ _HEAD = {
            "parameters": "Parameters in force", "from": "from", "rule": "rule",
            "otherwise": "no rule applies", "articles": "Articles",
            "unknown": "Unknown inputs (please check)", "interpretation": "interpretation",
+           "law": "by law",
            "no_text": "(the policy file does not carry its text)", "met": "holds",
            "failed": "fails", "because": "by", "deadlines": "Deadlines", "due": "due",
            "done": "done", "not_done": "not done", "case": "case",
@@ -37,7 +39,7 @@ def render_text(account: dict[str, Any]) -> str:
              ""]
     lines.append(words["parameters"] + ":")
     for param in account["parameters"]:
-        basis = f", {words['interpretation']}" if param["basis"] == "interpretation" else ""
+        basis = _basis(param["basis"], words)
         since = (f"{words['from']} {param['from']}" if account["lang"] == "en"
                  else f"{param['from']} {words['from']}")  # from 2021-06-04 / 2021-06-04 起
         lines.append(f"  {param['title']} {param['display']} ({param['cite']}, {since}{basis})")
@@ -56,7 +58,8 @@ def render_text(account: dict[str, Any]) -> str:
     lines.append(words["articles"] + ":")
     for article in account["articles"]:
         title = f" {article['title']}" if article["title"] else ""
-        lines.append(f"  {article['cite']}{title}: {article['text'] or words['no_text']}")
+        text = (article["text"] or words["no_text"]).replace("\n", "\n      ")
+        lines.append(f"  {article['cite']}{title}: {text}")
     return "\n".join(lines) + "\n"
 
 
@@ -72,7 +75,8 @@ def _deadline(step: dict[str, Any], words: dict[str, str]) -> str:
 
 def _decision(decision: dict[str, Any], words: dict[str, str], depth: int) -> list[str]:
     pad = "  " * depth
-    cite = f"  [{decision['cite']}]" if decision.get("cite") else ""
+    cite = f"  [{decision['cite']}{_basis(decision.get('basis'), words)}]" \
+        if decision.get("cite") else ""
     shown = f": {decision['display']}" if decision["display"] else ""
     lines = [f"{pad}■ {decision['title']}{shown}{cite}"]
     rules = decision.get("rules")
@@ -93,13 +97,20 @@ def _decision(decision: dict[str, Any], words: dict[str, str], depth: int) -> li
 
 
 def _rule(rule: dict[str, Any], words: dict[str, str], pad: str) -> list[str]:
-    basis = f", {words['interpretation']}" if rule["basis"] == "interpretation" else ""
+    basis = _basis(rule["basis"], words)
     verdict = words["met"] if rule["result"] else words["failed"]
-    title = f": {rule['title']}" if rule.get("title") else ""
+    outcome = [o for o in rule.get("outcome", []) if o is not None]
+    shown = rule.get("title") or ("、" if words is _HEAD["zh"] else ", ").join(outcome)
+    title = f": {shown}" if shown else ""
     lines = [f"{pad}{words['because']} {words['rule']} {rule['id']} ({rule['cite']}{basis}) "
              f"{verdict}{title}"]
     lines.extend(f"{pad}  {_mark(term['value'])} {term['text']}" for term in rule["conditions"])
     return lines
+
+
+def _basis(basis: str | None, words: dict[str, str]) -> str:
+    """The mark of a reading that is not the document's own words."""
+    return f", {words[basis]}" if basis in ("interpretation", "law") else ""
 
 
 def _mark(value: Any) -> str:

@@ -221,8 +221,8 @@ class Step(Strict):
     """One step of the procedure (§7, §8, §11, §14) and the date it is due.
 
     `due` and `done` are expressions giving dates. In them, `case` is the case record (a step
-    that reads it is decided only when a case is given) and `steps.NAME` is an earlier step's
-    date: the day it was done, or its due date while it is not done.
+    that reads it is decided only when a case is given) and `steps.NAME` is another step's
+    date, written above or below it: the day it was done, or its due date while it is not done.
 
     - `deadline`: due by `due`; not done and past due is overdue, done after it is late.
     - `minimum_period`: a public notice; `due` is the earliest day it may end, `done` its end;

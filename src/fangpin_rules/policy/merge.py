@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from fangpin_rules.diagnostics import Diagnostic, Location, did_you_mean, error
+from fangpin_rules.diagnostics import Diagnostic, Location, did_you_mean, error, suggest
 from fangpin_rules.source import LMap, LNode, LScalar, LSeq, plain
 
 PARAMETER_OVERRIDE_KEYS = ("value", "values", "note")
@@ -142,7 +142,8 @@ class Merger:
         entries = dict(base.entries)
         for name, (key_loc, value) in child.entries.items():
             if name not in entries:
-                entries[name] = (key_loc, value)
+                if not self._misspelt_parameter(name, value, key_loc, base):
+                    entries[name] = (key_loc, value)
                 continue
             base_loc, base_param = entries[name]
             if not isinstance(base_param, LMap) or not isinstance(value, LMap):
@@ -152,6 +153,18 @@ class Merger:
             if self._locked(name, base_param, base_loc, key_loc):
                 continue
             extra = [k for k in value.entries if k not in PARAMETER_OVERRIDE_KEYS]
+            misspelt = [k for k in extra if suggest(k, PARAMETER_OVERRIDE_KEYS)]
+            for key in misspelt:
+                right = suggest(key, PARAMETER_OVERRIDE_KEYS)
+                self.err("parameter-override", f"参数 '{name}' 没有 `{key}:` 这一项，是否应为 "
+                         f"`{right}:`？/ parameter '{name}' has no `{key}:`: did you mean "
+                         f"`{right}:`?", value.key_loc(key), length=len(key),
+                         related=(("the parameter in the base", base_loc),),
+                         hint=f"改为 `{right}:`（县级文件只写 `value:`、`values:` 或 `note:`）/ "
+                         f"write `{right}:` (a county file gives only `value:`, `values:` or "
+                         "`note:`)")
+            if misspelt:
+                continue  # the misspelt key is the one problem: not also "needs a value"
             for key in extra:
                 self.err("parameter-override", f"`{key}:` of parameter '{name}' is the base "
                          "policy's; an extending policy gives only `value:` or `values:` (and "
@@ -182,6 +195,28 @@ class Merger:
                 tuple(BaseValue(_start(item), _item_value(item), _item_loc(item))
                       for item in inherited)))
         return LMap(entries, base.loc)
+
+    def _misspelt_parameter(self, name: str, value: LNode, key_loc: Location,
+                            base: LMap) -> bool:
+        """A new name that only gives a value (no `type:`) and is close to a base parameter is
+        a misspelling of it, reported as such (rather than asking for a new parameter's
+        `type`, `title`, `cite` and `basis`)."""
+        if not isinstance(value, LMap) or "type" in value.entries:
+            return False
+        if not all(key in PARAMETER_OVERRIDE_KEYS or suggest(key, PARAMETER_OVERRIDE_KEYS)
+                   for key in value.entries):
+            return False  # keys of its own: a new parameter, checked as one
+        right = suggest(name, base.entries)
+        if right is None:
+            return False
+        self.err("unknown-parameter", f"基础政策没有参数 '{name}'，是否应为 '{right}'？/ the base "
+                 f"policy has no parameter '{name}': did you mean '{right}'?", key_loc,
+                 length=len(name), related=(("the parameter in the base",
+                                             base.entries[right][0]),),
+                 hint=f"改为 '{right}' 以覆盖基础政策的值；新参数须写明 type、title、cite、basis / "
+                 f"write '{right}' to override the base's value; a new parameter needs its "
+                 "type, title, cite and basis")
+        return True
 
     def _locked(self, name: str, base_param: LMap, base_loc: Location,
                 key_loc: Location) -> bool:

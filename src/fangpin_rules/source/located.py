@@ -19,6 +19,7 @@ import yaml
 from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, error, remember_source
 from fangpin_rules.limits import MAX_POLICY_FILE_BYTES
 from fangpin_rules.source.files import FileRefused, read_bounded
+from fangpin_rules.source.typography import lookalike_problems
 
 _CORE_TAGS = {
     "tag:yaml.org,2002:str",
@@ -198,6 +199,10 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def parse_located(text: str, file: str) -> LNode:
+    # Before YAML: a full-width colon or a tab makes YAML report something else, elsewhere.
+    lookalikes = lookalike_problems(text, file)
+    if lookalikes:
+        raise PolicyError(lookalikes)
     try:
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:

@@ -19,6 +19,7 @@ from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, did_you
 from fangpin_rules.engine import Policy, RecordError, load_policy
 from fangpin_rules.engine.policy import DateError
 from fangpin_rules.engine.serialize import dumps
+from fangpin_rules.source import LMap, load_located
 from fangpin_rules.source.files import FileRefused, check_inside
 from fangpin_rules.testing.format import (
     SourcedTestFile,
@@ -100,6 +101,7 @@ class TestRun:
     results: list[CaseResult] = field(default_factory=list)
     file_errors: list[Diagnostic] = field(default_factory=list)
     policies: dict[str, Policy] = field(default_factory=dict)  # resolved path -> policy
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, what it is instead)
 
     @property
     def ok(self) -> bool:
@@ -115,16 +117,23 @@ class TestRun:
 def discover(paths: Iterable[str | Path]) -> list[Path]:
     """The test files named, and every YAML file under the folders named, in a stable order
     (a file reached through a symbolic link that goes outside the folder is not one of them)."""
-    found: list[Path] = []
+    return [path for path, _ in _discover(paths) if path is not None]
+
+
+def _discover(paths: Iterable[str | Path]) -> list[tuple[Path, str | None]]:
+    """Each file with what it is when it is not a test file: a folder of policies and their
+    tests holds policies and region tables too, which are skipped, not failed. A file named
+    on its own is always read as a test file."""
+    found: list[tuple[Path, str | None]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             inside = [str(path)]
-            found.extend(sorted(p for p in path.rglob("*")
-                                if p.suffix in TEST_FILE_SUFFIXES and p.is_file()
-                                and _inside(p, inside)))
+            found.extend((p, _not_a_test_file(p)) for p in sorted(path.rglob("*"))
+                         if p.suffix in TEST_FILE_SUFFIXES and p.is_file()
+                         and _inside(p, inside))
         else:
-            found.append(path)
+            found.append((path, None))
     return found
 
 
@@ -136,11 +145,30 @@ def _inside(path: Path, roots: list[str]) -> bool:
     return True
 
 
+def _not_a_test_file(path: Path) -> str | None:
+    """'policy' or 'region table' for a YAML file that is one, by its top-level keys; None for
+    anything else (a file that does not parse is read as a test file, and its errors shown)."""
+    try:
+        tree = load_located(path)
+    except PolicyError:
+        return None
+    if not isinstance(tree, LMap):
+        return None
+    if isinstance(tree.get("policy"), LMap) or "extends" in tree.entries:
+        return "policy"
+    if "region_table" in tree.entries and "cases" not in tree.entries:
+        return "region table"
+    return None
+
+
 def run_tests(paths: Iterable[str | Path]) -> TestRun:
     """Run every case of the test files (or folders of them) given."""
     run = TestRun()
     cache: dict[Path, Policy | PolicyError] = {}
-    for path in discover(paths):
+    for path, other in _discover(paths):
+        if other is not None:
+            run.skipped.append((str(path), other))
+            continue
         try:
             sourced = read_test_file(path)
         except PolicyError as exc:
