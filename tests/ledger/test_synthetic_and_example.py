@@ -158,3 +158,15 @@ def test_eval_of_a_file_that_is_not_a_workbook(tmp_path: Path,
     err = capsys.readouterr().err
     assert code == 2 and "is not a readable .xlsx workbook" in err
     assert "Traceback" not in err
+
+
+def test_an_output_naming_the_ledger_is_refused(ledger_files: dict[str, Path], tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    ledger = tmp_path / "l.xlsx"
+    shutil.copy(ledger_files["xlsx"], ledger)
+    before = ledger.read_bytes()
+    code = main(["eval", str(FUJIAN), str(ledger), "--as-of", "2021-09-01", "-o", str(ledger)])
+    assert code == 2 and "Traceback" not in capsys.readouterr().err
+    assert ledger.read_bytes() == before
