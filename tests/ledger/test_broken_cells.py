@@ -200,3 +200,36 @@ def test_no_name_is_ever_shown(broken: Broken, tmp_path: Path,
     numbers = {row[HEADERS.index("证件号码")].value for row in broken.ledger.rows}
     assert not [name for name in names if len(name) > 1 and name in shown]
     assert not [number for number in numbers if number in shown]
+
+
+def test_labels_read_with_brackets_of_either_width_and_true_false_cells(
+        national: LedgerFormat, tmp_path: Path) -> None:
+    import xlsxwriter
+
+    path = tmp_path / "l.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["户编号", "户类型", "与户主关系", "家庭年纯收入", "健康状况",
+                           "是否享受低保"])
+    sheet.write_row(1, 0, ["H1", "脱贫户", "户主", 18000, "长期慢性病(负担较重)", True])
+    sheet.write_row(2, 0, ["H2", "一般农户", "户主", "18,000.50元", " 患有 大病 ", False])
+    sheet.write_row(3, 0, ["H3", "一般农户", "户主", 18000, "健康", 1])
+    book.close()
+    read = read_ledger(path, national)
+    records = {r["household_id"]: r for _, r in read.households}
+    assert records["H1"]["members"][0]["health"] == "chronic_heavy"
+    assert records["H1"]["dibao"] == {"enrolled": True}
+    assert records["H2"]["members"][0]["health"] == "serious_illness"
+    assert records["H2"]["dibao"] == {"enrolled": False}
+    assert str(records["H2"]["net_income"]) == "18000.50"
+    [rejection] = read.rejections  # a number where 是/否 is asked
+    assert (rejection.household_id, rejection.problems[0].column) == ("H3", "F")
+
+
+def test_value_labels_for_writing(national: LedgerFormat) -> None:
+    from fangpin_rules.ledger.format import value_labels
+
+    words = value_labels(national)
+    assert words["risk"]["income_drop"] == "因务工就业不稳"
+    assert words["yes_no"][True] == "是" and words["household_type"][False] == "一般农户"
+    assert words["health"][None] == "残疾"

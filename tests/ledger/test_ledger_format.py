@@ -193,3 +193,14 @@ def test_a_county_name_gives_the_division_code_by_a_label_table() -> None:
     twin = [parse_json(line) for line in
             (example / "national_export.jsonl").read_text("utf-8").splitlines()]
     assert [r["region_code"] for _, r in read.households] == [r["region_code"] for r in twin]
+
+
+def test_a_sheet_the_workbook_does_not_have(ledger_files: dict[str, Path],
+                                            tmp_path: Path) -> None:
+    path = _write(tmp_path, "ledger_format: {id: x, version: 1}\nextends: national\n"
+                  "sheet: 监测对象\n")
+    with pytest.raises(LedgerError) as caught:
+        read_ledger(ledger_files["xlsx"], load_format(path))
+    [diagnostic] = caught.value.diagnostics
+    assert "has no sheet '监测对象'" in diagnostic.message
+    assert diagnostic.hint.startswith("did you mean '监测对象信息'?")

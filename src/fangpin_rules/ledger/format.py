@@ -276,11 +276,27 @@ def _check(document: FormatDocument, tree: LNode) -> list[Diagnostic]:
     return problems
 
 
+def value_labels(ledger_format: LedgerFormat) -> dict[str, dict[LabelValue, str]]:
+    """The other way round, {table: {contract value: label}}: the first label a table gives
+    a value is the one to write (a table may read several labels as one value)."""
+    out: dict[str, dict[LabelValue, str]] = {}
+    for name, table in ledger_format.document.labels.items():
+        words: dict[LabelValue, str] = {}
+        for label, value in table.items():
+            words.setdefault(value, label)
+        out[name] = words
+    return out
+
+
 def label_lookup(ledger_format: LedgerFormat) -> dict[str, dict[str, Any]]:
-    """Label tables keyed by the label with spaces removed, as the reader matches cells."""
-    return {name: {_squeeze(label): value for label, value in table.items()}
+    """Label tables keyed as the reader matches cells: spaces removed, full-width brackets
+    as plain ones (both are typed into the same sheets)."""
+    return {name: {squeeze_label(label): value for label, value in table.items()}
             for name, table in ledger_format.document.labels.items()}
 
 
-def _squeeze(text: str) -> str:
-    return "".join(text.split())
+_BRACKETS = str.maketrans({"（": "(", "）": ")"})
+
+
+def squeeze_label(text: str) -> str:
+    return "".join(text.split()).translate(_BRACKETS)

@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from fangpin_rules.diagnostics import Diagnostic, Location, did_you_mean, error, suggest
-from fangpin_rules.ledger.format import ColumnSpec, LedgerFormat, label_lookup
+from fangpin_rules.ledger.format import ColumnSpec, LedgerFormat, label_lookup, squeeze_label
 from fangpin_rules.limits import MAX_LEDGER_FILE_BYTES, MAX_LEDGER_ROWS
 from fangpin_rules.model import Household
 from fangpin_rules.source.files import FileRefused, read_bounded
@@ -556,8 +556,13 @@ class _RowReader:
             return None
         spec = column.spec
         if spec.labels is not None:
-            text = _squeeze(_text(raw))
             table = self.labels[spec.labels]
+            if isinstance(raw, bool):  # an Excel TRUE/FALSE cell in a 是/否 column
+                if raw in table.values():
+                    return raw
+                raise _CellError(f"a TRUE/FALSE cell where {column.header} takes a label: "
+                                 + ", ".join(table))
+            text = squeeze_label(_text(raw))
             if text in table:
                 return table[text]
             hint = did_you_mean(text, table)
