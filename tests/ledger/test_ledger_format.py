@@ -204,3 +204,13 @@ def test_a_sheet_the_workbook_does_not_have(ledger_files: dict[str, Path],
     [diagnostic] = caught.value.diagnostics
     assert "has no sheet '监测对象'" in diagnostic.message
     assert diagnostic.hint.startswith("did you mean '监测对象信息'?")
+
+
+def test_xlsx_without_python_calamine_says_what_to_install(
+        ledger_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "python_calamine", None)  # as if not installed
+    with pytest.raises(LedgerError) as caught:
+        read_ledger(ledger_files["xlsx"], load_format())
+    assert "pip install 'fangpin-rules[excel]'" in caught.value.render()

@@ -179,7 +179,13 @@ def read_grid(path: str, sheet: str | None) -> Grid:
 
 
 def _xlsx_grid(path: str, raw: bytes, sheet: str | None) -> Grid:
-    import python_calamine
+    try:
+        import python_calamine
+    except ImportError:
+        raise LedgerError([error("ledger-reader-missing", "reading .xlsx needs python-calamine, "
+                                 "which is not installed", Location(path, 0, 0),
+                                 hint="pip install 'fangpin-rules[excel]', or export the sheet "
+                                 "as CSV")]) from None
 
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(raw))
