@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -31,7 +31,6 @@ from fangpin_rules.source.files import FileRefused, read_bounded
 _FEN = Decimal("0.01")
 _MISSING = object()
 _MAX_SHOWN = 60  # characters of a cell quoted in a message
-LEDGER_SUFFIXES = (".xlsx", ".csv")
 
 
 class LedgerError(Exception):
@@ -149,10 +148,6 @@ def column_letter(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
-
-
-def is_ledger(path: str) -> bool:
-    return path.lower().endswith(LEDGER_SUFFIXES)
 
 
 # -- the grid of cells ------------------------------------------------------------------------
@@ -668,8 +663,3 @@ def _put(target: dict[str, Any], parts: list[str], value: Any) -> None:
     for part in parts[:-1]:
         target = target.setdefault(part, {})
     target[parts[-1]] = value
-
-
-def rejection_lines(read: LedgerRead) -> Iterator[dict[str, Any]]:
-    for rejection in read.rejections:
-        yield rejection.to_json()
