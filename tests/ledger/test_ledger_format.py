@@ -214,3 +214,25 @@ def test_xlsx_without_python_calamine_says_what_to_install(
     with pytest.raises(LedgerError) as caught:
         read_ledger(ledger_files["xlsx"], load_format())
     assert "pip install 'fangpin-rules[excel]'" in caught.value.render()
+
+
+def test_group_by_tells_apart_households_whose_numbers_repeat(tmp_path: Path) -> None:
+    path = tmp_path / "l.csv"
+    path.write_text("乡,村,户编号,户类型,与户主关系,家庭年纯收入\n"
+                    "甲镇,一村,0001,脱贫户,户主,10000\n甲镇,一村,0001,脱贫户,配偶,10000\n"
+                    "甲镇,二村,0001,一般农户,户主,30000\n  ,,, \n", encoding="utf-8")
+    national = load_format()
+    with_group = load_format(_write(tmp_path, "ledger_format: {id: x, version: 1}\n"
+                                    "extends: national\ngroup_by: [乡, 村]\n"))
+    apart = read_ledger(path, with_group)
+    assert [(r["household_id"], len(r["members"])) for _, r in apart.households] == [
+        ("甲镇/一村/0001", 2), ("甲镇/二村/0001", 1)]
+    assert apart.rows_read == 3  # a row of spaces is blank
+    together = read_ledger(path, national)
+    [rejection] = together.rejections  # one household whose rows disagree
+    assert "disagree on 户类型" in rejection.problems[0].reason
+    missing = load_format(_write(tmp_path, "ledger_format: {id: x, version: 1}\n"
+                                 "extends: national\ngroup_by: [组]\n", "missing.yaml"))
+    with pytest.raises(LedgerError) as caught:
+        read_ledger(path, missing)
+    assert "has no column '组'" in caught.value.render()

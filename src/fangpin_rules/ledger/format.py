@@ -84,6 +84,10 @@ class FormatDocument(_Strict):
     ledger_format: FormatInfo
     sheet: str | None = None
     header_search_rows: int = Field(default=20, ge=1, le=200)
+    # Headers that, with the household_id column, tell households apart: for a sheet whose
+    # household numbers repeat from village to village. The record's id is then their values
+    # and the number, joined by '/'.
+    group_by: list[str] = Field(default_factory=list)
     head: HeadSpec
     person_id: PersonIdSpec | None = None
     personal: list[str] = Field(default_factory=list)

@@ -328,6 +328,14 @@ def read_ledger(path: str | Path, ledger_format: LedgerFormat,
     person = document.person_id
     person_index = next((positions[n] for n in map(_squeeze, person.names) if n in positions),
                         None) if person else None
+    group_indexes: list[int] = []
+    for header in document.group_by:
+        found = positions.get(_squeeze(header))
+        if found is None:
+            problems.append(_missing_column(header, [header], unclaimed, real, grid, file,
+                                            ledger_format.location("group_by"), header_index))
+        else:
+            group_indexes.append(found)
     if problems:
         raise LedgerError(problems)
     assert head_index is not None
@@ -339,6 +347,7 @@ def read_ledger(path: str | Path, ledger_format: LedgerFormat,
     if person_index is not None:
         personal_indexes.add(person_index)
     reader.personal = personal_indexes
+    reader.group_indexes = group_indexes
     reader.read(header_index, head_index, person_index)
     return result
 
@@ -434,6 +443,7 @@ class _RowReader:
         self.labels = label_lookup(ledger_format)
         self.forms = ledger_format.document.date_forms
         self.personal: set[int] = set()
+        self.group_indexes: list[int] = []
 
     def problem(self, row: int, index: int, header: str, value: Any, field_path: str | None,
                 reason: str) -> CellProblem:
@@ -449,11 +459,13 @@ class _RowReader:
         head_label = "".join(self.format.document.head.value.split())
         groups: dict[str, list[tuple[int, list[Any]]]] = {}
         for offset, cells in enumerate(grid.rows[header_index + 1:], start=header_index + 1):
-            if all(cell is None or cell == "" for cell in cells):
+            if all(cell is None or (type(cell) is str and not cell.strip()) for cell in cells):
                 continue
             row = grid.first_row + offset
             result.rows_read += 1
             hid = _text(_cell(cells, key.index))
+            if hid and self.group_indexes:
+                hid = "/".join([*(_text(_cell(cells, i)) for i in self.group_indexes), hid])
             if not hid:
                 result.rejections.append(LedgerRejection(None, (row,), (self.problem(
                     row, key.index, key.header, "", key.field,
