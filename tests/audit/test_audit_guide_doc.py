@@ -71,7 +71,7 @@ def test_the_impact_output_contains_what_is_shown(
     changed = [json.loads(line) for line in
                (tmp_path / "changed.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [c["household_id"] for c in changed] == ["A", "B"]
-    assert set(changed[0]) == {"household_id", "line", "changed", "old", "new"}
+    assert set(changed[0]) == {"household_id", "line", "changed", "old", "new", "attribution"}
 
 
 def test_the_schema_tables_name_every_field(capsys: pytest.CaptureFixture[str],

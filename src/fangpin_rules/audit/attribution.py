@@ -23,7 +23,7 @@ edit, per combination, per region) and the first `ATTRIBUTION_ROWS_LISTED` house
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -38,9 +38,10 @@ from fangpin_rules.audit.impact import (
     impact,
     same_output,
 )
-from fangpin_rules.audit.variants import Edit, Variants, VariantLimitError, edits_of
+from fangpin_rules.audit.variants import Edit, VariantLimitError, Variants, edits_of
 from fangpin_rules.engine.policy import Policy, parse_date
 from fangpin_rules.engine.records import RecordError
+from fangpin_rules.engine.serialize import dumps
 from fangpin_rules.limits import (
     ATTRIBUTION_CHART_POINTS,
     ATTRIBUTION_ROWS_LISTED,
@@ -63,13 +64,14 @@ class HouseholdAttribution:
     cumulative: int | None  # how many edits of the diff's order first suffice together
     sufficient: tuple[int, ...]  # the attribution
     how: str  # one of HOW
+    items: tuple[str, ...]  # what the sufficient edits change (`parameters.monitoring_line`)
     minimal: bool = True  # False: the search for a smaller combination was cut short
 
-    def to_json(self, edits: Sequence[Edit]) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"household_id": self.household_id, "line": self.line, "region": self.region,
                 "how": self.how, "minimal": self.minimal,
                 "edits": [i + 1 for i in self.sufficient],
-                "items": [edits[i].label for i in self.sufficient],
+                "items": list(self.items),
                 "alone": [i + 1 for i in self.alone], "cumulative": self.cumulative,
                 "outputs": [{"output": name, "old": old, "new": new}
                             for name, old, new in self.outputs]}
@@ -145,7 +147,7 @@ class Attribution:
                              for name, table in fig.transitions.items()}}
                         for region, fig in sorted(self.regions.items(),
                                                   key=lambda i: i[0] or "")],
-            "listed": [row.to_json(self.edits) for row in self.rows],
+            "listed": [row.to_json() for row in self.rows],
             "variants": {"built": self.variants_built,
                          "failed": [{"edits": key, "problem": problem}
                                     for key, problem in sorted(self.variants_failed.items())]},
@@ -215,7 +217,8 @@ class _Attributor:
 
         alone = tuple(i for i in range(n) if suffices((i,)))
         cumulative = next((k for k in range(1, n + 1) if suffices(range(k))), None)
-        how, sufficient, minimal = "none", (), True
+        how, minimal = "none", True
+        sufficient: tuple[int, ...] = ()
         if alone:
             how, sufficient = "alone", alone
         elif cumulative is not None:
@@ -233,7 +236,8 @@ class _Attributor:
         outputs = tuple((name, decided.old.get(name), decided.new.get(name))
                         for name in decided.changed)
         return HouseholdAttribution(str(decided.household.household_id), decided.line, region,
-                                    outputs, alone, cumulative, sufficient, how, minimal)
+                                    outputs, alone, cumulative, sufficient, how,
+                                    tuple(self.edits[i].label for i in sufficient), minimal)
 
     @staticmethod
     def _smallest(k: int, suffices: Callable[[Iterable[int]], bool]) -> tuple[int, ...] | None:
@@ -302,6 +306,8 @@ def shown(value: Any) -> str:
     """An output's value as the tables show it."""
     if isinstance(value, list | tuple | set | frozenset):
         return ", ".join(sorted(str(v) for v in value)) or "—"
+    if isinstance(value, dict):
+        return dumps(value)
     text = as_text(value)
     return "—" if text is None else text
 

@@ -145,7 +145,7 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
     to their case records, whose procedure deadlines are then compared too. A record outside the
     data contract, or one a version cannot decide, is rejected and the run goes on: read =
     compared + rejected. `on_decided` sees every compared household (changed or not) with
-    both decisions. Raises DateError when a version does not apply on `as_of`.
+    both decisions, after `on_change`. Raises DateError when a version does not apply on `as_of`.
     """
     when = parse_date(as_of)
     old.evaluator(when)  # a date either version cannot answer for fails before any record
@@ -179,13 +179,13 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
             continue
         report.compared += 1
         changed = _compare(report, household.household_id, before, after)
-        if on_decided is not None:
-            on_decided(Decided(household, line, own, before, after, changed, uniform))
         if changed:
             report.changed += 1
             if on_change is not None:
                 on_change(ChangedHousehold(household.household_id, line, changed,
                                            _without_trace(before), _without_trace(after)))
+        if on_decided is not None:
+            on_decided(Decided(household, line, own, before, after, changed, uniform))
     return report
 
 

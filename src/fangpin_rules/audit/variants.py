@@ -82,8 +82,8 @@ def _edit_key(change: Change, old_tree: LNode, new_tree: LNode) -> tuple[Path, s
     path = _node_path(name, old_tree, new_tree)
     if change.kind == "reordered":
         return (*path, "rules"), None
-    if change.kind in ("added", "removed") or section == "definition" and path[0] == \
-            "definitions":
+    if change.kind in ("added", "removed") or (section == "definition" and path[0] == \
+            "definitions"):
         return path, None
     return path, _EXCEPT_RULES
 
