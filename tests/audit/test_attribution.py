@@ -1,4 +1,5 @@
-"""Attribution: which of a diff's changes moved each household, on a constructed pair."""
+"""Attribution: which of a diff's changes moved each household, on a constructed pair; the
+audit report (HTML), read as text and opened in headless Chromium."""
 
 from __future__ import annotations
 
@@ -216,3 +217,92 @@ def test_cli_exits_1_with_rejects_and_writes_attribution_everywhere(
     text = capsys.readouterr().out
     assert "  on-new-line: [1] + [3] 组合" in text
     assert "[2] parameters.sharp_drop_ratio（变更 #3，依据 §1）：单独即可 1 户，归入 1 户" in text
+
+
+@pytest.fixture(scope="module")
+def report_html(pair: tuple[Policy, Policy, Path]) -> Path:
+    out = pair[2] / "report.html"
+    assert _cli(pair, "--html", str(out), "-o", str(pair[2] / "report.txt")) == 1
+    return out
+
+
+def test_the_report_is_one_file_that_refers_to_nothing_outside(report_html: Path) -> None:
+    page = report_html.read_text(encoding="utf-8")
+    tags = _tags(page)
+    assert {name for name, _ in tags} <= {"html", "head", "meta", "title", "style", "body",
+                                          "button", "h1", "h2", "h3", "p", "code", "span",
+                                          "table", "tr", "th", "td", "br", "svg", "line",
+                                          "text", "tspan", "circle", "script"}
+    for name, attrs in tags:
+        for key, value in attrs:
+            assert key not in ("src", "href", "xlink:href", "action"), (name, key, value)
+    assert "@import" not in page and "url(" not in page
+    for text in ("审计报告", "Audit report", "变更归因", "Attribution", "<svg id=\"chart\"",
+                 'class="matrix" data-output="category"', "on-new-line", "[1] + [3]",
+                 "§2", "old.yaml:", "new.yaml:"):
+        assert text in page, text
+
+
+def _tags(page: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found.append((tag, attrs))
+
+    Tags().feed(page)
+    return found
+
+
+def test_hostile_titles_are_escaped_in_the_page_and_its_script(report_html: Path) -> None:
+    page = report_html.read_text(encoding="utf-8")
+    assert HOSTILE_ZH not in page and HOSTILE_EN not in page
+    assert "<script>alert" not in page and "<img" not in page
+    assert not any(key.startswith("on") for _, attrs in _tags(page) for key, _ in attrs)
+    assert "监测范围&lt;/td&gt;&lt;script&gt;alert(&#x27;zh&#x27;)&lt;/script&gt;" in page
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", page, re.DOTALL)
+    assert len(scripts) == 2  # the report's data and the language switch
+    assert "<" not in scripts[0] and ">" not in scripts[0] and "&" not in scripts[0]
+    data = json.loads(scripts[0])
+    titles = [c["title"] for c in data["changes"] if c["field"] == "title"]
+    assert titles == [HOSTILE_ZH]  # the JSON still says exactly what the policy says
+
+
+def test_the_report_opens_in_chromium_switches_language_and_draws(report_html: Path) -> None:
+    from browser import Page, png_distinct_rows
+
+    page = Page()
+    try:
+        page.open(report_html)
+        visible = ("(s) => getComputedStyle(document.querySelector(s)).display !== 'none'")
+        assert page.evaluate(f"({visible})('h1 .zh') && !({visible})('h1 .en')") is True
+        assert page.evaluate("document.querySelectorAll('#chart circle').length") == 5
+        first = page.screenshot()
+        page.evaluate("document.getElementById('lang-switch').click()")
+        assert page.evaluate(f"({visible})('h1 .en') && !({visible})('h1 .zh')") is True
+        assert page.evaluate("document.documentElement.lang") == "en"
+        assert "Audit report" in page.evaluate("document.body.innerText")
+        assert "审计报告" not in page.evaluate("document.body.innerText")
+        second = page.screenshot()
+        assert png_distinct_rows(first) > 20 and png_distinct_rows(second) > 20
+        assert first != second  # the switch changed what is shown
+        assert page.errors == []
+    finally:
+        page.close()
+
+
+def test_the_browser_check_sees_a_console_error(tmp_path: Path) -> None:
+    from browser import Page, png_distinct_rows
+
+    broken = tmp_path / "broken.html"
+    broken.write_text("<html><body><script>console.error('x'); undefinedName();</script>"
+                      "</body></html>", encoding="utf-8")
+    page = Page()
+    try:
+        page.open(broken)
+        assert len(page.errors) == 2
+        assert png_distinct_rows(page.screenshot()) == 1  # a blank page is seen as blank
+    finally:
+        page.close()
