@@ -197,12 +197,21 @@ def _attribution(attribution: Attribution, labels: Labels) -> list[str]:
             combo = " + ".join(f"[{i + 1}]" for i in row.sufficient) or "—"
             moved = "<br>".join(
                 f"{both(labels.output(n), labels.output(n, 'en'))}: "
-                f'<span class="old">{e(shown(o))}</span> → <span class="new">{e(shown(v))}'
-                "</span>" for n, o, v in row.outputs)
+                f'<span class="old">{_value(labels, n, o)}</span> → '
+                f'<span class="new">{_value(labels, n, v)}</span>' for n, o, v in row.outputs)
             out.append(f"<tr><td>{e(row.household_id)}</td><td>{e(combo)}</td>"
                        f"<td>{both(*HOW_TEXT[row.how])}</td><td>{moved}</td></tr>")
         out.append("</table>")
     return out
+
+
+def _value(labels: Labels, output: str, value: Any) -> str:
+    """A decision's value in both languages: labels by their names, other values as text."""
+    if isinstance(value, str):
+        return both(labels.label(output, value), labels.label(output, value, "en"))
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return "、".join(_value(labels, output, v) for v in sorted(value))
+    return e(shown(value))
 
 
 def _chart(attribution: Attribution, labels: Labels) -> list[str]:
@@ -217,6 +226,7 @@ def _chart(attribution: Attribution, labels: Labels) -> list[str]:
     span = (high - low) or Decimal(1)
     width, height, margin = 760, 260, 40
     rows = max(1, min(len(attribution.chart), 40))
+    top = 13 * (2 * len(attribution.chart_lines)) + 6
 
     def x(value: Decimal) -> str:
         return f"{margin + float((value - low) / span) * (width - 2 * margin):.1f}"
@@ -230,20 +240,23 @@ def _chart(attribution: Attribution, labels: Labels) -> list[str]:
            f'<text x="{margin}" y="{height - 10}" font-size="12">{e(shown(low))}</text>',
            f'<text x="{width - margin}" y="{height - 10}" font-size="12" '
            f'text-anchor="end">{e(shown(high))}</text>']
+    label_row = 0
     for name, old, new in attribution.chart_lines:
         for value, dash, version in ((old, "6,4", ("旧", "old")), (new, "", ("新", "new"))):
             if value is None:
                 continue
-            out.append(f'<line x1="{x(value)}" y1="20" x2="{x(value)}" y2="{height - margin}" '
-                       f'stroke="#a33" stroke-dasharray="{dash}"><title>{e(name)} '
-                       f"{e(version[1])} {e(shown(value))}</title></line>")
-            out.append(f'<text x="{x(value)}" y="14" font-size="11" text-anchor="middle">'
+            label_row += 1  # each line's label on its own row, so close lines stay legible
+            out.append(f'<line x1="{x(value)}" y1="{top}" x2="{x(value)}" '
+                       f'y2="{height - margin}" stroke="#a33" stroke-dasharray="{dash}">'
+                       f"<title>{e(name)} {e(version[1])} {e(shown(value))}</title></line>")
+            out.append(f'<text x="{x(value)}" y="{13 * label_row}" font-size="11" '
+                       'text-anchor="start">'
                        f'<tspan class="zh">{e(labels.output(name))}（{version[0]}）</tspan>'
                        f'<tspan class="en">{e(labels.output(name, "en"))} ({version[1]})'
                        f"</tspan> {e(shown(value))}</text>")
-    band = (height - margin - 30) / rows
+    band = (height - margin - top) / rows
     for index, point in enumerate(attribution.chart):
-        y = 30 + band * (index % rows) + band / 2
+        y = top + band * (index % rows) + band / 2
         entered = not point.old and bool(point.new)
         colour = "#c22" if entered else "#226"
         out.append(f'<circle cx="{x(point.value)}" cy="{y:.1f}" r="4" fill="{colour}">'
