@@ -42,7 +42,12 @@ class Edit:
 
     @property
     def label(self) -> str:
-        return ".".join(s if isinstance(s, str) else s[1] for s in self.path)
+        """The item as a path of the file: `parameters.monitoring_line`,
+        `decisions.measures.rules[measure.employment]`."""
+        out = ""
+        for step in self.path:
+            out += f"[{step[1]}]" if isinstance(step, tuple) else ("." if out else "") + step
+        return out
 
 
 class VariantLimitError(ValueError):
