@@ -20,7 +20,7 @@ from fangpin_rules.audit.variants import Variants, apply_edits, edits_of
 from fangpin_rules.cli.main import main
 from fangpin_rules.source import plain
 
-from support import FUJIAN, household, members
+from support import FUJIAN, ROOT, household, members
 
 HOSTILE_ZH = "监测范围</td><script>alert('zh')</script>"
 HOSTILE_EN = "\"><img src=http://evil.example/x onerror=alert(1)>"
@@ -306,3 +306,19 @@ def test_the_browser_check_sees_a_console_error(tmp_path: Path) -> None:
         assert png_distinct_rows(page.screenshot()) == 1  # a blank page is seen as blank
     finally:
         page.close()
+
+
+def test_a_county_that_extends_the_province_is_attributed_on_the_merged_tree() -> None:
+    old, new = load_policy(FUJIAN), load_policy(ROOT / "policies" / "counties" /
+                                                "jinjiang_350582.yaml")
+    record = household(household_id="A", members=members(1), net_income=Decimal("7300"))
+    _, attribution = attribute(old, new, diff_policies(old, new), [record], AS_OF)
+    (row,) = attribution.rows
+    # the county raises its dibao standard and its line: neither alone is a policy that checks
+    # or moves A (below the county's dibao standard it gains dibao too); together they do
+    assert row.items == ("parameters.monitoring_line", "parameters.dibao_standard")
+    assert (row.how, row.minimal) == ("combination", True)
+    dibao_alone = str(1 + [e.label for e in attribution.edits].index(
+        "parameters.dibao_standard"))
+    problem = attribution.variants_failed[dibao_alone]
+    assert "not_below" in problem and "fujian_2021.yaml:" in problem

@@ -5,13 +5,14 @@ differently (an output that reads household fields changed), the old policy is d
 with some of the diff's edits applied (`audit.variants`). A set of edits *suffices* for a
 household when the variant decides every output that changed for it as the new version does.
 
-1. Each edit alone: the edits that suffice alone are the household's attribution.
-2. Else the edits cumulatively, in the order of the diff: the shortest prefix that suffices
-   (k edits) bounds the answer; every subset of those k edits of 2 to k-1 edits is tried,
-   smaller first and in the diff's order within a size, and the first that suffices is the
-   attribution (`combination`). When none does, the prefix is (`cumulative`); when the
-   variant budget ran out before the search ended, the prefix is reported with
-   `minimal: false`. When not even all edits suffice, the attribution is empty (`none`).
+1. Each edit alone: the edits that suffice alone are the household's attribution (`alone`).
+2. Else the edits cumulatively, in the order of the diff: the shortest prefix that suffices is
+   reduced, leaving out each of its edits in turn, in the diff's order, whenever the rest still
+   suffices (one pass). What remains suffices, and each edit it keeps was needed when its turn
+   came (`minimal`); it is the attribution (`combination` when edits were left out,
+   `cumulative` when none could be). When the variant budget runs out during the reduction,
+   the set reached so far (which suffices) is reported with `minimal: false`.
+3. When not even all edits suffice, the attribution is empty (`none`).
 
 Each variant is built and compiled once and shared by all households; at most
 `limits.MAX_ATTRIBUTION_VARIANTS` are built. When each edit alone and the prefixes would already
@@ -27,7 +28,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from itertools import combinations
 from typing import Any
 
 from fangpin_rules.audit.changes import PolicyDiff, as_text
@@ -65,7 +65,7 @@ class HouseholdAttribution:
     sufficient: tuple[int, ...]  # the attribution
     how: str  # one of HOW
     items: tuple[str, ...]  # what the sufficient edits change (`parameters.monitoring_line`)
-    minimal: bool = True  # False: the search for a smaller combination was cut short
+    minimal: bool = True  # False: the reduction was cut short (the variant budget ran out)
 
     def to_json(self) -> dict[str, Any]:
         return {"household_id": self.household_id, "line": self.line, "region": self.region,
@@ -165,6 +165,7 @@ class _Attributor:
         self.variants = Variants(old, new, self.edits, limit=limit)
         self.outputs, self.kinds = compared_outputs(old, new)
         self.on_household = on_household
+        self.prepared = False
         needed = max(0, 2 * len(self.edits) - 1)
         if needed > limit:
             self.result.skipped = (
@@ -215,6 +216,11 @@ class _Attributor:
             return all(same_output(self.kinds[name], decision.get(name), value)
                        for name, value in targets)
 
+        if not self.prepared:  # first, what every household may need: the reduction gets the rest
+            self.prepared = True
+            for k in range(1, n + 1):
+                self.variants.build((k - 1,))
+                self.variants.build(range(k))
         alone = tuple(i for i in range(n) if suffices((i,)))
         cumulative = next((k for k in range(1, n + 1) if suffices(range(k))), None)
         how, minimal = "none", True
@@ -222,13 +228,9 @@ class _Attributor:
         if alone:
             how, sufficient = "alone", alone
         elif cumulative is not None:
-            how, sufficient = "cumulative", tuple(range(cumulative))
-            try:
-                found = self._smallest(cumulative, suffices)
-            except VariantLimitError:
-                found, minimal = None, False
-            if found is not None:
-                how, sufficient = "combination", found
+            found, minimal = self._reduced(tuple(range(cumulative)), suffices)
+            how = "combination" if len(found) < cumulative else "cumulative"
+            sufficient = found
         result = self.result
         result.variants_built = len(self.variants.built)
         result.variants_failed = {",".join(str(i + 1) for i in sorted(key)): problem
@@ -240,12 +242,21 @@ class _Attributor:
                                     tuple(self.edits[i].label for i in sufficient), minimal)
 
     @staticmethod
-    def _smallest(k: int, suffices: Callable[[Iterable[int]], bool]) -> tuple[int, ...] | None:
-        for size in range(2, k):
-            for subset in combinations(range(k), size):
-                if suffices(subset):
-                    return subset
-        return None
+    def _reduced(edits: tuple[int, ...], suffices: Callable[[Iterable[int]], bool]
+                 ) -> tuple[tuple[int, ...], bool]:
+        """`edits` (which suffice) without each edit the others suffice without, tried once each
+        in order; and whether every edit was tried (False when the variant budget ran out)."""
+        kept = list(edits)
+        for edit in edits:
+            if len(kept) == 1:
+                break
+            rest = [e for e in kept if e != edit]
+            try:
+                if suffices(rest):
+                    kept = rest
+            except VariantLimitError:
+                return tuple(kept), False
+        return tuple(kept), True
 
     def _chart(self, decided: Decided) -> None:
         """The first numeric output that reads household fields is the chart's axis; the

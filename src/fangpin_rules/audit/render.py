@@ -111,6 +111,7 @@ def render_text(diff: PolicyDiff, report: ImpactReport | None = None,
 
 
 TEXT_ROWS = 20  # households listed in the text output (the JSON lists more)
+NOT_MINIMAL_ZH = "（未必最小）"
 HOW_ZH = {"alone": "单独即可", "combination": "组合", "cumulative": "依次累加", "none": "无法复现"}
 
 
@@ -144,7 +145,7 @@ def _text_attribution(attribution: Attribution, paint: Any) -> list[str]:
             moved = "; ".join(f"{name} {_value(old)} → {_value(new)}"
                               for name, old, new in row.outputs)
             out.append(f"  {row.household_id}: {edit_names(attribution, row.sufficient)} "
-                       f"{HOW_ZH[row.how]}  {moved}")
+                       f"{HOW_ZH[row.how]}{'' if row.minimal else NOT_MINIMAL_ZH}  {moved}")
     return out
 
 
@@ -280,8 +281,9 @@ def _markdown_attribution(attribution: Attribution) -> list[str]:
         for row in attribution.rows:
             moved = "; ".join(f"`{_cell(name)}` {_cell(_value(old))} → {_cell(_value(new))}"
                               for name, old, new in row.outputs)
+            minimal = "" if row.minimal else NOT_MINIMAL_ZH
             out.append(f"| {_cell(row.household_id)} | {edit_names(attribution, row.sufficient)} "
-                       f"| {HOW_ZH[row.how]} | {moved} |")
+                       f"| {HOW_ZH[row.how]}{minimal} | {moved} |")
     return out
 
 

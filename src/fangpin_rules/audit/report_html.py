@@ -200,9 +200,14 @@ def _attribution(attribution: Attribution, labels: Labels) -> list[str]:
                 f'<span class="old">{_value(labels, n, o)}</span> → '
                 f'<span class="new">{_value(labels, n, v)}</span>' for n, o, v in row.outputs)
             out.append(f"<tr><td>{e(row.household_id)}</td><td>{e(combo)}</td>"
-                       f"<td>{both(*HOW_TEXT[row.how])}</td><td>{moved}</td></tr>")
+                       f"<td>{both(*HOW_TEXT[row.how])}{_not_minimal(row.minimal)}</td>"
+                       f"<td>{moved}</td></tr>")
         out.append("</table>")
     return out
+
+
+def _not_minimal(minimal: bool) -> str:
+    return "" if minimal else " " + both("（未必最小）", "(not shown minimal)")
 
 
 def _value(labels: Labels, output: str, value: Any) -> str:
