@@ -322,3 +322,25 @@ def test_a_county_that_extends_the_province_is_attributed_on_the_merged_tree() -
         "parameters.dibao_standard"))
     problem = attribution.variants_failed[dibao_alone]
     assert "not_below" in problem and "fujian_2021.yaml:" in problem
+
+
+def test_a_long_run_on_a_terminal_shows_its_progress(
+        pair: tuple[Policy, Policy, Path], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from fangpin_rules.cli import progress
+
+    terminal = io.StringIO()
+    shown: list[progress.Progress] = []
+
+    def on_a_terminal(stderr: Any, source: Any, out: Any = None) -> progress.Progress:
+        shown.append(progress.Progress(terminal, interval=0))
+        return shown[-1]
+
+    monkeypatch.setattr(progress, "progress_for", on_a_terminal)
+    assert _cli(pair, "--format", "json") == 1
+    capsys.readouterr()
+    assert shown and shown[0].records == len(HOUSEHOLDS) + 1  # the rejected line counts too
+    assert terminal.getvalue().rstrip("\n").endswith("\x1b[K")
+    assert f"\r{len(HOUSEHOLDS) + 1:,} records" in terminal.getvalue()
