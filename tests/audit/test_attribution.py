@@ -344,3 +344,22 @@ def test_a_long_run_on_a_terminal_shows_its_progress(
     assert shown and shown[0].records == len(HOUSEHOLDS) + 1  # the rejected line counts too
     assert terminal.getvalue().rstrip("\n").endswith("\x1b[K")
     assert f"\r{len(HOUSEHOLDS) + 1:,} records" in terminal.getvalue()
+
+
+def test_every_section_of_a_diff_is_an_edit_and_the_report_names_it(
+        pair: tuple[Policy, Policy, Path]) -> None:
+    from fangpin_rules.audit.changes import SECTIONS, Change, PolicyDiff
+    from fangpin_rules.audit.report_html import SECTION_EN
+
+    old, new, _ = pair
+    assert old.sourced is not None and new.sourced is not None
+    assert set(SECTION_EN) == set(SECTIONS)
+    names = {"rule": "category.marginal", "definition": "size", "decision": "category"}
+    changes = tuple(Change(section, "changed", names.get(section, "x"), "title", "a", "b")
+                    for section in SECTIONS)
+    diff = PolicyDiff(diff_policies(old, new).old, diff_policies(old, new).new, changes)
+    edits = edits_of(diff, old.sourced.tree, new.sourced.tree)
+    assert [e.label for e in edits] == [
+        "policy.title", "articles.x", "vocabularies.x", "parameters.x", "definitions.size",
+        "decisions.category", "decisions.category.rules[category.marginal]", "procedure.x",
+        "warnings.x", "duties.x", "calendar.years.x"]

@@ -22,7 +22,8 @@ from fangpin_rules.policy.document import localized
 
 SECTION_EN = {"metadata": "Metadata", "article": "Articles", "vocabulary": "Vocabularies",
               "parameter": "Parameters", "definition": "Definitions", "decision": "Decisions",
-              "rule": "Rules", "step": "Procedure deadlines", "duty": "Recurring duties",
+              "rule": "Rules", "step": "Procedure deadlines",
+              "warning": "Data-consistency rules", "duty": "Recurring duties",
               "calendar": "Working calendar"}
 KIND_EN = {"added": "added", "removed": "removed", "changed": "changed",
            "reordered": "reordered"}

@@ -75,6 +75,8 @@ def _edit_key(change: Change, old_tree: LNode, new_tree: LNode) -> tuple[Path, s
         return ("parameters", name), None
     if section == "step":
         return ("procedure", name), None
+    if section == "warning":
+        return ("warnings", name), None
     if section == "duty":
         return ("duties", name), None
     if section == "calendar":
@@ -84,6 +86,8 @@ def _edit_key(change: Change, old_tree: LNode, new_tree: LNode) -> tuple[Path, s
         if found is None:
             raise ValueError(f"rule {name} is in neither version's tree")
         return found, None
+    if section not in ("definition", "decision"):
+        raise ValueError(f"no edit for a change of section {section!r}")
     path = _node_path(name, old_tree, new_tree)
     if change.kind == "reordered":
         return (*path, "rules"), None
