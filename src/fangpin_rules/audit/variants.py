@@ -8,7 +8,8 @@ diagnostics and trace point into the old or the new file as the item came from e
 
 The unit that is applied is an *edit*: the item a change belongs to (a parameter with all its
 dated values, a definition, a decision without its rules, one rule, the order of a decision's
-rules, a step, a duty, an article, a vocabulary, a calendar year, one metadata key). Two
+rules (the new list as it is), a step, a data-consistency rule, a duty, an article, a
+vocabulary, a calendar year, one metadata key). Two
 changes of the same item (two dated values of one parameter, say) are one edit: neither can be
 applied without the other.
 """
