@@ -100,8 +100,9 @@ class Page:
     """One page in a fresh headless Chromium; `errors` collects what its console reports."""
 
     def __init__(self) -> None:
+        program = chromium()
         self.profile = tempfile.mkdtemp(prefix="fangpin-chromium-")
-        self.process = subprocess.Popen([chromium(), *FLAGS, f"--user-data-dir={self.profile}",
+        self.process = subprocess.Popen([program, *FLAGS, f"--user-data-dir={self.profile}",
                                          "about:blank"], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, text=True)
         self.errors: list[str] = []

@@ -99,6 +99,7 @@ def test_every_household_is_attributed_to_the_changes_that_move_it(
         else:  # neither alone; both together, and so the cumulative prefix of all three
             assert row.alone == () and row.cumulative == 3
     assert rows["on-new-line"].items == ("parameters.monitoring_line", "decisions.in_range")
+    assert rows["on-new-line"].articles == ("§2",) and rows["drop-45"].articles == ("§1",)
     between = dict((name, (old, new)) for name, old, new in rows["between"].outputs)
     assert between["in_range"] == (False, True) and between["category"] == (None, "marginal")
     assert dict((n, (o, v)) for n, o, v in rows["drop-45"].outputs)["risks"] == (
@@ -363,3 +364,12 @@ def test_every_section_of_a_diff_is_an_edit_and_the_report_names_it(
         "policy.title", "articles.x", "vocabularies.x", "parameters.x", "definitions.size",
         "decisions.category", "decisions.category.rules[category.marginal]", "procedure.x",
         "warnings.x", "duties.x", "calendar.years.x"]
+
+
+def test_without_chromium_the_browser_test_fails_saying_how_to_install_it(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import browser
+
+    monkeypatch.setattr(browser, "CHROMIUM", str(tmp_path / "no-chromium"))
+    with pytest.raises(AssertionError, match="`make test` installs it"):
+        browser.Page()

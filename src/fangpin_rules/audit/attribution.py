@@ -65,13 +65,14 @@ class HouseholdAttribution:
     sufficient: tuple[int, ...]  # the attribution
     how: str  # one of HOW
     items: tuple[str, ...]  # what the sufficient edits change (`parameters.monitoring_line`)
+    articles: tuple[str, ...] = ()  # the articles the sufficient edits cite
     minimal: bool = True  # False: the reduction was cut short (the variant budget ran out)
 
     def to_json(self) -> dict[str, Any]:
         return {"household_id": self.household_id, "line": self.line, "region": self.region,
                 "how": self.how, "minimal": self.minimal,
                 "edits": [i + 1 for i in self.sufficient],
-                "items": list(self.items),
+                "items": list(self.items), "articles": list(self.articles),
                 "alone": [i + 1 for i in self.alone], "cumulative": self.cumulative,
                 "outputs": [{"output": name, "old": old, "new": new}
                             for name, old, new in self.outputs]}
@@ -239,7 +240,10 @@ class _Attributor:
                         for name in decided.changed)
         return HouseholdAttribution(str(decided.household.household_id), decided.line, region,
                                     outputs, alone, cumulative, sufficient, how,
-                                    tuple(self.edits[i].label for i in sufficient), minimal)
+                                    tuple(self.edits[i].label for i in sufficient),
+                                    tuple(dict.fromkeys(cite for i in sufficient
+                                                        for cite in result.edit_cites(i))),
+                                    minimal)
 
     @staticmethod
     def _reduced(edits: tuple[int, ...], suffices: Callable[[Iterable[int]], bool]

@@ -200,6 +200,7 @@ def _attribution(attribution: Attribution, labels: Labels) -> list[str]:
                 f"{both(labels.output(n), labels.output(n, 'en'))}: "
                 f'<span class="old">{_value(labels, n, o)}</span> → '
                 f'<span class="new">{_value(labels, n, v)}</span>' for n, o, v in row.outputs)
+            combo += f" ({', '.join(row.articles)})" if row.articles else ""
             out.append(f"<tr><td>{e(row.household_id)}</td><td>{e(combo)}</td>"
                        f"<td>{both(*HOW_TEXT[row.how])}{_not_minimal(row.minimal)}</td>"
                        f"<td>{moved}</td></tr>")
