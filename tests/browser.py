@@ -17,6 +17,7 @@ import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 import zlib
@@ -108,7 +109,16 @@ class Page:
         self.errors: list[str] = []
         self.events: list[dict[str, Any]] = []
         self.next_id = 0
+        try:
+            self._connect()
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self) -> None:
         port = self._port()
+        # the browser goes on logging to stderr: drain it, or a full pipe would block it
+        threading.Thread(target=self._drain, daemon=True).start()
         deadline = time.monotonic() + TIMEOUT
         while True:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list",
@@ -121,6 +131,11 @@ class Page:
         self.ws = _WebSocket(pages[0]["webSocketDebuggerUrl"])
         for method in ("Runtime.enable", "Log.enable", "Page.enable"):
             self.call(method)
+
+    def _drain(self) -> None:
+        assert self.process.stderr is not None
+        for _ in self.process.stderr:
+            pass
 
     def _port(self) -> int:
         assert self.process.stderr is not None
@@ -171,7 +186,8 @@ class Page:
         return base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"])
 
     def close(self) -> None:
-        self.ws.close()
+        if hasattr(self, "ws"):
+            self.ws.close()
         self.process.terminate()
         try:
             self.process.wait(timeout=10)
