@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 from datetime import date
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from fangpin_rules.cli.common import (
     EXIT_OK,
@@ -27,8 +27,22 @@ from fangpin_rules.cli.common import (
     policy_files,
     worker_count,
 )
+from fangpin_rules.cli.ledger_output import (
+    SpreadsheetOutput,
+    add_spreadsheet_options,
+    check_spreadsheet_options,
+)
 from fangpin_rules.cli.outputs import Outputs, check_collisions
 from fangpin_rules.cli.progress import Progress, progress_for
+
+
+class TextSink(Protocol):
+    """Where decisions or rejects are written: a text file, or a writer that places them (a
+    ledger's, a spreadsheet's)."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,7 +56,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="evaluation date, YYYY-MM-DD")
     parser.add_argument("--explain", action="store_true",
                         help="add the trace (rules, conditions, parameters, articles)")
-    parser.add_argument("-o", "--output", metavar="OUT", help="decisions file (default stdout)")
+    parser.add_argument("-o", "--output", metavar="OUT",
+                        help="decisions file (default stdout): JSON lines, or a spreadsheet "
+                        "ledger by its extension, .xlsx or .csv (docs/ledger-output.md)")
     parser.add_argument("--rejects", metavar="FILE",
                         help="write rejected records here as JSONL (default: stderr)")
     parser.add_argument("--cases", metavar="FILE",
@@ -55,6 +71,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="refuse a date on which a parameter's last value has ended "
                         "(by default it is carried forward with a warning, and the trace "
                         "says so)")
+    add_spreadsheet_options(parser)
     add_policy_path_option(parser)
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                         help="decide in N worker processes (0: one per core); the output is "
@@ -81,11 +98,15 @@ def run(args: argparse.Namespace) -> int:
     for notice in carried:  # once per run, before any record: not once per household
         print(f"warning[carried-forward]: {notice.message()}", file=sys.stderr)
     jobs = worker_count(args.jobs, "eval")
+    spreadsheet = check_spreadsheet_options(args)
     check_collisions({"the policy": policy_files(policy), "the records": [args.records],
                       "the cases": [args.cases]},
                      {"-o": args.output or "-", "--rejects": args.rejects})
     with Outputs() as outputs:
-        rejects = outputs.open(args.rejects) if args.rejects else sys.stderr
+        rejects: TextSink = outputs.open(args.rejects) if args.rejects else sys.stderr
+        sheet = SpreadsheetOutput(outputs, args, policy) if spreadsheet else None
+        if sheet is not None:
+            rejects = sheet.rejects(rejects)
         cases: dict[str, list[Any]] | None = None
         case_note = ""
         case_rejected = 0
@@ -94,19 +115,26 @@ def run(args: argparse.Namespace) -> int:
                 cases, case_read, case_rejected = read_cases(case_source, rejects)
             case_note = f"; cases: read {case_read}, rejected {case_rejected}"
         with open_input(args.records) as source:
-            out = outputs.open(args.output)
-            counts = decide_stream(policy, source, out, rejects, as_of, explain=args.explain,
-                                   cases=cases, jobs=jobs,
-                                   progress=progress_for(sys.stderr, source, out),
+            plain: IO[str] | None = None
+            out: TextSink
+            if sheet is None:
+                out = plain = outputs.open(args.output)
+            else:
+                out = sheet.decisions
+            counts = decide_stream(policy, source, out,
+                                   rejects, as_of, explain=args.explain, cases=cases,
+                                   jobs=jobs, progress=progress_for(sys.stderr, source, plain),
                                    policy_source=PolicySource.of(policy,
                                                                  args.policy_path or ()))
+        if sheet is not None:
+            sheet.finish(as_of, *counts)
     read, decided, rejected = counts
     print(f"read {read}, decided {decided}, rejected {rejected}{case_note}"
           + (f" (see {args.rejects})" if rejected and args.rejects else ""), file=sys.stderr)
     return EXIT_REJECTED if rejected or case_rejected else EXIT_OK
 
 
-def read_cases(source: IO[str], rejects: IO[str]) -> tuple[dict[str, list[Any]], int, int]:
+def read_cases(source: IO[str], rejects: TextSink) -> tuple[dict[str, list[Any]], int, int]:
     """All case records by household id (held in memory: cases are few beside households).
     A bad case goes to the rejects with `"record": "case"`."""
     from fangpin_rules.engine import RecordError
@@ -130,7 +158,7 @@ def read_cases(source: IO[str], rejects: IO[str]) -> tuple[dict[str, list[Any]],
     return by_household, read, rejected
 
 
-def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str],
+def decide_stream(policy: object, source: IO[str], out: TextSink, rejects: TextSink,
                   as_of: object, *, explain: bool = False,
                   cases: dict[str, list[Any]] | None = None, jobs: int = 1,
                   progress: Progress | None = None,
@@ -171,8 +199,8 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
             close()  # workers are ended now, on a failure or an interruption too
 
 
-def _write_results(results: Iterator[Any], out: IO[str], binary_out: IO[bytes] | None,
-                   rejects: IO[str], progress: Progress | None) -> tuple[int, int, int]:
+def _write_results(results: Iterator[Any], out: TextSink, binary_out: IO[bytes] | None,
+                   rejects: TextSink, progress: Progress | None) -> tuple[int, int, int]:
     read = decided = rejected = 0
     rejects_on_terminal = progress is not None and rejects is progress.out
     for result in results:
