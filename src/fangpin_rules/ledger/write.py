@@ -95,11 +95,17 @@ class Column:
     kind: str  # money, number, bool, date, label, labels, text
     labels: Mapping[str, str] = field(default_factory=dict)
     cite: str | None = None
+    parts: tuple[str, ...] = field(init=False)
+    cites: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:  # worked out once, read for every row
+        object.__setattr__(self, "parts", tuple(self.key.split(".")))
+        object.__setattr__(self, "cites", tuple(_cites(self.cite)))
 
     def value(self, decision: Mapping[str, Any]) -> Any:
         value: Any = decision
-        for part in self.key.split("."):
-            if not isinstance(value, Mapping):
+        for part in self.parts:
+            if not isinstance(value, dict):
                 return None
             value = value.get(part)
         return value
@@ -193,6 +199,8 @@ class Labeller:
         self.lang = lang
         self.mask = mask
         self.columns = decision_columns(policy, lang)
+        self.cited_columns = [c for c in self.columns[1:-1] if c.cite]
+        self._cites_shown: dict[frozenset[str], str] = {}
         self.list_separator = "; " if lang == "en" else "、"
         self.steps = {step.name: step for step in policy.steps}
         self.warning_titles: dict[str, str] = {}
@@ -231,14 +239,18 @@ class Labeller:
         """The articles behind the decisions that say something of this household (a value
         that is not null, false or empty), and the rules the trace names when it was asked."""
         found: set[str] = set()
-        for column in self.columns[1:-1]:
+        for column in self.cited_columns:
             value = column.value(decision)
-            if value not in (None, False, [], ""):
-                found.update(_cites(column.cite))
+            if value is not None and value is not False and value != [] and value != "":
+                found.update(column.cites)
         for step in decision.get("trace") or ():
             if isinstance(step, Mapping):
                 found.update(_cites(step.get("cite")))
-        return " ".join(sorted(found, key=_article_key))
+        key = frozenset(found)
+        shown = self._cites_shown.get(key)
+        if shown is None:  # households share few sets of articles
+            shown = self._cites_shown[key] = " ".join(sorted(found, key=_article_key))
+        return shown
 
     def decision_row(self, decision: Mapping[str, Any]) -> list[Cell]:
         return [self.cell(column, decision) for column in self.columns]
