@@ -129,6 +129,17 @@ def test_workbook_sheets_headers_labels_and_exact_money(checked: Any, tmp_path: 
     assert all(cell.data_type != "f" for line in sheet.iter_rows() for cell in line)
 
 
+def test_articles_of_the_rules_that_held_with_the_trace(checked: Any) -> None:
+    labeller = Labeller(checked)
+    trace = [{"kind": "decision", "name": "risks", "rules": [
+        {"id": "a", "cite": "§20, §21", "value": True},
+        {"id": "b", "cite": "§22", "value": False}]}]
+    cited = labeller.cites(_decision(trace=trace)).split()
+    assert "§20" in cited and "§21" in cited and "§22" not in cited
+    assert cited == sorted(cited, key=lambda c: int(c[1:]))
+    assert "§20" not in labeller.cites(_decision()).split()
+
+
 def test_english_headers_and_labels(checked: Any, tmp_path: Path) -> None:
     book = _workbook(checked, tmp_path, [_decision()], lang="en")
     assert book.sheetnames == ["decisions", "warnings", "rejects", "about"]

@@ -237,7 +237,8 @@ class Labeller:
 
     def cites(self, decision: Mapping[str, Any]) -> str:
         """The articles behind the decisions that say something of this household (a value
-        that is not null, false or empty), and the rules the trace names when it was asked."""
+        that is not null, false or empty), and, when the trace was asked for, those of the
+        rules whose condition held."""
         found: set[str] = set()
         for column in self.cited_columns:
             value = column.value(decision)
@@ -245,7 +246,9 @@ class Labeller:
                 found.update(column.cites)
         for step in decision.get("trace") or ():
             if isinstance(step, Mapping):
-                found.update(_cites(step.get("cite")))
+                for rule in step.get("rules") or ():
+                    if isinstance(rule, Mapping) and rule.get("value") is True:
+                        found.update(_cites(rule.get("cite")))  # a rule whose condition held
         key = frozenset(found)
         shown = self._cites_shown.get(key)
         if shown is None:  # households share few sets of articles
