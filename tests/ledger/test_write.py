@@ -276,3 +276,20 @@ def test_csv_has_a_bom_and_the_decisions_columns(checked: Any) -> None:
     assert values["家庭年人均纯收入"] == "7151.99"
     assert Decimal(values["扣除刚性支出后的人均收入"]) == Decimal(10000) / 3
     assert values["监测对象类别"] == "边缘易致贫户"
+
+
+def test_a_discarded_workbook_leaves_no_open_row_files(checked: Any, tmp_path: Path) -> None:
+    import gc
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with (tmp_path / "x.xlsx").open("wb") as out:
+            ledger = XlsxLedger(out, Labeller(checked))
+            ledger.decision(_decision())
+            ledger.discard()
+            ledger.discard()  # twice is nothing more
+            del ledger
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+    assert (tmp_path / "x.xlsx").read_bytes() == b""  # nothing was written

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import date
 from typing import IO, Any, Protocol
 
@@ -102,10 +103,11 @@ def run(args: argparse.Namespace) -> int:
     check_collisions({"the policy": policy_files(policy), "the records": [args.records],
                       "the cases": [args.cases]},
                      {"-o": args.output or "-", "--rejects": args.rejects})
-    with Outputs() as outputs:
+    with Outputs() as outputs, ExitStack() as cleanup:
         rejects: TextSink = outputs.open(args.rejects) if args.rejects else sys.stderr
         sheet = SpreadsheetOutput(outputs, args, policy) if spreadsheet else None
         if sheet is not None:
+            cleanup.callback(sheet.discard)  # a workbook the run did not finish
             rejects = sheet.rejects(rejects)
         cases: dict[str, list[Any]] | None = None
         case_note = ""

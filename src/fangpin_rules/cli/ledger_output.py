@@ -63,11 +63,16 @@ class SpreadsheetOutput:
     def rejects(self, stream: Any) -> _RejectsTee:
         return _RejectsTee(stream, self.ledger, self.mask)
 
-    def finish(self, as_of: object, read: int, decided: int, rejected: int) -> None:
+    def discard(self) -> None:
+        self.ledger.discard()
+
+    def finish(self, as_of: object, read: int, decided: int, rejected: int,
+               **more: int) -> None:
+        """`more`: further counts for the about sheet (a ledger's member rows)."""
         from fangpin_rules import __version__
 
         self.ledger.close(str(as_of), __version__,
-                          {"read": read, "decided": decided, "rejected": rejected})
+                          {"read": read, "decided": decided, "rejected": rejected, **more})
 
 
 class _DecisionSink:

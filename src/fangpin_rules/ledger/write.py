@@ -70,7 +70,11 @@ _ABOUT: dict[str, tuple[str, str]] = {
     "engine": ("引擎版本", "engine version"), "read": ("读取户数", "households read"),
     "decided": ("判定户数", "households decided"),
     "rejected": ("未判定户数", "households rejected"),
-    "warnings": ("数据提示条数", "warnings"), "masked": ("证件号码已遮蔽", "ids masked"),
+    "warnings": ("数据提示条数", "warnings"),
+    "rows_read": ("台帐成员行：读取", "ledger member rows read"),
+    "rows_used": ("台帐成员行：使用", "ledger member rows used"),
+    "rows_rejected": ("台帐成员行：未用", "ledger member rows rejected"),
+    "masked": ("证件号码已遮蔽", "ids masked"),
     "money": ("金额", "money"),
     "money_note": ("可精确表示的金额为数字，其余为文本（精确值）",
                    "amounts Excel holds exactly are numbers; the others are text (exact)"),
@@ -347,7 +351,8 @@ class Labeller:
             [_in(_ABOUT["as_of"], lang), str(as_of), None],
             [_in(_ABOUT["engine"], lang), engine_version, None],
         ]
-        for key in ("read", "decided", "rejected", "warnings"):
+        for key in ("read", "decided", "rejected", "warnings", "rows_read", "rows_used",
+                    "rows_rejected"):
             if key in counts:
                 rows.append([_in(_ABOUT[key], lang), counts[key], None])
         rows.append([_in(_ABOUT["masked"], lang), word("yes" if self.mask else "no", lang),
@@ -433,6 +438,7 @@ class XlsxLedger:
                                     labeller.headers(name), self.formats) for name in names}
         self.extra: list[_Sheet] = []
         self.warnings = 0
+        self.closed = False
 
     def decision(self, decision: Mapping[str, Any]) -> None:
         labeller = self.labeller
@@ -465,6 +471,18 @@ class XlsxLedger:
         for sheet in [*self.sheets.values(), *self.extra, about]:
             sheet.finish()
         self.workbook.close()
+        self.closed = True
+
+    def discard(self) -> None:
+        """A workbook the run will not finish: its sheets' temporary row files are closed
+        (and so removed); nothing is written. Nothing to do once closed."""
+        if self.closed:
+            return
+        self.closed = True
+        for sheet in self.workbook.worksheets():
+            close = getattr(sheet, "_opt_close", None)  # constant-memory mode's row file
+            if close is not None:
+                close()
 
 
 def write_summary_sheet(ledger: XlsxLedger, name: str, headers: Sequence[str],
@@ -503,6 +521,9 @@ class CsvLedger:
 
     def close(self, as_of: date | str, engine_version: str, counts: Mapping[str, int]) -> None:
         """Nothing is held back: every row is written already."""
+
+    def discard(self) -> None:
+        """The run's outputs remove the file."""
 
 
 SpreadsheetLedger = XlsxLedger | CsvLedger
