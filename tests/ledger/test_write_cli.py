@@ -128,6 +128,10 @@ def test_lang_and_mask_need_a_spreadsheet_output(
     assert _eval(str(HOUSEHOLDS), "-o", str(tmp_path / "d.jsonl"), "--mask") == 2
     assert "--mask" in capsys.readouterr().err
     assert not (tmp_path / "d.jsonl").exists()
+    assert _eval(str(HOUSEHOLDS), "-o", str(tmp_path / "d.xlsx"), "--rejects",
+                 str(tmp_path / "r.xlsx")) == 2
+    assert "sheet of the workbook" in capsys.readouterr().err
+    assert not (tmp_path / "d.xlsx").exists() and not (tmp_path / "r.xlsx").exists()
 
 
 def test_a_failed_run_leaves_the_previous_workbook(tmp_path: Path) -> None:

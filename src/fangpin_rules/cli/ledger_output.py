@@ -30,10 +30,14 @@ def add_spreadsheet_options(parser: argparse.ArgumentParser) -> None:
 
 
 def check_spreadsheet_options(args: argparse.Namespace) -> bool:
-    """Whether -o names a spreadsheet; --lang and --mask are refused for JSON lines."""
+    """Whether -o names a spreadsheet; --lang and --mask are refused for JSON lines, and a
+    spreadsheet for --rejects (a JSON-lines file named .xlsx would mislead)."""
     from fangpin_rules.ledger.write import is_spreadsheet
 
     spreadsheet = is_spreadsheet(args.output)
+    if is_spreadsheet(args.rejects):
+        raise UsageError("--rejects writes JSON lines; with -o decisions.xlsx the rejects are "
+                         "a sheet of the workbook too")
     if not spreadsheet and (args.lang is not None or args.mask):
         raise UsageError("--lang and --mask are for a spreadsheet output: give -o a file "
                          "ending in .xlsx or .csv")
