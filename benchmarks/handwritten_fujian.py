@@ -9,7 +9,7 @@ Python, locals, one pass over the members, `decimal.Decimal` arithmetic in the d
 
     per_capita_income, per_capita_after_rigid, monitoring_line, in_range, category,
     category_label, special_groups, priority_attention, risks, measures, assistance_mode,
-    orientation, cadre, dibao, temporary_assistance, risk_elimination, departments
+    orientation, cadre, dibao, temporary_assistance, risk_elimination, departments, warnings
 
 with sets returned as lists (order not significant) and decimals unrounded.
 
@@ -347,7 +347,7 @@ def decide(h: Household, as_of: date, p: FujianParameters = DEFAULT) -> dict[str
     else:
         cadre = None
 
-    return {
+    decision: dict[str, object] = {
         "per_capita_income": per_capita_income,
         "per_capita_after_rigid": per_capita_after_rigid,
         "monitoring_line": line,
@@ -372,3 +372,61 @@ def decide(h: Household, as_of: date, p: FujianParameters = DEFAULT) -> dict[str
         "risk_elimination": {"eligible": reason is None, "reason": reason},
         "departments": list(departments),
     }
+    decision["warnings"] = data_warnings(h, as_of, decision, monitored, has_labour, p)
+    return decision
+
+
+def _check_field(code: str, field: str, cite: str) -> dict[str, str]:
+    return {"code": code, "field": field, "cite": cite}
+
+
+def data_warnings(h: Household, as_of: date, decision: dict[str, object], monitored: bool,
+                  has_labour: bool, p: FujianParameters = DEFAULT) -> list[dict[str, str]]:
+    """The data-consistency warnings (§18, item 14 of the reference), in the order the policy
+    lists them: by rule id (category_mismatch, dibao_dates_inconsistent, ...), then by member."""
+    found: list[dict[str, str]] = []
+    ages = [age_on(m.birth_date, as_of) if m.birth_date is not None else None
+            for m in h.members]
+    monitoring, dibao = h.monitoring, h.dibao
+    category = decision["category"]
+    measures = decision["measures"]
+    risks = decision["risks"]
+    assert isinstance(measures, list) and isinstance(risks, list)
+    if monitoring.category is not None and category is not None \
+            and monitoring.category != category:
+        found.append(_check_field("category_mismatch", "monitoring.category", "§1"))
+    above_on, since = dibao.income_above_standard_on, dibao.since
+    if above_on is not None and since is not None and above_on < since:
+        found.append(_check_field("dibao_dates_inconsistent", "dibao.income_above_standard_on",
+                                  "§14"))
+    for i, (m, age) in enumerate(zip(h.members, ages, strict=True)):
+        school_age = age is None or p.compulsory_education_min_age <= age \
+            <= p.compulsory_education_max_age
+        if m.dropped_out is True and not school_age:
+            found.append(_check_field("dropout_outside_school_age", f"members[{i}].dropped_out",
+                                      "§18"))
+    if monitoring.status == "risk_eliminated" and not has_labour:
+        found.append(_check_field("eliminated_without_labour", "monitoring.status", "§9"))
+    for i, m in enumerate(h.members):
+        if m.birth_date is not None and m.birth_date > as_of:
+            found.append(_check_field("future_date", f"members[{i}].birth_date", "§18"))
+    for field, value in (("dibao.since", since), ("dibao.income_above_standard_on", above_on),
+                         ("monitoring.since", monitoring.since)):
+        if value is not None and value > as_of:
+            found.append(_check_field("future_date", field, "§18"))
+    per_capita = decision["per_capita_income"]
+    assert isinstance(per_capita, Decimal)
+    if dibao.enrolled is True and per_capita > p.dibao_standard and above_on is None:
+        found.append(_check_field("grace_start_unknown", "dibao.income_above_standard_on",
+                                  "§14"))
+    for i, (m, age) in enumerate(zip(h.members, ages, strict=True)):
+        if age is not None and age < 16 and m.labour_capacity in _LABOUR:
+            found.append(_check_field("minor_with_labour", f"members[{i}].labour_capacity",
+                                      "§18"))
+    if monitoring.status == "monitored" and monitoring.category is None and category is None:
+        found.append(_check_field("monitored_without_category", "monitoring.category", "§1"))
+    if monitored and risks and not measures:
+        found.append(_check_field("no_measure", "measures", "§10"))
+    if decision["assistance_mode"] == "single" and len(measures) > 1:
+        found.append(_check_field("welfare_trap", "measures", "§12"))
+    return found

@@ -30,7 +30,7 @@ OUTPUT_KEYS = {
     "per_capita_income", "per_capita_after_rigid", "monitoring_line", "in_range", "category",
     "category_label", "special_groups", "priority_attention", "risks", "measures",
     "assistance_mode", "orientation", "cadre", "dibao", "temporary_assistance",
-    "risk_elimination", "departments",
+    "risk_elimination", "departments", "warnings",
 }
 CADRE = {
     "unstable": {"rank": "deputy_section_or_above", "pairing": True},

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from fangpin_rules.engine.policy import Policy, parse_date
-from fangpin_rules.engine.records import RecordError, validate
+from fangpin_rules.engine.records import RecordError, checked_case
 from fangpin_rules.engine.serialize import decimal_text
 from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.language import types as t
@@ -97,7 +97,8 @@ def _deadline_type(pa: Any) -> Any:
     """One entry of `deadlines` (the dicts compiler/runtime.py makes)."""
     return pa.struct([("step", pa.string()), ("due", pa.date32()), ("done", pa.date32()),
                       ("status", pa.string()), ("late_working_days", pa.int64()),
-                      ("cite", pa.string()), ("case_id", pa.string())])
+                      ("cite", pa.string()), ("case_id", pa.string()),
+                      ("reason", pa.string())])
 
 
 PROCEDURE_KEYS = ("deadlines", "overdue", "violations")
@@ -110,6 +111,8 @@ def output_schema(policy: Policy) -> pa.Schema:
             pa.field("policy", pa.struct([("id", pa.string()), ("sha256", pa.string())])),
             pa.field("as_of", pa.string())]
     tail = [pa.field(key, pa.list_(_deadline_type(pa))) for key in PROCEDURE_KEYS]
+    tail.append(pa.field("warnings", pa.list_(pa.struct(
+        [("code", pa.string()), ("field", pa.string()), ("cite", pa.string())]))))
     return pa.schema(head + [pa.field(key, _arrow_type(pa, kind, output=True))
                              for key, kind in policy.checked.output_fields()] + tail)
 
@@ -139,7 +142,7 @@ def decide_batch(policy: Policy, batch: pa.RecordBatch | pa.Table, as_of: date |
     pa = _pyarrow()
     when = parse_date(as_of)
     fast = policy.evaluator(when)
-    own_cases = {household: [validate(case, model=Case) for case in listed]
+    own_cases = {household: [checked_case(case, household_id=household) for case in listed]
                  for household, listed in (cases or {}).items()}
     id_field = policy.checked.record_id
     converters = [(key, convert) for key, kind in policy.checked.output_fields()

@@ -43,7 +43,7 @@ def test_a_case_file_that_is_not_utf8(tmp_path: Path,
                  "--cases", str(cases)]) == 1
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
-    assert '"record":"case"' in captured.err and "cases: read 1, rejected 1" in captured.err
+    assert '"record":"case"' in captured.err and "cases: read 1, used 0, rejected 1" in captured.err
 
 
 def test_explain_a_record_that_is_not_utf8(tmp_path: Path,

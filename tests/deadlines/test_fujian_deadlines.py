@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fangpin_rules import Policy, RecordError
+from fangpin_rules import Policy
 
 from support import RECORDS_MD_HOUSEHOLD, household
 
@@ -149,12 +149,15 @@ def test_dibao_grace_period_july(fujian: Policy) -> None:
     assert d["deadlines"][0]["status"] == "pending"
 
 
-def test_a_year_without_an_official_schedule_is_a_clear_error(fujian: Policy) -> None:
-    with pytest.raises(RecordError) as info:
-        fujian.evaluate(RECORDS_MD_HOUSEHOLD, as_of="2027-03-10",
+def test_a_year_without_an_official_schedule_is_unknown_and_says_why(fujian: Policy) -> None:
+    """Edition 2: the deadline alone is unknown, never a rejected household."""
+    d = fujian.evaluate(RECORDS_MD_HOUSEHOLD, as_of="2027-03-10",
                         cases=[_case(received_on="2027-03-01")])
-    reason = info.value.rejection.reason
+    assignment = next(e for e in d["deadlines"] if e["step"] == "assignment")
+    assert assignment["status"] == "unknown" and assignment["due"] is None
+    reason = assignment["reason"]
     assert "2027" in reason and "calendar: years: 2027:" in reason
+    assert d["category"] == "unstable"
 
 
 def test_several_cases_of_one_household(fujian: Policy) -> None:
@@ -219,7 +222,7 @@ def test_decisions_with_deadlines_validate_against_the_contract(fujian: Policy) 
         confirmed_on="2021-10-21", visits=["2021-11-02"])])
     model = Decision.model_validate(d)
     statuses = {e.status for e in model.deadlines}
-    assert {"late", "too_short", "too_early", "pending", "on_time"} <= statuses
+    assert {"late", "too_short", "too_early", "not_started", "on_time"} <= statuses
     assert all(e.case_id == "C-1" for e in model.deadlines)
     assert {e.step for e in model.violations} >= {"assignment", "publicity_identification",
                                                   "confirmation"}

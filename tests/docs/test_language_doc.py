@@ -99,3 +99,22 @@ def test_the_procedure_duties_and_calendar_examples_check(tmp_path: Path) -> Non
                                                       "publicity_identification"]
     assert policy.checked.calendar.is_working_day(date(2027, 2, 6))
     assert [d["duty"] for d in policy.duties_on("2021-10-08")] == ["routine_screening"]
+
+
+def test_the_warnings_example_checks_and_decides_as_shown(tmp_path: Path) -> None:
+    text = FUJIAN.read_text(encoding="utf-8")
+    start, end = text.index("\nwarnings:\n"), text.index("\n# Duties owed once a period")
+    path = tmp_path / "doc_warnings.yaml"
+    path.write_text(text[:start + 1] + _yaml_example("warnings") + text[end:], encoding="utf-8")
+    policy = load_policy(path)
+    assert [w.id for w in policy.checked.warnings] == ["future_date.monitoring_since",
+                                                       "minor_with_labour"]
+    shown = re.search(r"<!-- example: warnings-output -->\n```json\n(.*?)```",
+                      DOC.read_text(encoding="utf-8"), re.S)
+    assert shown
+    record = json.loads(json.dumps(RECORDS_MD_HOUSEHOLD))
+    record["members"] = [*record["members"],
+                         {"member_id": "2", "birth_date": "1985-01-01", "labour_capacity": "lost"},
+                         {"member_id": "3", "birth_date": "2010-03-01", "labour_capacity": "weak"}]
+    decision = policy.evaluate(record, as_of="2021-09-01")
+    assert {"warnings": decision["warnings"]} == json.loads(shown.group(1))

@@ -170,9 +170,8 @@ def test_warnings_sheet_one_row_per_warning(checked: Any, tmp_path: Path) -> Non
     header, *rows = _rows(book["数据提示"])
     assert header == ("户编号", "提示", "字段", "字段路径", "条款")
     assert len(rows) == 2 and {r[0] for r in rows} == {"H-1"}
-    titles = {w.code: w.title_zh for w in getattr(checked, "warnings", ())}
-    assert rows[0][1] == titles.get("minor_with_labour", "minor_with_labour")
-    assert rows[0][2] == "成员劳动能力（第2位成员）" and rows[0][3] == "members[1].labour_capacity"
+    assert rows[0][1] == "未满16周岁的成员登记有劳动能力（不计为劳动力）"
+    assert rows[0][2] == "第2位成员的劳动能力" and rows[0][3] == "members[1].labour_capacity"
     assert rows[1][2] == "纳入监测日期" and rows[1][4] == "§18"
     about = dict((r[0], r[1]) for r in _rows(book["说明"]))
     assert about["数据提示条数"] == 2
@@ -230,9 +229,9 @@ def test_deadlines_sheet_in_words(checked: Any, tmp_path: Path) -> None:
     assert "办理时限" in book.sheetnames
     header, *rows = _rows(book["办理时限"])
     assert header == ("户编号", "案件编号", "环节", "应完成日期", "完成日期", "状态", "逾期工作日",
-                      "条款")
+                      "条款", "原因")
     assert rows[0] == ("H-1", "C-1", "乡镇党委政府5个工作日内完成初审", "2021-10-14",
-                       "2021-10-18", "逾期完成", 2, "§7")
+                       "2021-10-18", "逾期完成", 2, "§7", None)
     assert rows[1][2] == "挂钩干部每季度至少入户帮扶一次（2021Q3）" and rows[1][5] == "待办"
 
 

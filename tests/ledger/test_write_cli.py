@@ -6,13 +6,15 @@ import csv
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import openpyxl
 import pytest
 
 from fangpin_rules.cli.main import main
 from fangpin_rules.engine.policy import load_policy
+from fangpin_rules.ledger.write import STATUS_WORDS
+from fangpin_rules.model.decision import DeadlineStatus
 
 from support import FUJIAN, ROOT, household
 
@@ -77,7 +79,8 @@ def test_xlsx_from_json_lines_equals_its_json_decisions(tmp_path: Path) -> None:
     deadlines = list(book["办理时限"].iter_rows(values_only=True))[1:]
     assert len(deadlines) == sum(len(d["deadlines"]) for d in decisions) > 0
     statuses = {row[5] for row in deadlines}
-    assert statuses <= {"待办", "已逾期", "按期完成", "逾期完成", "公示期不足", "早于规定时间"}
+    assert statuses and statuses <= {zh for zh, _en in STATUS_WORDS.values()}
+    assert set(get_args(DeadlineStatus)) == set(STATUS_WORDS)  # every status has its words
     about = {r[0]: r[1] for r in book["说明"].iter_rows(values_only=True)}
     assert (about["读取户数"], about["判定户数"], about["未判定户数"]) == (26, 26, 0)
 

@@ -138,6 +138,9 @@ def from_arrow_row(policy: Policy, row: dict[str, Any]) -> dict[str, Any]:
     for key, kind in policy.checked.output_fields():
         if t.strip(kind) in t.NUMERIC and plain[key] is not None:
             plain[key] = parse_json(plain[key])
+    for key in ("deadlines", "overdue", "violations"):  # a struct has every field: JSON only
+        plain[key] = [{k: v for k, v in entry.items() if k != "reason" or v is not None}
+                      for entry in plain[key]]  # gives `reason` where a status is unknown
     return parse_json(dumps(plain))
 
 
@@ -173,7 +176,7 @@ def test_arrow_money_is_exact_and_never_float(fujian: Policy,
     from fangpin_rules.columnar import decide_batch, records_to_arrow
 
     household = dict(households[0], net_income="10000.01", members=households[0]["members"][:1])
-    household["members"] = [dict(household["members"][0]) for _ in range(3)]
+    household["members"] = [{**household["members"][0], "member_id": str(k)} for k in range(3)]
     table = records_to_arrow(fujian, [household])
     assert table.schema.field("net_income").type == pa.decimal128(38, 10)
     result = decide_batch(fujian, table, AS_OF)

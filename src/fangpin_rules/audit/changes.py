@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from fangpin_rules.diagnostics import Location
 
 SECTIONS = ("metadata", "article", "vocabulary", "parameter", "definition", "decision", "rule",
-            "step", "duty", "calendar")
+            "step", "warning", "duty", "calendar")
 KINDS = ("added", "removed", "changed", "reordered")
 
 

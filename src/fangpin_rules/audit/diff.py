@@ -126,6 +126,7 @@ class _Differ:
         yield from self.parameters()
         yield from self.nodes()
         yield from self.steps()
+        yield from self.warnings()
         yield from self.duties()
         yield from self.calendar()
 
@@ -368,6 +369,31 @@ class _Differ:
         for field, old_text, new_text in changed:
             yield Change("step", "changed", name, field, old_text, new_text, after.cite,
                          after.title_zh, before.location, after.location)
+
+    def warnings(self) -> Iterator[Change]:
+        """Data-consistency rules added, removed or changed (code, condition, field, ...)."""
+        old_w = {w.id: w for w in self.old.policy.warnings}
+        new_w = {w.id: w for w in self.new.policy.warnings}
+        for name, before, after in _matched(old_w, new_w):
+            if before is None or after is None:
+                rule = before or after
+                assert rule is not None
+                yield _whole("warning", name, _expr_text(rule.when), before is None, rule.cite,
+                             rule.title_zh, before.location if before else None,
+                             after.location if after else None)
+                continue
+            pairs = {"code": (before.code, after.code), "title": (before.title_zh,
+                                                                  after.title_zh),
+                     "cite": (before.cite, after.cite), "basis": (before.basis, after.basis),
+                     "field": (before.field, after.field),
+                     "for": (before.var and f"{before.var} in {before.iterable}",
+                             after.var and f"{after.var} in {after.iterable}")}
+            changed = [(f, o, n) for f, (o, n) in pairs.items() if o != n]
+            if self.old.canonical(before.when) != self.new.canonical(after.when):
+                changed.append(("when", _expr_text(before.when), _expr_text(after.when)))
+            for field, old_text, new_text in changed:
+                yield Change("warning", "changed", name, field, old_text, new_text, after.cite,
+                             after.title_zh, before.location, after.location)
 
     def duties(self) -> Iterator[Change]:
         old_d, new_d = self.old.policy.document.duties, self.new.policy.document.duties

@@ -21,6 +21,7 @@ SCHEMA = "fangpin-diff/1"
 FORMATS = ("text", "json", "markdown")
 SECTION_ZH = {"metadata": "元数据", "article": "条款", "vocabulary": "词表", "parameter": "参数",
               "definition": "定义", "decision": "决策", "rule": "规则", "step": "程序时限",
+              "warning": "数据核查规则",
               "duty": "周期性职责", "calendar": "工作日历"}
 KIND_ZH = {"added": "新增", "removed": "删除", "changed": "修改", "reordered": "顺序调整"}
 _COLOURS = {"added": "32", "removed": "31", "changed": "33", "reordered": "33", "head": "1"}

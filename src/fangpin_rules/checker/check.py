@@ -23,6 +23,7 @@ from fangpin_rules.checker.expression_source import ExprSource
 from fangpin_rules.checker.infer import ERR, Scope, free_names
 from fangpin_rules.checker.parameters import check_parameters
 from fangpin_rules.checker.schema import record_of
+from fangpin_rules.checker.warnings import check_warnings
 from fangpin_rules.diagnostics import (
     Diagnostic,
     Location,
@@ -46,7 +47,8 @@ from fangpin_rules.policy.document import (
 )
 from fangpin_rules.policy.read import SourcedDocument
 
-RECORD_KEYS = {"household_id", "policy", "as_of", "deadlines", "overdue", "violations", "trace"}
+RECORD_KEYS = {"household_id", "policy", "as_of", "deadlines", "overdue", "violations",
+               "warnings", "trace"}
 RESERVED = {"as_of", "true", "false", "null", "and", "or", "not", "in", "if", "then", "else"}
 
 
@@ -122,6 +124,7 @@ class _Checker:
         for name in order:
             self._check_node(self.specs[name])
         steps = self._procedure()
+        warnings = check_warnings(self)
         calendar = self._calendar()
         self._unused()
         self._citations()
@@ -130,7 +133,7 @@ class _Checker:
         return CheckedPolicy(self.doc, self.sourced.path, self.sourced.sha256,
                              self.vocabularies, self.parameters, nodes,
                              [n for n in order if n in nodes], outputs, self.expr_types,
-                             self.diagnostics, steps, calendar,
+                             self.diagnostics, steps, warnings, calendar,
                              inheritance=self.sourced.inheritance,
                              record_model=self.record_model, record_id=self.record_id)
 
@@ -173,17 +176,25 @@ class _Checker:
             typed = [self._step_expr(name, (*path, key), want, text, extra, needs_case)
                      for key, want, text in (("when", (t.BOOL,), step.when),
                                              ("due", dates, step.due),
-                                             ("done", done_types, step.done))]
-            (when, when_case), (due, due_case), (done, done_case) = typed
+                                             ("done", done_types, step.done),
+                                             ("until", dates, step.until),
+                                             ("required_by", dates, step.required_by))]
+            (when, when_case), (due, due_case), (done, done_case), (until, until_case), \
+                (required_by, required_case) = typed
             if step.kind == "quarterly" and step.done is None:
                 self.err("missing-key", "a quarterly step needs `done:` (the list of dates it "
                          "was done)", self.key_loc(path))
-            reads_case = when_case or due_case or done_case
+            for key, allowed in (("until", "quarterly"), ("required_by", "notice")):
+                if getattr(step, key) is not None and step.kind != allowed:
+                    self.err("misplaced-key", f"`{key}:` belongs to {allowed} steps",
+                             self.key_loc((*path, key)), length=len(key),
+                             hint=f"remove it, or make the step `kind: {allowed}`")
+            reads_case = when_case or due_case or done_case or until_case or required_case
             if due is not None:
                 steps.append(CheckedStep(
                     name, index, step.kind, localized(step.title, "zh") or name,
                     localized(step.title, "en"), step.cite, step.basis, when, due, done,
-                    reads_case, self.key_loc(path)))
+                    reads_case, self.key_loc(path), until, required_by))
             needs_case[name] = reads_case
         return steps
 
@@ -600,6 +611,8 @@ class _Checker:
                 self._cite_known(cite, articles, (*spec.path, "cite"), re)
             for i, rule in enumerate(getattr(spec.spec, "rules", []) or []):
                 self._cite_known(rule.cite, articles, (*spec.path, "rules", i, "cite"), re)
+        for name, rule in self.doc.warnings.items():
+            self._cite_known(rule.cite, articles, ("warnings", name, "cite"), re)
 
     def _cite_known(self, cite: str, articles: set[str], path: tuple[str | int, ...],
                     re: Any) -> None:

@@ -139,6 +139,28 @@ class CheckedStep:
     done: CheckedExpr | None
     needs_case: bool
     location: Location
+    until: CheckedExpr | None = None  # quarterly: the last date it is owed
+    required_by: CheckedExpr | None = None  # notice: the date it must have ended by
+
+
+@dataclass(frozen=True)
+class CheckedWarning:
+    """A data-consistency rule (`warnings:`) with its typed condition. With `var`, the rule is
+    checked for every item of the record's list `iterable`, and `field`'s `[]` takes the item's
+    index."""
+
+    id: str
+    code: str
+    title_zh: str
+    title_en: str | None
+    cite: str
+    basis: str
+    when: CheckedExpr
+    field: str
+    var: str | None
+    iterable: str | None
+    location: Location
+    nodes: frozenset[str] = frozenset()  # the definitions and decisions the condition reads
 
 
 @dataclass
@@ -154,6 +176,7 @@ class CheckedPolicy:
     expr_types: dict[int, t.Type]  # id(ast node) -> type
     diagnostics: list[Diagnostic] = field(default_factory=list)
     steps: list[CheckedStep] = field(default_factory=list)
+    warnings: list[CheckedWarning] = field(default_factory=list)  # sorted by id
     calendar: Any = None  # the WorkingDayCalendar of the policy (with its corrections)
     inheritance: Any = None  # policy.inherit.Inheritance of a policy that `extends:` others
     record_model: type[BaseModel] = Household  # the records it reads (checker/schema.py)

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         if args.cases:
             with open_input(args.cases) as case_source:
                 cases, case_read, case_rejected = read_cases(case_source, rejects)
-            case_note = f"; cases: read {case_read}, rejected {case_rejected}"
+        used: list[int] = []
         with open_input(args.records) as source:
             plain: IO[str] | None = None
             out: TextSink
@@ -127,9 +127,13 @@ def run(args: argparse.Namespace) -> int:
                                    rejects, as_of, explain=args.explain, cases=cases,
                                    jobs=jobs, progress=progress_for(sys.stderr, source, plain),
                                    policy_source=PolicySource.of(policy,
-                                                                 args.policy_path or ()))
+                                                                 args.policy_path or ()),
+                                   cases_used=used)
         if sheet is not None:
             sheet.finish(as_of, *counts)
+        if args.cases:
+            case_note = (f"; cases: read {case_read}, used {used[0]}, rejected "
+                         f"{case_rejected}")
     read, decided, rejected = counts
     print(f"read {read}, decided {decided}, rejected {rejected}{case_note}"
           + (f" (see {args.rejects})" if rejected and args.rejects else ""), file=sys.stderr)
@@ -138,11 +142,11 @@ def run(args: argparse.Namespace) -> int:
 
 def read_cases(source: IO[str], rejects: TextSink) -> tuple[dict[str, list[Any]], int, int]:
     """All case records by household id (held in memory: cases are few beside households).
-    A bad case goes to the rejects with `"record": "case"`."""
+    A bad case (outside the contract or the procedure's order) goes to the rejects with
+    `"record": "case"`, its case id and every problem; its household is decided without it."""
     from fangpin_rules.engine import RecordError
-    from fangpin_rules.engine.records import read_records, validate
+    from fangpin_rules.engine.records import checked_case, read_records
     from fangpin_rules.engine.serialize import dumps
-    from fangpin_rules.model import Case
 
     by_household: dict[str, list[Any]] = {}
     read = rejected = 0
@@ -151,7 +155,7 @@ def read_cases(source: IO[str], rejects: TextSink) -> tuple[dict[str, list[Any]]
         try:
             if isinstance(item, RecordError):
                 raise item
-            case = validate(item, number, model=Case)
+            case = checked_case(item, number)
         except RecordError as exc:
             rejects.write(dumps({"record": "case", **exc.rejection.to_json()}) + "\n")
             rejected += 1
@@ -165,10 +169,12 @@ def decide_stream(policy: object, source: IO[str], out: TextSink, rejects: TextS
                   cases: dict[str, list[Any]] | None = None, jobs: int = 1,
                   progress: Progress | None = None,
                   chunk_lines: int | None = None,
-                  policy_source: Any = None) -> tuple[int, int, int]:
+                  policy_source: Any = None,
+                  cases_used: list[int] | None = None) -> tuple[int, int, int]:
     """The loop between reading a line and writing a decision; returns (read, decided,
     rejected), which always add up. With `jobs` > 1 the chunks are decided in that many worker
-    processes; the output is the same, in the same order."""
+    processes; the output is the same, in the same order. `cases_used`, when given, receives
+    the number of case records attached to the households decided."""
     from fangpin_rules.engine import Policy
     from fangpin_rules.engine.parallel import PolicySource, decide_in_workers
     from fangpin_rules.engine.regions import RegionalPolicy
@@ -190,20 +196,25 @@ def decide_stream(policy: object, source: IO[str], out: TextSink, rejects: TextS
         decider = ChunkDecider(policy, as_of, explain=explain, cases=cases)
         results = map(decider.decide, parts)
     base = policy.base if isinstance(policy, RegionalPolicy) else policy
-    results = map(OneDecisionPerId(base.checked.record_id).filter, results)
     quiet_collector()  # here too the lines read make many short-lived containers
     binary_out: IO[bytes] | None = getattr(out, "buffer", None)
     try:
-        return _write_results(results, out, binary_out, rejects, progress)
+        read, decided, rejected, used = _write_results(
+            map(OneDecisionPerId(base.checked.record_id).filter, results), out, binary_out,
+            rejects, progress)
     finally:
         close = getattr(results, "close", None)
         if close is not None:
             close()  # workers are ended now, on a failure or an interruption too
+    if cases_used is not None:
+        cases_used.append(used)
+    return read, decided, rejected
 
 
 def _write_results(results: Iterator[Any], out: TextSink, binary_out: IO[bytes] | None,
-                   rejects: TextSink, progress: Progress | None) -> tuple[int, int, int]:
-    read = decided = rejected = 0
+                   rejects: TextSink, progress: Progress | None) -> tuple[int, int, int, int]:
+    """(read, decided, rejected, cases used) of the chunks' results, written in order."""
+    read = decided = rejected = used = 0
     rejects_on_terminal = progress is not None and rejects is progress.out
     for result in results:
         if binary_out is None:
@@ -218,8 +229,9 @@ def _write_results(results: Iterator[Any], out: TextSink, binary_out: IO[bytes] 
         read += result.read
         decided += result.decided
         rejected += result.rejected
+        used += result.cases_used
         if progress is not None:
             progress.update(result.read)
     if progress is not None:
         progress.finish()
-    return read, decided, rejected
+    return read, decided, rejected, used

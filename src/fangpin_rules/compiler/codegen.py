@@ -59,6 +59,9 @@ class _Gen:
     # (collect decision, label) -> the local that says whether the label was added, for a
     # label only one rule adds: `"illness" in risks` reads it instead of searching the list
     label_flags: dict[tuple[str, str], str] = field(default_factory=dict)
+    # whether the traced twin records unknown inputs read: not in the warning rules, which read
+    # nulls to check the record, not to decide
+    trace_reads: bool = True
 
     def const(self, value: Any) -> str:
         key = (type(value), value)
@@ -118,7 +121,7 @@ class _Gen:
                 if not attr.isidentifier() or attr.startswith("_"):  # checker refuses these
                     raise ValueError(f"unsafe attribute {attr!r}")
                 code = f"{self.expr(base)}.{attr}"
-                if self.traced and isinstance(self.type_of(node), t.Opt):
+                if self.traced and self.trace_reads and isinstance(self.type_of(node), t.Opt):
                     label = self.source_text[node.span[0]:node.span[1]]
                     if isinstance(base, ast.Name) and base.id in self.bound_source:
                         label = f"{self.bound_source[base.id]}[].{attr}"
@@ -132,7 +135,7 @@ class _Gen:
                 if fn.needs_as_of:
                     rendered.append("AS_OF")
                 if fn.needs_calendar:
-                    rendered.append("CAL")
+                    rendered.append(self.calendar_var())
                 return f"rt_{fn.runtime}({', '.join(rendered)})"
             case ast.Aggregate() if self.fusion is not None and id(node) in self.fusion.by_node:
                 return self.fusion.by_node[id(node)]
@@ -168,6 +171,11 @@ class _Gen:
                 return f"({self.expr(a)} if {self.expr(c)} else {self.expr(b)})"
         raise TypeError(f"cannot compile {node!r}")  # pragma: no cover
 
+    def calendar_var(self) -> str:
+        """The procedure's steps read the calendar that makes an uncovered year's deadline
+        unknown; decisions read the plain one (an uncovered year is an error there)."""
+        return "SCAL" if self.owner_is_step else "CAL"
+
     def name(self, name: str, node: ast.Expr) -> str:
         if name in self.bound:
             return self.bound[name]
@@ -182,7 +190,7 @@ class _Gen:
         if not name.isidentifier() or name.startswith("_"):  # pragma: no cover - checked
             raise ValueError(f"unsafe name {name!r}")
         code = f"r.{name}"
-        if self.traced and isinstance(self.type_of(node), t.Opt):
+        if self.traced and self.trace_reads and isinstance(self.type_of(node), t.Opt):
             return f"T.read({name!r}, {code})"
         return code
 
@@ -229,7 +237,7 @@ class _Gen:
         if t.strip(lt) == t.DATE or t.strip(rt) == t.DATE:
             date_code, dur_code = (lc, rc) if t.strip(lt) == t.DATE else (rc, lc)
             sign = "-1" if op == "-" else "1"
-            return f"rt_add_duration({date_code}, {dur_code}, {sign}, CAL)"
+            return f"rt_add_duration({date_code}, {dur_code}, {sign}, {self.calendar_var()})"
         if op == "/" and lt in (t.COUNT, t.NUMBER):  # may be an int: never a float division
             lc = self.const(Decimal(left.text)) if isinstance(left, ast.Number) else \
                 f"rt_to_decimal({lc})"
@@ -357,8 +365,9 @@ def _procedure_lines(gen: _Gen) -> list[str]:
         var = f"s_{step.index}"
         owner_case = "case_id" if step.needs_case else "None"
         if step.kind == "quarterly":
+            until = gen.checked_expr(step.until, step.name) if step.until is not None else "None"
             lines.append(f"{indent}D.extend(rt_quarterly_entries({step.name!r}, {due}, "
-                         f"{done}, AS_OF, {step.cite!r}, {owner_case}))")
+                         f"{done}, AS_OF, {step.cite!r}, {owner_case}, {until}))")
             continue
         lines.append(f"{indent}{var}_due = {due}")
         # As of a date, what happened after it has not happened yet.
@@ -367,9 +376,57 @@ def _procedure_lines(gen: _Gen) -> list[str]:
         else:
             lines.append(f"{indent}{var}_done = None")
         lines.append(f"{indent}{var} = {var}_done if {var}_done is not None else {var}_due")
+        required_by = "None" if step.required_by is None else \
+            gen.checked_expr(step.required_by, step.name)
         lines.append(f"{indent}D.append(rt_step_entry({step.name!r}, {step.kind!r}, {var}_due, "
-                     f"{var}_done, AS_OF, CAL, {step.cite!r}, {owner_case}))")
+                     f"{var}_done, AS_OF, CAL, {step.cite!r}, {owner_case}, {required_by}))")
     gen.owner_is_step = False
+    return lines
+
+
+def _warning_lines(gen: _Gen) -> list[str]:
+    """The data-consistency rules (`warnings:`), after every decision they may read. The rules
+    with `for:` over one list share one walk over it, their hits kept aside (rare) and put in
+    their rule's place, so that the warnings come in rule order, then item order."""
+    rules = gen.policy.warnings
+    gen.trace_reads = False
+    walks: dict[str, list[int]] = {}
+    for number, rule in enumerate(rules):
+        if rule.iterable is not None:
+            walks.setdefault(rule.iterable, []).append(number)
+    lines: list[str] = []
+    for walk, (iterable, numbers) in enumerate(walks.items()):
+        assert iterable.isidentifier()
+        item, index, hits = f"w_{walk}", f"wi_{walk}", f"wh_{walk}"
+        lines.append(f"{hits} = []")
+        lines.append(f"for {index}, {item} in rt_indexed(r.{iterable}):")
+        for number in numbers:
+            rule = rules[number]
+            assert rule.var is not None
+            gen.bound = {rule.var: item}
+            gen.bound_source = {rule.var: iterable}
+            cond = gen.checked_expr(rule.when, rule.id)
+            gen.bound, gen.bound_source = {}, {}
+            if gen.traced:
+                cond = f"T.warning({number}, {index}, {cond})"
+            prefix, suffix = rule.field.split("[]", 1)
+            lines.append(f"    if {cond}:")
+            lines.append(f"        {hits}.append(({number}, rt_indexed_warning({rule.code!r}, "
+                         f"{prefix!r}, {index}, {suffix!r}, {rule.cite!r})))")
+    lines.append("W = []")
+    for number, rule in enumerate(rules):
+        if rule.iterable is not None:
+            hits = f"wh_{list(walks).index(rule.iterable)}"
+            lines.append(f"if {hits}:")
+            lines.append(f"    W.extend([wh_w for wh_n, wh_w in {hits} if wh_n == {number}])")
+            continue
+        cond = gen.checked_expr(rule.when, rule.id)
+        if gen.traced:
+            cond = f"T.warning({number}, None, {cond})"
+        lines.append(f"if {cond}:")
+        lines.append(f"    W.append({{'code': {rule.code!r}, 'field': {rule.field!r}, "
+                     f"'cite': {rule.cite!r}}})")
+    gen.trace_reads = True
     return lines
 
 
@@ -446,6 +503,7 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
     if policy.record_id and not policy.record_id.isidentifier():  # pragma: no cover - checked
         raise ValueError(f"unsafe name {policy.record_id!r}")
     body.extend(_procedure_lines(gen))
+    body.extend(_warning_lines(gen))
     fname = "evaluate_traced" if traced else "evaluate"
     args = "r, c, T" if traced else "r, c=None"
     lines = [
@@ -458,10 +516,13 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
         "    rt_known_by = RT.known_by",
         "    rt_quarterly_entries = RT.quarterly_entries",
         "    rt_add_duration = RT.add_duration",
+        "    rt_indexed = RT.indexed",
+        "    SCAL = RT.procedure_calendar(CAL)",
+        "    rt_indexed_warning = RT.indexed_warning",
         f"    def {fname}({args}):",
         *["        " + line for line in body],
         f"        return {{'household_id': {record_id}, 'policy': POLICY_REF, "
-        "'as_of': AS_OF_TEXT, " + ", ".join(outputs) + ", 'deadlines': D}",
+        "'as_of': AS_OF_TEXT, " + ", ".join(outputs) + ", 'deadlines': D, 'warnings': W}",
         f"    return {fname}",
     ]
     return "\n".join(lines) + "\n", gen

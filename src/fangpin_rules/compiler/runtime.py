@@ -8,7 +8,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from fangpin_rules.calendar import quarters_between
+from fangpin_rules.calendar import CalendarCoverageError, quarters_between
 from fangpin_rules.language.values import DurationValue
 
 
@@ -60,12 +60,54 @@ def to_decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(value)
 
 
-def add_duration(d: date | None, duration: DurationValue, sign: int = 1,
-                 calendar: Any = None) -> date | None:
+class Uncovered:
+    """A procedure date the working-day calendar cannot give: its year has no schedule. It
+    carries the reason (naming the year) to the deadline entry, whose status is `unknown`;
+    a step counted from it is unknown too."""
+
+    __slots__ = ("reason", "year")
+
+    def __init__(self, year: int, reason: str) -> None:
+        self.year, self.reason = year, reason
+
+
+def uncovered_reason(year: int) -> str:
+    return (f"the working-day calendar does not cover {year} (add the State Council's {year} "
+            f"schedule under `calendar: years: {year}:` in the policy file)")
+
+
+class ProcedureCalendar:
+    """The calendar as the procedure's steps read it: a year it does not cover makes that
+    deadline unknown (an `Uncovered` date) instead of failing the household."""
+
+    def __init__(self, calendar: Any) -> None:
+        self.calendar = calendar
+
+    def add_working_days(self, day: date, n: int) -> date | Uncovered:
+        try:
+            result: date = self.calendar.add_working_days(day, n)
+        except CalendarCoverageError as exc:
+            return Uncovered(exc.year, uncovered_reason(exc.year))
+        return result
+
+    def next_working_day(self, day: date) -> date | Uncovered:
+        return self.add_working_days(day, 0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.calendar, name)
+
+
+def procedure_calendar(calendar: Any) -> Any:
+    return None if calendar is None else ProcedureCalendar(calendar)
+
+
+def add_duration(d: Any, duration: DurationValue, sign: int = 1,
+                 calendar: Any = None) -> Any:
     """Calendar arithmetic: months, quarters and years clamp to the month's end; N working days
-    is the Nth working day after the date; an unknown date stays unknown."""
-    if d is None:
-        return None
+    is the Nth working day after the date; an unknown date stays unknown (and an uncovered one
+    uncovered)."""
+    if d is None or type(d) is Uncovered:
+        return d
     n = duration.amount * sign
     unit = duration.unit
     if unit == "days":
@@ -78,15 +120,13 @@ def add_duration(d: date | None, duration: DurationValue, sign: int = 1,
         return d + relativedelta(years=n)
     if calendar is None:
         raise EvaluationError("working-day arithmetic needs the policy's calendar")
-    result: date = calendar.add_working_days(d, n)
-    return result
+    return calendar.add_working_days(d, n)
 
 
-def next_working_day(d: date | None, calendar: Any) -> date | None:
-    if d is None:
-        return None
-    result: date = calendar.next_working_day(d)
-    return result
+def next_working_day(d: Any, calendar: Any) -> Any:
+    if d is None or type(d) is Uncovered:
+        return d
+    return calendar.next_working_day(d)
 
 
 def is_working_day(d: date, calendar: Any) -> bool:
@@ -106,11 +146,20 @@ def known_by(done: date | None, as_of: date) -> date | None:
     return done if done is None or done <= as_of else None
 
 
-def step_entry(name: str, kind: str, due: date | None, done: date | None, as_of: date,
-               calendar: Any, cite: str, case_id: str | None) -> dict[str, Any]:
-    """A deadline entry of the decision record (records.md, "Deadlines")."""
+def step_entry(name: str, kind: str, due: Any, done: date | None, as_of: date,
+               calendar: Any, cite: str, case_id: str | None,
+               required_by: date | None = None) -> dict[str, Any]:
+    """A deadline entry of the decision record (records.md, "Deadlines"). `required_by`: the
+    day a notice must have ended by (the marking it precedes), else `no_notice`."""
     late: int | None = None
-    if kind == "minimum_period":  # a public notice: `due` is the earliest allowed end
+    reason: str | None = None
+    if type(due) is Uncovered:
+        reason, due, status = due.reason, None, "unknown"
+    elif kind == "notice" and required_by is not None and (done is None or done > required_by):
+        status = "no_notice"
+    elif kind == "notice" and done is None:  # no deadline of its own: never overdue
+        status, due = "not_started", None
+    elif kind in ("minimum_period", "notice"):  # a public notice: `due` is the earliest end
         status = "pending" if done is None or due is None else (
             "too_short" if done < due else "on_time")
     elif kind == "not_before":
@@ -120,21 +169,32 @@ def step_entry(name: str, kind: str, due: date | None, done: date | None, as_of:
         status = "overdue" if due is not None and as_of > due else "pending"
     elif due is not None and done > due:
         status = "late"
-        late = int(calendar.working_days_between(due, done))
+        try:
+            late = int(calendar.working_days_between(due, done))
+        except CalendarCoverageError as exc:  # late for sure; by how much the calendar cannot say
+            reason = uncovered_reason(exc.year)
     else:
         status = "on_time"
-    return {"step": name, "due": due, "done": done, "status": status,
-            "late_working_days": late, "cite": cite, "case_id": case_id}
+    entry = {"step": name, "due": due, "done": done, "status": status,
+             "late_working_days": late, "cite": cite, "case_id": case_id}
+    if reason is not None:
+        entry["reason"] = reason
+    return entry
 
 
 def quarterly_entries(name: str, start: date | None, done: list[date], as_of: date,
-                      cite: str, case_id: str | None) -> list[dict[str, Any]]:
-    """One entry per calendar quarter from `start`'s through `as_of`'s: done when some date
-    (known by `as_of`) falls in it, overdue once the quarter has ended without one."""
+                      cite: str, case_id: str | None, until: date | None = None
+                      ) -> list[dict[str, Any]]:
+    """One entry per calendar quarter from `start`'s through `as_of`'s (or `until`'s, when
+    that is earlier: the duty ends with it): done when some date (known by `as_of`) falls in
+    it, overdue once the quarter has ended without one."""
     if start is None or start > as_of:
         return []
+    end = as_of if until is None or until > as_of else until
+    if end < start:
+        return []
     entries = []
-    for quarter in quarters_between(start, as_of):
+    for quarter in quarters_between(start, end):
         in_quarter = sorted(d for d in done if d in quarter and d <= as_of)
         when = in_quarter[0] if in_quarter else None
         status = "on_time" if when else ("overdue" if as_of > quarter.last_day else "pending")
@@ -142,3 +202,12 @@ def quarterly_entries(name: str, start: date | None, done: list[date], as_of: da
                         "done": when, "status": status, "late_working_days": None,
                         "cite": cite, "case_id": case_id})
     return entries
+
+
+indexed = enumerate  # (index, item) of a record's list, for the warning rules that walk it
+
+
+def indexed_warning(code: str, prefix: str, index: int, suffix: str, cite: str
+                    ) -> dict[str, Any]:
+    """A warning about one item of a list: `members[2].labour_capacity`."""
+    return {"code": code, "field": f"{prefix}[{index}]{suffix}", "cite": cite}

@@ -6,7 +6,7 @@ import decimal
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,14 @@ from fangpin_rules.checker.resolve import ParameterDateError, parameters_on
 from fangpin_rules.compiler import CompiledPolicy, compile_policy
 from fangpin_rules.compiler.runtime import EvaluationError
 from fangpin_rules.diagnostics import Diagnostic, Location
-from fangpin_rules.engine.records import RecordError, Rejection, validate
+from fangpin_rules.engine.records import (
+    RecordError,
+    Rejection,
+    checked_case,
+    household_problems,
+    rejection_of,
+    validate,
+)
 from fangpin_rules.engine.trace import Tracer
 from fangpin_rules.limits import DECIMAL_CONTEXT
 from fangpin_rules.model import Case, Household
@@ -26,7 +33,7 @@ from fangpin_rules.policy.document import localized
 Evaluator = Callable[..., dict[str, Any]]
 RejectHandler = Callable[[Rejection], None]
 CaseInput = Case | Mapping[str, Any]
-VIOLATIONS = ("late", "too_short", "too_early")
+VIOLATIONS = ("late", "too_short", "too_early", "no_notice")
 
 
 class DateError(ValueError):
@@ -70,6 +77,9 @@ def load_policy(path: str | Path, *, search_path: Sequence[str | Path] = (),
 
 
 def parse_date(value: date | str) -> date:
+    """The evaluation date: a date, its ISO text, or a datetime (taken as its date)."""
+    if isinstance(value, datetime):
+        return value.date()
     if isinstance(value, date):
         return value
     try:
@@ -223,12 +233,15 @@ class Policy:
         return validate(record, line, self.checked.record_model, self.checked.record_id)
 
     def evaluate(self, record: Household | Mapping[str, Any], as_of: date | str, *,
-                 explain: bool = False, cases: Iterable[CaseInput] = ()) -> dict[str, Any]:
+                 explain: bool = False, cases: Iterable[CaseInput] = (),
+                 on_case_reject: RejectHandler | None = None) -> dict[str, Any]:
         """Decide one household (and the deadlines of its cases, if given).
-        Raises RecordError for a record outside the contract."""
+        Raises RecordError for a record outside the contract. A case outside the contract or
+        the procedure's order, or naming another household, raises RecordError too; with
+        `on_case_reject` it is handed to it and the household is decided without it."""
         household = self.validate(record)
-        case_list = [validate(c, model=Case) for c in cases]
         when = parse_date(as_of)
+        case_list = self._own_cases(household, cases, on_case_reject)
         if explain:
             return self._explained(household, when, case_list)
         return self.decide_record(self._evaluator(when), household, when, None, case_list)
@@ -255,7 +268,8 @@ class Policy:
                 duplicate = one_per_id.duplicate_of(record_id, number)
                 if duplicate is not None:
                     raise RecordError(duplicate)
-                own = cases.get(household.household_id, []) if cases else []
+                own = self._own_cases(household, cases.get(household.household_id, []),
+                                      on_reject, number) if cases else []
                 if explain:
                     decision = self._explained(household, when, own)
                 else:
@@ -268,15 +282,33 @@ class Policy:
                 continue
             yield decision
 
+    def _own_cases(self, household: Any, cases: Iterable[CaseInput],
+                   on_reject: RejectHandler | None, line: int | None = None) -> list[Any]:
+        """The household's cases that pass `checked_case`; a bad one raises RecordError, or
+        goes to `on_reject` and is left out."""
+        record_id = getattr(household, self.checked.record_id or "", None)
+        own = []
+        for case in cases:
+            try:
+                own.append(checked_case(case, line, None if record_id is None
+                                        else str(record_id)))
+            except RecordError as exc:
+                if on_reject is None:
+                    raise
+                on_reject(exc.rejection)
+        return own
+
     def decide_record(self, fast: Evaluator, household: Any, when: date,
                       line: int | None = None, cases: Sequence[Any] | None = None
                       ) -> dict[str, Any]:
         """Decide a record already validated (a `Household`, or the typed record of the fast
         reader) with `fast = self.evaluator(when)`; `cases` are validated `Case`s. The loop
         of the record API, the streaming run and Arrow batches; RecordError names a record
-        the policy cannot decide (a division by zero, say) and the definition that failed.
-        The arithmetic runs in `limits.DECIMAL_CONTEXT`, precise enough that no comparison of
-        allowed amounts is decided by rounding."""
+        the policy cannot decide (a division by zero, say) and the definition that failed,
+        or a household with the same member twice. The arithmetic runs in
+        `limits.DECIMAL_CONTEXT`, precise enough that no comparison of allowed amounts is
+        decided by rounding."""
+        _refuse_inconsistent(household, line, self.checked.record_id)
         try:
             with decimal.localcontext(DECIMAL_CONTEXT):
                 decision = self._decide_exactly(fast, household, cases)
@@ -299,6 +331,7 @@ class Policy:
 
     def _explained(self, household: Household, when: date,
                    cases: list[Case] | None = None) -> dict[str, Any]:
+        _refuse_inconsistent(household, None, self.checked.record_id)
         resolved = self._resolve(when)
         tracer = Tracer(self.checked, self.compiled.parts)
         traced = self.compiled.build_traced(tuple(v for v, _ in resolved.values()), when,
@@ -338,6 +371,16 @@ class Policy:
         record_id = getattr(household, self.checked.record_id or "", None)
         return Rejection(line, None if record_id is None else str(record_id), None,
                          f"{reason}{where}")
+
+
+def _refuse_inconsistent(household: Any, line: int | None, id_field: str | None) -> None:
+    """RecordError for a household its fields' types admit but the contract does not: the
+    same member twice (records.md)."""
+    problems = household_problems(household)
+    if problems:
+        record_id = getattr(household, id_field or "", None)
+        raise RecordError(rejection_of(line, None if record_id is None else str(record_id),
+                                       problems))
 
 
 def _summarise_deadlines(decision: dict[str, Any]) -> None:

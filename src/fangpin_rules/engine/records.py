@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import msgspec
 from pydantic import BaseModel, ValidationError
@@ -19,48 +19,142 @@ from fangpin_rules.model import Household
 BOM = "\ufeff"
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with a record: the field (a dotted path) and what is wrong."""
+class Problem(NamedTuple):
+    """One thing wrong with a record: the field (a dotted path) and what is wrong. A pair, so
+    that `for field, reason in rejection.problems` reads it; made by `problem()`, which cuts
+    the field a record spells to a bounded length."""
 
     field: str | None
     reason: str
-
-    def __post_init__(self) -> None:
-        if self.field is not None:
-            object.__setattr__(self, "field", echo(self.field))
 
     def to_json(self) -> dict[str, Any]:
         return {"field": self.field, "reason": self.reason}
 
 
+def problem(field: str | None, reason: str) -> Problem:
+    return Problem(None if field is None else echo(field), reason)
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """A record that could not be decided, and why: `field` and `reason` are its first
-    problem, `problems` all of them when there are several. The id and field a record spells
-    are echoed cut to a bounded length (limits.ECHO_MAX_CHARS)."""
+    problem, `problems` all of them when there are several, so that one pass finds every
+    correction. The id and field a record spells are echoed cut to a bounded length
+    (limits.ECHO_MAX_CHARS). A rejected case record names its `case_id` too."""
 
     line: int | None
     household_id: str | None
     field: str | None
     reason: str
     problems: tuple[Problem, ...] = ()
+    case_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.household_id is not None:
             object.__setattr__(self, "household_id", echo(self.household_id))
         if self.field is not None:
             object.__setattr__(self, "field", echo(self.field))
+        if self.case_id is not None:
+            object.__setattr__(self, "case_id", echo(self.case_id))
+        if any(type(p) is not Problem for p in self.problems):
+            object.__setattr__(self, "problems", tuple(
+                p if type(p) is Problem else problem(*p) for p in self.problems))
 
     def at_line(self, line: int) -> Rejection:
-        return Rejection(line, self.household_id, self.field, self.reason, self.problems)
+        return Rejection(line, self.household_id, self.field, self.reason, self.problems,
+                         self.case_id)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"line": self.line, "household_id": self.household_id,
                                "field": self.field, "reason": self.reason}
+        if self.case_id is not None:
+            out["case_id"] = self.case_id
         if len(self.problems) > 1:
-            out["problems"] = [problem.to_json() for problem in self.problems]
+            out["problems"] = [p.to_json() for p in self.problems]
         return out
+
+
+def rejection_of(line: int | None, household_id: str | None,
+                 problems: list[tuple[str | None, str]], case_id: str | None = None
+                 ) -> Rejection:
+    """The rejection of a record with these problems (at least one)."""
+    listed = [problem(field, reason) for field, reason in problems[:MAX_PROBLEMS_LISTED]]
+    if len(problems) > MAX_PROBLEMS_LISTED:
+        listed.append(Problem(None, f"and {len(problems) - MAX_PROBLEMS_LISTED} more "
+                              "problem(s)"))
+    field, reason = listed[0]
+    if len(problems) > 1:
+        reason += f" (and {len(problems) - 1} more problem(s): see problems)"
+    return Rejection(line, household_id, field, reason, tuple(listed), case_id)
+
+
+def household_problems(household: Any) -> list[tuple[str | None, str]]:
+    """What makes a validated household undecidable beyond its fields' own types: two
+    members with one `member_id` would double the household's size (records.md)."""
+    members = getattr(household, "members", None)
+    if not members or len(members) < 2:
+        return []
+    first: dict[str, int] = {}
+    problems: list[tuple[str | None, str]] = []
+    for index, member in enumerate(members):
+        member_id = getattr(member, "member_id", None)
+        if member_id is None:
+            continue
+        if member_id in first:  # positions only: a member id may be personal data
+            problems.append((f"members.{index}.member_id",
+                             f"the same member_id as members.{first[member_id]}: one member "
+                             "recorded twice would double the household's size"))
+        else:
+            first[member_id] = index
+    return problems
+
+
+# The procedure's order (§7, §8): (field, earlier field it may not come before, what it means).
+_CASE_ORDER = (
+    ("assigned_on", "received_on", "assigned before the warning was received"),
+    ("preliminary_review_on", "assigned_on", "reviewed before it was assigned"),
+    ("verified_on", "preliminary_review_on", "verified before the preliminary review"),
+)
+
+
+def case_problems(case: Any, household_id: str | None = None
+                  ) -> list[tuple[str | None, str]]:
+    """Every way a validated case contradicts the procedure's order, or names another
+    household than `household_id` (when given)."""
+    problems: list[tuple[str | None, str]] = []
+    if household_id is not None and case.household_id != household_id:
+        problems.append(("household_id", "the case names another household than the one it "
+                         "was given with"))
+    for field, before, meaning in _CASE_ORDER:
+        later, earlier = getattr(case, field), getattr(case, before)
+        if later is not None and earlier is not None and later < earlier:
+            problems.append((field, f"{meaning} ({field} {later.isoformat()} < {before} "
+                             f"{earlier.isoformat()})"))
+    identification: list[Any] = []
+    for index, notice in enumerate(case.publicity):
+        if notice.end is not None and notice.end < notice.start:
+            problems.append((f"publicity.{index}.end", f"the notice ends before it starts "
+                             f"({notice.end.isoformat()} < {notice.start.isoformat()})"))
+        if notice.purpose == "identification":
+            identification.append(notice.start)
+    if case.confirmed_on is not None and identification and \
+            case.confirmed_on < min(identification):
+        problems.append(("confirmed_on", "confirmed before the identification notice started "
+                         f"({case.confirmed_on.isoformat()} < {min(identification).isoformat()})"))
+    return problems
+
+
+def checked_case(data: Any, line: int | None = None, household_id: str | None = None) -> Any:
+    """A case record validated against the contract and the procedure's order; RecordError
+    (with the case id and every problem) otherwise."""
+    from fangpin_rules.model import Case
+
+    case = validate(data, line, model=Case, id_field="household_id")
+    problems = case_problems(case, household_id)
+    if problems:
+        raise RecordError(rejection_of(line, household_id or case.household_id, problems,
+                                       case.case_id))
+    return case
 
 
 class RecordError(ValueError):
@@ -172,20 +266,13 @@ def validate(data: Any, line: int | None = None, model: type[BaseModel] = Househ
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        problems = [_problem(error) for error in errors[:MAX_PROBLEMS_LISTED]]
-        if len(errors) > MAX_PROBLEMS_LISTED:
-            problems.append(Problem(None, f"and {len(errors) - MAX_PROBLEMS_LISTED} more "
-                                    "problem(s)"))
-        first = problems[0]
-        reason = first.reason
-        if len(problems) > 1:
-            reason += f" (and {len(errors) - 1} more problem(s): see problems)"
-        raise RecordError(Rejection(line, household_id, first.field, reason,
-                                    tuple(problems))) from None
+        problems = [_problem(error) for error in exc.errors(include_url=False)]
+        case_id = data.get("case_id") if model.__name__ == "Case" else None
+        raise RecordError(rejection_of(line, household_id, problems,
+                                       case_id if isinstance(case_id, str) else None)) from None
 
 
-def _problem(error: Any) -> Problem:
+def _problem(error: Any) -> tuple[str | None, str]:
     field = ".".join(str(p) for p in error["loc"]) or None
     reason = error["msg"]
     if error["type"] == "extra_forbidden":
@@ -194,7 +281,7 @@ def _problem(error: Any) -> Problem:
         reason = "required field is missing"
     elif error["type"] == "value_error":
         reason = reason.removeprefix("Value error, ")
-    return Problem(field, reason)
+    return field, reason
 
 
 def _household_id(data: Any, id_field: str | None = "household_id") -> str | None:

@@ -104,7 +104,8 @@ def _plain(kind: t.Type) -> bool:
     return kind in (t.BOOL, t.STRING, t.DATE, t.NULL) or isinstance(kind, t.Enum)
 
 
-DECISION_KEYS = ("household_id", "policy", "as_of", "deadlines", "overdue", "violations", "trace")
+DECISION_KEYS = ("household_id", "policy", "as_of", "deadlines", "overdue", "violations",
+                 "warnings", "trace")
 
 
 class DecisionWriter:

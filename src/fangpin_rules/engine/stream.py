@@ -44,6 +44,7 @@ class ChunkResult:
     # (record id or None, line) of each decision, in order: the parent finds an id decided
     # twice across chunks (and workers) with them (`OneDecisionPerId`)
     decided_ids: tuple[tuple[Any, int], ...] = ()
+    cases_used: int = 0  # case records attached to the households decided
 
 
 def numbered_items(stream: IO[str]) -> Iterator[Item]:
@@ -95,6 +96,7 @@ class ChunkDecider:
         reader = self.reader
         write = self.writer.encode if self.writer is not None else _dumps_bytes
         id_field = self.id_field
+        cases_used = 0
         for number, item in chunk:
             record: Any = None
             try:
@@ -113,6 +115,7 @@ class ChunkDecider:
                     decision = decide_record(fast, record, as_of, number, own)
                 decided_lines.append(write(decision))
                 decided_ids.append((getattr(record, id_field) if id_field else None, number))
+                cases_used += len(own)
             except RecordError as exc:
                 rejection = exc.rejection
                 if rejection.line is None:
@@ -127,7 +130,7 @@ class ChunkDecider:
         decisions = b"\n".join(decided_lines) + b"\n" if decided_lines else b""
         return ChunkResult(decisions, _lines(reject_lines),
                            len(chunk), len(decided_lines), len(reject_lines),
-                           tuple(decided_ids))
+                           tuple(decided_ids), cases_used)
 
 
 class OneDecisionPerId:
@@ -174,7 +177,7 @@ class OneDecisionPerId:
         return ChunkResult(b"\n".join(kept) + b"\n" if kept else b"", rejects, result.read,
                            len(kept), result.rejected + len(duplicates),
                            tuple(item for index, item in enumerate(result.decided_ids)
-                                 if index not in duplicates))
+                                 if index not in duplicates), result.cases_used)
 
 
 def unexpected_rejection(number: int, household_id: object, exc: Exception) -> Rejection:

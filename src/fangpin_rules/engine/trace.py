@@ -34,6 +34,10 @@ class Tracer:
         self.values: dict[str, Any] = {}
         self.unknown: list[str] = []
         self.current = -1
+        # warning rule number -> (item index or None, condition parts) of each time it held,
+        # and of the last evaluation
+        self.warning_hits: dict[int, list[tuple[int | None, list[tuple[int, Any]]]]] = {}
+        self.warning_last: dict[int, list[tuple[int, Any]]] = {}
 
     # -- calls from generated code ------------------------------------------------------------
     def begin(self, index: int) -> None:
@@ -46,6 +50,13 @@ class Tracer:
 
     def rule(self, rule_id: str, value: Any) -> Any:
         self.rule_results[rule_id] = (bool(value), self.pending)
+        self.pending = []
+        return value
+
+    def warning(self, number: int, item: int | None, value: Any) -> Any:
+        if value:
+            self.warning_hits.setdefault(number, []).append((item, self.pending))
+        self.warning_last[number] = self.pending
         self.pending = []
         return value
 
@@ -82,7 +93,8 @@ class Tracer:
                 "due_expr": step.due.text, "done_expr": step.done.text if step.done else None,
                 "due": deadline["due"], "done": deadline["done"], "status": deadline["status"],
                 "late_working_days": deadline["late_working_days"],
-                "case_id": deadline["case_id"], "cite": step.cite, "basis": step.basis})
+                "case_id": deadline["case_id"], "cite": step.cite, "basis": step.basis,
+                **({"reason": deadline["reason"]} if "reason" in deadline else {})})
         return entries
 
     def export(self, header: dict[str, Any], parameters: dict[str, Any]) -> list[dict[str, Any]]:
@@ -127,4 +139,21 @@ class Tracer:
             elif index in self.node_parts:
                 entry["conditions"] = self._conditions(self.node_parts[index])
             entries.append(entry)
+        entries.extend(self.warning_entries())
+        return entries
+
+    def warning_entries(self) -> list[dict[str, Any]]:
+        """One entry per warning rule: whether it held, the fields it points at, and the
+        parts of its condition (where it held first, else its last evaluation)."""
+        entries = []
+        for number, rule in enumerate(self.policy.warnings):
+            hits = self.warning_hits.get(number, [])
+            fields = [rule.field if item is None else rule.field.replace("[]", f"[{item}]", 1)
+                      for item, _ in hits]
+            parts = hits[0][1] if hits else self.warning_last.get(number, [])
+            entries.append({
+                "kind": "warning", "name": rule.id, "code": rule.code, "title": rule.title_zh,
+                "title_en": rule.title_en, "value": bool(hits), "fields": fields,
+                "field": rule.field, "cite": rule.cite, "basis": rule.basis,
+                "conditions": self._conditions(parts)})
         return entries

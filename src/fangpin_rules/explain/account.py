@@ -22,6 +22,7 @@ from fangpin_rules.explain.labels import (
     INPUT_LABELS,
     MONEY_INPUTS,
     duration,
+    field_words,
     has_chinese,
     input_label,
     input_value_label,
@@ -89,6 +90,7 @@ class _Account:
             "decisions": decisions,
             "deadlines": [self.step_account(entry) for entry in self.decision["trace"]
                           if entry["kind"] == "step"],
+            "warnings": self.warning_accounts(),
             "unknown_inputs": [{"input": name, "label": input_label(name, self.lang)}
                                for name in self.header["unknown_inputs"]
                                if not null_means_none(name, self.household)],
@@ -106,7 +108,24 @@ class _Account:
         return {"step": entry["name"], "title": title, "cite": entry["cite"],
                 "basis": entry["basis"], "due": entry["due"], "done": entry["done"],
                 "status": entry["status"], "late_working_days": entry["late_working_days"],
-                "case_id": entry["case_id"], "due_expr": entry["due_expr"]}
+                "case_id": entry["case_id"], "due_expr": entry["due_expr"],
+                "reason": entry.get("reason")}
+
+    def warning_accounts(self) -> list[dict[str, Any]]:
+        """Each data-consistency warning that holds: its rule's title, the field to check and
+        the article (§18), in the order of the decision's `warnings`."""
+        rules = {e["name"]: e for e in self.decision["trace"] if e["kind"] == "warning"}
+        out: list[dict[str, Any]] = []
+        for rule in self.policy.warnings:
+            entry = rules.get(rule.id)
+            if entry is None or not entry["value"]:
+                continue
+            self.note_cites(rule.cite)
+            title = rule.title_en if self.lang == "en" and rule.title_en else rule.title_zh
+            out.extend({"code": rule.code, "title": title, "field": field,
+                        "field_words": field_words(field, self.lang), "cite": rule.cite,
+                        "basis": rule.basis} for field in entry["fields"])
+        return out
 
     def parameter_account(self, name: str) -> dict[str, Any]:
         entry = self.params[name]

@@ -6,6 +6,7 @@ The policy file names its own parameters, definitions, decisions and vocabularie
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -135,6 +136,21 @@ def title_in(text: LocalizedText | None, lang: str, name: str) -> str:
 
 def has_chinese(text: str) -> bool:
     return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+_MEMBER_FIELD = re.compile(r"members\[(\d+)\]\.(\w+)")
+
+
+def field_words(path: str, lang: str) -> str:
+    """A field a warning points at, in words: members[1].labour_capacity -> 第2位成员的劳动能力
+    (member 2's labour capacity); the path itself stays in the decision's `warnings`."""
+    member = _MEMBER_FIELD.fullmatch(path)
+    if member is None:
+        return input_label(path, lang)
+    place, label = int(member.group(1)) + 1, input_label(f"members[].{member.group(2)}", lang)
+    if lang == "zh":
+        return f"第{place}位成员的{label.removeprefix('成员')}"
+    return f"member {place}'s " + label.removeprefix("a member's ")
 
 
 def short_title(title: str) -> str:

@@ -15,7 +15,10 @@ _HEAD = {
            "not_done": "尚未完成", "case": "案件",
            "pending": "待办", "overdue": "已逾期", "on_time": "按时", "late": "逾期完成",
            "too_short": "公示时间不足", "too_early": "早于应有日期",
-           "working_days": "个工作日"},
+           "not_started": "尚未开始（无时限）", "no_notice": "未经公示即标注",
+           "status_unknown": "无法确定",
+           "working_days": "个工作日", "warnings": "数据核查提示（不影响认定，请核实所指字段）",
+           "field": "字段"},
     "en": {"household": "Household", "as_of": "as of", "policy": "policy",
            "parameters": "Parameters in force", "from": "from", "rule": "rule",
            "otherwise": "no rule applies", "articles": "Articles",
@@ -26,7 +29,11 @@ _HEAD = {
            "done": "done", "not_done": "not done", "case": "case",
            "pending": "pending", "overdue": "OVERDUE", "on_time": "on time", "late": "LATE",
            "too_short": "TOO SHORT", "too_early": "TOO EARLY",
-           "working_days": "working days"},
+           "not_started": "not started (no deadline)", "no_notice": "NO NOTICE before marking",
+           "status_unknown": "unknown",
+           "working_days": "working days",
+           "warnings": "Data checks (the decision stands; check the field named)",
+           "field": "field"},
 }
 
 
@@ -50,6 +57,11 @@ def render_text(account: dict[str, Any]) -> str:
         lines.append("")
         lines.append(words["deadlines"] + ":")
         lines.extend(_deadline(step, words) for step in account["deadlines"])
+    if account.get("warnings"):
+        lines.append("")
+        lines.append(words["warnings"] + ":")
+        lines.extend(f"  {w['title']} [{w['cite']}]: {words['field']} {w['field_words']}"
+                     for w in account["warnings"])
     if account["unknown_inputs"]:
         lines.append("")
         lines.append(words["unknown"] + ":")
@@ -66,9 +78,12 @@ def render_text(account: dict[str, Any]) -> str:
 def _deadline(step: dict[str, Any], words: dict[str, str]) -> str:
     due = step["due"].isoformat() if step["due"] else "—"
     done = f"{words['done']} {step['done'].isoformat()}" if step["done"] else words["not_done"]
-    status = words[step["status"]]
+    status = words.get(step["status"]) if step["status"] != "unknown" else None
+    status = status or words["status_unknown"]
     if step["late_working_days"]:
         status += f" ({step['late_working_days']} {words['working_days']})"
+    if step.get("reason"):
+        status += f" ({step['reason']})"
     case = f"  [{words['case']} {step['case_id']}]" if step["case_id"] else ""
     return f"  {step['title']} [{step['cite']}]: {words['due']} {due} · {done} · {status}{case}"
 

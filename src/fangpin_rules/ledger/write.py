@@ -27,6 +27,7 @@ from typing import IO, Any
 
 from fangpin_rules.checker.checked import CheckedPolicy
 from fangpin_rules.explain.labels import (
+    field_words,
     input_label,
     short_title,
     title_in,
@@ -56,7 +57,7 @@ _HEADERS: dict[str, tuple[str, str]] = {
     "status": ("状态", "status"), "late_working_days": ("逾期工作日", "late working days"),
     "item": ("项目", "item"),
 }
-_STATUS: dict[str, tuple[str, str]] = {
+STATUS_WORDS: dict[str, tuple[str, str]] = {  # every DeadlineStatus (model/decision.py)
     "pending": ("待办", "pending"), "overdue": ("已逾期", "overdue"),
     "on_time": ("按期完成", "done on time"), "late": ("逾期完成", "done late"),
     "too_short": ("公示期不足", "notice too short"),
@@ -208,7 +209,7 @@ class Labeller:
         self.list_separator = "; " if lang == "en" else "、"
         self.steps = {step.name: step for step in policy.steps}
         self.warning_titles: dict[str, str] = {}
-        for warning in getattr(policy, "warnings", ()):
+        for warning in policy.warnings:
             title = warning.title_en if lang == "en" and warning.title_en else warning.title_zh
             self.warning_titles.setdefault(warning.id, title)
             self.warning_titles.setdefault(warning.code, title)
@@ -267,13 +268,8 @@ class Labeller:
         for warning in decision.get("warnings") or ():
             code = str(warning.get("code"))
             path = str(warning.get("field") or "")
-            generic = re.sub(r"\[\d+\]", "[]", path)
-            member = re.search(r"\[(\d+)\]", path)
-            label = input_label(generic, self.lang)
-            if member is not None and label != generic:
-                label += (f" (member {int(member.group(1)) + 1})" if self.lang == "en"
-                          else f"（第{int(member.group(1)) + 1}位成员）")
-            yield [household, self.warning_titles.get(code, code), label, path or None,
+            yield [household, self.warning_titles.get(code, code),
+                   field_words(path, self.lang) if path else None, path or None,
                    warning.get("cite")]
 
     def deadline_rows(self, decision: Mapping[str, Any]) -> Iterable[list[Cell]]:
@@ -283,8 +279,9 @@ class Labeller:
             late = entry.get("late_working_days")
             yield [household, entry.get("case_id"), self.step_title(str(entry.get("step"))),
                    entry.get("due"), entry.get("done"),
-                   _in(_STATUS[status], self.lang) if status in _STATUS else status,
-                   late if isinstance(late, int) else None, entry.get("cite")]
+                   _in(STATUS_WORDS[status], self.lang) if status in STATUS_WORDS else status,
+                   late if isinstance(late, int) else None, entry.get("cite"),
+                   entry.get("reason")]
 
     def step_title(self, name: str) -> str:
         """A step's title; a quarterly step's entry (`visit_2021Q3`) with its quarter."""
@@ -332,7 +329,7 @@ class Labeller:
         if sheet == "deadlines":
             return [household, _header("case_id", h), _header("step", h), _header("due", h),
                     _header("done", h), _header("status", h),
-                    _header("late_working_days", h), _header("cite", h)]
+                    _header("late_working_days", h), _header("cite", h), _header("reason", h)]
         if sheet == "rejects":
             return [_header("record", h), household, _header("sheet", h), _header("row", h),
                     _header("column", h), _header("header", h), _header("field", h),

@@ -10,9 +10,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-# records.md's statuses, and `too_early` for a step that may not come before another (a county's
-# confirmation before its public notice ended, §8).
-DeadlineStatus = Literal["pending", "overdue", "on_time", "late", "too_short", "too_early"]
+# records.md's statuses; edition 2 adds `not_started` (a notice with no deadline, not recorded),
+# `no_notice` (a risk marked eliminated before its notice ended) and `unknown` (a due date in a
+# year the working-day calendar does not cover).
+DeadlineStatus = Literal["pending", "overdue", "on_time", "late", "too_short", "too_early",
+                         "not_started", "no_notice", "unknown"]
 
 
 class PolicyRef(BaseModel):
@@ -48,6 +50,16 @@ class DeadlineEntry(BaseModel):
     late_working_days: int | None
     cite: str
     case_id: str | None = None  # the case the step belongs to (null: the household's own)
+    reason: str | None = None  # why the status is `unknown` (the uncovered year)
+
+
+class DataWarning(BaseModel):
+    """A data-consistency finding (§18): the record is decided, the officer checks `field`."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str
+    field: str
+    cite: str
 
 
 class Decision(BaseModel):
@@ -76,4 +88,5 @@ class Decision(BaseModel):
     deadlines: list[DeadlineEntry] = []
     overdue: list[DeadlineEntry] = []
     violations: list[DeadlineEntry] = []
+    warnings: list[DataWarning] = []
     trace: list[Any] = []

@@ -214,7 +214,7 @@ class RecordSchema(Strict):
     fields: dict[str, SchemaFieldSpec] = Field(min_length=1)
 
 
-StepKind = Literal["deadline", "minimum_period", "not_before", "quarterly"]
+StepKind = Literal["deadline", "minimum_period", "notice", "not_before", "quarterly"]
 
 
 class Step(Strict):
@@ -227,9 +227,16 @@ class Step(Strict):
     - `deadline`: due by `due`; not done and past due is overdue, done after it is late.
     - `minimum_period`: a public notice; `due` is the earliest day it may end, `done` its end;
       an end before `due` is too short.
+    - `notice`: a public notice the document sets no deadline for: checked for its minimum
+      length like `minimum_period` when recorded, `not_started` (no due date, never overdue)
+      when not; with `required_by`, one that had not ended by that date is `no_notice`.
     - `not_before`: may not be done before `due` (a confirmation after its notice).
-    - `quarterly`: once in every calendar quarter from `due` to the evaluation date; `done` is
-      the list of dates it was done (entries are named `<step>_<year>Q<n>`).
+    - `quarterly`: once in every calendar quarter from `due` to the evaluation date, or to
+      `until` when that is earlier; `done` is the list of dates it was done (entries are named
+      `<step>_<year>Q<n>`).
+
+    A due date in a year the working-day calendar does not cover makes that entry `unknown`
+    (its `reason` names the year), and the steps counted from it too; the household stands.
     """
 
     kind: StepKind = "deadline"
@@ -239,6 +246,8 @@ class Step(Strict):
     when: str | None = None
     due: str
     done: str | None = None
+    until: str | None = None  # quarterly: the date the duty ends with
+    required_by: str | None = None  # notice: the date it must have ended by
     note: str | None = None
 
 
@@ -250,6 +259,23 @@ class Duty(Strict):
     cite: str = Field(pattern=CITATION)
     basis: Basis = "document"
     text: str | None = None  # the document's own words
+
+
+class WarningRule(Strict):
+    """A data-consistency check (§18 规范数据填报): when `when` holds, the decision carries the
+    warning `{code, field, cite}`; the household is still decided.
+
+    `for: m in members` checks every item of a list: `m` is the item in `when`, and the `[]`
+    of `field` (`members[].labour_capacity`) becomes the item's index (`members[2]...`)."""
+
+    code: str | None = Field(default=None, pattern=IDENTIFIER)  # default: the rule's id
+    title: LocalizedText
+    cite: str = Field(pattern=CITATION)
+    basis: Basis = "document"
+    for_: str | None = Field(default=None, alias="for")
+    when: str
+    field: str = Field(pattern=r"^[A-Za-z][\w]*(\[\])?(\.[A-Za-z][\w]*(\[\])?)*$")
+    note: str | None = None
 
 
 class CalendarYear(Strict):
@@ -273,6 +299,7 @@ class PolicyDocument(Strict):
     definitions: dict[str, Definition] = {}
     decisions: dict[str, DecisionSpec] = Field(min_length=1)
     procedure: dict[str, Step] = {}
+    warnings: dict[str, WarningRule] = {}
     duties: dict[str, Duty] = {}
     calendar: CalendarSection = CalendarSection()
 

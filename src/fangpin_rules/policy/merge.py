@@ -16,6 +16,8 @@ from fangpin_rules.source import LMap, LNode, LScalar, LSeq, plain
 
 PARAMETER_OVERRIDE_KEYS = ("value", "values", "note")
 _ADD_ONLY_DEPTH = {"calendar": 2, "vocabularies": 2}  # other sections: 1 (whole entries)
+_ADD_ONLY_HINTS = {"warnings": "the province's data-consistency checks hold in every county: "
+                   "add your own check under a new id"}
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ class Merger:
             self.err("already-defined", f"'{key}' in `{where}:` is defined by the base policy; "
                      "an extending policy may add entries but not redefine them", key_loc,
                      length=len(key), related=(("defined in the base", base_loc),),
-                     hint="choose a new name")
+                     hint=_ADD_ONLY_HINTS.get(where, "choose a new name"))
         return LMap(entries, base.loc)
 
     def _parameters(self, base: LMap, child: LMap, base_effective: LScalar | None,

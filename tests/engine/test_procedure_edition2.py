@@ -1,0 +1,75 @@
+"""The procedure's edition-2 statuses (reference item 11): notices with no deadline of their own
+are `not_started`, never overdue; a deadline in a year the working-day calendar does not cover
+is `unknown` for that deadline alone, with the year named; the household still stands."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from fangpin_rules import Policy
+from fangpin_rules.engine.serialize import decision_writer
+from fangpin_rules.model.decision import Decision
+
+from support import household
+
+CASE: dict[str, Any] = {"case_id": "W-9", "household_id": "T-1", "source": "routine_visit"}
+
+
+def _by_step(decision: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {entry["step"]: entry for entry in decision["deadlines"]}
+
+
+def test_unrecorded_notices_without_a_deadline_are_not_started_and_never_overdue(
+        fujian: Policy) -> None:
+    case = {**CASE, "received_on": "2021-09-30", "assigned_on": "2021-10-08"}
+    decision = fujian.evaluate(household(), "2023-06-30", cases=[case])
+    steps = _by_step(decision)
+    for name in ("publicity_measures", "publicity_risk_elimination"):
+        assert steps[name]["status"] == "not_started" and steps[name]["due"] is None
+    assert {e["step"] for e in decision["overdue"]}.isdisjoint(
+        {"publicity_measures", "publicity_risk_elimination"})
+
+
+def test_a_recorded_measures_notice_is_still_checked_for_its_length(fujian: Policy) -> None:
+    case = {**CASE, "received_on": "2021-09-30",
+            "publicity": [{"purpose": "measures", "start": "2021-10-20", "end": "2021-10-22"}]}
+    steps = _by_step(fujian.evaluate(household(), "2021-11-30", cases=[case]))
+    assert steps["publicity_measures"]["status"] == "too_short"
+    assert steps["publicity_measures"]["due"] == date(2021, 10, 26)
+
+
+def test_a_deadline_in_an_uncovered_year_is_unknown_for_that_deadline_alone(
+        fujian: Policy) -> None:
+    """Received 2026-12-28: the assignment (12-29) is in 2026, the review's 5th working day
+    and the verification month fall in 2027, which the calendar data does not cover."""
+    covered = fujian.checked.calendar.covered_years
+    assert 2026 in covered and 2027 not in covered
+    case = {**CASE, "received_on": "2026-12-28"}
+    decision = fujian.evaluate(household(), "2026-12-31", cases=[case])
+    steps = _by_step(decision)
+    assert steps["assignment"]["status"] == "overdue"
+    assert steps["assignment"]["due"] == date(2026, 12, 29)
+    for name in ("preliminary_review", "verification"):
+        assert steps[name]["status"] == "unknown" and steps[name]["due"] is None
+        assert "2027" in steps[name]["reason"]
+    assert "reason" not in steps["assignment"]
+    assert decision["category"] is None  # the household is decided
+    Decision.model_validate(decision)
+    line = json.loads(decision_writer(fujian.checked).encode(dict(decision)))
+    reasons = {e["step"]: e.get("reason") for e in line["deadlines"]}
+    assert reasons["verification"] == reasons["preliminary_review"] == (
+        "the working-day calendar does not cover 2027 (add the State Council's 2027 schedule "
+        "under `calendar: years: 2027:` in the policy file)")
+
+
+def test_an_uncovered_year_reaches_the_arrow_output(fujian: Policy) -> None:
+    from fangpin_rules.columnar import decide_batch, records_to_arrow
+
+    table = records_to_arrow(fujian, [household()])
+    result = decide_batch(fujian, table, "2026-12-31",
+                          cases={"T-1": [{**CASE, "received_on": "2026-12-28"}]})
+    deadlines = result.decisions.column("deadlines").to_pylist()[0]
+    review = next(e for e in deadlines if e["step"] == "preliminary_review")
+    assert review["status"] == "unknown" and "2027" in review["reason"]
