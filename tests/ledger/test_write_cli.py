@@ -143,3 +143,21 @@ def test_a_failed_run_leaves_the_previous_workbook(tmp_path: Path) -> None:
     assert _eval(str(tmp_path / "missing.jsonl"), "-o", str(xlsx)) == 2
     assert xlsx.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["d.xlsx"]
+
+
+def test_a_decisions_warnings_are_rows_of_the_warnings_sheet(tmp_path: Path) -> None:
+    child = {"member_id": "2", "birth_date": "2012-03-01", "labour_capacity": "normal",
+             "health": "healthy"}
+    records = tmp_path / "in.jsonl"
+    records.write_text(json.dumps(household(household_id="W-1", members=[
+        household()["members"][0], child])) + "\n" + json.dumps(household()) + "\n")
+    xlsx = tmp_path / "d.xlsx"
+    assert _eval(str(records), "-o", str(xlsx)) == 0
+    book = openpyxl.load_workbook(xlsx)
+    rows = list(book["数据提示"].iter_rows(values_only=True))[1:]
+    assert rows == [("W-1", "未满16周岁的成员登记有劳动能力（不计为劳动力）", "第2位成员的劳动能力",
+                     "members[1].labour_capacity", "§18")]
+    english = tmp_path / "en.xlsx"
+    assert _eval(str(records), "-o", str(english), "--lang", "en") == 0
+    [row] = list(openpyxl.load_workbook(english)["warnings"].iter_rows(values_only=True))[1:]
+    assert row[1].startswith("A member under 16") and row[2] == "member 2's labour capacity"
