@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from fangpin_rules.text import safe_text
+
 
 @dataclass(frozen=True, slots=True)
 class Location:
@@ -53,22 +55,23 @@ class Diagnostic:
 
     def render(self, *, source_lines: dict[str, list[str]] | None = None) -> str:
         """`file:line:col: error[code]: message`, the source line, a caret and the hint."""
+        # Every piece may hold text from the file: shown with its control characters escaped.
         head = f"{self.location}: {self.severity.value}[{self.code}]: {self.message}"
-        parts = [head]
+        parts = [safe_text(head)]
         line_text = _source_line(self.location, source_lines)
         if line_text is not None:
             gutter = f"{self.location.line:>5} | "
-            parts.append(gutter + line_text)
             start = max(self.location.column - 1, 0)
+            parts.append(gutter + safe_text(line_text))
             marked = line_text[start:start + max(1, self.length)]
-            caret_pad = " " * (len(gutter) - 2) + "| " + _blank(line_text[:start])
-            parts.append(caret_pad + "^" * max(1, _width(marked)))
+            caret_pad = " " * (len(gutter) - 2) + "| " + _blank(safe_text(line_text[:start]))
+            parts.append(caret_pad + "^" * max(1, _width(safe_text(marked))))
         elif self.excerpt:
-            parts.append(f"      | {self.excerpt}")
+            parts.append(f"      | {safe_text(self.excerpt)}")
         for label, where in self.related:
-            parts.append(f"  note: {label} at {where}")
+            parts.append(safe_text(f"  note: {label} at {where}"))
         if self.hint:
-            parts.append(f"  hint: {self.hint}")
+            parts.append(safe_text(f"  hint: {self.hint}"))
         return "\n".join(parts)
 
     def to_json(self) -> dict[str, object]:

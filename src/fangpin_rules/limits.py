@@ -26,6 +26,22 @@ MAX_TABLE_CELL_CHARS = 10_000
 #: ".yaml" after it still fits in one file name (255 bytes on common file systems).
 MAX_EXTENDS_CHARS = 200
 
+# -- policy files and their expressions ------------------------------------------------------
+MAX_YAML_DEPTH = 40
+"""Nesting of YAML mappings and lists."""
+
+MAX_RULES = 50_000
+"""Rules in all first_match and collect decisions of one policy, bases included."""
+
+MAX_EXPRESSION_LENGTH = 4000
+"""Characters of one expression."""
+
+MAX_EXPRESSION_DEPTH = 48
+"""Nesting of one expression (brackets, operators, calls)."""
+
+MAX_NAME_LENGTH = 128
+"""Characters of one declared name."""
+
 # -- amounts --------------------------------------------------------------------------------
 # Money is yuan: at most a trillion either way, to 1/100 fen (4 places).
 MONEY_MAX_ABS = Decimal(10) ** 12

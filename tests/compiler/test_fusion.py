@@ -82,7 +82,7 @@ def test_identical_aggregates_are_computed_once(tmp_path: Path) -> None:
     plan = plan_fusion(policy.checked)
     assert len(plan.loops) == 1 and len(plan.loops[0].aggregates) == 1
     assert len(plan.by_node) == 2
-    assert policy.compiled.source.count("for b_members in r.members") == 1
+    assert policy.compiled.source.count("for b_loop_0 in r.members") == 1
 
 
 def test_an_aggregate_that_could_fail_stays_where_it_was(tmp_path: Path) -> None:

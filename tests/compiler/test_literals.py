@@ -30,7 +30,9 @@ def policy(tmp_path_factory: pytest.TempPathFactory) -> Policy:
 
 def test_a_whole_number_beside_an_amount_is_a_decimal(policy: Policy) -> None:
     source = policy.compiled.source
-    assert "> 0)" not in source.split("# spends")[1].split("# several")[0]
+    order = policy.checked.order
+    spends = source.split(f"# node {order.index('spends')}\n")[1].split("\n")[0]
+    assert "> 0)" not in spends and "> k_" in spends
     assert "len(r.members) > 1" in source  # beside a count: an int
 
 

@@ -16,6 +16,7 @@ from fangpin_rules.checker.checked import CheckedPolicy
 from fangpin_rules.diagnostics import Location
 from fangpin_rules.engine.serialize import dumps
 from fangpin_rules.policy.document import localized
+from fangpin_rules.text import safe_text
 
 SCHEMA = "fangpin-diff/1"
 FORMATS = ("text", "json", "markdown")
@@ -81,15 +82,18 @@ def render_json(diff: PolicyDiff, report: ImpactReport | None = None) -> str:
 # -- text -------------------------------------------------------------------------------------
 def render_text(diff: PolicyDiff, report: ImpactReport | None = None,
                 labels: Labels | None = None, *, colour: bool = False) -> str:
+    # Policy text is escaped (`safe_text`) before any colour is put around it: the only
+    # escape sequences in the output are the renderer's own.
     def paint(kind: str, text: str) -> str:
-        return f"\x1b[{_COLOURS[kind]}m{text}\x1b[0m" if colour else text
+        shown = safe_text(text)
+        return f"\x1b[{_COLOURS[kind]}m{shown}\x1b[0m" if colour else shown
 
     out = [paint("head", f"政策差异：{_ref(diff.old)} → {_ref(diff.new)}")]
     if not diff:
         out.append("无变更（格式、注释、键的顺序和等价改写不算变更）。")
     else:
         counts = "，".join(f"{SECTION_ZH[s]} {sum(k.values())}" for s, k in diff.counts().items())
-        out.append(f"{len(diff)} 处变更：{counts}")
+        out.append(safe_text(f"{len(diff)} 处变更：{counts}"))
     section = None
     for change in diff.changes:
         if change.section != section:
@@ -110,11 +114,12 @@ def _text_change(change: Change, paint: Any) -> list[str]:
     what = change.name + (f" · {change.field}" if change.field else "")
     title = f"  {change.title}" if change.title and change.title != change.name else ""
     cite = f"  依据 {change.cite}" if change.cite else ""
-    lines = [f"  {paint(change.kind, KIND_ZH[change.kind])} {what}{title}{cite}",
-             f"    旧: {_shown(change.old)}", f"    新: {_shown(change.new)}",
-             f"    位置: {_where(change.old_location)} → {_where(change.new_location)}"]
+    lines = [f"  {paint(change.kind, KIND_ZH[change.kind])} {safe_text(what + title + cite)}",
+             *(safe_text(line) for line in (
+                 f"    旧: {_shown(change.old)}", f"    新: {_shown(change.new)}",
+                 f"    位置: {_where(change.old_location)} → {_where(change.new_location)}"))]
     if change.affects:
-        lines.append("    影响: " + ", ".join(change.affects))
+        lines.append(safe_text("    影响: " + ", ".join(change.affects)))
     return lines
 
 
@@ -163,7 +168,7 @@ def _text_impact(report: ImpactReport, labels: Labels, paint: Any) -> list[str]:
         out += ["", "拒绝的记录（前几条）:"]
         out += [f"  line {r.line} {r.household_id or '?'} {r.field or ''}: {r.reason}"
                 for r in report.rejections]
-    return out
+    return [out[0], *(safe_text(line) for line in out[1:])]  # out[0] is painted
 
 
 def _label_rows(report: ImpactReport, name: str) -> list[tuple[str, int, int]]:
@@ -231,7 +236,7 @@ def _markdown_impact(report: ImpactReport, labels: Labels) -> list[str]:
 def _cell(text: str | None) -> str:
     if text is None:
         return ""
-    return text.replace("|", "\\|").replace("\n", " ")
+    return safe_text(text.replace("|", "\\|").replace("\n", " "))
 
 
 def _code(text: str | None) -> str:

@@ -35,7 +35,9 @@ from fangpin_rules.diagnostics import (
 )
 from fangpin_rules.language import ast
 from fangpin_rules.language import types as t
+from fangpin_rules.language.names import NAME_HINT, name_problem
 from fangpin_rules.language.parser import ExprSyntaxError, parse_expression
+from fangpin_rules.limits import MAX_RULES
 from fangpin_rules.model import Case
 from fangpin_rules.policy.document import (
     CollectDecision,
@@ -46,6 +48,7 @@ from fangpin_rules.policy.document import (
     localized,
 )
 from fangpin_rules.policy.read import SourcedDocument
+from fangpin_rules.text import safe_text
 
 RECORD_KEYS = {"household_id", "policy", "as_of", "deadlines", "overdue", "violations",
                "warnings", "trace"}
@@ -87,6 +90,7 @@ class _Checker:
         self.used_parameters: set[str] = set()
         self.used_nodes: set[str] = set()
         self.rule_ids: dict[str, Location] = {}
+        self.rule_count = 0
 
     # -- helpers ------------------------------------------------------------------------------
     def _schema_error(self, code: str, message: str, path: tuple[str | int, ...],
@@ -125,6 +129,8 @@ class _Checker:
             self._check_node(self.specs[name])
         steps = self._procedure()
         warnings = check_warnings(self)
+        for duty in self.doc.duties:
+            self._check_identifier(duty, ("duties", duty), "duty")
         calendar = self._calendar()
         self._unused()
         self._citations()
@@ -284,6 +290,8 @@ class _Checker:
         for name, entries in self.doc.vocabularies.items():
             path: tuple[str | int, ...] = ("vocabularies", name)
             self._check_identifier(name, path, "vocabulary")
+            for label in entries:
+                self._check_identifier(label, (*path, label), "label")
             if not entries:
                 self.err("empty-vocabulary", f"vocabulary '{name}' has no labels",
                          self.loc(path))
@@ -292,11 +300,10 @@ class _Checker:
                 name, enum, {k: (v.zh, v.en) for k, v in entries.items()})
 
     def _check_identifier(self, name: str, path: tuple[str | int, ...], what: str) -> bool:
-        if name.startswith("_") or not (name[:1].isalpha() and
-                                        name.replace("_", "a").isalnum()):
-            self.err("bad-name", f"'{name}' is not a valid {what} name", self.key_loc(path),
-                     length=len(name), hint="use letters, digits and '_', starting with a "
-                     "letter (names starting with '_' are reserved)")
+        problem = name_problem(name)
+        if problem is not None:
+            self.err("bad-name", f"{safe_text(repr(name))} is not a valid {what} name: {problem}",
+                     self.key_loc(path), length=max(1, len(name)), hint=NAME_HINT)
             return False
         return True
 
@@ -317,13 +324,25 @@ class _Checker:
     def _add_decision(self, name: str, spec: DecisionSpec, path: tuple[str | int, ...],
                       parent: str | None) -> None:
         self._add_spec(_NodeSpec(name, spec.kind, spec, path, parent is None, parent))
+        if spec.output is not None:
+            self._check_identifier(spec.output, (*path, "output"), "output")
         if isinstance(spec, ObjectDecision):
             for field_name, field_spec in spec.fields.items():
+                self._check_identifier(field_name, (*path, "fields", field_name), "field")
                 self._add_decision(f"{name}.{field_name}", field_spec,
                                    (*path, "fields", field_name), name)
 
     def _add_spec(self, spec: _NodeSpec) -> None:
         self.specs[spec.name] = spec
+        rules = getattr(spec.spec, "rules", None)
+        if rules:
+            before = self.rule_count
+            self.rule_count += len(rules)
+            if before <= MAX_RULES < self.rule_count:
+                self.err("too-many-rules", f"the policy has more than {MAX_RULES} rules",
+                         self.loc((*spec.path, "rules", MAX_RULES - before)),
+                         hint="split the policy, or turn a table of cases into a parameter "
+                         "or region table")
 
     def _check_names(self) -> None:
         seen: dict[str, tuple[str, Location]] = {}
@@ -579,6 +598,11 @@ class _Checker:
                 self.err("missing-key", "a collect rule needs `add:`", self.loc(rpath))
                 return []
             labels = [rule.add] if isinstance(rule.add, str) else list(rule.add)
+            if not labels:
+                self.err("empty-add", "a collect rule must add at least one label",
+                         self.loc((*rpath, "add")),
+                         hint="name the label(s) the rule adds, or remove the rule")
+                return []
             lpath = [(*rpath, "add")] if isinstance(rule.add, str) else [
                 (*rpath, "add", i) for i in range(len(labels))]
         if vocab is not None:

@@ -14,9 +14,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, create_model
 
+from fangpin_rules.language.names import NAME_HINT, name_problem
 from fangpin_rules.model import Household
 from fangpin_rules.model.types import Count, Flag, IsoDate, Money, Number, Ratio
 from fangpin_rules.policy.document import RecordSchema, SchemaField, SchemaFieldSpec
+from fangpin_rules.text import safe_text
 
 KINDS: dict[str, Any] = {
     "money": Money,
@@ -69,9 +71,10 @@ def _model(name: str, fields: Mapping[str, SchemaFieldSpec], path: Path,
     definitions: dict[str, Any] = {}
     for field_name, spec in fields.items():
         here = (*path, field_name)
-        if field_name.startswith("_") or not field_name.isidentifier():
-            report("schema", f"'{field_name}' is not a field name", here,
-                   "use letters, digits and '_', not starting with '_' or a digit")
+        problem = name_problem(field_name)
+        if problem is not None:
+            report("bad-name", f"{safe_text(repr(field_name))} is not a field name: {problem}",
+                   here, NAME_HINT)
             continue
         annotation = _annotation(field_name, spec, here, report)
         if annotation is None:  # reported; the field is left out so that checking goes on

@@ -8,6 +8,7 @@ import sys
 
 from fangpin_rules.cli.common import EXIT_OK, EXIT_USAGE, add_policy_path_option
 from fangpin_rules.diagnostics import Diagnostic, PolicyError, Severity
+from fangpin_rules.text import safe_block, safe_text
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,9 +57,9 @@ def run(args: argparse.Namespace) -> int:
             print(diagnostic.render(), file=sys.stderr)
             print(file=sys.stderr)
         status = "ok" if errors == 0 else "FAILED"
-        print(f"{path}: {status} ({errors} error(s), {warnings} warning(s))")
+        print(safe_text(f"{path}: {status} ({errors} error(s), {warnings} warning(s))"))
         for line in inherited:
-            print(line)
+            print(safe_block(line))
     if args.format == "json":
         print(json.dumps(report, ensure_ascii=False, indent=2))
     return EXIT_USAGE if failed else EXIT_OK

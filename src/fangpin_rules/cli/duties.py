@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from fangpin_rules.cli.common import EXIT_OK, UsageError, load_or_report
+from fangpin_rules.text import safe_text
 
 DEFAULT_POLICY = "policies/fujian_2021.yaml"
 
@@ -35,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
         print(dumps(duties))
         return EXIT_OK
     for duty in duties:
-        print(f"{duty['period']:<8} {duty['frequency']:<12} ends {duty['ends'].isoformat()} "
-              f"(last working day {duty['last_working_day'].isoformat()})  "
-              f"{duty['title']} [{duty['cite']}]")
+        print(safe_text(f"{duty['period']:<8} {duty['frequency']:<12} ends "
+                        f"{duty['ends'].isoformat()} (last working day "
+                        f"{duty['last_working_day'].isoformat()})  {duty['title']} "
+                        f"[{duty['cite']}]"))
     return EXIT_OK

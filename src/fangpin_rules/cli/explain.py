@@ -19,6 +19,7 @@ from fangpin_rules.cli.common import (
     load_or_report,
     open_input,
 )
+from fangpin_rules.text import safe_block
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -66,12 +67,12 @@ def run(args: argparse.Namespace) -> int:
             raise item
         account = explain(policy, item, as_of, lang=args.lang, cases=cases)
     except RecordError as exc:
-        print(f"fangpin explain: {exc}", file=sys.stderr)
+        print(safe_block(f"fangpin explain: {exc}"), file=sys.stderr)
         return EXIT_REJECTED
     if args.format == "json":
         print(dumps(account))
     else:
-        sys.stdout.write(render_text(account))
+        sys.stdout.write(safe_block(render_text(account)))
     return EXIT_OK
 
 

@@ -23,9 +23,12 @@ from fangpin_rules.cli.common import (
     Interrupted,
     Reported,
     UsageError,
+    report_policy_error,
 )
 from fangpin_rules.cli.outputs import OutputFailed, OutputRefused, guarded_stdout
+from fangpin_rules.diagnostics import PolicyError
 from fangpin_rules.engine.parallel import WorkerFailed
+from fangpin_rules.text import safe_block
 
 VERBS = (check, eval_verb, show, calendar, duties, schema, test_verb, explain, diff_verb,
          serve)
@@ -62,15 +65,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
         return code
     except UsageError as exc:
-        print(f"{verb}: {exc}", file=sys.stderr)
+        print(safe_block(f"{verb}: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except OutputRefused as exc:
-        print(f"{verb}: {exc}; nothing was written", file=sys.stderr)
+        print(safe_block(f"{verb}: {exc}; nothing was written"), file=sys.stderr)
         return EXIT_USAGE
     except Reported as exc:
         return exc.code
+    except PolicyError as exc:  # a policy refused late, e.g. its traced twin on first use
+        report_policy_error(exc)
+        return EXIT_USAGE
     except (OutputFailed, WorkerFailed) as exc:
-        print(f"{verb}: {exc}; no output file was written or replaced", file=sys.stderr)
+        print(safe_block(f"{verb}: {exc}; no output file was written or replaced"),
+              file=sys.stderr)
         return EXIT_IO
     except OSError as exc:  # reading an input failed half-way (an I/O error, a vanished disk)
         where = f" '{exc.filename}'" if exc.filename else ""

@@ -14,6 +14,7 @@ from typing import Any
 
 from fangpin_rules.audit.effective import describe
 from fangpin_rules.cli.common import EXIT_OK, add_policy_path_option, load_or_report
+from fangpin_rules.text import safe_text
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(json.loads(dumps(described)), ensure_ascii=False, indent=2))
     else:
-        print("\n".join(render_text(described)))
+        print("\n".join(safe_text(line) for line in render_text(described)))
     return EXIT_OK
 
 

@@ -14,6 +14,7 @@ import sys
 from decimal import Decimal, InvalidOperation
 
 from fangpin_rules.cli.common import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, UsageError
+from fangpin_rules.text import safe_block
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
             print(diagnostic.render(), file=sys.stderr)
             print(file=sys.stderr)
         for result in outcome.results:
-            print(result.render())
+            print(safe_block(result.render()))
         counts = outcome.counts()
         print(", ".join(f"{n} {status}" for status, n in counts.items() if n or status in
                         ("pass", "fail")) + f" ({len(outcome.results)} cases)")
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"skipped {file}: a {kind}, not a test file")
         for report in reports:
             print()
-            print(report.render())
+            print(safe_block(report.render()))
         for report in under:
             print(f"coverage {report.percent} % of {report.policy} is under the threshold "
                   f"{threshold} %")

@@ -6,15 +6,20 @@ condition (and its parts), every node and every unknown input read. Tracing ther
 nothing when it is off.
 
 Safety: the generated code never contains a name or text from the policy file except as a
-`repr()` string literal; policy names become numbered locals, and it runs with no builtins but
-the few it needs.
+`repr()` string literal or, for the record's own fields, an attribute name the checker has
+validated (`language.names`); everything else the code names is a local the compiler numbered
+itself. No policy text goes into comments. Before it is compiled, the source is parsed and
+checked against the compiler's allow-list (`compiler.safety`), which refuses any other name,
+attribute or call; and it runs with no builtins but the few it needs.
 """
 
 from __future__ import annotations
 
 import builtins
+import gc
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -23,13 +28,23 @@ from typing import Any
 from fangpin_rules.checker.checked import CheckedExpr, CheckedNode, CheckedPolicy
 from fangpin_rules.compiler import runtime
 from fangpin_rules.compiler.fusion import FusedLoop, FusionPlan, plan_fusion
+from fangpin_rules.compiler.safety import (
+    BUILTINS,
+    UnsafeGeneratedCode,
+    check_generated,
+    data_attributes,
+    record_attribute,
+)
+from fangpin_rules.diagnostics import Location, PolicyError, error
 from fangpin_rules.language import ast
 from fangpin_rules.language import types as t
 from fangpin_rules.language.functions import FUNCTIONS
+from fangpin_rules.model import Case
 from fangpin_rules.policy.document import FirstMatchDecision
 
 Evaluator = Callable[..., dict[str, Any]]  # (household, case=None) -> decision
-_ALLOWED_BUILTINS = ("len", "any", "all", "sum", "min", "max", "isinstance")
+_ALLOWED_BUILTINS = tuple(sorted(BUILTINS))
+_ELIF_CHUNK = 100  # rules per if/elif chain (Python's compiler nests each elif one level)
 
 
 @dataclass
@@ -118,9 +133,7 @@ class _Gen:
                     full = f"{base.id}.{attr}"
                     if full in self.policy.nodes:
                         return self.node_var(full)
-                if not attr.isidentifier() or attr.startswith("_"):  # checker refuses these
-                    raise ValueError(f"unsafe attribute {attr!r}")
-                code = f"{self.expr(base)}.{attr}"
+                code = record_attribute(self.expr(base), attr)
                 if self.traced and self.trace_reads and isinstance(self.type_of(node), t.Opt):
                     label = self.source_text[node.span[0]:node.span[1]]
                     if isinstance(base, ast.Name) and base.id in self.bound_source:
@@ -187,9 +200,7 @@ class _Gen:
             return f"p_{list(self.policy.parameters).index(name)}"
         if name in self.policy.nodes:
             return self.node_var(name)
-        if not name.isidentifier() or name.startswith("_"):  # pragma: no cover - checked
-            raise ValueError(f"unsafe name {name!r}")
-        code = f"r.{name}"
+        code = record_attribute("r", name)
         if self.traced and self.trace_reads and isinstance(self.type_of(node), t.Opt):
             return f"T.read({name!r}, {code})"
         return code
@@ -276,6 +287,31 @@ class _Gen:
         self.owner = ""
         return code
 
+    def first_match_lines(self, var: str, node: CheckedNode) -> list[str]:
+        """One `if`/`elif` chain; a long one in chunks, each tried only while no rule
+        has matched, since Python nests an `elif` inside its `if` and cannot compile a chain
+        of thousands."""
+        chunks = [node.rules[i:i + _ELIF_CHUNK] for i in range(0, len(node.rules), _ELIF_CHUNK)]
+        undecided = self.const(_Undecided()) if len(chunks) > 1 else None
+        lines = [f"{var} = {undecided}"] if undecided else []
+        for number, chunk in enumerate(chunks):
+            indent = "    " if number > 0 else ""
+            if number > 0:
+                lines.append(f"if {var} is {undecided}:")
+            for i, rule in enumerate(chunk):
+                cond = self.checked_expr(rule.when, rule.id)
+                if self.traced:
+                    cond = f"T.rule({rule.id!r}, {cond})"
+                lines.append(f"{indent}{'if' if i == 0 else 'elif'} {cond}:")
+                lines.append(f"{indent}    {var} = {rule.label!r}")
+        if undecided:
+            lines += [f"if {var} is {undecided}:", f"    {var} = {node.otherwise!r}"]
+        elif node.rules:
+            lines += ["else:", f"    {var} = {node.otherwise!r}"]
+        else:
+            lines.append(f"{var} = {node.otherwise!r}")
+        return lines
+
     def node_lines(self, index: int, node: CheckedNode) -> list[str]:
         var = f"n_{index}"
         lines: list[str] = []
@@ -288,14 +324,7 @@ class _Gen:
         elif node.kind == "first_match":
             if self.traced:
                 lines.append(f"T.begin({index})")
-            for i, rule in enumerate(node.rules):
-                cond = self.checked_expr(rule.when, rule.id)
-                if self.traced:
-                    cond = f"T.rule({rule.id!r}, {cond})"
-                lines.append(f"{'if' if i == 0 else 'elif'} {cond}:")
-                lines.append(f"    {var} = {rule.label!r}")
-            lines.append("else:")
-            lines.append(f"    {var} = {node.otherwise!r}")
+            lines.extend(self.first_match_lines(var, node))
         elif node.kind == "collect":
             if self.traced:
                 lines.append(f"T.begin({index})")
@@ -307,6 +336,9 @@ class _Gen:
                 if self.traced:
                     cond = f"T.rule({rule.id!r}, {cond})"
                 lines.append(f"if {cond}:")
+                if not rule.labels:  # the checker refuses `add: []`; still valid code
+                    lines.append("    pass")
+                    continue
                 if not self.traced and all(sources[label] == 1 for label in rule.labels):
                     flag = f"m_{index}_{number}"
                     self.label_flags.update({(node.name, label): flag for label in rule.labels})
@@ -418,7 +450,7 @@ def _warning_lines(gen: _Gen) -> list[str]:
         if rule.iterable is not None:
             hits = f"wh_{list(walks).index(rule.iterable)}"
             lines.append(f"if {hits}:")
-            lines.append(f"    W.extend([wh_w for wh_n, wh_w in {hits} if wh_n == {number}])")
+            lines.append(f"    W.extend(wh_w for wh_n, wh_w in {hits} if wh_n == {number})")
             continue
         cond = gen.checked_expr(rule.when, rule.id)
         if gen.traced:
@@ -440,15 +472,15 @@ def _literal_value(node: ast.Expr) -> Any:
     raise TypeError(node)  # pragma: no cover
 
 
-def _fused_loop_lines(gen: _Gen, loop: FusedLoop) -> list[str]:
+def _fused_loop_lines(gen: _Gen, number: int, loop: FusedLoop) -> list[str]:
     """One walk over a record's list computing every fused aggregate over it."""
-    item = f"b_{loop.iterable}"
+    item = f"b_loop_{number}"
     lines = []
     for fused in loop.aggregates:
         start = {"any": "False", "all": "True", "count": "0", "sum": "0"}.get(fused.node.func,
                                                                             "None")
         lines.append(f"{fused.var} = {start}")
-    lines.append(f"for {item} in r.{loop.iterable}:")
+    lines.append(f"for {item} in {record_attribute('r', loop.iterable)}:")
     for fused in loop.aggregates:
         node = fused.node
         gen.bound = {node.var: item}
@@ -480,13 +512,13 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
     body: list[str] = []
     if not traced:  # the traced path keeps every aggregate in place: it is the reference
         gen.fusion = plan_fusion(policy)
-        for loop in gen.fusion.loops:
-            body.append(f"# the record's {loop.iterable}, walked once")
-            body.extend(_fused_loop_lines(gen, loop))
+        for number, loop in enumerate(gen.fusion.loops):
+            body.append(f"# fused loop {number}: one walk over a list of the record")
+            body.extend(_fused_loop_lines(gen, number, loop))
     for index, name in enumerate(policy.order):
         node = policy.nodes[name]
         lines = gen.node_lines(index, node)
-        body.append(f"# {name}")
+        body.append(f"# node {index}")  # never the node's name: a comment ends at a newline
         body.extend(lines)
     outputs = []
     for name in policy.outputs:
@@ -499,9 +531,7 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
             labels = {k: v[0] for k, v in vocab.labels.items()}
             outputs.append(f"{key + '_label'!r}: {gen.const(_FrozenLookup(labels))}"
                            f".get({gen.node_var(name)})")
-    record_id = f"r.{policy.record_id}" if policy.record_id else "None"
-    if policy.record_id and not policy.record_id.isidentifier():  # pragma: no cover - checked
-        raise ValueError(f"unsafe name {policy.record_id!r}")
+    record_id = record_attribute("r", policy.record_id) if policy.record_id else "None"
     body.extend(_procedure_lines(gen))
     body.extend(_warning_lines(gen))
     fname = "evaluate_traced" if traced else "evaluate"
@@ -528,6 +558,10 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
     return "\n".join(lines) + "\n", gen
 
 
+class _Undecided:
+    """The value of a long first_match decision while none of its rules has matched yet."""
+
+
 class _FrozenLookup(dict[str, str]):
     """A label table used as a constant (hashable by identity)."""
 
@@ -540,13 +574,37 @@ class CompiledPolicy:
 
     def __init__(self, policy: CheckedPolicy) -> None:
         self.policy = policy
-        self.source, fast = generate_source(policy, traced=False)
-        self.traced_source, traced = generate_source(policy, traced=True)
+        self._fields = data_attributes([t.record_type(policy.record_model), t.record_type(Case)])
+        self.source, fast = self._generate(traced=False)
+        self.traced_source, traced = self._generate(traced=True)
         self.parts = traced.parts
         self._constants = tuple(fast.constants)
         self._traced_constants = tuple(traced.constants)
-        self._fast_factory = _compile(self.source, f"<policy {policy.id}>")
-        self._traced_factory = _compile(self.traced_source, f"<policy {policy.id} traced>")
+        self._fast_factory = self._checked_compile(self.source, f"<policy {policy.id}>")
+        # The traced twin is checked and compiled when a trace is first asked for: checking
+        # or deciding without `--explain` never pays for it (half the time and memory of
+        # loading a large policy).
+        self._traced_factory: Callable[..., Any] | None = None
+
+    def _refused(self, exc: UnsafeGeneratedCode) -> PolicyError:
+        return PolicyError([error(
+            "internal-unsafe-code", f"the compiler refused its own code: {exc}",
+            Location(self.policy.path, 0, 0),
+            hint="this is a bug in fangpin-rules, not in the policy: nothing of the policy "
+            "was run; please report it with the policy file")])
+
+    def _generate(self, traced: bool) -> tuple[str, _Gen]:
+        try:
+            return generate_source(self.policy, traced=traced)
+        except UnsafeGeneratedCode as exc:
+            raise self._refused(exc) from None
+
+    def _checked_compile(self, source: str, filename: str) -> Callable[..., Any]:
+        try:
+            check_generated(source, self._fields)
+        except UnsafeGeneratedCode as exc:
+            raise self._refused(exc) from None
+        return _compile(source, filename)
 
     def build(self, params: tuple[Any, ...], as_of: date, policy_ref: dict[str, str],
               calendar: Any) -> Evaluator:
@@ -556,13 +614,33 @@ class CompiledPolicy:
 
     def build_traced(self, params: tuple[Any, ...], as_of: date, policy_ref: dict[str, str],
                      calendar: Any) -> Callable[[Any, Any, Any], dict[str, Any]]:
+        if self._traced_factory is None:
+            with collector_paused():
+                self._traced_factory = self._checked_compile(
+                    self.traced_source, f"<policy {self.policy.id} traced>")
         result: Callable[[Any, Any, Any], dict[str, Any]] = self._traced_factory(
             params, self._traced_constants, as_of, as_of.isoformat(), policy_ref, calendar,
             runtime)
         return result
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Loading builds millions of objects for a large policy (located tree, expression trees,
+    the generated code's syntax tree), almost none of them garbage: each cyclic collection
+    walks all of them again, which made loading grow faster than the file
+    (benchmarks/bench_large_policy.py). Collection resumes when loading ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _compile(source: str, filename: str) -> Callable[..., Any]:
+    """Compile the checked source (`check_generated`: what runs is what was checked)."""
     namespace: dict[str, Any] = {
         "__builtins__": {name: getattr(builtins, name) for name in _ALLOWED_BUILTINS}}
     exec(compile(source, filename, "exec"), namespace)

@@ -14,6 +14,7 @@ from typing import Any
 from fangpin_rules.checker import CheckedPolicy, check
 from fangpin_rules.checker.resolve import ParameterDateError, parameters_on
 from fangpin_rules.compiler import CompiledPolicy, compile_policy
+from fangpin_rules.compiler.codegen import collector_paused
 from fangpin_rules.compiler.runtime import EvaluationError
 from fangpin_rules.diagnostics import Diagnostic, Location
 from fangpin_rules.engine.records import (
@@ -69,11 +70,13 @@ def load_policy(path: str | Path, *, search_path: Sequence[str | Path] = (),
     """Read, check and compile a policy file (with the bases it `extends:`, looked up by id in
     `search_path` too). Raises PolicyError with every problem found. `strict` refuses a date
     on which a parameter's last value has ended, instead of carrying it forward."""
-    sourced = read_document(path, search_path)
-    checked = check(sourced)
-    policy = Policy(checked, compile_policy(checked), strict=strict)
+    with collector_paused():
+        sourced = read_document(path, search_path)
+        checked = check(sourced)
+        policy = Policy(checked, compile_policy(checked), strict=strict)
     policy.sourced = sourced  # what a region table merges its values into
     return policy
+
 
 
 def parse_date(value: date | str) -> date:

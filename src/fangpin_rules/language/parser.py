@@ -17,9 +17,9 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from fangpin_rules.language import ast
+from fangpin_rules.limits import MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH
 
-MAX_EXPRESSION_LENGTH = 4000
-MAX_DEPTH = 48
+MAX_DEPTH = MAX_EXPRESSION_DEPTH
 _UNITS = {
     "working_day": "working_days", "working_days": "working_days",
     "day": "days", "days": "days",

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, error, remember_source
-from fangpin_rules.limits import MAX_POLICY_FILE_BYTES
+from fangpin_rules.limits import MAX_POLICY_FILE_BYTES, MAX_YAML_DEPTH
 from fangpin_rules.source.files import FileRefused, read_bounded
 from fangpin_rules.source.typography import lookalike_problems
 
@@ -31,7 +31,7 @@ _CORE_TAGS = {
     "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:seq",
 }
-_MAX_DEPTH = 40
+_MAX_DEPTH = MAX_YAML_DEPTH
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -179,8 +179,9 @@ def read_policy_bytes(path: str | Path) -> bytes:
     except FileRefused as exc:
         message = (f"policy file '{file}' does not exist" if exc.code == "file-not-found" else
                    f"cannot read policy file '{file}': {exc.message}")
-        raise PolicyError([error(exc.code, message, Location(file, 0, 0),
-                                 hint=exc.hint)]) from None
+        # A file too large is refused at its start; one that cannot be opened has no place.
+        where = Location(file, 1, 1) if exc.code == "file-too-large" else Location(file, 0, 0)
+        raise PolicyError([error(exc.code, message, where, hint=exc.hint)]) from None
 
 
 def parse_located_bytes(raw: bytes, file: str) -> LNode:
