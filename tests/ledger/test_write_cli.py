@@ -161,3 +161,12 @@ def test_a_decisions_warnings_are_rows_of_the_warnings_sheet(tmp_path: Path) -> 
     assert _eval(str(records), "-o", str(english), "--lang", "en") == 0
     [row] = list(openpyxl.load_workbook(english)["warnings"].iter_rows(values_only=True))[1:]
     assert row[1].startswith("A member under 16") and row[2] == "member 2's labour capacity"
+
+
+def test_an_id_with_a_lone_surrogate_is_written_as_its_escape(tmp_path: Path) -> None:
+    records = tmp_path / "in.jsonl"
+    records.write_text(json.dumps(household(household_id="\ud800x")) + "\n", encoding="ascii")
+    xlsx = tmp_path / "d.xlsx"
+    assert _eval(str(records), "-o", str(xlsx)) == 1  # rejected, and the workbook written
+    [row] = list(openpyxl.load_workbook(xlsx)["未判定记录"].iter_rows(values_only=True))[1:]
+    assert row[1] == "\\ud800x"

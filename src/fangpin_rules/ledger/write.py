@@ -363,6 +363,16 @@ class Labeller:
         return rows
 
 
+def writable(text: str) -> str:
+    """Text a workbook can hold: a lone surrogate (a record can spell one, "\\ud800", and a
+    rejection quotes its id) is written as that same escape, as the JSON outputs write it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def _width(value: Cell) -> int:
     if value is None:
         return 0
@@ -394,7 +404,7 @@ class _Sheet:
             if value is None:
                 continue
             if isinstance(value, str):
-                sheet.write_string(row, index, value)
+                sheet.write_string(row, index, writable(value))
             elif isinstance(value, Decimal):
                 number = exact_number(value)
                 if number is None:
