@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from datetime import date
 from typing import IO, Any, Protocol
@@ -52,7 +52,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("policy", metavar="POLICY")
     parser.add_argument("records", metavar="RECORDS",
                         help="JSONL, a JSON array, or one JSON object (one household, "
-                        "formatted any way); - for stdin")
+                        "formatted any way); - for stdin; or a ledger, .xlsx or .csv "
+                        "(docs/ledger-guide.md)")
     parser.add_argument("--as-of", required=True, metavar="DATE",
                         help="evaluation date, YYYY-MM-DD")
     parser.add_argument("--explain", action="store_true",
@@ -72,6 +73,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="refuse a date on which a parameter's last value has ended "
                         "(by default it is carried forward with a warning, and the trace "
                         "says so)")
+    parser.add_argument("--ledger-format", metavar="FILE",
+                        help="how an .xlsx or .csv ledger's sheet, headers and labels map onto "
+                        "the records (default: the national platform's export layout)")
     add_spreadsheet_options(parser)
     add_policy_path_option(parser)
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
@@ -101,8 +105,14 @@ def run(args: argparse.Namespace) -> int:
     jobs = worker_count(args.jobs, "eval")
     spreadsheet = check_spreadsheet_options(args)
     check_collisions({"the policy": policy_files(policy), "the records": [args.records],
-                      "the cases": [args.cases]},
+                      "the cases": [args.cases], "the ledger format": [args.ledger_format]},
                      {"-o": args.output or "-", "--rejects": args.rejects})
+    if args.records.lower().endswith((".xlsx", ".csv")):
+        from fangpin_rules.cli.ledger_input import run_ledger
+
+        return run_ledger(args, policy, as_of, jobs)
+    if args.ledger_format:
+        raise UsageError("--ledger-format is for a ledger (.xlsx or .csv) given as RECORDS")
     with Outputs() as outputs, ExitStack() as cleanup:
         rejects: TextSink = outputs.open(args.rejects) if args.rejects else sys.stderr
         sheet = SpreadsheetOutput(outputs, args, policy) if spreadsheet else None
@@ -176,6 +186,24 @@ def decide_stream(policy: object, source: IO[str], out: TextSink, rejects: TextS
     processes; the output is the same, in the same order. `cases_used`, when given, receives
     the number of case records attached to the households decided."""
     from fangpin_rules.engine import Policy
+    from fangpin_rules.engine.regions import RegionalPolicy
+    from fangpin_rules.engine.stream import numbered_items
+
+    assert isinstance(policy, Policy | RegionalPolicy) and isinstance(as_of, date)
+    return decide_items(policy, numbered_items(source), out, rejects, as_of, explain=explain,
+                        cases=cases, jobs=jobs, progress=progress, chunk_lines=chunk_lines,
+                        policy_source=policy_source, cases_used=cases_used)
+
+
+def decide_items(policy: object, items: Iterable[tuple[int, Any]], out: TextSink,
+                 rejects: TextSink, as_of: object, *, explain: bool = False,
+                 cases: dict[str, list[Any]] | None = None, jobs: int = 1,
+                 progress: Progress | None = None, chunk_lines: int | None = None,
+                 policy_source: Any = None,
+                 cases_used: list[int] | None = None) -> tuple[int, int, int]:
+    """`decide_stream` for records already numbered: (number, JSONL text, value or
+    RecordError), as a JSONL file or a ledger gives them."""
+    from fangpin_rules.engine import Policy
     from fangpin_rules.engine.parallel import PolicySource, decide_in_workers
     from fangpin_rules.engine.regions import RegionalPolicy
     from fangpin_rules.engine.stream import (
@@ -183,12 +211,11 @@ def decide_stream(policy: object, source: IO[str], out: TextSink, rejects: TextS
         ChunkDecider,
         OneDecisionPerId,
         chunks,
-        numbered_items,
         quiet_collector,
     )
 
     assert isinstance(policy, Policy | RegionalPolicy) and isinstance(as_of, date)
-    parts = chunks(numbered_items(source), chunk_lines or CHUNK_LINES)
+    parts = chunks(items, chunk_lines or CHUNK_LINES)
     if jobs > 1:
         results = decide_in_workers(policy_source or PolicySource.of(policy), as_of, parts,
                                     jobs, explain=explain, cases=cases, policy=policy)
