@@ -33,6 +33,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (folder / "examples").mkdir()
     for name in ("households.jsonl", "cases.jsonl"):
         shutil.copy(ROOT / "examples" / name, folder / "examples")
+    shutil.copytree(ROOT / "examples" / "ledger", folder / "examples" / "ledger")
     cwd = os.getcwd()
     os.chdir(folder)
     try:
@@ -42,10 +43,10 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def test_the_guide_has_its_examples() -> None:
-    assert len(CONSOLES) == 2
+    assert len(CONSOLES) == 3
 
 
-@pytest.mark.parametrize("block", CONSOLES, ids=["xlsx", "csv"])
+@pytest.mark.parametrize("block", CONSOLES, ids=["xlsx", "csv", "ledger"])
 def test_console_example(block: str, workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     command, *expected = block.rstrip("\n").splitlines()
     assert command.startswith("$ fangpin ")
