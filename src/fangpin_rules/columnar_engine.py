@@ -1,0 +1,254 @@
+"""Deciding an Arrow batch in columns with the policy's Polars query (compiler/polars_backend.py).
+
+Rows are first read by the same typed reader as the record path (a row it does not take is
+validated by pydantic), so a bad row is rejected with the same row, id, field and reason, and
+the household problems the contract refuses (the same member twice) too. The good rows are then
+decided by one lazy query. A row where some divisor is zero is decided by the record path,
+which names the definition that could not be computed: exactly its rejection.
+"""
+
+from __future__ import annotations
+
+import decimal
+import weakref
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from fangpin_rules.columnar import (
+    BatchResult,
+    _drop_nulls,
+    _pyarrow,
+    arrow_decision,
+    input_schema,
+    output_schema,
+    rejects_schema,
+)
+from fangpin_rules.compiler.polars_backend import (
+    ColumnarPlan,
+    ColumnarUnsupported,
+    OutputColumn,
+    compile_columnar,
+    fraction_texts,
+)
+from fangpin_rules.engine.policy import Policy, _refuse_inconsistent
+from fangpin_rules.engine.records import RecordError
+from fangpin_rules.engine.serialize import decimal_text
+from fangpin_rules.engine.typed_json import typed_reader
+from fangpin_rules.limits import DECIMAL_CONTEXT
+from fangpin_rules.model import Case
+
+__all__ = ["ColumnarUnsupported", "columnar_plan", "decide_columns"]
+
+_PLANS: weakref.WeakKeyDictionary[Policy, dict[date, ColumnarPlan]] = \
+    weakref.WeakKeyDictionary()
+
+
+def columnar_plan(policy: Policy, as_of: date) -> ColumnarPlan:
+    """The policy compiled for columns on `as_of` (cached): ColumnarUnsupported names the first
+    construct it cannot express, with its file:line:col."""
+    plans = _PLANS.setdefault(policy, {})
+    plan = plans.get(as_of)
+    if plan is None:
+        params = {name: value for name, (value, _) in policy._resolve(as_of).items()}
+        plan = compile_columnar(policy.checked, params, as_of)
+        plans[as_of] = plan
+    return plan
+
+
+def decide_columns(policy: Policy, batch: Any, as_of: date, *,
+                   cases: Mapping[str, Iterable[Case | Mapping[str, Any]]] | None = None
+                   ) -> BatchResult:
+    pa = _pyarrow()
+    if cases:
+        raise _cases_refused(policy)
+    plan = columnar_plan(policy, as_of)
+    table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+    schema = input_schema(policy)
+    good, rejected = _validate(policy, table)
+    if good and len(good) < table.num_rows:
+        table = table.take(pa.array(good, pa.int64()))
+    elif not good:
+        table = table.slice(0, 0)
+    table = _conformed(table, schema)
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    result = plan.query(frame.lazy()).collect()
+    hazard = result.get_column("__fpc_hazard")
+    decided = _assemble(policy, plan, result, as_of)
+    rows = pa.array(good, pa.int64())
+    if hazard.any():
+        decided, rows, more_rejected = _redecide(policy, table, decided, rows, hazard, good,
+                                                 as_of)
+        rejected = sorted(rejected + more_rejected, key=lambda r: int(r["row"]))
+    return BatchResult(decided, pa.Table.from_pylist(rejected, schema=rejects_schema()))
+
+
+def _cases_refused(policy: Policy) -> ColumnarUnsupported:
+    from fangpin_rules.diagnostics import Location, error
+    return ColumnarUnsupported([error(
+        "columnar-unsupported", "the columnar engine cannot decide case deadlines (cases=)",
+        Location(policy.checked.path, 1, 1),
+        hint="decide batches with cases with the record engine (engine='record')")])
+
+
+def _validate(policy: Policy, table: Any) -> tuple[list[int], list[dict[str, Any]]]:
+    """The rows the typed reader (or pydantic) takes, and a rejection for each other one."""
+    reader = typed_reader(policy.checked.record_model)
+    id_field = policy.checked.record_id
+    good: list[int] = []
+    rejected: list[dict[str, Any]] = []
+    for row, data in enumerate(table.to_pylist()):
+        try:
+            record = reader.convert(data) if reader is not None else None
+            if record is None:
+                record = policy.validate(_drop_nulls(data))
+            _refuse_inconsistent(record, None, id_field)
+        except RecordError as exc:
+            rejection = exc.rejection
+            rejected.append({"row": row, "household_id": rejection.household_id,
+                             "field": rejection.field, "reason": rejection.reason})
+            continue
+        good.append(row)
+    return good, rejected
+
+
+def _conformed(table: Any, schema: Any) -> Any:
+    """The columns the policy reads, in the input schema's types (a validated row fits)."""
+    pa = _pyarrow()
+    columns = []
+    for field in schema:
+        if field.name in table.column_names:
+            column = table.column(field.name)
+            columns.append(column if column.type == field.type else column.cast(field.type))
+        else:
+            columns.append(pa.nulls(table.num_rows, field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: date) -> Any:
+    pa = _pyarrow()
+    schema = output_schema(policy)
+    n = result.height
+    id_field = policy.checked.record_id
+    arrays: dict[str, Any] = {}
+    ids = result.get_column(id_field).cast(pl.String).to_arrow() if id_field \
+        else pa.nulls(n, pa.string())
+    arrays["household_id"] = ids
+    ref = policy.ref
+    arrays["policy"] = pa.array([{"id": ref["id"], "sha256": ref["sha256"]}] * n,
+                                schema.field("policy").type)
+    arrays["as_of"] = pa.array([as_of.isoformat()] * n, pa.string())
+    for column in plan.outputs:
+        arrays[column.key] = _output_array(result, column, schema.field(column.key).type)
+        labels = plan.emit_labels.get(column.key)
+        if labels is not None:
+            values = result.get_column(column.columns[0])
+            arrays[column.key + "_label"] = values.replace_strict(
+                labels, default=None, return_dtype=pl.String).to_arrow()
+    deadlines = result.get_column("__fpc_deadlines")
+    arrays["deadlines"] = deadlines.to_arrow()
+    arrays["overdue"] = result.select(pl.col("__fpc_deadlines").list.eval(pl.element().filter(
+        pl.element().struct.field("status") == "overdue"))).to_series().to_arrow()
+    arrays["violations"] = result.select(pl.col("__fpc_deadlines").list.eval(
+        pl.element().filter(pl.element().struct.field("status").is_in(
+            ["late", "too_short", "too_early", "no_notice"])))).to_series().to_arrow()
+    arrays["warnings"] = result.get_column("__fpc_warnings").to_arrow()
+    columns = []
+    for field in schema:
+        array = arrays[field.name]
+        if hasattr(array, "combine_chunks"):
+            array = array.combine_chunks()
+        columns.append(array if array.type == field.type else array.cast(field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _output_array(result: pl.DataFrame, column: OutputColumn, arrow_type: Any) -> Any:
+    pa = _pyarrow()
+    if column.form == "number":
+        nums = result.get_column(column.columns[0]).to_list()
+        dens: list[Any] | int = result.get_column(column.columns[1]).to_list() \
+            if column.den is None else column.den
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            return pa.array(fraction_texts(nums, dens, decimal_text), pa.string())
+    if column.form == "count":
+        nums_series = result.get_column(column.columns[0])
+        if column.den != 1:  # pragma: no cover - the checker types a quotient as a number
+            raise ValueError("a count that is not a whole number")
+        return nums_series.cast(pl.Int64).to_arrow()
+    if column.form == "plain":
+        return result.get_column(column.columns[0]).to_arrow()
+    if column.form == "labels":
+        return _label_lists(result, column)
+    assert column.form == "object"
+    present = result.get_column(column.columns[0])
+    assert isinstance(arrow_type, pa.StructType)
+    by_key = {f.key: f for f in column.fields}
+    children = []
+    for i in range(arrow_type.num_fields):
+        sub = arrow_type.field(i)
+        array = _output_array(result, by_key[sub.name], sub.type)
+        if hasattr(array, "combine_chunks"):
+            array = array.combine_chunks()
+        children.append(array if array.type == sub.type else array.cast(sub.type))
+    return pa.StructArray.from_arrays(children, fields=list(arrow_type),
+                                      mask=(~present).to_arrow())
+
+
+def _label_lists(result: pl.DataFrame, column: OutputColumn) -> Any:
+    """The label lists, built once per distinct set of labels (a bit mask per row): building a
+    list per row is what costs, not the rules."""
+    pa = _pyarrow()
+    names = list(column.columns)
+    if not names:
+        return pa.array([[]] * result.height, pa.list_(pa.string()))
+    label_of = dict(zip(names, column.labels, strict=True))
+    if len(names) > 62:  # pragma: no cover - more labels than a mask holds
+        return result.select(pl.concat_list([pl.when(pl.col(c)).then(pl.lit(label_of[c]))
+                                              for c in names]).list.drop_nulls()
+                             ).to_series().to_arrow()
+    mask = result.select(pl.sum_horizontal([pl.col(c).cast(pl.Int64) * (1 << i)
+                                            for i, c in enumerate(names)])).to_series()
+    uniques = mask.unique().to_list()
+    inverse = mask.replace_strict(uniques, list(range(len(uniques))), return_dtype=pl.Int64)
+    lists = [[label_of[c] for i, c in enumerate(names) if int(u) >> i & 1] for u in uniques]
+    return pa.array(lists, pa.list_(pa.string())).take(inverse.to_arrow())
+
+
+def _redecide(policy: Policy, table: Any, decided: Any, rows: Any, hazard: Any,
+              good: list[int], as_of: date) -> tuple[Any, Any, list[dict[str, Any]]]:
+    """Decide the rows with a zero divisor on the record path: its decision or its rejection."""
+    pa = _pyarrow()
+    import pyarrow.compute as pc
+    reader = typed_reader(policy.checked.record_model)
+    fast = policy.evaluator(as_of)
+    positions = hazard.arg_true().to_list()
+    data = table.take(pa.array(positions, pa.int64())).to_pylist()
+    again: list[dict[str, Any]] = []
+    again_rows: list[int] = []
+    rejected: list[dict[str, Any]] = []
+    for position, row_data in zip(positions, data, strict=True):
+        row = good[position]
+        record = reader.convert(row_data) if reader is not None else None
+        if record is None:
+            record = policy.validate(_drop_nulls(row_data))
+        try:
+            decision = policy.decide_record(fast, record, as_of)
+        except RecordError as exc:
+            rejection = exc.rejection
+            rejected.append({"row": row, "household_id": rejection.household_id,
+                             "field": rejection.field, "reason": rejection.reason})
+            continue
+        again.append(arrow_decision(policy, decision))
+        again_rows.append(row)
+    keep = (~hazard).to_arrow()
+    kept = decided.filter(keep)
+    kept_rows = pc.filter(rows, keep)
+    more = pa.Table.from_pylist(again, schema=output_schema(policy))
+    merged = pa.concat_tables([kept, more])
+    order = pa.concat_arrays([kept_rows, pa.array(again_rows, pa.int64())])
+    indices = pc.sort_indices(order)
+    return merged.take(indices), order.take(indices), rejected
+
