@@ -13,6 +13,7 @@ import decimal
 import weakref
 from collections.abc import Iterable, Mapping
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -37,6 +38,7 @@ from fangpin_rules.engine.policy import Policy, _refuse_inconsistent
 from fangpin_rules.engine.records import RecordError
 from fangpin_rules.engine.serialize import decimal_text
 from fangpin_rules.engine.typed_json import typed_reader
+from fangpin_rules.language import types as t
 from fangpin_rules.limits import DECIMAL_CONTEXT
 from fangpin_rules.model import Case
 
@@ -64,26 +66,36 @@ def decide_columns(policy: Policy, batch: Any, as_of: date, *,
     pa = _pyarrow()
     if cases:
         raise _cases_refused(policy)
-    plan = columnar_plan(policy, as_of)
+    columnar_plan(policy, as_of)  # a policy it cannot express is refused before any row
     table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
-    schema = input_schema(policy)
     good, rejected = _validate(policy, table)
-    if good and len(good) < table.num_rows:
+    if len(good) < table.num_rows:
         table = table.take(pa.array(good, pa.int64()))
-    elif not good:
-        table = table.slice(0, 0)
-    table = _conformed(table, schema)
+    decided, kept, failed = decide_validated(policy, _conformed(table, input_schema(policy)),
+                                             as_of)
+    del kept
+    for index, exc in failed:
+        rejection = exc.rejection
+        rejected.append({"row": good[index], "household_id": rejection.household_id,
+                         "field": rejection.field, "reason": rejection.reason})
+    rejected.sort(key=lambda r: int(r["row"]))
+    return BatchResult(decided, pa.Table.from_pylist(rejected, schema=rejects_schema()))
+
+
+def decide_validated(policy: Policy, table: Any, as_of: date, lines: list[int] | None = None
+                     ) -> tuple[Any, list[int], list[tuple[int, RecordError]]]:
+    """Decide a table of validated rows in `input_schema(policy)`: (decisions, the index of
+    the row of each decision, the rows the record path rejected, with their RecordError).
+    `lines` numbers the rows for those rejections."""
+    plan = columnar_plan(policy, as_of)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     result = plan.query(frame.lazy()).collect()
     hazard = result.get_column("__fpc_hazard")
     decided = _assemble(policy, plan, result, as_of)
-    rows = pa.array(good, pa.int64())
-    if hazard.any():
-        decided, rows, more_rejected = _redecide(policy, table, decided, rows, hazard, good,
-                                                 as_of)
-        rejected = sorted(rejected + more_rejected, key=lambda r: int(r["row"]))
-    return BatchResult(decided, pa.Table.from_pylist(rejected, schema=rejects_schema()))
+    if not hazard.any():
+        return decided, list(range(table.num_rows)), []
+    return _redecide(policy, table, decided, hazard, as_of, lines)
 
 
 def _cases_refused(policy: Policy) -> ColumnarUnsupported:
@@ -217,8 +229,8 @@ def _label_lists(result: pl.DataFrame, column: OutputColumn) -> Any:
     return pa.array(lists, pa.list_(pa.string())).take(inverse.to_arrow())
 
 
-def _redecide(policy: Policy, table: Any, decided: Any, rows: Any, hazard: Any,
-              good: list[int], as_of: date) -> tuple[Any, Any, list[dict[str, Any]]]:
+def _redecide(policy: Policy, table: Any, decided: Any, hazard: pl.Series, as_of: date,
+              lines: list[int] | None) -> tuple[Any, list[int], list[tuple[int, RecordError]]]:
     """Decide the rows with a zero divisor on the record path: its decision or its rejection."""
     pa = _pyarrow()
     import pyarrow.compute as pc
@@ -228,27 +240,120 @@ def _redecide(policy: Policy, table: Any, decided: Any, rows: Any, hazard: Any,
     data = table.take(pa.array(positions, pa.int64())).to_pylist()
     again: list[dict[str, Any]] = []
     again_rows: list[int] = []
-    rejected: list[dict[str, Any]] = []
+    failed: list[tuple[int, RecordError]] = []
     for position, row_data in zip(positions, data, strict=True):
-        row = good[position]
         record = reader.convert(row_data) if reader is not None else None
         if record is None:
             record = policy.validate(_drop_nulls(row_data))
         try:
-            decision = policy.decide_record(fast, record, as_of)
+            decision = policy.decide_record(fast, record, as_of,
+                                            None if lines is None else lines[position])
         except RecordError as exc:
-            rejection = exc.rejection
-            rejected.append({"row": row, "household_id": rejection.household_id,
-                             "field": rejection.field, "reason": rejection.reason})
+            failed.append((position, exc))
             continue
         again.append(arrow_decision(policy, decision))
-        again_rows.append(row)
+        again_rows.append(position)
     keep = (~hazard).to_arrow()
     kept = decided.filter(keep)
-    kept_rows = pc.filter(rows, keep)
+    kept_rows = pc.filter(pa.array(range(table.num_rows), pa.int64()), keep)
     more = pa.Table.from_pylist(again, schema=output_schema(policy))
     merged = pa.concat_tables([kept, more])
     order = pa.concat_arrays([kept_rows, pa.array(again_rows, pa.int64())])
     indices = pc.sort_indices(order)
-    return merged.take(indices), order.take(indices), rejected
+    return merged.take(indices), order.take(indices).to_pylist(), failed
 
+
+class ColumnarChunkDecider:
+    """`engine.stream.ChunkDecider` for the columnar engine: a chunk of JSON lines read and
+    validated as the record path reads them (the same rejections, with their line), decided in
+    columns, written as the record path writes its decisions, byte for byte."""
+
+    def __init__(self, policy: Policy, as_of: date) -> None:
+        self.policy, self.as_of = policy, as_of
+        columnar_plan(policy, as_of)
+        self.reader = typed_reader(policy.checked.record_model)
+        self.id_field = policy.checked.record_id
+        self.numbers = _number_paths(policy)
+
+    def decide(self, chunk: list[tuple[int, Any]]) -> Any:
+        from fangpin_rules.engine.serialize import dumps
+        from fangpin_rules.engine.stream import ChunkResult, read_item, unexpected_rejection
+        policy, id_field = self.policy, self.id_field
+        rows: list[dict[str, Any]] = []
+        lines: list[int] = []
+        rejects: list[tuple[int, str]] = []
+        for number, item in chunk:
+            record: Any = None
+            try:
+                record = read_item(policy, self.reader, number, item)
+                _refuse_inconsistent(record, number, id_field)
+                rows.append(_builtins(record))
+                lines.append(number)
+            except RecordError as exc:
+                rejection = exc.rejection
+                if rejection.line is None:
+                    rejection = rejection.at_line(number)
+                rejects.append((number, dumps(rejection.to_json())))
+            except Exception as exc:  # as the record path: this record's rejection
+                rejects.append((number, dumps(unexpected_rejection(
+                    number, getattr(record, id_field, None) if id_field else None,
+                    exc).to_json())))
+        pa = _pyarrow()
+        table = pa.Table.from_pylist(rows, schema=input_schema(policy))
+        decided, kept, failed = decide_validated(policy, table, self.as_of, lines)
+        for index, exc in failed:
+            rejection = exc.rejection
+            if rejection.line is None:
+                rejection = rejection.at_line(lines[index])
+            rejects.append((lines[index], dumps(rejection.to_json())))
+        rejects.sort(key=lambda pair: pair[0])
+        out = [dumps(self.record_form(decision)).encode("utf-8")
+               for decision in decided.to_pylist()]
+        ids = tuple((rows[index][id_field], lines[index]) for index in kept) \
+            if id_field else tuple((None, lines[index]) for index in kept)
+        text = "\n".join(line for _, line in rejects)
+        return ChunkResult(b"\n".join(out) + b"\n" if out else b"",
+                           text + "\n" if text else "", len(chunk), len(out), len(rejects),
+                           ids, 0)
+
+    def record_form(self, decision: dict[str, Any]) -> dict[str, Any]:
+        """A decision row in the record path's form: numbers as Decimals, the keys in its
+        order, a deadline's `reason` only when it has one."""
+        for key, sub in self.numbers:
+            value = decision.get(key)
+            if sub is None:
+                if value is not None:
+                    decision[key] = Decimal(value)
+            elif value is not None and value.get(sub) is not None:
+                value[sub] = Decimal(value[sub])
+        for key in ("deadlines", "overdue", "violations"):
+            for entry in decision[key]:
+                if entry.get("reason") is None:
+                    entry.pop("reason", None)
+        warnings = decision.pop("warnings")
+        overdue, violations = decision.pop("overdue"), decision.pop("violations")
+        decision["warnings"], decision["overdue"] = warnings, overdue
+        decision["violations"], decision["trace"] = violations, []
+        return decision
+
+
+def _number_paths(policy: Policy) -> list[tuple[str, str | None]]:
+    """The decision keys (and object fields) that hold exact decimal numbers."""
+    paths: list[tuple[str, str | None]] = []
+    for key, kind in policy.checked.output_fields():
+        inner = t.strip(kind)
+        if inner in t.NUMERIC and inner != t.COUNT:
+            paths.append((key, None))
+        elif isinstance(inner, t.Record):
+            paths.extend((key, name) for name, sub in inner.fields.items()
+                         if t.strip(sub) in t.NUMERIC and t.strip(sub) != t.COUNT)
+    return paths
+
+
+def _builtins(record: Any) -> dict[str, Any]:
+    import msgspec
+    if isinstance(record, msgspec.Struct):
+        result: dict[str, Any] = msgspec.to_builtins(record, builtin_types=(Decimal, date))
+        return result
+    dumped: dict[str, Any] = record.model_dump()
+    return dumped
