@@ -301,8 +301,8 @@ class ColumnarChunkDecider:
         pa = _pyarrow()
         table = pa.Table.from_pylist(rows, schema=input_schema(policy))
         decided, kept, failed = decide_validated(policy, table, self.as_of, lines)
-        for index, exc in failed:
-            rejection = exc.rejection
+        for index, failure in failed:
+            rejection = failure.rejection
             if rejection.line is None:
                 rejection = rejection.at_line(lines[index])
             rejects.append((lines[index], dumps(rejection.to_json())))

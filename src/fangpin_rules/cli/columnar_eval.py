@@ -100,8 +100,11 @@ def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any) -> tupl
             result = decide_columns(policy, batch, as_of)
             table = result.decisions
             ids = table.column("household_id").to_pylist()
-            duplicate = [i for i, record_id in enumerate(ids)
-                         if record_id is not None and (record_id in seen or seen.add(record_id))]
+            duplicate = []
+            for i, record_id in enumerate(ids):
+                if record_id is not None and record_id in seen:
+                    duplicate.append(i)
+                seen.add(record_id)
             if duplicate:  # one decision per household in a run, as the record engine keeps
                 keep = [i for i in range(len(ids)) if i not in set(duplicate)]
                 for i in duplicate:

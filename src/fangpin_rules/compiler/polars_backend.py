@@ -4,7 +4,8 @@ Each definition and decision becomes columns, computed once, in dependency order
 decided by one `collect`. Exactness (docs/columnar.md): every number is held as an exact
 fraction of two integer columns (numerator, positive denominator), never a Polars Decimal or a
 float, since Polars divides a Decimal to the dividend's scale (21455.99 / 3 -> 7152.00).
-`a / n < t` is decided as `a * t.den < t.num * n.den…`: cross-multiplied, no rounding. Money comes in at
+`a / n < t` is decided as `a * t.den < t.num * n` (n > 0): cross-multiplied, no rounding.
+Money comes in at
 `MONEY_MAX_FRACTION_DIGITS` (integer 1/10000 yuan), other numbers at
 `NUMBER_MAX_FRACTION_DIGITS`; a bound on every integer is carried at compile time and an
 expression whose integers could leave Int128 is refused. A quotient is compared or output,
@@ -43,6 +44,7 @@ from fangpin_rules.limits import (
     NUMBER_MAX_ABS,
     NUMBER_MAX_FRACTION_DIGITS,
 )
+from fangpin_rules.policy.document import FirstMatchDecision
 
 _INT64_SAFE = 2**62
 _INT128_SAFE = 2**126
@@ -229,8 +231,7 @@ class _Translator:
                 return Val(~self.truth(o), "bool", False)
             case ast.Neg(operand=o):
                 value = self.number(o)
-                return dataclasses.replace(value, num=None if value.num is None else (
-                    -value.num if isinstance(value.num, int) else -value.num))
+                return dataclasses.replace(value, num=None if value.num is None else -value.num)
             case ast.BoolOp(op=op, operands=ops):
                 parts = [self.truth(o) for o in ops]
                 combined = parts[0]
@@ -426,23 +427,23 @@ class _Translator:
             raise self.refuse(node, "a comparison of sets of labels")
         equality = op in ("==", "!=")
         if isinstance(a, Num) or isinstance(b, Num):
-            a, b = self.as_num(node, a), self.as_num(node, b)
-            if a.num is None or b.num is None:  # `x == null`
-                other = b if a.num is None else a
+            na, nb = self.as_num(node, a), self.as_num(node, b)
+            if na.num is None or nb.num is None:  # `x == null`
+                other: Value = nb if na.num is None else na
                 known = self.is_known(other)
                 if not equality:
                     return pl.lit(False)
                 return ~known if op == "==" else known
-            bound = max(a.bound * b.den_bound, b.bound * a.den_bound)
+            bound = max(na.bound * nb.den_bound, nb.bound * na.den_bound)
             if bound >= _INT128_SAFE:
                 raise self.refuse(node, "a comparison whose exact integers could exceed 128 "
                                   "bits")
-            lhs = _as_expr(_mul(a.num, b.den, bound), bound)
-            rhs = _as_expr(_mul(b.num, a.den, bound), bound)
-            nullable = a.nullable or b.nullable
+            lhs = _as_expr(_mul(na.num, nb.den, bound), bound)
+            rhs = _as_expr(_mul(nb.num, na.den, bound), bound)
+            nullable = na.nullable or nb.nullable
         else:
             assert isinstance(a, Val) and isinstance(b, Val)
-            if a.is_const and a.const is None or b.is_const and b.const is None:
+            if (a.is_const and a.const is None) or (b.is_const and b.const is None):
                 other = b if a.is_const and a.const is None else a
                 known = self.is_known(other)
                 return ~known if op == "==" else known if equality else pl.lit(False)
@@ -658,8 +659,8 @@ def compile_columnar(policy: CheckedPolicy, params: dict[str, Any], as_of: date)
     emit_labels: dict[str, dict[str, str]] = {}
     for name in policy.outputs:
         spec = policy.document.decisions[name]
-        if getattr(spec, "emit_label", False):
-            vocab = policy.vocabularies[getattr(spec, "type")]
+        if isinstance(spec, FirstMatchDecision) and spec.emit_label:
+            vocab = policy.vocabularies[spec.type]
             emit_labels[policy.output_name(name)] = {k: v[0] for k, v in vocab.labels.items()}
     hazard = pl.any_horizontal([h.fill_null(False) for h in tr.hazards]) if tr.hazards \
         else pl.lit(False)
@@ -678,8 +679,8 @@ def _node(tr: _Translator, index: int, node: CheckedNode,
         chain: Any = None
         for rule in node.rules:
             cond = tr.truth_of(rule.when)
-            label = pl.lit(rule.label, dtype=pl.String)
-            chain = pl.when(cond).then(label) if chain is None else chain.when(cond).then(label)
+            then = pl.lit(rule.label, dtype=pl.String)
+            chain = pl.when(cond).then(then) if chain is None else chain.when(cond).then(then)
         otherwise = pl.lit(node.otherwise, dtype=pl.String)
         expr = otherwise if chain is None else chain.otherwise(otherwise)
         name = _col(base)
@@ -692,7 +693,7 @@ def _node(tr: _Translator, index: int, node: CheckedNode,
             for label in rule.labels:
                 added[label] = added[label] | cond if label in added else cond
         names = {label: _col(base, f"_{number}") for number, label in enumerate(added)}
-        stage = [expr.alias(names[label]) for label, expr in added.items()]
+        stage = [flag.alias(names[label]) for label, flag in added.items()]
         # the record path's order: a label where the first rule adding it comes
         flags = {label: pl.col(names[label]) for label in added}
         return stage, Labels(flags), OutputColumn(node.name, kind, "labels",
@@ -782,7 +783,8 @@ def _deadlines(tr: _Translator) -> pl.Expr:
         due = tr.checked(step.due)
         if not isinstance(due, Val) or due.kind != "date":
             raise tr.refuse(step.due.tree, "a step's due date of this form")
-        status = pl.when(due.expr.is_not_null() & (due.expr < pl.lit(tr.as_of, dtype=pl.Date))).then(
+        past = due.expr < pl.lit(tr.as_of, dtype=pl.Date)
+        status = pl.when(due.expr.is_not_null() & past).then(
             pl.lit("overdue")).otherwise(pl.lit("pending"))
         entry = pl.struct(pl.lit(step.name, dtype=pl.String).alias("step"),
                           due.expr.cast(pl.Date).alias("due"),
