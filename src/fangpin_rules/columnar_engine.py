@@ -167,7 +167,7 @@ def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: d
     arrays["violations"] = result.select(pl.col("__fpc_deadlines").list.eval(
         pl.element().filter(pl.element().struct.field("status").is_in(
             ["late", "too_short", "too_early", "no_notice"])))).to_series().to_arrow()
-    arrays["warnings"] = result.get_column("__fpc_warnings").to_arrow()
+    arrays["warnings"] = _warning_lists(plan, result, schema.field("warnings").type)
     columns = []
     for field in schema:
         array = arrays[field.name]
@@ -175,6 +175,33 @@ def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: d
             array = array.combine_chunks()
         columns.append(array if array.type == field.type else array.cast(field.type))
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _warning_lists(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) -> Any:
+    """The warnings of each row, in rule order, then item order (the record path's); built
+    in Python only for the rows with one."""
+    pa = _pyarrow()
+    lists: list[list[dict[str, str]]] = [[] for _ in range(result.height)]
+    warned = result.get_column("__fpc_warned")
+    rows = warned.arg_true().to_list()
+    if rows:
+        columns = plan.warning_columns
+        picked = result.select([c.column for c in columns])[rows]
+        values = [picked.get_column(c.column).to_list() for c in columns]
+        for position, row in enumerate(rows):
+            entries = lists[row]
+            for column, value in zip(columns, values, strict=True):
+                hit = value[position]
+                if not hit:
+                    continue
+                if column.per_item:
+                    prefix, suffix = column.field.split("[]", 1)
+                    entries.extend({"code": column.code, "field": f"{prefix}[{index}]{suffix}",
+                                    "cite": column.cite} for index in hit)
+                else:
+                    entries.append({"code": column.code, "field": column.field,
+                                    "cite": column.cite})
+    return pa.array(lists, arrow_type)
 
 
 def _output_array(result: pl.DataFrame, column: OutputColumn, arrow_type: Any) -> Any:

@@ -625,7 +625,8 @@ class ColumnarPlan:
 
     stages: list[list[pl.Expr]]
     outputs: list[OutputColumn]
-    warnings: pl.Expr
+    warnings: list[pl.Expr]
+    warning_columns: list[WarningColumn]
     deadlines: pl.Expr
     hazard: pl.Expr
     emit_labels: dict[str, dict[str, str]]  # first_match key -> value -> label text
@@ -633,7 +634,8 @@ class ColumnarPlan:
     def query(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         for stage in self.stages:
             frame = frame.with_columns(stage)
-        return frame.with_columns(self.warnings.alias(_PREFIX + "warnings"),
+        frame = frame.with_columns(*self.warnings[:-1])  # the last reads them all
+        return frame.with_columns(self.warnings[-1],
                                   self.deadlines.alias(_PREFIX + "deadlines"),
                                   self.hazard.alias(_PREFIX + "hazard"))
 
@@ -664,7 +666,9 @@ def compile_columnar(policy: CheckedPolicy, params: dict[str, Any], as_of: date)
             emit_labels[policy.output_name(name)] = {k: v[0] for k, v in vocab.labels.items()}
     hazard = pl.any_horizontal([h.fill_null(False) for h in tr.hazards]) if tr.hazards \
         else pl.lit(False)
-    return ColumnarPlan(stages, outputs, _warnings(tr), _deadlines(tr), hazard, emit_labels)
+    warnings, warning_columns = _warnings(tr)
+    return ColumnarPlan(stages, outputs, warnings, warning_columns, _deadlines(tr), hazard,
+                        emit_labels)
 
 
 def _node(tr: _Translator, index: int, node: CheckedNode,
@@ -732,35 +736,45 @@ def _materialise(tr: _Translator, node: CheckedNode, base: str, value: Value,
         OutputColumn(node.name, kind, "plain", (name,))
 
 
-def _warnings(tr: _Translator) -> pl.Expr:
-    """A list<struct{code, field, cite}> in rule order, then item order (the record path's)."""
-    parts: list[pl.Expr] = []
-    for rule in tr.policy.warnings:
-        def entry(field_text: pl.Expr, rule: Any = rule) -> pl.Expr:
-            return pl.struct(pl.lit(rule.code, dtype=pl.String).alias("code"),
-                             field_text.alias("field"),
-                             pl.lit(rule.cite, dtype=pl.String).alias("cite"))
+@dataclass(frozen=True)
+class WarningColumn:
+    """One warning rule's column: a boolean, or (a rule `for:` a list) the indices of the
+    items it holds for. The entries are built from them only for the rows that have one:
+    building a list of structs for every row costs more than all the rules."""
+
+    code: str
+    field: str
+    cite: str
+    column: str
+    per_item: bool
+
+
+def _warnings(tr: _Translator) -> tuple[list[pl.Expr], list[WarningColumn]]:
+    exprs: list[pl.Expr] = []
+    columns: list[WarningColumn] = []
+    for number, rule in enumerate(tr.policy.warnings):
         tr.source = rule.when
+        name = _col(f"w{number}")
         if rule.iterable is None:
-            cond = tr.truth(rule.when.tree)
-            parts.append(pl.when(cond).then(pl.concat_list(
-                [entry(pl.lit(rule.field, dtype=pl.String))])).otherwise(pl.lit(
-                    [], dtype=pl.List(_WARNING_DTYPE))))
-            continue
-        assert rule.var is not None
-        prefix, suffix = rule.field.split("[]", 1)
-        tr.bound_var = rule.var
-        try:
-            cond = tr.truth(rule.when.tree)
-        finally:
-            tr.bound_var = None
-        text = pl.concat_str([pl.lit(prefix + "["), pl.int_range(pl.len()).cast(pl.String),
-                              pl.lit("]" + suffix)])
-        hits = pl.col(rule.iterable).list.eval(pl.when(cond).then(text)).list.drop_nulls()
-        parts.append(hits.list.eval(entry(pl.element())))
-    if not parts:
-        return pl.lit([], dtype=pl.List(_WARNING_DTYPE))
-    return pl.concat_list(parts)
+            exprs.append(tr.truth(rule.when.tree).alias(name))
+        else:
+            assert rule.var is not None
+            tr.bound_var = rule.var
+            try:
+                cond = tr.truth(rule.when.tree)
+            finally:
+                tr.bound_var = None
+            exprs.append(pl.col(rule.iterable).list.eval(
+                pl.arg_where(cond)).alias(name))
+        columns.append(WarningColumn(rule.code, rule.field, rule.cite, name,
+                                     rule.iterable is not None))
+    if columns:
+        exprs.append(pl.any_horizontal([
+            pl.col(c.column).list.len() > 0 if c.per_item else pl.col(c.column)
+            for c in columns]).alias(_col("warned")))
+    else:
+        exprs.append(pl.lit(False).alias(_col("warned")))
+    return exprs, columns
 
 
 _WARNING_DTYPE = pl.Struct({"code": pl.String, "field": pl.String, "cite": pl.String})
