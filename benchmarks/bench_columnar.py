@@ -32,8 +32,8 @@ def table_file(n: int) -> Path:
     if path.exists():
         return path
     import pyarrow.parquet as pq
-
     from boundary_households import boundary_households
+
     from fangpin_rules import load_policy
     from fangpin_rules.columnar import records_to_arrow
 
