@@ -154,3 +154,20 @@ def test_an_unknown_engine_is_refused(fujian: Policy) -> None:
     table = records_to_arrow(fujian, [RECORDS_MD_HOUSEHOLD])
     with pytest.raises(ValueError, match="engine must be one of"):
         decide_batch(fujian, table, AS_OF, engine="gpu")
+
+
+@pytest.mark.parametrize(("body", "what", "column"), [
+    ("    expr: net_income / count(members) * 2 > 100\n", "arithmetic on a quotient", 11),
+    ("    expr: any(m.health == \"healthy\" and positive for m in members)\n",
+     "'positive' read inside an aggregate", 41),
+])
+def test_other_refusals_name_the_construct(tmp_path: Path, body: str, what: str,
+                                           column: int) -> None:
+    policy = policy_from_text(tmp_path, REFUSED.replace(
+        "    expr: net_income > 0 and round(net_income) > 100\n", body).replace(
+        "decisions:\n", "definitions:\n  positive:\n    expr: net_income > 0\ndecisions:\n"))
+    with pytest.raises(ColumnarUnsupported) as caught:
+        columnar_plan(policy, policy.checked.document.policy.effective)
+    (diagnostic,) = caught.value.diagnostics
+    assert what in diagnostic.message
+    assert (diagnostic.location.line, diagnostic.location.column) == (10, column)
