@@ -171,3 +171,24 @@ def test_other_refusals_name_the_construct(tmp_path: Path, body: str, what: str,
     (diagnostic,) = caught.value.diagnostics
     assert what in diagnostic.message
     assert (diagnostic.location.line, diagnostic.location.column) == (10, column)
+
+
+def test_a_division_in_a_branch_not_taken_is_no_hazard(fujian: Policy) -> None:
+    """`if previous > 0 then (previous - net) / previous else null`: a household without a
+    previous income never divides, here as on the record path, so it stays in columns."""
+    from datetime import date
+
+    from fangpin_rules.columnar import input_schema
+
+    records = boundary_records()[:6]
+    records[0]["previous_net_income"] = Decimal(0)
+    records[1]["previous_net_income"] = Decimal("14303.98")
+    table = records_to_arrow(fujian, records).cast(input_schema(fujian))
+    plan = columnar_plan(fujian, date(2021, 9, 1))
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    result = plan.query(frame.lazy()).collect()
+    assert result.get_column("__fpc_hazard").to_list() == [False] * 6
+    empty = pl.DataFrame(frame.to_arrow()).with_columns(pl.col("members").list.head(0))
+    hazards = plan.query(empty.lazy()).collect().get_column("__fpc_hazard").to_list()
+    assert hazards == [True] * 6  # no member: net_income / size divides by zero

@@ -312,7 +312,9 @@ class _Translator:
     def choose(self, node: ast.Expr, cond: pl.Expr | bool, left: ast.Expr,
                right: ast.Expr) -> Value:
         """`if cond then left else right` (and `left ?? right`, whose cond is: left known)."""
-        a, b = self.expr(left), self.expr(right)
+        a = self.reached(left, cond if isinstance(node, ast.IfExpr) else True)
+        b = self.reached(right, ~cond if isinstance(node, ast.IfExpr) and
+                         isinstance(cond, pl.Expr) else True)
         if isinstance(a, Num) or isinstance(b, Num):
             if isinstance(a, Val) and a.is_const and a.const is None:
                 a = Num(None, 1, 0, 1, nullable=True)
@@ -357,6 +359,16 @@ class _Translator:
         otherwise = pl.lit(None, dtype=dtype) if b.is_const and b.const is None else b.expr
         return Val(pl.when(cond).then(then).otherwise(otherwise), kind,
                    a.nullable or b.nullable)
+
+    def reached(self, node: ast.Expr, cond: pl.Expr | bool) -> Value:
+        """`node`, whose divisions by zero matter only where `cond` holds (a branch of an
+        `if`): the record path never computes a branch not taken."""
+        before = len(self.hazards)
+        value = self.expr(node)
+        if isinstance(cond, pl.Expr):
+            self.hazards[before:] = [hazard.fill_null(False) & cond
+                                     for hazard in self.hazards[before:]]
+        return value
 
     def num_expr(self, value: Num) -> pl.Expr:
         if value.num is None:
