@@ -68,8 +68,12 @@ def decide_columns(policy: Policy, batch: Any, as_of: date, *,
         raise _cases_refused(policy)
     columnar_plan(policy, as_of)  # a policy it cannot express is refused before any row
     table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
-    good, rejected = _validate(policy, table)
-    if len(good) < table.num_rows:
+    good, rejected, normalised = _validate(policy, table)
+    if normalised:  # rebuilt from the records as read: the columns hold what they decide on
+        rows = table.to_pylist()
+        table = pa.Table.from_pylist([normalised.get(row, rows[row]) for row in good],
+                                     schema=input_schema(policy))
+    elif len(good) < table.num_rows:
         table = table.take(pa.array(good, pa.int64()))
     decided, kept, failed = decide_validated(policy, _conformed(table, input_schema(policy)),
                                              as_of)
@@ -106,25 +110,34 @@ def _cases_refused(policy: Policy) -> ColumnarUnsupported:
         hint="decide batches with cases with the record engine (engine='record')")])
 
 
-def _validate(policy: Policy, table: Any) -> tuple[list[int], list[dict[str, Any]]]:
-    """The rows the typed reader (or pydantic) takes, and a rejection for each other one."""
+def _validate(policy: Policy, table: Any
+              ) -> tuple[list[int], list[dict[str, Any]], dict[int, dict[str, Any]]]:
+    """The rows the typed reader (or pydantic) takes, a rejection for each other one, and the
+    record as read of each good row whose columns are not what the record path reads (a lax
+    form pydantic normalises, a null struct whose defaults apply)."""
     reader = typed_reader(policy.checked.record_model)
     id_field = policy.checked.record_id
+    structs = [name for name, kind in t.record_type(policy.checked.record_model).fields.items()
+               if isinstance(t.strip(kind), t.Record)]
     good: list[int] = []
     rejected: list[dict[str, Any]] = []
+    normalised: dict[int, dict[str, Any]] = {}
     for row, data in enumerate(table.to_pylist()):
         try:
             record = reader.convert(data) if reader is not None else None
+            lax = record is None or any(data.get(name, 0) is None for name in structs)
             if record is None:
                 record = policy.validate(_drop_nulls(data))
             _refuse_inconsistent(record, None, id_field)
+            if lax:
+                normalised[row] = _builtins(record)
         except RecordError as exc:
             rejection = exc.rejection
             rejected.append({"row": row, "household_id": rejection.household_id,
                              "field": rejection.field, "reason": rejection.reason})
             continue
         good.append(row)
-    return good, rejected
+    return good, rejected, normalised
 
 
 def _conformed(table: Any, schema: Any) -> Any:
