@@ -132,13 +132,38 @@ def records_to_arrow(policy: Policy, records: Iterable[Any]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=input_schema(policy))
 
 
-def decide_batch(policy: Policy, batch: pa.RecordBatch | pa.Table, as_of: date | str, *,
+ENGINES = ("auto", "columnar", "record")
+
+
+def decide_batch(policy: Policy, batch: pa.RecordBatch | pa.Table | Any, as_of: date | str, *,
+                 cases: Mapping[str, Iterable[Case | Mapping[str, Any]]] | None = None,
+                 engine: str = "auto") -> BatchResult:
+    """Decide every row of `batch` (an Arrow batch or table, or a Polars DataFrame); bad rows
+    go to `rejects` and the batch goes on. `cases` maps household ids to their case records
+    (`Case`s or dicts), whose deadlines then fill `deadlines`, `overdue` and `violations`; a
+    bad case raises RecordError before any row is decided, as `Policy.evaluate` does.
+
+    `engine`: "columnar" decides the batch in columns (docs/columnar.md; a policy it cannot
+    express raises ColumnarUnsupported naming the construct, and so do `cases`); "record"
+    decides row by row with the compiled function; "auto" (the default) is "columnar" for a
+    policy it can express and no `cases`, else "record". The decisions are the same."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if not hasattr(batch, "schema") or not hasattr(batch, "to_pylist"):
+        batch = batch.to_arrow()  # a Polars DataFrame
+    if engine != "record":
+        from fangpin_rules.columnar_engine import ColumnarUnsupported, decide_columns
+        try:
+            return decide_columns(policy, batch, parse_date(as_of), cases=cases)
+        except ColumnarUnsupported:
+            if engine == "columnar":
+                raise
+    return _decide_rows(policy, batch, as_of, cases=cases)
+
+
+def _decide_rows(policy: Policy, batch: pa.RecordBatch | pa.Table, as_of: date | str, *,
                  cases: Mapping[str, Iterable[Case | Mapping[str, Any]]] | None = None
                  ) -> BatchResult:
-    """Decide every row of `batch`; bad rows go to `rejects` and the batch goes on. `cases`
-    maps household ids to their case records (`Case`s or dicts), whose deadlines then fill
-    `deadlines`, `overdue` and `violations`; a bad case raises RecordError before any row is
-    decided, as `Policy.evaluate` does."""
     pa = _pyarrow()
     when = parse_date(as_of)
     fast = policy.evaluator(when)
@@ -169,10 +194,25 @@ def decide_batch(policy: Policy, batch: pa.RecordBatch | pa.Table, as_of: date |
             if value is not None:
                 decision[key] = convert(value)
         decided.append(decision)  # the keys the schema does not name (the trace) are left out
-    rejects_schema = pa.schema([("row", pa.int64()), ("household_id", pa.string()),
-                                ("field", pa.string()), ("reason", pa.string())])
     return BatchResult(pa.Table.from_pylist(decided, schema=output_schema(policy)),
-                       pa.Table.from_pylist(rejected, schema=rejects_schema))
+                       pa.Table.from_pylist(rejected, schema=rejects_schema()))
+
+
+def rejects_schema() -> pa.Schema:
+    pa = _pyarrow()
+    return pa.schema([("row", pa.int64()), ("household_id", pa.string()),
+                      ("field", pa.string()), ("reason", pa.string())])
+
+
+def arrow_decision(policy: Policy, decision: dict[str, Any]) -> dict[str, Any]:
+    """A decision of the record path in the form `output_schema` takes."""
+    if type(decision["household_id"]) is not str:
+        decision["household_id"] = _text(decision["household_id"])
+    for key, kind in policy.checked.output_fields():
+        convert = _arrow_converter(kind)
+        if convert is not None and decision[key] is not None:
+            decision[key] = convert(decision[key])
+    return decision
 
 
 def _drop_nulls(value: Any) -> Any:

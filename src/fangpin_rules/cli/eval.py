@@ -81,6 +81,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                         help="decide in N worker processes (0: one per core); the output is "
                         "the same as with one, in input order")
+    parser.add_argument("--engine", choices=("record", "columnar"), default="record",
+                        help="columnar: decide in columns (docs/columnar.md), for JSONL or "
+                        "a Parquet file (.parquet; its decisions go to a Parquet -o); the same "
+                        "decisions, without --explain, --cases, --regions or --jobs")
     parser.set_defaults(run=run)
 
 
@@ -89,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
     from fangpin_rules.engine.policy import DateError, parse_date
 
     policy: Any = load_or_report(args.policy, args.policy_path, strict=args.strict)
+    if args.engine == "columnar":
+        from fangpin_rules.cli.columnar_eval import run_columnar
+        return run_columnar(args, policy)
     if args.regions:
         policy = load_regions_or_report(policy, args.regions)
     try:

@@ -1,0 +1,399 @@
+"""Deciding an Arrow batch in columns with the policy's Polars query (compiler/polars_backend.py).
+
+Rows are first read by the same typed reader as the record path (a row it does not take is
+validated by pydantic), so a bad row is rejected with the same row, id, field and reason, and
+the household problems the contract refuses (the same member twice) too. The good rows are then
+decided by one lazy query. A row where some divisor is zero is decided by the record path,
+which names the definition that could not be computed: exactly its rejection.
+"""
+
+from __future__ import annotations
+
+import decimal
+import weakref
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+
+from fangpin_rules.columnar import (
+    BatchResult,
+    _drop_nulls,
+    _pyarrow,
+    arrow_decision,
+    input_schema,
+    output_schema,
+    rejects_schema,
+)
+from fangpin_rules.compiler.polars_backend import (
+    ColumnarPlan,
+    ColumnarUnsupported,
+    OutputColumn,
+    compile_columnar,
+    fraction_texts,
+)
+from fangpin_rules.engine.policy import Policy, _refuse_inconsistent
+from fangpin_rules.engine.records import RecordError
+from fangpin_rules.engine.serialize import decimal_text
+from fangpin_rules.engine.typed_json import typed_reader
+from fangpin_rules.language import types as t
+from fangpin_rules.limits import DECIMAL_CONTEXT
+from fangpin_rules.model import Case
+
+__all__ = ["ColumnarUnsupported", "columnar_plan", "decide_columns"]
+
+_PLANS: weakref.WeakKeyDictionary[Policy, dict[date, ColumnarPlan]] = \
+    weakref.WeakKeyDictionary()
+
+
+def columnar_plan(policy: Policy, as_of: date) -> ColumnarPlan:
+    """The policy compiled for columns on `as_of` (cached): ColumnarUnsupported names the first
+    construct it cannot express, with its file:line:col."""
+    plans = _PLANS.setdefault(policy, {})
+    plan = plans.get(as_of)
+    if plan is None:
+        params = {name: value for name, (value, _) in policy._resolve(as_of).items()}
+        plan = compile_columnar(policy.checked, params, as_of)
+        plans[as_of] = plan
+    return plan
+
+
+def decide_columns(policy: Policy, batch: Any, as_of: date, *,
+                   cases: Mapping[str, Iterable[Case | Mapping[str, Any]]] | None = None
+                   ) -> BatchResult:
+    pa = _pyarrow()
+    if cases:
+        raise _cases_refused(policy)
+    columnar_plan(policy, as_of)  # a policy it cannot express is refused before any row
+    table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+    good, rejected, normalised = _validate(policy, table)
+    if normalised:  # rebuilt from the records as read: the columns hold what they decide on
+        rows = table.to_pylist()
+        table = pa.Table.from_pylist([normalised.get(row, rows[row]) for row in good],
+                                     schema=input_schema(policy))
+    elif len(good) < table.num_rows:
+        table = table.take(pa.array(good, pa.int64()))
+    decided, kept, failed = decide_validated(policy, _conformed(table, input_schema(policy)),
+                                             as_of)
+    del kept
+    for index, exc in failed:
+        rejection = exc.rejection
+        rejected.append({"row": good[index], "household_id": rejection.household_id,
+                         "field": rejection.field, "reason": rejection.reason})
+    rejected.sort(key=lambda r: int(r["row"]))
+    return BatchResult(decided, pa.Table.from_pylist(rejected, schema=rejects_schema()))
+
+
+def decide_validated(policy: Policy, table: Any, as_of: date, lines: list[int] | None = None
+                     ) -> tuple[Any, list[int], list[tuple[int, RecordError]]]:
+    """Decide a table of validated rows in `input_schema(policy)`: (decisions, the index of
+    the row of each decision, the rows the record path rejected, with their RecordError).
+    `lines` numbers the rows for those rejections."""
+    plan = columnar_plan(policy, as_of)
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    result = plan.query(frame.lazy()).collect()
+    hazard = result.get_column("__fpc_hazard")
+    decided = _assemble(policy, plan, result, as_of)
+    if not hazard.any():
+        return decided, list(range(table.num_rows)), []
+    return _redecide(policy, table, decided, hazard, as_of, lines)
+
+
+def _cases_refused(policy: Policy) -> ColumnarUnsupported:
+    from fangpin_rules.diagnostics import Location, error
+    return ColumnarUnsupported([error(
+        "columnar-unsupported", "the columnar engine cannot decide case deadlines (cases=)",
+        Location(policy.checked.path, 1, 1),
+        hint="decide batches with cases with the record engine (engine='record')")])
+
+
+def _validate(policy: Policy, table: Any
+              ) -> tuple[list[int], list[dict[str, Any]], dict[int, dict[str, Any]]]:
+    """The rows the typed reader (or pydantic) takes, a rejection for each other one, and the
+    record as read of each good row whose columns are not what the record path reads (a lax
+    form pydantic normalises, a null struct whose defaults apply)."""
+    reader = typed_reader(policy.checked.record_model)
+    id_field = policy.checked.record_id
+    structs = [name for name, kind in t.record_type(policy.checked.record_model).fields.items()
+               if isinstance(t.strip(kind), t.Record)]
+    good: list[int] = []
+    rejected: list[dict[str, Any]] = []
+    normalised: dict[int, dict[str, Any]] = {}
+    for row, data in enumerate(table.to_pylist()):
+        try:
+            record = reader.convert(data) if reader is not None else None
+            lax = record is None or any(data.get(name, 0) is None for name in structs)
+            if record is None:
+                record = policy.validate(_drop_nulls(data))
+            _refuse_inconsistent(record, None, id_field)
+            if lax:
+                normalised[row] = _builtins(record)
+        except RecordError as exc:
+            rejection = exc.rejection
+            rejected.append({"row": row, "household_id": rejection.household_id,
+                             "field": rejection.field, "reason": rejection.reason})
+            continue
+        good.append(row)
+    return good, rejected, normalised
+
+
+def _conformed(table: Any, schema: Any) -> Any:
+    """The columns the policy reads, in the input schema's types (a validated row fits)."""
+    pa = _pyarrow()
+    columns = []
+    for field in schema:
+        if field.name in table.column_names:
+            column = table.column(field.name)
+            columns.append(column if column.type == field.type else column.cast(field.type))
+        else:
+            columns.append(pa.nulls(table.num_rows, field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: date) -> Any:
+    pa = _pyarrow()
+    schema = output_schema(policy)
+    n = result.height
+    id_field = policy.checked.record_id
+    arrays: dict[str, Any] = {}
+    ids = result.get_column(id_field).cast(pl.String).to_arrow() if id_field \
+        else pa.nulls(n, pa.string())
+    arrays["household_id"] = ids
+    ref = policy.ref
+    arrays["policy"] = pa.array([{"id": ref["id"], "sha256": ref["sha256"]}] * n,
+                                schema.field("policy").type)
+    arrays["as_of"] = pa.array([as_of.isoformat()] * n, pa.string())
+    for column in plan.outputs:
+        arrays[column.key] = _output_array(result, column, schema.field(column.key).type)
+        labels = plan.emit_labels.get(column.key)
+        if labels is not None:
+            values = result.get_column(column.columns[0])
+            arrays[column.key + "_label"] = values.replace_strict(
+                labels, default=None, return_dtype=pl.String).to_arrow()
+    deadlines = result.get_column("__fpc_deadlines")
+    arrays["deadlines"] = deadlines.to_arrow()
+    arrays["overdue"] = result.select(pl.col("__fpc_deadlines").list.eval(pl.element().filter(
+        pl.element().struct.field("status") == "overdue"))).to_series().to_arrow()
+    arrays["violations"] = result.select(pl.col("__fpc_deadlines").list.eval(
+        pl.element().filter(pl.element().struct.field("status").is_in(
+            ["late", "too_short", "too_early", "no_notice"])))).to_series().to_arrow()
+    arrays["warnings"] = _warning_lists(plan, result, schema.field("warnings").type)
+    columns = []
+    for field in schema:
+        array = arrays[field.name]
+        if hasattr(array, "combine_chunks"):
+            array = array.combine_chunks()
+        columns.append(array if array.type == field.type else array.cast(field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _warning_lists(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) -> Any:
+    """The warnings of each row, in rule order, then item order (the record path's); built
+    in Python only for the rows with one."""
+    pa = _pyarrow()
+    lists: list[list[dict[str, str]]] = [[] for _ in range(result.height)]
+    warned = result.get_column("__fpc_warned")
+    rows = warned.arg_true().to_list()
+    if rows:
+        columns = plan.warning_columns
+        picked = result.select([c.column for c in columns])[rows]
+        values = [picked.get_column(c.column).to_list() for c in columns]
+        for position, row in enumerate(rows):
+            entries = lists[row]
+            for column, value in zip(columns, values, strict=True):
+                hit = value[position]
+                if not hit:
+                    continue
+                if column.per_item:
+                    prefix, suffix = column.field.split("[]", 1)
+                    entries.extend({"code": column.code, "field": f"{prefix}[{index}]{suffix}",
+                                    "cite": column.cite} for index in hit)
+                else:
+                    entries.append({"code": column.code, "field": column.field,
+                                    "cite": column.cite})
+    return pa.array(lists, arrow_type)
+
+
+def _output_array(result: pl.DataFrame, column: OutputColumn, arrow_type: Any) -> Any:
+    pa = _pyarrow()
+    if column.form == "number":
+        nums = result.get_column(column.columns[0]).to_list()
+        dens: list[Any] | int = result.get_column(column.columns[1]).to_list() \
+            if column.den is None else column.den
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            return pa.array(fraction_texts(nums, dens, decimal_text), pa.string())
+    if column.form == "count":
+        nums_series = result.get_column(column.columns[0])
+        if column.den != 1:  # pragma: no cover - the checker types a quotient as a number
+            raise ValueError("a count that is not a whole number")
+        return nums_series.cast(pl.Int64).to_arrow()
+    if column.form == "plain":
+        return result.get_column(column.columns[0]).to_arrow()
+    if column.form == "labels":
+        return _label_lists(result, column)
+    assert column.form == "object"
+    present = result.get_column(column.columns[0])
+    assert isinstance(arrow_type, pa.StructType)
+    by_key = {f.key: f for f in column.fields}
+    children = []
+    for i in range(arrow_type.num_fields):
+        sub = arrow_type.field(i)
+        array = _output_array(result, by_key[sub.name], sub.type)
+        if hasattr(array, "combine_chunks"):
+            array = array.combine_chunks()
+        children.append(array if array.type == sub.type else array.cast(sub.type))
+    return pa.StructArray.from_arrays(children, fields=list(arrow_type),
+                                      mask=(~present).to_arrow())
+
+
+def _label_lists(result: pl.DataFrame, column: OutputColumn) -> Any:
+    """The label lists, built once per distinct set of labels (a bit mask per row): building a
+    list per row is what costs, not the rules."""
+    pa = _pyarrow()
+    names = list(column.columns)
+    if not names:
+        return pa.array([[]] * result.height, pa.list_(pa.string()))
+    label_of = dict(zip(names, column.labels, strict=True))
+    if len(names) > 62:  # pragma: no cover - more labels than a mask holds
+        return result.select(pl.concat_list([pl.when(pl.col(c)).then(pl.lit(label_of[c]))
+                                              for c in names]).list.drop_nulls()
+                             ).to_series().to_arrow()
+    mask = result.select(pl.sum_horizontal([pl.col(c).cast(pl.Int64) * (1 << i)
+                                            for i, c in enumerate(names)])).to_series()
+    uniques = mask.unique().to_list()
+    inverse = mask.replace_strict(uniques, list(range(len(uniques))), return_dtype=pl.Int64)
+    lists = [[label_of[c] for i, c in enumerate(names) if int(u) >> i & 1] for u in uniques]
+    return pa.array(lists, pa.list_(pa.string())).take(inverse.to_arrow())
+
+
+def _redecide(policy: Policy, table: Any, decided: Any, hazard: pl.Series, as_of: date,
+              lines: list[int] | None) -> tuple[Any, list[int], list[tuple[int, RecordError]]]:
+    """Decide the rows with a zero divisor on the record path: its decision or its rejection."""
+    pa = _pyarrow()
+    import pyarrow.compute as pc
+    reader = typed_reader(policy.checked.record_model)
+    fast = policy.evaluator(as_of)
+    positions = hazard.arg_true().to_list()
+    data = table.take(pa.array(positions, pa.int64())).to_pylist()
+    again: list[dict[str, Any]] = []
+    again_rows: list[int] = []
+    failed: list[tuple[int, RecordError]] = []
+    for position, row_data in zip(positions, data, strict=True):
+        record = reader.convert(row_data) if reader is not None else None
+        if record is None:
+            record = policy.validate(_drop_nulls(row_data))
+        try:
+            decision = policy.decide_record(fast, record, as_of,
+                                            None if lines is None else lines[position])
+        except RecordError as exc:
+            failed.append((position, exc))
+            continue
+        again.append(arrow_decision(policy, decision))
+        again_rows.append(position)
+    keep = (~hazard).to_arrow()
+    kept = decided.filter(keep)
+    kept_rows = pc.filter(pa.array(range(table.num_rows), pa.int64()), keep)
+    more = pa.Table.from_pylist(again, schema=output_schema(policy))
+    merged = pa.concat_tables([kept, more])
+    order = pa.concat_arrays([kept_rows, pa.array(again_rows, pa.int64())])
+    indices = pc.sort_indices(order)
+    return merged.take(indices), order.take(indices).to_pylist(), failed
+
+
+class ColumnarChunkDecider:
+    """`engine.stream.ChunkDecider` for the columnar engine: a chunk of JSON lines read and
+    validated as the record path reads them (the same rejections, with their line), decided in
+    columns, written as the record path writes its decisions, byte for byte."""
+
+    def __init__(self, policy: Policy, as_of: date) -> None:
+        self.policy, self.as_of = policy, as_of
+        columnar_plan(policy, as_of)
+        self.reader = typed_reader(policy.checked.record_model)
+        self.id_field = policy.checked.record_id
+        self.numbers = _number_paths(policy)
+
+    def decide(self, chunk: list[tuple[int, Any]]) -> Any:
+        from fangpin_rules.engine.serialize import dumps
+        from fangpin_rules.engine.stream import ChunkResult, read_item, unexpected_rejection
+        policy, id_field = self.policy, self.id_field
+        rows: list[dict[str, Any]] = []
+        lines: list[int] = []
+        rejects: list[tuple[int, str]] = []
+        for number, item in chunk:
+            record: Any = None
+            try:
+                record = read_item(policy, self.reader, number, item)
+                _refuse_inconsistent(record, number, id_field)
+                rows.append(_builtins(record))
+                lines.append(number)
+            except RecordError as exc:
+                rejection = exc.rejection
+                if rejection.line is None:
+                    rejection = rejection.at_line(number)
+                rejects.append((number, dumps(rejection.to_json())))
+            except Exception as exc:  # as the record path: this record's rejection
+                rejects.append((number, dumps(unexpected_rejection(
+                    number, getattr(record, id_field, None) if id_field else None,
+                    exc).to_json())))
+        pa = _pyarrow()
+        table = pa.Table.from_pylist(rows, schema=input_schema(policy))
+        decided, kept, failed = decide_validated(policy, table, self.as_of, lines)
+        for index, failure in failed:
+            rejection = failure.rejection
+            if rejection.line is None:
+                rejection = rejection.at_line(lines[index])
+            rejects.append((lines[index], dumps(rejection.to_json())))
+        rejects.sort(key=lambda pair: pair[0])
+        out = [dumps(self.record_form(decision)).encode("utf-8")
+               for decision in decided.to_pylist()]
+        ids = tuple((rows[index][id_field], lines[index]) for index in kept) \
+            if id_field else tuple((None, lines[index]) for index in kept)
+        text = "\n".join(line for _, line in rejects)
+        return ChunkResult(b"\n".join(out) + b"\n" if out else b"",
+                           text + "\n" if text else "", len(chunk), len(out), len(rejects),
+                           ids, 0)
+
+    def record_form(self, decision: dict[str, Any]) -> dict[str, Any]:
+        """A decision row in the record path's form: numbers as Decimals, the keys in its
+        order, a deadline's `reason` only when it has one."""
+        for key, sub in self.numbers:
+            value = decision.get(key)
+            if sub is None:
+                if value is not None:
+                    decision[key] = Decimal(value)
+            elif value is not None and value.get(sub) is not None:
+                value[sub] = Decimal(value[sub])
+        for key in ("deadlines", "overdue", "violations"):
+            for entry in decision[key]:
+                if entry.get("reason") is None:
+                    entry.pop("reason", None)
+        warnings = decision.pop("warnings")
+        overdue, violations = decision.pop("overdue"), decision.pop("violations")
+        decision["warnings"], decision["overdue"] = warnings, overdue
+        decision["violations"], decision["trace"] = violations, []
+        return decision
+
+
+def _number_paths(policy: Policy) -> list[tuple[str, str | None]]:
+    """The decision keys (and object fields) that hold exact decimal numbers."""
+    paths: list[tuple[str, str | None]] = []
+    for key, kind in policy.checked.output_fields():
+        inner = t.strip(kind)
+        if inner in t.NUMERIC and inner != t.COUNT:
+            paths.append((key, None))
+        elif isinstance(inner, t.Record):
+            paths.extend((key, name) for name, sub in inner.fields.items()
+                         if t.strip(sub) in t.NUMERIC and t.strip(sub) != t.COUNT)
+    return paths
+
+
+def _builtins(record: Any) -> dict[str, Any]:
+    import msgspec
+    if isinstance(record, msgspec.Struct):
+        result: dict[str, Any] = msgspec.to_builtins(record, builtin_types=(Decimal, date))
+        return result
+    dumped: dict[str, Any] = record.model_dump()
+    return dumped

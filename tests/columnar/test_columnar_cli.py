@@ -1,0 +1,80 @@
+"""`fangpin eval --engine columnar`: the record engine's output for JSON lines, byte for byte;
+Parquet in and out; what it does not take is refused in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from fangpin_rules import Policy
+from fangpin_rules.cli.main import main
+from fangpin_rules.columnar import decide_batch, records_to_arrow
+
+from support import FUJIAN, benchmark_module
+
+AS_OF = "2021-09-01"
+
+
+def records_file(tmp_path: Path, n: int) -> Path:
+    lines = list(benchmark_module("boundary_households").boundary_lines(n, seed=9))
+    lines[3] = "{not json"
+    lines[7] = '{"household_id": "NO-FIELDS"}'
+    lines.append(lines[10])  # a household twice: the second is rejected, naming the first
+    path = tmp_path / "households.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_jsonl_output_is_the_record_engines(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    source = records_file(tmp_path, 1200)
+    runs = {}
+    for engine in ("record", "columnar"):
+        out, rejects = tmp_path / f"{engine}.jsonl", tmp_path / f"{engine}.rejects"
+        code = main(["eval", str(FUJIAN), str(source), "--as-of", AS_OF, "--engine", engine,
+                     "-o", str(out), "--rejects", str(rejects)])
+        runs[engine] = (code, out.read_bytes(), rejects.read_bytes(),
+                        capsys.readouterr().err.splitlines()[-1].split(" (see")[0])
+    assert runs["columnar"] == runs["record"]
+    assert runs["columnar"][0] == 1
+    assert runs["columnar"][3] == "read 1201, decided 1198, rejected 3"
+
+
+def test_parquet_in_and_out(tmp_path: Path, fujian: Policy,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    households = list(benchmark_module("boundary_households").boundary_households(700, 2))
+    table = records_to_arrow(fujian, households)
+    pq.write_table(table, tmp_path / "in.parquet", row_group_size=300)
+    out = tmp_path / "out.parquet"
+    assert main(["eval", str(FUJIAN), str(tmp_path / "in.parquet"), "--as-of", AS_OF,
+                 "--engine", "columnar", "-o", str(out)]) == 0
+    assert "read 700, decided 700, rejected 0" in capsys.readouterr().err
+    expected = decide_batch(fujian, table, AS_OF, engine="record").decisions
+    assert pq.read_table(out).to_pylist() == expected.to_pylist()
+
+
+@pytest.mark.parametrize("extra", [["--explain"], ["--jobs", "2"],
+                                   ["-o", "decisions.parquet"]])
+def test_what_it_does_not_take_is_refused(tmp_path: Path, extra: list[str],
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    source = records_file(tmp_path, 20)
+    args = [a if a != "decisions.parquet" else str(tmp_path / a) for a in extra]
+    assert main(["eval", str(FUJIAN), str(source), "--as-of", AS_OF, "--engine", "columnar",
+                 *args]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "columnar" in err
+
+
+def test_a_policy_it_cannot_express_is_refused_with_its_position(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("policy:\n  id: refused\n  title: refused\n  effective: 2021-01-01\n"
+                      "decisions:\n  rounded:\n    expr: round(net_income) > 100\n",
+                      encoding="utf-8")
+    source = records_file(tmp_path, 20)
+    assert main(["eval", str(policy), str(source), "--as-of", AS_OF,
+                 "--engine", "columnar"]) == 2
+    err = capsys.readouterr().err
+    assert "policy.yaml:7:11" in err and "round()" in err

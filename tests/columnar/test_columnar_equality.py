@@ -1,0 +1,66 @@
+"""The columnar engine decides as the record path does, field by field, warnings included: on
+boundary-dense synthetic households, for the province's policy and the county examples."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from fangpin_rules import Policy, load_policy
+from fangpin_rules.columnar import decide_batch, records_to_arrow
+
+from support import ROOT, benchmark_module
+
+AS_OF = "2021-09-01"
+COUNTIES = sorted((ROOT / "policies" / "counties").glob("*.yaml"))
+
+
+def households(n: int, seed: int = 0) -> list[dict[str, Any]]:
+    return list(benchmark_module("boundary_households").boundary_households(n, seed))
+
+
+def assert_same(policy: Policy, records: list[dict[str, Any]], as_of: str = AS_OF) -> int:
+    table = records_to_arrow(policy, records)
+    by_record = decide_batch(policy, table, as_of, engine="record")
+    by_column = decide_batch(policy, table, as_of, engine="columnar")
+    assert by_column.decisions.schema == by_record.decisions.schema
+    assert by_column.rejects.to_pylist() == by_record.rejects.to_pylist()
+    expected, got = by_record.decisions.to_pylist(), by_column.decisions.to_pylist()
+    assert len(got) == len(expected)
+    for want, have in zip(expected, got, strict=True):
+        for key in want:
+            assert have[key] == want[key], (want["household_id"], key)
+    return len(got)
+
+
+def test_fujian_on_boundary_households(fujian: Policy) -> None:
+    assert assert_same(fujian, households(3000)) == 3000
+
+
+@pytest.mark.parametrize("as_of", ["2021-12-31", "2022-06-30", "2024-03-01"])
+def test_fujian_on_other_dates(fujian: Policy, as_of: str) -> None:
+    assert_same(fujian, households(600, seed=3), as_of)
+
+
+@pytest.mark.parametrize("path", COUNTIES, ids=lambda p: p.stem)
+def test_county_examples(path: Any) -> None:
+    policy = load_policy(path, search_path=[ROOT / "policies"])
+    assert_same(policy, households(800, seed=5), "2022-06-30")
+
+
+def test_the_warnings_are_compared(fujian: Policy) -> None:
+    """The sample reaches warnings, deadlines and every output, so equality means something."""
+    table = records_to_arrow(fujian, households(3000))
+    decisions = decide_batch(fujian, table, AS_OF, engine="columnar").decisions.to_pylist()
+    codes = {w["code"] for d in decisions for w in d["warnings"]}
+    assert {"minor_with_labour", "future_date", "welfare_trap"} <= codes
+    assert any(d["deadlines"] for d in decisions)
+    assert {d["category"] for d in decisions} >= {"unstable", "marginal", None}
+
+
+@pytest.mark.skipif(not os.environ.get("FANGPIN_SLOW"), reason="slow: FANGPIN_SLOW=1")
+@pytest.mark.slow
+def test_fujian_on_200000_boundary_households(fujian: Policy) -> None:
+    assert assert_same(fujian, households(200_000, seed=11)) == 200_000
