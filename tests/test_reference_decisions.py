@@ -501,6 +501,17 @@ EXPECTED: dict[str, tuple[Any, ...]] = {
     "EX-25-none-above-line-after-rigid": (None, set(), {"illness", "schooling"}, set(), None,
                                           None, "not_monitored", False, None, False,
                                           {HC, MI, "education"}),
+    # [E2] item 4: recorded monitored with no category, none applies now: still monitored (so
+    # it may be marked eliminated, item 10), no category; item 14 warns
+    "EX-26-monitored-recorded-no-category": (None, set(), set(), set(), None, "development",
+                                             "eligible", False, None, False, set()),
+    # [E2] item 14: recorded marginal, unstable applies now (unsafe housing): the category now
+    "EX-27-unstable-category-mismatch": ("unstable", set(), {"housing"}, {"housing_safety"},
+                                         "single", "development", "guarantee_problem", False,
+                                         None, False, {"housing"}),
+    # [E2] item 14: a member aged 14 recorded with labour (Labour Law art. 15): a warning
+    "EX-28-none-minor-with-labour": (None, set(), set(), set(), None, None, "not_monitored",
+                                     False, None, False, set()),
 }
 # Per-capita incomes (and after rigid spending) of some examples, worked by hand.
 PER_CAPITA = {
@@ -565,7 +576,7 @@ def test_example_id_names_its_category(hid: str) -> None:
         assert DECISIONS[hid]["category"] == named[word]
     elif word == "none":
         assert DECISIONS[hid]["category"] is None
-    elif hid.startswith(("EX-15", "EX-16")):  # [E2] item 4: the recorded category stays
+    elif hid.startswith(("EX-15", "EX-16", "EX-26")):  # [E2] item 4: the recorded one stays
         assert DECISIONS[hid]["category"] == EXAMPLES[hid].monitoring.category
     else:  # ids about dibao: not monitored
         assert DECISIONS[hid]["category"] is None
@@ -628,6 +639,12 @@ EXAMPLE_WARNINGS = {
     # §18: a member over 15 who dropped out is a data question, not a schooling risk
     ("EX-21-none-dropout-over-15", "2021-09-01"): {"dropout_outside_school_age"},
     ("EX-13-none-stable", "2021-09-01"): set(),
+    # §1 with §9: recorded monitored, no recorded category, none applies now
+    ("EX-26-monitored-recorded-no-category", "2021-09-01"): {"monitored_without_category"},
+    # §1: the recorded category differs from the one that applies now
+    ("EX-27-unstable-category-mismatch", "2021-09-01"): {"category_mismatch"},
+    # §12 with Labour Law art. 15: a minor is not labour
+    ("EX-28-none-minor-with-labour", "2021-09-01"): {"minor_with_labour"},
 }
 EXAMPLE_STATUSES = {
     # a notice with no deadline whose trigger has not happened: not_started, never overdue
