@@ -476,9 +476,9 @@ EXPECTED: dict[str, tuple[Any, ...]] = {
                                 "income_not_stable", False, None, False, set()),
     "EX-17-dibao-grace": (None, set(), set(), set(), None, None, "not_monitored", False,
                           date(2022, 7, 14), False, set()),
-    # [E2] item 7: no income_above_standard_on, so the grace end is unknown (no longer
-    # counted from as_of, as the id still says)
-    "EX-18-dibao-grace-from-as-of": (None, set(), set(), set(), None, None, "not_monitored",
+    # [E2] item 7: no income_above_standard_on, so the grace end is unknown (never counted
+    # from as_of) and the decision warns grace_start_unknown
+    "EX-18-dibao-grace-start-unknown": (None, set(), set(), set(), None, None, "not_monitored",
                                      False, None, False, set()),
     "EX-19-none-at-line": (None, set(), set(), set(), None, None, "not_monitored", False, None,
                            False, set()),
@@ -501,6 +501,17 @@ EXPECTED: dict[str, tuple[Any, ...]] = {
     "EX-25-none-above-line-after-rigid": (None, set(), {"illness", "schooling"}, set(), None,
                                           None, "not_monitored", False, None, False,
                                           {HC, MI, "education"}),
+    # [E2] item 4: recorded monitored with no category, none applies now: still monitored (so
+    # it may be marked eliminated, item 10), no category; item 14 warns
+    "EX-26-monitored-recorded-no-category": (None, set(), set(), set(), None, "development",
+                                             "eligible", False, None, False, set()),
+    # [E2] item 14: recorded marginal, unstable applies now (unsafe housing): the category now
+    "EX-27-unstable-category-mismatch": ("unstable", set(), {"housing"}, {"housing_safety"},
+                                         "single", "development", "guarantee_problem", False,
+                                         None, False, {"housing"}),
+    # [E2] item 14: a member aged 14 recorded with labour (Labour Law art. 15): a warning
+    "EX-28-none-minor-with-labour": (None, set(), set(), set(), None, None, "not_monitored",
+                                     False, None, False, set()),
 }
 # Per-capita incomes (and after rigid spending) of some examples, worked by hand.
 PER_CAPITA = {
@@ -565,7 +576,7 @@ def test_example_id_names_its_category(hid: str) -> None:
         assert DECISIONS[hid]["category"] == named[word]
     elif word == "none":
         assert DECISIONS[hid]["category"] is None
-    elif hid.startswith(("EX-15", "EX-16")):  # [E2] item 4: the recorded category stays
+    elif hid.startswith(("EX-15", "EX-16", "EX-26")):  # [E2] item 4: the recorded one stays
         assert DECISIONS[hid]["category"] == EXAMPLES[hid].monitoring.category
     else:  # ids about dibao: not monitored
         assert DECISIONS[hid]["category"] is None
@@ -616,6 +627,56 @@ ALL_DEPARTMENTS = {"statistics", "human_resources", "health_commission", "medica
                    "disabled_persons_federation", "education", "housing", "water_resources",
                    "emergency_management", "public_security", "civil_affairs",
                    "rural_revitalization", "agriculture"}
+
+
+# [E2] item 14 (warnings) and the procedure's statuses, as the examples show them: which example
+# household (with its cases) shows which, on which date. Deliberately by spec item.
+EXAMPLE_WARNINGS = {
+    # §12 "防止陷入福利陷阱": a single risk given more than one measure
+    ("EX-04-marginal-employment-dibao", "2021-09-01"): {"welfare_trap"},
+    # §14, item 7: enrolled in dibao, income above the standard, the day not recorded
+    ("EX-18-dibao-grace-start-unknown", "2021-09-01"): {"grace_start_unknown"},
+    # §18: a member over 15 who dropped out is a data question, not a schooling risk
+    ("EX-21-none-dropout-over-15", "2021-09-01"): {"dropout_outside_school_age"},
+    ("EX-13-none-stable", "2021-09-01"): set(),
+    # §1 with §9: recorded monitored, no recorded category, none applies now
+    ("EX-26-monitored-recorded-no-category", "2021-09-01"): {"monitored_without_category"},
+    # §1: the recorded category differs from the one that applies now
+    ("EX-27-unstable-category-mismatch", "2021-09-01"): {"category_mismatch"},
+    # §12 with Labour Law art. 15: a minor is not labour
+    ("EX-28-none-minor-with-labour", "2021-09-01"): {"minor_with_labour"},
+}
+EXAMPLE_STATUSES = {
+    # a notice with no deadline whose trigger has not happened: not_started, never overdue
+    ("EX-01-unstable-illness", "2021-09-01"): {"not_started", "pending"},
+    # a confirmation before the notice's lawful end; a notice shorter than 5 working days
+    ("EX-06-sudden-medical", "2025-06-30"): {"too_early", "too_short"},
+    ("EX-07-sudden-income-drop", "2025-06-30"): {"late", "overdue", "on_time"},
+}
+
+
+def _example_decision(hid: str, as_of: str) -> dict[str, Any]:
+    from fangpin_rules import load_policy
+
+    lines = (ROOT / "examples" / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+    cases = [json.loads(line) for line in lines if line.strip()]
+    record = next(json.loads(line) for line in
+                  (ROOT / "examples" / "households.jsonl").read_text(encoding="utf-8")
+                  .splitlines() if json.loads(line)["household_id"] == hid)
+    policy = load_policy(ROOT / "policies" / "fujian_2021.yaml")
+    return policy.evaluate(record, as_of, cases=[c for c in cases if c["household_id"] == hid])
+
+
+@pytest.mark.parametrize(("hid", "as_of"), sorted(EXAMPLE_WARNINGS))
+def test_example_warnings(hid: str, as_of: str) -> None:
+    decision = _example_decision(hid, as_of)
+    assert {w["code"] for w in decision["warnings"]} == EXAMPLE_WARNINGS[(hid, as_of)]
+
+
+@pytest.mark.parametrize(("hid", "as_of"), sorted(EXAMPLE_STATUSES))
+def test_example_procedure_statuses(hid: str, as_of: str) -> None:
+    statuses = {d["status"] for d in _example_decision(hid, as_of)["deadlines"]}
+    assert EXAMPLE_STATUSES[(hid, as_of)] <= statuses
 
 
 def test_example_cases_are_valid_and_refer_to_examples() -> None:

@@ -1,9 +1,12 @@
 """YAML mappings are unordered: the province's policy with every mapping's keys reversed and
-the file re-indented checks clean and decides the same on the example households and cases."""
+the file re-indented checks clean and decides byte-identically on the example households and
+cases: the decision's keys, its objects' fields, the deadlines and the trace come in an order
+the file's mappings do not set (the contract's, the procedure's, the document's)."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +26,15 @@ def _reversed(node: Any) -> Any:
     return node
 
 
-def _canonical(decision: dict[str, Any]) -> str:
-    """The decision as JSON with its objects' keys sorted (a JSON object is unordered too), its
-    deadlines by case and step (they are listed in the file's order of the steps, each after
-    the steps it reads), and without the policy's file hash, which names the file's bytes."""
-    plain = json.loads(dumps(decision))
-    plain["policy"].pop("sha256")
-    for key in ("deadlines", "overdue", "violations"):
-        plain[key].sort(key=lambda entry: (entry.get("case_id") or "", entry["step"]))
-    return json.dumps(plain, sort_keys=True, ensure_ascii=False)
+def _bytes(decision: dict[str, Any], policy: Policy) -> bytes:
+    """The decision as written, with the policy's file digest replaced, and in the trace the
+    places in the file (file, line) its entries name: they name the file's bytes, which differ
+    by definition when its keys are reordered; nothing else may."""
+    text = dumps(decision)
+    assert policy.checked.sha256 in text
+    text = text.replace(policy.checked.sha256, "<sha256>")
+    text = re.sub(r'"file":"[^"]*","line":\d+', '"file":"<file>","line":0', text)
+    return text.encode("utf-8")
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
@@ -56,12 +59,30 @@ def test_reversed_province_file_checks_clean_and_decides_identically(
         own = [c for c in cases if c["household_id"] == household["household_id"]]
         with_cases += bool(own)
         for as_of in ("2021-09-01", "2022-03-01", "2025-06-30"):
-            expected = fujian.evaluate(household, as_of, cases=own)
-            got = reordered.evaluate(household, as_of, cases=own)
-            assert _canonical(got) == _canonical(expected), household["household_id"]
+            for explain in (False, True):
+                expected = fujian.evaluate(household, as_of, cases=own, explain=explain)
+                got = reordered.evaluate(household, as_of, cases=own, explain=explain)
+                assert _bytes(got, reordered) == _bytes(expected, fujian), \
+                    household["household_id"]
             # the deadlines keep the procedure's order: a step after the steps it reads
             steps = [d["step"] for d in got["deadlines"]]
             if "assignment" in steps:
                 assert steps.index("summary") < steps.index("assignment") \
                     < steps.index("preliminary_review")
     assert with_cases >= 5
+
+
+def test_the_province_decides_in_the_contracts_order(fujian: Policy) -> None:
+    """The decision record's keys as records.md lists them (the policy's own output,
+    `priority_attention`, after the contract's decisions), and its objects' fields too."""
+    record = _lines(ROOT / "examples" / "households.jsonl")[0]
+    decision = fujian.evaluate(record, "2021-09-01")
+    assert list(decision) == [
+        "household_id", "policy", "as_of", "per_capita_income", "per_capita_after_rigid",
+        "monitoring_line", "in_range", "category", "category_label", "special_groups", "risks",
+        "measures", "assistance_mode", "orientation", "cadre", "dibao", "temporary_assistance",
+        "risk_elimination", "departments", "priority_attention", "deadlines", "overdue",
+        "violations", "warnings", "trace"]
+    assert list(decision["dibao"]) == ["recommend_enrolment", "grace_until"]
+    assert list(decision["risk_elimination"]) == ["eligible", "reason"]
+    assert list(decision["cadre"]) == ["rank", "pairing"]

@@ -13,7 +13,7 @@ from fangpin_rules import Policy, RecordError
 from fangpin_rules.cli.main import main
 from fangpin_rules.explain import explain, render_text
 
-from support import FUJIAN, RECORDS_MD_HOUSEHOLD, household, members
+from support import FUJIAN, RECORDS_MD_HOUSEHOLD, household, members, policy_from_text
 
 
 def _rules(account: dict[str, Any], name: str) -> list[dict[str, Any]]:
@@ -304,3 +304,43 @@ def test_every_example_household_reads_without_expression_syntax(fujian: Policy)
                 if lang == "en":
                     assert not re.search("[\u4e00-\u9fff]", line), line
                 assert "case." not in line
+
+
+UNTITLED = """\
+policy: {id: bands, title: bands, effective: 2021-01-01}
+articles:
+  §1: {title: 收入分档, text: 收入低于标准的为低收入。, text_en: Income below the line is low.}
+vocabularies:
+  band:
+    low: {zh: 低收入, en: low}
+    high: {zh: 高收入, en: high}
+parameters:
+  line: {type: money, title: {zh: 标准, en: line}, cite: §1, basis: document, value: 100}
+decisions:
+  band:
+    kind: first_match
+    type: band
+    cite: §1
+    rules:
+      - {id: band.low, when: net_income < line, then: low, cite: §1}
+      - {id: band.high, when: net_income >= line, then: high, cite: §1, title: 收入达到标准}
+    otherwise: null
+"""
+
+
+@pytest.mark.parametrize(("net_income", "lang", "line"), [
+    (80, "zh", "依据 规则 band.low (§1) 成立: 低收入"),
+    (80, "en", "by rule band.low (§1) holds: low"),
+    (120, "zh", "依据 规则 band.high (§1) 成立: 收入达到标准"),
+    # a Chinese-only title: the English says the outcome instead
+    (120, "en", "by rule band.high (§1) holds: high"),
+])
+def test_a_rule_without_a_title_is_explained_by_its_outcome(
+        tmp_path: Path, net_income: int, lang: str, line: str) -> None:
+    policy = policy_from_text(tmp_path, UNTITLED)
+    record = household(members=members(1), net_income=net_income)
+    account = explain(policy, record, "2021-09-01", lang=lang)
+    low = _rules(account, "band")[0]  # the rules up to the first that holds
+    assert low["title"] is None and low["outcome"] == ["低收入" if lang == "zh" else "low"]
+    text = render_text(account)
+    assert line in [shown.strip() for shown in text.splitlines()], text

@@ -17,6 +17,7 @@ import pytest
 
 from fangpin_rules import Policy, load_policy
 from fangpin_rules.audit.effective import describe
+from fangpin_rules.engine import RecordError
 from fangpin_rules.engine.records import parse_json
 from fangpin_rules.engine.serialize import dumps
 from fangpin_rules.explain import explain
@@ -130,9 +131,10 @@ def test_an_ndjson_batch_streams_back_in_input_order(server: Server) -> None:
         answers = [json.loads(line, parse_float=Decimal) for line in response.iter_lines()
                    if line]
     *items, last = answers
-    assert last == {"counts": {"read": 28, "decided": 26, "rejected": 2}}
+    assert last == {"counts": {"read": len(HOUSEHOLDS) + 2, "decided": len(HOUSEHOLDS),
+                               "rejected": 2}}
     numbers = [item["line"] for item in items]
-    assert numbers == sorted(numbers) and len(numbers) == 28
+    assert numbers == sorted(numbers) and len(numbers) == len(HOUSEHOLDS) + 2
     rejects = [item for item in items if "reject" in item]
     assert [r["line"] for r in rejects] == [4, 10]
     assert "not valid JSON" in rejects[0]["reject"]["reason"]
@@ -428,3 +430,27 @@ def test_a_bounded_load_loses_nothing_and_answers_each_request_once(server: Serv
     assert elapsed < 90, f"{elapsed:.1f} s"
     for decision, policy_id, record in answers.values():
         assert decision == library_decision(policy_id, record)
+
+
+def test_a_rejected_household_lists_every_problem_single_and_batch(server: Server) -> None:
+    """A record with several problems gets them all in one answer, not the first alone: the
+    single request's problem document and the batch's reject carry the engine's list."""
+    first = _plain(HOUSEHOLDS[0])
+    bad = {**first, "formerly_poor": "maybe", "net_income": "x"}
+    twice = {**first, "members": [first["members"][0]] * 3}  # one member_id three times
+    library_policy = library("fujian-2021")
+    # a duplicate member passes the fields' types: the policy refuses it when deciding
+    for record, kind in ((bad, "invalid-household"), (twice, "undecidable")):
+        with pytest.raises(RecordError) as refused:  # the engine's own list, to compare with
+            library_policy.evaluate(record, AS_OF)
+        engine = [(p.field, p.reason) for p in refused.value.rejection.problems]
+        assert len(engine) >= 2
+        with server.client() as client:
+            single = client.post("/v1/decide", json={"household": record, "as_of": AS_OF})
+            batch = client.post("/v1/decide", json={"households": [record], "as_of": AS_OF})
+        assert single.status_code == 422 and single.json()["type"].endswith(kind), single.text
+        listed = [(p["field"], p["reason"]) for p in single.json()["problems"]]
+        assert listed == [(f"household.{field}", reason) for field, reason in engine]
+        (reject,) = batch.json()["rejects"]
+        assert [(p["field"], p["reason"]) for p in reject["problems"]] == engine
+        assert reject["line"] == 1

@@ -8,7 +8,10 @@ cycles among definitions, unknown labels, malformed parameter values, unused par
 
 from __future__ import annotations
 
+import typing
 from typing import Any
+
+from pydantic import BaseModel
 
 from fangpin_rules.checker.checked import (
     CheckedExpr,
@@ -38,7 +41,7 @@ from fangpin_rules.language import types as t
 from fangpin_rules.language.names import NAME_HINT, name_problem
 from fangpin_rules.language.parser import ExprSyntaxError, parse_expression
 from fangpin_rules.limits import MAX_RULES
-from fangpin_rules.model import Case
+from fangpin_rules.model import Case, Decision
 from fangpin_rules.policy.document import (
     CollectDecision,
     DecisionSpec,
@@ -49,6 +52,26 @@ from fangpin_rules.policy.document import (
 )
 from fangpin_rules.policy.read import SourcedDocument
 from fangpin_rules.text import safe_text
+
+# the decision record's fields as the contract orders them (model.Decision, records.md)
+CONTRACT_ORDER = {key: rank for rank, key in enumerate(Decision.model_fields)}
+CONTRACT_FIELD_ORDER = {
+    key: {name: rank for rank, name in enumerate(model.model_fields)}
+    for key, info in Decision.model_fields.items()
+    for model in typing.get_args(info.annotation) or (info.annotation,)
+    if isinstance(model, type) and issubclass(model, BaseModel)}
+# the contract's steps in the procedure's order (records.md); a policy's own steps follow, by
+# name: the deadlines' order is the procedure's, each step after the steps it reads, whatever
+# the order of the file's `procedure:` mapping
+PROCEDURE_ORDER = {step: rank for rank, step in enumerate((
+    "summary", "assignment", "preliminary_review", "verification", "commitment",
+    "publicity_identification", "publicity_measures", "publicity_risk_elimination",
+    "confirmation", "visit", "dibao_grace_end"))}
+
+
+def _step_rank(name: str) -> tuple[int, str]:
+    return (PROCEDURE_ORDER.get(name, len(PROCEDURE_ORDER)), name)
+
 
 RECORD_KEYS = {"household_id", "policy", "as_of", "deadlines", "overdue", "violations",
                "warnings", "trace"}
@@ -134,14 +157,32 @@ class _Checker:
         calendar = self._calendar()
         self._unused()
         self._citations()
-        outputs = [name for name in self.doc.decisions]
+        outputs = sorted(self.doc.decisions, key=self._output_rank)
         nodes = {name: self.nodes[name] for name in order if name in self.nodes}
+        # reported in the file's order, whatever order the checks ran in
+        self.diagnostics.sort(key=lambda d: (d.location.file, d.location.line,
+                                             d.location.column))
         return CheckedPolicy(self.doc, self.sourced.path, self.sourced.sha256,
                              self.vocabularies, self.parameters, nodes,
                              [n for n in order if n in nodes], outputs, self.expr_types,
                              self.diagnostics, steps, warnings, calendar,
                              inheritance=self.sourced.inheritance,
                              record_model=self.record_model, record_id=self.record_id)
+
+    def _output_rank(self, name: str) -> tuple[int, str]:
+        """Where a decision's key stands in the decision record, whatever the order of the
+        file's mapping: the contract's fields in the contract's order (records.md), then the
+        policy's own outputs by name."""
+        key = self.doc.decisions[name].output or name
+        return (CONTRACT_ORDER.get(key, len(CONTRACT_ORDER)), key)
+
+    def _field_order(self, spec: _NodeSpec) -> list[str]:
+        """An object decision's fields in an order the file's mapping does not set: a contract
+        field's in the contract's order (`dibao`: recommend_enrolment, grace_until), then the
+        others by name."""
+        key = (spec.spec.output or spec.name) if spec.output else None
+        known = CONTRACT_FIELD_ORDER.get(key or "", {})
+        return sorted(spec.spec.fields, key=lambda f: (known.get(f, len(known)), f))
 
     def _calendar(self) -> Any:
         """The working-day calendar named by the metadata, with the file's corrections."""
@@ -234,7 +275,7 @@ class _Checker:
         def visit(name: str, path: list[str]) -> None:
             state[name] = 1
             path.append(name)
-            for ref in graph[name]:
+            for ref in sorted(graph[name], key=_step_rank):
                 if state.get(ref) == 1:
                     cycle = [*path[path.index(ref):], ref]
                     in_cycle.update(cycle)
@@ -253,7 +294,7 @@ class _Checker:
             state[name] = 2
             order.append(name)
 
-        for name in graph:
+        for name in sorted(graph, key=_step_rank):
             if not state.get(name):
                 visit(name, [])
         return [name for name in order if name not in in_cycle]
@@ -435,7 +476,10 @@ class _Checker:
         graph = {name: self._references(spec) for name, spec in self.specs.items()}
         order: list[str] = []
         state: dict[str, int] = {}
-        for root in self.specs:
+        # roots in an order the file's mappings do not set: the decisions as the record lists
+        # them, then the rest by name; each node comes after what it reads
+        decisions = sorted(self.doc.decisions, key=self._output_rank)
+        for root in [*decisions, *sorted(set(self.specs) - set(decisions))]:
             if state.get(root):
                 continue
             stack: list[tuple[str, list[str]]] = [(root, sorted(graph[root]))]
@@ -541,9 +585,9 @@ class _Checker:
             if s.when is not None:
                 node.when = typed(("when",), t.BOOL)
             fields = {f: self.nodes[f"{spec.name}.{f}"].type if f"{spec.name}.{f}" in
-                      self.nodes else ERR for f in s.fields}
+                      self.nodes else ERR for f in self._field_order(spec)}
             record = t.Record(spec.name, fields)
-            node.fields = tuple(f"{spec.name}.{f}" for f in s.fields)
+            node.fields = tuple(f"{spec.name}.{f}" for f in fields)
             deps.update(node.fields)
             node_type = t.Opt(record) if s.when is not None else record
         node.type = node_type

@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "this household's cases too")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse a date on which a parameter's last value has ended "
+                        "(by default it is carried forward, said once at the top)")
     parser.set_defaults(run=run)
 
 
@@ -43,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from fangpin_rules.engine.serialize import dumps
     from fangpin_rules.explain import explain, render_text
 
-    policy = load_or_report(args.policy)
+    policy = load_or_report(args.policy, strict=args.strict)
     try:
         as_of = parse_date(args.as_of)
         policy.evaluator(as_of)

@@ -551,8 +551,11 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
         "    rt_indexed_warning = RT.indexed_warning",
         f"    def {fname}({args}):",
         *["        " + line for line in body],
+        # `overdue` and `violations` are filled by the engine from D (engine/policy.py); they
+        # are placed here so that the record's keys come in the contract's order
         f"        return {{'household_id': {record_id}, 'policy': POLICY_REF, "
-        "'as_of': AS_OF_TEXT, " + ", ".join(outputs) + ", 'deadlines': D, 'warnings': W}",
+        "'as_of': AS_OF_TEXT, " + ", ".join(outputs)
+        + ", 'deadlines': D, 'overdue': (), 'violations': (), 'warnings': W}",
         f"    return {fname}",
     ]
     return "\n".join(lines) + "\n", gen

@@ -101,8 +101,8 @@ class Tracer:
         entries: list[dict[str, Any]] = [{
             "kind": "header", "schema": TRACE_SCHEMA, "version": TRACE_VERSION,
             "engine": __version__, **header, "unknown_inputs": sorted(self.unknown)}]
-        for name, info in parameters.items():
-            entries.append({"kind": "parameter", "name": name, **info})
+        for name in sorted(parameters):  # by name: the file's mapping order means nothing
+            entries.append({"kind": "parameter", "name": name, **parameters[name]})
         for index, name in enumerate(self.order):
             node = self.policy.nodes[name]
             entry: dict[str, Any] = {

@@ -9,6 +9,7 @@ relation between two such values is worked out, to show the one that holds (18,0
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +18,7 @@ from typing import Any
 
 from fangpin_rules.checker.checked import CheckedPolicy, CheckedRule
 from fangpin_rules.engine import Policy
-from fangpin_rules.engine.policy import CaseInput
+from fangpin_rules.engine.policy import CarriedForward, CaseInput
 from fangpin_rules.explain.labels import (
     INPUT_LABELS,
     MONEY_INPUTS,
@@ -57,7 +58,40 @@ def explain(policy: Policy, record: Household | Mapping[str, Any], as_of: date |
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, not '{lang}'")
     decision = policy.evaluate(record, as_of, explain=True, cases=cases)
     household = record if isinstance(record, Household) else Household.model_validate(record)
-    return _Account(policy.checked, decision, household, lang).build()
+    account = _Account(policy.checked, decision, household, lang).build()
+    # §2: a figure carried past its year is said once, at the top, not per decision
+    account["carried_forward"] = [_carried_account(policy.checked, notice, lang)
+                                  for notice in policy.carried_forward(as_of)]
+    return account
+
+
+def _carried_account(checked: CheckedPolicy, notice: CarriedForward, lang: str
+                     ) -> dict[str, Any]:
+    """A figure carried past its year, in the officer's words: the parameter by its title
+    (its name stays in `parameter`), the year, the date asked and the article."""
+    param = checked.parameters[notice.parameter]
+    english = lang == "en" and param.title_en
+    title = short_title((param.title_en if english else param.title_zh) or notice.parameter)
+    if lang == "zh":
+        message = (f"参数「{title}」在 {notice.as_of.isoformat()} 没有有效值，沿用 "
+                   f"{notice.year} 年的值 {notice.value}（有效至 {notice.until.isoformat()}，"
+                   f"{notice.cite}）；请补充该日期适用的数值，或以 --strict 拒绝该日期")
+    else:
+        cite = ", ".join(_english_article(checked, ref) for ref in
+                         re.findall(r"§\d+", param.cite) or [param.cite])
+        message = (f"parameter “{title}” has no value in force on {notice.as_of.isoformat()}: "
+                   f"its {notice.year} value {notice.value} (until "
+                   f"{notice.until.isoformat()}) is carried forward ({cite}); add the "
+                   "value in force on that date, or --strict refuses it")
+    return {"parameter": notice.parameter, "title": title, "value": notice.value,
+            "year": notice.year, "until": notice.until, "as_of": notice.as_of,
+            "cite": notice.cite, "message": message}
+
+
+def _english_article(checked: CheckedPolicy, ref: str) -> str:
+    article = checked.document.articles.get(ref)
+    title = localized(article.title, "en") if article is not None else None
+    return f"{ref} {title}" if title else ref
 
 
 @dataclass

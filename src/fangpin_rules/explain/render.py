@@ -18,7 +18,7 @@ _HEAD = {
            "not_started": "尚未开始（无时限）", "no_notice": "未经公示即标注",
            "status_unknown": "无法确定",
            "working_days": "个工作日", "warnings": "数据核查提示（不影响认定，请核实所指字段）",
-           "field": "字段"},
+           "field": "字段", "carried": "注意（沿用往年数值）"},
     "en": {"household": "Household", "as_of": "as of", "policy": "policy",
            "parameters": "Parameters in force", "from": "from", "rule": "rule",
            "otherwise": "no rule applies", "articles": "Articles",
@@ -33,7 +33,7 @@ _HEAD = {
            "status_unknown": "unknown",
            "working_days": "working days",
            "warnings": "Data checks (the decision stands; check the field named)",
-           "field": "field"},
+           "field": "field", "carried": "WARNING (a figure carried forward)"},
 }
 
 
@@ -44,6 +44,10 @@ def render_text(account: dict[str, Any]) -> str:
              f"{account['as_of']} · {words['policy']} {policy['id']}"
              + (f"（{policy['document']}）" if policy.get("document") else ""),
              ""]
+    for notice in account.get("carried_forward", ()):
+        lines.append(f"{words['carried']}: {notice['message']}")
+    if account.get("carried_forward"):
+        lines.append("")
     lines.append(words["parameters"] + ":")
     for param in account["parameters"]:
         basis = _basis(param["basis"], words)

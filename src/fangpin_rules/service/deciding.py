@@ -145,7 +145,8 @@ def _cases(items: Any) -> dict[str, list[Case]]:
             rejection = exc.rejection
             field = f"cases[{index}]" + (f".{rejection.field}" if rejection.field else "")
             raise Problem("invalid-case", f"case {index + 1}: {rejection.reason}", field=field,
-                          reason=rejection.reason, case_id=rejection.household_id) from None
+                          reason=rejection.reason, case_id=rejection.household_id,
+                          **_listed(rejection, f"cases[{index}].")) from None
         by_household.setdefault(case.household_id, []).append(case)
     return by_household
 
@@ -240,9 +241,18 @@ def explain_one(snapshot: Snapshot, envelope: Envelope) -> tuple[Policy, dict[st
 def _household_problem(kind: str, rejection: Rejection, policy: Policy) -> Problem:
     field = f"household.{rejection.field}" if rejection.field else "household"
     problem = Problem(kind, rejection.reason, field=field, reason=rejection.reason,
-                      household_id=rejection.household_id)
+                      household_id=rejection.household_id, **_listed(rejection, "household."))
     problem.policy_id = policy.id
     return problem
+
+
+def _listed(rejection: Rejection, prefix: str) -> dict[str, Any]:
+    """Every problem of a record with several (as a batch's reject lists them), each field
+    named as the request spells its path, so that one answer finds every correction."""
+    if len(rejection.problems) < 2:
+        return {}
+    return {"problems": [{"field": prefix + p.field if p.field else prefix.rstrip("."),
+                          "reason": p.reason} for p in rejection.problems]}
 
 
 _encode = msgspec.json.Encoder().encode
@@ -318,8 +328,7 @@ def decide_items(snapshot: Snapshot, as_of: date, policy_id: str | None,
         except RecordError as exc:
             rejection = exc.rejection
             if rejection.line is None:
-                rejection = Rejection(line, rejection.household_id, rejection.field,
-                                      rejection.reason)
+                rejection = rejection.at_line(line)
             yield Outcome(line, policy, rejection=rejection)
             continue
         yield Outcome(line, policy, f"{batch_id}-{line}", writer_of(policy).encode(decision),
