@@ -252,10 +252,11 @@ class Step(Strict):
 
 
 class Duty(Strict):
-    """A duty owed once every calendar month, quarter or half-year (§5, §6, §11, §16)."""
+    """A duty owed once every day, ISO week, calendar month, quarter or half-year (§5, §6, §7,
+    §11, §16). A daily duty is owed on working days only: the offices are closed on rest days."""
 
     title: LocalizedText
-    frequency: Literal["monthly", "quarterly", "half_yearly"]
+    frequency: Literal["daily", "weekly", "monthly", "quarterly", "half_yearly"]
     cite: str = Field(pattern=CITATION)
     basis: Basis = "document"
     text: str | None = None  # the document's own words
