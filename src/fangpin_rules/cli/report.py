@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from fangpin_rules.cli import report_duties, report_history
+from fangpin_rules.cli import report_duties, report_history, report_regional
 
-SUBREPORTS = (report_history, report_duties)
+SUBREPORTS = (report_history, report_regional, report_duties)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
