@@ -50,12 +50,22 @@ def _check_rule(checker: Any, rule_id: str, rule: RegionalWarning,
         if vocabulary is not None:
             known = checker.vocabularies.get(vocabulary)
             labels = tuple(known.labels) if known is not None else ()
-        if label not in labels:
+        if vocabulary is not None and vocabulary not in checker.vocabularies:
+            checker.err("unknown-name", f"the policy has no `{vocabulary}` vocabulary to take "
+                        f"'{label}' from", checker.loc((*path, "where", kind)),
+                        length=len(label), hint=f"declare `vocabularies: {vocabulary}:`")
+            ok = False
+        elif label not in labels:
             what = f"a label of the `{vocabulary}` vocabulary" if vocabulary else "an event"
             checker.err("unknown-name", f"'{label}' is not {what}",
                         checker.loc((*path, "where", kind)), length=len(label),
                         hint=did_you_mean(label, labels) or f"use one of {', '.join(labels)}")
             ok = False
+    if rule.against is not None and rule.as_ == "share":
+        checker.err("misplaced-key", "`as: share` cannot be compared `against:` an earlier "
+                    "period: the comparison is of counts", checker.key_loc((*path, "as")),
+                    length=2, hint="remove `as: share` (or `against:`)")
+        ok = False
     wanted = t.COUNT if rule.as_ == "count" and rule.against is None else t.RATIO
     why = ("a count of households" if wanted is t.COUNT else
            "a share" if rule.against is None else "a growth factor against the earlier period")
