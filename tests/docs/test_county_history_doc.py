@@ -6,9 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-from support import ROOT, benchmark_module
 
 from fangpin_rules.cli.main import main
+
+from support import ROOT, benchmark_module
 
 DOC = ROOT / "docs" / "county-history.md"
 
