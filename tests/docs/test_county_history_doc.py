@@ -24,6 +24,8 @@ def _example(name: str) -> str:
 def test_the_duty_log_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     log = tmp_path / "duty-log.csv"
     log.write_text(_example("duty-log"), encoding="utf-8")
+    bundled = (ROOT / "examples" / "duty-log.csv").read_text(encoding="utf-8")
+    assert bundled == _example("duty-log")  # the README's command reads the bundled copy
     assert main(["report", "duties", str(log), "--since", "2021-10-08", "--as-of",
                  "2021-10-12", "--policy", str(ROOT / "policies" / "fujian_2021.yaml")]) == 0
     assert capsys.readouterr().out == _example("duty-log-output")
