@@ -105,3 +105,30 @@ def test_report_regional_on_the_command_line(tmp_path: Path,
     assert len(lines) == 10 and all("[§3, §16]" in line for line in lines)
     assert lines[0].startswith("2022-04 village 350181004001: 村内多户收入同时大幅缩减")
     assert "records read 2400, decided 2400, rejected 0" in captured.err
+
+
+def test_a_county_adds_its_own_regional_warning(tmp_path: Path) -> None:
+    from fangpin_rules import load_policy
+
+    county = tmp_path / "county.yaml"
+    county.write_text(
+        "extends: fujian-2021\n"
+        "policy: {id: test-county, title: {zh: 测试县}, effective: 2021-06-04}\n"
+        "regional_warnings:\n"
+        "  county_disaster_count:\n"
+        "    title: {zh: 全县新增灾害风险户}\n    cite: §3\n    level: county\n"
+        "    where: {risk: disaster}\n    new: true\n    above: regional_min_households\n",
+        encoding="utf-8")
+    policy = load_policy(county, search_path=[Path(__file__).parents[2] / "policies"])
+    months, _ = benchmark_module("gen_county").county(seed=0, code="350181")
+    august = {k: v for k, v in months.items() if k in ("2022-07", "2022-08")}
+    found = [w for w in regional_warnings(policy, county_files(august))
+             if w["rule"] == "county_disaster_count"]
+    assert [(w["region"], w["period"]) for w in found] == [("350181", "2022-08")]
+    assert found[0]["figures"]["selected"] > 150  # a third of two townships' 480 households
+
+
+def test_a_new_rule_is_not_judged_without_the_month_before(fujian: Policy) -> None:
+    months, _ = benchmark_module("gen_county").county(seed=0, code="350181")
+    april_alone = regional_warnings(fujian, county_files({"2022-04": months["2022-04"]}))
+    assert april_alone == []  # the April price fall needs March to be seen as new

@@ -5,7 +5,8 @@ The rules are data, checked by checker/regional.py; this module interprets them 
 aggregates, so no code is generated from them. Each month's household file (in any order) is
 decided as of the month's last day; per rule, month and region at the rule's level, the
 households are counted, and those the rule selects (`where:`; with `new: true`, only those it
-did not select the month before). A figure (a count, a share, or a count against the previous
+did not select the month before; such a rule is not judged in a month whose previous month is
+not in the run). A figure (a count, a share, or a count against the previous
 month's or quarter's, as `current / max(previous, 1)`) above the rule's threshold parameter in
 force that month gives a warning naming the region, the figures and the article. Memory holds
 the counts per month and region, and, for a `new:` rule, the ids it selected the month before.
@@ -235,6 +236,8 @@ def _periods(rule: CheckedRegionalWarning, labels: list[str], index: int,
     no tally when the rule is not judged in that month (a quarter not yet ended, or without
     its earlier period in the run)."""
     label = labels[index]
+    if rule.new and (index == 0 or not _follows(labels[index - 1], label)):
+        return label, None, None  # without the month before, nothing is known to be new
     if rule.against is None:
         return label, months[index], None
     if rule.against == "previous_month":
