@@ -26,6 +26,10 @@ MAX_TABLE_CELL_CHARS = 10_000
 #: ".yaml" after it still fits in one file name (255 bytes on common file systems).
 MAX_EXTENDS_CHARS = 200
 
+#: A spreadsheet ledger (.xlsx or .csv): bytes read at most, and rows of its sheet.
+MAX_LEDGER_FILE_BYTES = 500_000_000
+MAX_LEDGER_ROWS = 2_000_000
+
 # -- policy files and their expressions ------------------------------------------------------
 MAX_YAML_DEPTH = 40
 """Nesting of YAML mappings and lists."""
@@ -79,6 +83,17 @@ DECIMAL_CONTEXT = decimal.Context(
 ECHO_MAX_CHARS = 100
 # A rejected record lists every problem it has, up to this many (and then how many more).
 MAX_PROBLEMS_LISTED = 100
+
+# -- impact attribution -----------------------------------------------------------------------
+# Attribution builds and compiles the old policy with subsets of a diff's changes applied:
+# each change alone, the changes cumulatively, then combinations. Each variant costs a check and
+# a compile (about 0.15 s for the province's policy) and memory; beyond this many the attribution
+# is left out of the report, which says so.
+MAX_ATTRIBUTION_VARIANTS = 64
+# The audit report lists this many households moved (the counts cover all of them), and draws
+# this many in its chart.
+ATTRIBUTION_ROWS_LISTED = 200
+ATTRIBUTION_CHART_POINTS = 500
 
 
 _CUT = re.compile(r"…\(cut: [0-9]+ characters\)")
