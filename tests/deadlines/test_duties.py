@@ -16,11 +16,14 @@ ARTICLES = {
     "§6": "各相关行业主管部门根据职责分工，每月组织开展一次专项筛查，并及时将预警信息分类分级"
     "反馈基层核实，同时推送同级乡村振兴部门汇总。各级乡村振兴部门牵头监测预警工作，每月向同级各行业"
     "主管部门推送监测对象认定及风险消除信息，推动帮扶政策精准落实。",
+    "§7": "对农户申报和排查筛查发现的预警信息，以县（市、区）为单位，实行“日汇总、周核实”制度，"
+    "每天汇总一次信息，次日交办，乡镇党委政府5个工作日内完成初审，1个月内完成核实。",
     "§11": "挂钩干部每季度至少入户帮扶一次。",
     "§16": "各级行业主管部门根据职责分工，共同开展筛查预警和监测帮扶，每季度集中研判规模性返贫"
     "风险隐患，制定应对措施，有力有序抓好落实。",
 }
-HOW_OFTEN = {"monthly": "每月", "quarterly": "每季", "half_yearly": "每半年"}
+HOW_OFTEN = {"daily": "每天", "weekly": "周核实", "monthly": "每月", "quarterly": "每季",
+             "half_yearly": "每半年"}
 
 
 def test_each_duty_cites_its_article_and_quotes_it(fujian: Policy) -> None:
@@ -34,6 +37,8 @@ def test_each_duty_cites_its_article_and_quotes_it(fujian: Policy) -> None:
         "regional_risk_review": ("§16", "quarterly"),
         "cadre_visit": ("§11", "quarterly"),
         "concentrated_screening": ("§5", "half_yearly"),
+        "daily_summary": ("§7", "daily"),
+        "weekly_verification": ("§7", "weekly"),
     }
     for name, duty in duties.items():
         assert duty.text is not None
@@ -44,7 +49,11 @@ def test_each_duty_cites_its_article_and_quotes_it(fujian: Policy) -> None:
 
 
 @pytest.mark.parametrize(("as_of", "expected"), [
-    ("2021-10-08", {"routine_screening": ("2021-10", date(2021, 10, 31), date(2021, 10, 29)),
+    ("2021-10-08", {"daily_summary": ("2021-10-08", date(2021, 10, 8), date(2021, 10, 8)),
+                    # a Friday: the ISO week runs to Sunday, its last working day is Saturday
+                    # 2021-10-09, a make-up working day after National Day
+                    "weekly_verification": ("2021-W40", date(2021, 10, 10), date(2021, 10, 9)),
+                    "routine_screening": ("2021-10", date(2021, 10, 31), date(2021, 10, 29)),
                     "cadre_visit": ("2021Q4", date(2021, 12, 31), date(2021, 12, 31)),
                     "concentrated_screening": ("2021H2", date(2021, 12, 31),
                                                date(2021, 12, 31))}),

@@ -118,3 +118,18 @@ def test_the_warnings_example_checks_and_decides_as_shown(tmp_path: Path) -> Non
                          {"member_id": "3", "birth_date": "2010-03-01", "labour_capacity": "weak"}]
     decision = policy.evaluate(record, as_of="2021-09-01")
     assert {"warnings": decision["warnings"]} == json.loads(shown.group(1))
+
+
+def test_the_regional_warnings_example_checks(tmp_path: Path) -> None:
+    text = FUJIAN.read_text(encoding="utf-8")
+    start = text.index("\nregional_warnings:\n")
+    path = tmp_path / "doc_regional.yaml"
+    path.write_text(text[:start + 1] + _yaml_example("regional-warnings"), encoding="utf-8")
+    policy = load_policy(path)
+    rule, = policy.checked.regional_warnings
+    assert (rule.rule_id, rule.level, rule.where, rule.new, rule.as_) == (
+        "township_disaster_wave", "township", ("risk", "disaster"), True, "share")
+    broken = path.read_text(encoding="utf-8").replace("{risk: disaster}", "{risk: disastr}")
+    path.write_text(broken, encoding="utf-8")
+    with pytest.raises(PolicyError, match="'disastr' is not a label of the `risk` vocabulary"):
+        load_policy(path)

@@ -30,12 +30,15 @@ Calendar periods (:mod:`.calendar_periods`; the policy's duties and quarterly vi
 
     period_containing(d, Frequency.QUARTERLY) -> CalendarPeriod
     quarter_of(d) -> "2021Q4"; quarters_between(a, b) -> tuple[CalendarPeriod, ...]
+    parse_period("2021-W40", Frequency.WEEKLY); periods_between(a, b, Frequency.DAILY)
 """
 
 from fangpin_rules.calendar.calendar_periods import (
     CalendarPeriod,
     Frequency,
+    parse_period,
     period_containing,
+    periods_between,
     quarter_of,
     quarters_between,
 )
@@ -72,7 +75,9 @@ __all__ = [
     "grace_period_last_day",
     "notice_earliest_end",
     "official_schedule_years",
+    "parse_period",
     "period_containing",
+    "periods_between",
     "quarter_of",
     "quarters_between",
     "working_days_late",

@@ -25,6 +25,7 @@ from fangpin_rules.checker.checked import (
 from fangpin_rules.checker.expression_source import ExprSource
 from fangpin_rules.checker.infer import ERR, Scope, free_names
 from fangpin_rules.checker.parameters import check_parameters
+from fangpin_rules.checker.regional import check_regional_warnings
 from fangpin_rules.checker.schema import record_of
 from fangpin_rules.checker.warnings import check_warnings
 from fangpin_rules.diagnostics import (
@@ -154,6 +155,7 @@ class _Checker:
         warnings = check_warnings(self)
         for duty in self.doc.duties:
             self._check_identifier(duty, ("duties", duty), "duty")
+        regional = check_regional_warnings(self)
         calendar = self._calendar()
         self._unused()
         self._citations()
@@ -167,7 +169,8 @@ class _Checker:
                              [n for n in order if n in nodes], outputs, self.expr_types,
                              self.diagnostics, steps, warnings, calendar,
                              inheritance=self.sourced.inheritance,
-                             record_model=self.record_model, record_id=self.record_id)
+                             record_model=self.record_model, record_id=self.record_id,
+                             regional_warnings=regional)
 
     def _output_rank(self, name: str) -> tuple[int, str]:
         """Where a decision's key stands in the decision record, whatever the order of the
@@ -681,6 +684,8 @@ class _Checker:
                 self._cite_known(rule.cite, articles, (*spec.path, "rules", i, "cite"), re)
         for name, rule in self.doc.warnings.items():
             self._cite_known(rule.cite, articles, ("warnings", name, "cite"), re)
+        for name, regional in self.doc.regional_warnings.items():
+            self._cite_known(regional.cite, articles, ("regional_warnings", name, "cite"), re)
 
     def _cite_known(self, cite: str, articles: set[str], path: tuple[str | int, ...],
                     re: Any) -> None:

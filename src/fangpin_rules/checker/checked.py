@@ -181,6 +181,7 @@ class CheckedPolicy:
     inheritance: Any = None  # policy.inherit.Inheritance of a policy that `extends:` others
     record_model: type[BaseModel] = Household  # the records it reads (checker/schema.py)
     record_id: str | None = "household_id"  # the field naming a record, if any
+    regional_warnings: list[CheckedRegionalWarning] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -203,3 +204,25 @@ class CheckedPolicy:
 
     def rules(self) -> list[CheckedRule]:
         return [rule for name in self.order for rule in self.nodes[name].rules]
+
+
+@dataclass(frozen=True)
+class CheckedRegionalWarning:
+    """A regional warning rule whose names and types the checker accepted
+    (policy.document.RegionalWarning says what each part means)."""
+
+    rule_id: str
+    title_zh: str
+    title_en: str | None
+    cite: str
+    basis: str
+    level: str
+    where: tuple[str, str]  # (risk | category | measure | event, label)
+    new: bool
+    as_: str
+    against: str | None
+    above: str  # a parameter: ratio for a share or a comparison, count for a count
+    at_least: str | None  # a count parameter
+    events: str | None
+    note: str | None
+    location: Location

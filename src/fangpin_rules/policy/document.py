@@ -252,13 +252,40 @@ class Step(Strict):
 
 
 class Duty(Strict):
-    """A duty owed once every calendar month, quarter or half-year (§5, §6, §11, §16)."""
+    """A duty owed once every day, ISO week, calendar month, quarter or half-year (§5, §6, §7,
+    §11, §16). A daily duty is owed on working days only: the offices are closed on rest days."""
 
     title: LocalizedText
-    frequency: Literal["monthly", "quarterly", "half_yearly"]
+    frequency: Literal["daily", "weekly", "monthly", "quarterly", "half_yearly"]
     cite: str = Field(pattern=CITATION)
     basis: Basis = "document"
     text: str | None = None  # the document's own words
+
+
+class RegionalWarning(Strict):
+    """A regional warning (§3 区域性、规模性返贫风险, §16 每季度集中研判): an indicator over a
+    region's decided households each month, compared with a threshold parameter.
+
+    `where:` picks the households counted (one of `risk`, `category`, `measure` naming a label
+    of that vocabulary, or `event`: `identified` / `eliminated`, the households whose status
+    started that month); `new: true` counts only those that did not match the month before;
+    `as: share` divides by the region's households that month; `against:` compares the count
+    with the previous month's or quarter's (`current / max(previous, 1)`). The warning is raised
+    when the figure is above the parameter `above:` and at least `at_least:` households match;
+    with `events: KIND`, only in the regions an event input of that kind names that month."""
+
+    title: LocalizedText
+    cite: str = Field(pattern=CITATION)
+    basis: Basis = "interpretation"
+    level: Literal["county", "township", "village"]
+    where: dict[str, str] = Field(min_length=1, max_length=1)
+    new: bool = False
+    as_: Literal["count", "share"] = Field(default="count", alias="as")
+    against: Literal["previous_month", "previous_quarter"] | None = None
+    above: str
+    at_least: str | None = None
+    events: str | None = Field(default=None, pattern=IDENTIFIER)
+    note: str | None = None
 
 
 class WarningRule(Strict):
@@ -301,6 +328,7 @@ class PolicyDocument(Strict):
     procedure: dict[str, Step] = {}
     warnings: dict[str, WarningRule] = {}
     duties: dict[str, Duty] = {}
+    regional_warnings: dict[str, RegionalWarning] = {}
     calendar: CalendarSection = CalendarSection()
 
 

@@ -1,0 +1,1 @@
+"""Monitoring across months and regions: a household's history, periodic duties done."""

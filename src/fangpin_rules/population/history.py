@@ -1,0 +1,360 @@
+"""A household's monitoring history from monthly snapshots (§8, §9, §11, §14).
+
+Input: the household files of several months (one snapshot each, decided as of the month's last
+day) and, optionally, the case records whose `visits` are the cadres' home visits. Output, per
+household: a timeline of its recorded status and category, and the findings only a history
+shows, each with its article:
+
+- `eliminated_not_eligible` (§9): marked `risk_eliminated` in a month in which the engine finds
+  the household (as the monitored household it was) not eligible for it;
+- `eliminated_without_labour` (§9): marked eliminated with no member able to work (the document
+  keeps such a household monitored);
+- `dibao_grace_not_started` (§14): enrolled in dibao, income above the dibao standard in a month,
+  and no `dibao.income_above_standard_on` within that month (or none at all later): the grace
+  period should have started in the first month income was above the standard;
+- `quarter_without_visit` (§11): a calendar quarter whose three months the household was
+  monitored in, with no visit dated within it (a visit on the quarter's last day counts);
+- `left_range_one_month` (§4): in the monitoring range, out of it the next month, in it again
+  the month after.
+
+Streaming: each monthly file must list its households in ascending order of `household_id`
+(as a plain text comparison; `sort` with `LC_ALL=C`, or `jq -c -s 'sort_by(.household_id)[]'`).
+The files are read side by side and merged by id, so that only one household's months are held
+at a time: memory does not grow with the number of months or households (the cases, if given,
+are held whole: they are few beside households). A file out of order is refused at the first
+line out of order, naming its file and line; a record outside the contract is rejected with its
+file, line, id and every problem, and that month counts as missing for its household.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import IO, Any
+
+import msgspec
+
+from fangpin_rules.calendar import Frequency, period_containing, quarters_between
+from fangpin_rules.engine.policy import DateError, Policy
+from fangpin_rules.engine.records import RecordError, Rejection
+from fangpin_rules.engine.stream import numbered_items, read_item
+from fangpin_rules.engine.typed_json import typed_reader
+
+__all__ = ["HistoryInputError", "MonthFile", "Observation", "history", "month_of"]
+
+CITES = {"eliminated_not_eligible": "§9", "eliminated_without_labour": "§9",
+         "dibao_grace_not_started": "§14", "quarter_without_visit": "§11",
+         "left_range_one_month": "§4"}
+
+
+class HistoryInputError(ValueError):
+    """An input the history cannot be built from (a file out of order, months given twice)."""
+
+
+@dataclass(frozen=True)
+class MonthFile:
+    """One month's snapshot: its month (`YYYY-MM`), a name for messages, and its text."""
+
+    month: str
+    name: str
+    stream: IO[str]
+
+
+def month_of(label: str) -> tuple[date, date]:
+    """The first and last days of a month written `YYYY-MM`; ValueError otherwise."""
+    try:
+        year, month = label.split("-")
+        if len(year) != 4 or len(month) != 2:
+            raise ValueError
+        period = period_containing(date(int(year), int(month), 1), Frequency.MONTHLY)
+    except ValueError:
+        raise ValueError(f"'{label}' is not a month written YYYY-MM") from None
+    return period.first_day, period.last_day
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What one month says of one household: its record's state and the engine's decision."""
+
+    month: str
+    status: str
+    category: str | None
+    formerly_poor: bool
+    in_range: bool
+    elimination_eligible: bool  # decided as the monitored household it was (see module)
+    elimination_reason: str | None
+    dibao_enrolled: bool
+    income_above_dibao: bool
+    income_above_standard_on: date | None
+
+
+@dataclass
+class _Source:
+    month: str
+    first_day: date
+    last_day: date
+    name: str
+    items: Iterator[tuple[int, Any]]
+    head: tuple[str, int, Any] | None = None  # (id, line, record) of the next record
+    last_id: str | None = None
+
+
+@dataclass
+class HistoryRun:
+    """The counts of a run: records read per month add up to decided + rejected."""
+
+    households: int = 0
+    read: int = 0
+    decided: int = 0
+    rejected: int = 0
+    findings: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CITES, 0))
+
+
+def history(policy: Policy, months: Sequence[MonthFile], *,
+            visits: Mapping[str, Sequence[date]] | None = None,
+            on_reject: Callable[[str, Rejection], None] | None = None,
+            run: HistoryRun | None = None) -> Iterator[dict[str, Any]]:
+    """Each household's history, in ascending id order (see module). `visits` maps household
+    ids to their visit dates; `on_reject(file name, rejection)` receives each bad record."""
+    if not months:
+        raise HistoryInputError("no monthly file given")
+    sources = [_source(policy, month) for month in months]
+    sources.sort(key=lambda s: s.first_day)
+    for before, after in itertools.pairwise(sources):
+        if before.month == after.month:
+            raise HistoryInputError(f"the month {after.month} is given twice")
+    counts = run if run is not None else HistoryRun()
+    reader = typed_reader(policy.checked.record_model)
+    try:
+        deciders = [(policy.evaluator(s.last_day),
+                     policy.parameters_on(s.last_day)["dibao_standard"]) for s in sources]
+    except DateError as exc:
+        raise HistoryInputError(str(exc)) from None
+    report = on_reject or (lambda _name, _rejection: None)
+    for source in sources:
+        _advance(policy, reader, source, counts, report)
+    first_month, last_month = sources[0].first_day, sources[-1].last_day
+    while True:
+        heads = [s.head[0] for s in sources if s.head is not None]
+        if not heads:
+            return
+        household_id = min(heads)
+        observed: list[Observation | None] = []
+        for index, source in enumerate(sources):
+            if source.head is None or source.head[0] != household_id:
+                observed.append(None)
+                continue
+            _, line, record = source.head
+            fast, dibao_standard = deciders[index]
+            try:
+                observed.append(_observe(policy, fast, dibao_standard, source, line, record))
+                counts.decided += 1
+            except RecordError as exc:
+                counts.rejected += 1
+                report(source.name, exc.rejection if exc.rejection.line is not None
+                       else exc.rejection.at_line(line))
+                observed.append(None)
+            _advance(policy, reader, source, counts, report)
+        if all(o is None for o in observed):
+            continue  # every month of it was rejected
+        counts.households += 1
+        own_visits = sorted((visits or {}).get(household_id, ()))
+        result = household_history(household_id, [s.month for s in sources], observed,
+                                   own_visits, first_month, last_month)
+        for finding in result["findings"]:
+            counts.findings[finding["code"]] += 1
+        yield result
+
+
+def _source(policy: Policy, month: MonthFile) -> _Source:
+    try:
+        first, last = month_of(month.month)
+    except ValueError as exc:
+        raise HistoryInputError(str(exc)) from None
+    return _Source(month.month, first, last, month.name, iter(numbered_items(month.stream)))
+
+
+def _advance(policy: Policy, reader: Any, source: _Source, counts: HistoryRun,
+             report: Callable[[str, Rejection], None]) -> None:
+    """Move `source.head` to its next readable record (rejecting the unreadable ones)."""
+    for line, item in source.items:
+        counts.read += 1
+        try:
+            record = read_item(policy, reader, line, item)
+        except RecordError as exc:
+            counts.rejected += 1
+            report(source.name, exc.rejection if exc.rejection.line is not None
+                   else exc.rejection.at_line(line))
+            continue
+        household_id = record.household_id
+        if source.last_id is not None and household_id <= source.last_id:
+            if household_id == source.last_id:
+                counts.rejected += 1
+                report(source.name, Rejection(line, household_id, "household_id",
+                                              "the same household twice in one month's file"))
+                continue
+            raise HistoryInputError(
+                f"{source.name}:{line}: household ids must be in ascending order (this one "
+                "sorts before the line above it); sort the file by household_id, e.g. "
+                "jq -c -s 'sort_by(.household_id)[]'")
+        source.last_id = household_id
+        source.head = (household_id, line, record)
+        return
+    source.head = None
+
+
+def _as_monitored(record: Any) -> Any:
+    """The record with its status `monitored`: whether the household could have been marked
+    eliminated is decided of the household it was before the marking."""
+    if isinstance(record, msgspec.Struct):
+        monitoring = msgspec.structs.replace(getattr(record, "monitoring"),  # noqa: B009
+                                             status="monitored")
+        return msgspec.structs.replace(record, monitoring=monitoring)
+    return record.model_copy(update={
+        "monitoring": record.monitoring.model_copy(update={"status": "monitored"})})
+
+
+def _observe(policy: Policy, fast: Any, dibao_standard: Decimal, source: _Source, line: int,
+             record: Any) -> Observation:
+    decision = policy.decide_record(fast, record, source.last_day, line)
+    status = record.monitoring.status
+    elimination = decision["risk_elimination"]
+    if status == "risk_eliminated":
+        elimination = policy.decide_record(fast, _as_monitored(record), source.last_day,
+                                           line)["risk_elimination"]
+    dibao = record.dibao
+    return Observation(
+        month=source.month, status=status, category=record.monitoring.category,
+        formerly_poor=record.formerly_poor, in_range=decision["in_range"],
+        elimination_eligible=elimination["eligible"],
+        elimination_reason=elimination["reason"],
+        dibao_enrolled=dibao.enrolled is True,
+        income_above_dibao=decision["per_capita_income"] > dibao_standard,
+        income_above_standard_on=dibao.income_above_standard_on)
+
+
+def household_history(household_id: str, month_labels: Sequence[str],
+                      observed: Sequence[Observation | None], visits: Sequence[date],
+                      first_day: date, last_day: date) -> dict[str, Any]:
+    """The timeline and findings of one household from its months (None: not in that month's
+    file, or rejected)."""
+    timeline: list[dict[str, Any]] = []
+    findings: list[dict[str, Any]] = []
+
+    def find(code: str, **figures: Any) -> None:
+        findings.append({"code": code, "cite": CITES[code], **figures})
+
+    previous: Observation | None = None
+    for label, now in zip(month_labels, observed, strict=True):
+        if now is None:
+            timeline.append({"month": label, "event": "missing"})
+            previous = None
+            continue
+        event = _event(previous, now)
+        if event is not None:
+            timeline.append({"month": label, **event})
+        if (event is not None and event["event"] == "marked_eliminated"
+                and not now.elimination_eligible):
+            if now.elimination_reason == "no_labour":
+                find("eliminated_without_labour", month=label)
+            else:
+                find("eliminated_not_eligible", month=label, reason=now.elimination_reason)
+        previous = now
+    _grace_findings(month_labels, observed, find)
+    _visit_findings(month_labels, observed, visits, first_day, last_day, find)
+    _range_findings(month_labels, observed, find)
+    return {"household_id": household_id,
+            "months": [label for label, o in zip(month_labels, observed, strict=True)
+                       if o is not None],
+            "timeline": timeline, "findings": findings}
+
+
+def _event(before: Observation | None, now: Observation) -> dict[str, Any] | None:
+    state = {"status": now.status, "category": now.category}
+    if before is None:
+        return {"event": "first_seen", **state}
+    if before.status != "monitored" and now.status == "monitored":
+        if before.status == "risk_eliminated":
+            # 返贫 for a formerly poor household, 致贫 for one that never was
+            return {"event": "returned_to_monitoring",
+                    "kind": "返贫" if now.formerly_poor else "致贫", **state}
+        return {"event": "identified", **state}
+    if before.status == "monitored" and now.status == "risk_eliminated":
+        return {"event": "marked_eliminated", **state}
+    if before.status == "monitored" and now.status == "none":
+        return {"event": "left_monitoring", **state}
+    if now.status == "monitored" and before.category != now.category:
+        return {"event": "category_changed", "from": before.category, **state}
+    return None
+
+
+def _grace_findings(labels: Sequence[str], observed: Sequence[Observation | None],
+                    find: Callable[..., None]) -> None:
+    """§14: the grace period starts in the first month of an episode of dibao income above the
+    standard; the recorded start must fall in that month (or earlier)."""
+    index = 0
+    while index < len(observed):
+        now = observed[index]
+        if now is None or not (now.dibao_enrolled and now.income_above_dibao):
+            index += 1
+            continue
+        start = index
+        _, month_end = month_of(labels[start])
+        recorded: date | None = None
+        while index < len(observed):
+            obs = observed[index]
+            if obs is None or not (obs.dibao_enrolled and obs.income_above_dibao):
+                break
+            if recorded is None and obs.income_above_standard_on is not None:
+                recorded = obs.income_above_standard_on
+            index += 1
+        if recorded is None or recorded > month_end:
+            find("dibao_grace_not_started", month=labels[start],
+                 recorded_start=recorded.isoformat() if recorded else None)
+
+
+def _visit_findings(labels: Sequence[str], observed: Sequence[Observation | None],
+                    visits: Sequence[date], first_day: date, last_day: date,
+                    find: Callable[..., None]) -> None:
+    """§11: each quarter wholly within the history whose three months found it monitored."""
+    monitored = {label for label, o in zip(labels, observed, strict=True)
+                 if o is not None and o.status == "monitored"}
+    for quarter in quarters_between(first_day, last_day):
+        if quarter.first_day < first_day or quarter.last_day > last_day:
+            continue
+        months = [f"{quarter.first_day.year}-{m:02d}"
+                  for m in range(quarter.first_day.month, quarter.first_day.month + 3)]
+        if not all(month in monitored for month in months):
+            continue
+        if not any(quarter.first_day <= visit <= quarter.last_day for visit in visits):
+            find("quarter_without_visit", quarter=quarter.label)
+
+
+def _range_findings(labels: Sequence[str], observed: Sequence[Observation | None],
+                    find: Callable[..., None]) -> None:
+    """In range, out of it for one month, in it again (consecutive calendar months)."""
+    for index in range(1, len(observed) - 1):
+        before, now, after = observed[index - 1], observed[index], observed[index + 1]
+        if before is None or now is None or after is None:
+            continue
+        if not _consecutive(labels[index - 1], labels[index], labels[index + 1]):
+            continue
+        if before.in_range and not now.in_range and after.in_range:
+            find("left_range_one_month", month=labels[index])
+
+
+def _consecutive(*labels: str) -> bool:
+    days = [month_of(label) for label in labels]
+    return all(later[0] == earlier[1] + timedelta(days=1)
+               for earlier, later in itertools.pairwise(days))
+
+
+def visits_by_household(cases: Iterable[Any]) -> dict[str, list[date]]:
+    """The visit dates of validated cases, by household."""
+    out: dict[str, list[date]] = {}
+    for case in cases:
+        out.setdefault(case.household_id, []).extend(case.visits)
+    return out
