@@ -59,6 +59,18 @@ def quarter(text: str) -> Period:
                   date(year, last_month, calendar.monthrange(year, last_month)[1]))
 
 
+def as_date(value: Any) -> date | None:
+    """A date of a record or a decision (a `date`, or its ISO text in a decision dict)."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
 @dataclass(frozen=True)
 class Decided:
     """One household of the period: its record (as the engine read it), the decision on the

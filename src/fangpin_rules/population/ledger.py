@@ -28,11 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, get_args
 
 from fangpin_rules.model.case import CaseSource
-from fangpin_rules.population.deciding import AnyPolicy, Decided, Period
+from fangpin_rules.population.deciding import AnyPolicy, Decided, Period, as_date
 from fangpin_rules.population.regions import (
     DIGITS,
     LEVELS,
@@ -68,17 +67,6 @@ def ledger_columns(policy: AnyPolicy) -> list[str]:
             *(name for name, _ in _CASE_STEPS)]
 
 
-def _date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
 def household_figures(decided: Decided, period: Period) -> dict[str, int]:
     """The ledger's counts of one household in `period` (1 per figure it counts in). The
     ledger is the sum of these; the tests sum the decisions independently."""
@@ -94,9 +82,9 @@ def household_figures(decided: Decided, period: Period) -> dict[str, int]:
             figures[f"risk.{risk}"] = 1
         for measure in decision.get("measures") or ():
             figures[f"measure.{measure}"] = 1
-        if period.holds(_date(household.monitoring.since)):
+        if period.holds(as_date(household.monitoring.since)):
             figures["newly_identified"] = 1
-    elif status == "risk_eliminated" and period.holds(_date(household.monitoring.since)):
+    elif status == "risk_eliminated" and period.holds(as_date(household.monitoring.since)):
         figures["eliminated"] = 1
     if status == "none" and decision.get("category") is not None:
         figures["should_monitor_not_monitored"] = 1
@@ -104,16 +92,16 @@ def household_figures(decided: Decided, period: Period) -> dict[str, int]:
             household.dibao.enrolled is not True:
         figures["dibao_not_enrolled"] = 1
     for case in decided.cases:
-        if period.holds(_date(case.received_on)):
+        if period.holds(as_date(case.received_on)):
             _add(figures, "cases.received")
             _add(figures, f"cases.received.source.{case.source}")
         for name, attribute in _CASE_STEPS:
-            if period.holds(_date(getattr(case, attribute))):
+            if period.holds(as_date(getattr(case, attribute))):
                 _add(figures, name)
     for entry in decision.get("deadlines") or ():
         if entry["status"] == "overdue":
             _add(figures, f"steps.overdue.{entry['cite']}")
-        elif entry["status"] == "late" and period.holds(_date(entry.get("done"))):
+        elif entry["status"] == "late" and period.holds(as_date(entry.get("done"))):
             _add(figures, f"steps.late.{entry['cite']}")
     for warning in decision.get("warnings") or ():
         _add(figures, f"warnings.{warning['code']}")

@@ -96,3 +96,51 @@ def summed(rows: Sequence[Row], columns: Sequence[str], region: str, level: str)
         totals[column] = (sum(v for v in values if isinstance(v, int))
                           if all(v is None or isinstance(v, int) for v in values) else None)
     return Row(region, level, totals)
+
+
+Cell = str | int | Decimal | list[str] | None
+
+
+@dataclass
+class Listing:
+    """A list of households (a department's list): one record per household, the same
+    columns for each; a list value is one cell (joined with 、 in CSV and Markdown)."""
+
+    title: str
+    columns: Sequence[str]
+    records: list[dict[str, Cell]]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"title": self.title, **self.meta, "columns": list(self.columns),
+                "records": self.records}
+
+
+def _text_cell(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "、".join(value)
+    return str(value)
+
+
+def render_listing(listing: Listing, form: Format) -> str:
+    if form == "json":
+        from fangpin_rules.engine.serialize import dumps
+
+        return dumps(listing.to_json()) + "\n"
+    if form == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(listing.columns)
+        for record in listing.records:
+            writer.writerow([_text_cell(record.get(c)) for c in listing.columns])
+        return out.getvalue()
+    lines = [f"# {safe_text(listing.title)}", ""]
+    lines += [f"- {key}: {safe_text(str(value))}" for key, value in listing.meta.items()]
+    lines += ["", "| " + " | ".join(listing.columns) + " |",
+              "|" + "---|" * len(listing.columns)]
+    for record in listing.records:
+        lines.append("| " + " | ".join(safe_text(_text_cell(record.get(c))).replace("|", "\\|")
+                                       for c in listing.columns) + " |")
+    return "\n".join(lines) + "\n"
