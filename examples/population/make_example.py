@@ -55,6 +55,7 @@ def household(household_id: str, region: str, profile: str,
     if profile == "illness":
         members[0]["health"] = "serious_illness"
         record["rigid_expenditure"]["medical"] = 30000
+        record["housing_safe"] = month != "2021-11"  # the typhoon: a change in a remit
     elif profile in ("low_income", "low_income_unrecorded"):
         record["net_income"] = 15000
         record["formerly_poor"] = profile == "low_income_unrecorded"

@@ -1,0 +1,153 @@
+"""`fangpin report SUBREPORT ...`: the county's reports over its households (docs/
+county-reports.md). Each sub-report is a module `cli/report_<name>.py` with `register(sub)`,
+listed in `SUBREPORTS`; what they share (the inputs, deciding the households, the rejects and
+the summary) is here.
+
+Exit: 0 every record used, 1 some household or case rejected (the report leaves them out and
+says how many), 2 usage or policy error, 3 an output could not be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from fangpin_rules.cli import report_assess, report_departments, report_ledger
+from fangpin_rules.cli.common import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    UsageError,
+    add_policy_path_option,
+    load_or_report,
+    load_regions_or_report,
+    open_input,
+    policy_files,
+)
+
+SUBREPORTS = (report_ledger, report_departments, report_assess)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("report", help="county reports: the monthly ledger, the "
+                            "departments' lists, the assessment",
+                            description=__doc__.split("\n\n", 1)[0] if __doc__ else None)
+    reports = parser.add_subparsers(dest="subreport", metavar="SUBREPORT")
+    for module in SUBREPORTS:
+        module.register(reports)
+    parser.set_defaults(run=_no_subreport(parser))
+
+
+def _no_subreport(parser: argparse.ArgumentParser) -> Any:
+    def run(args: argparse.Namespace) -> int:
+        raise UsageError("name a sub-report: " + ", ".join(
+            m.__name__.rsplit("_", 1)[1] for m in SUBREPORTS))
+    return run
+
+
+def add_inputs(parser: argparse.ArgumentParser, *, quarter: bool) -> None:
+    """The options every sub-report takes."""
+    parser.add_argument("policy", metavar="POLICY")
+    parser.add_argument("households", metavar="HOUSEHOLDS",
+                        help="the households of the period (JSONL, a JSON array or one "
+                        "object); - for stdin")
+    period = parser.add_mutually_exclusive_group(required=True)
+    period.add_argument("--month", metavar="YYYY-MM",
+                        help="the month: households are decided on its last day")
+    if quarter:
+        period.add_argument("--quarter", metavar="YYYYQn",
+                            help="the quarter: households are decided on its last day")
+    parser.add_argument("--cases", metavar="FILE", help="case records (JSONL or a JSON array)")
+    parser.add_argument("--regions", metavar="TABLE",
+                        help="a region table: each household decided with its county's "
+                        "parameters")
+    parser.add_argument("--format", choices=("json", "csv", "markdown"), default="json")
+    parser.add_argument("--rejects", metavar="FILE",
+                        help="rejected households and cases as JSONL (default: stderr)")
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse a date on which a parameter's last value has ended")
+    add_policy_path_option(parser)
+
+
+def add_level(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("--by", choices=("county", "township", "village"), default=default,
+                        help=f"the level of the rows (default: {default})")
+
+
+@dataclass
+class ReportRun:
+    """One sub-report's run: the policy, the period, the cases; rejects and counts."""
+
+    verb: str
+    policy: Any
+    period: Any
+    cases: dict[str, list[Any]]
+    rejects: IO[str]
+    counts: Any
+    case_counts: tuple[int, int] = (0, 0)  # (read, rejected)
+    notes: list[str] = field(default_factory=list)
+
+    def households(self, path: str, *, period: Any = None) -> Iterator[Any]:
+        """The households of `path` decided on the last day of `period` (the run's)."""
+        from fangpin_rules.engine.serialize import dumps
+        from fangpin_rules.population.deciding import decide_households
+
+        when = (period or self.period).last
+        with open_input(path) as source:
+            yield from decide_households(
+                self.policy, source, when, cases=self.cases if period is None else None,
+                counts=self.counts if period is None else None,
+                on_reject=lambda r: self.rejects.write(dumps(r.to_json()) + "\n"))
+
+    def finish(self) -> int:
+        counts = self.counts
+        case_read, case_rejected = self.case_counts
+        print(f"fangpin report {self.verb}: households read {counts.read}, decided "
+              f"{counts.decided}, rejected {counts.rejected}; cases read {case_read}, "
+              f"rejected {case_rejected}" + "".join(f"; {n}" for n in self.notes),
+              file=sys.stderr)
+        return EXIT_REJECTED if counts.rejected or case_rejected else EXIT_OK
+
+
+@contextmanager
+def report_run(args: argparse.Namespace, verb: str, outputs: dict[str, str | None],
+               extra_inputs: tuple[str | None, ...] = ()) -> Iterator[tuple[ReportRun, Any]]:
+    """Load the policy, check the period and the outputs, read the cases; yields the run and
+    the `Outputs` to open the report's files with (replaced only when the run ends well)."""
+    from fangpin_rules.cli.eval import read_cases
+    from fangpin_rules.cli.outputs import Outputs, check_collisions
+    from fangpin_rules.engine.policy import DateError
+    from fangpin_rules.population.deciding import Counts, PeriodError, month, quarter
+
+    try:
+        period = quarter(args.quarter) if getattr(args, "quarter", None) else month(args.month)
+    except PeriodError as exc:
+        raise UsageError(str(exc)) from None
+    policy: Any = load_or_report(args.policy, args.policy_path, strict=args.strict)
+    if args.regions:
+        policy = load_regions_or_report(policy, args.regions)
+    try:
+        if args.regions:
+            policy.check_date(period.last)
+        else:
+            policy.evaluator(period.last)
+        carried = policy.carried_forward(period.last)
+    except DateError as exc:
+        raise UsageError(str(exc)) from None
+    for notice in carried:
+        print(f"warning[carried-forward]: {notice.message()}", file=sys.stderr)
+    check_collisions({"the policy": policy_files(policy), "the households": [args.households],
+                      "the cases": [args.cases], "an input": list(extra_inputs)},
+                     {**outputs, "--rejects": args.rejects})
+    with Outputs() as files:
+        rejects = files.open(args.rejects) if args.rejects else sys.stderr
+        cases: dict[str, list[Any]] = {}
+        case_counts = (0, 0)
+        if args.cases:
+            with open_input(args.cases) as source:
+                cases, case_read, case_rejected = read_cases(source, rejects)
+            case_counts = (case_read, case_rejected)
+        yield ReportRun(verb, policy, period, cases, rejects, Counts(), case_counts), files
