@@ -92,15 +92,18 @@ class ReportRun:
 
     def households(self, path: str, *, period: Any = None) -> Iterator[Any]:
         """The households of `path` decided on the last day of `period` (the run's)."""
+        from fangpin_rules.engine.records import Rejection
         from fangpin_rules.engine.serialize import dumps
         from fangpin_rules.population.deciding import decide_households
+
+        def reject(rejection: Rejection) -> None:
+            self.rejects.write(dumps(rejection.to_json()) + "\n")
 
         when = (period or self.period).last
         with open_input(path) as source:
             yield from decide_households(
                 self.policy, source, when, cases=self.cases if period is None else None,
-                counts=self.counts if period is None else None,
-                on_reject=lambda r: self.rejects.write(dumps(r.to_json()) + "\n"))
+                counts=self.counts if period is None else None, on_reject=reject)
 
     def finish(self) -> int:
         counts = self.counts

@@ -17,6 +17,20 @@ from fangpin_rules.population.ledger import monthly_ledger
 from fangpin_rules.population.regions import at_level, level_of, normalize, parent
 from fangpin_rules.population.tables import Row, Table, render
 
-__all__ = ["Counts", "Decided", "Period", "PeriodError", "Row", "Table", "at_level",
-           "decide_households", "level_of", "monthly_ledger", "month", "normalize", "parent",
-           "quarter", "render"]
+__all__ = [
+    "Counts",
+    "Decided",
+    "Period",
+    "PeriodError",
+    "Row",
+    "Table",
+    "at_level",
+    "decide_households",
+    "level_of",
+    "month",
+    "monthly_ledger",
+    "normalize",
+    "parent",
+    "quarter",
+    "render",
+]

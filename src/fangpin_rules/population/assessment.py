@@ -33,6 +33,7 @@ from fangpin_rules.population.deciding import (
     Decided,
     Period,
     as_date,
+    base_of,
     decided_as_monitored,
 )
 from fangpin_rules.population.regions import UNKNOWN_REGION, Level, level_of, row_region
@@ -131,7 +132,7 @@ def assessment(policy: AnyPolicy, households: Iterable[Decided], period: Period,
             total[name] = total.get(name, 0) + value
     rows = [Row(region, "unknown" if region == UNKNOWN_REGION else level_of(region),
                 _with_shares(counts)) for region, counts in sorted(by_region.items())]
-    base: Any = getattr(policy, "base", policy)
+    base: Any = base_of(policy)
     return Table(title=f"防返贫监测考核指标 Assessment figures {period.label}", columns=COLUMNS,
                  rows=rows, meta={"report": "assess", "period": period.label,
                                   "as_of": period.last, "level": level, "policy": base.id,

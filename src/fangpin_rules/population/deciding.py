@@ -100,6 +100,11 @@ AnyPolicy = Policy | RegionalPolicy
 RejectHandler = Callable[[Rejection], None]
 
 
+def base_of(policy: AnyPolicy) -> Policy:
+    """The policy itself, or a region table's policy (its rules, vocabularies and id)."""
+    return policy.base if isinstance(policy, RegionalPolicy) else policy
+
+
 def decide_households(policy: AnyPolicy, source: IO[str], as_of: date, *,
                       cases: Mapping[str, list[Any]] | None = None,
                       on_reject: RejectHandler, counts: Counts | None = None,
@@ -107,7 +112,7 @@ def decide_households(policy: AnyPolicy, source: IO[str], as_of: date, *,
     """Decide each household of `source` (JSON lines, a JSON array or one object) on `as_of`,
     lazily, in input order; a rejected record goes to `on_reject` (a second record with the same
     id too)."""
-    base = policy.base if isinstance(policy, RegionalPolicy) else policy
+    base = base_of(policy)
     regional = policy if isinstance(policy, RegionalPolicy) else None
     reader = typed_reader(base.checked.record_model)
     fast = base.evaluator(as_of)
@@ -143,7 +148,7 @@ def decided_as_monitored(policy: AnyPolicy, decided: Decided, as_of: date) -> di
     if not isinstance(data, dict):  # a record given as a model through the API
         data = decided.household.model_dump(mode="json")
     data = {**data, "monitoring": {**(data.get("monitoring") or {}), "status": "monitored"}}
-    base = policy.base if isinstance(policy, RegionalPolicy) else policy
+    base = base_of(policy)
     household = base.validate(data)
     deciding = policy.policy_for(household) if isinstance(policy, RegionalPolicy) else base
     return deciding.decide_record(deciding.evaluator(as_of), household, as_of, None,

@@ -19,7 +19,7 @@ from typing import Any
 
 from fangpin_rules.language import ast
 from fangpin_rules.language import types as t
-from fangpin_rules.population.deciding import AnyPolicy, Decided, Period, as_date
+from fangpin_rules.population.deciding import AnyPolicy, Decided, Period, as_date, base_of
 from fangpin_rules.population.regions import at_level
 from fangpin_rules.population.tables import Cell, Listing
 
@@ -53,7 +53,7 @@ def _walk(tree: ast.Expr) -> Iterator[ast.Expr]:
 
 def remits(policy: AnyPolicy) -> dict[str, Remit]:
     """Each department's remit, from the routing rules of `policy`, in vocabulary order."""
-    checked = getattr(policy, "base", policy).checked
+    checked = base_of(policy).checked
     vocabulary = checked.vocabularies.get(DEPARTMENT_VOCABULARY)
     if vocabulary is None:
         return {}
@@ -129,7 +129,7 @@ def department_lists(policy: AnyPolicy, households: Iterable[Decided], period: P
             if row_change is None:
                 continue
             records[name].append(_record(decided, row_change, risks, measures, remit))
-    base = getattr(policy, "base", policy)
+    base = base_of(policy)
     out: dict[str, Listing] = {}
     for name, remit in remit_of.items():
         columns = [*BASE_COLUMNS, *remit.fields]

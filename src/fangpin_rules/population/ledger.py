@@ -28,10 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import get_args
 
 from fangpin_rules.model.case import CaseSource
-from fangpin_rules.population.deciding import AnyPolicy, Decided, Period, as_date
+from fangpin_rules.population.deciding import AnyPolicy, Decided, Period, as_date, base_of
 from fangpin_rules.population.regions import (
     DIGITS,
     LEVELS,
@@ -48,14 +48,10 @@ _CASE_STEPS = (("cases.assigned", "assigned_on"), ("cases.reviewed", "preliminar
                ("cases.verified", "verified_on"))
 
 
-def _base(policy: AnyPolicy) -> Any:
-    return getattr(policy, "base", policy)
-
-
 def ledger_columns(policy: AnyPolicy) -> list[str]:
     """The fixed columns of a ledger under `policy` (articles and warning codes are added as
     they occur)."""
-    vocabularies = _base(policy).checked.vocabularies
+    vocabularies = base_of(policy).checked.vocabularies
     labels = {name: list(v.labels) for name, v in vocabularies.items()}
     return ["screened", "monitored",
             *(f"monitored.{c}" for c in labels.get("category", [])),
@@ -140,7 +136,7 @@ def ledger_table(policy: AnyPolicy, by_region: dict[str, dict[str, int]], period
     rows = [Row(region, _level_name(region),
                 {column: figures.get(column, 0) for column in columns})
             for region, figures in sorted(by_region.items())]
-    base = _base(policy)
+    base = base_of(policy)
     return Table(title=f"防返贫监测月度台账 Monthly monitoring ledger {period.label}",
                  columns=columns, rows=rows,
                  meta={"report": "ledger", "period": period.label, "as_of": period.last,

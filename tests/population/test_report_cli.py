@@ -1,0 +1,85 @@
+"""`fangpin report`: each sub-report from the command line, its formats and files, exit codes,
+rejects with counts, refused outputs and periods, and no traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fangpin_rules.cli.main import main
+
+from population_support import CASES, NOVEMBER, OCTOBER
+from support import FUJIAN
+
+INPUTS = [str(FUJIAN), str(NOVEMBER), "--cases", str(CASES)]
+
+
+def test_ledger_json_by_township(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "ledger", *INPUTS, "--month", "2021-11", "--by", "township"]) == 0
+    out, err = capsys.readouterr()
+    ledger = json.loads(out)
+    assert ledger["level"] == "township" and ledger["total"]["figures"]["screened"] == 32
+    assert "households read 32, decided 32, rejected 0; cases read 8, rejected 0" in err
+
+
+def test_ledger_csv_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "ledger.csv"
+    assert main(["report", "ledger", *INPUTS, "--month", "2021-11", "--format", "csv",
+                 "-o", str(out)]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("region,level,screened,monitored")
+    assert lines[-1].startswith("total,total,32,")
+
+
+def test_a_rejected_household_exits_1_and_is_reported(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    households = tmp_path / "households.jsonl"
+    households.write_text(NOVEMBER.read_text(encoding="utf-8") + '{"household_id": "X"}\n',
+                          encoding="utf-8")
+    rejects = tmp_path / "rejects.jsonl"
+    assert main(["report", "ledger", str(FUJIAN), str(households), "--month", "2021-11",
+                 "--rejects", str(rejects)]) == 1
+    (rejection,) = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert rejection["household_id"] == "X" and rejection["line"] == 33
+    assert "rejected 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--month", "2021-13"], "is not a month"),
+    (["--month", "2021-11", "-o", str(NOVEMBER)], "would destroy it"),
+])
+def test_a_bad_period_or_output_is_refused(arguments: list[str], message: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "ledger", *INPUTS, *arguments]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_assess_by_quarter_markdown(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "assess", *INPUTS, "--quarter", "2021Q4", "--format",
+                 "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "| preliminary_review.share | 0.7143 | 0.7143 |" in out
+
+
+def test_departments_write_a_file_per_department(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str],
+                                                 fujian: Any) -> None:
+    folder = tmp_path / "lists"
+    assert main(["report", "departments", *INPUTS, "--month", "2021-11", "--previous",
+                 str(OCTOBER), "-o", str(folder)]) == 0
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == sorted(f"{name}.json" for name in
+                           fujian.checked.vocabularies["department"].labels)
+    housing = json.loads((folder / "housing.json").read_text(encoding="utf-8"))
+    assert housing["department_zh"] == "住建部门"
+    assert {r["change"] for r in housing["records"]} == {"newly_identified", "changed"}
+
+
+def test_report_without_a_subreport_is_a_usage_error(capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
+    assert main(["report"]) == 2
+    assert "ledger, departments, assess" in capsys.readouterr().err
