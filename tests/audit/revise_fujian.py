@@ -28,6 +28,8 @@ HEADER = """\
 """
 
 EDITS = [
+    # the editor's schema, from one folder deeper
+    ("$schema=../src/fangpin_rules/", "$schema=../../src/fangpin_rules/"),
     ('  version: "2021.1"\n', '  version: "2022.1-example"\n'),
     # (1)
     ("      - {from: 2021-01-01, until: 2021-12-31, value: 7152, source: 闽委振兴组〔2021〕5号}\n"

@@ -7,7 +7,7 @@ import argparse
 from fangpin_rules.cli.common import EXIT_OK, UsageError, load_or_report
 from fangpin_rules.text import safe_text
 
-DEFAULT_POLICY = "policies/fujian_2021.yaml"
+DEFAULT_POLICY = "fujian-2021"  # the province's policy, which the package ships
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                             "day it ends and the last working day before that.")
     parser.add_argument("--as-of", required=True, metavar="DATE")
     parser.add_argument("--policy", default=DEFAULT_POLICY, metavar="POLICY",
-                        help=f"policy file (default: {DEFAULT_POLICY})")
+                        help=f"policy file or id (default: {DEFAULT_POLICY})")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(run=run)
 

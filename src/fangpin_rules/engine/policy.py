@@ -68,8 +68,10 @@ class CarriedForward:
 def load_policy(path: str | Path, *, search_path: Sequence[str | Path] = (),
                 strict: bool = False) -> Policy:
     """Read, check and compile a policy file (with the bases it `extends:`, looked up by id in
-    `search_path` too). Raises PolicyError with every problem found. `strict` refuses a date
-    on which a parameter's last value has ended, instead of carrying it forward."""
+    `search_path` too); `path` may be a policy id (`fujian-2021`, or a shipped county's), found
+    in `search_path`, $FANGPIN_POLICY_PATH or the policies the package ships. Raises
+    PolicyError with every problem found. `strict` refuses a date on which a parameter's last
+    value has ended, instead of carrying it forward."""
     with collector_paused():
         sourced = read_document(path, search_path)
         checked = check(sourced)

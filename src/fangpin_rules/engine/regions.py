@@ -64,13 +64,15 @@ from fangpin_rules.model import Household
 from fangpin_rules.policy.inherit import ChainLink, Inheritance
 from fangpin_rules.policy.merge import override_parameters
 from fangpin_rules.policy.read import validate_tree
+from fangpin_rules.policy.region_table import RegionEntry, RegionTable, RegionTableMeta
 from fangpin_rules.source import LMap, LNode, LScalar, LSeq
 from fangpin_rules.source.csv_rows import read_csv_rows, read_table_bytes
 from fangpin_rules.source.located import parse_located_bytes
 
-_TABLE_KEYS = ("region_table", "regions")
-_META_KEYS = ("id", "title", "policy", "source", "note")
-_ENTRY_KEYS = ("name", "note")
+# The keys allowed at each level are the table models' (one definition with the JSON Schema).
+_TABLE_KEYS = tuple(RegionTable.model_fields)
+_META_KEYS = tuple(RegionTableMeta.model_fields)
+_ENTRY_KEYS = tuple(RegionEntry.model_fields)
 
 
 @dataclass(frozen=True)

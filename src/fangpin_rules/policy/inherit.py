@@ -240,6 +240,27 @@ def _unique(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
+def find_by_id(policy_id: str, directory: Path) -> str | None:
+    """The file in `directory` whose `policy: id:` is `policy_id`, if there is one."""
+    found = _find_by_id(policy_id, directory, [str(directory)], [])
+    return found[0] if found is not None else None
+
+
+def policy_ids(directory: Path) -> list[str]:
+    """The ids of the policies in `directory` (files that cannot be read are left out)."""
+    ids = []
+    for candidate in sorted(directory.glob("*.y*ml")) if directory.is_dir() else []:
+        try:
+            raw = read_bounded(check_inside(str(candidate), [str(directory)]),
+                               MAX_POLICY_FILE_BYTES)
+            found = _policy_id(parse_located_bytes(raw, str(candidate)))
+        except (FileRefused, PolicyError, OSError):
+            continue
+        if found is not None:
+            ids.append(found)
+    return ids
+
+
 def _find_by_id(policy_id: str, directory: Path, roots: list[str],
                 unreadable: list[str]) -> tuple[str, bytes] | None:
     """The file in `directory` whose `policy: id:` is `policy_id` and its bytes (ID.yaml and

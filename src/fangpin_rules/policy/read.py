@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, did_you_mean, error
+from fangpin_rules.policy.bundled import policy_file
 from fangpin_rules.policy.document import DECISION_KINDS, PolicyDocument
 from fangpin_rules.policy.inherit import Inheritance, resolve
 from fangpin_rules.source import LMap, LNode, LScalar, key_location, locate, plain
@@ -39,8 +40,9 @@ class SourcedDocument:
 def read_document(path: str | Path, search_path: Sequence[str | Path] = ()) -> SourcedDocument:
     """Load, locate and validate a policy file, the bases it `extends:` merged in (looked up
     by id in `search_path`, then $FANGPIN_POLICY_PATH, then beside the file); raises
-    PolicyError with every problem found."""
-    file = str(path)
+    PolicyError with every problem found. `path` may be a policy id instead (`fujian-2021`):
+    looked up in the search path, then among the policies the package ships."""
+    file = policy_file(str(path), search_path)
     resolved = resolve(file, search_path)
     return validate_tree(resolved.tree, file, resolved.digest, resolved.inheritance)
 
