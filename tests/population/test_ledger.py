@@ -126,3 +126,13 @@ def test_the_formats_carry_the_same_figures(fujian: Any) -> None:
     assert as_json["period"] == "2021-11" and as_json["as_of"] == "2021-11-30"
     screened = "| screened | " + " | ".join(r["screened"] for r in rows) + " |"
     assert screened in markdown
+
+
+def test_a_household_without_a_region_code_has_the_unknown_row(fujian: Any) -> None:
+    record = {k: v for k, v in records()[1].items() if k != "region_code"}
+    text = NOVEMBER.read_text(encoding="utf-8") + json.dumps({**record,
+                                                              "household_id": "NO-CODE"}) + "\n"
+    table = monthly_ledger(fujian, decided(fujian, NOV, text=text), NOV, "township")
+    unknown = next(row for row in table.rows if row.region == "unknown")
+    assert unknown.level == "unknown" and unknown.figures["screened"] == 1
+    assert table.total is not None and table.total.figures["screened"] == 33
