@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from bench_end_to_end import run
+
 from bench_support import DATA, FUJIAN, machine
 
 _REGION = re.compile(r'"region_code": ?"(\d{6})"')
