@@ -83,3 +83,28 @@ def test_report_without_a_subreport_is_a_usage_error(capsys: pytest.CaptureFixtu
                                                      ) -> None:
     assert main(["report"]) == 2
     assert "ledger, departments, assess" in capsys.readouterr().err
+
+
+def test_decisions_given_give_the_same_ledger_and_a_mismatch_is_rejected(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    decisions = tmp_path / "decisions.jsonl"
+    assert main(["eval", *INPUTS[:2], "--cases", str(CASES), "--as-of", "2021-11-30", "-o",
+                 str(decisions)]) == 0
+    lines = decisions.read_text(encoding="utf-8").splitlines()
+    capsys.readouterr()
+    assert main(["report", "ledger", *INPUTS, "--month", "2021-11", "--format", "csv"]) == 0
+    decided = capsys.readouterr().out
+    assert main(["report", "ledger", *INPUTS, "--month", "2021-11", "--format", "csv",
+                 "--decisions", str(decisions)]) == 0
+    assert capsys.readouterr().out == decided
+    # one decision missing, one of another day: both households rejected, each saying why
+    other_day = json.loads(lines[1]) | {"as_of": "2021-10-31"}
+    decisions.write_text("\n".join([lines[0], json.dumps(other_day), *lines[3:]]) + "\n",
+                         encoding="utf-8")
+    assert main(["report", "ledger", *INPUTS, "--month", "2021-11", "--format", "csv",
+                 "--decisions", str(decisions)]) == 1
+    out, err = capsys.readouterr()
+    rejections = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert [(r["line"], r["field"]) for r in rejections] == [(2, "as_of"), (3, "household_id")]
+    assert "households read 32, decided 30, rejected 2" in err
+    assert out.splitlines()[-1].startswith("total,total,30,")

@@ -61,6 +61,9 @@ def add_inputs(parser: argparse.ArgumentParser, *, quarter: bool) -> None:
         period.add_argument("--quarter", metavar="YYYYQn",
                             help="the quarter: households are decided on its last day")
     parser.add_argument("--cases", metavar="FILE", help="case records (JSONL or a JSON array)")
+    parser.add_argument("--decisions", metavar="FILE",
+                        help="the households' decisions (`fangpin eval --as-of` the period's "
+                        "last day) instead of deciding them again")
     parser.add_argument("--regions", metavar="TABLE",
                         help="a region table: each household decided with its county's "
                         "parameters")
@@ -88,19 +91,26 @@ class ReportRun:
     rejects: IO[str]
     counts: Any
     case_counts: tuple[int, int] = (0, 0)  # (read, rejected)
+    decisions: dict[str, dict[str, Any]] | None = None
+    rejected_inputs: int = 0  # lines of another input (the decisions) rejected
     notes: list[str] = field(default_factory=list)
 
     def households(self, path: str, *, period: Any = None) -> Iterator[Any]:
         """The households of `path` decided on the last day of `period` (the run's)."""
         from fangpin_rules.engine.records import Rejection
         from fangpin_rules.engine.serialize import dumps
-        from fangpin_rules.population.deciding import decide_households
+        from fangpin_rules.population.deciding import decide_households, paired_with_decisions
 
         def reject(rejection: Rejection) -> None:
             self.rejects.write(dumps(rejection.to_json()) + "\n")
 
         when = (period or self.period).last
         with open_input(path) as source:
+            if period is None and self.decisions is not None:
+                yield from paired_with_decisions(self.policy, source, when, self.decisions,
+                                                 cases=self.cases, counts=self.counts,
+                                                 on_reject=reject)
+                return
             yield from decide_households(
                 self.policy, source, when, cases=self.cases if period is None else None,
                 counts=self.counts if period is None else None, on_reject=reject)
@@ -112,7 +122,8 @@ class ReportRun:
               f"{counts.decided}, rejected {counts.rejected}; cases read {case_read}, "
               f"rejected {case_rejected}" + "".join(f"; {n}" for n in self.notes),
               file=sys.stderr)
-        return EXIT_REJECTED if counts.rejected or case_rejected else EXIT_OK
+        return EXIT_REJECTED if counts.rejected or case_rejected or self.rejected_inputs \
+            else EXIT_OK
 
 
 @contextmanager
@@ -123,7 +134,15 @@ def report_run(args: argparse.Namespace, verb: str, outputs: dict[str, str | Non
     from fangpin_rules.cli.eval import read_cases
     from fangpin_rules.cli.outputs import Outputs, check_collisions
     from fangpin_rules.engine.policy import DateError
-    from fangpin_rules.population.deciding import Counts, PeriodError, month, quarter
+    from fangpin_rules.engine.records import Rejection
+    from fangpin_rules.engine.serialize import dumps
+    from fangpin_rules.population.deciding import (
+        Counts,
+        PeriodError,
+        month,
+        quarter,
+        read_decisions,
+    )
 
     try:
         period = quarter(args.quarter) if getattr(args, "quarter", None) else month(args.month)
@@ -143,7 +162,8 @@ def report_run(args: argparse.Namespace, verb: str, outputs: dict[str, str | Non
     for notice in carried:
         print(f"warning[carried-forward]: {notice.message()}", file=sys.stderr)
     check_collisions({"the policy": policy_files(policy), "the households": [args.households],
-                      "the cases": [args.cases], "an input": list(extra_inputs)},
+                      "the cases": [args.cases], "the decisions": [args.decisions],
+                      "an input": list(extra_inputs)},
                      {**outputs, "--rejects": args.rejects})
     with Outputs() as files:
         rejects = files.open(args.rejects) if args.rejects else sys.stderr
@@ -153,4 +173,17 @@ def report_run(args: argparse.Namespace, verb: str, outputs: dict[str, str | Non
             with open_input(args.cases) as source:
                 cases, case_read, case_rejected = read_cases(source, rejects)
             case_counts = (case_read, case_rejected)
-        yield ReportRun(verb, policy, period, cases, rejects, Counts(), case_counts), files
+        decisions = None
+        bad_decisions: list[Rejection] = []
+        if args.decisions:
+            with open_input(args.decisions) as source:
+                decisions = read_decisions(source, bad_decisions.append)
+            for rejection in bad_decisions:
+                rejects.write(dumps({"record": "decision", **rejection.to_json()}) + "\n")
+        run = ReportRun(verb, policy, period, cases, rejects, Counts(), case_counts,
+                        decisions=decisions)
+        if args.decisions:
+            run.notes.append(f"decisions read {len(decisions or {}) + len(bad_decisions)}, "
+                             f"rejected {len(bad_decisions)}")
+            run.rejected_inputs += len(bad_decisions)
+        yield run, files

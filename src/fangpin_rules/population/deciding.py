@@ -17,7 +17,7 @@ from datetime import date
 from typing import IO, Any
 
 from fangpin_rules.engine.policy import Policy
-from fangpin_rules.engine.records import RecordError, Rejection, parse_line
+from fangpin_rules.engine.records import RecordError, Rejection, parse_line, read_records
 from fangpin_rules.engine.regions import RegionalPolicy
 from fangpin_rules.engine.stream import OneDecisionPerId, numbered_items, read_item
 from fangpin_rules.engine.typed_json import typed_reader
@@ -138,6 +138,77 @@ def decide_households(policy: AnyPolicy, source: IO[str], as_of: date, *,
             continue
         tally.decided += 1
         yield Decided(household, decision, own, item)
+
+
+def read_decisions(source: IO[str], on_reject: RejectHandler) -> dict[str, dict[str, Any]]:
+    """The decisions of a file `fangpin eval` wrote, by household id (held in memory: a report
+    pairs each with its household). A line that is not a decision object goes to `on_reject`."""
+    out: dict[str, dict[str, Any]] = {}
+    for number, item in read_records(source):
+        if isinstance(item, RecordError):
+            on_reject(item.rejection.at_line(number))
+            continue
+        household_id = item.get("household_id") if isinstance(item, dict) else None
+        if not isinstance(household_id, str) or not isinstance(item.get("as_of"), str):
+            on_reject(Rejection(number, None, "household_id",
+                                "not a decision: a decision has household_id and as_of"))
+            continue
+        if household_id in out:
+            on_reject(Rejection(number, household_id, "household_id",
+                                "a second decision for this household; the first is used"))
+            continue
+        out[household_id] = item
+    return out
+
+
+def paired_with_decisions(policy: AnyPolicy, source: IO[str], as_of: date,
+                          decisions: Mapping[str, dict[str, Any]], *,
+                          cases: Mapping[str, list[Any]] | None = None,
+                          on_reject: RejectHandler, counts: Counts | None = None,
+                          ) -> Iterator[Decided]:
+    """Each household of `source` beside its decision from `decisions` (decided already, by
+    `fangpin eval --as-of` the period's last day) instead of deciding it again. A household
+    without a decision, or whose decision is of another date or policy, is rejected, saying
+    which."""
+    base = base_of(policy)
+    reader = typed_reader(base.checked.record_model)
+    one_per_id = OneDecisionPerId(base.checked.record_id)
+    tally = counts if counts is not None else Counts()
+    own_cases = cases or {}
+    for number, item in numbered_items(source):
+        tally.read += 1
+        try:
+            household = read_item(base, reader, number, item)
+            household_id = household.household_id
+            duplicate = one_per_id.duplicate_of(household_id, number)
+            if duplicate is not None:
+                raise RecordError(duplicate)
+            decision = decisions.get(household_id)
+            problem = _decision_problem(decision, base, as_of)
+            if problem is not None:
+                raise RecordError(Rejection(number, household_id, *problem))
+            one_per_id.note(household_id, number)
+        except RecordError as exc:
+            rejection = exc.rejection
+            on_reject(rejection if rejection.line is not None else rejection.at_line(number))
+            tally.rejected += 1
+            continue
+        assert decision is not None
+        tally.decided += 1
+        yield Decided(household, decision, own_cases.get(household_id, []), item)
+
+
+def _decision_problem(decision: dict[str, Any] | None, base: Policy,
+                      as_of: date) -> tuple[str, str] | None:
+    if decision is None:
+        return "household_id", "no decision for this household in the decisions file"
+    if decision.get("as_of") != as_of.isoformat():
+        return "as_of", (f"its decision is of {decision.get('as_of')}, not of the period's "
+                         f"last day {as_of.isoformat()}: decide the households on that day")
+    policy_ref = decision.get("policy")
+    if not isinstance(policy_ref, dict) or policy_ref.get("id") != base.id:
+        return "policy", f"its decision is not of the policy {base.id}"
+    return None
 
 
 def decided_as_monitored(policy: AnyPolicy, decided: Decided, as_of: date) -> dict[str, Any]:
