@@ -22,7 +22,7 @@ def test_ledger_json_by_township(capsys: pytest.CaptureFixture[str]) -> None:
     out, err = capsys.readouterr()
     ledger = json.loads(out)
     assert ledger["level"] == "township" and ledger["total"]["figures"]["screened"] == 32
-    assert "households read 32, decided 32, rejected 0; cases read 8, rejected 0" in err
+    assert "households read 32, decided 32, rejected 0; cases read 8, used 8, rejected 0" in err
 
 
 def test_ledger_csv_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -108,3 +108,15 @@ def test_decisions_given_give_the_same_ledger_and_a_mismatch_is_rejected(
     assert [(r["line"], r["field"]) for r in rejections] == [(2, "as_of"), (3, "household_id")]
     assert "households read 32, decided 30, rejected 2" in err
     assert out.splitlines()[-1].startswith("total,total,30,")
+
+
+def test_a_case_of_a_household_not_in_the_file_is_reported(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(CASES.read_text(encoding="utf-8") + json.dumps(
+        {"case_id": "W-X", "household_id": "NOT-HERE", "source": "media",
+         "received_on": "2021-11-02"}) + "\n", encoding="utf-8")
+    assert main(["report", "ledger", str(FUJIAN), str(NOVEMBER), "--cases", str(cases),
+                 "--month", "2021-11"]) == 0
+    assert "cases read 9, used 8, rejected 0, of households not decided 1" in \
+        capsys.readouterr().err

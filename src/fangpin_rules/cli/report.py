@@ -118,9 +118,13 @@ class ReportRun:
     def finish(self) -> int:
         counts = self.counts
         case_read, case_rejected = self.case_counts
+        # a case of a household not in the file (or rejected) is in no figure: say so
+        unused = case_read - case_rejected - counts.cases_used
         print(f"fangpin report {self.verb}: households read {counts.read}, decided "
-              f"{counts.decided}, rejected {counts.rejected}; cases read {case_read}, "
-              f"rejected {case_rejected}" + "".join(f"; {n}" for n in self.notes),
+              f"{counts.decided}, rejected {counts.rejected}; cases read {case_read}, used "
+              f"{counts.cases_used}, rejected {case_rejected}"
+              + (f", of households not decided {unused}" if unused else "")
+              + "".join(f"; {n}" for n in self.notes),
               file=sys.stderr)
         return EXIT_REJECTED if counts.rejected or case_rejected or self.rejected_inputs \
             else EXIT_OK

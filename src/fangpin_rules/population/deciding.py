@@ -94,6 +94,7 @@ class Counts:
     read: int = 0
     decided: int = 0
     rejected: int = 0
+    cases_used: int = 0  # cases of the households decided (the others' are in no figure)
 
 
 AnyPolicy = Policy | RegionalPolicy
@@ -137,6 +138,7 @@ def decide_households(policy: AnyPolicy, source: IO[str], as_of: date, *,
             tally.rejected += 1
             continue
         tally.decided += 1
+        tally.cases_used += len(own)
         yield Decided(household, decision, own, item)
 
 
@@ -194,8 +196,10 @@ def paired_with_decisions(policy: AnyPolicy, source: IO[str], as_of: date,
             tally.rejected += 1
             continue
         assert decision is not None
+        own = own_cases.get(household_id, [])
         tally.decided += 1
-        yield Decided(household, decision, own_cases.get(household_id, []), item)
+        tally.cases_used += len(own)
+        yield Decided(household, decision, own, item)
 
 
 def _decision_problem(decision: dict[str, Any] | None, base: Policy,
