@@ -100,6 +100,8 @@ class Previous:
 
 def previous_of(households: Iterable[Decided], key: str = "departments"
                 ) -> dict[str, Previous]:
+    """Last month's risks, measures and departments by household id (held in memory, a few
+    small sets a household, to compare this month's with)."""
     return {d.household.household_id: Previous(
         frozenset(d.decision.get("risks") or ()), frozenset(d.decision.get("measures") or ()),
         frozenset(d.decision.get(key) or ())) for d in households}

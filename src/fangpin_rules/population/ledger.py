@@ -121,7 +121,8 @@ class _Sums:
 def monthly_ledger(policy: AnyPolicy, households: Iterable[Decided], period: Period,
                    level: Level = "village") -> Table:
     """The ledger of `period` at `level`, from households decided on its last day
-    (`decide_households`). Memory grows with the number of regions, not of households."""
+    (`decide_households`). Beside the households' ids (a second record with an id is
+    rejected), memory holds the rows of the regions only, not the households."""
     sums = _Sums()
     for decided in households:
         sums.add(row_region(decided.region_code, level), household_figures(decided, period))
