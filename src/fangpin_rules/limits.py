@@ -26,6 +26,10 @@ MAX_TABLE_CELL_CHARS = 10_000
 #: ".yaml" after it still fits in one file name (255 bytes on common file systems).
 MAX_EXTENDS_CHARS = 200
 
+#: A spreadsheet ledger (.xlsx or .csv): bytes read at most, and rows of its sheet.
+MAX_LEDGER_FILE_BYTES = 500_000_000
+MAX_LEDGER_ROWS = 2_000_000
+
 # -- policy files and their expressions ------------------------------------------------------
 MAX_YAML_DEPTH = 40
 """Nesting of YAML mappings and lists."""

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from fangpin_rules.cli.common import (
     EXIT_OK,
@@ -31,13 +31,20 @@ from fangpin_rules.cli.outputs import Outputs, check_collisions
 from fangpin_rules.cli.progress import Progress, progress_for
 
 
+class TextSink(Protocol):
+    """Where rejects are written: a text file, or a writer that places them (a ledger's)."""
+
+    def write(self, text: str, /) -> int: ...
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("eval", help="decide household records under a policy",
                             description=__doc__.split("\n\n", 1)[1] if __doc__ else None)
     parser.add_argument("policy", metavar="POLICY")
     parser.add_argument("records", metavar="RECORDS",
                         help="JSONL, a JSON array, or one JSON object (one household, "
-                        "formatted any way); - for stdin")
+                        "formatted any way); - for stdin; or a ledger, .xlsx or .csv "
+                        "(docs/ledger-guide.md)")
     parser.add_argument("--as-of", required=True, metavar="DATE",
                         help="evaluation date, YYYY-MM-DD")
     parser.add_argument("--explain", action="store_true",
@@ -55,6 +62,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="refuse a date on which a parameter's last value has ended "
                         "(by default it is carried forward with a warning, and the trace "
                         "says so)")
+    parser.add_argument("--ledger-format", metavar="FILE",
+                        help="how an .xlsx or .csv ledger's sheet, headers and labels map onto "
+                        "the records (default: the national platform's export layout)")
     add_policy_path_option(parser)
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                         help="decide in N worker processes (0: one per core); the output is "
@@ -82,8 +92,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning[carried-forward]: {notice.message()}", file=sys.stderr)
     jobs = worker_count(args.jobs, "eval")
     check_collisions({"the policy": policy_files(policy), "the records": [args.records],
-                      "the cases": [args.cases]},
+                      "the cases": [args.cases], "the ledger format": [args.ledger_format]},
                      {"-o": args.output or "-", "--rejects": args.rejects})
+    if args.records.lower().endswith((".xlsx", ".csv")):
+        from fangpin_rules.cli.ledger_input import run_ledger
+
+        return run_ledger(args, policy, as_of, jobs)
+    if args.ledger_format:
+        raise UsageError("--ledger-format is for a ledger (.xlsx or .csv) given as RECORDS")
     with Outputs() as outputs:
         rejects = outputs.open(args.rejects) if args.rejects else sys.stderr
         cases: dict[str, list[Any]] | None = None
@@ -146,6 +162,24 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
     processes; the output is the same, in the same order. `cases_used`, when given, receives
     the number of case records attached to the households decided."""
     from fangpin_rules.engine import Policy
+    from fangpin_rules.engine.regions import RegionalPolicy
+    from fangpin_rules.engine.stream import numbered_items
+
+    assert isinstance(policy, Policy | RegionalPolicy) and isinstance(as_of, date)
+    return decide_items(policy, numbered_items(source), out, rejects, as_of, explain=explain,
+                        cases=cases, jobs=jobs, progress=progress, chunk_lines=chunk_lines,
+                        policy_source=policy_source, cases_used=cases_used)
+
+
+def decide_items(policy: object, items: Iterable[tuple[int, Any]], out: IO[str],
+                 rejects: TextSink, as_of: object, *, explain: bool = False,
+                 cases: dict[str, list[Any]] | None = None, jobs: int = 1,
+                 progress: Progress | None = None, chunk_lines: int | None = None,
+                 policy_source: Any = None,
+                 cases_used: list[int] | None = None) -> tuple[int, int, int]:
+    """`decide_stream` for records already numbered: (number, JSONL text, value or
+    RecordError), as a JSONL file or a ledger gives them."""
+    from fangpin_rules.engine import Policy
     from fangpin_rules.engine.parallel import PolicySource, decide_in_workers
     from fangpin_rules.engine.regions import RegionalPolicy
     from fangpin_rules.engine.stream import (
@@ -153,12 +187,11 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
         ChunkDecider,
         OneDecisionPerId,
         chunks,
-        numbered_items,
         quiet_collector,
     )
 
     assert isinstance(policy, Policy | RegionalPolicy) and isinstance(as_of, date)
-    parts = chunks(numbered_items(source), chunk_lines or CHUNK_LINES)
+    parts = chunks(items, chunk_lines or CHUNK_LINES)
     if jobs > 1:
         results = decide_in_workers(policy_source or PolicySource.of(policy), as_of, parts,
                                     jobs, explain=explain, cases=cases, policy=policy)
@@ -182,7 +215,7 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
 
 
 def _write_results(results: Iterator[Any], out: IO[str], binary_out: IO[bytes] | None,
-                   rejects: IO[str], progress: Progress | None) -> tuple[int, int, int, int]:
+                   rejects: TextSink, progress: Progress | None) -> tuple[int, int, int, int]:
     """(read, decided, rejected, cases used) of the chunks' results, written in order."""
     read = decided = rejected = used = 0
     rejects_on_terminal = progress is not None and rejects is progress.out
