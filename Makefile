@@ -1,12 +1,14 @@
 # `make run`: set everything up and decide the bundled example households.
-# `make test`: set everything up and run the whole test suite.
+# `make test`: set everything up and run the whole test suite (the browser tests need chromium:
+#   installed here when missing and run as root on Debian).
+# `make docs`: the documentation site, with the policy explorer, into docs/_build/html.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 AS_OF ?= 2021-09-01
 CASES_AS_OF ?= 2025-06-30
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean docs chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +32,25 @@ run: $(VENV)/.installed
 	$(BIN)/fangpin duties --as-of $(CASES_AS_OF)
 	@echo "decisions: out/decisions.jsonl; with the cases' deadlines: out/decisions_with_deadlines.jsonl"
 
-test: $(VENV)/.installed-dev
+CHROMIUM ?= /usr/bin/chromium
+
+# The browser tests (tests/explorer/test_explorer_browser.py) run Debian's chromium headless.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "chromium is missing: install it (sudo apt-get install -y chromium on Debian)" \
+				"or the browser tests fail"; \
+		fi; \
+	fi
+
+test: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m pytest
+
+docs: $(VENV)/.installed-dev
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+	@echo "documentation: docs/_build/html/index.html; the explorer: docs/_build/html/explorer/"
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
@@ -41,4 +60,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache docs/_build

@@ -7,8 +7,11 @@ benchmarks/data/households-N.jsonl (gen_households.py, deterministic), then runs
 policies/fujian_2021.yaml against policies/examples/fujian_2021_revised.yaml over the file the
 way `fangpin diff --impact` does (streaming JSONL, every record decided under both versions).
 It prints households per second and the process's peak RSS at every tenth of the run: a flat
-peak from the first tenth to the last is the constant memory the design promises. Nothing is
-asserted about time (machines differ); the counts must add up (read = compared + rejected).
+peak from the first tenth to the last is the constant memory the design promises. Then it runs
+`attribute` (impact with the attribution of every changed household) over the first
+`--attribute N` households (default 20000) and prints its cost per household beside plain
+impact's on the same households, and per household attributed. Nothing is asserted about time
+(machines differ); the counts must add up (read = compared + rejected).
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from typing import Any
 from gen_households import generate_lines
 
 from fangpin_rules import load_policy
-from fangpin_rules.audit import impact
+from fangpin_rules.audit import diff_policies, impact
+from fangpin_rules.audit.attribution import attribute
 from fangpin_rules.engine.stream import numbered_items
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +70,8 @@ def main() -> None:
     parser.add_argument("sizes", nargs="*", type=int, default=[100_000, 1_000_000])
     parser.add_argument("--as-of", default="2022-03-01")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--attribute", type=int, default=20_000, metavar="N",
+                        help="households to attribute (0: none)")
     args = parser.parse_args()
 
     old = load_policy(ROOT / "policies" / "fujian_2021.yaml")
@@ -85,6 +91,30 @@ def main() -> None:
         print("  households    seconds   peak RSS MiB")
         for count, at, peak in marks:
             print(f"  {count:>10,}  {at:>9.1f}  {peak:>13.1f}")
+    if args.attribute:
+        _attribution_cost(old, new, _households(args.attribute, args.seed), args.as_of)
+
+
+def _attribution_cost(old: Any, new: Any, path: Path, as_of: str) -> None:
+    """Plain impact and impact with attribution over the same households."""
+    diff = diff_policies(old, new)
+    with path.open(encoding="utf-8") as source:
+        started = time.perf_counter()
+        plain = impact(old, new, numbered_items(source), as_of, numbered=True)
+        plain_seconds = time.perf_counter() - started
+    with path.open(encoding="utf-8") as source:
+        started = time.perf_counter()
+        report, attribution = attribute(old, new, diff, numbered_items(source), as_of,
+                                        numbered=True)
+        seconds = time.perf_counter() - started
+    assert report.read == report.compared + report.rejected == plain.read
+    assert attribution.households == report.changed == plain.changed
+    n, moved = report.read, max(attribution.households, 1)
+    print(f"attribution over {n:,} households ({attribution.households:,} changed, "
+          f"{attribution.variants_built} policy variants): {seconds:.1f} s")
+    print(f"  per household: impact {plain_seconds / n * 1e6:,.0f} µs, with attribution "
+          f"{seconds / n * 1e6:,.0f} µs; per household attributed "
+          f"{(seconds - plain_seconds) / moved * 1e3:,.2f} ms more")
 
 
 if __name__ == "__main__":

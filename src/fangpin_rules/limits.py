@@ -84,6 +84,17 @@ ECHO_MAX_CHARS = 100
 # A rejected record lists every problem it has, up to this many (and then how many more).
 MAX_PROBLEMS_LISTED = 100
 
+# -- impact attribution -----------------------------------------------------------------------
+# Attribution builds and compiles the old policy with subsets of a diff's changes applied:
+# each change alone, the changes cumulatively, then combinations. Each variant costs a check and
+# a compile (about 0.15 s for the province's policy) and memory; beyond this many the attribution
+# is left out of the report, which says so.
+MAX_ATTRIBUTION_VARIANTS = 64
+# The audit report lists this many households moved (the counts cover all of them), and draws
+# this many in its chart.
+ATTRIBUTION_ROWS_LISTED = 200
+ATTRIBUTION_CHART_POINTS = 500
+
 
 _CUT = re.compile(r"…\(cut: [0-9]+ characters\)")
 

@@ -64,6 +64,7 @@ def test_the_impact_output_contains_what_is_shown(
     monkeypatch.chdir(tmp_path)
     out = _run(_example("impact-command").strip(), capsys)
     assert _example("impact-text") in out
+    assert _example("attribution-text") in out
     rest = GUIDE.split("<!-- example: impact-text -->", 1)[1].split("```text\n", 1)[1]
     for line in rest.split("```", 1)[0].splitlines():
         if line != "...":
@@ -71,7 +72,7 @@ def test_the_impact_output_contains_what_is_shown(
     changed = [json.loads(line) for line in
                (tmp_path / "changed.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [c["household_id"] for c in changed] == ["A", "B"]
-    assert set(changed[0]) == {"household_id", "line", "changed", "old", "new"}
+    assert set(changed[0]) == {"household_id", "line", "changed", "old", "new", "attribution"}
 
 
 def test_the_schema_tables_name_every_field(capsys: pytest.CaptureFixture[str],
@@ -85,6 +86,12 @@ def test_the_schema_tables_name_every_field(capsys: pytest.CaptureFixture[str],
     assert _schema("top") == set(data)
     assert _schema("change") == set(data["changes"][0])
     assert _schema("impact") == set(data["impact"])
+    assert _schema("attribution") == set(data["attribution"])
+    for field, item in (("edits", data["attribution"]["edits"][0]),
+                        ("listed", data["attribution"]["listed"][0]),
+                        ("regions", data["attribution"]["regions"][0])):
+        row = re.search(rf"\| `{field}` \| ([^|]*)\|", GUIDE.split("<!-- schema: attribution")[1])
+        assert row and set(item) <= set(re.findall(r"`([a-z_]+)`", row.group(1))), field
     outputs = re.search(r"\| `outputs` \| ([^|]*)\|", GUIDE)
     assert outputs and set(re.findall(r"`([a-z_]+)`", outputs.group(1))) == set(
         data["impact"]["outputs"][0])
@@ -101,6 +108,18 @@ def test_the_schema_tables_name_every_field(capsys: pytest.CaptureFixture[str],
     assert kinds and tuple(re.findall(r"`([a-z_]+)`", kinds.group(1))) == KINDS
 
 
+def test_the_html_command_writes_one_page(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "households.jsonl").write_text(_example("households"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    _run(_example("html-command").strip(), capsys)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and 'id="lang-switch"' in page
+    assert 'id="attribution"' in page and 'id="chart"' in page
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["households.jsonl", "report.html"]
+
+
 def test_the_python_example_runs(monkeypatch: pytest.MonkeyPatch,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     code = GUIDE.split("```python\n", 1)[1].split("```", 1)[0]
@@ -108,4 +127,5 @@ def test_the_python_example_runs(monkeypatch: pytest.MonkeyPatch,
     exec(compile(code, "docs/audit-guide.md", "exec"), {})
     out = capsys.readouterr().out
     assert "parameter changed sharp_drop_ratio value 0.5 0.4" in out
-    assert out.splitlines()[-1].startswith("1 Counter({(None, 'marginal'): 1})")
+    assert out.splitlines()[-2].startswith("1 Counter({(None, 'marginal'): 1})")
+    assert out.splitlines()[-1] == "[('A', ('parameters.monitoring_line',), 'alone')]"

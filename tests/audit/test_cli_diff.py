@@ -80,7 +80,7 @@ def test_impact_report_and_changed_households_file(
     changed = tmp_path / "changed.jsonl"
     code = main(["diff", str(FUJIAN), str(REVISED), "--format", "json", "--impact",
                  str(records), "--as-of", "2022-03-01", "--impact-out", str(changed)])
-    assert code == 0
+    assert code == 1  # records were rejected, as eval says
     captured = capsys.readouterr()
     assert "read 5, compared 3, rejected 2, changed 2" in captured.err
     report = json.loads(captured.out)["impact"]
@@ -98,7 +98,7 @@ def test_impact_as_text_shows_transitions_with_chinese_labels(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     records = _households(tmp_path / "h.jsonl")
     assert main(["diff", str(FUJIAN), str(REVISED), "--impact", str(records),
-                 "--as-of", "2022-03-01"]) == 0
+                 "--as-of", "2022-03-01"]) == 1  # two rejected
     out = capsys.readouterr().out
     assert "对农户的影响（2022-03-01）" in out
     assert "  in_range 收入低于监测范围: 2  例: mid, three" in out

@@ -97,6 +97,27 @@ class ImpactReport:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A compared household as the run saw it: the record, its cases, both decisions and the
+    outputs that changed (outside those that read no household field)."""
+
+    household: Any
+    line: int
+    cases: Sequence[Any]
+    old: dict[str, Any]
+    new: dict[str, Any]
+    changed: tuple[str, ...]
+    uniform: frozenset[str]  # the outputs that read no household field
+
+
+def same_output(kind: str, old_value: Any, new_value: Any) -> bool:
+    """Whether two decisions agree on an output (a `collect` output is a set of labels)."""
+    if kind == "collect":
+        return set(old_value or ()) == set(new_value or ())
+    return bool(old_value == new_value)
+
+
 def transition_key(output: str, old: str | None, new: str | None) -> str:
     return f"{output}: {old or 'null'} -> {new or 'null'}"
 
@@ -114,7 +135,8 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
            sample_size: int = SAMPLE_SIZE, numbered: bool = False,
            cases: Mapping[str, Sequence[Any]] | None = None,
            on_change: Callable[[ChangedHousehold], None] | None = None,
-           on_reject: Callable[[Rejection], None] | None = None) -> ImpactReport:
+           on_reject: Callable[[Rejection], None] | None = None,
+           on_decided: Callable[[Decided], None] | None = None) -> ImpactReport:
     """Decide every record under `old` and `new` on `as_of` and count what changes.
 
     `records` are household dicts or `Household`s (or, with `numbered`, the `(line, item)` pairs
@@ -122,12 +144,13 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
     `RecordError` items count as rejected). `cases` maps household ids
     to their case records, whose procedure deadlines are then compared too. A record outside the
     data contract, or one a version cannot decide, is rejected and the run goes on: read =
-    compared + rejected. Raises DateError when a version does not apply on `as_of`.
+    compared + rejected. `on_decided` sees every compared household (changed or not) with
+    both decisions, after `on_change`. Raises DateError when a version does not apply on `as_of`.
     """
     when = parse_date(as_of)
     old.evaluator(when)  # a date either version cannot answer for fails before any record
     new.evaluator(when)
-    outputs, kinds = _outputs(old, new)
+    outputs, kinds = compared_outputs(old, new)
     uniform = frozenset(name for name in outputs
                         if not (_reads_household(old, name) or _reads_household(new, name)))
     report = ImpactReport(when, outputs, kinds, uniform, sample_size)
@@ -161,6 +184,8 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
             if on_change is not None:
                 on_change(ChangedHousehold(household.household_id, line, changed,
                                            _without_trace(before), _without_trace(after)))
+        if on_decided is not None:
+            on_decided(Decided(household, line, own, before, after, changed, uniform))
     return report
 
 
@@ -181,7 +206,7 @@ def _decide(policy: Policy, household: Any, when: date, cases: Sequence[Any],
                                     f"{version} policy: {found.reason}")) from None
 
 
-def _outputs(old: Policy, new: Policy) -> tuple[tuple[str, ...], dict[str, str]]:
+def compared_outputs(old: Policy, new: Policy) -> tuple[tuple[str, ...], dict[str, str]]:
     """The decision-record keys both versions write, and how to compare each."""
     kinds: dict[str, str] = {}
     for policy in (new, old):

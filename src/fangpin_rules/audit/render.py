@@ -1,4 +1,4 @@
-"""A diff (and its impact report) as text, JSON or Markdown.
+"""A diff (and its impact report and attribution) as text, JSON or Markdown.
 
 Text is for a terminal: Chinese labels from the policies' own vocabularies and titles, colour
 only when asked (the CLI asks when its output is a terminal). JSON follows the versioned schema
@@ -8,7 +8,7 @@ Markdown is for a report.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fangpin_rules.audit.changes import Change, PolicyDiff, PolicyRef
 from fangpin_rules.audit.impact import ImpactReport, label_key, transition_key
@@ -17,6 +17,9 @@ from fangpin_rules.diagnostics import Location
 from fangpin_rules.engine.serialize import dumps
 from fangpin_rules.policy.document import localized
 from fangpin_rules.text import safe_text
+
+if TYPE_CHECKING:
+    from fangpin_rules.audit.attribution import Attribution
 
 SCHEMA = "fangpin-diff/1"
 FORMATS = ("text", "json", "markdown")
@@ -42,46 +45,51 @@ class Labels:
                     return policy, name
         return None
 
-    def output(self, output: str) -> str:
+    def output(self, output: str, lang: str = "zh") -> str:
         if output == "deadlines":
-            return "程序时限"
+            return "程序时限" if lang == "zh" else "Procedure deadlines"
         found = self._decision(output)
         if found is None:
             return output
         policy, name = found
-        return localized(policy.document.decisions[name].title, "zh") or output
+        return localized(policy.document.decisions[name].title, lang) or output
 
-    def label(self, output: str, value: str | None) -> str:
+    def label(self, output: str, value: str | None, lang: str = "zh") -> str:
         if value is None:
-            return NONE_ZH
+            return NONE_ZH if lang == "zh" else "(none)"
         found = self._decision(output)
         if found is not None:
             policy, name = found
             vocabulary = policy.vocabularies.get(getattr(policy.document.decisions[name],
                                                          "type", None) or "")
             if vocabulary is not None and value in vocabulary.labels:
-                return vocabulary.labels[value][0]
+                zh, en = vocabulary.labels[value]
+                return (en or zh) if lang == "en" else zh
         return value
 
 
 # -- JSON -------------------------------------------------------------------------------------
-def to_json(diff: PolicyDiff, report: ImpactReport | None = None) -> dict[str, Any]:
+def to_json(diff: PolicyDiff, report: ImpactReport | None = None,
+            attribution: Attribution | None = None) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "old": diff.old.to_json(), "new": diff.new.to_json(),
         "summary": {"changes": len(diff), "by_section": diff.counts()},
         "changes": [change.to_json() for change in diff.changes],
         "impact": report.to_json() if report is not None else None,
+        "attribution": attribution.to_json() if attribution is not None else None,
     }
 
 
-def render_json(diff: PolicyDiff, report: ImpactReport | None = None) -> str:
-    return dumps(to_json(diff, report)) + "\n"
+def render_json(diff: PolicyDiff, report: ImpactReport | None = None,
+                attribution: Attribution | None = None) -> str:
+    return dumps(to_json(diff, report, attribution)) + "\n"
 
 
 # -- text -------------------------------------------------------------------------------------
 def render_text(diff: PolicyDiff, report: ImpactReport | None = None,
-                labels: Labels | None = None, *, colour: bool = False) -> str:
+                labels: Labels | None = None, *, colour: bool = False,
+                attribution: Attribution | None = None) -> str:
     # Policy text is escaped (`safe_text`) before any colour is put around it: the only
     # escape sequences in the output are the renderer's own.
     def paint(kind: str, text: str) -> str:
@@ -102,7 +110,59 @@ def render_text(diff: PolicyDiff, report: ImpactReport | None = None,
         out.extend(_text_change(change, paint))
     if report is not None:
         out += ["", *_text_impact(report, labels or Labels(None, None), paint)]
+    if attribution is not None:
+        out += ["", *_text_attribution(attribution, paint)]
     return "\n".join(out) + "\n"
+
+
+TEXT_ROWS = 20  # households listed in the text output (the JSON lists more)
+NOT_MINIMAL_ZH = "（未必最小）"
+HOW_ZH = {"alone": "单独即可", "combination": "组合", "cumulative": "依次累加", "none": "无法复现"}
+
+
+def edit_names(attribution: Attribution, edits: tuple[int, ...]) -> str:
+    return " + ".join(f"[{i + 1}]" for i in edits) or NONE_ZH
+
+
+def _text_attribution(attribution: Attribution, paint: Any) -> list[str]:
+    out = _attribution_lines(attribution)
+    return [paint("head", out[0]), *(safe_text(line) for line in out[1:])]
+
+
+def _attribution_lines(attribution: Attribution) -> list[str]:
+    out = ["变更归因：哪项变更使农户的决定变化"]
+    if attribution.skipped:
+        return [*out, f"  {attribution.skipped}"]
+    out.append(f"归因的农户 {attribution.households}；"
+               + "，".join(f"{HOW_ZH[h]} {attribution.by_how.get(h, 0)}" for h in HOW_ZH))
+    for i, edit in enumerate(attribution.edits):
+        cites = ", ".join(attribution.edit_cites(i)) or NONE_ZH
+        changes = ", ".join(f"#{c + 1}" for c in edit.changes)
+        alone, attributed = attribution.moved_alone.get(i, 0), attribution.attributed.get(i, 0)
+        out.append(f"  [{i + 1}] {edit.label}（变更 {changes}，依据 {cites}）：单独即可 "
+                   f"{alone} 户，归入 {attributed} 户")
+    if attribution.by_combination:
+        out.append("足以复现的变更组合：")
+        for combo, count in sorted(attribution.by_combination.items()):
+            out.append(f"  {edit_names(attribution, combo)}: {count} 户")
+    if attribution.regions:
+        out.append("按地区（region_code）：")
+        for region, fig in sorted(attribution.regions.items(), key=lambda i: i[0] or ""):
+            out.append(f"  {region or NONE_ZH}: 比对 {fig.compared}，有变化 {fig.changed}")
+    if attribution.rows:
+        out.append(f"农户（前 {min(TEXT_ROWS, len(attribution.rows))} 户）：")
+        for row in attribution.rows[:TEXT_ROWS]:
+            moved = "; ".join(f"{name} {_value(old)} → {_value(new)}"
+                              for name, old, new in row.outputs)
+            out.append(f"  {row.household_id}: {edit_names(attribution, row.sufficient)} "
+                       f"{HOW_ZH[row.how]}{'' if row.minimal else NOT_MINIMAL_ZH}  {moved}")
+    return out
+
+
+def _value(value: Any) -> str:
+    from fangpin_rules.audit.attribution import shown
+
+    return shown(value)
 
 
 def _ref(ref: PolicyRef) -> str:
@@ -179,7 +239,8 @@ def _label_rows(report: ImpactReport, name: str) -> list[tuple[str, int, int]]:
 
 # -- Markdown ---------------------------------------------------------------------------------
 def render_markdown(diff: PolicyDiff, report: ImpactReport | None = None,
-                    labels: Labels | None = None) -> str:
+                    labels: Labels | None = None,
+                    attribution: Attribution | None = None) -> str:
     out = ["# 政策差异 / Policy diff", "",
            "| | 旧版本 old | 新版本 new |", "|---|---|---|",
            f"| 政策 | {_cell(diff.old.id)} {_cell(diff.old.version)} | "
@@ -190,16 +251,51 @@ def render_markdown(diff: PolicyDiff, report: ImpactReport | None = None,
     if not diff:
         out.append("无变更 / no change.")
     else:
-        out += ["| 部分 | 变化 | 项目 | 字段 | 旧 | 新 | 依据 | 位置（旧 → 新） |",
-                "|---|---|---|---|---|---|---|---|"]
-        for c in diff.changes:
+        out += ["| # | 部分 | 变化 | 项目 | 字段 | 旧 | 新 | 依据 | 位置（旧 → 新） | 影响 |",
+                "|---|---|---|---|---|---|---|---|---|---|"]
+        for number, c in enumerate(diff.changes, start=1):
             out.append(
-                f"| {SECTION_ZH[c.section]} | {KIND_ZH[c.kind]} | `{_cell(c.name)}` | "
+                f"| {number} | {SECTION_ZH[c.section]} | {KIND_ZH[c.kind]} | `{_cell(c.name)}` | "
                 f"{_cell(c.field)} | {_code(c.old)} | {_code(c.new)} | {_cell(c.cite)} | "
-                f"{_cell(_where(c.old_location))} → {_cell(_where(c.new_location))} |")
+                f"{_cell(_where(c.old_location))} → {_cell(_where(c.new_location))} | "
+                f"{_cell(', '.join(c.affects))} |")
     if report is not None:
         out += ["", *_markdown_impact(report, labels or Labels(None, None))]
+    if attribution is not None:
+        out += ["", *_markdown_attribution(attribution)]
     return "\n".join(out) + "\n"
+
+
+def _markdown_attribution(attribution: Attribution) -> list[str]:
+    out = ["## 变更归因 / Attribution", ""]
+    if attribution.skipped:
+        return [*out, _cell(attribution.skipped)]
+    out += [f"归因的农户 attributed {attribution.households}: "
+            + ", ".join(f"{HOW_ZH[h]} {h} {attribution.by_how.get(h, 0)}" for h in HOW_ZH) + ".",
+            "", "| 编号 | 项目 | 变更 # | 依据 | 单独即可 alone | 归入 attributed |",
+            "|---|---|---|---|---|---|"]
+    for i, edit in enumerate(attribution.edits):
+        out.append(f"| [{i + 1}] | `{_cell(edit.label)}` | "
+                   f"{', '.join(str(c + 1) for c in edit.changes)} | "
+                   f"{_cell(', '.join(attribution.edit_cites(i)))} | "
+                   f"{attribution.moved_alone.get(i, 0)} | {attribution.attributed.get(i, 0)} |")
+    if attribution.by_combination:
+        out += ["", "| 足以复现的变更 sufficient | 农户 households |", "|---|---|"]
+        for combo, count in sorted(attribution.by_combination.items()):
+            out.append(f"| {edit_names(attribution, combo)} | {count} |")
+    if attribution.regions:
+        out += ["", "| 地区 region_code | 比对 compared | 有变化 changed |", "|---|---|---|"]
+        for region, fig in sorted(attribution.regions.items(), key=lambda i: i[0] or ""):
+            out.append(f"| {_cell(region) or NONE_ZH} | {fig.compared} | {fig.changed} |")
+    if attribution.rows:
+        out += ["", "| 农户 | 变更 | 方式 | 决定：旧 → 新 |", "|---|---|---|---|"]
+        for row in attribution.rows:
+            moved = "; ".join(f"`{_cell(name)}` {_cell(_value(old))} → {_cell(_value(new))}"
+                              for name, old, new in row.outputs)
+            minimal = "" if row.minimal else NOT_MINIMAL_ZH
+            out.append(f"| {_cell(row.household_id)} | {edit_names(attribution, row.sufficient)} "
+                       f"| {HOW_ZH[row.how]}{minimal} | {moved} |")
+    return out
 
 
 def _markdown_impact(report: ImpactReport, labels: Labels) -> list[str]:

@@ -3,7 +3,9 @@
 The effective policies are compared item by item (docs/audit-guide.md): formatting, comments,
 key order and equivalent rewordings of a condition are no change. With `--impact RECORDS
 --as-of DATE` every household is decided under both versions (streaming) and the report counts
-whom each decision changes for. Exit: 0; 1 with --exit-code when the policies differ; 2 usage,
+whom each decision changes for, and which of the changes moved each household (attribution).
+`--html FILE` writes the audit report, one self-contained page. Exit: 0; 1 when records were
+rejected, or with --exit-code when the policies differ; 2 usage,
 policy or input-file error (an output naming an input included); 3 a write failed; 130/143
 interrupted. The output files are replaced only when the run finishes (docs/security.md).
 """
@@ -13,13 +15,22 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
-from fangpin_rules.cli.common import EXIT_OK, UsageError, load_or_report, open_input, policy_files
+from fangpin_rules.cli.common import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    UsageError,
+    load_or_report,
+    open_input,
+    policy_files,
+)
 from fangpin_rules.cli.outputs import Outputs, check_collisions
 
 if TYPE_CHECKING:
     from fangpin_rules.audit import ImpactReport
+    from fangpin_rules.audit.attribution import Attribution
+    from fangpin_rules.audit.changes import PolicyDiff
     from fangpin_rules.engine import Policy
 
 EXIT_CHANGED = 1
@@ -48,6 +59,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                              "as JSONL")
     parser.add_argument("--sample", type=int, default=5, metavar="N",
                         help="household ids shown per kind of change (default 5)")
+    parser.add_argument("--html", metavar="FILE",
+                        help="also write the audit report: one self-contained HTML page "
+                             "(changes, attribution, transitions, chart; zh with an en switch)")
     parser.add_argument("-o", "--output", metavar="OUT", help="report file (default stdout)")
     parser.set_defaults(run=run)
 
@@ -55,6 +69,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from fangpin_rules.audit import diff_policies
     from fangpin_rules.audit.render import Labels, render_json, render_markdown, render_text
+    from fangpin_rules.audit.report_html import render_html
 
     if args.impact is None and (args.as_of or args.impact_out or args.cases):
         raise UsageError("--as-of, --cases and --impact-out go with --impact RECORDS")
@@ -65,21 +80,31 @@ def run(args: argparse.Namespace) -> int:
     old, new = load_or_report(args.old), load_or_report(args.new)
     check_collisions({"the old policy": policy_files(old), "the new policy": policy_files(new),
                       "the records": [args.impact], "the cases": [args.cases]},
-                     {"-o": args.output, "--impact-out": args.impact_out})
+                     {"-o": args.output, "--impact-out": args.impact_out, "--html": args.html})
     diff = diff_policies(old, new)
     labels = Labels(old, new)
-    with Outputs() as outputs:  # the report and the changed households: both or neither
-        report = _impact(args, old, new, outputs) if args.impact is not None else None
+    report: ImpactReport | None = None
+    attribution: Attribution | None = None
+    with Outputs() as outputs:  # the reports and the changed households: all or none
+        if args.impact is not None:
+            report, attribution = _impact(args, old, new, diff, outputs)
         out = outputs.open(args.output)
         if args.format == "json":
-            out.write(render_json(diff, report))
+            out.write(render_json(diff, report, attribution))
         elif args.format == "markdown":
-            out.write(render_markdown(diff, report, labels))
+            out.write(render_markdown(diff, report, labels, attribution))
         else:
-            out.write(render_text(diff, report, labels, colour=_colour(args.color, out)))
+            out.write(render_text(diff, report, labels, colour=_colour(args.color, out),
+                                  attribution=attribution))
+        if args.html:
+            outputs.open(args.html).write(render_html(diff, old, new, report, attribution))
     if report is not None:
         print(f"read {report.read}, compared {report.compared}, rejected {report.rejected}, "
               f"changed {report.changed}", file=sys.stderr)
+        if attribution is not None and attribution.skipped:
+            print(attribution.skipped, file=sys.stderr)
+        if report.rejected:
+            return EXIT_REJECTED
     return EXIT_CHANGED if args.exit_code and diff else EXIT_OK
 
 
@@ -89,10 +114,12 @@ def _colour(choice: str, out: IO[str]) -> bool:
     return out.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _impact(args: argparse.Namespace, old: Policy, new: Policy,
-            outputs: Outputs) -> ImpactReport:
-    from fangpin_rules.audit import ChangedHousehold, impact
+def _impact(args: argparse.Namespace, old: Policy, new: Policy, diff: PolicyDiff,
+            outputs: Outputs) -> tuple[ImpactReport, Attribution]:
+    from fangpin_rules.audit import ChangedHousehold
+    from fangpin_rules.audit.attribution import HouseholdAttribution, attribute
     from fangpin_rules.cli.eval import read_cases
+    from fangpin_rules.cli.progress import progress_for
     from fangpin_rules.engine.policy import DateError
     from fangpin_rules.engine.serialize import dumps
     from fangpin_rules.engine.stream import numbered_items
@@ -103,14 +130,35 @@ def _impact(args: argparse.Namespace, old: Policy, new: Policy,
             cases, case_read, case_rejected = read_cases(case_source, sys.stderr)
         print(f"cases: read {case_read}, rejected {case_rejected}", file=sys.stderr)
     changed_out = outputs.open(args.impact_out) if args.impact_out else None
+    pending: list[dict[str, Any]] = []  # the changed household waiting for its attribution
     with open_input(args.impact) as source:
+        progress = progress_for(sys.stderr, source)
+
         def write_changed(household: ChangedHousehold) -> None:
             if changed_out is not None:
-                changed_out.write(dumps(household.to_json()) + "\n")
+                pending.append(household.to_json())
+
+        def write_attributed(row: HouseholdAttribution) -> None:
+            if pending:
+                pending[-1]["attribution"] = row.to_json()
+
+        def decided(_: Any) -> None:  # after the household's attribution, if it changed
+            if changed_out is not None and pending:
+                changed_out.write(dumps(pending.pop()) + "\n")
+            if progress is not None:
+                progress.update(1)
+
+        def rejected(_: Any) -> None:
+            if progress is not None:
+                progress.update(1)
 
         try:
-            return impact(old, new, numbered_items(source), args.as_of, numbered=True,
-                          sample_size=args.sample, cases=cases, on_change=write_changed)
+            return attribute(old, new, diff, numbered_items(source), args.as_of,
+                             numbered=True, sample_size=args.sample, cases=cases,
+                             on_change=write_changed, on_household=write_attributed,
+                             on_decided=decided, on_reject=rejected)
         except DateError as exc:
             raise UsageError(str(exc)) from None
-
+        finally:
+            if progress is not None:
+                progress.finish()

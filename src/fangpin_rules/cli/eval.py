@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from datetime import date
 from typing import IO, Any, Protocol
 
@@ -27,14 +28,22 @@ from fangpin_rules.cli.common import (
     policy_files,
     worker_count,
 )
+from fangpin_rules.cli.ledger_output import (
+    SpreadsheetOutput,
+    add_spreadsheet_options,
+    check_spreadsheet_options,
+)
 from fangpin_rules.cli.outputs import Outputs, check_collisions
 from fangpin_rules.cli.progress import Progress, progress_for
 
 
 class TextSink(Protocol):
-    """Where rejects are written: a text file, or a writer that places them (a ledger's)."""
+    """Where decisions or rejects are written: a text file, or a writer that places them (a
+    ledger's, a spreadsheet's)."""
 
     def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,7 +58,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="evaluation date, YYYY-MM-DD")
     parser.add_argument("--explain", action="store_true",
                         help="add the trace (rules, conditions, parameters, articles)")
-    parser.add_argument("-o", "--output", metavar="OUT", help="decisions file (default stdout)")
+    parser.add_argument("-o", "--output", metavar="OUT",
+                        help="decisions file (default stdout): JSON lines, or a spreadsheet "
+                        "ledger by its extension, .xlsx or .csv (docs/ledger-output.md)")
     parser.add_argument("--rejects", metavar="FILE",
                         help="write rejected records here as JSONL (default: stderr)")
     parser.add_argument("--cases", metavar="FILE",
@@ -65,6 +76,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--ledger-format", metavar="FILE",
                         help="how an .xlsx or .csv ledger's sheet, headers and labels map onto "
                         "the records (default: the national platform's export layout)")
+    add_spreadsheet_options(parser)
     add_policy_path_option(parser)
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                         help="decide in N worker processes (0: one per core); the output is "
@@ -91,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     for notice in carried:  # once per run, before any record: not once per household
         print(f"warning[carried-forward]: {notice.message()}", file=sys.stderr)
     jobs = worker_count(args.jobs, "eval")
+    spreadsheet = check_spreadsheet_options(args)
     check_collisions({"the policy": policy_files(policy), "the records": [args.records],
                       "the cases": [args.cases], "the ledger format": [args.ledger_format]},
                      {"-o": args.output or "-", "--rejects": args.rejects})
@@ -100,8 +113,12 @@ def run(args: argparse.Namespace) -> int:
         return run_ledger(args, policy, as_of, jobs)
     if args.ledger_format:
         raise UsageError("--ledger-format is for a ledger (.xlsx or .csv) given as RECORDS")
-    with Outputs() as outputs:
-        rejects = outputs.open(args.rejects) if args.rejects else sys.stderr
+    with Outputs() as outputs, ExitStack() as cleanup:
+        rejects: TextSink = outputs.open(args.rejects) if args.rejects else sys.stderr
+        sheet = SpreadsheetOutput(outputs, args, policy) if spreadsheet else None
+        if sheet is not None:
+            cleanup.callback(sheet.discard)  # a workbook the run did not finish
+            rejects = sheet.rejects(rejects)
         cases: dict[str, list[Any]] | None = None
         case_note = ""
         case_rejected = 0
@@ -110,13 +127,20 @@ def run(args: argparse.Namespace) -> int:
                 cases, case_read, case_rejected = read_cases(case_source, rejects)
         used: list[int] = []
         with open_input(args.records) as source:
-            out = outputs.open(args.output)
-            counts = decide_stream(policy, source, out, rejects, as_of, explain=args.explain,
-                                   cases=cases, jobs=jobs,
-                                   progress=progress_for(sys.stderr, source, out),
+            plain: IO[str] | None = None
+            out: TextSink
+            if sheet is None:
+                out = plain = outputs.open(args.output)
+            else:
+                out = sheet.decisions
+            counts = decide_stream(policy, source, out,
+                                   rejects, as_of, explain=args.explain, cases=cases,
+                                   jobs=jobs, progress=progress_for(sys.stderr, source, plain),
                                    policy_source=PolicySource.of(policy,
                                                                  args.policy_path or ()),
                                    cases_used=used)
+        if sheet is not None:
+            sheet.finish(as_of, *counts)
         if args.cases:
             case_note = (f"; cases: read {case_read}, used {used[0]}, rejected "
                          f"{case_rejected}")
@@ -126,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if rejected or case_rejected else EXIT_OK
 
 
-def read_cases(source: IO[str], rejects: IO[str]) -> tuple[dict[str, list[Any]], int, int]:
+def read_cases(source: IO[str], rejects: TextSink) -> tuple[dict[str, list[Any]], int, int]:
     """All case records by household id (held in memory: cases are few beside households).
     A bad case (outside the contract or the procedure's order) goes to the rejects with
     `"record": "case"`, its case id and every problem; its household is decided without it."""
@@ -150,7 +174,7 @@ def read_cases(source: IO[str], rejects: IO[str]) -> tuple[dict[str, list[Any]],
     return by_household, read, rejected
 
 
-def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str],
+def decide_stream(policy: object, source: IO[str], out: TextSink, rejects: TextSink,
                   as_of: object, *, explain: bool = False,
                   cases: dict[str, list[Any]] | None = None, jobs: int = 1,
                   progress: Progress | None = None,
@@ -171,7 +195,7 @@ def decide_stream(policy: object, source: IO[str], out: IO[str], rejects: IO[str
                         policy_source=policy_source, cases_used=cases_used)
 
 
-def decide_items(policy: object, items: Iterable[tuple[int, Any]], out: IO[str],
+def decide_items(policy: object, items: Iterable[tuple[int, Any]], out: TextSink,
                  rejects: TextSink, as_of: object, *, explain: bool = False,
                  cases: dict[str, list[Any]] | None = None, jobs: int = 1,
                  progress: Progress | None = None, chunk_lines: int | None = None,
@@ -214,7 +238,7 @@ def decide_items(policy: object, items: Iterable[tuple[int, Any]], out: IO[str],
     return read, decided, rejected
 
 
-def _write_results(results: Iterator[Any], out: IO[str], binary_out: IO[bytes] | None,
+def _write_results(results: Iterator[Any], out: TextSink, binary_out: IO[bytes] | None,
                    rejects: TextSink, progress: Progress | None) -> tuple[int, int, int, int]:
     """(read, decided, rejected, cases used) of the chunks' results, written in order."""
     read = decided = rejected = used = 0

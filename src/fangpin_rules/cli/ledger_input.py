@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import ExitStack
 from datetime import date
-from typing import IO, Any
+from typing import Any
 
 from fangpin_rules.cli.common import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Reported
 from fangpin_rules.diagnostics import PolicyError, Severity
@@ -27,11 +28,14 @@ _NOTES_SHOWN = 5
 
 def run_ledger(args: argparse.Namespace, policy: Any, as_of: date, jobs: int) -> int:
     from fangpin_rules.cli.common import open_input
-    from fangpin_rules.cli.eval import decide_items, read_cases
+    from fangpin_rules.cli.eval import TextSink, decide_items, read_cases
+    from fangpin_rules.cli.ledger_output import SpreadsheetOutput
     from fangpin_rules.cli.outputs import Outputs
     from fangpin_rules.engine.parallel import PolicySource
+    from fangpin_rules.ledger.write import is_spreadsheet
 
     ledger_format = _format_or_report(args.ledger_format)
+    spreadsheet = is_spreadsheet(args.output)  # -o decisions.xlsx: docs/ledger-output.md
     base = getattr(policy, "base", policy)
     try:
         ledger = read_ledger(args.records, ledger_format, base.checked.record_model)
@@ -39,8 +43,12 @@ def run_ledger(args: argparse.Namespace, policy: Any, as_of: date, jobs: int) ->
         print(exc.render(), file=sys.stderr)
         print(f"\n{len(exc.diagnostics)} error(s); the ledger was not read.", file=sys.stderr)
         raise Reported(EXIT_USAGE) from None
-    with Outputs() as outputs:
-        rejects = outputs.open(args.rejects) if args.rejects else sys.stderr
+    with Outputs() as outputs, ExitStack() as cleanup:
+        rejects: TextSink = outputs.open(args.rejects) if args.rejects else sys.stderr
+        sheet = SpreadsheetOutput(outputs, args, policy) if spreadsheet else None
+        if sheet is not None:
+            cleanup.callback(sheet.discard)  # a workbook the run did not finish
+            rejects = sheet.rejects(rejects)
         cases: dict[str, list[Any]] | None = None
         case_note = ""
         case_rejected = 0
@@ -50,11 +58,15 @@ def run_ledger(args: argparse.Namespace, policy: Any, as_of: date, jobs: int) ->
             case_note = f"; cases: read {case_read}, rejected {case_rejected}"
         for rejection in ledger.rejections:
             rejects.write(dumps(rejection.to_json()) + "\n")
-        out = outputs.open(args.output)
+        out: TextSink = sheet.decisions if sheet is not None else outputs.open(args.output)
         _read, decided, engine_rejected = decide_items(
             policy, ledger.households, out, PlacedRejects(rejects, ledger), as_of,
             explain=args.explain, cases=cases, jobs=jobs,
             policy_source=PolicySource.of(policy, args.policy_path or ()))
+        if sheet is not None:
+            sheet.finish(as_of, ledger.households_read, decided,
+                         ledger.households_read - decided, rows_read=ledger.rows_read,
+                         rows_used=ledger.rows_used, rows_rejected=ledger.rows_rejected)
     print(summary(ledger), file=sys.stderr)
     rejected = ledger.households_read - decided
     print(f"read {ledger.households_read}, decided {decided}, rejected {rejected}{case_note}"
@@ -88,7 +100,7 @@ class PlacedRejects:
     """The engine's rejections (JSON lines numbered by a household's first row) written with
     the sheet, row, column and header of the field they name."""
 
-    def __init__(self, out: IO[str], ledger: LedgerRead) -> None:
+    def __init__(self, out: Any, ledger: LedgerRead) -> None:  # a TextSink
         self.out = out
         self.ledger = ledger
 

@@ -11,7 +11,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from fangpin_rules import __version__
-from fangpin_rules.cli import calendar, check, duties, explain, report, schema, serve, show
+from fangpin_rules.cli import (
+    calendar,
+    check,
+    doc,
+    duties,
+    explain,
+    report,
+    schema,
+    serve,
+    show,
+)
 from fangpin_rules.cli import diff as diff_verb
 from fangpin_rules.cli import eval as eval_verb
 from fangpin_rules.cli import test as test_verb
@@ -31,7 +41,7 @@ from fangpin_rules.engine.parallel import WorkerFailed
 from fangpin_rules.text import safe_block
 
 VERBS = (check, eval_verb, show, calendar, duties, schema, test_verb, explain, diff_verb,
-         serve, report)
+         serve, doc, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

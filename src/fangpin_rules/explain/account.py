@@ -23,11 +23,14 @@ from fangpin_rules.explain.labels import (
     MONEY_INPUTS,
     duration,
     field_words,
+    has_chinese,
     input_label,
     input_value_label,
     null_means_none,
     plain_value,
     short_title,
+    title_in,
+    vocabulary_labels,
     word,
 )
 from fangpin_rules.language import ast
@@ -434,12 +437,7 @@ class _Account:
         return plain_value(value, self.lang, {}, money=money)
 
     def vocab_labels(self, type_: t.Type) -> dict[str, str]:
-        if isinstance(type_, t.LabelSet):
-            type_ = type_.vocabulary
-        if isinstance(type_, t.Enum) and type_.name in self.policy.vocabularies:
-            labels = self.policy.vocabularies[type_.name].labels
-            return {k: (en if self.lang == "en" and en else zh) for k, (zh, en) in labels.items()}
-        return {}
+        return vocabulary_labels(self.policy.vocabularies, type_, self.lang)
 
     def label_anywhere(self, value: str) -> str:
         for vocabulary in self.policy.vocabularies.values():
@@ -451,14 +449,7 @@ class _Account:
     # -- names and articles -------------------------------------------------------------------
     def node_title(self, name: str) -> str:
         """The title in the language asked; else the other language's; else the name."""
-        spec = _spec(self.policy, name)
-        text = getattr(spec, "title", None)
-        title = localized(text, self.lang)
-        if self.lang == "en" and title is not None and _has_chinese(title):
-            title = None
-        if title is None and text is not None:
-            title = localized(text, "zh")
-        return title or name.rpartition(".")[2].replace("_", " ")
+        return title_in(getattr(_spec(self.policy, name), "title", None), self.lang, name)
 
     def param_title(self, name: str) -> str:
         param = self.policy.parameters[name]
@@ -470,7 +461,7 @@ class _Account:
         for candidate in getattr(spec, "rules", ()):
             if candidate.id == rule.id:
                 title = localized(candidate.title, self.lang)
-                if self.lang == "en" and title is not None and _has_chinese(title):
+                if self.lang == "en" and title is not None and has_chinese(title):
                     return None  # a Chinese-only title: the English says the outcome instead
                 return title
         return None  # pragma: no cover - every rule is in its decision
@@ -507,10 +498,6 @@ def _compare(op: str, a: Any, b: Any) -> bool | None:
                      "!=": a != b}[op])
     except TypeError:
         return None
-
-
-def _has_chinese(text: str) -> bool:
-    return any("\u4e00" <= char <= "\u9fff" for char in text)
 
 
 def _lower_first(title: str) -> str:

@@ -7,13 +7,17 @@ The policy file names its own parameters, definitions, decisions and vocabularie
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from fangpin_rules.language import types as t
 from fangpin_rules.language.values import DurationValue
+from fangpin_rules.policy.document import LocalizedText, localized
 
 INPUT_LABELS: dict[str, tuple[str, str]] = {
+    "household_id": ("户编号", "household id"),
     "formerly_poor": ("脱贫户", "formerly poor household"),
     "members": ("家庭成员", "members"),
     "net_income": ("家庭年纯收入", "annual net income"),
@@ -105,6 +109,33 @@ def input_label(path: str, lang: str) -> str:
     if labels is None:
         return path
     return labels[1] if lang == "en" else labels[0]
+
+
+def vocabulary_labels(vocabularies: Mapping[str, Any], type_: t.Type,
+                      lang: str) -> dict[str, str]:
+    """code -> label of the policy vocabulary a decision's type takes its values from (a set
+    of labels too), in `lang` (Chinese where a label has no English); {} for other types."""
+    type_ = t.strip(type_)
+    if isinstance(type_, t.LabelSet):
+        type_ = type_.vocabulary
+    if isinstance(type_, t.Enum) and type_.name in vocabularies:
+        labels = vocabularies[type_.name].labels
+        return {k: (en if lang == "en" and en else zh) for k, (zh, en) in labels.items()}
+    return {}
+
+
+def title_in(text: LocalizedText | None, lang: str, name: str) -> str:
+    """A policy title in the language asked; else the other language's; else the name."""
+    title = localized(text, lang)
+    if lang == "en" and title is not None and has_chinese(title):
+        title = None
+    if title is None and text is not None:
+        title = localized(text, "zh")
+    return title or name.rpartition(".")[2].replace("_", " ")
+
+
+def has_chinese(text: str) -> bool:
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
 
 
 _MEMBER_FIELD = re.compile(r"members\[(\d+)\]\.(\w+)")

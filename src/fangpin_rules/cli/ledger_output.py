@@ -1,0 +1,145 @@
+"""`fangpin eval … -o decisions.xlsx|decisions.csv`: the decisions as a spreadsheet ledger.
+
+The decision loop writes JSON lines, a chunk at a time; here each line is turned into a row as
+it comes (ledger/write.py), so the decisions are never held twice. The rejects still go where
+`--rejects` says (or stderr), as JSON lines, and into the workbook's rejects sheet too.
+The workbook is a file the run's outputs write atomically, like any other output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import IO, TYPE_CHECKING, Any
+
+from fangpin_rules.cli.common import UsageError
+
+if TYPE_CHECKING:  # the writer is imported by a run that writes a spreadsheet, not by others
+    from fangpin_rules.cli.outputs import Outputs
+    from fangpin_rules.ledger.write import SpreadsheetLedger
+
+
+def add_spreadsheet_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=("zh", "en"), default=None,
+                        help="headers and labels of an .xlsx or .csv output (default zh)")
+    parser.add_argument("--mask", action="store_true",
+                        help="in an .xlsx or .csv output and its rejects, show household ids "
+                        "and quoted cells with only their first 6 and last 4 characters")
+
+
+def check_spreadsheet_options(args: argparse.Namespace) -> bool:
+    """Whether -o names a spreadsheet; --lang and --mask are refused for JSON lines, and a
+    spreadsheet for --rejects (a JSON-lines file named .xlsx would mislead)."""
+    from fangpin_rules.ledger.write import is_spreadsheet
+
+    spreadsheet = is_spreadsheet(args.output)
+    if is_spreadsheet(args.rejects):
+        raise UsageError("--rejects writes JSON lines; with -o decisions.xlsx the rejects are "
+                         "a sheet of the workbook too")
+    if not spreadsheet and (args.lang is not None or args.mask):
+        raise UsageError("--lang and --mask are for a spreadsheet output: give -o a file "
+                         "ending in .xlsx or .csv")
+    return spreadsheet
+
+
+def _loads(line: str) -> Any:
+    return json.loads(line, parse_float=Decimal)  # money stays exact
+
+
+class SpreadsheetOutput:
+    """The run's decisions file as a spreadsheet: `decisions` takes the loop's JSON lines,
+    `rejects(stream)` passes the rejections on to `stream` and into the rejects sheet,
+    `finish` writes the about sheet and closes the workbook (inside the outputs' block)."""
+
+    def __init__(self, outputs: Outputs, args: argparse.Namespace, policy: Any) -> None:
+        from fangpin_rules.ledger.write import Labeller, open_ledger
+
+        base = getattr(policy, "base", policy)
+        self.labeller = Labeller(base.checked, args.lang or "zh", mask=args.mask)
+        self.mask = args.mask
+        self.ledger: SpreadsheetLedger = open_ledger(
+            args.output, outputs.open(args.output), self.labeller,
+            deadlines=bool(args.cases))
+        self.decisions = _DecisionSink(self.ledger)
+
+    def rejects(self, stream: Any) -> _RejectsTee:
+        return _RejectsTee(stream, self.ledger, self.mask)
+
+    def discard(self) -> None:
+        self.ledger.discard()
+
+    def finish(self, as_of: object, read: int, decided: int, rejected: int,
+               **more: int) -> None:
+        """`more`: further counts for the about sheet (a ledger's member rows)."""
+        from fangpin_rules import __version__
+
+        self.ledger.close(str(as_of), __version__,
+                          {"read": read, "decided": decided, "rejected": rejected, **more})
+
+
+class _DecisionSink:
+    """Takes the decision loop's JSON lines (whole lines: the loop writes whole chunks)."""
+
+    def __init__(self, ledger: SpreadsheetLedger) -> None:
+        self.ledger = ledger
+
+    def write(self, text: str, /) -> int:
+        for line in text.splitlines():
+            if line.strip():
+                self.ledger.decision(_loads(line))
+        return len(text)
+
+    def flush(self) -> None:
+        """Rows are written as they come."""
+
+    def isatty(self) -> bool:
+        return False
+
+
+class _RejectsTee:
+    """Rejections to their stream (masked with --mask) and to the workbook's rejects sheet."""
+
+    def __init__(self, out: Any, ledger: SpreadsheetLedger, mask: bool) -> None:
+        self.out: IO[str] = out
+        self.ledger = ledger
+        self.mask = mask
+
+    def write(self, text: str, /) -> int:
+        from fangpin_rules.engine.serialize import dumps
+
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            rejection = _loads(line)
+            if not isinstance(rejection, dict):
+                continue
+            self.ledger.rejection(rejection)
+            self.out.write((dumps(masked(rejection)) if self.mask else line) + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+def masked(rejection: Mapping[str, Any]) -> dict[str, Any]:
+    """A rejection with its household id and the cell values it quotes masked, and the id
+    masked wherever its reason repeats it."""
+    from fangpin_rules.ledger.read import mask_id
+
+    household = rejection.get("household_id")
+
+    def hide(value: Any, key: str) -> Any:
+        if isinstance(value, dict):
+            return {k: hide(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [hide(v, key) for v in value]
+        if key in ("household_id", "value") and isinstance(value, str) and value:
+            return mask_id(value)
+        if key == "reason" and isinstance(value, str) and isinstance(household, str) \
+                and household:
+            return value.replace(household, mask_id(household))
+        return value
+
+    return {key: hide(value, key) for key, value in rejection.items()}
