@@ -1,8 +1,46 @@
-"""Household snapshots for the history tests (import as `population_support`)."""
+"""The example county of examples/population, read and decided for the population tests.
+And household snapshots for the history tests."""
 
 from __future__ import annotations
 
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+from fangpin_rules.engine.records import checked_case
+from fangpin_rules.population.deciding import Counts, Decided, Period, decide_households
+
+from support import ROOT
+
+EXAMPLE = ROOT / "examples" / "population"
+NOVEMBER = EXAMPLE / "households-2021-11.jsonl"
+OCTOBER = EXAMPLE / "households-2021-10.jsonl"
+CASES = EXAMPLE / "cases.jsonl"
+
+
+def records(path: Path = NOVEMBER) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def cases_by_household() -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for line in CASES.read_text(encoding="utf-8").splitlines():
+        case = checked_case(json.loads(line))
+        out.setdefault(case.household_id, []).append(case)
+    return out
+
+
+def decided(policy: Any, period: Period, path: Path = NOVEMBER, *, text: str | None = None,
+            rejected: list[Any] | None = None, counts: Counts | None = None,
+            cases: bool = True) -> Iterator[Decided]:
+    source = io.StringIO(text if text is not None else path.read_text(encoding="utf-8"))
+    sink = rejected if rejected is not None else []
+    return decide_households(policy, source, period.last,
+                             cases=cases_by_household() if cases else None,
+                             on_reject=sink.append, counts=counts)
+
 
 MONTHS = [f"2022-{m:02d}" for m in range(1, 13)]
 ELIGIBLE_INCOME = 20000  # one worker: far above 1.1 times the line

@@ -18,6 +18,7 @@ from fangpin_rules.population.history import (
     MonthFile,
     history,
 )
+
 from population_support import MONTHS, UNSTABLE_INCOME, household
 
 

@@ -1,19 +1,202 @@
-"""`fangpin report SUBREPORT ...`: reports across months and regions (the sub-reports are
-registered by their own modules)."""
+"""`fangpin report SUBREPORT ...`: the county's reports over its households (docs/
+county-reports.md). Each sub-report is a module `cli/report_<name>.py` with `register(sub)`,
+listed in `SUBREPORTS`; what they share (the inputs, deciding the households, the rejects and
+the summary) is here.
+
+Exit: 0 every record used, 1 some household or case rejected (the report leaves them out and
+says how many), 2 usage or policy error, 3 an output could not be written.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import IO, Any
 
-from fangpin_rules.cli import report_duties, report_history, report_regional
+from fangpin_rules.cli import (
+    report_assess,
+    report_departments,
+    report_duties,
+    report_history,
+    report_ledger,
+    report_regional,
+)
+from fangpin_rules.cli.common import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    UsageError,
+    add_policy_path_option,
+    load_or_report,
+    load_regions_or_report,
+    open_input,
+    policy_files,
+)
 
-SUBREPORTS = (report_history, report_regional, report_duties)
+SUBREPORTS = (report_ledger, report_departments, report_assess, report_history,
+              report_regional, report_duties)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("report", help="reports across months and regions",
-                            description="Reports across months and regions: "
-                            + ", ".join(m.NAME for m in SUBREPORTS) + ".")
-    reports = parser.add_subparsers(dest="report", metavar="REPORT")
+    parser = sub.add_parser("report", help="county reports: the monthly ledger, the "
+                            "departments' lists, the assessment, histories, regional warnings, "
+                            "duties",
+                            description=__doc__.split("\n\n", 1)[0] if __doc__ else None)
+    reports = parser.add_subparsers(dest="subreport", metavar="SUBREPORT")
     for module in SUBREPORTS:
         module.register(reports)
+    parser.set_defaults(run=_no_subreport(parser))
+
+
+def _no_subreport(parser: argparse.ArgumentParser) -> Any:
+    def run(args: argparse.Namespace) -> int:
+        raise UsageError("name a sub-report: " + ", ".join(
+            m.__name__.rsplit("_", 1)[1] for m in SUBREPORTS))
+    return run
+
+
+def add_inputs(parser: argparse.ArgumentParser, *, quarter: bool) -> None:
+    """The options every sub-report takes."""
+    parser.add_argument("policy", metavar="POLICY")
+    parser.add_argument("households", metavar="HOUSEHOLDS",
+                        help="the households of the period (JSONL, a JSON array or one "
+                        "object); - for stdin")
+    period = parser.add_mutually_exclusive_group(required=True)
+    period.add_argument("--month", metavar="YYYY-MM",
+                        help="the month: households are decided on its last day")
+    if quarter:
+        period.add_argument("--quarter", metavar="YYYYQn",
+                            help="the quarter: households are decided on its last day")
+    parser.add_argument("--cases", metavar="FILE", help="case records (JSONL or a JSON array)")
+    parser.add_argument("--decisions", metavar="FILE",
+                        help="the households' decisions (`fangpin eval --as-of` the period's "
+                        "last day) instead of deciding them again")
+    parser.add_argument("--regions", metavar="TABLE",
+                        help="a region table: each household decided with its county's "
+                        "parameters")
+    parser.add_argument("--format", choices=("json", "csv", "markdown"), default="json")
+    parser.add_argument("--rejects", metavar="FILE",
+                        help="rejected households and cases as JSONL (default: stderr)")
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse a date on which a parameter's last value has ended")
+    add_policy_path_option(parser)
+
+
+def add_level(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("--by", choices=("county", "township", "village"), default=default,
+                        help=f"the level of the rows (default: {default})")
+
+
+@dataclass
+class ReportRun:
+    """One sub-report's run: the policy, the period, the cases; rejects and counts."""
+
+    verb: str
+    policy: Any
+    period: Any
+    cases: dict[str, list[Any]]
+    rejects: IO[str]
+    counts: Any
+    case_counts: tuple[int, int] = (0, 0)  # (read, rejected)
+    decisions: dict[str, dict[str, Any]] | None = None
+    rejected_inputs: int = 0  # lines of another input (the decisions) rejected
+    notes: list[str] = field(default_factory=list)
+
+    def households(self, path: str, *, period: Any = None) -> Iterator[Any]:
+        """The households of `path` decided on the last day of `period` (the run's)."""
+        from fangpin_rules.engine.records import Rejection
+        from fangpin_rules.engine.serialize import dumps
+        from fangpin_rules.population.deciding import decide_households, paired_with_decisions
+
+        def reject(rejection: Rejection) -> None:
+            self.rejects.write(dumps(rejection.to_json()) + "\n")
+
+        when = (period or self.period).last
+        with open_input(path) as source:
+            if period is None and self.decisions is not None:
+                yield from paired_with_decisions(self.policy, source, when, self.decisions,
+                                                 cases=self.cases, counts=self.counts,
+                                                 on_reject=reject)
+                return
+            yield from decide_households(
+                self.policy, source, when, cases=self.cases if period is None else None,
+                counts=self.counts if period is None else None, on_reject=reject)
+
+    def finish(self) -> int:
+        counts = self.counts
+        case_read, case_rejected = self.case_counts
+        # a case of a household not in the file (or rejected) is in no figure: say so
+        unused = case_read - case_rejected - counts.cases_used
+        print(f"fangpin report {self.verb}: households read {counts.read}, decided "
+              f"{counts.decided}, rejected {counts.rejected}; cases read {case_read}, used "
+              f"{counts.cases_used}, rejected {case_rejected}"
+              + (f", of households not decided {unused}" if unused else "")
+              + "".join(f"; {n}" for n in self.notes),
+              file=sys.stderr)
+        return EXIT_REJECTED if counts.rejected or case_rejected or self.rejected_inputs \
+            else EXIT_OK
+
+
+@contextmanager
+def report_run(args: argparse.Namespace, verb: str, outputs: dict[str, str | None],
+               extra_inputs: tuple[str | None, ...] = ()) -> Iterator[tuple[ReportRun, Any]]:
+    """Load the policy, check the period and the outputs, read the cases; yields the run and
+    the `Outputs` to open the report's files with (replaced only when the run ends well)."""
+    from fangpin_rules.cli.eval import read_cases
+    from fangpin_rules.cli.outputs import Outputs, check_collisions
+    from fangpin_rules.engine.policy import DateError
+    from fangpin_rules.engine.records import Rejection
+    from fangpin_rules.engine.serialize import dumps
+    from fangpin_rules.population.deciding import (
+        Counts,
+        PeriodError,
+        month,
+        quarter,
+        read_decisions,
+    )
+
+    try:
+        period = quarter(args.quarter) if getattr(args, "quarter", None) else month(args.month)
+    except PeriodError as exc:
+        raise UsageError(str(exc)) from None
+    policy: Any = load_or_report(args.policy, args.policy_path, strict=args.strict)
+    if args.regions:
+        policy = load_regions_or_report(policy, args.regions)
+    try:
+        if args.regions:
+            policy.check_date(period.last)
+        else:
+            policy.evaluator(period.last)
+        carried = policy.carried_forward(period.last)
+    except DateError as exc:
+        raise UsageError(str(exc)) from None
+    for notice in carried:
+        print(f"warning[carried-forward]: {notice.message()}", file=sys.stderr)
+    check_collisions({"the policy": policy_files(policy), "the households": [args.households],
+                      "the cases": [args.cases], "the decisions": [args.decisions],
+                      "an input": list(extra_inputs)},
+                     {**outputs, "--rejects": args.rejects})
+    with Outputs() as files:
+        rejects = files.open(args.rejects) if args.rejects else sys.stderr
+        cases: dict[str, list[Any]] = {}
+        case_counts = (0, 0)
+        if args.cases:
+            with open_input(args.cases) as source:
+                cases, case_read, case_rejected = read_cases(source, rejects)
+            case_counts = (case_read, case_rejected)
+        decisions = None
+        bad_decisions: list[Rejection] = []
+        if args.decisions:
+            with open_input(args.decisions) as source:
+                decisions = read_decisions(source, bad_decisions.append)
+            for rejection in bad_decisions:
+                rejects.write(dumps({"record": "decision", **rejection.to_json()}) + "\n")
+        run = ReportRun(verb, policy, period, cases, rejects, Counts(), case_counts,
+                        decisions=decisions)
+        if args.decisions:
+            run.notes.append(f"decisions read {len(decisions or {}) + len(bad_decisions)}, "
+                             f"rejected {len(bad_decisions)}")
+            run.rejected_inputs += len(bad_decisions)
+        yield run, files

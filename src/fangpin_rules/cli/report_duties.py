@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from fangpin_rules.engine.policy import DateError, parse_date
     from fangpin_rules.engine.serialize import dumps
     from fangpin_rules.population.duty_log import check_duties, read_duty_log
-    from fangpin_rules.population.regions import level_of
+    from fangpin_rules.population.regions import is_region_code
 
     policy = load_or_report(args.policy)
     try:
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if since > as_of:
         raise UsageError("--since must not be after --as-of")
     for code in args.region:
-        if level_of(code) is None:
+        if not is_region_code(code):
             raise UsageError(f"--region {safe_text(code)!r}: a division code has 6, 9 or 12 "
                              "digits")
     duties = policy.checked.document.duties

@@ -95,7 +95,8 @@ class RegionalPolicy:
 
     def policy_for(self, household: Household, line: int | None = None) -> Policy:
         code = household.region_code
-        region = self.regions.get(code) if code else None
+        # A township's (9 digits) or village's (12) code starts with its county's 6 digits.
+        region = self.regions.get(code[:6]) if code else None
         if region is None:
             reason = (f"region '{code}' is not in the region table {self.path}" if code else
                       f"no region_code: the region table {self.path} needs one")

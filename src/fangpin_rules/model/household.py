@@ -61,8 +61,9 @@ class Household(ContractModel):
     """A household record: the input the policy decides on."""
 
     household_id: str = Field(min_length=1, max_length=64)
-    # county (6 digits), township (9) or village (12): the statistical division code
-    region_code: str | None = Field(default=None, pattern=r"^\d{6}(\d{3}){0,2}$")
+    # The statistical division code: county (6 digits), township (9) or village (12); the
+    # region table and the policy's county parameters use its first 6 (population/regions.py).
+    region_code: str | None = Field(default=None, pattern=r"^\d{6}(\d{3}(\d{3})?)?$")
     formerly_poor: Flag
     members: list[Member] = Field(min_length=1, max_length=100)
     net_income: Money

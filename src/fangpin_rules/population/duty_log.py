@@ -35,7 +35,7 @@ from fangpin_rules.calendar import (
 )
 from fangpin_rules.limits import echo
 from fangpin_rules.policy.document import Duty
-from fangpin_rules.population.regions import level_of
+from fangpin_rules.population.regions import is_region_code
 
 __all__ = ["COLUMNS", "DutyEntry", "DutyReport", "LogRejection", "check_duties",
            "read_duty_log"]
@@ -132,7 +132,7 @@ def _entry(line: int, row: dict[str, Any], duties: Mapping[str, Duty], as_of: da
         near = difflib.get_close_matches(values["duty"], list(duties), n=1)
         hint = f"; did you mean '{near[0]}'?" if near else ""
         problems.append(("duty", f"'{echo(values['duty'])}' is not a duty of the policy{hint}"))
-    if "region" in values and level_of(values["region"]) is None:
+    if "region" in values and not is_region_code(values["region"]):
         problems.append(("region", "must be a division code of 6 (county), 9 (township) or "
                          "12 (village) digits"))
     period: CalendarPeriod | None = None

@@ -34,7 +34,7 @@ from fangpin_rules.engine.stream import numbered_items, read_item
 from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.limits import DECIMAL_CONTEXT, echo
 from fangpin_rules.population.history import HistoryInputError, MonthFile, month_of
-from fangpin_rules.population.regions import at_level, level_of
+from fangpin_rules.population.regions import at_level, is_region_code
 
 __all__ = ["RegionalEvent", "RegionalRun", "read_events", "regional_warnings"]
 
@@ -66,7 +66,7 @@ def read_events(stream: IO[str], name: str) -> list[RegionalEvent]:
         kind, region, month = (c.strip() for c in cells)
         if not kind.isidentifier():
             problems.append("kind: a name of letters, digits and '_'")
-        if level_of(region) is None:
+        if not is_region_code(region):
             problems.append("region: a division code of 6, 9 or 12 digits")
         try:
             month_of(month)

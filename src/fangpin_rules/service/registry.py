@@ -52,7 +52,9 @@ class Snapshot:
         jurisdiction does). Without a well-formed code, the one policy that no other's
         jurisdiction covers, if there is exactly one (the province's, beside its counties):
         its own check of the record then names a malformed code."""
-        if isinstance(region_code, str) and len(region_code) == 6 and region_code.isdigit():
+        # a township's (9 digits) or village's (12) code starts with its county's
+        if isinstance(region_code, str) and len(region_code) in (6, 9, 12) and \
+                region_code.isdigit():
             best: tuple[int, Policy] | None = None
             for policy in self.policies.values():
                 prefix = jurisdiction_prefix(policy)

@@ -1,0 +1,230 @@
+"""What every county report starts from: a period, and the households of a file decided by the
+engine on the period's last day, each beside its record, its cases and its region.
+
+Nothing here re-implements a rule: a household is decided by `Policy.decide_record` (the
+path of `fangpin eval`), with its region's parameters when a region table is given. A record
+the engine rejects is handed to `on_reject` with its line, id and every problem, and counted;
+it is in no figure.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import IO, Any
+
+from fangpin_rules.engine.policy import Policy
+from fangpin_rules.engine.records import RecordError, Rejection, parse_line, read_records
+from fangpin_rules.engine.regions import RegionalPolicy
+from fangpin_rules.engine.stream import OneDecisionPerId, numbered_items, read_item
+from fangpin_rules.engine.typed_json import typed_reader
+
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_QUARTER = re.compile(r"(\d{4})Q([1-4])")
+
+
+class PeriodError(ValueError):
+    """A period that is not `YYYY-MM` or `YYYYQn`."""
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str  # 2021-11 or 2021Q4
+    first: date
+    last: date
+
+    def holds(self, day: date | None) -> bool:
+        return day is not None and self.first <= day <= self.last
+
+
+def month(text: str) -> Period:
+    found = _MONTH.fullmatch(text)
+    if not found or not 1 <= int(found.group(2)) <= 12:
+        raise PeriodError(f"'{text}' is not a month: write YYYY-MM, e.g. 2021-11")
+    year, number = int(found.group(1)), int(found.group(2))
+    return Period(text, date(year, number, 1),
+                  date(year, number, calendar.monthrange(year, number)[1]))
+
+
+def quarter(text: str) -> Period:
+    found = _QUARTER.fullmatch(text)
+    if not found:
+        raise PeriodError(f"'{text}' is not a quarter: write YYYYQn, e.g. 2021Q4")
+    year, number = int(found.group(1)), int(found.group(2))
+    last_month = 3 * number
+    return Period(text, date(year, last_month - 2, 1),
+                  date(year, last_month, calendar.monthrange(year, last_month)[1]))
+
+
+def as_date(value: Any) -> date | None:
+    """A date of a record or a decision (a `date`, or its ISO text in a decision dict)."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+@dataclass(frozen=True)
+class Decided:
+    """One household of the period: its record (as the engine read it), the decision on the
+    period's last day and its cases."""
+
+    household: Any
+    decision: dict[str, Any]
+    cases: list[Any]
+    item: Any  # the line (or value) it was read from, to re-decide it with another status
+
+    @property
+    def region_code(self) -> str | None:
+        code = getattr(self.household, "region_code", None)
+        return code if isinstance(code, str) else None
+
+
+@dataclass
+class Counts:
+    """Households read, decided and rejected: they always add up."""
+
+    read: int = 0
+    decided: int = 0
+    rejected: int = 0
+    cases_used: int = 0  # cases of the households decided (the others' are in no figure)
+
+
+AnyPolicy = Policy | RegionalPolicy
+RejectHandler = Callable[[Rejection], None]
+
+
+def base_of(policy: AnyPolicy) -> Policy:
+    """The policy itself, or a region table's policy (its rules, vocabularies and id)."""
+    return policy.base if isinstance(policy, RegionalPolicy) else policy
+
+
+def decide_households(policy: AnyPolicy, source: IO[str], as_of: date, *,
+                      cases: Mapping[str, list[Any]] | None = None,
+                      on_reject: RejectHandler, counts: Counts | None = None,
+                      ) -> Iterator[Decided]:
+    """Decide each household of `source` (JSON lines, a JSON array or one object) on `as_of`,
+    lazily, in input order; a rejected record goes to `on_reject` (a second record with the same
+    id too)."""
+    base = base_of(policy)
+    regional = policy if isinstance(policy, RegionalPolicy) else None
+    reader = typed_reader(base.checked.record_model)
+    fast = base.evaluator(as_of)
+    one_per_id = OneDecisionPerId(base.checked.record_id)
+    tally = counts if counts is not None else Counts()
+    own_cases = cases or {}
+    for number, item in numbered_items(source):
+        tally.read += 1
+        try:
+            household = read_item(base, reader, number, item)
+            duplicate = one_per_id.duplicate_of(household.household_id, number)
+            if duplicate is not None:
+                raise RecordError(duplicate)
+            own = own_cases.get(household.household_id, [])
+            deciding = regional.policy_for(household, number) if regional else base
+            evaluator = deciding.evaluator(as_of) if regional else fast
+            decision = deciding.decide_record(evaluator, household, as_of, number, own)
+            one_per_id.note(household.household_id, number)
+        except RecordError as exc:
+            rejection = exc.rejection
+            on_reject(rejection if rejection.line is not None else rejection.at_line(number))
+            tally.rejected += 1
+            continue
+        tally.decided += 1
+        tally.cases_used += len(own)
+        yield Decided(household, decision, own, item)
+
+
+def read_decisions(source: IO[str], on_reject: RejectHandler) -> dict[str, dict[str, Any]]:
+    """The decisions of a file `fangpin eval` wrote, by household id (held in memory: a report
+    pairs each with its household). A line that is not a decision object goes to `on_reject`."""
+    out: dict[str, dict[str, Any]] = {}
+    for number, item in read_records(source):
+        if isinstance(item, RecordError):
+            on_reject(item.rejection.at_line(number))
+            continue
+        household_id = item.get("household_id") if isinstance(item, dict) else None
+        if not isinstance(household_id, str) or not isinstance(item.get("as_of"), str):
+            on_reject(Rejection(number, None, "household_id",
+                                "not a decision: a decision has household_id and as_of"))
+            continue
+        if household_id in out:
+            on_reject(Rejection(number, household_id, "household_id",
+                                "a second decision for this household; the first is used"))
+            continue
+        out[household_id] = item
+    return out
+
+
+def paired_with_decisions(policy: AnyPolicy, source: IO[str], as_of: date,
+                          decisions: Mapping[str, dict[str, Any]], *,
+                          cases: Mapping[str, list[Any]] | None = None,
+                          on_reject: RejectHandler, counts: Counts | None = None,
+                          ) -> Iterator[Decided]:
+    """Each household of `source` beside its decision from `decisions` (decided already, by
+    `fangpin eval --as-of` the period's last day) instead of deciding it again. A household
+    without a decision, or whose decision is of another date or policy, is rejected, saying
+    which."""
+    base = base_of(policy)
+    reader = typed_reader(base.checked.record_model)
+    one_per_id = OneDecisionPerId(base.checked.record_id)
+    tally = counts if counts is not None else Counts()
+    own_cases = cases or {}
+    for number, item in numbered_items(source):
+        tally.read += 1
+        try:
+            household = read_item(base, reader, number, item)
+            household_id = household.household_id
+            duplicate = one_per_id.duplicate_of(household_id, number)
+            if duplicate is not None:
+                raise RecordError(duplicate)
+            decision = decisions.get(household_id)
+            problem = _decision_problem(decision, base, as_of)
+            if problem is not None:
+                raise RecordError(Rejection(number, household_id, *problem))
+            one_per_id.note(household_id, number)
+        except RecordError as exc:
+            rejection = exc.rejection
+            on_reject(rejection if rejection.line is not None else rejection.at_line(number))
+            tally.rejected += 1
+            continue
+        assert decision is not None
+        own = own_cases.get(household_id, [])
+        tally.decided += 1
+        tally.cases_used += len(own)
+        yield Decided(household, decision, own, item)
+
+
+def _decision_problem(decision: dict[str, Any] | None, base: Policy,
+                      as_of: date) -> tuple[str, str] | None:
+    if decision is None:
+        return "household_id", "no decision for this household in the decisions file"
+    if decision.get("as_of") != as_of.isoformat():
+        return "as_of", (f"its decision is of {decision.get('as_of')}, not of the period's "
+                         f"last day {as_of.isoformat()}: decide the households on that day")
+    policy_ref = decision.get("policy")
+    if not isinstance(policy_ref, dict) or policy_ref.get("id") != base.id:
+        return "policy", f"its decision is not of the policy {base.id}"
+    return None
+
+
+def decided_as_monitored(policy: AnyPolicy, decided: Decided, as_of: date) -> dict[str, Any]:
+    """The engine's decision on a household as if it were still monitored: whether its risk
+    could have been marked eliminated (§9) is asked of a household being monitored."""
+    item = decided.item
+    data = parse_line(item, None) if isinstance(item, str) else item
+    if not isinstance(data, dict):  # a record given as a model through the API
+        data = decided.household.model_dump(mode="json")
+    data = {**data, "monitoring": {**(data.get("monitoring") or {}), "status": "monitored"}}
+    base = base_of(policy)
+    household = base.validate(data)
+    deciding = policy.policy_for(household) if isinstance(policy, RegionalPolicy) else base
+    return deciding.decide_record(deciding.evaluator(as_of), household, as_of, None,
+                                  decided.cases)
