@@ -370,10 +370,10 @@ class ColumnarChunkDecider:
             for entry in decision[key]:
                 if entry.get("reason") is None:
                     entry.pop("reason", None)
-        warnings = decision.pop("warnings")
-        overdue, violations = decision.pop("overdue"), decision.pop("violations")
-        decision["warnings"], decision["overdue"] = warnings, overdue
-        decision["violations"], decision["trace"] = violations, []
+        # the record path's order: ... deadlines, overdue, violations, warnings, trace
+        for key in ("overdue", "violations", "warnings"):
+            decision[key] = decision.pop(key)
+        decision["trace"] = []
         return decision
 
 
