@@ -60,7 +60,11 @@ def test_the_warnings_are_compared(fujian: Policy) -> None:
     assert {d["category"] for d in decisions} >= {"unstable", "marginal", None}
 
 
-@pytest.mark.skipif(not os.environ.get("FANGPIN_SLOW"), reason="slow: FANGPIN_SLOW=1")
+# 20,000 in every run (the slow group stays in the suite); FANGPIN_SLOW=1 checks the 200,000 of
+# the issue (about 100 s on a quiet core).
+SLOW_COUNT = 200_000 if os.environ.get("FANGPIN_SLOW") else 20_000
+
+
 @pytest.mark.slow
-def test_fujian_on_200000_boundary_households(fujian: Policy) -> None:
-    assert assert_same(fujian, households(200_000, seed=11)) == 200_000
+def test_fujian_on_many_boundary_households(fujian: Policy) -> None:
+    assert assert_same(fujian, households(SLOW_COUNT, seed=11)) == SLOW_COUNT
