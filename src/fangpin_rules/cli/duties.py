@@ -35,8 +35,9 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(dumps(duties))
         return EXIT_OK
+    width = max((len(duty["period"]) for duty in duties), default=8)  # a day is 10 wide
     for duty in duties:
-        print(safe_text(f"{duty['period']:<8} {duty['frequency']:<12} ends "
+        print(safe_text(f"{duty['period']:<{width}} {duty['frequency']:<12} ends "
                         f"{duty['ends'].isoformat()} (last working day "
                         f"{duty['last_working_day'].isoformat()})  {duty['title']} "
                         f"[{duty['cite']}]"))
