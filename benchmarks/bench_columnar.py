@@ -60,7 +60,7 @@ def measure(engine: str, path: str) -> dict[str, float]:
 
     from fangpin_rules import load_policy
     from fangpin_rules.columnar import decide_batch, input_schema
-    from fangpin_rules.columnar_engine import columnar_plan, decide_validated
+    from fangpin_rules.columnar.engine import columnar_plan, decide_validated
     from fangpin_rules.engine.policy import parse_date
 
     policy = load_policy(ROOT / "policies" / "fujian_2021.yaml")

@@ -15,7 +15,7 @@ import pytest
 
 from fangpin_rules import Policy
 from fangpin_rules.columnar import decide_batch, records_to_arrow
-from fangpin_rules.columnar_engine import ColumnarUnsupported, columnar_plan
+from fangpin_rules.columnar.engine import ColumnarUnsupported, columnar_plan
 from fangpin_rules.engine.serialize import decimal_text
 from fangpin_rules.limits import DECIMAL_CONTEXT
 

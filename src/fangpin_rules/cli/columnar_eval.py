@@ -25,7 +25,7 @@ PARQUET_BATCH_ROWS = 65_536  # rows decided at a time from a Parquet file
 
 
 def run_columnar(args: argparse.Namespace, policy: Any) -> int:
-    from fangpin_rules.columnar_engine import ColumnarChunkDecider, ColumnarUnsupported
+    from fangpin_rules.columnar.engine import ColumnarChunkDecider, ColumnarUnsupported
     from fangpin_rules.engine.policy import DateError, parse_date
 
     for flag, used in (("--explain", args.explain), ("--cases", args.cases),
@@ -86,7 +86,7 @@ def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any) -> tupl
     import pyarrow.parquet as pq
 
     from fangpin_rules.columnar import output_schema
-    from fangpin_rules.columnar_engine import decide_columns
+    from fangpin_rules.columnar.engine import decide_columns
     from fangpin_rules.engine.serialize import dumps
 
     try:

@@ -78,7 +78,7 @@ def dumps(obj: Any) -> str:
     return text
 
 
-decimal_text = _decimal_text  # exact decimal text, as written in JSON (used by columnar.py)
+decimal_text = _decimal_text  # exact decimal text, as written in JSON (used by columnar/arrow.py)
 
 
 def _to_json_ready(value: Any) -> Any:

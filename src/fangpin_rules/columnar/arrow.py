@@ -152,7 +152,7 @@ def decide_batch(policy: Policy, batch: pa.RecordBatch | pa.Table | Any, as_of: 
     if not hasattr(batch, "schema") or not hasattr(batch, "to_pylist"):
         batch = batch.to_arrow()  # a Polars DataFrame
     if engine != "record":
-        from fangpin_rules.columnar_engine import ColumnarUnsupported, decide_columns
+        from fangpin_rules.columnar.engine import ColumnarUnsupported, decide_columns
         try:
             return decide_columns(policy, batch, parse_date(as_of), cases=cases)
         except ColumnarUnsupported:

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from fangpin_rules.columnar import (
+from fangpin_rules.columnar.arrow import (
     BatchResult,
     _drop_nulls,
     _pyarrow,
