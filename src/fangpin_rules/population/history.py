@@ -302,10 +302,10 @@ def _decision_of(policy: Policy, source: _Source, household_id: str | None, line
                                     f"no decision for this household in {decisions.name}"))
     _, decision_line, decision = decisions.head
     _next_decision(decisions, counts, report)
-    where = f"its decision ({decisions.name}:{decision_line})"
+    where = f"{decisions.name}:{decision_line}"
     problem = _decision_problem(decision, policy, source.last_day)
     if problem is not None:
-        raise RecordError(Rejection(line, household_id, problem[0], f"{where}: {problem[1]}"))
+        raise RecordError(Rejection(line, household_id, problem[0], f"{problem[1]} ({where})"))
     elimination = decision.get("risk_elimination")
     income = decision.get("per_capita_income")
     wrong = ("in_range" if not isinstance(decision.get("in_range"), bool) else
@@ -315,8 +315,9 @@ def _decision_of(policy: Policy, source: _Source, household_id: str | None, line
              or not isinstance(elimination.get("eligible"), bool)
              or not isinstance(elimination.get("reason"), str | None) else None)
     if wrong is not None:
-        raise RecordError(Rejection(line, household_id, wrong, f"{where} has no {wrong} as "
-                                    "`fangpin eval` writes it: decide the month again"))
+        raise RecordError(Rejection(line, household_id, wrong, f"its decision has no {wrong} "
+                                    f"as `fangpin eval` writes it: decide the month again "
+                                    f"({where})"))
     counts.decisions_used += 1
     return decision
 
