@@ -65,3 +65,10 @@ def test_the_history_from_decisions_example(tmp_path: Path, monkeypatch: pytest.
             "64, rejected 0; findings: eliminated_without_labour 5") in captured.err
     afresh = [w for w in words[1:] if not w.startswith(("--decisions", "2021-10=d", "2021-11=d"))]
     assert main(afresh) == 0 and capsys.readouterr().out == captured.out
+
+
+def test_the_python_api_example(monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(ROOT)
+    exec(compile(_example("python-api"), "county-history.md", "exec"), {})  # noqa: S102
+    assert capsys.readouterr().out == _example("python-api-output")
