@@ -116,13 +116,15 @@ def test_decisions_without_their_household_and_households_without_theirs(
         fujian: Policy) -> None:
     months = {"2022-01": [household("A"), household("C")]}
     decided = decisions_of(fujian, "2022-01", [household("A"), household("B"), household("D")])
-    decisions = {"2022-01": [*decided, "not json"]}
+    decisions = {"2022-01": [*decided, "not json", json.dumps(household("E"))]}
     out, counts, rejected = run(fujian, months, decisions)
     assert [r["household_id"] for r in out] == ["A"]
     assert [(name, r.line, r.household_id, r.field) for name, r in rejected] == [
         ("decisions-2022-01.jsonl", 2, "B", "household_id"),  # B is in no household file
         ("2022-01.jsonl", 2, "C", "household_id"),  # no decision for C
         ("decisions-2022-01.jsonl", 3, "D", "household_id"),
-        ("decisions-2022-01.jsonl", 4, None, None)]  # the line that is not JSON
+        ("decisions-2022-01.jsonl", 4, None, None),  # the line that is not JSON
+        ("decisions-2022-01.jsonl", 5, None, "household_id")]  # a household, not a decision
+    assert rejected[-1][1].reason == "not a decision: a decision has household_id and as_of"
     assert (counts.read, counts.decided, counts.rejected) == (2, 1, 1)
-    assert (counts.decisions_read, counts.decisions_used, counts.decisions_rejected) == (4, 1, 3)
+    assert (counts.decisions_read, counts.decisions_used, counts.decisions_rejected) == (5, 1, 4)

@@ -327,7 +327,7 @@ def _next_decision(decisions: _Decisions, counts: HistoryRun,
     for line, item in decisions.items:
         counts.decisions_read += 1
         household_id = item.get("household_id") if isinstance(item, dict) else None
-        if not isinstance(household_id, str):
+        if not isinstance(household_id, str) or not isinstance(item.get("as_of"), str):
             counts.decisions_rejected += 1
             report(decisions.name, item.rejection.at_line(line) if isinstance(item, RecordError)
                    else Rejection(line, None, "household_id",
