@@ -12,7 +12,7 @@ import html
 from decimal import Decimal
 from typing import Any
 
-from fangpin_rules.audit.attribution import Attribution, shown
+from fangpin_rules.audit.attribution import Attribution, is_warning, shown
 from fangpin_rules.audit.changes import Change, PolicyDiff
 from fangpin_rules.audit.impact import ImpactReport
 from fangpin_rules.audit.render import KIND_ZH, SECTION_ZH, Labels, to_json
@@ -218,6 +218,9 @@ def _value(labels: Labels, output: str, value: Any) -> str:
         return both(labels.label(output, value), labels.label(output, value, "en"))
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return "、".join(_value(labels, output, v) for v in sorted(value))
+    if isinstance(value, list) and value and all(is_warning(v) for v in value):
+        return "、".join(f"{_value(labels, output, w['code'])} (<code>{e(w['field'])}</code>)"
+                        for w in sorted(value, key=lambda w: (w["code"], w["field"])))
     return e(shown(value))
 
 
