@@ -131,3 +131,7 @@ def test_the_outputs_show_the_warnings_by_the_policys_titles(
             "recorded as zero</span> (<code>net_income</code>)") in page  # the new rule's title
     assert '<span class="zh">数据核查预警</span><span class="en">Data-consistency warnings' \
         in page
+    attribution_table = page.split('<table id="attribution">', 1)[1].split("</table>", 1)[0]
+    assert ("<code>warnings.minor_with_labour</code><br><span class=\"zh\">未满16周岁的成员登记有"
+            "劳动能力（不计为劳动力）</span><span class=\"en\">A member under 16 recorded with "
+            "labour capacity (not counted as labour)</span>") in attribution_table  # its titles

@@ -194,7 +194,10 @@ def _attribution(attribution: Attribution, labels: Labels) -> list[str]:
                f"<th>{both('依据', 'Articles')}</th><th>{both('单独即可', 'Alone')}</th>"
                f"<th>{both('归入', 'Attributed')}</th></tr>")
     for i, edit in enumerate(attribution.edits):
-        out.append(f"<tr><td>[{i + 1}]</td><td><code>{e(edit.label)}</code></td>"
+        first = attribution.diff.changes[edit.changes[0]]
+        title = f"<br>{both(first.title, _english_title(first, labels.policies))}" \
+            if first.title else ""
+        out.append(f"<tr><td>[{i + 1}]</td><td><code>{e(edit.label)}</code>{title}</td>"
                    f"<td>{e(', '.join(str(c + 1) for c in edit.changes))}</td>"
                    f"<td>{e(', '.join(attribution.edit_cites(i)))}</td>"
                    f"<td>{attribution.moved_alone.get(i, 0)}</td>"
