@@ -301,3 +301,10 @@ def test_a_county_ledger_format_needs_only_extends() -> None:
     national["columns"]["net_income"] = national["columns"].pop("Net Income")
     national["columns"]["net_income"]["kind"] = "yuan"
     assert "'yuan' is not one of" in _all_messages(national, "ledger-format")
+
+
+def test_every_ledger_format_key_says_what_it_is_for() -> None:
+    """An editor shows a key's description on hover: every top-level key has one."""
+    properties = yaml_schema("ledger-format")["properties"]
+    assert set(properties) > {"extends", "columns", "labels"}
+    assert [key for key, spec in properties.items() if not spec.get("description")] == []

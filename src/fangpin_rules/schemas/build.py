@@ -1,7 +1,7 @@
 """Build the JSON Schemas of the YAML files from their pydantic models.
 
 The files: a policy, a county file (`policy-extension`), a policy test file, a region table and a
-ledger format (the spreadsheet layout `fangpin eval --ledger` reads, bundled or a county's).
+ledger format (how `fangpin eval` reads a spreadsheet ledger: the bundled layout or a county's).
 
 Pydantic writes a JSON Schema of each model; what editors need on top of it:
 
