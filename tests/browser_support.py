@@ -35,7 +35,7 @@ CHROMIUM = os.environ.get("FANGPIN_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--remote-debugging-port=0", "--window-size=1280,900"]
-TIMEOUT = 30.0
+TIMEOUT = 60.0  # an upper bound: the machine may be shared and slow
 
 
 def chromium_path() -> str:
