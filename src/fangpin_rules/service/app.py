@@ -28,7 +28,7 @@ from fangpin_rules.service import deciding, openapi
 from fangpin_rules.service.config import ServiceConfig
 from fangpin_rules.service.decision_log import DecisionLog
 from fangpin_rules.service.metrics import CONTENT_TYPE as METRICS_TYPE
-from fangpin_rules.service.metrics import Metrics
+from fangpin_rules.service.metrics import Metrics, SharedCounts
 from fangpin_rules.service.problems import CONTENT_TYPE as PROBLEM_TYPE
 from fangpin_rules.service.problems import Problem
 from fangpin_rules.service.registry import Registry, Snapshot
@@ -92,7 +92,8 @@ class Service:
         self.config = config
         self.metrics = Metrics()
         self.tokens = read_tokens(config.tokens_file) if config.tokens_file else None
-        self.registry = registry or Registry(config.sources, config.policy_path)
+        self.registry = registry or Registry(config.sources, config.policy_path,
+                                             regions=config.regions)
         self.registry.on_reload = self._reloaded
         if registry is None:
             self.registry.load()
@@ -102,6 +103,8 @@ class Service:
             for file in self.registry.current.refused:
                 self._reloaded(file, "refused")
         self.decision_log = DecisionLog(config.decision_log) if config.decision_log else None
+        self.shared = SharedCounts(config.metrics_dir, self.metrics) \
+            if config.metrics_dir else None
 
     def _reloaded(self, name: str, result: str) -> None:
         self.metrics.count("fangpin_reloads_total", policy=name, result=result)
@@ -117,7 +120,23 @@ class Service:
              [((), float(len(snapshot.refused)))]),
             ("fangpin_policy_file_refused", "A refused policy file (value 1), by file.",
              [((("file", f),), 1.0) for f in snapshot.refused]),
+            ("fangpin_region_table_info", "The region tables in force (value 1), by policy, "
+             "file and sha256, with the number of regions.",
+             [((("policy", pid), ("file", table.path), ("sha256", table.sha256),
+                ("regions", str(len(table.regions)))), 1.0)
+              for pid, table in sorted(snapshot.tables.items())]),
+            ("fangpin_workers", "Worker processes whose counts these totals sum (every "
+             "worker that has run, the replaced ones included).",
+             [((), float(self.shared.workers() if self.shared else 1))]),
         ]
+
+    def render_metrics(self) -> str:
+        """The whole service's counts, whichever worker answers: its own live counts and the
+        other workers' last written ones (metrics.SharedCounts)."""
+        if self.shared is None:
+            return self.metrics.render(self.gauges())
+        self.shared.write()
+        return self.metrics.render(self.gauges(), self.shared.others())
 
     # -- limits ---------------------------------------------------------------------------------
     async def read_body(self, request: Request) -> bytes:
@@ -163,6 +182,8 @@ class Service:
 
     def close(self) -> None:
         self.registry.stop()
+        if self.shared is not None:
+            self.shared.stop()
         if self.decision_log is not None:
             self.decision_log.close()
 
@@ -179,6 +200,8 @@ def create_app(config: ServiceConfig, registry: Registry | None = None) -> FastA
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         service.registry.watch(config.reload_interval_seconds)
+        if service.shared is not None:
+            service.shared.start()
         try:
             yield
         finally:
@@ -249,13 +272,13 @@ def create_app(config: ServiceConfig, registry: Registry | None = None) -> FastA
 
     @app.get("/metrics", tags=["operations"])
     async def metrics() -> Response:
-        return Response(service.metrics.render(service.gauges()), media_type=METRICS_TYPE)
+        return Response(service.render_metrics(), media_type=METRICS_TYPE)
 
     # -- policies and schemas -----------------------------------------------------------------
     @app.get("/v1/policies", tags=["policies"])
     async def policies() -> Response:
         snapshot = service.registry.current
-        listed = [_summary(p) for _, p in sorted(snapshot.policies.items())]
+        listed = [_summary(p, snapshot) for _, p in sorted(snapshot.policies.items())]
         return Response(_text({"policies": listed}), media_type=JSON_TYPE)
 
     @app.get("/v1/policies/{policy_id}", tags=["policies"])
@@ -266,7 +289,8 @@ def create_app(config: ServiceConfig, registry: Registry | None = None) -> FastA
         if policy is None:
             raise Problem("unknown-policy", f"no policy '{policy_id}' is loaded",
                           field="policy", reason="unknown policy id")
-        body = {**_summary(policy), "effective_policy": describe(policy.checked)}
+        body = {**_summary(policy, service.registry.current),
+                "effective_policy": describe(policy.checked)}
         return Response(_text(body), media_type=JSON_TYPE)
 
     @app.get("/v1/schema/{which}", tags=["schemas"])
@@ -411,16 +435,20 @@ def create_app(config: ServiceConfig, registry: Registry | None = None) -> FastA
     return app
 
 
-def _summary(policy: Any) -> dict[str, Any]:
+def _summary(policy: Any, snapshot: Snapshot) -> dict[str, Any]:
     from fangpin_rules.policy.document import localized
 
     meta = policy.checked.document.policy
     inheritance = policy.checked.inheritance
+    table = snapshot.tables.get(policy.id)
+    regions = {"region_table": {"path": table.path, "sha256": table.sha256,
+                                "regions": sorted(table.regions)}} if table else {}
     return {"id": meta.id, "title": localized(meta.title, "zh"),
             "title_en": localized(meta.title, "en"), "version": meta.version,
             "jurisdiction": meta.jurisdiction, "document": meta.document,
             "effective": meta.effective, "sha256": policy.sha256, "path": policy.path,
-            "extends": [link.id for link in inheritance.chain[:-1]] if inheritance else []}
+            "extends": [link.id for link in inheritance.chain[:-1]] if inheritance else [],
+            **regions}
 
 
 Scope = MutableMapping[str, Any]

@@ -34,12 +34,12 @@ EXPLAIN_KEYS = frozenset({"household", "as_of", "cases", "policy", "lang"})
 NO_POLICY = "none"  # the metrics' label of a reject no policy was chosen for
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)  # a region table gives a policy per region
 def writer_of(policy: Policy) -> DecisionWriter:
     return decision_writer(policy.checked)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def reader_of(policy: Policy) -> TypedReader | None:
     return typed_reader(policy.checked.record_model)
 
@@ -205,10 +205,7 @@ def decide_one(snapshot: Snapshot, envelope: Envelope) -> tuple[Policy, dict[str
     else:
         policy = routed_policy(snapshot, household)
         _check_date(policy, envelope.as_of)
-    try:
-        record = policy.validate(household)
-    except RecordError as exc:
-        raise _household_problem("invalid-household", exc.rejection, policy) from None
+    record, policy = _record_and_policy(snapshot, policy, household, envelope.as_of)
     cases = envelope.cases.get(getattr(record, policy.checked.record_id or "", ""), [])
     try:
         decision = policy.decide_record(policy.evaluator(envelope.as_of), record,
@@ -226,16 +223,27 @@ def explain_one(snapshot: Snapshot, envelope: Envelope) -> tuple[Policy, dict[st
     else:
         policy = routed_policy(snapshot, envelope.household)
         _check_date(policy, envelope.as_of)
-    try:
-        record = policy.validate(envelope.household)
-    except RecordError as exc:
-        raise _household_problem("invalid-household", exc.rejection, policy) from None
+    record, policy = _record_and_policy(snapshot, policy, envelope.household, envelope.as_of)
     cases = envelope.cases.get(getattr(record, policy.checked.record_id or "", ""), [])
     try:
         account = explain(policy, record, envelope.as_of, lang=envelope.lang, cases=cases)
     except RecordError as exc:
         raise _household_problem("undecidable", exc.rejection, policy) from None
     return policy, account
+
+
+def _record_and_policy(snapshot: Snapshot, policy: Policy, household: Any,
+                       as_of: date) -> tuple[Any, Policy]:
+    """The household read by `policy`'s contract, and the policy it is decided with (its
+    region's when the policy has a region table)."""
+    try:
+        record = policy.validate(household)
+        regional = snapshot.regional(policy, record)
+    except RecordError as exc:
+        raise _household_problem("invalid-household", exc.rejection, policy) from None
+    if regional is not policy:
+        _check_date(regional, as_of)
+    return record, regional
 
 
 def _household_problem(kind: str, rejection: Rejection, policy: Policy) -> Problem:
@@ -318,6 +326,7 @@ def decide_items(snapshot: Snapshot, as_of: date, policy_id: str | None,
                                                 "region; name one with `policy`"))
                 item = value
             record = read_item(policy, reader_of(policy), line, item)
+            policy = snapshot.regional(policy, record, line)
             try:
                 fast = policy.evaluator(as_of)
             except DateError as exc:
