@@ -22,11 +22,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from fangpin_rules.engine.serialize import dumps
 from fangpin_rules.service import deciding, openapi
 from fangpin_rules.service.config import ServiceConfig
-from fangpin_rules.service.decision_log import DecisionLog
+from fangpin_rules.service.decision_log import DecisionLog, mask_id_numbers, masked
 from fangpin_rules.service.metrics import CONTENT_TYPE as METRICS_TYPE
 from fangpin_rules.service.metrics import Metrics, SharedCounts
 from fangpin_rules.service.problems import CONTENT_TYPE as PROBLEM_TYPE
@@ -40,6 +41,7 @@ NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-l
 STREAM_BATCH = 256  # outcomes per chunk of a streamed answer
 CONFIG_ENV = "FANGPIN_SERVE_CONFIG"  # the configuration handed to each worker process
 OPEN_PATHS = ("/health", "/ready", "/openapi.json")  # probes and the contract: no token
+CLIENT_GONE = 499  # the status counted for an answer the client did not wait for (as nginx)
 
 
 class ServiceError(Exception):
@@ -81,7 +83,9 @@ def _text(value: Any) -> bytes:
 
 def problem_response(problem: Problem, instance: str | None = None,
                      headers: dict[str, str] | None = None) -> Response:
-    return Response(_text(problem.to_json(instance)), status_code=problem.status,
+    """The problem+json answer; an ID number anywhere in it (a path, a policy id, a field name
+    the client sent) is masked, as in the decision log."""
+    return Response(_text(masked(problem.to_json(instance))), status_code=problem.status,
                     media_type=PROBLEM_TYPE, headers=headers)
 
 
@@ -147,12 +151,16 @@ class Service:
                           f"{limit}", limit=limit)
         parts: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise Problem("body-too-large", f"the body is more than {limit} bytes; the "
-                              f"limit is {limit}", limit=limit)
-            parts.append(chunk)
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise Problem("body-too-large", f"the body is more than {limit} bytes; the "
+                                  f"limit is {limit}", limit=limit)
+                parts.append(chunk)
+        except ClientDisconnect:
+            raise Problem("invalid-request", "the connection closed before the whole body "
+                          "arrived", reason="body cut off") from None
         return b"".join(parts)
 
     async def in_thread(self, work: Callable[[], Any]) -> Any:
@@ -247,8 +255,8 @@ def create_app(config: ServiceConfig, registry: Registry | None = None) -> FastA
 
     @app.exception_handler(Exception)
     async def on_error(request: Request, exc: Exception) -> Response:
-        log.error("internal error on %s: %s", request.url.path, type(exc).__name__,
-                  exc_info=exc)
+        log.error("internal error on %s: %s", mask_id_numbers(request.url.path),
+                  type(exc).__name__, exc_info=exc)
         return problem_response(Problem("internal", "the service failed on this request; "
                                         "the error is in its log"), request.url.path)
 
@@ -408,7 +416,8 @@ def create_app(config: ServiceConfig, registry: Registry | None = None) -> FastA
                                   "rejected": rejected}
         if problem is not None:
             counts["not_read"] = len(items) - decided - rejected
-            lines.append(deciding.encode_answer({"problem": problem.to_json("/v1/decide")}))
+            lines.append(deciding.encode_answer({"problem": masked(problem.to_json(
+                "/v1/decide"))}))
         lines.append(deciding.encode_answer({"counts": counts}))
         yield b"\n".join(lines) + b"\n"
 
@@ -475,7 +484,14 @@ class _Front:
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
-            await send(message)
+            if status.get("gone"):
+                return
+            try:
+                await send(message)
+            except Exception as exc:  # the transport's: the client went away mid-answer
+                status["gone"] = status["code"] = CLIENT_GONE
+                log.warning("the client closed the connection before the answer to %s was "
+                            "sent (%s)", _endpoint(scope), type(exc).__name__)
 
         try:
             tokens = self.service.tokens

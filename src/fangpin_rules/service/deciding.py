@@ -26,6 +26,7 @@ from fangpin_rules.engine.serialize import DecisionWriter, decision_writer, dump
 from fangpin_rules.engine.stream import read_item
 from fangpin_rules.engine.typed_json import TypedReader, typed_reader
 from fangpin_rules.model import Case
+from fangpin_rules.service.decision_log import masked
 from fangpin_rules.service.problems import Problem
 from fangpin_rules.service.registry import Snapshot
 
@@ -299,8 +300,9 @@ class Outcome:
     household: Any = None  # the input, for the decision log
 
     def to_json(self) -> dict[str, Any]:
-        if self.rejection is not None:
-            return self.rejection.to_json()
+        if self.rejection is not None:  # an error message: ID numbers in it masked
+            rejection: dict[str, Any] = masked(self.rejection.to_json())
+            return rejection
         assert self.policy is not None and self.decision is not None
         return {"line": self.line, "decision_id": self.decision_id, "policy": self.policy.ref,
                 "decision": msgspec.Raw(self.decision)}
