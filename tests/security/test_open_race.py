@@ -141,3 +141,23 @@ def test_a_racing_thread_never_gets_the_outside_file_read(tmp_path: Path) -> Non
                 inside.unlink()
             shutil.move(str(moved), str(inside))
     assert seen["read"] + seen["refused"] == 2000
+
+
+def test_a_test_files_policy_swapped_after_its_check_is_never_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test file's `policy:` is checked inside the roots when the test file is read, and
+    read when its first case runs: a folder swapped for a link in between is refused there."""
+    from fangpin_rules.testing.runner import run_tests
+
+    policies, _, outside_file = _layout(tmp_path)
+    tests = policies / "checks.yaml"
+    tests.write_text("policy: sub/base.yaml\nas_of: 2021-09-01\nbase: {}\ncases:\n"
+                     "  - {id: one, expect: {category: null}}\n", encoding="utf-8")
+    inside_inode = (policies / "sub" / "base.yaml").stat().st_ino
+    outside_inode = outside_file.stat().st_ino
+    inodes = _install(monkeypatch, _swap_folder, policies, outside_file)
+    run = run_tests([tests])
+    (result,) = run.results
+    assert result.status == "error" and "replaced" in (result.message or "")
+    assert CANARY not in (result.message or "")
+    assert outside_inode not in inodes and inside_inode not in inodes

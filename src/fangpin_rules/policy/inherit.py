@@ -100,11 +100,14 @@ def _roots(here: Path, first: list[Path], last: list[Path]) -> list[Path]:
     return _unique([*first, here, *_policies_ancestors(here), *last])
 
 
-def resolve(path: str | Path, extra_path: Sequence[str | Path] = ()) -> Resolved:
-    """The effective located tree of a policy file, its bases merged in."""
+def resolve(path: str | Path, extra_path: Sequence[str | Path] = (), *,
+            inside: Sequence[str] | None = None) -> Resolved:
+    """The effective located tree of a policy file, its bases merged in. With `inside` (the
+    policy roots of the file that named this one: a test file's `policy:`), the file itself
+    is read only inside them, checked on the file opened (`read_inside`)."""
     first, last = search_path(extra_path)
     file = str(path)
-    raw = read_policy_bytes(file)
+    raw = read_policy_bytes(file) if inside is None else _read_named(file, inside)
     return _Resolver(first, last, len(raw)).resolve(file, raw, ())
 
 
@@ -221,6 +224,16 @@ class _Resolver:
             "extends-missing", f"no policy with id '{name}' found", loc, length=length,
             hint=f"looked in: {looked}. Put the base there, add its folder with --policy-path "
             f"or {SEARCH_PATH_ENV}, or give a path relative to this file{skipped}")])
+
+
+def _read_named(file: str, roots: Sequence[str]) -> bytes:
+    """A policy file another file named, read inside `roots`; a refusal at the file."""
+    try:
+        return read_inside(file, roots, MAX_POLICY_FILE_BYTES)
+    except FileRefused as exc:
+        code = "policy-outside" if exc.code in ("outside-roots", "file-changed") else exc.code
+        raise PolicyError([error(code, f"policy file '{file}' is not read: {exc.message}",
+                                 Location(file, 0, 0), hint=exc.hint)]) from None
 
 
 def _check_name(name: str, loc: Location, length: int) -> None:
