@@ -132,32 +132,29 @@ def records_to_arrow(policy: Policy, records: Iterable[Any]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=input_schema(policy))
 
 
-ENGINES = ("auto", "columnar", "record")
+ENGINES = ("columnar", "record")
 
 
 def decide_batch(policy: Policy, batch: pa.RecordBatch | pa.Table | Any, as_of: date | str, *,
                  cases: Mapping[str, Iterable[Case | Mapping[str, Any]]] | None = None,
-                 engine: str = "auto") -> BatchResult:
+                 engine: str = "columnar") -> BatchResult:
     """Decide every row of `batch` (an Arrow batch or table, or a Polars DataFrame); bad rows
     go to `rejects` and the batch goes on. `cases` maps household ids to their case records
     (`Case`s or dicts), whose deadlines then fill `deadlines`, `overdue` and `violations`; a
     bad case raises RecordError before any row is decided, as `Policy.evaluate` does.
 
-    `engine`: "columnar" decides the batch in columns (docs/columnar.md; a policy it cannot
-    express raises ColumnarUnsupported naming the construct, and so do `cases`); "record"
-    decides row by row with the compiled function; "auto" (the default) is "columnar" for a
-    policy it can express and no `cases`, else "record". The decisions are the same."""
+    `engine`: "columnar" (the default) decides the batch in columns (docs/columnar.md); a
+    policy it cannot express raises ColumnarUnsupported naming the construct and its
+    file:line:col before any row is read, and so do `cases`: nothing falls back to the
+    record path silently. "record" decides row by row with the compiled function. The
+    decisions are the same."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if not hasattr(batch, "schema") or not hasattr(batch, "to_pylist"):
         batch = batch.to_arrow()  # a Polars DataFrame
-    if engine != "record":
-        from fangpin_rules.columnar.engine import ColumnarUnsupported, decide_columns
-        try:
-            return decide_columns(policy, batch, parse_date(as_of), cases=cases)
-        except ColumnarUnsupported:
-            if engine == "columnar":
-                raise
+    if engine == "columnar":
+        from fangpin_rules.columnar.engine import decide_columns
+        return decide_columns(policy, batch, parse_date(as_of), cases=cases)
     return _decide_rows(policy, batch, as_of, cases=cases)
 
 

@@ -105,7 +105,8 @@ def decide_validated(policy: Policy, table: Any, as_of: date, lines: list[int] |
 def _cases_refused(policy: Policy) -> ColumnarUnsupported:
     from fangpin_rules.diagnostics import Location, error
     return ColumnarUnsupported([error(
-        "columnar-unsupported", "the columnar engine cannot decide case deadlines (cases=)",
+        "columnar-unsupported", "the columnar engine cannot decide case deadlines (cases=): pass "
+        "engine='record' to decide a batch with its cases row by row",
         Location(policy.checked.path, 1, 1),
         hint="decide batches with cases with the record engine (engine='record')")])
 

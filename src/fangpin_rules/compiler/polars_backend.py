@@ -143,7 +143,8 @@ class _Translator:
         location = self.source.source.location(node.span[0]) if self.source is not None \
             else Location(self.policy.path, 0, 0)
         return ColumnarUnsupported([error(
-            "columnar-unsupported", f"the columnar engine cannot decide {what}", location,
+            "columnar-unsupported", f"the columnar engine cannot decide {what}: pass engine='record' "
+            "to decide this policy row by row", location,
             hint="decide this policy with the record engine (engine='record', "
             "`fangpin eval --engine record`)")])
 
