@@ -71,7 +71,8 @@ def test_a_policy_it_cannot_express_is_refused_with_its_position(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text("policy:\n  id: refused\n  title: refused\n  effective: 2021-01-01\n"
-                      "decisions:\n  rounded:\n    expr: round(net_income) > 100\n",
+                      "decisions:\n  rounded:\n"
+                      "    expr: round(net_income, count(members)) > 100\n",
                       encoding="utf-8")
     source = records_file(tmp_path, 20)
     assert main(["eval", str(policy), str(source), "--as-of", AS_OF,

@@ -94,7 +94,7 @@ policy:
   effective: 2021-01-01
 decisions:
   rounded:
-    expr: net_income > 0 and round(net_income) > 100
+    expr: net_income > 0 and round(net_income, count(members)) > 100
 """
 
 
@@ -160,7 +160,7 @@ def test_an_unknown_engine_is_refused(fujian: Policy) -> None:
 def test_other_refusals_name_the_construct(tmp_path: Path, body: str, what: str,
                                            column: int) -> None:
     policy = policy_from_text(tmp_path, REFUSED.replace(
-        "    expr: net_income > 0 and round(net_income) > 100\n", body).replace(
+        "    expr: net_income > 0 and round(net_income, count(members)) > 100\n", body).replace(
         "decisions:\n", "definitions:\n  positive:\n    expr: net_income > 0\ndecisions:\n"))
     with pytest.raises(ColumnarUnsupported) as caught:
         columnar_plan(policy, policy.checked.document.policy.effective)

@@ -51,6 +51,7 @@ _INT128_SAFE = 2**126
 _MAX_LIST_ITEMS = 10**6  # a bound on a list's length, for the integer bounds of counts and sums
 _PREFIX = "__fpc_"
 STEP_KINDS = ("deadline",)
+REGION_COLUMN = _PREFIX + "region"  # a region table's county code of each household
 
 
 _DTYPES: dict[str, Any] = {"date": pl.Date, "bool": pl.Boolean, "text": pl.String}
@@ -137,14 +138,18 @@ class _Translator:
     hazards: list[pl.Expr] = dataclasses.field(default_factory=list)
     source: CheckedExpr | None = None
     bound_var: str | None = None
+    # a region table: region code -> the parameter values in force on as_of there; a
+    # parameter whose value differs between regions is read from a column by region code
+    regions: dict[str, dict[str, Any]] | None = None
 
     # -- refusals ---------------------------------------------------------------------------
     def refuse(self, node: ast.Expr, what: str) -> ColumnarUnsupported:
         location = self.source.source.location(node.span[0]) if self.source is not None \
             else Location(self.policy.path, 0, 0)
         return ColumnarUnsupported([error(
-            "columnar-unsupported", f"the columnar engine cannot decide {what}: pass engine='record' "
-            "to decide this policy row by row", location,
+            "columnar-unsupported",
+            f"the columnar engine cannot decide {what}: pass engine='record' to decide this "
+            "policy row by row", location,
             hint="decide this policy with the record engine (engine='record', "
             "`fangpin eval --engine record`)")])
 
@@ -173,6 +178,39 @@ class _Translator:
         if isinstance(value, str):
             return Val(pl.lit(value, dtype=pl.String), "text", False, value, True)
         raise self.refuse(node, f"a constant of type {kind}")
+
+    def regional(self, node: ast.Expr, name: str) -> Value:
+        """A parameter under a region table: a constant when every region has the same value
+        on as_of, else the value of the household's region, looked up by its county code in
+        the column `REGION_COLUMN` (a household of no region in the table is rejected before
+        the query, as on the record path)."""
+        assert self.regions is not None
+        kind = self.type_of(node)
+        codes = list(self.regions)
+        values = [self.regions[code][name] for code in codes]
+        if all(v == values[0] and type(v) is type(values[0]) for v in values):
+            return self.constant(node, values[0], kind)
+        key = pl.col(REGION_COLUMN)
+        nullable = any(v is None for v in values)
+        if all(v is None or (isinstance(v, int | Decimal) and not isinstance(v, bool))
+               for v in values):
+            fractions = [None if v is None else Fraction(v) for v in values]
+            common = math.lcm(*(f.denominator for f in fractions if f is not None))
+            nums = [None if f is None else f.numerator * (common // f.denominator)
+                    for f in fractions]
+            bound = max(abs(n) for n in nums if n is not None)
+            wide: Any = pl.Int128 if bound >= _INT64_SAFE else pl.Int64
+            column = key.replace_strict(codes, nums, default=None, return_dtype=wide)
+            return self.check_bound(node, Num(column, common, bound, common,
+                                              nullable=nullable))
+        kinds: tuple[tuple[str, type, Any], ...] = (
+            ("bool", bool, pl.Boolean), ("date", date, pl.Date), ("text", str, pl.String))
+        for kind_name, test, dtype in kinds:
+            if all(v is None or isinstance(v, test) for v in values):
+                column = key.replace_strict(codes, values, default=None, return_dtype=dtype)
+                return Val(column, kind_name, nullable)
+        raise self.refuse(node, f"the parameter '{name}', of a kind that cannot differ "
+                          "between regions in columns")
 
     def null_of(self, kind: t.Type) -> Value:
         inner = t.strip(kind)
@@ -257,6 +295,8 @@ class _Translator:
         if name == "as_of":
             return self.constant(node, self.as_of, t.DATE)
         if name in self.policy.parameters:
+            if self.regions:
+                return self.regional(node, name)
             return self.constant(node, self.params[name], self.type_of(node))
         if self.bound_var is not None:
             raise self.refuse(node, f"'{name}' read inside an aggregate over a list (only the "
@@ -541,6 +581,8 @@ class _Translator:
             if value.num is None or isinstance(value.num, int):
                 return value
             return dataclasses.replace(value, num=self.num_expr(value).abs())
+        if func == "round":
+            return self.round_half_up(node, args)
         if func in ("min", "max"):
             a, b = self.expr(args[0]), self.expr(args[1])
             if isinstance(a, Num) and isinstance(b, Num):
@@ -551,6 +593,52 @@ class _Translator:
                     pl.max_horizontal(a.expr, b.expr)
                 return Val(both, "date", False)
         raise self.refuse(node, f"the function {func}()")
+
+    def round_half_up(self, node: ast.Call, args: tuple[ast.Expr, ...] | list[ast.Expr]
+                      ) -> Value:
+        """`round(x, N)` as the record path rounds: half away from zero to N places, the
+        result an exact fraction over 10**N (no longer a quotient). x = num/den is rounded as
+        k = floor((2 |num| 10**N + den) / (2 den)) with num's sign. A whole number (a count)
+        is left as it is, as the record path leaves an int. On a quotient the record path
+        rounds its 74-digit value: that equals rounding the exact fraction when no tie lies
+        within the 74-digit rounding, which the bounds prove (else refused)."""
+        value = self.number(args[0])
+        places = 0
+        if len(args) == 2:
+            given = self.number(args[1])
+            if not isinstance(given.num, int) or given.den != 1:
+                raise self.refuse(node, "round() to a number of places that is not a constant")
+            places = given.num
+        if t.strip(self.type_of(args[0])) == t.COUNT or value.num is None:
+            return value
+        if places < 0:
+            raise self.refuse(node, "round() to negative places")
+        scale = 10 ** places
+        if value.quotient and value.bound * value.den_bound * scale >= 10 ** 72:
+            raise self.refuse(node, "round() of a quotient whose 74-digit rounding on the "
+                              "record path could reach a tie")
+        if isinstance(value.num, int) and isinstance(value.den, int):
+            magnitude = (2 * abs(value.num) * scale + value.den) // (2 * value.den)
+            if value.num < 0 and magnitude == 0:
+                raise self.refuse(node, "round() of a negative constant to zero (-0)")
+            exact = magnitude if value.num >= 0 else -magnitude
+            return Num(exact, scale, abs(exact), scale)
+        bound = 2 * value.bound * scale + value.den_bound
+        if bound >= _INT128_SAFE:
+            raise self.refuse(node, "round() whose exact integers could exceed 128 bits")
+        num = self.num_expr(dataclasses.replace(value, bound=bound))
+        num = num.cast(pl.Int128) if bound >= _INT64_SAFE else num
+        den = _as_expr(value.den, bound)
+        twice = _as_expr(_mul(value.den, 2, bound), bound)
+        magnitude = (num.abs() * _lit_int(2 * scale) + den) // twice
+        # a negative amount rounding to zero is Decimal's -0 on the record path ("-0" in an
+        # output, -0 again times a number): such a row is decided there
+        self.hazards.append((num < 0) & (magnitude == 0))
+        result = magnitude * num.sign()
+        result_bound = value.bound * scale // 1 + 1
+        if result_bound < _INT64_SAFE:
+            result = result.cast(pl.Int64)
+        return Num(result, scale, result_bound, scale, nullable=value.nullable)
 
     def aggregate(self, node: ast.Aggregate) -> Value:
         iterable = node.iterable
@@ -643,6 +731,8 @@ class ColumnarPlan:
     deadlines: pl.Expr
     hazard: pl.Expr
     emit_labels: dict[str, dict[str, str]]  # first_match key -> value -> label text
+    # under a region table: county code -> the policy reference of its region's policy
+    region_refs: dict[str, dict[str, Any]] | None = None
 
     def query(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         for stage in self.stages:
@@ -657,10 +747,12 @@ def _col(name: str, part: str = "") -> str:
     return f"{_PREFIX}{name}{part}"
 
 
-def compile_columnar(policy: CheckedPolicy, params: dict[str, Any], as_of: date) -> ColumnarPlan:
+def compile_columnar(policy: CheckedPolicy, params: dict[str, Any], as_of: date,
+                     regions: dict[str, dict[str, Any]] | None = None) -> ColumnarPlan:
     """The policy as Polars expressions for the date `as_of` with the parameter values in force
-    then (`params`); ColumnarUnsupported names the first construct it cannot express."""
-    tr = _Translator(policy, params, as_of)
+    then (`params`; under a region table `regions`, each region's, read by the column
+    `REGION_COLUMN`); ColumnarUnsupported names the first construct it cannot express."""
+    tr = _Translator(policy, params, as_of, regions=regions)
     stages: list[list[pl.Expr]] = []
     node_columns: dict[str, OutputColumn] = {}
     for index, name in enumerate(policy.order):

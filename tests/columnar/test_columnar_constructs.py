@@ -1,0 +1,198 @@
+"""The constructs the columnar engine took last (region tables, round(), the working-day
+functions, aggregates reading household values, arithmetic on a quotient): decided as the record
+path decides them, field by field, warnings included, on their boundary values; and what is
+still refused, refused with its position."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fangpin_rules import Policy, load_policy
+from fangpin_rules.columnar import decide_batch, records_to_arrow
+from fangpin_rules.columnar.engine import ColumnarUnsupported, columnar_plan
+from fangpin_rules.engine.regions import RegionalPolicy, load_regions
+
+from support import RECORDS_MD_HOUSEHOLD, ROOT, benchmark_module, policy_from_text
+
+AS_OF = "2021-09-01"
+COUNTIES = sorted((ROOT / "policies" / "counties").glob("*.yaml"))
+EXAMPLE_TABLE = ROOT / "policies" / "regions" / "fujian_example_regions.yaml"
+
+
+def assert_same(policy: Policy | RegionalPolicy, table: Any, as_of: str = AS_OF) -> list[Any]:
+    """Both engines on one table: the same rejects, and every field of every decision."""
+    by_record = decide_batch(policy, table, as_of, engine="record")
+    by_column = decide_batch(policy, table, as_of, engine="columnar")
+    assert by_column.decisions.schema == by_record.decisions.schema
+    assert by_column.rejects.to_pylist() == by_record.rejects.to_pylist()
+    expected, got = by_record.decisions.to_pylist(), by_column.decisions.to_pylist()
+    assert len(got) == len(expected)
+    for want, have in zip(expected, got, strict=True):
+        for key in want:
+            assert have[key] == want[key], (want["household_id"], key, have[key], want[key])
+    assert by_column.decisions.num_rows + by_column.rejects.num_rows == table.num_rows
+    return got
+
+
+def household(number: int, size: int, net: Decimal, **fields: Any) -> dict[str, Any]:
+    record = copy.deepcopy(RECORDS_MD_HOUSEHOLD)
+    record["household_id"] = f"B{number:04d}"
+    member = record["members"][0]
+    record["members"] = [dict(member, member_id=str(k + 1)) for k in range(size)]
+    record["net_income"] = net
+    record["previous_net_income"] = None
+    record["rigid_expenditure"] = {}
+    record.update(fields)
+    return record
+
+
+def around(lines: tuple[str, ...], sizes: range = range(1, 8), **fields: Any
+           ) -> list[dict[str, Any]]:
+    """Households whose per-capita income is each line exactly, and a fen of the household
+    total either side, for households of each size."""
+    records: list[dict[str, Any]] = []
+    for size in sizes:
+        for line in lines:
+            for shift in (Decimal("-0.01"), Decimal(0), Decimal("0.01")):
+                records.append(household(len(records), size, Decimal(line) * size + shift,
+                                         **fields))
+    return records
+
+
+# -- region tables ------------------------------------------------------------------------------
+
+def region_table(folder: Path, policy_id: str, lines: dict[str, str],
+                 when: str = "2021-01-01", later: str = "") -> Path:
+    """A region table giving each region (county code -> its monitoring line) from `when`
+    (and `later` from April on, above any later floor)."""
+    after = f"      - {{from: {when[:4]}-04-01, value: {later}}}\n" if later else ""
+    text = [f"region_table:\n  id: test-regions\n  policy: {policy_id}\nregions:\n"]
+    for code, line in lines.items():
+        text.append(f'  "{code}":\n    name: region {code}\n'
+                    f"    monitoring_line:\n      - {{from: {when}, value: {line}}}\n{after}")
+    path = folder / "regions.yaml"
+    path.write_text("".join(text), encoding="utf-8")
+    return path
+
+
+def test_a_region_line_of_7300_beside_the_provinces_7152(tmp_path: Path,
+                                                          fujian: Policy) -> None:
+    regional = load_regions(fujian, region_table(tmp_path, "fujian-2021",
+                                                 {"350181": "7300", "350121": "7152"}))
+    records = []
+    for code in ("350181", "350121", "350121001"):  # a township's code reads its county's
+        for record in around(("7152", "7300")):
+            record["household_id"] = f"{code}-{len(records)}"
+            record["region_code"] = code
+            records.append(record)
+    records.append(household(900, 3, Decimal(21900), region_code="350999"))  # not in it
+    records.append(household(901, 3, Decimal(21900), region_code=None))
+    table = records_to_arrow(fujian, records)
+    plan = columnar_plan(regional, fujian.checked.document.policy.effective)
+    assert plan.region_refs is not None and set(plan.region_refs) == {"350181", "350121"}
+    got = assert_same(regional, table)
+    by_id = {d["household_id"]: d for d in got}
+    # 7299.99 per capita: in range under 7300, out of range under 7152
+    inside = [d["in_range"] for d in got if d["monitoring_line"] == "7300"]
+    outside = [d["in_range"] for d in got if d["monitoring_line"] == "7152"]
+    assert inside.count(True) == 7 * 4 and outside.count(True) == 7 * 1 * 2
+    assert len(by_id) == len(records) - 2
+    rejects = decide_batch(regional, table, AS_OF).rejects.to_pylist()
+    assert [r["field"] for r in rejects] == ["region_code", "region_code"]
+    refs = {d["policy"]["sha256"] for d in got}
+    assert len(refs) == 2  # each region's policy is its own, as on the record path
+
+
+@pytest.mark.parametrize("as_of", ["2021-09-01", "2022-06-30", "2023-03-01", "2024-03-01"])
+def test_the_example_region_table_on_boundary_households(fujian: Policy, as_of: str) -> None:
+    regional = load_regions(fujian, EXAMPLE_TABLE)
+    records = list(benchmark_module("boundary_households").boundary_households(1500, seed=7))
+    codes = ("350121", "350526", "350582", "350582103", "350999")
+    for number, record in enumerate(records):
+        record["region_code"] = codes[number % len(codes)]
+    got = assert_same(regional, records_to_arrow(fujian, records), as_of)
+    assert len({d["monitoring_line"] for d in got}) == (1 if as_of < "2022" else 3)
+
+
+@pytest.mark.parametrize("path", COUNTIES, ids=lambda p: p.stem)
+def test_county_examples_with_a_region_table(tmp_path: Path, path: Path) -> None:
+    county = load_policy(path, search_path=[ROOT / "policies"])
+    as_of = "2022-03-01"
+    line = Decimal(county.parameters_on(as_of)["monitoring_line"])
+    higher = line + 148
+    regional = load_regions(county, region_table(
+        tmp_path, county.id, {"350181": str(higher), "350121": str(line)}, "2022-01-01", "40000"))
+    records = around((str(line), str(higher)), range(1, 8, 2))
+    records += list(benchmark_module("boundary_households").boundary_households(400, seed=5))
+    for number, record in enumerate(records):
+        record["household_id"] = f"C{number}"
+        record["region_code"] = ("350181", "350121")[number % 2]
+    got = assert_same(regional, records_to_arrow(county, records), as_of)
+    assert {d["monitoring_line"] for d in got} == {str(line), str(higher)}
+
+
+# -- round() ------------------------------------------------------------------------------------
+
+ROUNDING = """\
+policy:
+  id: rounding
+  title: rounding
+  effective: 2021-01-01
+parameters:
+  places: {type: count, title: places, cite: §1, basis: document, value: 2}
+definitions:
+  size:
+    expr: count(members)
+  per_capita:
+    expr: net_income / size
+decisions:
+  rounded:
+    expr: round(per_capita)
+  to_fen:
+    expr: round(per_capita, places)
+  to_tenth_negative:
+    expr: round(0 - net_income, 1)
+  on_the_line:
+    expr: round(per_capita, 1) >= 7152
+  whole:
+    expr: round(size)
+"""
+
+
+def test_round_half_up_as_the_record_path(tmp_path: Path) -> None:
+    policy = policy_from_text(tmp_path, ROUNDING)
+    records = around(("7151.95", "7152.5", "7152.45", "0.5", "0.05"), range(1, 8))
+    for net in ("-0.04", "-0.05", "-0.0004", "-7151.95", "0.0004", "0"):
+        records.append(household(len(records), 1, Decimal(net)))
+    records.append(household(len(records), 3, Decimal("21455.85")))  # 7151.95 per capita
+    got = assert_same(policy, records_to_arrow(policy, records))
+    by_net = {(len(r["members"]), str(r["net_income"])): d
+              for r, d in zip(records, got, strict=True)}
+    assert by_net[(1, "7152.5")]["rounded"] == "7153"  # half up, not half even
+    assert by_net[(2, "14304.90")]["to_fen"] == "7152.45"
+    assert by_net[(1, "-0.05")]["to_tenth_negative"] == "0.1"
+    assert by_net[(1, "0.05")]["to_tenth_negative"] == "-0.1"  # away from zero
+    assert by_net[(3, "21455.85")]["on_the_line"] is True  # 7151.95 rounds to 7152.0
+    assert by_net[(1, "0.0004")]["to_tenth_negative"] == "-0"  # Decimal's -0, as recorded
+
+
+# -- what is still refused ----------------------------------------------------------------------
+
+def test_round_to_a_computed_number_of_places_is_refused(tmp_path: Path) -> None:
+    policy = policy_from_text(tmp_path, ROUNDING.replace("round(per_capita, places)",
+                                                         "round(per_capita, size)"))
+    with pytest.raises(ColumnarUnsupported) as caught:
+        columnar_plan(policy, policy.checked.document.policy.effective)
+    (diagnostic,) = caught.value.diagnostics
+    assert "round() to a number of places that is not a constant" in diagnostic.message
+    assert "pass engine='record'" in diagnostic.message
+    assert (diagnostic.location.line, diagnostic.location.column) == (16, 11)
+    table = records_to_arrow(policy, [RECORDS_MD_HOUSEHOLD])
+    with pytest.raises(ColumnarUnsupported):  # the default engine refuses too: no fallback
+        decide_batch(policy, table, AS_OF)
+    assert decide_batch(policy, table, AS_OF, engine="record").decisions.num_rows == 1
