@@ -6,14 +6,16 @@ still refused, refused with its position."""
 from __future__ import annotations
 
 import copy
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 from fangpin_rules import Policy, load_policy
-from fangpin_rules.columnar import decide_batch, records_to_arrow
+from fangpin_rules.columnar import decide_batch, input_schema, records_to_arrow
 from fangpin_rules.columnar.engine import ColumnarUnsupported, columnar_plan
 from fangpin_rules.engine.regions import RegionalPolicy, load_regions
 
@@ -196,3 +198,92 @@ def test_round_to_a_computed_number_of_places_is_refused(tmp_path: Path) -> None
     with pytest.raises(ColumnarUnsupported):  # the default engine refuses too: no fallback
         decide_batch(policy, table, AS_OF)
     assert decide_batch(policy, table, AS_OF, engine="record").decisions.num_rows == 1
+
+
+# -- the working-day functions ------------------------------------------------------------------
+
+WORKING_DAYS = """\
+policy:
+  id: working
+  title: working
+  effective: 2021-01-01
+parameters:
+  wait: {type: duration, title: wait, cite: §1, basis: document, value: 5 working_days}
+definitions:
+  received:
+    expr: monitoring.since ?? as_of
+decisions:
+  next_day:
+    expr: next_working_day(received)
+  working:
+    expr: is_working_day(received)
+  counted:
+    expr: working_days_between(received, as_of)
+  due:
+    expr: received + wait
+  before:
+    expr: received - 3 working_days
+  same:
+    expr: received + 0 working_days
+  late:
+    expr: as_of > received + wait
+"""
+
+
+def received_on(days: list[date | None]) -> list[dict[str, Any]]:
+    records = []
+    for day in days:
+        record = household(len(records), 2, Decimal(14304))
+        record["monitoring"] = {"status": "monitored", "category": "unstable", "since": day} \
+            if day else {"status": "none", "category": None, "since": None}
+        records.append(record)
+    return records
+
+
+def test_working_days_across_holidays_and_adjusted_saturdays(tmp_path: Path) -> None:
+    """National Day 2021 (1-7 October off, Sunday 26 September and Saturday 9 October worked)
+    and the Spring Festival 2021 (11-17 February off, Sunday 7 and Saturday 20 February
+    worked): every day around them, as the record path counts."""
+    policy = policy_from_text(tmp_path, WORKING_DAYS)
+    days: list[date | None] = [date(2021, 9, 20) + timedelta(days=k) for k in range(25)]
+    days += [date(2021, 2, 5) + timedelta(days=k) for k in range(18)]
+    days.append(None)
+    table = records_to_arrow(policy, received_on(days))
+    got = assert_same(policy, table, "2021-10-15")
+    by_day = {str(day): d for day, d in zip(days, got, strict=True)}
+    assert by_day["2021-10-09"]["working"] is True  # an adjusted Saturday
+    assert by_day["2021-10-02"]["working"] is False
+    # 8 (Friday), 9 (the Saturday worked), 11, 12, 13 October
+    assert by_day["2021-09-30"]["due"] == date(2021, 10, 13)
+    assert by_day["2021-10-01"]["next_day"] == date(2021, 10, 8)
+    assert by_day["2021-02-10"]["due"] == date(2021, 2, 23)  # 18, 19, 20 (Saturday), 22, 23
+    # decided in columns: no row went to the record path
+    plan = columnar_plan(policy, date(2021, 10, 15))
+    frame = pl.from_arrow(table.cast(input_schema(policy)))
+    assert isinstance(frame, pl.DataFrame)
+    hazard = plan.query(frame.lazy()).collect().get_column("__fpc_hazard")
+    assert not hazard.any()
+
+
+def test_a_year_the_calendar_does_not_cover(tmp_path: Path) -> None:
+    """Outside the covered years the record path rejects the household naming the year; the
+    columnar engine hands exactly those rows to it."""
+    policy = policy_from_text(tmp_path, WORKING_DAYS)
+    days: list[date | None] = [date(2000, 5, 1), date(2026, 12, 30), date(2021, 6, 1)]
+    for as_of in ("2021-10-15", "2026-12-31"):
+        table = records_to_arrow(policy, received_on(days))
+        assert_same(policy, table, as_of)
+    rejects = decide_batch(policy, records_to_arrow(policy, received_on(days)),
+                           "2026-12-31").rejects.to_pylist()
+    assert [r["row"] for r in rejects] == [0, 1] and "2027" in rejects[1]["reason"]
+
+
+def test_a_working_day_question_inside_an_aggregate_is_refused(tmp_path: Path) -> None:
+    policy = policy_from_text(tmp_path, WORKING_DAYS.replace(
+        "next_working_day(received)",
+        "any(is_working_day(m.birth_date ?? as_of) for m in members)"))
+    with pytest.raises(ColumnarUnsupported) as caught:
+        columnar_plan(policy, date(2021, 10, 15))
+    (diagnostic,) = caught.value.diagnostics
+    assert "working-day question inside an aggregate" in diagnostic.message
+    assert (diagnostic.location.line, diagnostic.location.column) == (12, 15)

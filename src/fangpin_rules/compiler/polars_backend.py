@@ -129,6 +129,99 @@ def _add(a: pl.Expr | int, b: pl.Expr | int, bound: int, sign: int = 1) -> pl.Ex
     return left + right if sign == 1 else left - right
 
 
+_EPOCH = date(1970, 1, 1).toordinal()  # a Polars Date is days since 1970-01-01
+
+
+@dataclass(frozen=True)
+class CalendarTable:
+    """The policy's working-day calendar as columns over the days of its covered years, so a
+    working-day question is a lookup by day number (the record path's WorkingDayCalendar asks
+    the same tables): per day its flag (0 rest, 1 working, 2 not covered), its rank (working
+    days on or before it), the run of consecutive covered years it lies in (`segment`, -1 when
+    not covered) and that run's range of working-day indices [lo, hi); and the working days
+    in order. A question the calendar cannot answer (a day outside the covered years, or an
+    answer beyond them) is a hazard: the row is decided by the record path, which rejects it
+    naming the year, or (in a step) gives the deadline as unknown."""
+
+    first: int  # the epoch day number of the first day
+    flags: pl.Series
+    ranks: pl.Series
+    segments: pl.Series
+    lows: pl.Series
+    highs: pl.Series
+    working: pl.Series
+
+    @classmethod
+    def of(cls, calendar: Any) -> CalendarTable | None:
+        years = sorted(calendar.covered_years) if calendar is not None else []
+        if not years:
+            return None
+        first = date(years[0], 1, 1).toordinal()
+        stop = date(years[-1] + 1, 1, 1).toordinal()
+        covered = set(years)
+        flags: list[int] = []
+        ranks: list[int] = []
+        segments: list[int] = []
+        working: list[date] = []
+        for ordinal in range(first, stop):
+            day = date.fromordinal(ordinal)
+            flag = (1 if calendar.is_working_day(day) else 0) if day.year in covered else 2
+            if flag == 1:
+                working.append(day)
+            flags.append(flag)
+            ranks.append(len(working))
+        lows, highs = [-1] * len(flags), [-1] * len(flags)
+        number, start = 0, 0
+        for index, year in enumerate(years):
+            if index + 1 < len(years) and years[index + 1] == year + 1:
+                continue
+            run = range(date(years[start], 1, 1).toordinal() - first,
+                        date(year + 1, 1, 1).toordinal() - first)
+            lo = ranks[run.start - 1] if run.start else 0
+            for offset in run:
+                lows[offset], highs[offset] = lo, ranks[run.stop - 1]
+            segments.extend([-1] * (run.start - len(segments)))
+            segments.extend([number] * len(run))
+            number, start = number + 1, index + 1
+        return cls(first - _EPOCH, pl.Series(flags, dtype=pl.Int64),
+                   pl.Series(ranks, dtype=pl.Int64), pl.Series(segments, dtype=pl.Int64),
+                   pl.Series(lows, dtype=pl.Int64), pl.Series(highs, dtype=pl.Int64),
+                   pl.Series(working, dtype=pl.Date))
+
+    def offset(self, day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        """(the day's index in the tables, clipped; whether the calendar covers the day)."""
+        offset = day.cast(pl.Int64) - self.first
+        index = offset.clip(0, self.flags.len() - 1)
+        inside = (offset >= 0) & (offset < self.flags.len())
+        return index, inside & (pl.lit(self.flags).gather(index) != 2)
+
+    def is_working_day(self, day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        """(whether it is a working day, the hazard)."""
+        index, covered = self.offset(day)
+        return pl.lit(self.flags).gather(index) == 1, ~covered.fill_null(True)
+
+    def add_working_days(self, day: pl.Expr, n: int) -> tuple[pl.Expr, pl.Expr]:
+        """(the n-th working day after `day` (before, n < 0; on or after, n = 0), the
+        hazard), as WorkingDayCalendar.add_working_days counts."""
+        index, covered = self.offset(day)
+        rank = pl.lit(self.ranks).gather(index)
+        target = rank + (n - 1) if n > 0 else rank - pl.lit(self.flags).gather(index) + n
+        ok = covered & (target >= pl.lit(self.lows).gather(index)) & \
+            (target < pl.lit(self.highs).gather(index))
+        found = pl.lit(self.working).gather(target.clip(0, self.working.len() - 1))
+        return pl.when(ok).then(found).otherwise(pl.lit(None, dtype=pl.Date)), \
+            day.is_not_null() & ~ok.fill_null(False)
+
+    def between(self, start: pl.Expr, end: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        """(working days in (start, end], negative when end < start; the hazard)."""
+        a, a_covered = self.offset(start)
+        b, b_covered = self.offset(end)
+        same = pl.lit(self.segments).gather(a) == pl.lit(self.segments).gather(b)
+        ok = a_covered & b_covered & same
+        return pl.lit(self.ranks).gather(b) - pl.lit(self.ranks).gather(a), \
+            ~ok.fill_null(True)
+
+
 @dataclass
 class _Translator:
     policy: CheckedPolicy
@@ -141,6 +234,7 @@ class _Translator:
     # a region table: region code -> the parameter values in force on as_of there; a
     # parameter whose value differs between regions is read from a column by region code
     regions: dict[str, dict[str, Any]] | None = None
+    calendar: CalendarTable | None = None
 
     # -- refusals ---------------------------------------------------------------------------
     def refuse(self, node: ast.Expr, what: str) -> ColumnarUnsupported:
@@ -471,8 +565,18 @@ class _Translator:
             months = amount * {"months": 1, "quarters": 3, "years": 12}[unit]
             shifted = day.expr.dt.offset_by(f"{months}mo")  # clamps to the month's end
         else:
-            raise self.refuse(node, f"date arithmetic in {unit} (the working-day calendar)")
+            calendar = self.calendar_table(node)
+            shifted, hazard = calendar.add_working_days(day.expr, amount)
+            self.hazards.append(hazard)
         return Val(shifted, "date", day.nullable)
+
+    def calendar_table(self, node: ast.Expr) -> CalendarTable:
+        if self.bound_var is not None:
+            raise self.refuse(node, "a working-day question inside an aggregate over a list")
+        if self.calendar is None:
+            raise self.refuse(node, "a working-day question: the policy's calendar covers "
+                              "no year")
+        return self.calendar
 
     def compare(self, node: ast.Expr, op: str, left: ast.Expr, right: ast.Expr) -> pl.Expr:
         a, b = self.expr(left), self.expr(right)
@@ -583,6 +687,23 @@ class _Translator:
             return dataclasses.replace(value, num=self.num_expr(value).abs())
         if func == "round":
             return self.round_half_up(node, args)
+        if func in ("next_working_day", "is_working_day", "working_days_between"):
+            calendar = self.calendar_table(node)
+            days = [self.expr(arg) for arg in args]
+            if not all(isinstance(d, Val) and d.kind == "date" for d in days):
+                raise self.refuse(node, f"{func}() of this kind of value")
+            exprs = [d.expr for d in days if isinstance(d, Val)]
+            if func == "next_working_day":
+                found, hazard = calendar.add_working_days(exprs[0], 0)
+                self.hazards.append(hazard)
+                return Val(found, "date", days[0].nullable if isinstance(days[0], Val) else True)
+            if func == "is_working_day":
+                flag, hazard = calendar.is_working_day(exprs[0])
+                self.hazards.append(hazard)
+                return Val(flag, "bool", False)
+            count, hazard = calendar.between(exprs[0], exprs[1])
+            self.hazards.append(hazard)
+            return Num(count, 1, 10**7, 1)
         if func in ("min", "max"):
             a, b = self.expr(args[0]), self.expr(args[1])
             if isinstance(a, Num) and isinstance(b, Num):
@@ -752,7 +873,8 @@ def compile_columnar(policy: CheckedPolicy, params: dict[str, Any], as_of: date,
     """The policy as Polars expressions for the date `as_of` with the parameter values in force
     then (`params`; under a region table `regions`, each region's, read by the column
     `REGION_COLUMN`); ColumnarUnsupported names the first construct it cannot express."""
-    tr = _Translator(policy, params, as_of, regions=regions)
+    tr = _Translator(policy, params, as_of, regions=regions,
+                     calendar=_calendar_table(policy.calendar))
     stages: list[list[pl.Expr]] = []
     node_columns: dict[str, OutputColumn] = {}
     for index, name in enumerate(policy.order):
@@ -774,6 +896,16 @@ def compile_columnar(policy: CheckedPolicy, params: dict[str, Any], as_of: date,
     warnings, warning_columns = _warnings(tr)
     return ColumnarPlan(stages, outputs, warnings, warning_columns, _deadlines(tr), hazard,
                         emit_labels)
+
+
+_CALENDARS: dict[Any, CalendarTable | None] = {}
+
+
+def _calendar_table(calendar: Any) -> CalendarTable | None:
+    """The calendar's table, made once per calendar (equal calendars share one)."""
+    if calendar not in _CALENDARS:
+        _CALENDARS[calendar] = CalendarTable.of(calendar)
+    return _CALENDARS[calendar]
 
 
 def _node(tr: _Translator, index: int, node: CheckedNode,
