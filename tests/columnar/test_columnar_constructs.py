@@ -287,3 +287,54 @@ def test_a_working_day_question_inside_an_aggregate_is_refused(tmp_path: Path) -
     (diagnostic,) = caught.value.diagnostics
     assert "working-day question inside an aggregate" in diagnostic.message
     assert (diagnostic.location.line, diagnostic.location.column) == (12, 15)
+
+
+# -- aggregates reading household values --------------------------------------------------------
+
+AGGREGATES = """\
+policy:
+  id: aggregates
+  title: aggregates
+  effective: 2021-01-01
+parameters:
+  line: {type: money, title: line, cite: §1, basis: document, value: 7152}
+definitions:
+  size:
+    expr: count(members)
+  per_capita:
+    expr: net_income / size
+  old:
+    expr: "60"
+decisions:
+  elders_when_poor:
+    expr: count(age(m.birth_date) >= old for m in members if per_capita < line)
+  any_sick_poor:
+    expr: any(m.health != "healthy" and formerly_poor for m in members)
+  all_born_before:
+    expr: all(m.birth_date < (monitoring.since ?? as_of) for m in members)
+  youngest:
+    expr: min(age(m.birth_date) for m in members if net_income > 0)
+  ages_when_poor:
+    expr: sum(age(m.birth_date) ?? 0 for m in members if per_capita < line)
+  income_per_age:
+    expr: any(net_income / (age(m.birth_date) ?? 1) > line for m in members)
+"""
+
+
+def test_aggregates_reading_household_values(tmp_path: Path) -> None:
+    policy = policy_from_text(tmp_path, AGGREGATES)
+    records = list(benchmark_module("boundary_households").boundary_households(1200, seed=3))
+    records += around(("7152",), range(1, 8))  # per capita on the line, a fen either side
+    for record in records[-21:]:
+        record["members"] = [dict(m, birth_date="1950-01-01") for m in record["members"]]
+    newborn = household(5000, 2, Decimal(100))  # age 0: the division by zero of one item
+    newborn["members"][1]["birth_date"] = "2021-05-01"
+    records.append(newborn)
+    table = records_to_arrow(policy, records)
+    got = assert_same(policy, table)
+    on_line = got[-21:]  # the newborn household is rejected
+    assert [d["elders_when_poor"] for d in on_line[:3]] == [1, 0, 0]  # 1 member: below only
+    assert {d["any_sick_poor"] for d in got} == {True, False}
+    rejects = decide_batch(policy, table, AS_OF).rejects.to_pylist()
+    named = {r["household_id"]: r["reason"] for r in rejects}  # as the record path names them
+    assert "income_per_age" in named["B5000"] and len(named) < len(records) // 4

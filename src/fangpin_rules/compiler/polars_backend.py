@@ -52,6 +52,8 @@ _MAX_LIST_ITEMS = 10**6  # a bound on a list's length, for the integer bounds of
 _PREFIX = "__fpc_"
 STEP_KINDS = ("deadline",)
 REGION_COLUMN = _PREFIX + "region"  # a region table's county code of each household
+ROW_COLUMN = _PREFIX + "row"  # the row's number, by which an exploded aggregate joins back
+ITEM_COLUMN = _PREFIX + "item"  # an exploded list's item
 
 
 _DTYPES: dict[str, Any] = {"date": pl.Date, "bool": pl.Boolean, "text": pl.String}
@@ -235,6 +237,12 @@ class _Translator:
     # parameter whose value differs between regions is read from a column by region code
     regions: dict[str, dict[str, Any]] | None = None
     calendar: CalendarTable | None = None
+    # an aggregate whose body reads household values is computed over the list exploded
+    # (one row per item, the household's columns beside it) and joined back by row number:
+    # `exploded` while its body is translated; `joins` the frame steps not yet placed
+    exploded: bool = False
+    joins: list[Callable[[pl.LazyFrame], pl.LazyFrame]] = dataclasses.field(
+        default_factory=list)
 
     # -- refusals ---------------------------------------------------------------------------
     def refuse(self, node: ast.Expr, what: str) -> ColumnarUnsupported:
@@ -392,7 +400,7 @@ class _Translator:
             if self.regions:
                 return self.regional(node, name)
             return self.constant(node, self.params[name], self.type_of(node))
-        if self.bound_var is not None:
+        if self.bound_var is not None and not self.exploded:
             raise self.refuse(node, f"'{name}' read inside an aggregate over a list (only the "
                               "item, parameters and literals can be)")
         if name in self.policy.nodes:
@@ -411,12 +419,13 @@ class _Translator:
                 return self.name(node, full)
             if base.id in self.policy.nodes or base.id in ("case", "steps"):
                 raise self.refuse(node, f"the field '{attr}' of a computed value")
-            if self.bound_var is not None:
+            if self.bound_var is not None and not self.exploded:
                 raise self.refuse(node, f"'{base.id}.{attr}' read inside an aggregate over a "
                                   "list")
             return self.field(node, pl.col(base.id).struct.field(attr), self.type_of(node))
         if isinstance(base, ast.Name):  # the aggregate's item
-            return self.field(node, pl.element().struct.field(attr), self.type_of(node))
+            item = pl.col(ITEM_COLUMN) if self.exploded else pl.element()
+            return self.field(node, item.struct.field(attr), self.type_of(node))
         raise self.refuse(node, "a field of a nested value")
 
     def is_known(self, value: Value) -> pl.Expr:
@@ -767,7 +776,18 @@ class _Translator:
                 iterable.id in self.policy.nodes or iterable.id in self.policy.parameters or \
                 iterable.id in ("case", "steps", "as_of"):
             raise self.refuse(node, f"{node.func}() over anything but a list of the record")
-        column = pl.col(iterable.id)
+        if self.reads_household(node):
+            return self.exploded_aggregate(node, iterable.id)
+        before = len(self.hazards)
+        listed = self.listed_aggregate(node, pl.col(iterable.id))
+        if len(self.hazards) > before:  # a division by an item's value: a hazard per row
+            del self.hazards[before:]
+            return self.exploded_aggregate(node, iterable.id)
+        return listed
+
+    def listed_aggregate(self, node: ast.Aggregate, column: pl.Expr) -> Value:
+        """An aggregate whose body reads its item, parameters and literals only: one
+        `list.eval` over the list column."""
         self.bound_var = node.var
         try:
             keep = self.truth(node.filter) if node.filter is not None else None
@@ -808,6 +828,80 @@ class _Translator:
             raise self.refuse(node, f"{node.func}() of this kind of value")
         finally:
             self.bound_var = None
+
+    def reads_household(self, node: ast.Aggregate) -> bool:
+        """Whether the aggregate's body or filter reads a value of the household (a field, a
+        definition, a parameter that differs between regions) beside its item."""
+        parts = [node.body] + ([node.filter] if node.filter is not None else [])
+        for part in parts:
+            for sub in ast.walk(part):
+                if isinstance(sub, ast.Name) and sub.id not in (node.var, "as_of") and \
+                        (sub.id not in self.policy.parameters or self.regions):
+                    return True
+        return False
+
+    def exploded_aggregate(self, node: ast.Aggregate, iterable: str) -> Value:
+        """An aggregate reading household values: its body over the list exploded, one row per
+        item with the household's columns beside it, reduced per row number and joined back
+        (a household with an empty list gets the empty list's value: false for any, true for
+        all, 0 for count and sum, unknown for min and max)."""
+        before = len(self.hazards)
+        self.bound_var, self.exploded = node.var, True
+        try:
+            keep = self.truth(node.filter) if node.filter is not None else None
+            name = _col(f"a{id(node)}")
+            result: Value
+            if node.func in ("any", "all", "count"):
+                body = self.truth(node.body)
+                if node.func == "all":
+                    reduced = (body | ~keep if keep is not None else body).all()
+                    default: Any = True
+                else:
+                    body = body & keep if keep is not None else body
+                    reduced = body.any() if node.func == "any" else body.cast(pl.Int64).sum()
+                    default = False if node.func == "any" else 0
+                column = pl.col(name).fill_null(default)
+                result = Val(column, "bool", False) if node.func != "count" else \
+                    Num(column, 1, _MAX_LIST_ITEMS, 1)
+            else:
+                value = self.expr(node.body)
+                if not isinstance(value, Num) or not isinstance(value.den, int) or \
+                        value.num is None:
+                    raise self.refuse(node, f"{node.func}() of this kind of value over a list "
+                                      "read with household values")
+                item = self.num_expr(value)
+                if node.func == "sum":
+                    if value.nullable:
+                        raise self.refuse(node, "sum() of values that may be unknown")
+                    if keep is not None:
+                        item = pl.when(keep).then(item).otherwise(0)
+                    bound = value.bound * _MAX_LIST_ITEMS
+                    reduced = _as_expr(item, bound).sum()
+                    result = self.check_bound(node, Num(
+                        pl.col(name).fill_null(0), value.den, bound, value.den_bound))
+                else:
+                    if keep is not None:
+                        item = pl.when(keep).then(item)
+                    reduced = item.min() if node.func == "min" else item.max()
+                    result = Num(pl.col(name), value.den, value.bound, value.den_bound,
+                                 nullable=True)
+        finally:
+            self.bound_var, self.exploded = None, False
+        inner = [h.fill_null(False) for h in self.hazards[before:]]
+        del self.hazards[before:]
+        aggregates = [reduced.alias(name)]
+        if inner:  # a division by zero for some item: the row is the record path's
+            aggregates.append(pl.any_horizontal(inner).any().alias(name + "_hazard"))
+            self.hazards.append(pl.col(name + "_hazard").fill_null(False))
+
+        def join(frame: pl.LazyFrame) -> pl.LazyFrame:
+            per_item = frame.with_columns(pl.col(iterable).alias(ITEM_COLUMN)).explode(
+                ITEM_COLUMN).filter(pl.col(ITEM_COLUMN).is_not_null())
+            reduced_rows = per_item.group_by(ROW_COLUMN).agg(aggregates)
+            return frame.join(reduced_rows, on=ROW_COLUMN, how="left", maintain_order="left")
+
+        self.joins.append(join)
+        return result
 
     def truth_of(self, checked: CheckedExpr) -> pl.Expr:
         self.source = checked
@@ -854,10 +948,20 @@ class ColumnarPlan:
     emit_labels: dict[str, dict[str, str]]  # first_match key -> value -> label text
     # under a region table: county code -> the policy reference of its region's policy
     region_refs: dict[str, dict[str, Any]] | None = None
+    # stage number -> the exploded aggregates joined in before it (len(stages): before the
+    # warnings and deadlines)
+    joins: dict[int, list[Callable[[pl.LazyFrame], pl.LazyFrame]]] = dataclasses.field(
+        default_factory=dict)
 
     def query(self, frame: pl.LazyFrame) -> pl.LazyFrame:
-        for stage in self.stages:
+        if self.joins:
+            frame = frame.with_row_index(ROW_COLUMN)
+        for number, stage in enumerate(self.stages):
+            for join in self.joins.get(number, ()):
+                frame = join(frame)
             frame = frame.with_columns(stage)
+        for join in self.joins.get(len(self.stages), ()):
+            frame = join(frame)
         frame = frame.with_columns(*self.warnings[:-1])  # the last reads them all
         return frame.with_columns(self.warnings[-1],
                                   self.deadlines.alias(_PREFIX + "deadlines"),
@@ -877,9 +981,12 @@ def compile_columnar(policy: CheckedPolicy, params: dict[str, Any], as_of: date,
                      calendar=_calendar_table(policy.calendar))
     stages: list[list[pl.Expr]] = []
     node_columns: dict[str, OutputColumn] = {}
+    joins: dict[int, list[Callable[[pl.LazyFrame], pl.LazyFrame]]] = {}
     for index, name in enumerate(policy.order):
         node = policy.nodes[name]
         stage, value, column = _node(tr, index, node, node_columns)
+        if tr.joins:
+            joins[index], tr.joins = tr.joins, []
         stages.append(stage)
         tr.columns[name] = value
         node_columns[name] = column
@@ -891,11 +998,14 @@ def compile_columnar(policy: CheckedPolicy, params: dict[str, Any], as_of: date,
         if isinstance(spec, FirstMatchDecision) and spec.emit_label:
             vocab = policy.vocabularies[spec.type]
             emit_labels[policy.output_name(name)] = {k: v[0] for k, v in vocab.labels.items()}
+    warnings, warning_columns = _warnings(tr)
+    deadlines = _deadlines(tr)
     hazard = pl.any_horizontal([h.fill_null(False) for h in tr.hazards]) if tr.hazards \
         else pl.lit(False)
-    warnings, warning_columns = _warnings(tr)
-    return ColumnarPlan(stages, outputs, warnings, warning_columns, _deadlines(tr), hazard,
-                        emit_labels)
+    if tr.joins:
+        joins[len(stages)] = tr.joins
+    return ColumnarPlan(stages, outputs, warnings, warning_columns, deadlines, hazard,
+                        emit_labels, joins=joins)
 
 
 _CALENDARS: dict[Any, CalendarTable | None] = {}
@@ -997,10 +1107,14 @@ def _warnings(tr: _Translator) -> tuple[list[pl.Expr], list[WarningColumn]]:
         else:
             assert rule.var is not None
             tr.bound_var = rule.var
+            before = len(tr.hazards)
             try:
                 cond = tr.truth(rule.when.tree)
             finally:
                 tr.bound_var = None
+            if len(tr.hazards) > before:
+                raise tr.refuse(rule.when.tree, "a division by an item's value in a warning "
+                                "rule over a list")
             exprs.append(pl.col(rule.iterable).list.eval(
                 pl.arg_where(cond)).alias(name))
         columns.append(WarningColumn(rule.code, rule.field, rule.cite, name,
