@@ -153,7 +153,8 @@ def test_an_unknown_engine_is_refused(fujian: Policy) -> None:
 
 
 @pytest.mark.parametrize(("body", "what", "column"), [
-    ("    expr: net_income / count(members) * 2 > 100\n", "arithmetic on a quotient", 11),
+    ("    expr: sum(net_income / count(members) for m in members) > 100\n",
+     "sum() of a quotient", 11),
     ("    expr: any(any(n.health == \"healthy\" for n in members) for m in members)\n",
      "any() over anything but a list of the record", 15),
 ])

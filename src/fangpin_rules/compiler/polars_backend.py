@@ -46,6 +46,8 @@ from fangpin_rules.limits import (
 )
 from fangpin_rules.policy.document import FirstMatchDecision
 
+_ROUNDING = Fraction(1, 10**73)  # the relative error of one rounding to 74 digits, and more
+_FITS_DIGITS = 73  # a value of this many significant digits the record path holds exactly
 _INT64_SAFE = 2**62
 _INT128_SAFE = 2**126
 _MAX_LIST_ITEMS = 10**6  # a bound on a list's length, for the integer bounds of counts and sums
@@ -75,6 +77,11 @@ class Num:
     den_bound: int
     quotient: bool = False
     nullable: bool = False
+    # a value computed from a quotient: `inexact` holds (per row) where the record path's
+    # 74-digit value x' may differ from this exact fraction x; |x' - x| <= err * |x| (a
+    # relative error: x = 0 means x' = 0)
+    inexact: pl.Expr | None = None
+    err: Fraction = Fraction(0)
 
 
 @dataclass(frozen=True)
@@ -241,6 +248,7 @@ class _Translator:
     # (one row per item, the household's columns beside it) and joined back by row number:
     # `exploded` while its body is translated; `joins` the frame steps not yet placed
     exploded: bool = False
+    written: frozenset[str] = frozenset()  # the nodes whose values the decision record holds
     joins: list[Callable[[pl.LazyFrame], pl.LazyFrame]] = dataclasses.field(
         default_factory=list)
 
@@ -482,14 +490,15 @@ class _Translator:
                 b_num = self.num_expr(dataclasses.replace(
                     b, num=None if b.num is None else _mul(b.num, common // b.den, bound),
                     bound=bound))
-                return self.check_bound(node, Num(pl.when(cond).then(a_num).otherwise(b_num),
-                                                  common, bound, common,
-                                                  a.quotient or b.quotient, nullable))
+                return self.check_bound(node, self.chosen(a, b, Num(
+                    pl.when(cond).then(a_num).otherwise(b_num), common, bound, common,
+                    a.quotient or b.quotient, nullable)))
             num = pl.when(cond).then(self.num_expr(a)).otherwise(self.num_expr(b))
             den = pl.when(cond).then(_as_expr(a.den, a.den_bound)).otherwise(
                 _as_expr(b.den, b.den_bound))
-            return Num(num, den, max(a.bound, b.bound), max(a.den_bound, b.den_bound),
-                       a.quotient or b.quotient, nullable)
+            return self.chosen(a, b, Num(num, den, max(a.bound, b.bound),
+                                         max(a.den_bound, b.den_bound),
+                                         a.quotient or b.quotient, nullable))
         if isinstance(a, Labels) or isinstance(b, Labels):
             raise self.refuse(node, "a choice between sets of labels")
         if isinstance(node, ast.Coalesce):
@@ -503,6 +512,17 @@ class _Translator:
         otherwise = pl.lit(None, dtype=dtype) if b.is_const and b.const is None else b.expr
         return Val(pl.when(cond).then(then).otherwise(otherwise), kind,
                    a.nullable or b.nullable)
+
+    def chosen(self, a: Num, b: Num, result: Num) -> Num:
+        """A choice between two numbers: inexact where either may be (the safe side), and a
+        quotient beside a computed value is one too."""
+        if a.inexact is None and b.inexact is None:
+            return result
+        a, b = self.derive(a), self.derive(b)
+        parts = [p for p in (a.inexact, b.inexact) if p is not None]
+        inexact = parts[0] if len(parts) == 1 else parts[0] | parts[1]
+        return dataclasses.replace(result, quotient=False, inexact=inexact,
+                                   err=max(a.err, b.err))
 
     def reached(self, node: ast.Expr, cond: pl.Expr | bool) -> Value:
         """`node`, whose divisions by zero matter only where `cond` holds (a branch of an
@@ -525,9 +545,75 @@ class _Translator:
             date_node, dur_node = (left, right) if lt == t.DATE else (right, left)
             return self.add_duration(node, self.expr(date_node), dur_node, -1 if op == "-" else 1)
         a, b = self.number(left), self.number(right)
-        if a.quotient or b.quotient:
-            raise self.refuse(node, "arithmetic on a quotient (the record path rounds it to "
-                              "74 digits first; compare or output a quotient only)")
+        if a.quotient or b.quotient or a.inexact is not None or b.inexact is not None:
+            return self.derived_arithmetic(node, op, self.derive(a), self.derive(b))
+        return self.arithmetic(node, op, a, b)
+
+    # -- values computed from a quotient ---------------------------------------------------
+    def fits(self, value: Num) -> pl.Expr:
+        """Per row: the exact value has at most `_FITS_DIGITS` significant digits, so the
+        record path's Decimal (74 digits) holds it exactly: |x| < 10**D (D the digits of the
+        bound) and x * 10**(73 - D) is a whole number, tested as (num mod den) times powers of
+        ten mod den, each step inside Int128. False where it cannot be shown (the row is
+        then taken as inexact: the safe side)."""
+        if value.num is None:
+            return pl.lit(True)
+        places = _FITS_DIGITS - len(str(value.bound))
+        if isinstance(value.num, int) and isinstance(value.den, int):
+            return pl.lit(places >= 0 and value.num * 10 ** places % value.den == 0)
+        step = 0
+        while value.den_bound * 10 ** (step + 1) < _INT128_SAFE:
+            step += 1
+        if places < 0 or step == 0:
+            return pl.lit(False)
+        den = _as_expr(value.den, _INT128_SAFE - 1).cast(pl.Int128)
+        rest = _as_expr(value.num, _INT128_SAFE - 1).cast(pl.Int128) % den
+        while places > 0:
+            k = min(step, places)
+            rest = rest * _lit_int(10 ** k).cast(pl.Int128) % den
+            places -= k
+        return rest == 0
+
+    def derive(self, value: Num) -> Num:
+        """A quotient entering arithmetic: the record path rounded it to 74 digits, so the
+        row is inexact where its exact value does not fit them, and the error is at most one
+        rounding of its magnitude. Other values are returned as they are."""
+        if not value.quotient:
+            return value
+        return dataclasses.replace(value, quotient=False, inexact=~self.fits(value),
+                                   err=_ROUNDING)
+
+    def derived_arithmetic(self, node: ast.Expr, op: str, a: Num, b: Num) -> Num:
+        """`a op b` where an operand is computed from a quotient: the exact fraction, inexact
+        where an operand is or where the exact result does not fit 74 digits (else the
+        record path's Decimal operation is exact too), with the error bound carried: the
+        operands' errors propagated, and one more rounding."""
+        result = self.arithmetic(node, op, a, b)
+        if result.num is None:
+            return result
+        inexact = ~self.fits(result)
+        for part in (a.inexact, b.inexact):
+            if part is not None:
+                inexact = inexact | part
+        one = Fraction(1)
+        if op in "+-":
+            # |x' - x| <= |a| ra + |b| rb + one rounding; a nonzero x is at least 1/den, so
+            # relative to x that is at most (bound a * ra + bound b * rb) * den bound. An exact
+            # zero the record path may hold as a tiny remainder: such a row is its own.
+            spread = (Fraction(a.bound) * a.err + Fraction(b.bound) * b.err) * result.den_bound
+            err = spread * (one + _ROUNDING) + _ROUNDING
+            self.hazards.append(inexact & (self.num_expr(result) == 0))
+        elif op == "*":  # a zero operand is exactly zero on both paths
+            err = (one + a.err) * (one + b.err) * (one + _ROUNDING) - one
+        else:
+            if b.err >= one:  # pragma: no cover - errors are far below 1
+                raise self.refuse(node, "a division by a value computed from a quotient "
+                                  "whose 74-digit rounding could be zero")
+            err = (one + a.err) * (one + _ROUNDING) / (one - b.err) - one
+        return dataclasses.replace(result, quotient=False, inexact=inexact, err=err)
+
+    def arithmetic(self, node: ast.Expr, op: str, a: Num, b: Num) -> Num:
+        """`a op b` of two exact fractions (a division gives a quotient)."""
         if a.num is None or b.num is None:
             return Num(None, 1, 0, 1, nullable=True)
         nullable = a.nullable or b.nullable
@@ -600,6 +686,10 @@ class _Translator:
                 if not equality:
                     return pl.lit(False)
                 return ~known if op == "==" else known
+            if (na.quotient and nb.quotient) or na.inexact is not None or \
+                    nb.inexact is not None:
+                na, nb = self.derive(na), self.derive(nb)
+            assert na.num is not None and nb.num is not None
             bound = max(na.bound * nb.den_bound, nb.bound * na.den_bound)
             if bound >= _INT128_SAFE:
                 raise self.refuse(node, "a comparison whose exact integers could exceed 128 "
@@ -607,6 +697,7 @@ class _Translator:
             lhs = _as_expr(_mul(na.num, nb.den, bound), bound)
             rhs = _as_expr(_mul(nb.num, na.den, bound), bound)
             nullable = na.nullable or nb.nullable
+            self.on_the_line(node, na, nb, lhs, rhs)
         else:
             assert isinstance(a, Val) and isinstance(b, Val)
             if (a.is_const and a.const is None) or (b.is_const and b.const is None):
@@ -621,6 +712,22 @@ class _Translator:
             return lhs.ne_missing(rhs) if nullable else lhs != rhs
         test = {"<": lhs < rhs, "<=": lhs <= rhs, ">": lhs > rhs, ">=": lhs >= rhs}[op]
         return test.fill_null(False) if nullable else test
+
+    def on_the_line(self, node: ast.Expr, a: Num, b: Num, lhs: pl.Expr, rhs: pl.Expr) -> None:
+        """A comparison of values computed from a quotient. Two fractions that differ, differ
+        by at least 1 / (den a * den b); the record path's values are within err a + err b of
+        them, less than half that (else refused), so it orders them the same. Where the exact
+        values are equal the record path's may not be (1/3 * 3 is 0.99…9 there): such a row,
+        where some value is inexact, is decided by the record path."""
+        parts = [p for p in (a.inexact, b.inexact) if p is not None]
+        if not parts:
+            return
+        spread = Fraction(a.bound) * a.err + Fraction(b.bound) * b.err  # |x| <= bound
+        if 2 * spread >= Fraction(1, a.den_bound * b.den_bound):
+            raise self.refuse(node, "a comparison of values computed from a quotient that the "
+                              "record path's 74-digit rounding could decide")
+        inexact = parts[0] if len(parts) == 1 else parts[0] | parts[1]
+        self.hazards.append((lhs == rhs) & inexact)
 
     def as_num(self, node: ast.Expr, value: Value) -> Num:
         if isinstance(value, Num):
@@ -669,7 +776,8 @@ class _Translator:
                 total: pl.Expr = pl.sum_horizontal(flags) if flags else pl.lit(0, pl.Int64)
                 return Num(total, 1, len(flags), 1)
             if isinstance(arg, ast.Name) and arg.id not in self.policy.nodes and \
-                    self.bound_var is None and isinstance(t.strip(self.type_of(arg)), t.ListOf):
+                    (self.bound_var is None or self.exploded) and \
+                    arg.id != self.bound_var and isinstance(t.strip(self.type_of(arg)), t.ListOf):
                 return Num(pl.col(arg.id).list.len().cast(pl.Int64), 1, _MAX_LIST_ITEMS, 1)
             raise self.refuse(node, "count() of this value")
         if func == "age":
@@ -747,6 +855,10 @@ class _Translator:
         if value.quotient and value.bound * value.den_bound * scale >= 10 ** 72:
             raise self.refuse(node, "round() of a quotient whose 74-digit rounding on the "
                               "record path could reach a tie")
+        if value.inexact is not None and \
+                2 * value.err * value.bound >= Fraction(1, 2 * scale * value.den_bound):
+            raise self.refuse(node, "round() of a value computed from a quotient whose "
+                              "74-digit rounding on the record path could reach a tie")
         if isinstance(value.num, int) and isinstance(value.den, int):
             magnitude = (2 * abs(value.num) * scale + value.den) // (2 * value.den)
             if value.num < 0 and magnitude == 0:
@@ -761,6 +873,11 @@ class _Translator:
         den = _as_expr(value.den, bound)
         twice = _as_expr(_mul(value.den, 2, bound), bound)
         magnitude = (num.abs() * _lit_int(2 * scale) + den) // twice
+        if value.inexact is not None:
+            # exactly half-way, the record path's value (a little off) may round either way
+            doubled = num.abs() * _lit_int(2 * scale)
+            tie = (doubled % den == 0) & ((doubled // den) % 2 == 1)
+            self.hazards.append(value.inexact & tie)
         # a negative amount rounding to zero is Decimal's -0 on the record path ("-0" in an
         # output, -0 again times a number): such a row is decided there
         self.hazards.append((num < 0) & (magnitude == 0))
@@ -804,7 +921,8 @@ class _Translator:
                            _MAX_LIST_ITEMS, 1)
             value = self.expr(node.body)
             if isinstance(value, Num):
-                if not isinstance(value.den, int) or value.num is None:
+                if not isinstance(value.den, int) or value.num is None or \
+                        value.inexact is not None:
                     raise self.refuse(node, f"{node.func}() of a quotient")
                 item = self.num_expr(value)
                 if node.func == "sum":
@@ -866,9 +984,9 @@ class _Translator:
             else:
                 value = self.expr(node.body)
                 if not isinstance(value, Num) or not isinstance(value.den, int) or \
-                        value.num is None:
-                    raise self.refuse(node, f"{node.func}() of this kind of value over a list "
-                                      "read with household values")
+                        value.num is None or value.inexact is not None:
+                    raise self.refuse(node, f"{node.func}() of a quotient (or of this kind of "
+                                      "value) over a list read with household values")
                 item = self.num_expr(value)
                 if node.func == "sum":
                     if value.nullable:
@@ -977,8 +1095,11 @@ def compile_columnar(policy: CheckedPolicy, params: dict[str, Any], as_of: date,
     """The policy as Polars expressions for the date `as_of` with the parameter values in force
     then (`params`; under a region table `regions`, each region's, read by the column
     `REGION_COLUMN`); ColumnarUnsupported names the first construct it cannot express."""
+    written = set(policy.outputs)
+    for name in policy.outputs:
+        written.update(policy.nodes[name].fields)
     tr = _Translator(policy, params, as_of, regions=regions,
-                     calendar=_calendar_table(policy.calendar))
+                     calendar=_calendar_table(policy.calendar), written=frozenset(written))
     stages: list[list[pl.Expr]] = []
     node_columns: dict[str, OutputColumn] = {}
     joins: dict[int, list[Callable[[pl.LazyFrame], pl.LazyFrame]]] = {}
@@ -1072,6 +1193,12 @@ def _materialise(tr: _Translator, node: CheckedNode, base: str, value: Value,
         form = "count" if t.strip(kind) == t.COUNT else "number"
         columns = (num_name,) if isinstance(den, int) else (num_name, den_name)
         held = dataclasses.replace(value, num=pl.col(num_name), den=den)
+        if value.inexact is not None:
+            inexact_name = _col(base, "_x")
+            stage.append(value.inexact.alias(inexact_name))
+            held = dataclasses.replace(held, inexact=pl.col(inexact_name))
+            if node.name in tr.written:  # its digits would be the exact fraction's
+                tr.hazards.append(pl.col(inexact_name))
         return stage, held, OutputColumn(node.name, kind, form, columns,
                                          den=den if isinstance(den, int) else None)
     if isinstance(value, Labels):
