@@ -8,16 +8,20 @@ float, since Polars divides a Decimal to the dividend's scale (21455.99 / 3 -> 7
 Money comes in at
 `MONEY_MAX_FRACTION_DIGITS` (integer 1/10000 yuan), other numbers at
 `NUMBER_MAX_FRACTION_DIGITS`; a bound on every integer is carried at compile time and an
-expression whose integers could leave Int128 is refused. A quotient is compared or output,
-never computed with further (the record path rounds it to 74 digits there, the fraction would
-not): such an expression is refused. Output numbers become decimal text through Python's
-Decimal in `limits.DECIMAL_CONTEXT`, the one division the record path makes, so the digits are
-the record path's.
+expression whose integers could leave Int128 is refused. Output numbers become decimal text
+through Python's Decimal in `limits.DECIMAL_CONTEXT`, the one division the record path makes,
+so the digits are the record path's. Arithmetic on a quotient keeps the exact fraction and
+accounts for the record path's 74-digit rounding (`derive`, `derived_arithmetic`,
+`on_the_line`): a proved error bound where the values differ, the record path where they are
+equal on a row it rounded. Region tables read a parameter by county code (`regional`); the
+working-day functions look days up in a `CalendarTable`; an aggregate reading household values
+is computed over the exploded list and joined back (`exploded_aggregate`).
 
 A construct this back end cannot express is refused when the policy is compiled for it
 (`ColumnarUnsupported`, a PolicyError naming the construct and its file:line:col): nothing
-falls back silently. Rows where some divisor is zero are reported as `hazard` so the caller
-decides them on the record path, which names the definition that failed.
+falls back silently. Rows whose answer only the record path can give (a zero divisor, a
+working-day question outside the calendar, a value whose exact fraction and 74-digit value may
+decide differently) are reported as `hazard` so the caller decides them there.
 """
 
 from __future__ import annotations
