@@ -356,9 +356,12 @@ class ColumnarChunkDecider:
     validated as the record path reads them (the same rejections, with their line), decided in
     columns, written as the record path writes its decisions, byte for byte."""
 
-    def __init__(self, policy: Policy, as_of: date) -> None:
+    def __init__(self, policy: Policy | RegionalPolicy, as_of: date) -> None:
+        self.regional = policy if isinstance(policy, RegionalPolicy) else None
+        self.deciding = policy
+        policy = _base(policy)
         self.policy, self.as_of = policy, as_of
-        columnar_plan(policy, as_of)
+        columnar_plan(self.deciding, as_of)
         self.reader = typed_reader(policy.checked.record_model)
         self.id_field = policy.checked.record_id
         self.numbers = _number_paths(policy)
@@ -374,6 +377,8 @@ class ColumnarChunkDecider:
             record: Any = None
             try:
                 record = read_item(policy, self.reader, number, item)
+                if self.regional is not None:  # a household of no region: rejected
+                    self.regional.policy_for(record, number)
                 _refuse_inconsistent(record, number, id_field)
                 rows.append(_builtins(record))
                 lines.append(number)
@@ -388,7 +393,9 @@ class ColumnarChunkDecider:
                     exc).to_json())))
         pa = _pyarrow()
         table = pa.Table.from_pylist(rows, schema=input_schema(policy))
-        decided, kept, failed = decide_validated(policy, table, self.as_of, lines)
+        if self.regional is not None:
+            table = with_region_column(table)
+        decided, kept, failed = decide_validated(self.deciding, table, self.as_of, lines)
         for index, failure in failed:
             rejection = failure.rejection
             if rejection.line is None:
