@@ -227,6 +227,11 @@ decisions:
     expr: received + 0 working_days
   late:
     expr: as_of > received + wait
+procedure:
+  follow_up:
+    title: follow up
+    cite: §1
+    due: received + wait
 """
 
 
@@ -257,6 +262,10 @@ def test_working_days_across_holidays_and_adjusted_saturdays(tmp_path: Path) -> 
     assert by_day["2021-09-30"]["due"] == date(2021, 10, 13)
     assert by_day["2021-10-01"]["next_day"] == date(2021, 10, 8)
     assert by_day["2021-02-10"]["due"] == date(2021, 2, 23)  # 18, 19, 20 (Saturday), 22, 23
+    # the case-free step: due on as_of is pending, the day before overdue
+    assert by_day["2021-10-09"]["deadlines"][0]["due"] == date(2021, 10, 15)
+    assert by_day["2021-10-09"]["deadlines"][0]["status"] == "pending"
+    assert by_day["2021-10-08"]["overdue"][0]["due"] == date(2021, 10, 14)
     # decided in columns: no row went to the record path
     plan = columnar_plan(policy, date(2021, 10, 15))
     frame = pl.from_arrow(table.cast(input_schema(policy)))
@@ -412,3 +421,26 @@ def test_a_quotient_of_sums_of_quotients_beyond_128_bits_is_refused(tmp_path: Pa
     (diagnostic,) = caught.value.diagnostics
     assert "could exceed 128 bits" in diagnostic.message
     assert (diagnostic.location.line, diagnostic.location.column) == (22, 12)
+
+
+def test_a_negative_zero_is_written_as_the_record_path_writes_it(tmp_path: Path) -> None:
+    """Decimal keeps the sign of a zero (0 * -1 is -0, written "-0"); a written zero of an
+    expression that could make one is the record path's to write."""
+    policy = policy_from_text(tmp_path, """\
+policy:
+  id: signs
+  title: signs
+  effective: 2021-01-01
+decisions:
+  negated:
+    expr: -net_income
+  times:
+    expr: net_income * -1
+  shared:
+    expr: (0 - net_income) / count(members)
+""")
+    records = [household(n, 1 + n % 3, Decimal(v)) for n, v in
+               enumerate(("0", "0.00", "1", "-1", "7152", "0"))]
+    got = assert_same(policy, records_to_arrow(policy, records))
+    assert [d["times"] for d in got[:2]] == ["-0", "-0"]
+    assert got[2]["times"] == "-1" and got[3]["negated"] == "1"

@@ -293,6 +293,24 @@ class _Translator:
             return Val(pl.lit(value, dtype=pl.String), "text", False, value, True)
         raise self.refuse(node, f"a constant of type {kind}")
 
+    def signed_zero(self, name: str, seen: frozenset[str] = frozenset()) -> bool:
+        """Whether the node's value may be Decimal's -0 on the record path: its expression, or
+        a definition it reads, negates, multiplies, divides or rounds (a record's amount is
+        never -0 here: Arrow and the JSON reader hold a zero without its sign)."""
+        node = self.policy.nodes.get(name)
+        if node is None or node.expr is None or name in seen:
+            return False
+        for sub in ast.walk(node.expr.tree):
+            if isinstance(sub, ast.Neg) or (isinstance(sub, ast.BinOp) and sub.op in "*/") \
+                    or (isinstance(sub, ast.Call) and sub.func == "round"):
+                return True
+            if isinstance(sub, ast.Name | ast.Attribute):
+                full = sub.id if isinstance(sub, ast.Name) else (
+                    f"{sub.value.id}.{sub.attr}" if isinstance(sub.value, ast.Name) else "")
+                if full in self.policy.nodes and self.signed_zero(full, seen | {name}):
+                    return True
+        return False
+
     def regional(self, node: ast.Expr, name: str) -> Value:
         """A parameter under a region table: a constant when every region has the same value
         on as_of, else the value of the household's region, looked up by its county code in
@@ -1197,6 +1215,10 @@ def _materialise(tr: _Translator, node: CheckedNode, base: str, value: Value,
         form = "count" if t.strip(kind) == t.COUNT else "number"
         columns = (num_name,) if isinstance(den, int) else (num_name, den_name)
         held = dataclasses.replace(value, num=pl.col(num_name), den=den)
+        if node.name in tr.written and form == "number" and tr.signed_zero(node.name):
+            # Decimal keeps the sign of a zero (0 * -1 is -0, written "-0"); the fraction
+            # does not: a written zero of such an expression is the record path's to write
+            tr.hazards.append(pl.col(num_name) == 0)
         if value.inexact is not None:
             inexact_name = _col(base, "_x")
             stage.append(value.inexact.alias(inexact_name))
