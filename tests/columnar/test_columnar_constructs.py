@@ -287,15 +287,40 @@ def test_a_year_the_calendar_does_not_cover(tmp_path: Path) -> None:
     assert [r["row"] for r in rejects] == [0, 1] and "2027" in rejects[1]["reason"]
 
 
-def test_a_working_day_question_inside_an_aggregate_is_refused(tmp_path: Path) -> None:
+def test_working_days_inside_an_aggregate(tmp_path: Path) -> None:
+    """A working-day question about each member: over the exploded list, by row."""
     policy = policy_from_text(tmp_path, WORKING_DAYS.replace(
         "next_working_day(received)",
-        "any(is_working_day(m.birth_date ?? as_of) for m in members)"))
+        "count(is_working_day(m.birth_date ?? as_of) for m in members)").replace(
+        "    expr: received - 3 working_days",
+        "    expr: any(m.birth_date + wait > as_of for m in members)"))
+    records = received_on([date(2021, 10, 9), None, None])
+    records[0]["members"][0]["birth_date"] = "2021-10-09"  # the Saturday worked
+    records[0]["members"][1]["birth_date"] = "2021-10-10"
+    records[1]["members"][0]["birth_date"] = "2021-10-08"
+    records[1]["members"][1]["birth_date"] = "2021-10-11"  # + 5 working days: the 18th
+    table = records_to_arrow(policy, records)  # the third: born in 1956, not covered
+    got = assert_same(policy, table, "2021-10-15")
+    assert [d["next_day"] for d in got] == [1, 2] and [d["before"] for d in got] == [False, True]
+    (rejected,) = decide_batch(policy, table, "2021-10-15").rejects.to_pylist()
+    assert rejected["row"] == 2 and "1956" in rejected["reason"]
+
+
+def test_a_working_day_question_in_a_warning_over_a_list_is_refused(tmp_path: Path) -> None:
+    policy = policy_from_text(tmp_path, WORKING_DAYS + """\
+warnings:
+  born_on_a_working_day:
+    title: born on a working day
+    cite: §1
+    for: m in members
+    when: is_working_day(m.birth_date ?? as_of)
+    field: members[].birth_date
+""")
     with pytest.raises(ColumnarUnsupported) as caught:
         columnar_plan(policy, date(2021, 10, 15))
     (diagnostic,) = caught.value.diagnostics
     assert "working-day question inside an aggregate" in diagnostic.message
-    assert (diagnostic.location.line, diagnostic.location.column) == (12, 15)
+    assert (diagnostic.location.line, diagnostic.location.column) == (35, 11)
 
 
 # -- aggregates reading household values --------------------------------------------------------
@@ -444,3 +469,21 @@ decisions:
     got = assert_same(policy, records_to_arrow(policy, records))
     assert [d["times"] for d in got[:2]] == ["-0", "-0"]
     assert got[2]["times"] == "-1" and got[3]["negated"] == "1"
+
+
+def test_a_region_parameter_in_a_warning_over_a_list_is_refused(tmp_path: Path,
+                                                                fujian: Policy) -> None:
+    table = tmp_path / "regions.yaml"
+    table.write_text('region_table:\n  id: test-regions\n  policy: fujian-2021\nregions:\n'
+                     '  "350181":\n    name: a\n    compulsory_education_min_age:\n'
+                     '      - {from: 2021-01-01, value: 7}\n'
+                     '  "350121":\n    name: b\n', encoding="utf-8")
+    regional = load_regions(fujian, table)
+    with pytest.raises(ColumnarUnsupported) as caught:
+        columnar_plan(regional, date(2021, 9, 1))
+    (diagnostic,) = caught.value.diagnostics
+    assert "'compulsory_education_min_age', which differs between regions" in \
+        diagnostic.message
+    assert Path(diagnostic.location.file).name == "fujian_2021.yaml"
+    households = records_to_arrow(fujian, [RECORDS_MD_HOUSEHOLD])
+    assert decide_batch(regional, households, AS_OF, engine="record").decisions.num_rows == 1

@@ -142,6 +142,7 @@ def _add(a: pl.Expr | int, b: pl.Expr | int, bound: int, sign: int = 1) -> pl.Ex
     return left + right if sign == 1 else left - right
 
 
+_CALENDAR_FUNCTIONS = ("next_working_day", "is_working_day", "working_days_between")
 _EPOCH = date(1970, 1, 1).toordinal()  # a Polars Date is days since 1970-01-01
 
 
@@ -322,6 +323,9 @@ class _Translator:
         values = [self.regions[code][name] for code in codes]
         if all(v == values[0] and type(v) is type(values[0]) for v in values):
             return self.constant(node, values[0], kind)
+        if self.bound_var is not None and not self.exploded:  # a warning rule over a list
+            raise self.refuse(node, f"the parameter '{name}', which differs between regions, "
+                              "in a rule over a list")
         key = pl.col(REGION_COLUMN)
         nullable = any(v is None for v in values)
         if all(v is None or (isinstance(v, int | Decimal) and not isinstance(v, bool))
@@ -688,7 +692,7 @@ class _Translator:
         return Val(shifted, "date", day.nullable)
 
     def calendar_table(self, node: ast.Expr) -> CalendarTable:
-        if self.bound_var is not None:
+        if self.bound_var is not None and not self.exploded:
             raise self.refuse(node, "a working-day question inside an aggregate over a list")
         if self.calendar is None:
             raise self.refuse(node, "a working-day question: the policy's calendar covers "
@@ -826,7 +830,7 @@ class _Translator:
             return dataclasses.replace(value, num=self.num_expr(value).abs())
         if func == "round":
             return self.round_half_up(node, args)
-        if func in ("next_working_day", "is_working_day", "working_days_between"):
+        if func in _CALENDAR_FUNCTIONS:
             calendar = self.calendar_table(node)
             days = [self.expr(arg) for arg in args]
             if not all(isinstance(d, Val) and d.kind == "date" for d in days):
@@ -977,6 +981,14 @@ class _Translator:
             for sub in ast.walk(part):
                 if isinstance(sub, ast.Name) and sub.id not in (node.var, "as_of") and \
                         (sub.id not in self.policy.parameters or self.regions):
+                    return True
+                if isinstance(sub, ast.Name) and isinstance(self.params.get(sub.id),
+                                                            DurationValue) and \
+                        self.params[sub.id].unit == "working_days":
+                    return True
+                if isinstance(sub, ast.Call) and sub.func in _CALENDAR_FUNCTIONS:
+                    return True  # the calendar's tables are looked up by row
+                if isinstance(sub, ast.Duration) and sub.unit == "working_days":
                     return True
         return False
 
