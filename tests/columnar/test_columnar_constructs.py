@@ -487,3 +487,57 @@ def test_a_region_parameter_in_a_warning_over_a_list_is_refused(tmp_path: Path,
     assert Path(diagnostic.location.file).name == "fujian_2021.yaml"
     households = records_to_arrow(fujian, [RECORDS_MD_HOUSEHOLD])
     assert decide_batch(regional, households, AS_OF, engine="record").decisions.num_rows == 1
+
+
+STILL_REFUSED = """\
+policy:
+  id: refused
+  title: refused
+  effective: 2021-01-01
+definitions:
+  size:
+    expr: count(members)
+decisions:
+  refused:
+    expr: {expr}
+"""
+
+
+@pytest.mark.parametrize(("expr", "what", "column"), [
+    ("round(net_income, 0 - 1)", "round() to negative places", 11),
+    ("net_income / 0 > 1", "a division by the constant zero", 11),
+    ("size in [count(members), 3]", "membership in anything but a list of literals", 11),
+    ("any(m.health == \"healthy\" for m in members if m.birth_date == null) and "
+     "any(any(n.health == \"healthy\" for n in members) for m in members)",
+     "any() over anything but a list of the record", 87),
+])
+def test_what_is_still_refused_names_itself(tmp_path: Path, expr: str, what: str,
+                                            column: int) -> None:
+    policy = policy_from_text(tmp_path, STILL_REFUSED.replace("{expr}", expr))
+    with pytest.raises(ColumnarUnsupported) as caught:
+        columnar_plan(policy, date(2021, 9, 1))
+    (diagnostic,) = caught.value.diagnostics
+    assert what in diagnostic.message and "pass engine='record'" in diagnostic.message
+    assert (diagnostic.location.line, diagnostic.location.column) == (10, column)
+
+
+@pytest.mark.parametrize(("when", "what"), [
+    ("100 / (age(m.birth_date) ?? 1) < 10", "a division by an item's value in a warning rule"),
+    ("net_income < 100 and m.health == \"healthy\"", "'net_income' read inside an aggregate"),
+])
+def test_a_warning_over_a_list_reads_its_item_and_divides_by_constants(
+        tmp_path: Path, when: str, what: str) -> None:
+    policy = policy_from_text(tmp_path, STILL_REFUSED.replace("{expr}", "size > 0") + f"""\
+warnings:
+  thin:
+    title: thin
+    cite: §1
+    for: m in members
+    when: {when}
+    field: members[].birth_date
+""")
+    with pytest.raises(ColumnarUnsupported) as caught:
+        columnar_plan(policy, date(2021, 9, 1))
+    (diagnostic,) = caught.value.diagnostics
+    assert what in diagnostic.message
+    assert diagnostic.location.line == 16
