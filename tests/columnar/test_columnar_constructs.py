@@ -306,21 +306,27 @@ def test_working_days_inside_an_aggregate(tmp_path: Path) -> None:
     assert rejected["row"] == 2 and "1956" in rejected["reason"]
 
 
-def test_a_working_day_question_in_a_warning_over_a_list_is_refused(tmp_path: Path) -> None:
+def test_a_working_day_question_in_a_warning_over_a_list(tmp_path: Path) -> None:
     policy = policy_from_text(tmp_path, WORKING_DAYS + """\
 warnings:
   born_on_a_working_day:
     title: born on a working day
     cite: §1
     for: m in members
-    when: is_working_day(m.birth_date ?? as_of)
+    when: is_working_day(m.birth_date ?? as_of) and received < as_of
     field: members[].birth_date
 """)
-    with pytest.raises(ColumnarUnsupported) as caught:
-        columnar_plan(policy, date(2021, 10, 15))
-    (diagnostic,) = caught.value.diagnostics
-    assert "working-day question inside an aggregate" in diagnostic.message
-    assert (diagnostic.location.line, diagnostic.location.column) == (35, 11)
+    records = received_on([date(2021, 10, 9), None, date(2021, 10, 1)])
+    records[0]["members"][0]["birth_date"] = "2021-10-09"  # the Saturday worked
+    records[0]["members"][1]["birth_date"] = "2021-10-10"
+    records[1]["members"][0]["birth_date"] = "2021-10-08"
+    records[1]["members"][1]["birth_date"] = "2021-10-11"
+    records[2]["members"][1]["birth_date"] = "2021-10-11"  # the first: 1956, not covered
+    table = records_to_arrow(policy, records)
+    got = assert_same(policy, table, "2021-10-15")
+    assert [w["field"] for w in got[0]["warnings"]] == ["members[0].birth_date"]
+    assert got[1]["warnings"] == []  # received on as_of
+    assert decide_batch(policy, table, "2021-10-15").rejects.num_rows == 1
 
 
 # -- aggregates reading household values --------------------------------------------------------
@@ -471,22 +477,27 @@ decisions:
     assert got[2]["times"] == "-1" and got[3]["negated"] == "1"
 
 
-def test_a_region_parameter_in_a_warning_over_a_list_is_refused(tmp_path: Path,
-                                                                fujian: Policy) -> None:
+def test_a_region_parameter_in_a_warning_over_a_list(tmp_path: Path, fujian: Policy) -> None:
+    """The province's school-age warning with a region's own age: over the exploded list."""
     table = tmp_path / "regions.yaml"
     table.write_text('region_table:\n  id: test-regions\n  policy: fujian-2021\nregions:\n'
                      '  "350181":\n    name: a\n    compulsory_education_min_age:\n'
                      '      - {from: 2021-01-01, value: 7}\n'
                      '  "350121":\n    name: b\n', encoding="utf-8")
     regional = load_regions(fujian, table)
-    with pytest.raises(ColumnarUnsupported) as caught:
-        columnar_plan(regional, date(2021, 9, 1))
-    (diagnostic,) = caught.value.diagnostics
-    assert "'compulsory_education_min_age', which differs between regions" in \
-        diagnostic.message
-    assert Path(diagnostic.location.file).name == "fujian_2021.yaml"
-    households = records_to_arrow(fujian, [RECORDS_MD_HOUSEHOLD])
-    assert decide_batch(regional, households, AS_OF, engine="record").decisions.num_rows == 1
+    records = []
+    for code in ("350181", "350121"):
+        for birth in ("2015-03-01", "2014-09-02", "2014-09-01", "2013-01-01"):
+            record = household(len(records), 2, Decimal(30000), region_code=code)
+            record["members"][1].update(birth_date=birth, dropped_out=True)
+            records.append(record)
+    records += list(benchmark_module("boundary_households").boundary_households(300, seed=8))
+    for number, record in enumerate(records[8:]):
+        record["region_code"] = ("350181", "350121")[number % 2]
+    got = assert_same(regional, records_to_arrow(fujian, records))
+    codes = [[w["code"] for w in d["warnings"]].count("dropout_outside_school_age")
+             for d in got[:8]]
+    assert codes[:4] != codes[4:]  # the region's age moves the warning
 
 
 STILL_REFUSED = """\
@@ -521,23 +532,26 @@ def test_what_is_still_refused_names_itself(tmp_path: Path, expr: str, what: str
     assert (diagnostic.location.line, diagnostic.location.column) == (10, column)
 
 
-@pytest.mark.parametrize(("when", "what"), [
-    ("100 / (age(m.birth_date) ?? 1) < 10", "a division by an item's value in a warning rule"),
-    ("net_income < 100 and m.health == \"healthy\"", "'net_income' read inside an aggregate"),
-])
-def test_a_warning_over_a_list_reads_its_item_and_divides_by_constants(
-        tmp_path: Path, when: str, what: str) -> None:
-    policy = policy_from_text(tmp_path, STILL_REFUSED.replace("{expr}", "size > 0") + f"""\
+def test_warnings_over_a_list_reading_household_values(tmp_path: Path) -> None:
+    policy = policy_from_text(tmp_path, STILL_REFUSED.replace("{expr}", "size > 0") + """\
 warnings:
   thin:
     title: thin
     cite: §1
     for: m in members
-    when: {when}
+    when: net_income / (age(m.birth_date) ?? 1) > 5000
     field: members[].birth_date
+  healthy_when_poor:
+    title: healthy when poor
+    cite: §1
+    for: m in members
+    when: net_income < 20000 and m.health == "healthy"
+    field: members[].health
 """)
-    with pytest.raises(ColumnarUnsupported) as caught:
-        columnar_plan(policy, date(2021, 9, 1))
-    (diagnostic,) = caught.value.diagnostics
-    assert what in diagnostic.message
-    assert diagnostic.location.line == 16
+    records = list(benchmark_module("boundary_households").boundary_households(600, seed=2))
+    table = records_to_arrow(policy, records)
+    got = assert_same(policy, table)
+    fields = {w["field"].split("[")[0] + w["code"] for d in got for w in d["warnings"]}
+    assert fields == {"membersthin", "membershealthy_when_poor"}
+    rejects = decide_batch(policy, table, AS_OF).rejects.to_pylist()
+    assert rejects and all("thin" in r["reason"] or "division" in r["reason"] for r in rejects)

@@ -323,7 +323,7 @@ class _Translator:
         values = [self.regions[code][name] for code in codes]
         if all(v == values[0] and type(v) is type(values[0]) for v in values):
             return self.constant(node, values[0], kind)
-        if self.bound_var is not None and not self.exploded:  # a warning rule over a list
+        if self.bound_var is not None and not self.exploded:  # pragma: no cover - exploded
             raise self.refuse(node, f"the parameter '{name}', which differs between regions, "
                               "in a rule over a list")
         key = pl.col(REGION_COLUMN)
@@ -692,7 +692,7 @@ class _Translator:
         return Val(shifted, "date", day.nullable)
 
     def calendar_table(self, node: ast.Expr) -> CalendarTable:
-        if self.bound_var is not None and not self.exploded:
+        if self.bound_var is not None and not self.exploded:  # pragma: no cover - exploded
             raise self.refuse(node, "a working-day question inside an aggregate over a list")
         if self.calendar is None:
             raise self.refuse(node, "a working-day question: the policy's calendar covers "
@@ -975,11 +975,15 @@ class _Translator:
 
     def reads_household(self, node: ast.Aggregate) -> bool:
         """Whether the aggregate's body or filter reads a value of the household (a field, a
-        definition, a parameter that differs between regions) beside its item."""
+        definition, a parameter that differs between regions) beside its item, or asks the
+        calendar: then it is computed over the exploded list."""
         parts = [node.body] + ([node.filter] if node.filter is not None else [])
+        return self.reads_beside_item(parts, node.var)
+
+    def reads_beside_item(self, parts: list[ast.Expr], var: str) -> bool:
         for part in parts:
             for sub in ast.walk(part):
-                if isinstance(sub, ast.Name) and sub.id not in (node.var, "as_of") and \
+                if isinstance(sub, ast.Name) and sub.id not in (var, "as_of") and \
                         (sub.id not in self.policy.parameters or self.regions):
                     return True
                 if isinstance(sub, ast.Name) and isinstance(self.params.get(sub.id),
@@ -1054,6 +1058,35 @@ class _Translator:
 
         self.joins.append(join)
         return result
+
+    def exploded_positions(self, tree: ast.Expr, var: str, iterable: str, name: str
+                           ) -> pl.Expr:
+        """A warning rule over a list reading household values: the positions of the items it
+        holds for, found over the exploded list (each item numbered within its household)
+        and joined back by row number; none for a household without a match."""
+        before = len(self.hazards)
+        self.bound_var, self.exploded = var, True
+        try:
+            cond = self.truth(tree)
+        finally:
+            self.bound_var, self.exploded = None, False
+        inner = [h.fill_null(False) for h in self.hazards[before:]]
+        del self.hazards[before:]
+        position = _PREFIX + "position"
+        aggregates = [pl.col(position).filter(cond).alias(name)]
+        if inner:
+            aggregates.append(pl.any_horizontal(inner).any().alias(name + "_hazard"))
+            self.hazards.append(pl.col(name + "_hazard").fill_null(False))
+
+        def join(frame: pl.LazyFrame) -> pl.LazyFrame:
+            per_item = frame.with_columns(pl.col(iterable).alias(ITEM_COLUMN)).explode(
+                ITEM_COLUMN).filter(pl.col(ITEM_COLUMN).is_not_null()).with_columns(
+                pl.int_range(pl.len(), dtype=pl.UInt32).over(ROW_COLUMN).alias(position))
+            found = per_item.group_by(ROW_COLUMN).agg(aggregates)
+            return frame.join(found, on=ROW_COLUMN, how="left", maintain_order="left")
+
+        self.joins.append(join)
+        return pl.col(name).fill_null(pl.lit([], dtype=pl.List(pl.UInt32))).alias(name)
 
     def truth_of(self, checked: CheckedExpr) -> pl.Expr:
         self.source = checked
@@ -1271,17 +1304,23 @@ def _warnings(tr: _Translator) -> tuple[list[pl.Expr], list[WarningColumn]]:
             exprs.append(tr.truth(rule.when.tree).alias(name))
         else:
             assert rule.var is not None
-            tr.bound_var = rule.var
-            before = len(tr.hazards)
-            try:
-                cond = tr.truth(rule.when.tree)
-            finally:
-                tr.bound_var = None
-            if len(tr.hazards) > before:
-                raise tr.refuse(rule.when.tree, "a division by an item's value in a warning "
-                                "rule over a list")
-            exprs.append(pl.col(rule.iterable).list.eval(
-                pl.arg_where(cond)).alias(name))
+            if tr.reads_beside_item([rule.when.tree], rule.var):
+                exprs.append(tr.exploded_positions(rule.when.tree, rule.var, rule.iterable,
+                                                   name))
+            else:
+                tr.bound_var = rule.var
+                before = len(tr.hazards)
+                try:
+                    cond = tr.truth(rule.when.tree)
+                finally:
+                    tr.bound_var = None
+                if len(tr.hazards) > before:  # a division by an item's value: per row
+                    del tr.hazards[before:]
+                    exprs.append(tr.exploded_positions(rule.when.tree, rule.var,
+                                                       rule.iterable, name))
+                else:
+                    exprs.append(pl.col(rule.iterable).list.eval(
+                        pl.arg_where(cond)).alias(name))
         columns.append(WarningColumn(rule.code, rule.field, rule.cite, name,
                                      rule.iterable is not None))
     if columns:
