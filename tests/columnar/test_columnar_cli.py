@@ -114,3 +114,25 @@ def test_a_region_table_on_the_columnar_engine(tmp_path: Path, fujian: Policy,
     expected = decide_batch(regional, records_to_arrow(fujian, kept), "2023-03-01",
                             engine="record").decisions
     assert pq.read_table(out).to_pylist() == expected.to_pylist()
+
+
+@pytest.mark.parametrize("name", ["ROUNDING", "WORKING_DAYS", "AGGREGATES", "QUOTIENTS"])
+def test_the_constructs_through_the_cli(tmp_path: Path, name: str,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Each policy of test_columnar_constructs.py through `fangpin eval`: the columnar
+    engine's JSON lines are the record engine's, byte for byte, rejects and counts too."""
+    import runpy
+
+    constructs = runpy.run_path(str(Path(__file__).with_name("test_columnar_constructs.py")))
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(constructs[name], encoding="utf-8")
+    source = records_file(tmp_path, 400)
+    runs = {}
+    for engine in ("record", "columnar"):
+        out, rejects = tmp_path / f"{engine}.jsonl", tmp_path / f"{engine}.rejects"
+        code = main(["eval", str(policy), str(source), "--as-of", "2021-10-15", "--engine",
+                     engine, "-o", str(out), "--rejects", str(rejects)])
+        runs[engine] = (code, out.read_bytes(), rejects.read_bytes(),
+                        capsys.readouterr().err.splitlines()[-1].split(" (see")[0])
+    assert runs["columnar"] == runs["record"]
+    assert runs["columnar"][1].count(b"\n") > 300
