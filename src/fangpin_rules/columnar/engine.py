@@ -27,6 +27,7 @@ from fangpin_rules.columnar.arrow import (
     output_schema,
     rejects_schema,
 )
+from fangpin_rules.columnar.validate import suspect_rows
 from fangpin_rules.compiler.polars_backend import (
     ColumnarPlan,
     ColumnarUnsupported,
@@ -68,22 +69,57 @@ def decide_columns(policy: Policy, batch: Any, as_of: date, *,
         raise _cases_refused(policy)
     columnar_plan(policy, as_of)  # a policy it cannot express is refused before any row
     table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
-    good, rejected, normalised = _validate(policy, table)
-    if normalised:  # rebuilt from the records as read: the columns hold what they decide on
-        rows = table.to_pylist()
-        table = pa.Table.from_pylist([normalised.get(row, rows[row]) for row in good],
-                                     schema=input_schema(policy))
-    elif len(good) < table.num_rows:
-        table = table.take(pa.array(good, pa.int64()))
-    decided, kept, failed = decide_validated(policy, _conformed(table, input_schema(policy)),
-                                             as_of)
+    schema = input_schema(policy)
+    good, rejected, table = _valid_rows(policy, table, schema)
+    decided, kept, failed = decide_validated(policy, table, as_of)
     del kept
     for index, exc in failed:
         rejection = exc.rejection
-        rejected.append({"row": good[index], "household_id": rejection.household_id,
+        rejected.append({"row": int(good[index]), "household_id": rejection.household_id,
                          "field": rejection.field, "reason": rejection.reason})
     rejected.sort(key=lambda r: int(r["row"]))
     return BatchResult(decided, pa.Table.from_pylist(rejected, schema=rejects_schema()))
+
+
+def _valid_rows(policy: Policy, table: Any, schema: Any
+                ) -> tuple[Any, list[dict[str, Any]], Any]:
+    """(the batch's index of each row taken, a rejection for each other row, the rows taken
+    in `schema`). The contract is checked in columns (columnar/validate.py); only the rows that
+    check flags go through the per-row reader, which takes them as the record path does (its
+    record then fills the row) or rejects them with its row, id, field and every problem."""
+    pa = _pyarrow()
+    suspect = suspect_rows(policy.checked.record_model, schema, table)
+    if suspect is None:  # not a table of the input schema's types: every row read one by one
+        return _read_rows(policy, table, schema, pa.array(range(table.num_rows), pa.int64()))
+    positions = suspect.arg_true().cast(pl.Int64).to_arrow()
+    clean = _conformed(table, schema)
+    if len(positions) == 0:
+        return pa.array(range(table.num_rows), pa.int64()), [], clean
+    good, rejected, read = _read_rows(policy, table.take(positions), schema, positions)
+    import pyarrow.compute as pc
+    keep = pc.invert(suspect.to_arrow())
+    order = pa.concat_arrays([pc.filter(pa.array(range(table.num_rows), pa.int64()), keep),
+                              good])
+    merged = pa.concat_tables([clean.filter(keep), read])
+    indices = pc.sort_indices(order)
+    return order.take(indices), rejected, merged.take(indices)
+
+
+def _read_rows(policy: Policy, table: Any, schema: Any, positions: Any
+               ) -> tuple[Any, list[dict[str, Any]], Any]:
+    """The rows of `table` (at `positions` in the batch) read one by one: (the positions of
+    those taken, the rejections, the rows taken in `schema`)."""
+    pa = _pyarrow()
+    good, rejected, normalised = _validate(policy, table)
+    for rejection in rejected:
+        rejection["row"] = positions[rejection["row"]].as_py()
+    if normalised:  # rebuilt from the records as read: the columns hold what they decide on
+        rows = table.to_pylist()
+        table = pa.Table.from_pylist([normalised.get(row, rows[row]) for row in good],
+                                     schema=schema)
+    elif len(good) < table.num_rows:
+        table = table.take(pa.array(good, pa.int64()))
+    return positions.take(pa.array(good, pa.int64())), rejected, _conformed(table, schema)
 
 
 def decide_validated(policy: Policy, table: Any, as_of: date, lines: list[int] | None = None
