@@ -33,7 +33,7 @@ from fangpin_rules.compiler.polars_backend import (
     ColumnarUnsupported,
     OutputColumn,
     compile_columnar,
-    fraction_texts,
+    fraction_text_column,
 )
 from fangpin_rules.engine.policy import Policy, _refuse_inconsistent
 from fangpin_rules.engine.records import RecordError
@@ -256,11 +256,9 @@ def _warning_lists(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) ->
 def _output_array(result: pl.DataFrame, column: OutputColumn, arrow_type: Any) -> Any:
     pa = _pyarrow()
     if column.form == "number":
-        nums = result.get_column(column.columns[0]).to_list()
-        dens: list[Any] | int = result.get_column(column.columns[1]).to_list() \
-            if column.den is None else column.den
+        den = column.columns[1] if column.den is None else column.den
         with decimal.localcontext(DECIMAL_CONTEXT):
-            return pa.array(fraction_texts(nums, dens, decimal_text), pa.string())
+            return fraction_text_column(result, column.columns[0], den, decimal_text).to_arrow()
     if column.form == "count":
         nums_series = result.get_column(column.columns[0])
         if column.den != 1:  # pragma: no cover - the checker types a quotient as a number
