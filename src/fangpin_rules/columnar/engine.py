@@ -29,9 +29,11 @@ from fangpin_rules.columnar.arrow import (
 )
 from fangpin_rules.columnar.validate import suspect_rows
 from fangpin_rules.compiler.polars_backend import (
+    ITEM_COLUMN,
     ColumnarPlan,
     ColumnarUnsupported,
     OutputColumn,
+    WarningColumn,
     compile_columnar,
     fraction_text_column,
 )
@@ -227,30 +229,91 @@ def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: d
 
 
 def _warning_lists(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) -> Any:
-    """The warnings of each row, in rule order, then item order (the record path's); built
-    in Python only for the rows with one."""
+    """The warnings of each row, in rule order, then item order (the record path's). A row's
+    household-level warnings are a bit mask, their lists built once per distinct mask (as the
+    label sets); a row with a warning about list items (`members[i]`) has its list built in
+    Python, and only such rows."""
     pa = _pyarrow()
-    lists: list[list[dict[str, str]]] = [[] for _ in range(result.height)]
-    warned = result.get_column("__fpc_warned")
-    rows = warned.arg_true().to_list()
+    columns = plan.warning_columns
+    plain = [c for c in columns if not c.per_item]
+    items = [c for c in columns if c.per_item]
+    n = result.height
+    if not columns or n == 0:
+        return pa.array([[]] * n, arrow_type)
+    hits = _item_hits(result, items)  # (row, item index) of each item a rule holds for
+    special = pl.lit(False) if not hits else \
+        pl.int_range(pl.len()).is_in(sorted({row for held in hits.values() for row, _ in held}))
+    if len(plain) > 62:  # pragma: no cover - more warning rules than a mask holds
+        special = pl.lit(True)
+    mask = pl.sum_horizontal([pl.col(c.column).fill_null(False).cast(pl.Int64) * (1 << i)
+                              for i, c in enumerate(plain)]) if plain else pl.lit(0, pl.Int64)
+    keys = result.select(mask.alias("mask"), special.alias("special"))
+    uniques = keys.filter(~pl.col("special")).get_column("mask").unique().to_list()
+    lists: list[list[dict[str, str]]] = [
+        [{"code": c.code, "field": c.field, "cite": c.cite}
+         for i, c in enumerate(plain) if int(mask_value) >> i & 1] for mask_value in uniques]
+    rows = keys.get_column("special").arg_true().to_list()
     if rows:
-        columns = plan.warning_columns
-        picked = result.select([c.column for c in columns])[rows]
-        values = [picked.get_column(c.column).to_list() for c in columns]
+        picked = result.select([c.column for c in plain])[rows]
+        values = {c.column: picked.get_column(c.column).to_list() for c in plain}
+        by_row: dict[str, dict[int, list[int]]] = {}
+        for name, held in hits.items():
+            for row, index in held:
+                by_row.setdefault(name, {}).setdefault(row, []).append(index)
         for position, row in enumerate(rows):
-            entries = lists[row]
-            for column, value in zip(columns, values, strict=True):
-                hit = value[position]
-                if not hit:
-                    continue
+            entries: list[dict[str, str]] = []
+            for column in columns:
                 if column.per_item:
                     prefix, suffix = column.field.split("[]", 1)
                     entries.extend({"code": column.code, "field": f"{prefix}[{index}]{suffix}",
-                                    "cite": column.cite} for index in hit)
-                else:
+                                    "cite": column.cite}
+                                   for index in by_row.get(column.column, {}).get(row, ()))
+                elif values[column.column][position]:
                     entries.append({"code": column.code, "field": column.field,
                                     "cite": column.cite})
-    return pa.array(lists, arrow_type)
+            lists.append(entries)
+    index = keys.select(pl.when(pl.col("special")).then(
+        pl.col("special").cast(pl.Int64).cum_sum() - 1 + len(uniques)).otherwise(
+        pl.col("mask").replace_strict(uniques, list(range(len(uniques))), default=0,
+                                      return_dtype=pl.Int64))).to_series()
+    return pa.array(lists, arrow_type).take(index.to_arrow())
+
+
+def _item_hits(result: pl.DataFrame, items: list[WarningColumn]
+               ) -> dict[str, list[tuple[int, int]]]:
+    """For each warning rule about list items, the (row, item index) it holds for, in row
+    then item order: its condition evaluated once over a frame of every row's items."""
+    pa = _pyarrow()
+    import pyarrow.compute as pc
+    hits: dict[str, list[tuple[int, int]]] = {}
+    by_list: dict[str, list[WarningColumn]] = {}
+    for column in items:
+        assert column.iterable is not None
+        by_list.setdefault(column.iterable, []).append(column)
+    for iterable, columns in by_list.items():
+        lists = result.get_column(iterable).to_arrow()
+        if isinstance(lists, pa.ChunkedArray):
+            lists = lists.combine_chunks()
+        flat = lists.flatten()
+        if len(flat) == 0:
+            continue
+        frame = pl.DataFrame({ITEM_COLUMN: pl.from_arrow(flat)})
+        held = frame.select([c.item_condition.fill_null(False) for c in columns
+                             if c.item_condition is not None])
+        parents = None
+        for column in columns:
+            positions = held.get_column(column.column).arg_true()
+            if positions.len() == 0:
+                continue
+            if parents is None:
+                parents = lists.value_parent_indices()
+                # where each row's items start in `flat` (offsets count from the values' start)
+                starts = pc.subtract(lists.offsets, lists.offsets[0]).cast(pa.int64())
+            arrow_positions = positions.cast(pl.Int64).to_arrow()
+            rows = parents.take(arrow_positions)
+            index = pc.subtract(arrow_positions, starts.take(rows))
+            hits[column.column] = list(zip(rows.to_pylist(), index.to_pylist(), strict=True))
+    return hits
 
 
 def _output_array(result: pl.DataFrame, column: OutputColumn, arrow_type: Any) -> Any:

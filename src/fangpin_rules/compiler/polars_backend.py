@@ -137,6 +137,7 @@ class _Translator:
     hazards: list[pl.Expr] = dataclasses.field(default_factory=list)
     source: CheckedExpr | None = None
     bound_var: str | None = None
+    item: pl.Expr | None = None  # the bound item where it is not pl.element() (ITEM_COLUMN)
 
     # -- refusals ---------------------------------------------------------------------------
     def refuse(self, node: ast.Expr, what: str) -> ColumnarUnsupported:
@@ -281,7 +282,8 @@ class _Translator:
                                   "list")
             return self.field(node, pl.col(base.id).struct.field(attr), self.type_of(node))
         if isinstance(base, ast.Name):  # the aggregate's item
-            return self.field(node, pl.element().struct.field(attr), self.type_of(node))
+            item = pl.element() if self.item is None else self.item
+            return self.field(node, item.struct.field(attr), self.type_of(node))
         raise self.refuse(node, "a field of a nested value")
 
     def is_known(self, value: Value) -> pl.Expr:
@@ -748,17 +750,24 @@ def _materialise(tr: _Translator, node: CheckedNode, base: str, value: Value,
         OutputColumn(node.name, kind, "plain", (name,))
 
 
+ITEM_COLUMN = _PREFIX + "item"  # one item of a list, in a frame of all rows' items
+
+
 @dataclass(frozen=True)
 class WarningColumn:
-    """One warning rule's column: a boolean, or (a rule `for:` a list) the indices of the
-    items it holds for. The entries are built from them only for the rows that have one:
-    building a list of structs for every row costs more than all the rules."""
+    """One warning rule: a boolean column of the query, or (a rule `for:` a list) a condition
+    on one item (`item_condition`, over the struct column ITEM_COLUMN of a frame holding every
+    row's items of `iterable`, evaluated once over them all rather than list by list). The
+    entries are built only for the rows that have one: building a list of structs for every
+    row costs more than all the rules."""
 
     code: str
     field: str
     cite: str
     column: str
     per_item: bool
+    iterable: str | None = None
+    item_condition: pl.Expr | None = None
 
 
 def _warnings(tr: _Translator) -> tuple[list[pl.Expr], list[WarningColumn]]:
@@ -769,23 +778,18 @@ def _warnings(tr: _Translator) -> tuple[list[pl.Expr], list[WarningColumn]]:
         name = _col(f"w{number}")
         if rule.iterable is None:
             exprs.append(tr.truth(rule.when.tree).alias(name))
-        else:
-            assert rule.var is not None
-            tr.bound_var = rule.var
-            try:
-                cond = tr.truth(rule.when.tree)
-            finally:
-                tr.bound_var = None
-            exprs.append(pl.col(rule.iterable).list.eval(
-                pl.arg_where(cond)).alias(name))
-        columns.append(WarningColumn(rule.code, rule.field, rule.cite, name,
-                                     rule.iterable is not None))
-    if columns:
-        exprs.append(pl.any_horizontal([
-            pl.col(c.column).list.len() > 0 if c.per_item else pl.col(c.column)
-            for c in columns]).alias(_col("warned")))
-    else:
-        exprs.append(pl.lit(False).alias(_col("warned")))
+            columns.append(WarningColumn(rule.code, rule.field, rule.cite, name, False))
+            continue
+        assert rule.var is not None
+        tr.bound_var, tr.item = rule.var, pl.col(ITEM_COLUMN)
+        try:
+            cond = tr.truth(rule.when.tree)
+        finally:
+            tr.bound_var, tr.item = None, None
+        columns.append(WarningColumn(rule.code, rule.field, rule.cite, name, True,
+                                     rule.iterable, cond.alias(name)))
+    plain = [pl.col(c.column) for c in columns if not c.per_item]
+    exprs.append((pl.any_horizontal(plain) if plain else pl.lit(False)).alias(_col("warned")))
     return exprs, columns
 
 
