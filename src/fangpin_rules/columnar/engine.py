@@ -272,11 +272,11 @@ def _warning_lists(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) ->
                     entries.append({"code": column.code, "field": column.field,
                                     "cite": column.cite})
             lists.append(entries)
-    index = keys.select(pl.when(pl.col("special")).then(
+    where = keys.select(pl.when(pl.col("special")).then(
         pl.col("special").cast(pl.Int64).cum_sum() - 1 + len(uniques)).otherwise(
         pl.col("mask").replace_strict(uniques, list(range(len(uniques))), default=0,
                                       return_dtype=pl.Int64))).to_series()
-    return pa.array(lists, arrow_type).take(index.to_arrow())
+    return pa.array(lists, arrow_type).take(where.to_arrow())
 
 
 def _item_hits(result: pl.DataFrame, items: list[WarningColumn]
