@@ -94,24 +94,22 @@ def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any) -> tupl
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read the Parquet file '{path}': {exc}") from None
     read = decided = rejected = 0
-    seen: set[Any] = set()
+    first_row: dict[Any, int] = {}  # each id decided, with its row: one decision per household
     with pq.ParquetWriter(out.buffer, output_schema(policy)) as writer:
         for batch in source.iter_batches(batch_size=PARQUET_BATCH_ROWS):
             result = decide_columns(policy, batch, as_of)
             table = result.decisions
+            rows = _decided_rows(batch.num_rows, result.rejects)
             ids = table.column("household_id").to_pylist()
-            duplicate = []
-            for i, record_id in enumerate(ids):
-                if record_id is not None and record_id in seen:
-                    duplicate.append(i)
-                seen.add(record_id)
+            duplicate = _duplicates(first_row, ids, rows, read)
             if duplicate:  # one decision per household in a run, as the record engine keeps
-                keep = [i for i in range(len(ids)) if i not in set(duplicate)]
                 for i in duplicate:
-                    rejects.write(dumps({"row": None, "household_id": ids[i], "field":
-                                         "household_id", "reason": "a household decided "
-                                         "already in this file"}) + "\n")
-                table = table.take(keep)
+                    rejects.write(dumps({
+                        "row": read + rows[i], "household_id": ids[i], "field": "household_id",
+                        "reason": f"the id is given to another record already (row "
+                        f"{first_row[ids[i]]}); each household is one record in a run"}) + "\n")
+                gone = set(duplicate)
+                table = table.take([i for i in range(len(ids)) if i not in gone])
                 rejected += len(duplicate)
             writer.write_table(table)
             for rejection in result.rejects.to_pylist():
@@ -121,3 +119,28 @@ def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any) -> tupl
             decided += table.num_rows
             rejected += result.rejects.num_rows
     return read, decided, rejected
+
+
+def _decided_rows(n: int, rejects: Any) -> list[int]:
+    """The batch's row of each decision (the rows not rejected, in order)."""
+    gone = set(rejects.column("row").to_pylist())
+    return [row for row in range(n) if row not in gone] if gone else list(range(n))
+
+
+def _duplicates(first_row: dict[Any, int], ids: list[Any], rows: list[int], read: int
+                ) -> list[int]:
+    """The decisions (by index) whose id was decided before in the run, the others noted with
+    their row. Most batches have none: that is found with a dict and a set operation."""
+    fresh = dict(zip(ids, rows, strict=True))
+    if len(fresh) == len(ids) and None not in fresh and first_row.keys().isdisjoint(fresh):
+        first_row.update(zip(fresh, map(read.__add__, fresh.values()), strict=True))
+        return []
+    duplicate = []
+    for index, (record_id, row) in enumerate(zip(ids, rows, strict=True)):
+        if record_id is None:
+            continue
+        if record_id in first_row:
+            duplicate.append(index)
+        else:
+            first_row[record_id] = read + row
+    return duplicate
