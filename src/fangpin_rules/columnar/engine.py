@@ -132,12 +132,24 @@ def decide_validated(policy: Policy, table: Any, as_of: date, lines: list[int] |
     plan = columnar_plan(policy, as_of)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
-    result = plan.query(frame.lazy()).collect()
+    result = _collected(policy, plan, frame)
     hazard = result.get_column("__fpc_hazard")
     decided = _assemble(policy, plan, result, as_of)
     if not hazard.any():
         return decided, list(range(table.num_rows)), []
     return _redecide(policy, table, decided, hazard, as_of, lines)
+
+
+def _collected(policy: Policy, plan: ColumnarPlan, frame: pl.DataFrame) -> pl.DataFrame:
+    """The query's result: the columns the decisions are read from, in one chunk each (a
+    frame whose columns are cut into different chunks is realigned, all of it, by every
+    select on it: the output's reads then cost more than the query)."""
+    keep = [name for name in frame.columns if name == policy.checked.record_id or
+            any(c.iterable == name for c in plan.warning_columns)]
+    query = plan.query(frame.lazy())
+    produced = [name for name in query.collect_schema().names()
+                if name.startswith("__fpc_") or name in keep]
+    return query.select(produced).collect().rechunk()
 
 
 def _cases_refused(policy: Policy) -> ColumnarUnsupported:
@@ -201,9 +213,9 @@ def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: d
         else pa.nulls(n, pa.string())
     arrays["household_id"] = ids
     ref = policy.ref
-    arrays["policy"] = pa.array([{"id": ref["id"], "sha256": ref["sha256"]}] * n,
-                                schema.field("policy").type)
-    arrays["as_of"] = pa.array([as_of.isoformat()] * n, pa.string())
+    arrays["policy"] = pa.repeat(pa.scalar({"id": ref["id"], "sha256": ref["sha256"]},
+                                           schema.field("policy").type), n)
+    arrays["as_of"] = pa.repeat(pa.scalar(as_of.isoformat(), pa.string()), n)
     for column in plan.outputs:
         arrays[column.key] = _output_array(result, column, schema.field(column.key).type)
         labels = plan.emit_labels.get(column.key)
@@ -229,63 +241,60 @@ def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: d
 
 
 def _warning_lists(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) -> Any:
-    """The warnings of each row, in rule order, then item order (the record path's). A row's
-    household-level warnings are a bit mask, their lists built once per distinct mask (as the
-    label sets); a row with a warning about list items (`members[i]`) has its list built in
-    Python, and only such rows."""
+    """The warnings of each row, in rule order, then item order (the record path's), built in
+    columns: one entry (row, rule, item) for each rule that holds (each item, for a rule
+    `for:` a list), sorted, then cut into one list per row by the counts of each row."""
     pa = _pyarrow()
     columns = plan.warning_columns
-    plain = [c for c in columns if not c.per_item]
-    items = [c for c in columns if c.per_item]
     n = result.height
-    if not columns or n == 0:
+    hits = _item_hits(result, [c for c in columns if c.per_item])
+    parts = []
+    for order, column in enumerate(columns):
+        if column.per_item:
+            held = hits.get(column.column)
+            if held is not None:
+                parts.append(held.with_columns(pl.lit(order, pl.Int32).alias("order")))
+        else:
+            rows = result.get_column(column.column).fill_null(False).arg_true()
+            if rows.len():
+                parts.append(pl.DataFrame({"row": rows.cast(pl.Int64),
+                                           "index": pl.repeat(-1, rows.len(), dtype=pl.Int64,
+                                                              eager=True)}).with_columns(
+                    pl.lit(order, pl.Int32).alias("order")))
+    if not parts:
         return pa.array([[]] * n, arrow_type)
-    hits = _item_hits(result, items)  # (row, item index) of each item a rule holds for
-    special = pl.lit(False) if not hits else \
-        pl.int_range(pl.len()).is_in(sorted({row for held in hits.values() for row, _ in held}))
-    if len(plain) > 62:  # pragma: no cover - more warning rules than a mask holds
-        special = pl.lit(True)
-    mask = pl.sum_horizontal([pl.col(c.column).fill_null(False).cast(pl.Int64) * (1 << i)
-                              for i, c in enumerate(plain)]) if plain else pl.lit(0, pl.Int64)
-    keys = result.select(mask.alias("mask"), special.alias("special"))
-    uniques = keys.filter(~pl.col("special")).get_column("mask").unique().to_list()
-    lists: list[list[dict[str, str]]] = [
-        [{"code": c.code, "field": c.field, "cite": c.cite}
-         for i, c in enumerate(plain) if int(mask_value) >> i & 1] for mask_value in uniques]
-    rows = keys.get_column("special").arg_true().to_list()
-    if rows:
-        picked = result.select([c.column for c in plain])[rows]
-        values = {c.column: picked.get_column(c.column).to_list() for c in plain}
-        by_row: dict[str, dict[int, list[int]]] = {}
-        for name, held in hits.items():
-            for row, index in held:
-                by_row.setdefault(name, {}).setdefault(row, []).append(index)
-        for position, row in enumerate(rows):
-            entries: list[dict[str, str]] = []
-            for column in columns:
-                if column.per_item:
-                    prefix, suffix = column.field.split("[]", 1)
-                    entries.extend({"code": column.code, "field": f"{prefix}[{index}]{suffix}",
-                                    "cite": column.cite}
-                                   for index in by_row.get(column.column, {}).get(row, ()))
-                elif values[column.column][position]:
-                    entries.append({"code": column.code, "field": column.field,
-                                    "cite": column.cite})
-            lists.append(entries)
-    where = keys.select(pl.when(pl.col("special")).then(
-        pl.col("special").cast(pl.Int64).cum_sum() - 1 + len(uniques)).otherwise(
-        pl.col("mask").replace_strict(uniques, list(range(len(uniques))), default=0,
-                                      return_dtype=pl.Int64))).to_series()
-    return pa.array(lists, arrow_type).take(where.to_arrow())
+    entries = pl.concat(parts, how="vertical").sort(["row", "order", "index"])
+    orders = list(range(len(columns)))
+
+    def by_rule(values: list[str]) -> pl.Expr:
+        return pl.col("order").replace_strict(orders, values, return_dtype=pl.String)
+
+    prefix = [c.field.split("[]", 1)[0] if c.per_item else c.field for c in columns]
+    suffix = [c.field.split("[]", 1)[1] if c.per_item else "" for c in columns]
+    values = entries.select(
+        by_rule([c.code for c in columns]).alias("code"),
+        pl.when(pl.col("index") >= 0).then(pl.concat_str(
+            by_rule(prefix), pl.lit("["), pl.col("index").cast(pl.String), pl.lit("]"),
+            by_rule(suffix))).otherwise(by_rule(prefix)).alias("field"),
+        by_rule([c.cite for c in columns]).alias("cite"))
+    counts = pl.zeros(n, dtype=pl.Int64, eager=True)
+    per_row = entries.group_by("row").len()
+    counts = counts.scatter(per_row.get_column("row"), per_row.get_column("len").cast(pl.Int64))
+    offsets = pl.concat([pl.Series([0], dtype=pl.Int64), counts.cum_sum()])
+    struct = pa.StructArray.from_arrays(
+        [values.get_column(name).to_arrow().cast(pa.string()) for name in ("code", "field",
+                                                                          "cite")],
+        fields=list(arrow_type.value_type))
+    return pa.ListArray.from_arrays(offsets.cast(pl.Int32).to_arrow(), struct,
+                                    type=arrow_type)
 
 
-def _item_hits(result: pl.DataFrame, items: list[WarningColumn]
-               ) -> dict[str, list[tuple[int, int]]]:
-    """For each warning rule about list items, the (row, item index) it holds for, in row
-    then item order: its condition evaluated once over a frame of every row's items."""
+def _item_hits(result: pl.DataFrame, items: list[WarningColumn]) -> dict[str, pl.DataFrame]:
+    """For each warning rule about list items, the (row, index) of the items it holds for:
+    its condition evaluated once over a frame of every row's items."""
     pa = _pyarrow()
     import pyarrow.compute as pc
-    hits: dict[str, list[tuple[int, int]]] = {}
+    hits: dict[str, pl.DataFrame] = {}
     by_list: dict[str, list[WarningColumn]] = {}
     for column in items:
         assert column.iterable is not None
@@ -312,7 +321,9 @@ def _item_hits(result: pl.DataFrame, items: list[WarningColumn]
             arrow_positions = positions.cast(pl.Int64).to_arrow()
             rows = parents.take(arrow_positions)
             index = pc.subtract(arrow_positions, starts.take(rows))
-            hits[column.column] = list(zip(rows.to_pylist(), index.to_pylist(), strict=True))
+            hits[column.column] = pl.DataFrame({
+                "row": pl.from_arrow(rows).cast(pl.Int64),
+                "index": pl.from_arrow(index).cast(pl.Int64)})
     return hits
 
 
