@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 LABOR = ["normal", "skilled", "weak"]
@@ -33,6 +32,11 @@ def columns(records: list[dict[str, Any]]) -> dict[str, Any]:
         "labor_capacity": [m["labor_capacity"] for r in records for m in r["members"]],
         "serious_illness": [m["serious_illness"] for r in records for m in r["members"]],
         "severe_disability": [m["severe_disability"] for r in records for m in r["members"]]})
+    data = {"households": households, "members": members, "n": len(records)}
+    try:
+        import numpy as np
+    except ImportError:  # numpy is optional: the NumPy version is then not measured
+        return data
     arrays = {key: households.get_column(key).to_numpy() for key in keys}
     arrays["m_h"] = members.get_column("h").to_numpy()
     arrays["m_age"] = members.get_column("age").to_numpy()
@@ -42,11 +46,13 @@ def columns(records: list[dict[str, Any]]) -> dict[str, Any]:
     arrays["m_dis"] = members.get_column("severe_disability").to_numpy()
     starts = np.searchsorted(arrays["m_h"], np.arange(len(records)))
     arrays["starts"] = starts
-    return {"households": households, "members": members, "arrays": arrays, "n": len(records)}
+    return {**data, "arrays": arrays}
 
 
 def _measure_lists(mask: Any, n: int) -> list[list[str]]:
     """One list per distinct mask, then each household's."""
+    import numpy as np
+
     uniques, inverse = np.unique(mask, return_inverse=True)
     lists = [[name for i, name in enumerate(MEASURES) if int(u) >> i & 1] for u in uniques]
     return [lists[i] for i in inverse] if n else []
@@ -94,6 +100,8 @@ def polars_version(data: dict[str, Any]) -> pl.DataFrame:
 
 
 def numpy_version(data: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
+
     a = data["arrays"]
     n = data["n"]
     starts = a["starts"]
