@@ -17,12 +17,15 @@ End to end, files in and out (the CLI in-process, reading and writing included):
 - `parquet`  `fangpin eval --engine columnar in.parquet -o out.parquet`, batch by batch;
 - `jsonl`    `fangpin eval in.jsonl -o out.jsonl` (the record engine, one process), measured on
   min(N, 100,000) households: its figure per CPU-second is what the Parquet run is set beside.
-CPU time is the process's, all threads included (Polars uses every core it has).
+CPU time is the process's, all threads included. Polars runs on one thread here
+(POLARS_MAX_THREADS=1 unless set): the figures are per core, and on a shared machine idle
+worker threads waiting for a core do not add to them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -150,8 +153,9 @@ def measure(mode: str, path: str) -> dict[str, float]:
 
 
 def run(mode: str, path: Path) -> dict[str, float]:
+    env = {**os.environ, "POLARS_MAX_THREADS": os.environ.get("POLARS_MAX_THREADS", "1")}
     out = subprocess.run([sys.executable, __file__, "--one", mode, str(path)], check=True,
-                         capture_output=True, text=True, cwd=ROOT).stdout
+                         capture_output=True, text=True, cwd=ROOT, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
