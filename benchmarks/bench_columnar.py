@@ -106,9 +106,9 @@ def measure(mode: str, path: str) -> dict[str, float]:
     if mode in ("parquet", "jsonl"):
         from fangpin_rules.cli.main import main as cli
 
-        out = FOLDER / f"decisions_{mode}{Path(path).suffix}"
+        out = FOLDER / f"decisions_{mode}_{Path(path).stem}{Path(path).suffix}"
         args = ["eval", str(POLICY), path, "--as-of", AS_OF, "-o", str(out),
-                "--rejects", str(FOLDER / f"rejects_{mode}.jsonl")]
+                "--rejects", str(FOLDER / f"rejects_{mode}_{Path(path).stem}.jsonl")]
         if mode == "parquet":
             args += ["--engine", "columnar"]
         start = time.process_time()
