@@ -27,7 +27,7 @@ from fangpin_rules.columnar.arrow import (
     output_schema,
     rejects_schema,
 )
-from fangpin_rules.columnar.validate import suspect_rows
+from fangpin_rules.columnar.validate import check_rows
 from fangpin_rules.compiler.polars_backend import (
     ITEM_COLUMN,
     ColumnarPlan,
@@ -72,8 +72,8 @@ def decide_columns(policy: Policy, batch: Any, as_of: date, *,
     columnar_plan(policy, as_of)  # a policy it cannot express is refused before any row
     table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
     schema = input_schema(policy)
-    good, rejected, table = _valid_rows(policy, table, schema)
-    decided, kept, failed = decide_validated(policy, table, as_of)
+    good, rejected, table, frame = _valid_rows(policy, table, schema)
+    decided, kept, failed = decide_validated(policy, table, as_of, frame=frame)
     del kept
     for index, exc in failed:
         rejection = exc.rejection
@@ -84,19 +84,23 @@ def decide_columns(policy: Policy, batch: Any, as_of: date, *,
 
 
 def _valid_rows(policy: Policy, table: Any, schema: Any
-                ) -> tuple[Any, list[dict[str, Any]], Any]:
+                ) -> tuple[Any, list[dict[str, Any]], Any, pl.DataFrame | None]:
     """(the batch's index of each row taken, a rejection for each other row, the rows taken
-    in `schema`). The contract is checked in columns (columnar/validate.py); only the rows that
-    check flags go through the per-row reader, which takes them as the record path does (its
-    record then fills the row) or rejects them with its row, id, field and every problem."""
+    in `schema`, and them as a Polars frame when the checks made one). The contract is checked
+    in columns (columnar/validate.py); only the rows that check flags go through the per-row
+    reader, which takes them as the record path does (its record then fills the row) or
+    rejects them with its row, id, field and every problem."""
     pa = _pyarrow()
-    suspect = suspect_rows(policy.checked.record_model, schema, table)
-    if suspect is None:  # not a table of the input schema's types: every row read one by one
-        return _read_rows(policy, table, schema, pa.array(range(table.num_rows), pa.int64()))
+    checked = check_rows(policy.checked.record_model, schema, table)
+    if checked is None:  # not a table of the input schema's types: every row read one by one
+        return (*_read_rows(policy, table, schema, pa.array(range(table.num_rows),
+                                                            pa.int64())), None)
+    suspect, frame = checked
     positions = suspect.arg_true().cast(pl.Int64).to_arrow()
     clean = _conformed(table, schema)
     if len(positions) == 0:
-        return pa.array(range(table.num_rows), pa.int64()), [], clean
+        whole = frame if frame.width == len(schema) else None  # else columns to add as nulls
+        return pa.array(range(table.num_rows), pa.int64()), [], clean, whole
     good, rejected, read = _read_rows(policy, table.take(positions), schema, positions)
     import pyarrow.compute as pc
     keep = pc.invert(suspect.to_arrow())
@@ -104,7 +108,7 @@ def _valid_rows(policy: Policy, table: Any, schema: Any
                               good])
     merged = pa.concat_tables([clean.filter(keep), read])
     indices = pc.sort_indices(order)
-    return order.take(indices), rejected, merged.take(indices)
+    return order.take(indices), rejected, merged.take(indices), None
 
 
 def _read_rows(policy: Policy, table: Any, schema: Any, positions: Any
@@ -124,14 +128,18 @@ def _read_rows(policy: Policy, table: Any, schema: Any, positions: Any
     return positions.take(pa.array(good, pa.int64())), rejected, _conformed(table, schema)
 
 
-def decide_validated(policy: Policy, table: Any, as_of: date, lines: list[int] | None = None
+def decide_validated(policy: Policy, table: Any, as_of: date, lines: list[int] | None = None,
+                     frame: pl.DataFrame | None = None
                      ) -> tuple[Any, list[int], list[tuple[int, RecordError]]]:
     """Decide a table of validated rows in `input_schema(policy)`: (decisions, the index of
     the row of each decision, the rows the record path rejected, with their RecordError).
-    `lines` numbers the rows for those rejections."""
+    `lines` numbers the rows for those rejections; `frame`, the table as a Polars frame
+    already (converted once)."""
     plan = columnar_plan(policy, as_of)
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
+    if frame is None:
+        converted = pl.from_arrow(table)
+        assert isinstance(converted, pl.DataFrame)
+        frame = converted
     result = _collected(policy, plan, frame)
     hazard = result.get_column("__fpc_hazard")
     decided = _assemble(policy, plan, result, as_of)
@@ -292,38 +300,31 @@ def _warning_lists(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) ->
 def _item_hits(result: pl.DataFrame, items: list[WarningColumn]) -> dict[str, pl.DataFrame]:
     """For each warning rule about list items, the (row, index) of the items it holds for:
     its condition evaluated once over a frame of every row's items."""
-    pa = _pyarrow()
-    import pyarrow.compute as pc
     hits: dict[str, pl.DataFrame] = {}
     by_list: dict[str, list[WarningColumn]] = {}
     for column in items:
         assert column.iterable is not None
         by_list.setdefault(column.iterable, []).append(column)
     for iterable, columns in by_list.items():
-        lists = result.get_column(iterable).to_arrow()
-        if isinstance(lists, pa.ChunkedArray):
-            lists = lists.combine_chunks()
-        flat = lists.flatten()
-        if len(flat) == 0:
+        lengths = result.get_column(iterable).list.len().fill_null(0).cast(pl.Int64)
+        if lengths.sum() == 0:
             continue
-        frame = pl.DataFrame({ITEM_COLUMN: pl.from_arrow(flat)})
-        held = frame.select([c.item_condition.fill_null(False) for c in columns
-                             if c.item_condition is not None])
-        parents = None
+        # one row per item: its household's row, and where that row's items start
+        flat = result.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"),
+                             pl.col(iterable).alias(ITEM_COLUMN)).explode(ITEM_COLUMN)
+        if lengths.min() == 0:  # an empty (or null) list explodes into one null item: not one
+            flat = flat.filter(lengths.gather(flat.get_column("row")) > 0)
+        starts = lengths.cum_sum() - lengths
+        held = flat.select("row", *[c.item_condition.fill_null(False) for c in columns
+                                     if c.item_condition is not None]) \
+            .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("position"))
         for column in columns:
-            positions = held.get_column(column.column).arg_true()
-            if positions.len() == 0:
+            picked = held.filter(pl.col(column.column))
+            if picked.height == 0:
                 continue
-            if parents is None:
-                parents = lists.value_parent_indices()
-                # where each row's items start in `flat` (offsets count from the values' start)
-                starts = pc.subtract(lists.offsets, lists.offsets[0]).cast(pa.int64())
-            arrow_positions = positions.cast(pl.Int64).to_arrow()
-            rows = parents.take(arrow_positions)
-            index = pc.subtract(arrow_positions, starts.take(rows))
+            rows = picked.get_column("row")
             hits[column.column] = pl.DataFrame({
-                "row": pl.from_arrow(rows).cast(pl.Int64),
-                "index": pl.from_arrow(index).cast(pl.Int64)})
+                "row": rows, "index": picked.get_column("position") - starts.gather(rows)})
     return hits
 
 

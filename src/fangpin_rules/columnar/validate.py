@@ -212,6 +212,14 @@ def _same_types(table: Any, schema: Any, model: type[BaseModel]) -> list[str] | 
 def suspect_rows(model: type[BaseModel], schema: Any, table: Any) -> pl.Series | None:
     """For each row of `table` (an Arrow table), whether it must go through the per-row reader;
     None when the table or the model is not one these checks cover (every row must)."""
+    checked = check_rows(model, schema, table)
+    return None if checked is None else checked[0]
+
+
+def check_rows(model: type[BaseModel], schema: Any, table: Any
+               ) -> tuple[pl.Series, pl.DataFrame] | None:
+    """`suspect_rows`, and the table as the Polars frame the checks read (its columns those of
+    the table the model knows, converted once: the query can read the same frame)."""
     if typed_reader(model) is None:
         return None
     extra = _same_types(table, schema, model)
@@ -231,8 +239,8 @@ def suspect_rows(model: type[BaseModel], schema: Any, table: Any) -> pl.Series |
     bad = frame.select(_any(conditions)).to_series() if conditions else \
         pl.zeros(n, dtype=pl.Boolean, eager=True).alias("bad")
     for name, item_conditions in item_checks:
-        bad = bad | _list_items_bad(table.column(name), item_conditions, n)
-    return bad
+        bad = bad | _list_items_bad(frame, name, item_conditions, n)
+    return bad, frame.select(present)
 
 
 def _any(conditions: list[pl.Expr]) -> pl.Expr:
@@ -255,15 +263,14 @@ def _item_conditions(model: type[BaseModel]) -> list[pl.Expr]:
     return conditions
 
 
-def _list_items_bad(column: Any, conditions: list[pl.Expr], n: int) -> pl.Series:
-    """The rows with a list item for which some condition holds."""
-    lists = column.combine_chunks() if hasattr(column, "combine_chunks") else column
-    items = lists.flatten()
+def _list_items_bad(frame: pl.DataFrame, name: str, conditions: list[pl.Expr], n: int
+                    ) -> pl.Series:
+    """The rows with a list item for which some condition holds (an empty list gives one null
+    item: its row is flagged, which costs it only its speed)."""
     none = pl.zeros(n, dtype=pl.Boolean, eager=True).alias("bad")
-    if len(items) == 0:
+    if n == 0:
         return none
-    frame = pl.DataFrame({"parent": pl.from_arrow(lists.value_parent_indices()),
-                          "item": pl.from_arrow(items)})
-    flagged = frame.filter(_any(conditions)) \
-        .get_column("parent").unique()
+    items = frame.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("parent"),
+                         pl.col(name).alias("item")).explode("item")
+    flagged = items.filter(_any(conditions)).get_column("parent").unique()
     return none if flagged.len() == 0 else none.scatter(flagged, True)
