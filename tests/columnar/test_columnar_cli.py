@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fangpin_rules import Policy
 from fangpin_rules.cli.main import main
@@ -109,3 +111,24 @@ def test_parquet_rejects_name_their_row_and_a_repeated_id_its_first(
         [(5, "net_income"), (70, "household_id"), (71, "household_id"), (110, "net_income")]
     assert "(row 12)" in found[1][2] and "(row 12)" in found[2][2]
     assert pq.read_table(out).num_rows == 116
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([f"H{k}" for k in range(40)]), max_size=25),
+                max_size=12))
+def test_the_id_index_names_each_ids_first_row(batches: list[list[str]]) -> None:
+    import polars as pl
+
+    from fangpin_rules.cli.columnar_eval import IdIndex
+
+    index, first_row, row = IdIndex(), {}, 0
+    for batch in batches:
+        rows = list(range(row, row + len(batch)))
+        got = index.first_rows(pl.Series(batch, dtype=pl.String),
+                               pl.Series(rows, dtype=pl.Int64)).to_list()
+        expected = []
+        for record_id, at in zip(batch, rows, strict=True):
+            expected.append(first_row.get(record_id))
+            first_row.setdefault(record_id, at)
+        assert got == expected
+        row += len(batch) + 3  # rows of rejected records between the batches
