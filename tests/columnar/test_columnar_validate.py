@@ -143,9 +143,9 @@ def test_only_flagged_rows_are_read_one_by_one(fujian: Policy,
     read: list[int] = []
     original = columnar_engine._validate
 
-    def counting(policy: Policy, table: Any) -> Any:
+    def counting(policy: Policy, table: Any, *rest: Any) -> Any:
         read.append(table.num_rows)
-        return original(policy, table)
+        return original(policy, table, *rest)
 
     monkeypatch.setattr(columnar_engine, "_validate", counting)
     result = decide_batch(fujian, pa.Table.from_pylist(rows, schema=input_schema(fujian)),

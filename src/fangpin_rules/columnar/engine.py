@@ -29,7 +29,7 @@ from fangpin_rules.columnar.arrow import (
 )
 from fangpin_rules.columnar.validate import check_rows
 from fangpin_rules.compiler.polars_backend import (
-    ITEM_COLUMN,
+    REGION_COLUMN,
     ColumnarPlan,
     ColumnarUnsupported,
     OutputColumn,
@@ -39,6 +39,7 @@ from fangpin_rules.compiler.polars_backend import (
 )
 from fangpin_rules.engine.policy import Policy, _refuse_inconsistent
 from fangpin_rules.engine.records import RecordError
+from fangpin_rules.engine.regions import RegionalPolicy
 from fangpin_rules.engine.serialize import decimal_text
 from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.language import types as t
@@ -47,32 +48,52 @@ from fangpin_rules.model import Case
 
 __all__ = ["ColumnarUnsupported", "columnar_plan", "decide_columns"]
 
-_PLANS: weakref.WeakKeyDictionary[Policy, dict[date, ColumnarPlan]] = \
+_PLANS: weakref.WeakKeyDictionary[Policy | RegionalPolicy, dict[date, ColumnarPlan]] = \
     weakref.WeakKeyDictionary()
 
 
-def columnar_plan(policy: Policy, as_of: date) -> ColumnarPlan:
+def _base(policy: Policy | RegionalPolicy) -> Policy:
+    """The policy whose rules decide (a region table changes parameters only)."""
+    return policy.base if isinstance(policy, RegionalPolicy) else policy
+
+
+def columnar_plan(policy: Policy | RegionalPolicy, as_of: date) -> ColumnarPlan:
     """The policy compiled for columns on `as_of` (cached): ColumnarUnsupported names the first
-    construct it cannot express, with its file:line:col."""
+    construct it cannot express, with its file:line:col. Under a region table each region's
+    parameters in force on `as_of` are given to the query, read by the household's region."""
     plans = _PLANS.setdefault(policy, {})
     plan = plans.get(as_of)
     if plan is None:
-        params = {name: value for name, (value, _) in policy._resolve(as_of).items()}
-        plan = compile_columnar(policy.checked, params, as_of)
+        base = _base(policy)
+        params = {name: value for name, (value, _) in base._resolve(as_of).items()}
+        if isinstance(policy, RegionalPolicy):
+            policy.check_date(as_of)
+            regions = {code: {name: value for name, (value, _) in
+                              region.policy._resolve(as_of).items()}
+                       for code, region in policy.regions.items()}
+            plan = compile_columnar(base.checked, params, as_of, regions)
+            plan.region_refs = {code: region.policy.ref
+                                for code, region in policy.regions.items()}
+        else:
+            plan = compile_columnar(base.checked, params, as_of)
         plans[as_of] = plan
     return plan
 
 
-def decide_columns(policy: Policy, batch: Any, as_of: date, *,
+def decide_columns(policy: Policy | RegionalPolicy, batch: Any, as_of: date, *,
                    cases: Mapping[str, Iterable[Case | Mapping[str, Any]]] | None = None
                    ) -> BatchResult:
     pa = _pyarrow()
+    base = _base(policy)
     if cases:
-        raise _cases_refused(policy)
+        raise _cases_refused(base)
     columnar_plan(policy, as_of)  # a policy it cannot express is refused before any row
     table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
-    schema = input_schema(policy)
-    good, rejected, table, frame = _valid_rows(policy, table, schema)
+    regional = policy if isinstance(policy, RegionalPolicy) else None
+    schema = input_schema(base)
+    good, rejected, table, frame = _valid_rows(base, table, schema, regional)
+    if regional is not None:
+        table, frame = with_region_column(table), None
     decided, kept, failed = decide_validated(policy, table, as_of, frame=frame)
     del kept
     for index, exc in failed:
@@ -83,18 +104,20 @@ def decide_columns(policy: Policy, batch: Any, as_of: date, *,
     return BatchResult(decided, pa.Table.from_pylist(rejected, schema=rejects_schema()))
 
 
-def _valid_rows(policy: Policy, table: Any, schema: Any
+def _valid_rows(policy: Policy, table: Any, schema: Any, regional: RegionalPolicy | None = None
                 ) -> tuple[Any, list[dict[str, Any]], Any, pl.DataFrame | None]:
     """(the batch's index of each row taken, a rejection for each other row, the rows taken
     in `schema`, and them as a Polars frame when the checks made one). The contract is checked
     in columns (columnar/validate.py); only the rows that check flags go through the per-row
     reader, which takes them as the record path does (its record then fills the row) or
-    rejects them with its row, id, field and every problem."""
+    rejects them with its row, id, field and every problem. Under a region table every row is
+    read one by one (its region is checked there)."""
     pa = _pyarrow()
-    checked = check_rows(policy.checked.record_model, schema, table)
+    checked = None if regional is not None else \
+        check_rows(policy.checked.record_model, schema, table)
     if checked is None:  # not a table of the input schema's types: every row read one by one
         return (*_read_rows(policy, table, schema, pa.array(range(table.num_rows),
-                                                            pa.int64())), None)
+                                                            pa.int64()), regional), None)
     suspect, frame = checked
     positions = suspect.arg_true().cast(pl.Int64).to_arrow()
     clean = _conformed(table, schema)
@@ -111,12 +134,12 @@ def _valid_rows(policy: Policy, table: Any, schema: Any
     return order.take(indices), rejected, merged.take(indices), None
 
 
-def _read_rows(policy: Policy, table: Any, schema: Any, positions: Any
-               ) -> tuple[Any, list[dict[str, Any]], Any]:
+def _read_rows(policy: Policy, table: Any, schema: Any, positions: Any,
+               regional: RegionalPolicy | None = None) -> tuple[Any, list[dict[str, Any]], Any]:
     """The rows of `table` (at `positions` in the batch) read one by one: (the positions of
     those taken, the rejections, the rows taken in `schema`)."""
     pa = _pyarrow()
-    good, rejected, normalised = _validate(policy, table)
+    good, rejected, normalised = _validate(policy, table, regional)
     for rejection in rejected:
         rejection["row"] = positions[rejection["row"]].as_py()
     if normalised:  # rebuilt from the records as read: the columns hold what they decide on
@@ -128,21 +151,30 @@ def _read_rows(policy: Policy, table: Any, schema: Any, positions: Any
     return positions.take(pa.array(good, pa.int64())), rejected, _conformed(table, schema)
 
 
-def decide_validated(policy: Policy, table: Any, as_of: date, lines: list[int] | None = None,
-                     frame: pl.DataFrame | None = None
+def with_region_column(table: Any) -> Any:
+    """The table with `REGION_COLUMN`, each household's county code (the first 6 digits of
+    its region code), by which a region table's parameters are read."""
+    import pyarrow.compute as pc
+    return table.append_column(REGION_COLUMN,
+                               pc.utf8_slice_codeunits(table.column("region_code"), 0, 6))
+
+
+def decide_validated(policy: Policy | RegionalPolicy, table: Any, as_of: date,
+                     lines: list[int] | None = None, frame: pl.DataFrame | None = None
                      ) -> tuple[Any, list[int], list[tuple[int, RecordError]]]:
-    """Decide a table of validated rows in `input_schema(policy)`: (decisions, the index of
-    the row of each decision, the rows the record path rejected, with their RecordError).
-    `lines` numbers the rows for those rejections; `frame`, the table as a Polars frame
-    already (converted once)."""
+    """Decide a table of validated rows in `input_schema(policy)` (under a region table, of
+    households in its regions, with `with_region_column`): (decisions, the index of the row
+    of each decision, the rows the record path rejected, with their RecordError). `lines`
+    numbers the rows for those rejections; `frame`, the table as a Polars frame already
+    (converted once)."""
     plan = columnar_plan(policy, as_of)
     if frame is None:
         converted = pl.from_arrow(table)
         assert isinstance(converted, pl.DataFrame)
         frame = converted
-    result = _collected(policy, plan, frame)
+    result = _collected(_base(policy), plan, frame)
     hazard = result.get_column("__fpc_hazard")
-    decided = _assemble(policy, plan, result, as_of)
+    decided = _assemble(_base(policy), plan, result, as_of)
     if not hazard.any():
         return decided, list(range(table.num_rows)), []
     return _redecide(policy, table, decided, hazard, as_of, lines)
@@ -152,8 +184,15 @@ def _collected(policy: Policy, plan: ColumnarPlan, frame: pl.DataFrame) -> pl.Da
     """The query's result: the columns the decisions are read from, in one chunk each (a
     frame whose columns are cut into different chunks is realigned, all of it, by every
     select on it: the output's reads then cost more than the query)."""
-    keep = [name for name in frame.columns if name == policy.checked.record_id or
-            any(c.iterable == name for c in plan.warning_columns)]
+    read = {policy.checked.record_id, REGION_COLUMN}
+
+    def note(columns: Any) -> None:
+        for column in columns:
+            read.update(column.columns)
+            note(column.fields)
+
+    note(plan.outputs)
+    keep = [name for name in frame.columns if name in read]
     query = plan.query(frame.lazy())
     produced = [name for name in query.collect_schema().names()
                 if name.startswith("__fpc_") or name in keep]
@@ -163,16 +202,18 @@ def _collected(policy: Policy, plan: ColumnarPlan, frame: pl.DataFrame) -> pl.Da
 def _cases_refused(policy: Policy) -> ColumnarUnsupported:
     from fangpin_rules.diagnostics import Location, error
     return ColumnarUnsupported([error(
-        "columnar-unsupported", "the columnar engine cannot decide case deadlines (cases=)",
+        "columnar-unsupported", "the columnar engine cannot decide case deadlines (cases=): pass "
+        "engine='record' to decide a batch with its cases row by row",
         Location(policy.checked.path, 1, 1),
         hint="decide batches with cases with the record engine (engine='record')")])
 
 
-def _validate(policy: Policy, table: Any
+def _validate(policy: Policy, table: Any, regional: RegionalPolicy | None = None
               ) -> tuple[list[int], list[dict[str, Any]], dict[int, dict[str, Any]]]:
     """The rows the typed reader (or pydantic) takes, a rejection for each other one, and the
     record as read of each good row whose columns are not what the record path reads (a lax
-    form pydantic normalises, a null struct whose defaults apply)."""
+    form pydantic normalises, a null struct whose defaults apply). Under a region table a
+    household of no region in it is rejected, naming `region_code`, as on the record path."""
     reader = typed_reader(policy.checked.record_model)
     id_field = policy.checked.record_id
     structs = [name for name, kind in t.record_type(policy.checked.record_model).fields.items()
@@ -186,6 +227,8 @@ def _validate(policy: Policy, table: Any
             lax = record is None or any(data.get(name, 0) is None for name in structs)
             if record is None:
                 record = policy.validate(_drop_nulls(data))
+            if regional is not None:
+                regional.policy_for(record)
             _refuse_inconsistent(record, None, id_field)
             if lax:
                 normalised[row] = _builtins(record)
@@ -221,8 +264,15 @@ def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: d
         else pa.nulls(n, pa.string())
     arrays["household_id"] = ids
     ref = policy.ref
-    arrays["policy"] = pa.repeat(pa.scalar({"id": ref["id"], "sha256": ref["sha256"]},
-                                           schema.field("policy").type), n)
+    if plan.region_refs is not None:  # each region's policy is the base with its values
+        refs = {code: {"id": r["id"], "sha256": r["sha256"]}
+                for code, r in plan.region_refs.items()}
+        codes = result.get_column(REGION_COLUMN).to_list()
+        arrays["policy"] = pa.array([refs[code] for code in codes],
+                                    schema.field("policy").type)
+    else:
+        arrays["policy"] = pa.repeat(pa.scalar({"id": ref["id"], "sha256": ref["sha256"]},
+                                               schema.field("policy").type), n)
     arrays["as_of"] = pa.repeat(pa.scalar(as_of.isoformat(), pa.string()), n)
     for column in plan.outputs:
         arrays[column.key] = _output_array(result, column, schema.field(column.key).type)
@@ -298,33 +348,15 @@ def _warning_lists(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) ->
 
 
 def _item_hits(result: pl.DataFrame, items: list[WarningColumn]) -> dict[str, pl.DataFrame]:
-    """For each warning rule about list items, the (row, index) of the items it holds for:
-    its condition evaluated once over a frame of every row's items."""
+    """For each warning rule about list items, the (row, index) of the items it holds for,
+    from its column of indices."""
     hits: dict[str, pl.DataFrame] = {}
-    by_list: dict[str, list[WarningColumn]] = {}
     for column in items:
-        assert column.iterable is not None
-        by_list.setdefault(column.iterable, []).append(column)
-    for iterable, columns in by_list.items():
-        lengths = result.get_column(iterable).list.len().fill_null(0).cast(pl.Int64)
-        if lengths.sum() == 0:
-            continue
-        # one row per item: its household's row, and where that row's items start
         flat = result.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"),
-                             pl.col(iterable).alias(ITEM_COLUMN)).explode(ITEM_COLUMN)
-        if lengths.min() == 0:  # an empty (or null) list explodes into one null item: not one
-            flat = flat.filter(lengths.gather(flat.get_column("row")) > 0)
-        starts = lengths.cum_sum() - lengths
-        held = flat.select("row", *[c.item_condition.fill_null(False) for c in columns
-                                     if c.item_condition is not None]) \
-            .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("position"))
-        for column in columns:
-            picked = held.filter(pl.col(column.column))
-            if picked.height == 0:
-                continue
-            rows = picked.get_column("row")
-            hits[column.column] = pl.DataFrame({
-                "row": rows, "index": picked.get_column("position") - starts.gather(rows)})
+                             pl.col(column.column).alias("index")).explode("index") \
+            .drop_nulls("index")
+        if flat.height:
+            hits[column.column] = flat.with_columns(pl.col("index").cast(pl.Int64))
     return hits
 
 
@@ -378,34 +410,39 @@ def _label_lists(result: pl.DataFrame, column: OutputColumn) -> Any:
     return pa.array(lists, pa.list_(pa.string())).take(inverse.to_arrow())
 
 
-def _redecide(policy: Policy, table: Any, decided: Any, hazard: pl.Series, as_of: date,
-              lines: list[int] | None) -> tuple[Any, list[int], list[tuple[int, RecordError]]]:
-    """Decide the rows with a zero divisor on the record path: its decision or its rejection."""
+def _redecide(policy: Policy | RegionalPolicy, table: Any, decided: Any, hazard: pl.Series,
+              as_of: date, lines: list[int] | None
+              ) -> tuple[Any, list[int], list[tuple[int, RecordError]]]:
+    """Decide the rows with a zero divisor on the record path: its decision or its rejection
+    (under a region table, with the household's region's policy)."""
     pa = _pyarrow()
     import pyarrow.compute as pc
-    reader = typed_reader(policy.checked.record_model)
-    fast = policy.evaluator(as_of)
+    base = _base(policy)
+    reader = typed_reader(base.checked.record_model)
     positions = hazard.arg_true().to_list()
     data = table.take(pa.array(positions, pa.int64())).to_pylist()
     again: list[dict[str, Any]] = []
     again_rows: list[int] = []
     failed: list[tuple[int, RecordError]] = []
     for position, row_data in zip(positions, data, strict=True):
+        row_data.pop(REGION_COLUMN, None)
         record = reader.convert(row_data) if reader is not None else None
         if record is None:
-            record = policy.validate(_drop_nulls(row_data))
+            record = base.validate(_drop_nulls(row_data))
         try:
-            decision = policy.decide_record(fast, record, as_of,
-                                            None if lines is None else lines[position])
+            deciding = policy.policy_for(record) if isinstance(policy, RegionalPolicy) \
+                else policy
+            decision = deciding.decide_record(deciding.evaluator(as_of), record, as_of,
+                                              None if lines is None else lines[position])
         except RecordError as exc:
             failed.append((position, exc))
             continue
-        again.append(arrow_decision(policy, decision))
+        again.append(arrow_decision(base, decision))
         again_rows.append(position)
     keep = (~hazard).to_arrow()
     kept = decided.filter(keep)
     kept_rows = pc.filter(pa.array(range(table.num_rows), pa.int64()), keep)
-    more = pa.Table.from_pylist(again, schema=output_schema(policy))
+    more = pa.Table.from_pylist(again, schema=output_schema(base))
     merged = pa.concat_tables([kept, more])
     order = pa.concat_arrays([kept_rows, pa.array(again_rows, pa.int64())])
     indices = pc.sort_indices(order)
@@ -417,9 +454,12 @@ class ColumnarChunkDecider:
     validated as the record path reads them (the same rejections, with their line), decided in
     columns, written as the record path writes its decisions, byte for byte."""
 
-    def __init__(self, policy: Policy, as_of: date) -> None:
+    def __init__(self, policy: Policy | RegionalPolicy, as_of: date) -> None:
+        self.regional = policy if isinstance(policy, RegionalPolicy) else None
+        self.deciding = policy
+        policy = _base(policy)
         self.policy, self.as_of = policy, as_of
-        columnar_plan(policy, as_of)
+        columnar_plan(self.deciding, as_of)
         self.reader = typed_reader(policy.checked.record_model)
         self.id_field = policy.checked.record_id
         self.numbers = _number_paths(policy)
@@ -435,6 +475,8 @@ class ColumnarChunkDecider:
             record: Any = None
             try:
                 record = read_item(policy, self.reader, number, item)
+                if self.regional is not None:  # a household of no region: rejected
+                    self.regional.policy_for(record, number)
                 _refuse_inconsistent(record, number, id_field)
                 rows.append(_builtins(record))
                 lines.append(number)
@@ -449,7 +491,9 @@ class ColumnarChunkDecider:
                     exc).to_json())))
         pa = _pyarrow()
         table = pa.Table.from_pylist(rows, schema=input_schema(policy))
-        decided, kept, failed = decide_validated(policy, table, self.as_of, lines)
+        if self.regional is not None:
+            table = with_region_column(table)
+        decided, kept, failed = decide_validated(self.deciding, table, self.as_of, lines)
         for index, failure in failed:
             rejection = failure.rejection
             if rejection.line is None:
