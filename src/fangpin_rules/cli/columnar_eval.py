@@ -139,8 +139,8 @@ def _decided_rows(n: int, rejects: Any) -> list[int]:
 
 class IdIndex:
     """The household ids decided in a run, with the row of each: sorted runs of ids (Polars
-    frames, some 30 bytes an id rather than a Python dict's 170), each searched with
-    `search_sorted`; two runs of about one size are merged, so there are few."""
+    frames, more compact than a Python dict of them), each searched with `search_sorted`; two
+    runs of about one size are merged, so there are few."""
 
     def __init__(self) -> None:
         self.runs: list[pl.DataFrame] = []
