@@ -126,7 +126,7 @@ class _RejectsTee:
 def masked(rejection: Mapping[str, Any]) -> dict[str, Any]:
     """A rejection with its household id and the cell values it quotes masked, and the id
     masked wherever its reason repeats it."""
-    from fangpin_rules.ledger.read import mask_id
+    from fangpin_rules.ledger.ids import mask_id
 
     household = rejection.get("household_id")
 

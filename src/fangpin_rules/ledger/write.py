@@ -35,7 +35,7 @@ from fangpin_rules.explain.labels import (
     word,
 )
 from fangpin_rules.language import types as t
-from fangpin_rules.ledger.read import mask_id
+from fangpin_rules.ledger.ids import mask_id
 
 Cell = str | int | Decimal | None
 LANGS = ("zh", "en")
