@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -43,6 +43,7 @@ _WIDTH_ROWS = 1000  # columns are sized by the header and the first rows
 _MAX_WIDTH = 60
 _EXCEL_DIGITS = 15  # significant digits Excel keeps of a number
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_AMOUNTS_KEPT = 10_000  # distinct amounts whose number cell is remembered
 
 _SHEETS = {"decisions": ("决策结果", "decisions"), "warnings": ("数据提示", "warnings"),
            "rejects": ("未判定记录", "rejects"), "deadlines": ("办理时限", "deadlines"),
@@ -209,6 +210,7 @@ class Labeller:
         self.list_separator = "; " if lang == "en" else "、"
         self.steps = {step.name: step for step in policy.steps}
         self.warning_titles: dict[str, str] = {}
+        self._cellers: list[Callable[[Mapping[str, Any]], Cell]] | None = None
         for warning in policy.warnings:
             title = warning.title_en if lang == "en" and warning.title_en else warning.title_zh
             self.warning_titles.setdefault(warning.id, title)
@@ -261,7 +263,35 @@ class Labeller:
         return shown
 
     def decision_row(self, decision: Mapping[str, Any]) -> list[Cell]:
-        return [self.cell(column, decision) for column in self.columns]
+        cellers = self._cellers
+        if cellers is None:
+            cellers = self._cellers = [self._celler(column) for column in self.columns]
+        return [celler(decision) for celler in cellers]
+
+    def _celler(self, column: Column) -> Callable[[Mapping[str, Any]], Cell]:
+        """`cell` for one column, worked out once: a top-level key is read by its name, the
+        words of a label looked up in the column's table (what `cell` does, without asking
+        for every row what kind the column is)."""
+        if column.kind == "cites":
+            return self.cites
+        if column is self.columns[0]:
+            key = column.key
+            return lambda decision: self.identity(decision.get(key))
+        if len(column.parts) != 1 or column.kind not in ("label", "money", "number"):
+            return lambda decision: self.cell(column, decision)
+        key, labels = column.key, column.labels
+
+        def cell(decision: Mapping[str, Any]) -> Cell:
+            value: Cell = decision.get(key)
+            if value is None:
+                return None
+            kind = type(value)
+            if kind is str:
+                return labels.get(value, value)  # type: ignore[arg-type]
+            if kind is int or kind is Decimal:
+                return value
+            return self.cell(column, decision)  # a bool, a list: the general way
+        return cell
 
     def warning_rows(self, decision: Mapping[str, Any]) -> Iterable[list[Cell]]:
         household = self.identity(decision.get(self.columns[0].key))
@@ -393,30 +423,53 @@ class _Sheet:
         self.widths = [_width(h) for h in headers]
         self.rows = 0
         self.filtered = filtered
+        self.write_string = self.sheet.write_string
+        self.write_number = self.sheet.write_number
+        self.amounts: dict[Decimal, tuple[float | None, Any]] = {}
         for index, text in enumerate(headers):
             self.sheet.write_string(0, index, text, formats["header"])
 
     def append(self, cells: Sequence[Cell]) -> None:
         self.rows += 1
-        row, sheet, formats = self.rows, self.sheet, self.formats
+        row = self.rows
+        write_string, write_number = self.write_string, self.write_number
         size = row <= _WIDTH_ROWS
         for index, value in enumerate(cells):
             if value is None:
                 continue
-            if isinstance(value, str):
-                sheet.write_string(row, index, writable(value))
-            elif isinstance(value, Decimal):
-                number = exact_number(value)
+            kind = type(value)
+            if kind is str:
+                text = writable(value)  # type: ignore[arg-type]
+                if text.startswith("<r>") and text.endswith("</r>"):
+                    # xlsxwriter takes such a text for rich-string XML and writes it raw (the
+                    # cell comes out empty): as three plain runs it is escaped like any text
+                    self.sheet.write_rich_string(row, index, text[:1], text[1:2], text[2:])
+                else:
+                    write_string(row, index, text)
+            elif kind is int:
+                write_number(row, index, value)
+            else:
+                assert isinstance(value, Decimal)
+                number, decimal_format = self.money(value)
                 if number is None:
                     value = plain_decimal(value)
-                    sheet.write_string(row, index, value)
+                    write_string(row, index, value)
                 else:
-                    sheet.write_number(row, index, number, formats["decimal"]
-                                       if value != value.to_integral_value() else None)
-            else:
-                sheet.write_number(row, index, value)
+                    write_number(row, index, number, decimal_format)
             if size:
                 self.widths[index] = max(self.widths[index], _width(value))
+
+    def money(self, value: Decimal) -> tuple[float | None, Any]:
+        """The number to write for an amount and its format (amounts repeat: the line, the
+        standards): worked out once an amount."""
+        found = self.amounts.get(value)
+        if found is None:
+            number = exact_number(value)
+            found = (number, self.formats["decimal"]
+                     if number is not None and value != value.to_integral_value() else None)
+            if len(self.amounts) < _AMOUNTS_KEPT:
+                self.amounts[value] = found
+        return found
 
     def finish(self) -> None:
         for index, width in enumerate(self.widths):
