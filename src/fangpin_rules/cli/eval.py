@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
                                    progress=progress_for(sys.stderr, source, run.plain),
                                    policy_source=PolicySource.of(policy,
                                                                  args.policy_path or ()),
-                                   cases_used=run.cases_used)
+                                   cases_used=run.cases_used, watch=run.watch)
         return counts, {}
 
     done = run_decisions(args, policy, as_of, decide)
@@ -152,6 +152,8 @@ class DecisionRun:
     case_rejected: int = 0
     cases_used: list[int] = field(default_factory=list)
     counts: tuple[int, int, int] = (0, 0, 0)
+    # what the records pass through on their way to the loop (a workbook's summary notes them)
+    watch: Callable[[Iterable[Any]], Iterable[Any]] = lambda items: items
 
     def case_note(self) -> str:
         if self.cases is None:
@@ -173,8 +175,8 @@ def run_decisions(args: argparse.Namespace, policy: Any, as_of: date,
 
     with Outputs() as outputs, ExitStack() as cleanup:
         rejects: TextSink = outputs.open(args.rejects) if args.rejects else sys.stderr
-        sheet = SpreadsheetOutput(outputs, args, policy) if is_spreadsheet(args.output) \
-            else None
+        sheet = SpreadsheetOutput(outputs, args, policy, as_of) \
+            if is_spreadsheet(args.output) else None
         if sheet is not None:
             cleanup.callback(sheet.discard)  # a workbook the run did not finish
             rejects = sheet.rejects(rejects)
@@ -190,6 +192,9 @@ def run_decisions(args: argparse.Namespace, policy: Any, as_of: date,
         else:
             out = sheet.decisions
         run = DecisionRun(out, plain, rejects, cases, case_read, case_rejected)
+        if sheet is not None:
+            sheet.cases.update(cases or {})
+            run.watch = sheet.watch
         run.counts, more = decide(run)
         if sheet is not None:
             sheet.finish(as_of, *run.counts, **more)
@@ -226,17 +231,22 @@ def decide_stream(policy: object, source: IO[str], out: TextSink, rejects: TextS
                   progress: Progress | None = None,
                   chunk_lines: int | None = None,
                   policy_source: Any = None,
-                  cases_used: list[int] | None = None) -> tuple[int, int, int]:
+                  cases_used: list[int] | None = None,
+                  watch: Callable[[Iterable[Any]], Iterable[Any]] | None = None
+                  ) -> tuple[int, int, int]:
     """The loop between reading a line and writing a decision; returns (read, decided,
     rejected), which always add up. With `jobs` > 1 the chunks are decided in that many worker
     processes; the output is the same, in the same order. `cases_used`, when given, receives
-    the number of case records attached to the households decided."""
+    the number of case records attached to the households decided; `watch`, when given, is
+    what the numbered lines pass through on their way to the loop."""
     from fangpin_rules.engine import Policy
     from fangpin_rules.engine.regions import RegionalPolicy
     from fangpin_rules.engine.stream import numbered_items
 
     assert isinstance(policy, Policy | RegionalPolicy) and isinstance(as_of, date)
-    return decide_items(policy, numbered_items(source), out, rejects, as_of, explain=explain,
+    items = numbered_items(source)
+    return decide_items(policy, watch(items) if watch else items, out, rejects, as_of,
+                        explain=explain,
                         cases=cases, jobs=jobs, progress=progress, chunk_lines=chunk_lines,
                         policy_source=policy_source, cases_used=cases_used)
 

@@ -43,7 +43,8 @@ def run_ledger(args: argparse.Namespace, policy: Any, as_of: date, jobs: int) ->
         for rejection in ledger.rejections:
             run.rejects.write(dumps(rejection.to_json()) + "\n")
         _read, decided, engine_rejected = decide_items(
-            policy, ledger.households, run.out, PlacedRejects(run.rejects, ledger), as_of,
+            policy, run.watch(ledger.households), run.out, PlacedRejects(run.rejects, ledger),
+            as_of,
             explain=args.explain, cases=run.cases, jobs=jobs,
             policy_source=PolicySource.of(policy, args.policy_path or ()),
             cases_used=run.cases_used)

@@ -367,7 +367,8 @@ class Labeller:
         return [_header("item", h), _header("value", h), _header("cite", h)]
 
     def about_rows(self, as_of: date | str, engine_version: str,
-                   counts: Mapping[str, int]) -> list[list[Cell]]:
+                   counts: Mapping[str, int], *, columns: bool = True) -> list[list[Cell]]:
+        """The about sheet's rows; `columns`: with a row for each decisions column."""
         policy = self.policy
         lang = self.lang
         title = title_in(policy.document.policy.title, lang, policy.id)
@@ -386,7 +387,7 @@ class Labeller:
                      None])
         rows.append([_in(_ABOUT["money"], lang), _in(_ABOUT["money_note"], lang), None])
         column_word = _in(_ABOUT["column"], lang)
-        for column in self.columns:
+        for column in self.columns if columns else ():
             rows.append([f"{column_word}: {column.header}" if lang == "en"
                          else f"{column_word}：{column.header}", column.key or None,
                          column.cite])
@@ -482,7 +483,10 @@ class _Sheet:
 class XlsxLedger:
     """A workbook written as the decisions come: `decision`, `rejection`, then `close`."""
 
-    def __init__(self, out: IO[bytes], labeller: Labeller, *, deadlines: bool = False) -> None:
+    def __init__(self, out: IO[bytes], labeller: Labeller, *, deadlines: bool = False,
+                 decisions: bool = True) -> None:
+        """`decisions=False`: a workbook of summary sheets and the about sheet only (a
+        report's, whose households are in no sheet of their own)."""
         import xlsxwriter
 
         self.labeller = labeller
@@ -493,7 +497,8 @@ class XlsxLedger:
                                                             "border": 1}),
                         "decimal": self.workbook.add_format({"num_format": "0.00########"})}
         lang = labeller.lang
-        names = ["decisions", "warnings", "rejects", *(["deadlines"] if deadlines else [])]
+        names = ["decisions", "warnings", "rejects", *(["deadlines"] if deadlines else [])] \
+            if decisions else []
         self.sheets = {name: _Sheet(self.workbook, _in(_SHEETS[name], lang),
                                     labeller.headers(name), self.formats) for name in names}
         self.extra: list[_Sheet] = []
@@ -525,8 +530,10 @@ class XlsxLedger:
     def close(self, as_of: date | str, engine_version: str, counts: Mapping[str, int]) -> None:
         about = _Sheet(self.workbook, _in(_SHEETS["about"], self.labeller.lang),
                        self.labeller.headers("about"), self.formats, filtered=False)
-        for row in self.labeller.about_rows(as_of, engine_version,
-                                            {**counts, "warnings": self.warnings}):
+        for row in self.labeller.about_rows(
+                as_of, engine_version,
+                {**counts, "warnings": self.warnings} if self.sheets else counts,
+                columns=bool(self.sheets)):
             about.append(row)
         for sheet in [*self.sheets.values(), *self.extra, about]:
             sheet.finish()
