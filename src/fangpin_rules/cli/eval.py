@@ -61,7 +61,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="add the trace (rules, conditions, parameters, articles)")
     parser.add_argument("-o", "--output", metavar="OUT",
                         help="decisions file (default stdout): JSON lines, or a spreadsheet "
-                        "ledger by its extension, .xlsx or .csv (docs/ledger-output.md)")
+                        "ledger by its extension, .xlsx or .csv (docs/ledger-guide.md)")
     parser.add_argument("--rejects", metavar="FILE",
                         help="write rejected records here as JSONL (default: stderr)")
     parser.add_argument("--cases", metavar="FILE",

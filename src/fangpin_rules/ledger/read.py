@@ -751,7 +751,6 @@ class _RowReader:
             problems = sorted(problems, key=lambda p: (p.row, len(p.column), p.column))
             result.rejections.append(LedgerRejection(hid, row_numbers, tuple(problems)))
             result.rows_rejected += len(rows)
-            household.given = {}
             return
         self.closed[hid] = (len(result.households), None)
         result.households.append((rows[0], {"household_id": hid, **record,
