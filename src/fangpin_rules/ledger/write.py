@@ -169,6 +169,29 @@ def decision_columns(policy: CheckedPolicy, lang: str) -> list[Column]:
     return columns
 
 
+def _getter(parts: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Any]:
+    """`Column.value` for a key of one part (a dict's get) or more (each step a dict)."""
+    if len(parts) == 1:
+        only = parts[0]
+        return lambda decision: decision.get(only)
+    if len(parts) == 2:
+        first, second = parts
+
+        def two(decision: Mapping[str, Any]) -> Any:
+            inner = decision.get(first)
+            return inner.get(second) if isinstance(inner, dict) else None
+        return two
+
+    def deep(decision: Mapping[str, Any]) -> Any:
+        value: Any = decision
+        for part in parts:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(part)
+        return value
+    return deep
+
+
 def exact_number(value: Decimal) -> float | None:
     """The float to write for an amount when Excel holds it exactly (its 15 significant digits
     read back as the same decimal), else None: the amount is written as text."""
@@ -211,6 +234,8 @@ class Labeller:
         self.steps = {step.name: step for step in policy.steps}
         self.warning_titles: dict[str, str] = {}
         self._cellers: list[Callable[[Mapping[str, Any]], Cell]] | None = None
+        self._cited_getters: list[tuple[Callable[[Mapping[str, Any]], Any],
+                                        tuple[str, ...]]] | None = None
         for warning in policy.warnings:
             title = warning.title_en if lang == "en" and warning.title_en else warning.title_zh
             self.warning_titles.setdefault(warning.id, title)
@@ -247,10 +272,14 @@ class Labeller:
         that is not null, false or empty), and, when the trace was asked for, those of the
         rules whose condition held."""
         found: set[str] = set()
-        for column in self.cited_columns:
-            value = column.value(decision)
+        getters = self._cited_getters
+        if getters is None:
+            getters = self._cited_getters = [(_getter(c.parts), c.cites)
+                                             for c in self.cited_columns]
+        for get, cites in getters:
+            value = get(decision)
             if value is not None and value is not False and value != [] and value != "":
-                found.update(column.cites)
+                found.update(cites)
         for step in decision.get("trace") or ():
             if isinstance(step, Mapping):
                 for rule in step.get("rules") or ():
@@ -269,28 +298,38 @@ class Labeller:
         return [celler(decision) for celler in cellers]
 
     def _celler(self, column: Column) -> Callable[[Mapping[str, Any]], Cell]:
-        """`cell` for one column, worked out once: a top-level key is read by its name, the
-        words of a label looked up in the column's table (what `cell` does, without asking
-        for every row what kind the column is)."""
+        """`cell` for one column, worked out once: its value read by a getter made for its
+        key, then by the value's type (what `cell` does, without asking for every row what
+        kind the column is); a value of an unexpected type goes the general way."""
         if column.kind == "cites":
             return self.cites
+        get = _getter(column.parts)
         if column is self.columns[0]:
-            key = column.key
-            return lambda decision: self.identity(decision.get(key))
-        if len(column.parts) != 1 or column.kind not in ("label", "money", "number"):
-            return lambda decision: self.cell(column, decision)
-        key, labels = column.key, column.labels
+            return lambda decision: self.identity(get(decision))
+        labels, separator = column.labels, self.list_separator
+        yes, no, none = (word(w, self.lang) for w in ("yes", "no", "none"))
+        boolean = column.kind == "bool"
 
         def cell(decision: Mapping[str, Any]) -> Cell:
-            value: Cell = decision.get(key)
+            value: Any = get(decision)
             if value is None:
                 return None
             kind = type(value)
+            if kind is bool:
+                return yes if value else no
+            if boolean:
+                return self.cell(column, decision)
             if kind is str:
-                return labels.get(value, value)  # type: ignore[arg-type]
+                shown: str = labels.get(value, value)
+                return shown
             if kind is int or kind is Decimal:
-                return value
-            return self.cell(column, decision)  # a bool, a list: the general way
+                return value  # type: ignore[no-any-return]
+            if kind is list:
+                if not value:
+                    return none
+                if all(type(v) is str for v in value):
+                    return separator.join([labels.get(v, v) for v in value])
+            return self.cell(column, decision)  # anything else: the general way
         return cell
 
     def warning_rows(self, decision: Mapping[str, Any]) -> Iterable[list[Cell]]:
