@@ -2,9 +2,10 @@
 
 The columns are the policy's output fields, headed by their titles and filled with the labels
 of the policy's vocabularies, in Chinese or English (`lang`). A workbook has the sheets
-decisions, warnings, rejects, deadlines (when cases are given), any summary table handed to
-`write_summary_sheet`, and about (the policy, its sha256, the date, the engine's version, the
-counts, and the article each column cites). Rows are written as they come and the workbook is
+decisions, warnings, rejects, deadlines (when cases are given), the monthly ledger summary of
+the date's month (ledger/summary.py; any table handed to `write_summary_sheet`), and about
+(the policy, its sha256, the date, the engine's version, the counts, and the article each
+column cites). Rows are written as they come and the workbook is
 written in xlsxwriter's constant-memory mode, so a run never holds its decisions twice.
 
 Money is exact: an amount is a number cell only when the number Excel keeps (15 significant
