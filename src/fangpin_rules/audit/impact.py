@@ -109,6 +109,17 @@ class Decided:
     new: dict[str, Any]
     changed: tuple[str, ...]
     uniform: frozenset[str]  # the outputs that read no household field
+    batch: ColumnarBatch | None = None  # the chunk it was decided in, on the columnar path
+
+    def decide(self, policy: Policy, when: date) -> dict[str, Any] | None:
+        """Its decision by another policy on `when` (a variant of attribution's), None when
+        that policy cannot decide it: in columns with its chunk on the columnar path."""
+        if self.batch is not None:
+            return self.batch.decision(policy, self.household)
+        try:
+            return policy.evaluate(self.household, when, cases=self.cases)
+        except RecordError:
+            return None
 
 
 def same_output(kind: str, old_value: Any, new_value: Any) -> bool:
@@ -131,12 +142,17 @@ def _cell_order(item: tuple[tuple[str | None, str | None], int]) -> tuple[str, s
     return (old or "", new or "")
 
 
+ENGINES = ("record", "columnar")
+COLUMNAR_CHUNK = 5_000  # households decided at a time in columns (memory: one chunk held)
+
+
 def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, *,
            sample_size: int = SAMPLE_SIZE, numbered: bool = False,
            cases: Mapping[str, Sequence[Any]] | None = None,
            on_change: Callable[[ChangedHousehold], None] | None = None,
            on_reject: Callable[[Rejection], None] | None = None,
-           on_decided: Callable[[Decided], None] | None = None) -> ImpactReport:
+           on_decided: Callable[[Decided], None] | None = None,
+           engine: str = "record") -> ImpactReport:
     """Decide every record under `old` and `new` on `as_of` and count what changes.
 
     `records` are household dicts or `Household`s (or, with `numbered`, the `(line, item)` pairs
@@ -146,7 +162,13 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
     data contract, or one a version cannot decide, is rejected and the run goes on: read =
     compared + rejected. `on_decided` sees every compared household (changed or not) with
     both decisions, after `on_change`. Raises DateError when a version does not apply on `as_of`.
+
+    `engine`: "record" decides household by household; "columnar" decides `COLUMNAR_CHUNK`
+    households at a time in columns (docs/columnar.md), the same decisions, so the same report;
+    a version it cannot express, or `cases`, raises ColumnarUnsupported before any record.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     when = parse_date(as_of)
     old.evaluator(when)  # a date either version cannot answer for fails before any record
     new.evaluator(when)
@@ -159,16 +181,14 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
             report.transitions[name] = Counter()
         elif kind == "collect":
             report.gained[name], report.lost[name] = Counter(), Counter()
-    reader = typed_reader(old.checked.record_model)
-    for line, item in _numbered(records, numbered):
+    if engine == "columnar":
+        pairs = _columnar_pairs(old, new, _numbered(records, numbered), when, cases, report)
+    else:
+        pairs = _record_pairs(old, new, _numbered(records, numbered), when, cases)
+    for line, household, own, before, after, batch in pairs:
         report.read += 1
-        try:
-            household = read_item(old, reader, line, item)
-            own = cases.get(household.household_id, ()) if cases else ()
-            before = _decide(old, household, when, own, "old")
-            after = _decide(new, household, when, own, "new")
-        except RecordError as exc:
-            rejection = exc.rejection
+        if isinstance(before, Rejection):
+            rejection = before
             if rejection.line is None:
                 rejection = rejection.at_line(line)
             report.rejected += 1
@@ -177,6 +197,7 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
             if on_reject is not None:
                 on_reject(rejection)
             continue
+        assert after is not None
         report.compared += 1
         changed = _compare(report, household.household_id, before, after)
         if changed:
@@ -185,8 +206,121 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
                 on_change(ChangedHousehold(household.household_id, line, changed,
                                            _without_trace(before), _without_trace(after)))
         if on_decided is not None:
-            on_decided(Decided(household, line, own, before, after, changed, uniform))
+            on_decided(Decided(household, line, own, before, after, changed, uniform, batch))
     return report
+
+
+# (line, household or None, its cases, the old decision or the rejection, the new decision,
+# the columnar batch it was decided in or None)
+Pair = tuple[int, Any, Sequence[Any], dict[str, Any] | Rejection, dict[str, Any] | None, Any]
+
+
+def _record_pairs(old: Policy, new: Policy, records: Iterator[tuple[int, Any]], when: date,
+                  cases: Mapping[str, Sequence[Any]] | None) -> Iterator[Pair]:
+    reader = typed_reader(old.checked.record_model)
+    for line, item in records:
+        try:
+            household = read_item(old, reader, line, item)
+            own = cases.get(household.household_id, ()) if cases else ()
+            before = _decide(old, household, when, own, "old")
+            after = _decide(new, household, when, own, "new")
+        except RecordError as exc:
+            yield line, None, (), exc.rejection, None, None
+            continue
+        yield line, household, own, before, after, None
+
+
+def _columnar_pairs(old: Policy, new: Policy, records: Iterator[tuple[int, Any]], when: date,
+                    cases: Mapping[str, Sequence[Any]] | None, report: ImpactReport
+                    ) -> Iterator[Pair]:
+    """The pairs of `_record_pairs`, each chunk of households decided in columns under both
+    versions (and, for attribution, the variants: `ColumnarBatch.decision`)."""
+    from fangpin_rules.columnar.engine import _cases_refused, columnar_plan
+    from fangpin_rules.engine.stream import chunks
+
+    if cases:
+        raise _cases_refused(old)
+    columnar_plan(old, when)  # a version it cannot express is refused before any record
+    columnar_plan(new, when)
+    reader = typed_reader(old.checked.record_model)
+    for chunk in chunks(records, COLUMNAR_CHUNK):
+        read: list[Any] = []
+        for line, item in chunk:
+            try:
+                read.append(read_item(old, reader, line, item))
+            except RecordError as exc:
+                read.append(exc.rejection)
+        batch = ColumnarBatch(report, old, when, [(line, household) for (line, _), household
+                                             in zip(chunk, read, strict=True)
+                                             if not isinstance(household, Rejection)])
+        befores = iter(batch.decide(old, "old"))
+        afters = iter(batch.decide(new, "new"))
+        for (line, _), household in zip(chunk, read, strict=True):
+            if isinstance(household, Rejection):
+                yield line, None, (), household, None, None
+                continue
+            before, after = next(befores), next(afters)
+            if isinstance(before, Rejection) or isinstance(after, Rejection):
+                yield line, None, (), before if isinstance(before, Rejection) else after, \
+                    None, None
+                continue
+            yield line, household, (), before, after, batch
+
+
+class ColumnarBatch:
+    """One chunk of households read for a columnar impact run, as one table (built once)
+    that a version, or a variant of attribution's, decides in columns. A variant decides only
+    the households the versions decide differently (those attribution asks about), once."""
+
+    def __init__(self, report: ImpactReport, old: Policy, when: date,
+                 read: list[tuple[int, Any]]) -> None:
+        from fangpin_rules.columnar.engine import ReadRecords
+
+        self.report, self.when = report, when
+        self.households = [household for _, household in read]
+        self.records = ReadRecords(old, self.households, [line for line, _ in read])
+        self.position = {id(household): index for index, household in enumerate(self.households)}
+        self.versions: list[list[dict[str, Any] | Rejection]] = []
+        self.changed: list[int] | None = None  # the positions the versions decide differently
+        self.variants: dict[int, tuple[Policy, dict[int, dict[str, Any] | None]]] = {}
+
+    def decide(self, policy: Policy, version: str) -> list[dict[str, Any] | Rejection]:
+        """The decisions of every household of the chunk, or the version's rejection."""
+        decided: list[dict[str, Any] | Rejection] = []
+        for result in self.records.decide(policy, self.when):
+            if isinstance(result, RecordError):
+                found = result.rejection
+                decided.append(Rejection(found.line, found.household_id, found.field,
+                                         f"{version} policy: {found.reason}"))
+            else:
+                decided.append(result)
+        self.versions.append(decided)
+        return decided
+
+    def decision(self, policy: Policy, household: Any) -> dict[str, Any] | None:
+        """`policy`'s decision of a household of the chunk that the versions decide
+        differently (None: the policy cannot decide it), as `policy.evaluate` decides it."""
+        held = self.variants.get(id(policy))
+        if held is None:
+            changed = self._changed()
+            results = self.records.decide(policy, self.when, changed)
+            held = (policy, {index: None if isinstance(result, RecordError) else result
+                             for index, result in zip(changed, results, strict=True)})
+            self.variants[id(policy)] = held  # the policy held too: its id stays its own
+        return held[1][self.position[id(household)]]
+
+    def _changed(self) -> list[int]:
+        if self.changed is None:
+            report = self.report
+            watched = [(name, report.kinds[name]) for name in report.outputs
+                       if name not in report.uniform]
+            before, after = self.versions
+            self.changed = [index for index, (old, new) in enumerate(zip(before, after,
+                                                                         strict=True))
+                            if isinstance(old, dict) and isinstance(new, dict)
+                            and any(not same_output(kind, old.get(name), new.get(name))
+                                    for name, kind in watched)]
+        return self.changed
 
 
 def _numbered(records: Iterable[Any], numbered: bool) -> Iterator[tuple[int, Any]]:

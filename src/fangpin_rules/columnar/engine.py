@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import decimal
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -42,7 +42,8 @@ from fangpin_rules.language import types as t
 from fangpin_rules.limits import DECIMAL_CONTEXT
 from fangpin_rules.model import Case
 
-__all__ = ["ColumnarUnsupported", "columnar_plan", "decide_columns"]
+__all__ = ["ColumnarUnsupported", "ReadRecords", "columnar_plan", "decide_columns",
+           "decide_records"]
 
 _PLANS: weakref.WeakKeyDictionary[Policy, dict[date, ColumnarPlan]] = \
     weakref.WeakKeyDictionary()
@@ -100,6 +101,71 @@ def decide_validated(policy: Policy, table: Any, as_of: date, lines: list[int] |
     if not hazard.any():
         return decided, list(range(table.num_rows)), []
     return _redecide(policy, table, decided, hazard, as_of, lines)
+
+
+def decide_records(policy: Policy, records: Sequence[Any], as_of: date,
+                   lines: Sequence[int | None] | None = None
+                   ) -> list[dict[str, Any] | RecordError]:
+    """Records read already (by the typed reader or the policy's model) decided in columns:
+    for each, what `policy.decide_record(policy.evaluator(as_of), record, as_of, line)`
+    returns (the decision dict in the record path's form, numbers as Decimals, the keys in its
+    order, an empty trace) or the RecordError it raises (the same member twice, a zero divisor).
+    `lines` numbers the records for those rejections. For the callers that decide a stream
+    chunk by chunk (`fangpin diff --impact`, the population reports)."""
+    return ReadRecords(policy, records, lines).decide(policy, as_of)
+
+
+class ReadRecords:
+    """Records read already, as one Arrow table of `input_schema(policy)`, for one or more
+    policies of that schema to decide in columns (the two versions of an impact run and the
+    variants of its attribution): the table is built once."""
+
+    def __init__(self, policy: Policy, records: Sequence[Any],
+                 lines: Sequence[int | None] | None = None) -> None:
+        id_field = policy.checked.record_id
+        self.size = len(records)
+        self.refused: dict[int, RecordError] = {}  # the same member twice
+        self.positions: list[int] = []
+        self.lines = None if lines is None else [-1 if n is None else n for n in lines]
+        rows: list[dict[str, Any]] = []
+        for index, record in enumerate(records):
+            try:
+                _refuse_inconsistent(record, None if lines is None else lines[index], id_field)
+            except RecordError as exc:
+                self.refused[index] = exc
+                continue
+            rows.append(_builtins(record))
+            self.positions.append(index)
+        self.rows = rows
+        self.schema = input_schema(policy)
+        self.table = _pyarrow().Table.from_pylist(rows, schema=self.schema)
+
+    def decide(self, policy: Policy, as_of: date, among: Sequence[int] | None = None
+               ) -> list[dict[str, Any] | RecordError]:
+        """`decide_records` of the records (or of those at the positions `among`, in order)."""
+        pa = _pyarrow()
+        wanted = range(self.size) if among is None else among
+        out: dict[int, dict[str, Any] | RecordError] = {index: self.refused[index]
+                                                        for index in wanted
+                                                        if index in self.refused}
+        schema = input_schema(policy)
+        table = self.table if schema == self.schema else \
+            pa.Table.from_pylist(self.rows, schema=schema)
+        positions = self.positions
+        if among is not None:
+            row_of = {position: row for row, position in enumerate(self.positions)}
+            rows = [row_of[index] for index in among if index in row_of]
+            positions = [self.positions[row] for row in rows]
+            table = table.take(pa.array(rows, pa.int64()))
+        if positions:
+            lines = None if self.lines is None else [self.lines[i] for i in positions]
+            decided, kept, failed = decide_validated(policy, table, as_of, lines)
+            numbers = _number_paths(policy)
+            for index, decision in zip(kept, decided.to_pylist(), strict=True):
+                out[positions[index]] = record_form(numbers, decision)
+            for index, exc in failed:
+                out[positions[index]] = exc
+        return [out[index] for index in wanted]
 
 
 def _cases_refused(policy: Policy) -> ColumnarUnsupported:
@@ -357,24 +423,29 @@ class ColumnarChunkDecider:
                            ids, 0)
 
     def record_form(self, decision: dict[str, Any]) -> dict[str, Any]:
-        """A decision row in the record path's form: numbers as Decimals, the keys in its
-        order, a deadline's `reason` only when it has one."""
-        for key, sub in self.numbers:
-            value = decision.get(key)
-            if sub is None:
-                if value is not None:
-                    decision[key] = Decimal(value)
-            elif value is not None and value.get(sub) is not None:
-                value[sub] = Decimal(value[sub])
-        for key in ("deadlines", "overdue", "violations"):
-            for entry in decision[key]:
-                if entry.get("reason") is None:
-                    entry.pop("reason", None)
-        # the record path's order: ... deadlines, overdue, violations, warnings, trace
-        for key in ("overdue", "violations", "warnings"):
-            decision[key] = decision.pop(key)
-        decision["trace"] = []
-        return decision
+        return record_form(self.numbers, decision)
+
+
+def record_form(numbers: list[tuple[str, str | None]], decision: dict[str, Any]
+                ) -> dict[str, Any]:
+    """A decision row in the record path's form: numbers (at `numbers`, `_number_paths`)
+    as Decimals, the keys in its order, a deadline's `reason` only when it has one."""
+    for key, sub in numbers:
+        value = decision.get(key)
+        if sub is None:
+            if value is not None:
+                decision[key] = Decimal(value)
+        elif value is not None and value.get(sub) is not None:
+            value[sub] = Decimal(value[sub])
+    for key in ("deadlines", "overdue", "violations"):
+        for entry in decision[key]:
+            if entry.get("reason") is None:
+                entry.pop("reason", None)
+    # the record path's order: ... deadlines, overdue, violations, warnings, trace
+    for key in ("overdue", "violations", "warnings"):
+        decision[key] = decision.pop(key)
+    decision["trace"] = []
+    return decision
 
 
 def _number_paths(policy: Policy) -> list[tuple[str, str | None]]:
