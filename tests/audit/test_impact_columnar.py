@@ -135,7 +135,7 @@ def test_a_version_it_cannot_express_is_refused_with_its_position(
     line = "expr: per_capita_income < monitoring_line\n"
     assert text.count(line) == 1
     (tmp_path / "new.yaml").write_text(
-        text.replace(line, "expr: round(per_capita_income) < monitoring_line\n"),
+        text.replace(line, "expr: round(per_capita_income, count(members)) < monitoring_line\n"),
         encoding="utf-8")
     records = ROOT / "examples" / "households.jsonl"
     code = main(["diff", str(FUJIAN), str(tmp_path / "new.yaml"), "--impact", str(records),
