@@ -100,7 +100,10 @@ class ImpactReport:
 @dataclass(frozen=True, slots=True)
 class Decided:
     """A compared household as the run saw it: the record, its cases, both decisions and the
-    outputs that changed (outside those that read no household field)."""
+    outputs that changed (outside those that read no household field). On the columnar path
+    the decisions of a household no output of which that reads household fields changed hold
+    only what the comparison reads (its `first_match` outputs and the outputs the same for
+    every household); `decide` decides it with another policy."""
 
     household: Any
     line: int
@@ -251,26 +254,32 @@ def _columnar_pairs(old: Policy, new: Policy, records: Iterator[tuple[int, Any]]
             except RecordError as exc:
                 read.append(exc.rejection)
         batch = ColumnarBatch(report, old, when, [(line, household) for (line, _), household
-                                             in zip(chunk, read, strict=True)
-                                             if not isinstance(household, Rejection)])
-        befores = iter(batch.decide(old, "old"))
-        afters = iter(batch.decide(new, "new"))
+                                                  in zip(chunk, read, strict=True)
+                                                  if not isinstance(household, Rejection)])
+        pairs = iter(batch.compare(old, new))
         for (line, _), household in zip(chunk, read, strict=True):
             if isinstance(household, Rejection):
                 yield line, None, (), household, None, None
                 continue
-            before, after = next(befores), next(afters)
-            if isinstance(before, Rejection) or isinstance(after, Rejection):
-                yield line, None, (), before if isinstance(before, Rejection) else after, \
-                    None, None
+            pair = next(pairs)
+            if isinstance(pair, Rejection):
+                yield line, None, (), pair, None, None
                 continue
-            yield line, household, (), before, after, batch
+            yield line, household, (), pair[0], pair[1], batch
 
 
 class ColumnarBatch:
     """One chunk of households read for a columnar impact run, as one table (built once)
-    that a version, or a variant of attribution's, decides in columns. A variant decides only
-    the households the versions decide differently (those attribution asks about), once."""
+    that both versions, and attribution's variants, decide in columns.
+
+    The versions' decisions are compared column by column first: a household whose outputs
+    that read household fields are written alike by both (most of them) is not turned into
+    Python values whole; its `old` and `new` hold what the comparison reads of them, the
+    `first_match` outputs and the outputs the same for every household, which count as the
+    record path counts them. Every other household gets both decisions whole, as
+    `policy.evaluate` makes them, and is compared by `_compare` as on the record path. A variant
+    decides only the households the versions decide differently (those attribution asks
+    about), once."""
 
     def __init__(self, report: ImpactReport, old: Policy, when: date,
                  read: list[tuple[int, Any]]) -> None:
@@ -280,22 +289,62 @@ class ColumnarBatch:
         self.households = [household for _, household in read]
         self.records = ReadRecords(old, self.households, [line for line, _ in read])
         self.position = {id(household): index for index, household in enumerate(self.households)}
-        self.versions: list[list[dict[str, Any] | Rejection]] = []
+        self.whole: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}  # by position
         self.changed: list[int] | None = None  # the positions the versions decide differently
         self.variants: dict[int, tuple[Policy, dict[int, dict[str, Any] | None]]] = {}
 
-    def decide(self, policy: Policy, version: str) -> list[dict[str, Any] | Rejection]:
-        """The decisions of every household of the chunk, or the version's rejection."""
-        decided: list[dict[str, Any] | Rejection] = []
-        for result in self.records.decide(policy, self.when):
-            if isinstance(result, RecordError):
-                found = result.rejection
-                decided.append(Rejection(found.line, found.household_id, found.field,
-                                         f"{version} policy: {found.reason}"))
-            else:
-                decided.append(result)
-        self.versions.append(decided)
-        return decided
+    def compare(self, old: Policy, new: Policy
+                ) -> list[tuple[dict[str, Any], dict[str, Any]] | Rejection]:
+        """Each household's two decisions (whole, or what the comparison reads), or the
+        rejection of the first version that cannot decide it."""
+        import polars as pl
+
+        from fangpin_rules.columnar.engine import _number_paths, record_form
+
+        old_table, old_rows, old_failed = self.records.decide_arrow(old, self.when)
+        new_table, new_rows, new_failed = self.records.decide_arrow(new, self.when)
+        out: list[tuple[dict[str, Any], dict[str, Any]] | Rejection | None] = \
+            [None] * len(self.households)
+        for failed, version in ((new_failed, "new"), (old_failed, "old")):
+            for index, exc in failed.items():
+                found = exc.rejection
+                out[index] = Rejection(found.line, found.household_id, found.field,
+                                       f"{version} policy: {found.reason}")
+        both = [index for index in old_rows if out[index] is None]
+        if not both:
+            return [entry for entry in out if entry is not None]
+        old_table = _rows_at(old_table, old_rows, both)
+        new_table = _rows_at(new_table, new_rows, both)
+        report = self.report
+        differs = pl.Series([False] * len(both))
+        for name in report.outputs:
+            if name in report.uniform:
+                continue
+            before, after = _column(old_table, name), _column(new_table, name)
+            if report.kinds[name] == "collect":
+                before, after = before.list.sort(), after.list.sort()
+            differs = differs | before.ne_missing(after)
+        numbers = (_number_paths(old), _number_paths(new))
+        whole = differs.arg_true().to_list()
+        picked = [pl.Series(whole, dtype=pl.Int64).to_arrow()]
+        for row, before_row, after_row in zip(
+                whole, old_table.take(picked[0]).to_pylist(),
+                new_table.take(picked[0]).to_pylist(), strict=True):
+            pair = (record_form(numbers[0], before_row), record_form(numbers[1], after_row))
+            self.whole[both[row]] = pair
+            out[both[row]] = pair
+        first = old_table.slice(0, 1).to_pylist(), new_table.slice(0, 1).to_pylist()
+        same_old = {name: record_form(numbers[0], first[0][0]).get(name)
+                    for name in report.uniform}
+        same_new = {name: record_form(numbers[1], first[1][0]).get(name)
+                    for name in report.uniform}
+        labels = [(name, _column(old_table, name).to_list()) for name in report.outputs
+                  if report.kinds[name] == "first_match" and name not in report.uniform]
+        for row, index in enumerate(both):
+            if out[index] is None:  # both versions write its outputs alike
+                read = {name: values[row] for name, values in labels}
+                out[index] = ({**same_old, **read}, {**same_new, **read})
+        return [entry for entry in out if entry is not None]
 
     def decision(self, policy: Policy, household: Any) -> dict[str, Any] | None:
         """`policy`'s decision of a household of the chunk that the versions decide
@@ -314,13 +363,33 @@ class ColumnarBatch:
             report = self.report
             watched = [(name, report.kinds[name]) for name in report.outputs
                        if name not in report.uniform]
-            before, after = self.versions
-            self.changed = [index for index, (old, new) in enumerate(zip(before, after,
-                                                                         strict=True))
-                            if isinstance(old, dict) and isinstance(new, dict)
-                            and any(not same_output(kind, old.get(name), new.get(name))
-                                    for name, kind in watched)]
+            self.changed = [index for index, (old, new) in sorted(self.whole.items())
+                            if any(not same_output(kind, old.get(name), new.get(name))
+                                   for name, kind in watched)]
         return self.changed
+
+
+def _rows_at(table: Any, rows: list[int], wanted: list[int]) -> Any:
+    """The rows of `table` (row i is the household at position rows[i]) of the positions
+    `wanted`, in their order."""
+    if rows == wanted:
+        return table
+    import pyarrow as pa
+    row_of = {position: row for row, position in enumerate(rows)}
+    return table.take(pa.array([row_of[index] for index in wanted], pa.int64()))
+
+
+def _column(table: Any, name: str) -> Any:
+    """A decision column as a Polars Series (all null when the version does not write it)."""
+    import polars as pl
+    import pyarrow as pa
+    if name not in table.column_names:
+        return pl.Series([None] * table.num_rows)
+    column = table.column(name)
+    series = pl.from_arrow(column.combine_chunks() if isinstance(column, pa.ChunkedArray)
+                           else column)
+    assert isinstance(series, pl.Series)
+    return series
 
 
 def _numbered(records: Iterable[Any], numbered: bool) -> Iterator[tuple[int, Any]]:

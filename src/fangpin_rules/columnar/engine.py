@@ -143,11 +143,23 @@ class ReadRecords:
     def decide(self, policy: Policy, as_of: date, among: Sequence[int] | None = None
                ) -> list[dict[str, Any] | RecordError]:
         """`decide_records` of the records (or of those at the positions `among`, in order)."""
+        wanted = range(self.size) if among is None else among
+        decided, positions, failed = self.decide_arrow(policy, as_of, among)
+        out: dict[int, dict[str, Any] | RecordError] = dict(failed)
+        if positions:
+            numbers = _number_paths(policy)
+            for position, decision in zip(positions, decided.to_pylist(), strict=True):
+                out[position] = record_form(numbers, decision)
+        return [out[index] for index in wanted]
+
+    def decide_arrow(self, policy: Policy, as_of: date, among: Sequence[int] | None = None
+                     ) -> tuple[Any, list[int], dict[int, RecordError]]:
+        """The decisions as an Arrow table of `output_schema(policy)` (for a caller that reads
+        a few columns of every row), the position of each of its rows, and the RecordError of
+        each record it cannot decide, by position."""
         pa = _pyarrow()
         wanted = range(self.size) if among is None else among
-        out: dict[int, dict[str, Any] | RecordError] = {index: self.refused[index]
-                                                        for index in wanted
-                                                        if index in self.refused}
+        failed = {index: self.refused[index] for index in wanted if index in self.refused}
         schema = input_schema(policy)
         table = self.table if schema == self.schema else \
             pa.Table.from_pylist(self.rows, schema=schema)
@@ -157,15 +169,13 @@ class ReadRecords:
             rows = [row_of[index] for index in among if index in row_of]
             positions = [self.positions[row] for row in rows]
             table = table.take(pa.array(rows, pa.int64()))
-        if positions:
-            lines = None if self.lines is None else [self.lines[i] for i in positions]
-            decided, kept, failed = decide_validated(policy, table, as_of, lines)
-            numbers = _number_paths(policy)
-            for index, decision in zip(kept, decided.to_pylist(), strict=True):
-                out[positions[index]] = record_form(numbers, decision)
-            for index, exc in failed:
-                out[positions[index]] = exc
-        return [out[index] for index in wanted]
+        if not positions:
+            return pa.Table.from_pylist([], schema=output_schema(policy)), [], failed
+        lines = None if self.lines is None else [self.lines[i] for i in positions]
+        decided, kept, errors = decide_validated(policy, table, as_of, lines)
+        for index, exc in errors:
+            failed[positions[index]] = exc
+        return decided, [positions[index] for index in kept], failed
 
 
 def _cases_refused(policy: Policy) -> ColumnarUnsupported:
