@@ -34,14 +34,20 @@ run: $(VENV)/.installed
 
 CHROMIUM ?= /usr/bin/chromium
 
-# The browser tests (tests/explorer/test_explorer_browser.py) run Debian's chromium headless.
+# The browser tests (tests/browser_support.py) run Debian's chromium headless, and draw the
+# policy's Chinese with a CJK font: fonts-wqy-microhei (1.6 MB) when no font has Chinese.
+CJK_FONT ?= fonts-wqy-microhei
+
 chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
+	@missing=""; \
+	[ -x $(CHROMIUM) ] || missing="chromium"; \
+	[ -n "$$(fc-list :lang=zh 2>/dev/null)" ] || missing="$$missing $(CJK_FONT)"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 		else \
-			echo "chromium is missing: install it (sudo apt-get install -y chromium on Debian)" \
-				"or the browser tests fail"; \
+			echo "missing for the browser tests:$$missing (on Debian: sudo apt-get install -y" \
+				"$$missing); the browser tests fail without it"; \
 		fi; \
 	fi
 

@@ -1,5 +1,7 @@
-"""Headless Chromium for the tests of the HTML outputs: open a file, click, type, read the DOM,
-collect console errors and take a screenshot, over the DevTools protocol.
+"""Headless Chromium for the tests of the HTML outputs (the audit report, the explorer, the docs
+site): open a file, click, type, read the DOM, collect console errors, take a screenshot (of the
+page or of one element) and tell drawn Chinese glyphs from missing-glyph boxes, over the
+DevTools protocol.
 
 The protocol's websocket is spoken here with the standard library (a client's masked text
 frames, the server's unmasked ones), which is all the DevTools protocol needs, so the tests add
@@ -22,7 +24,7 @@ import threading
 import time
 import urllib.request
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,7 @@ CHROMIUM = os.environ.get("FANGPIN_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--remote-debugging-port=0", "--window-size=1280,900"]
-TIMEOUT = 30.0
+TIMEOUT = 60.0  # an upper bound: the machine may be shared and slow
 
 
 def chromium_path() -> str:
@@ -210,28 +212,65 @@ class Page:
     def dom(self) -> str:
         return str(self.evaluate("document.documentElement.outerHTML"))
 
-    def screenshot(self) -> bytes:
-        return base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"])
+    def screenshot(self, selector: str | None = None) -> bytes:
+        """A PNG of the viewport, or of the element `selector` names (scrolled into view)."""
+        if selector is None:
+            return base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"])
+        box = self.evaluate(f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+                            "e.scrollIntoView({block: 'center'});"
+                            "const r = e.getBoundingClientRect();"
+                            "return [r.x + scrollX, r.y + scrollY, r.width, r.height]; })()")
+        assert box[2] > 0 and box[3] > 0, f"{selector} is not shown"
+        clip = {"x": box[0], "y": box[1], "width": box[2], "height": box[3], "scale": 1}
+        return base64.b64decode(self.call("Page.captureScreenshot", format="png",
+                                          clip=clip)["data"])
+
+    def shows_chinese_glyphs(self, selector: str) -> bool:
+        """Whether the Chinese characters of an element are drawn as glyphs: its screenshot
+        differs from the same element with each of them replaced by an unassigned code point
+        (U+0378, always drawn as the missing-glyph box). Without a CJK font both are the same
+        row of boxes. The element's text is put back afterwards."""
+        if not self.evaluate(f"/[{_CJK}]/.test(document.querySelector("
+                             f"{json.dumps(selector)}).textContent)"):
+            raise AssertionError(f"{selector} has no Chinese text to look at")
+        drawn = self.screenshot(selector)
+        self.evaluate(f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+                      "const walk = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);"
+                      "window.__fangpinTexts = [];"
+                      "for (let n = walk.nextNode(); n; n = walk.nextNode()) {"
+                      "  window.__fangpinTexts.push([n, n.data]);"
+                      f"  n.data = n.data.replace(/[{_CJK}]/g, '\\u0378'); }} }})()")
+        boxes = self.screenshot(selector)
+        self.evaluate("(() => { for (const [n, text] of window.__fangpinTexts) n.data = text;"
+                      "delete window.__fangpinTexts; })()")
+        return drawn != boxes
 
     def close(self) -> None:
         self.socket.close()
 
 
+_CJK = "\\u3400-\\u9fff\\uf900-\\ufaff"  # CJK ideographs (extension A, unified, compatibility)
+
+
 @contextmanager
-def browser() -> Iterator[Page]:
-    """A headless Chromium with one page, stopped (and its profile removed) afterwards."""
+def browser(environment: Mapping[str, str] | None = None) -> Iterator[Page]:
+    """A headless Chromium with one page, stopped (and its profile removed) afterwards;
+    `environment` adds to the browser's environment (FONTCONFIG_FILE, say)."""
     executable = chromium_path()
     profile = tempfile.mkdtemp(prefix="fangpin-chromium-")
+    # The browser logs to stderr all along: into a file, as a pipe nobody reads would fill up
+    # and stop it.
+    log = open(Path(profile, "stderr.log"), "wb")  # noqa: SIM115 (closed below)
     process = subprocess.Popen([executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                               env={**os.environ, **(environment or {})})
     page: Page | None = None
     try:
         port_file = Path(profile, "DevToolsActivePort")
         deadline = time.monotonic() + TIMEOUT
         while not (port_file.exists() and port_file.read_text().count("\n") >= 1):
             if process.poll() is not None or time.monotonic() > deadline:
-                stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                stderr = Path(profile, "stderr.log").read_bytes().decode(errors="replace")
                 pytest.fail(f"chromium did not start: {stderr[-2000:]}", pytrace=False)
             time.sleep(0.05)
         port = int(port_file.read_text().split()[0])
@@ -249,8 +288,7 @@ def browser() -> Iterator[Page]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stderr:
-            process.stderr.close()
+        log.close()
         shutil.rmtree(profile, ignore_errors=True)
 
 

@@ -271,17 +271,18 @@ def test_hostile_titles_are_escaped_in_the_page_and_its_script(report_html: Path
     assert titles == [HOSTILE_ZH]  # the JSON still says exactly what the policy says
 
 
+@pytest.mark.slow
 def test_the_report_opens_in_chromium_switches_language_and_draws(report_html: Path) -> None:
-    from browser import Page, png_distinct_rows
+    from browser_support import browser, png_distinct_rows
 
-    page = Page()
-    try:
+    with browser() as page:
         page.open(report_html)
         visible = ("(s) => getComputedStyle(document.querySelector(s)).display !== 'none'")
         assert page.evaluate(f"({visible})('h1 .zh') && !({visible})('h1 .en')") is True
+        assert page.shows_chinese_glyphs("h1 .zh")  # drawn, not boxes
         assert page.evaluate("document.querySelectorAll('#chart circle').length") == 5
         first = page.screenshot()
-        page.evaluate("document.getElementById('lang-switch').click()")
+        page.click("#lang-switch")
         assert page.evaluate(f"({visible})('h1 .en') && !({visible})('h1 .zh')") is True
         assert page.evaluate("document.documentElement.lang") == "en"
         assert "Audit report" in page.evaluate("document.body.innerText")
@@ -290,23 +291,6 @@ def test_the_report_opens_in_chromium_switches_language_and_draws(report_html: P
         assert png_distinct_rows(first) > 20 and png_distinct_rows(second) > 20
         assert first != second  # the switch changed what is shown
         assert page.errors == []
-    finally:
-        page.close()
-
-
-def test_the_browser_check_sees_a_console_error(tmp_path: Path) -> None:
-    from browser import Page, png_distinct_rows
-
-    broken = tmp_path / "broken.html"
-    broken.write_text("<html><body><script>console.error('x'); undefinedName();</script>"
-                      "</body></html>", encoding="utf-8")
-    page = Page()
-    try:
-        page.open(broken)
-        assert len(page.errors) == 2
-        assert png_distinct_rows(page.screenshot()) == 1  # a blank page is seen as blank
-    finally:
-        page.close()
 
 
 def test_a_county_that_extends_the_province_is_attributed_on_the_merged_tree() -> None:
@@ -364,12 +348,3 @@ def test_every_section_of_a_diff_is_an_edit_and_the_report_names_it(
         "policy.title", "articles.x", "vocabularies.x", "parameters.x", "definitions.size",
         "decisions.category", "decisions.category.rules[category.marginal]", "procedure.x",
         "warnings.x", "duties.x", "calendar.years.x"]
-
-
-def test_without_chromium_the_browser_test_fails_saying_how_to_install_it(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import browser
-
-    monkeypatch.setattr(browser, "CHROMIUM", str(tmp_path / "no-chromium"))
-    with pytest.raises(AssertionError, match="`make test` installs it"):
-        browser.Page()

@@ -59,6 +59,7 @@ def test_the_site_index_opens_in_a_browser_without_errors(site: Path) -> None:
         assert page.errors == []
         assert page.evaluate("document.title").startswith("fangpin-rules")
         assert png_distinct_rows(page.screenshot()) > 10  # not blank
+        assert page.shows_chinese_glyphs('a[href="explorer/index.html"]')  # not boxes
         page.events.clear()
         page.click('a[href="explorer/index.html"]')
         page.wait_for("Page.loadEventFired")

@@ -235,3 +235,76 @@ def test_a_test_files_households_complete_the_data_contract() -> None:
     data = _load(ROOT / "policies" / "tests" / "fujian_2021" / "s02_monitoring_line.yaml")
     data["base"]["plot_area"] = 3
     assert _errors(data, "test") == []
+
+
+# -- ledger formats (the spreadsheet layouts of ledger/format.py) ---------------------------
+LEDGER_FORMATS = sorted(p for folder in ("src", "examples", "tests") for p in
+                        (ROOT / folder).rglob("*.yaml")
+                        if "bad" not in p.parts and "ledger_format" in (_load(p) or {}))
+
+
+def test_the_repository_has_its_ledger_formats() -> None:
+    names = {p.relative_to(ROOT).as_posix() for p in LEDGER_FORMATS}
+    assert {"src/fangpin_rules/ledger/formats/national.yaml",
+            "examples/ledger/county_format.yaml"} <= names
+
+
+@pytest.mark.parametrize("path", LEDGER_FORMATS,
+                         ids=[str(p.relative_to(ROOT)) for p in LEDGER_FORMATS])
+def test_every_ledger_format_has_its_modeline_and_passes_its_schema(path: Path) -> None:
+    from fangpin_rules.ledger.format import load_format
+
+    schema = SCHEMA_DIR / file_name("ledger-format")
+    wanted = f"# yaml-language-server: $schema={os.path.relpath(schema, path.parent)}"
+    assert MODELINE.findall(path.read_text(encoding="utf-8")) == [
+        os.path.relpath(schema, path.parent)], f"add this first line: {wanted}"
+    assert _errors(_load(path), "ledger-format") == []
+    load_format(path)  # and the reader takes it
+
+
+LEDGER_MISSPELT = [
+    # (file, path to a mapping, the right key, the misspelling)
+    ("src/fangpin_rules/ledger/formats/national.yaml", (), "header_search_rows",
+     "header_serach_rows"),
+    ("src/fangpin_rules/ledger/formats/national.yaml", ("columns", "net_income"), "required",
+     "requried"),
+    ("src/fangpin_rules/ledger/formats/national.yaml", ("head",), "value", "vaule"),
+    ("examples/ledger/county_format.yaml", (), "ignore", "ingore"),
+    ("examples/ledger/county_format.yaml", ("columns", "region_code"), "labels", "lables"),
+]
+
+
+@pytest.mark.parametrize(("file", "where", "key", "typo"), LEDGER_MISSPELT,
+                         ids=[f"{f.rsplit('/', 1)[-1]}:{t}" for f, _, _, t in LEDGER_MISSPELT])
+def test_a_misspelt_ledger_format_key_fails_the_schema_and_the_reader(
+        file: str, where: tuple[Any, ...], key: str, typo: str, tmp_path: Path) -> None:
+    from fangpin_rules.ledger.format import load_format
+
+    data = _rename(_load(ROOT / file), where, key, typo)
+    assert typo in _all_messages(data, "ledger-format")
+    copy_of = tmp_path / "format.yaml"
+    copy_of.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        load_format(copy_of)
+    assert "unknown-key" in {d.code for d in caught.value.diagnostics}
+
+
+def test_a_county_ledger_format_needs_only_extends() -> None:
+    county = {"extends": "national", "sheet": "台帐"}
+    assert _errors(county, "ledger-format") == []
+    problems = "\n".join(_errors({"sheet": "台帐"}, "ledger-format"))
+    for key in ("ledger_format", "head", "date_forms", "columns"):  # without a base: all
+        assert f"'{key}' is a required property" in problems
+    national = _load(ROOT / "src" / "fangpin_rules" / "ledger" / "formats" / "national.yaml")
+    national["columns"]["Net Income"] = national["columns"].pop("net_income")
+    assert _errors(national, "ledger-format") != []  # a column is named by a field path
+    national["columns"]["net_income"] = national["columns"].pop("Net Income")
+    national["columns"]["net_income"]["kind"] = "yuan"
+    assert "'yuan' is not one of" in _all_messages(national, "ledger-format")
+
+
+def test_every_ledger_format_key_says_what_it_is_for() -> None:
+    """An editor shows a key's description on hover: every top-level key has one."""
+    properties = yaml_schema("ledger-format")["properties"]
+    assert set(properties) > {"extends", "columns", "labels"}
+    assert [key for key, spec in properties.items() if not spec.get("description")] == []

@@ -217,3 +217,20 @@ def test_warnings_are_shown_under_their_article_with_their_field(province: str) 
     mismatch = block(province, "warning-category_mismatch")
     assert 'href="#name-category"' in mismatch  # its condition's names are linked
     assert 'href="#warning-category_mismatch"' in block(province, "name-category")  # a use
+
+
+def test_the_site_opens_offline_nothing_outside_its_folder(tmp_path: Path) -> None:
+    """Every file the page loads is in the site's folder; no address leaves it."""
+    out = tmp_path / "site"
+    assert main(["doc", str(FUJIAN), "-o", str(out)]) == 0
+    page = read(out)
+    loaded = re.findall(r"<(?:link|script|img|iframe|source)\b[^>]*\b(?:href|src)=\"([^\"]*)\"",
+                        page)
+    assert sorted(loaded) == ["explorer.css", "explorer.js"]
+    assert all((out / name).is_file() for name in loaded)
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "explorer.css", "explorer.js", "index.html"]
+    for name in ("index.html", "explorer.css", "explorer.js"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert not re.search(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", text), name
+        assert "@import" not in text and "url(" not in text.replace("url(#", ""), name

@@ -84,6 +84,10 @@ def test_the_wheel_carries_the_policy_its_tests_and_the_schemas(
     for name in YAML_SCHEMAS:
         assert f"fangpin_rules/schemas/{file_name(name)}" in names
     assert "fangpin_rules/language/grammar.lark" in names
+    # the bundled ledger layout's modeline names a schema the wheel carries
+    national = zipfile.ZipFile(wheel).read("fangpin_rules/ledger/formats/national.yaml").decode()
+    modeline = national.splitlines()[0].removeprefix("# yaml-language-server: $schema=")
+    assert os.path.normpath(f"fangpin_rules/ledger/formats/{modeline}") in names, modeline
     assert not [n for n in names if n.startswith(("tests/", "policies/"))]
     metadata = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("METADATA"))).decode()
@@ -117,5 +121,6 @@ def test_the_installed_package_runs_outside_the_checkout(
     assert duties.returncode == 0 and "ends 2021-10-31" in duties.stdout, duties.stderr
     tests = _run(fangpin, "test", Path(answer["policies"]) / "tests", cwd=tmp_path, env=_env())
     assert tests.returncode == 0, tests.stdout[-2000:] + tests.stderr[-2000:]
-    schema = _run(fangpin, "schema", "policy", cwd=tmp_path, env=_env())
-    assert schema.returncode == 0 and schema.stdout == render(yaml_schema("policy"))
+    for name in ("policy", "ledger-format"):
+        schema = _run(fangpin, "schema", name, cwd=tmp_path, env=_env())
+        assert schema.returncode == 0 and schema.stdout == render(yaml_schema(name))

@@ -318,10 +318,18 @@ def attribute(old: Policy, new: Policy, diff: PolicyDiff, records: Iterable[Any]
 def shown(value: Any) -> str:
     """An output's value as the tables show it."""
     if isinstance(value, list | tuple | set | frozenset):
-        return ", ".join(sorted(str(v) for v in value)) or "—"
+        return ", ".join(sorted(shown(v) if isinstance(v, dict) else str(v)
+                                for v in value)) or "—"
     if isinstance(value, dict):
+        if is_warning(value):
+            return f"{value['code']} ({value['field']})"
         return dumps(value)
     text = as_text(value)
     return "—" if text is None else text
 
 
+
+
+def is_warning(value: Any) -> bool:
+    """Whether a value is one of a decision's data-consistency warnings."""
+    return isinstance(value, dict) and {"code", "field"} <= value.keys()

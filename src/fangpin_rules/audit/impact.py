@@ -10,6 +10,10 @@ households run in constant memory; `on_change` sees every changed household as i
 An output that reads no household field (the monitoring line in force, say) is the same for every
 household: it is compared and counted, but a change of it alone does not make a household
 "changed" (else raising the line would change every household and hide the ones it moves).
+
+The data-consistency warnings (`warnings`, §18) are compared like a `collect` output: as the
+set of warnings a decision carries, each its code and the field it names (its `cite` is the
+rule's and moves no household); the households gaining and losing each code are counted.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ class ImpactReport:
 
     as_of: date
     outputs: tuple[str, ...]  # compared outputs, in the new policy's order
-    kinds: dict[str, str]  # output -> first_match | collect | value | object | deadlines
+    kinds: dict[str, str]  # output -> first_match | collect | value | object | deadlines | warnings
     uniform: frozenset[str] = frozenset()  # outputs that read no household field
     sample_size: int = SAMPLE_SIZE
     read: int = 0
@@ -125,11 +129,22 @@ class Decided:
             return None
 
 
+WARNINGS = "warnings"  # the decision record's data-consistency warnings, compared as a set
+
+
 def same_output(kind: str, old_value: Any, new_value: Any) -> bool:
-    """Whether two decisions agree on an output (a `collect` output is a set of labels)."""
+    """Whether two decisions agree on an output (a `collect` output is a set of labels, the
+    warnings a set of (code, field))."""
     if kind == "collect":
         return set(old_value or ()) == set(new_value or ())
+    if kind == WARNINGS:
+        return warning_set(old_value) == warning_set(new_value)
     return bool(old_value == new_value)
+
+
+def warning_set(warnings: Any) -> frozenset[tuple[str, str]]:
+    """A decision's warnings as what they say: each code with the field it names."""
+    return frozenset((str(w.get("code")), str(w.get("field"))) for w in warnings or ())
 
 
 def transition_key(output: str, old: str | None, new: str | None) -> str:
@@ -182,7 +197,7 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
     for name, kind in kinds.items():
         if kind == "first_match":
             report.transitions[name] = Counter()
-        elif kind == "collect":
+        elif kind in ("collect", WARNINGS):
             report.gained[name], report.lost[name] = Counter(), Counter()
     if engine == "columnar":
         pairs = _columnar_pairs(old, new, _numbered(records, numbered), when, cases, report)
@@ -418,6 +433,7 @@ def compared_outputs(old: Policy, new: Policy) -> tuple[tuple[str, ...], dict[st
             key = checked.output_name(name)
             kinds.setdefault(key, checked.document.decisions[name].kind)
     kinds["deadlines"] = "deadlines"
+    kinds[WARNINGS] = WARNINGS
     return tuple(kinds), kinds
 
 
@@ -427,7 +443,7 @@ def _reads_household(policy: Policy, output: str) -> bool:
     checked = policy.checked
     names = [n for n in checked.outputs if checked.output_name(n) == output]
     if not names:
-        return output == "deadlines"
+        return output in ("deadlines", WARNINGS)
     seen: set[str] = set()
     todo = names
     while todo:
@@ -447,10 +463,10 @@ def _compare(report: ImpactReport, household_id: str, before: dict[str, Any],
     for name in report.outputs:
         kind = report.kinds[name]
         old_value, new_value = before.get(name), after.get(name)
-        if kind == "collect":
-            old_set, new_set = set(old_value or ()), set(new_value or ())
-            if old_set == new_set:
+        if kind in ("collect", WARNINGS):
+            if same_output(kind, old_value, new_value):
                 continue
+            old_set, new_set = _labels(kind, old_value), _labels(kind, new_value)
             for sign, labels, counter in (("+", new_set - old_set, report.gained[name]),
                                           ("-", old_set - new_set, report.lost[name])):
                 for label in labels:
@@ -468,6 +484,13 @@ def _compare(report: ImpactReport, household_id: str, before: dict[str, Any],
             changed.append(name)
             report.sample(name, household_id)
     return tuple(changed)
+
+
+def _labels(kind: str, value: Any) -> set[str]:
+    """What a household gains or loses: a `collect` output's labels, the warnings' codes."""
+    if kind == WARNINGS:
+        return {code for code, _ in warning_set(value)}
+    return set(value or ())
 
 
 def _without_trace(decision: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fangpin_rules.audit.changes import Change, PolicyDiff, PolicyRef
-from fangpin_rules.audit.impact import ImpactReport, label_key, transition_key
+from fangpin_rules.audit.impact import WARNINGS, ImpactReport, label_key, transition_key
 from fangpin_rules.checker.checked import CheckedPolicy
 from fangpin_rules.diagnostics import Location
 from fangpin_rules.engine.serialize import dumps
@@ -48,6 +48,8 @@ class Labels:
     def output(self, output: str, lang: str = "zh") -> str:
         if output == "deadlines":
             return "程序时限" if lang == "zh" else "Procedure deadlines"
+        if output == WARNINGS:
+            return "数据核查预警" if lang == "zh" else "Data-consistency warnings"
         found = self._decision(output)
         if found is None:
             return output
@@ -57,6 +59,8 @@ class Labels:
     def label(self, output: str, value: str | None, lang: str = "zh") -> str:
         if value is None:
             return NONE_ZH if lang == "zh" else "(none)"
+        if output == WARNINGS:
+            return self._warning(value, lang)
         found = self._decision(output)
         if found is not None:
             policy, name = found
@@ -66,6 +70,14 @@ class Labels:
                 zh, en = vocabulary.labels[value]
                 return (en or zh) if lang == "en" else zh
         return value
+
+    def _warning(self, code: str, lang: str) -> str:
+        """A warning code's title: its rule's (the first rule's when several share it)."""
+        for policy in self.policies:
+            for name, rule in policy.document.warnings.items():
+                if (rule.code or name) == code:
+                    return localized(rule.title, lang) or code
+        return code
 
 
 # -- JSON -------------------------------------------------------------------------------------

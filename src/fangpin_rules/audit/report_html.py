@@ -12,7 +12,7 @@ import html
 from decimal import Decimal
 from typing import Any
 
-from fangpin_rules.audit.attribution import Attribution, shown
+from fangpin_rules.audit.attribution import Attribution, is_warning, shown
 from fangpin_rules.audit.changes import Change, PolicyDiff
 from fangpin_rules.audit.impact import ImpactReport
 from fangpin_rules.audit.render import KIND_ZH, SECTION_ZH, Labels, to_json
@@ -99,20 +99,41 @@ def _where(location: Location | None) -> str:
 
 
 def _english_title(change: Change, policies: list[Any]) -> str | None:
-    """The item's English title, from the version that has it."""
+    """The item's English title, from the version that has it (the policy's own text; None
+    when the policy gives the item no English)."""
     for policy in policies:
-        checked = getattr(policy, "checked", policy)
-        if change.section == "parameter" and change.name in checked.parameters:
-            spec = checked.document.parameters.get(change.name)
-            return localized(spec.title, "en") if spec is not None else None
-        node = checked.nodes.get(change.name)
-        if node is not None and change.section in ("definition", "decision"):
-            head = change.name.split(".", 1)[0]
-            spec = checked.document.definitions.get(change.name) or \
-                checked.document.decisions.get(head)
-            return localized(getattr(spec, "title", None), "en")
-        if change.section == "article" and change.name in checked.document.articles:
-            return localized(checked.document.articles[change.name].title, "en")
+        title = _item_title(getattr(policy, "checked", policy).document, change)
+        if title is not None:
+            return localized(title, "en")
+    return None
+
+
+def _item_title(document: Any, change: Change) -> Any:
+    """The title (zh, en) of the item a change is in, as the policy document writes it."""
+    section, name = change.section, change.name
+    by_section = {"parameter": document.parameters, "article": document.articles,
+                  "step": document.procedure, "warning": document.warnings,
+                  "duty": document.duties}
+    if section in by_section:
+        item = by_section[section].get(name)
+        return getattr(item, "title", None)
+    if section == "definition" and name in document.definitions:
+        return document.definitions[name].title
+    if section in ("definition", "decision"):
+        head, _, field = name.partition(".")
+        decision = document.decisions.get(head)
+        fields = getattr(decision, "fields", None) or {}
+        return getattr(fields.get(field), "title", None) if field else \
+            getattr(decision, "title", None)
+    if section == "rule":
+        for decision in document.decisions.values():
+            specs = [decision, *(getattr(decision, "fields", None) or {}).values()]
+            for spec in specs:
+                for rule in getattr(spec, "rules", None) or ():
+                    if rule.id == name:
+                        return rule.title
+    if section == "metadata" and change.field == "title":
+        return document.policy.title
     return None
 
 
@@ -173,7 +194,10 @@ def _attribution(attribution: Attribution, labels: Labels) -> list[str]:
                f"<th>{both('依据', 'Articles')}</th><th>{both('单独即可', 'Alone')}</th>"
                f"<th>{both('归入', 'Attributed')}</th></tr>")
     for i, edit in enumerate(attribution.edits):
-        out.append(f"<tr><td>[{i + 1}]</td><td><code>{e(edit.label)}</code></td>"
+        first = attribution.diff.changes[edit.changes[0]]
+        title = f"<br>{both(first.title, _english_title(first, labels.policies))}" \
+            if first.title else ""
+        out.append(f"<tr><td>[{i + 1}]</td><td><code>{e(edit.label)}</code>{title}</td>"
                    f"<td>{e(', '.join(str(c + 1) for c in edit.changes))}</td>"
                    f"<td>{e(', '.join(attribution.edit_cites(i)))}</td>"
                    f"<td>{attribution.moved_alone.get(i, 0)}</td>"
@@ -218,6 +242,9 @@ def _value(labels: Labels, output: str, value: Any) -> str:
         return both(labels.label(output, value), labels.label(output, value, "en"))
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return "、".join(_value(labels, output, v) for v in sorted(value))
+    if isinstance(value, list) and value and all(is_warning(v) for v in value):
+        return "、".join(f"{_value(labels, output, w['code'])} (<code>{e(w['field'])}</code>)"
+                        for w in sorted(value, key=lambda w: (w["code"], w["field"])))
     return e(shown(value))
 
 

@@ -1,6 +1,6 @@
 """`fangpin schema WHICH`: JSON Schemas of the data contract (household, case, decision) and of
-the YAML files (policy, policy-extension, test, regions) for editors; `--write DIR` writes the
-YAML files' schemas there."""
+the YAML files (policy, policy-extension, test, regions, ledger-format) for editors; `--write
+DIR` writes the YAML files' schemas there."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import json
 from fangpin_rules.cli.common import EXIT_OK, UsageError
 
 CONTRACT = ("household", "case", "decision")
-YAML_FILES = ("policy", "policy-extension", "test", "regions")
+YAML_FILES = ("policy", "policy-extension", "test", "regions", "ledger-format")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "schema", help="print a JSON Schema: of the data contract, or of a YAML file for editors",
         description="household, case, decision: the records' JSON Schemas (all: the three). "
         "policy, policy-extension (a county file that extends another), test (a policy test "
-        "file), regions (a region table): the YAML files' schemas, for an editor's "
+        "file), regions (a region table), ledger-format (a spreadsheet ledger's layout): the "
+        "YAML files' schemas, for an editor's "
         "`# yaml-language-server: $schema=...` line (docs/county-guide.md).")
     parser.add_argument("which", nargs="?", choices=(*CONTRACT, "all", *YAML_FILES),
                         default="all")

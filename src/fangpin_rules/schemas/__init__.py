@@ -1,6 +1,7 @@
 """JSON Schemas of the YAML files people write (policy, county file, policy tests, region
-table), generated from the pydantic models that read them, for editors (yaml-language-server
-completes keys and flags misspelt ones) and shipped in the package as `*.schema.json`.
+table, ledger format), generated from the pydantic models that read them, for editors
+(yaml-language-server completes keys and flags misspelt ones) and shipped in the package as
+`*.schema.json`.
 
     fangpin schema policy                          # print one
     fangpin schema --write src/fangpin_rules/schemas   # write them all (a test keeps the

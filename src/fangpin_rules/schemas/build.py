@@ -1,5 +1,8 @@
 """Build the JSON Schemas of the YAML files from their pydantic models.
 
+The files: a policy, a county file (`policy-extension`), a policy test file, a region table and a
+ledger format (how `fangpin eval` reads a spreadsheet ledger: the bundled layout or a county's).
+
 Pydantic writes a JSON Schema of each model; what editors need on top of it:
 
 - draft-07 (`definitions`, not `$defs`): the dialect yaml-language-server speaks;
@@ -14,6 +17,10 @@ The county file's schema (`policy-extension`) is the policy's with what the merg
 `extends:` relax (policy/inherit.py): `extends:` is required, no section is, an inherited
 parameter may give only `value:`/`values:`/`note:`, an inherited decision only `rules:` (each
 rule may say `before:`/`after:`) or `fields:`.
+
+The ledger format's schema (`ledger-format`) serves both kinds of format file: the bundled
+national layout, which gives every required key, and a county's that says `extends:` and, as the
+merge of ledger/format.py takes the rest from its base, needs none (a draft-07 `if`/`then`).
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from fangpin_rules.ledger.format import _FIELD as FIELD_PATH
+from fangpin_rules.ledger.format import FormatDocument
 from fangpin_rules.model import Case, Household
 from fangpin_rules.policy.document import (
     CollectDecision,
@@ -157,12 +166,52 @@ def regions_schema() -> Schema:
                        "`fangpin eval --regions` (docs/county-guide.md).")
 
 
-# A ledger-format schema joins here (`schema ledger-format`) once its pydantic model exists.
+# What each key of a ledger format is for (an editor shows it on hover).
+_LEDGER_KEYS = {
+    "extends": "the base format: `national` (bundled) or a file beside this one; this file "
+               "then gives only what differs",
+    "ledger_format": "the format's id, version and title",
+    "sheet": "the sheet to read: its name, or null for the workbook's first sheet",
+    "header_search_rows": "the header row is looked for among this many first rows",
+    "group_by": "headers that, with household_id, tell households apart (when household "
+                "numbers repeat from village to village)",
+    "head": "the head of household's row: its relation column holds `value`",
+    "person_id": "the ID number column: checked for duplicates and masked, never a field",
+    "personal": "personal columns read by no one: never copied, never quoted",
+    "date_forms": "the forms a date cell may take (an Excel date cell is always taken)",
+    "columns": "by contract field (members.* on each member's row): header, aliases, kind, "
+               "labels, required; null removes a base's column",
+    "ignore": "headers that are known and not read",
+    "labels": "label tables: the text shown in the sheet -> the contract's value",
+}
+
+
+def ledger_format_schema() -> Schema:
+    schema = _from_model(FormatDocument, "fangpin-rules ledger format",
+                         "How a spreadsheet ledger's sheet, headers and labels map to the "
+                         "data contract (docs/ledger-guide.md). A county's format says "
+                         "`extends: national` and writes only what differs.")
+    schema["properties"] = {"extends": {"type": "string", "minLength": 1},
+                            **schema["properties"]}
+    for key, text in _LEDGER_KEYS.items():
+        prop = schema["properties"][key]
+        if "$ref" in prop:  # draft-07 reads nothing beside a $ref
+            prop = schema["properties"][key] = {"allOf": [prop]}
+        prop["description"] = text
+    schema["properties"]["columns"]["propertyNames"] = {"pattern": FIELD_PATH.pattern}
+    required = schema.pop("required")
+    schema["if"] = {"required": ["extends"]}
+    schema["then"] = {}
+    schema["else"] = {"required": required}
+    return schema
+
+
 YAML_SCHEMAS: dict[str, Callable[[], Schema]] = {
     "policy": policy_schema,
     "policy-extension": policy_extension_schema,
     "test": policy_test_schema,
     "regions": regions_schema,
+    "ledger-format": ledger_format_schema,
 }
 
 
