@@ -110,3 +110,37 @@ def test_a_policy_it_cannot_express_is_refused_with_its_position(
                  "--engine", "columnar"]) == 2
     err = capsys.readouterr().err
     assert "policy.yaml:" in err and "round()" in err and "Traceback" not in err
+
+
+def test_report_regional_is_the_record_engines(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The synthetic county's months (a typhoon, a price fall), bad records put in."""
+    benchmark_module("gen_county").write(tmp_path, seed=0, code="350181")
+    april = tmp_path / "2022-04.jsonl"
+    lines = april.read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    lines += ["{not json", json.dumps({**first, "household_id": "EMPTY", "members": []}),
+              lines[2]]
+    april.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    months = [f"2022-{m:02d}={tmp_path / f'2022-{m:02d}.jsonl'}" for m in (3, 4)]
+    command = ["report", "regional", *months, "--events", str(tmp_path / "events.csv"),
+               "--format", "json", "-o", "{out}/warnings.jsonl"]
+    by_record = _run(tmp_path, capsys, command, "record")
+    by_column = _run(tmp_path, capsys, command, "columnar")
+    assert by_column == by_record
+    code, files, err = by_column
+    assert code == 1 and "decided 2400, rejected 3" in err
+    assert files["warnings.jsonl"].count(b"\n") == 10
+
+
+def test_report_regional_refuses_what_the_columnar_engine_cannot_express(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    line = "expr: per_capita_income < monitoring_line\n"
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(FUJIAN.read_text(encoding="utf-8").replace(
+        line, "expr: round(per_capita_income, count(members)) < monitoring_line\n"),
+        encoding="utf-8")
+    assert main(["report", "regional", f"2021-11={NOVEMBER}", "--policy", str(policy),
+                 "--engine", "columnar"]) == 2
+    err = capsys.readouterr().err
+    assert "policy.yaml:" in err and "round()" in err and "Traceback" not in err

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import IO, Any
 
 from fangpin_rules.cli import (
@@ -185,8 +185,8 @@ def report_run(args: argparse.Namespace, verb: str, outputs: dict[str, str | Non
         carried = policy.carried_forward(period.last)
     except DateError as exc:
         raise UsageError(str(exc)) from None
-    if engine == "columnar":
-        _columnar_or_report(policy, period)
+    if engine == "columnar":  # the period's last day, and the month before's (--previous)
+        columnar_or_report(policy, (period.last, period.first - timedelta(days=1)))
     for notice in carried:
         print(f"warning[carried-forward]: {notice.message()}", file=sys.stderr)
     check_collisions({"the policy": policy_files(policy), "the households": [args.households],
@@ -217,15 +217,19 @@ def report_run(args: argparse.Namespace, verb: str, outputs: dict[str, str | Non
         yield run, files
 
 
-def _columnar_or_report(policy: Any, period: Any) -> None:
-    """The policy compiled for columns on the period's last day (and the month before, which
-    `report departments --previous` decides), or its refusal reported at file:line:col."""
+def columnar_or_report(policy: Any, days: Iterable[date]) -> None:
+    """The policy compiled for columns on each day (`--engine columnar`), or its refusal
+    reported at the construct's file:line:col (exit 2)."""
     from fangpin_rules.cli.common import EXIT_USAGE, Reported, report_policy_error
     from fangpin_rules.columnar.engine import ColumnarUnsupported, columnar_plan
+    from fangpin_rules.engine.policy import DateError
 
     try:
-        columnar_plan(policy, period.last)
-        columnar_plan(policy, period.first.replace(day=1) - timedelta(days=1))
+        for day in days:
+            try:
+                columnar_plan(policy, day)
+            except DateError:  # a day the policy does not answer for: the run says so itself
+                continue
     except ColumnarUnsupported as exc:
         report_policy_error(exc)
         raise Reported(EXIT_USAGE) from None
