@@ -42,7 +42,7 @@ def main() -> int:
         print(f"  {kind:<18} {count:>7} runs")
     print(f"  {'total':<18} {sum(tried.values()):>7} runs")
     print("  found: " + (", ".join(f"{k} x{v}" for k, v in sorted(found.items())) or
-                         "crashes 0, hangs 0, losses 0, files outside 0"))
+                         "crashes 0, hangs 0, losses 0, files outside 0, echoes 0"))
     return result.returncode
 
 

@@ -512,6 +512,38 @@ EXPECTED: dict[str, tuple[Any, ...]] = {
     # [E2] item 14: a member aged 14 recorded with labour (Labour Law art. 15): a warning
     "EX-28-none-minor-with-labour": (None, set(), set(), set(), None, None, "not_monitored",
                                      False, None, False, set()),
+    # [E2] item 14: a member born after the evaluation date (a typing error): future_date
+    "EX-29-none-future-birth-date": (None, set(), set(), set(), None, None, "not_monitored",
+                                     False, None, False, set()),
+    # [E2] item 14: two members without labour marked risk eliminated (§9 says they stay
+    # monitored): eliminated_without_labour; no category applies now
+    "EX-30-none-eliminated-without-labour": (None, set(), {"labour_shortage"}, set(), None,
+                                             None, "not_monitored", False, None, False, {CA}),
+    # [E2] item 14: recorded monitored (sudden hardship), an accident risk no measure answers:
+    # no_measure; income is stable, so it may be marked eliminated
+    "EX-31-sudden-no-measure": ("sudden_hardship", set(), {"accident"}, set(), "single",
+                                "development", "eligible", False, None, False,
+                                {"public_security"}),
+    # [E2] item 14: the review that found income above the standard is dated before the
+    # enrolment: dibao_dates_inconsistent (the grace period still counts from the review)
+    "EX-32-dibao-dates-inconsistent": (None, set(), set(), set(), None, None, "not_monitored",
+                                       False, date(2021, 11, 19), False, set()),
+    # [E2] item 11: marked risk eliminated with no elimination notice in its case: no_notice
+    # (with examples/cases.jsonl)
+    "EX-33-none-eliminated-without-notice": (None, set(), set(), set(), None, None,
+                                             "not_monitored", False, None, False, set()),
+    # [E2] item 11: a case received on 2026-12-24: its review and verification fall in 2027,
+    # a year the calendar does not cover: status unknown (with examples/cases.jsonl)
+    "EX-34-sudden-deadline-unknown": ("sudden_hardship", set(), {"low_income", "income_drop"},
+                                      {"employment", "dibao"}, "comprehensive", "development",
+                                      "not_monitored", True, None, False,
+                                      {"statistics", "human_resources", CA}),
+    # [E2] item 4: recorded risk eliminated in 2020, a category applies again (返贫): monitored
+    "EX-35-unstable-returned-to-monitoring": (
+        "unstable", {"serious_illness"}, {"low_income", "illness"},
+        {"employment", "health", "dibao", "temporary_assistance"}, "comprehensive",
+        "development", "not_monitored", True, None, True,
+        {"statistics", "human_resources", HC, CA, MI}),
 }
 # Per-capita incomes (and after rigid spending) of some examples, worked by hand.
 PER_CAPITA = {
@@ -645,6 +677,17 @@ EXAMPLE_WARNINGS = {
     ("EX-27-unstable-category-mismatch", "2021-09-01"): {"category_mismatch"},
     # §12 with Labour Law art. 15: a minor is not labour
     ("EX-28-none-minor-with-labour", "2021-09-01"): {"minor_with_labour"},
+    # §18: a member born after the evaluation date; dated in the past later, no warning
+    ("EX-29-none-future-birth-date", "2021-09-01"): {"future_date"},
+    ("EX-29-none-future-birth-date", "2025-06-30"): set(),
+    # §9: a household without labour is not yet marked risk eliminated
+    ("EX-30-none-eliminated-without-labour", "2021-09-01"): {"eliminated_without_labour"},
+    # §10: a monitored household with a risk and no measure
+    ("EX-31-sudden-no-measure", "2021-09-01"): {"no_measure"},
+    # §14: the review that found income above the standard before the enrolment
+    ("EX-32-dibao-dates-inconsistent", "2021-09-01"): {"dibao_dates_inconsistent"},
+    # 返贫: recorded risk eliminated, a category applies again: monitored, nothing to warn of
+    ("EX-35-unstable-returned-to-monitoring", "2021-09-01"): set(),
 }
 EXAMPLE_STATUSES = {
     # a notice with no deadline whose trigger has not happened: not_started, never overdue
@@ -652,6 +695,10 @@ EXAMPLE_STATUSES = {
     # a confirmation before the notice's lawful end; a notice shorter than 5 working days
     ("EX-06-sudden-medical", "2025-06-30"): {"too_early", "too_short"},
     ("EX-07-sudden-income-drop", "2025-06-30"): {"late", "overdue", "on_time"},
+    # §8: marked risk eliminated with no elimination notice ended by that day
+    ("EX-33-none-eliminated-without-notice", "2025-06-30"): {"no_notice", "on_time"},
+    # a deadline in 2027, a year the calendar does not cover: unknown, the rest decided
+    ("EX-34-sudden-deadline-unknown", "2025-06-30"): {"unknown", "pending"},
 }
 
 
@@ -677,6 +724,24 @@ def test_example_warnings(hid: str, as_of: str) -> None:
 def test_example_procedure_statuses(hid: str, as_of: str) -> None:
     statuses = {d["status"] for d in _example_decision(hid, as_of)["deadlines"]}
     assert EXAMPLE_STATUSES[(hid, as_of)] <= statuses
+
+
+def test_a_household_recorded_eliminated_is_monitored_again_when_a_category_applies() -> None:
+    hid = "EX-35-unstable-returned-to-monitoring"
+    assert EXAMPLES[hid].monitoring.status == "risk_eliminated"
+    decision = _example_decision(hid, "2021-09-01")
+    # a category applies now, so the household is monitored again, with measures and a cadre
+    assert decision["category"] == "unstable" and decision["measures"] and decision["cadre"]
+    assert decision["risk_elimination"]["eligible"] is False
+
+
+def test_the_unknown_deadline_names_the_year_and_the_rest_stand() -> None:
+    deadlines = _example_decision("EX-34-sudden-deadline-unknown", "2025-06-30")["deadlines"]
+    unknown = [d for d in deadlines if d["status"] == "unknown"]
+    assert {d["step"] for d in unknown} == {"preliminary_review", "verification"}
+    assert all("2027" in json.dumps(d, default=str) for d in unknown)
+    assert {d["step"] for d in deadlines if d["status"] == "pending"} >= {"summary",
+                                                                        "assignment"}
 
 
 def test_example_cases_are_valid_and_refer_to_examples() -> None:

@@ -26,6 +26,11 @@ MAX_TABLE_CELL_CHARS = 10_000
 #: ".yaml" after it still fits in one file name (255 bytes on common file systems).
 MAX_EXTENDS_CHARS = 200
 
+#: A chain of `extends:` (the file itself and every base it reaches): files, and bytes of them
+#: all. A chain is the province, perhaps a city, a county; each file is bounded on its own too.
+MAX_EXTENDS_CHAIN_FILES = 8
+MAX_EXTENDS_CHAIN_BYTES = 10_000_000
+
 #: A spreadsheet ledger (.xlsx or .csv): bytes read at most, and rows of its sheet.
 MAX_LEDGER_FILE_BYTES = 500_000_000
 MAX_LEDGER_ROWS = 2_000_000

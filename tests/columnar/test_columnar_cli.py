@@ -11,8 +11,10 @@ import pytest
 from fangpin_rules import Policy
 from fangpin_rules.cli.main import main
 from fangpin_rules.columnar import decide_batch, records_to_arrow
+from fangpin_rules.engine.regions import load_regions
+from fangpin_rules.engine.serialize import dumps
 
-from support import FUJIAN, benchmark_module
+from support import FUJIAN, ROOT, benchmark_module
 
 AS_OF = "2021-09-01"
 
@@ -55,7 +57,7 @@ def test_parquet_in_and_out(tmp_path: Path, fujian: Policy,
     assert pq.read_table(out).to_pylist() == expected.to_pylist()
 
 
-@pytest.mark.parametrize("extra", [["--explain"], ["--jobs", "2"],
+@pytest.mark.parametrize("extra", [["--explain"], ["--jobs", "2"], ["--cases", "cases.jsonl"],
                                    ["-o", "decisions.parquet"]])
 def test_what_it_does_not_take_is_refused(tmp_path: Path, extra: list[str],
                                           capsys: pytest.CaptureFixture[str]) -> None:
@@ -71,10 +73,66 @@ def test_a_policy_it_cannot_express_is_refused_with_its_position(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text("policy:\n  id: refused\n  title: refused\n  effective: 2021-01-01\n"
-                      "decisions:\n  rounded:\n    expr: round(net_income) > 100\n",
+                      "decisions:\n  rounded:\n"
+                      "    expr: round(net_income, count(members)) > 100\n",
                       encoding="utf-8")
     source = records_file(tmp_path, 20)
     assert main(["eval", str(policy), str(source), "--as-of", AS_OF,
                  "--engine", "columnar"]) == 2
     err = capsys.readouterr().err
     assert "policy.yaml:7:11" in err and "round()" in err
+
+
+def test_a_region_table_on_the_columnar_engine(tmp_path: Path, fujian: Policy,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """`--regions` with `--engine columnar`: the record engine's bytes for JSON lines (the
+    households of no region rejected with their line), and its decisions in Parquet."""
+    table_file = ROOT / "policies" / "regions" / "fujian_example_regions.yaml"
+    households = list(benchmark_module("boundary_households").boundary_households(900, 4))
+    codes = ("350121", "350526", "350582001", "350999", None)
+    for number, household in enumerate(households):
+        household["region_code"] = codes[number % len(codes)]
+    source = tmp_path / "households.jsonl"
+    source.write_text("".join(dumps(h) + "\n" for h in households), encoding="utf-8")
+    runs = {}
+    for engine in ("record", "columnar"):
+        out, rejects = tmp_path / f"{engine}.jsonl", tmp_path / f"{engine}.rejects"
+        code = main(["eval", str(FUJIAN), str(source), "--as-of", "2023-03-01", "--engine",
+                     engine, "--regions", str(table_file), "-o", str(out),
+                     "--rejects", str(rejects)])
+        runs[engine] = (code, out.read_bytes(), rejects.read_bytes(),
+                        capsys.readouterr().err.splitlines()[-1].split(" (see")[0])
+    assert runs["columnar"] == runs["record"]
+    assert runs["columnar"][3] == "read 900, decided 540, rejected 360"
+    parquet = tmp_path / "in.parquet"
+    kept = [h for h in households if h["region_code"] not in ("350999", None)]
+    pq.write_table(records_to_arrow(fujian, kept), parquet)
+    out = tmp_path / "out.parquet"
+    assert main(["eval", str(FUJIAN), str(parquet), "--as-of", "2023-03-01", "--engine",
+                 "columnar", "--regions", str(table_file), "-o", str(out)]) == 0
+    regional = load_regions(fujian, table_file)
+    expected = decide_batch(regional, records_to_arrow(fujian, kept), "2023-03-01",
+                            engine="record").decisions
+    assert pq.read_table(out).to_pylist() == expected.to_pylist()
+
+
+@pytest.mark.parametrize("name", ["ROUNDING", "WORKING_DAYS", "AGGREGATES", "QUOTIENTS"])
+def test_the_constructs_through_the_cli(tmp_path: Path, name: str,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Each policy of test_columnar_constructs.py through `fangpin eval`: the columnar
+    engine's JSON lines are the record engine's, byte for byte, rejects and counts too."""
+    import runpy
+
+    constructs = runpy.run_path(str(Path(__file__).with_name("test_columnar_constructs.py")))
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(constructs[name], encoding="utf-8")
+    source = records_file(tmp_path, 400)
+    runs = {}
+    for engine in ("record", "columnar"):
+        out, rejects = tmp_path / f"{engine}.jsonl", tmp_path / f"{engine}.rejects"
+        code = main(["eval", str(policy), str(source), "--as-of", "2021-10-15", "--engine",
+                     engine, "-o", str(out), "--rejects", str(rejects)])
+        runs[engine] = (code, out.read_bytes(), rejects.read_bytes(),
+                        capsys.readouterr().err.splitlines()[-1].split(" (see")[0])
+    assert runs["columnar"] == runs["record"]
+    assert runs["columnar"][1].count(b"\n") > 300

@@ -68,7 +68,7 @@ def test_an_uncovered_year_reaches_the_arrow_output(fujian: Policy) -> None:
     from fangpin_rules.columnar import decide_batch, records_to_arrow
 
     table = records_to_arrow(fujian, [household()])
-    result = decide_batch(fujian, table, "2026-12-31",
+    result = decide_batch(fujian, table, "2026-12-31", engine="record",
                           cases={"T-1": [{**CASE, "received_on": "2026-12-28"}]})
     deadlines = result.decisions.column("deadlines").to_pylist()[0]
     review = next(e for e in deadlines if e["step"] == "preliminary_review")

@@ -249,14 +249,15 @@ def test_arrow_batches_with_cases_equal_the_record_api(fujian: Policy) -> None:
         case = parse_json(line)
         cases.setdefault(case["household_id"], []).append(case)
     when = "2025-06-30"
-    result = decide_batch(fujian, records_to_arrow(fujian, households), when, cases=cases)
+    result = decide_batch(fujian, records_to_arrow(fujian, households), when, cases=cases,
+                          engine="record")
     expected = [fujian.evaluate(h, when, cases=cases.get(h["household_id"], []))
                 for h in households]
     assert sum(len(d["overdue"]) for d in expected) > 0  # the cases have steps overdue
     got = [from_arrow_row(fujian, row) for row in result.decisions.to_pylist()]
     assert got == json_decisions("".join(dumps(d) + "\n" for d in expected))
     with pytest.raises(RecordError):
-        decide_batch(fujian, records_to_arrow(fujian, households), when,
+        decide_batch(fujian, records_to_arrow(fujian, households), when, engine="record",
                      cases={"x": [{"case_id": "C"}]})
 
 

@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fuzz_support import CAMPAIGN, EXAMPLES, ROOT, Outcome, guarded_run, lines_of
+from service_support import TOKEN
 
 POLICIES = ROOT / "policies"
 FUJIAN = POLICIES / "fujian_2021.yaml"
@@ -356,3 +357,293 @@ def test_a_hostile_policy_test_file_fails_cleanly(tree: Any) -> None:
                         encoding="utf-8")
         outcome = guarded_run(["test", str(path)], folder)
         expect("test file", outcome, TEST_CODES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Service requests: hostile HTTP requests against the real `fangpin serve` on 127.0.0.1.
+#
+# Whatever the request, the answer is never a 500 and never a traceback; an error is an RFC 9457
+# problem with the status it says; the counts of a batch add up; no ID number a request carries
+# comes back or reaches the server's log unmasked, and no name put in a household's values is
+# echoed at all; and the server answers /health after every request.
+
+SERVICE_ID = "350121199001011234"  # an 18-character resident ID a request may carry
+SERVICE_NAME = "欧阳娜娜"  # a person's name a request may carry
+SERVICE_STATUSES = {200, 400, 401, 404, 405, 413, 415, 422}
+SERVICE_MAX_BODY = 200_000
+SERVICE_MAX_BATCH = 40
+ID_KEYS = {"household_id", "member_id", "case_id"}  # echoed by the contract, as given
+
+# A request's own fields (as_of, policy, the query, the path) may be echoed in a problem, bounded
+# and with ID numbers masked; a household's values never are: the name goes only there.
+request_text = st.sampled_from([*HOSTILE_TEXT, SERVICE_ID, f"x{SERVICE_ID}", SERVICE_ID + "\n",
+                                f"{SERVICE_ID[:6]} {SERVICE_ID}"])
+request_value = st.one_of(hostile_value, request_text)
+service_value = st.one_of(hostile_value, request_text, st.sampled_from(
+    [SERVICE_NAME, f"{SERVICE_NAME} {SERVICE_ID}", f"户主{SERVICE_NAME}"]))
+
+
+@st.composite
+def service_household(draw: st.DrawFn) -> Any:
+    """An example household with places changed; the ID number and the name only at places
+    the contract does not echo (never its ids)."""
+    base = copy.deepcopy(draw(st.sampled_from(EXAMPLE_LINES)))
+    tree = draw(st.one_of(st.just(base), mutated_tree(base, service_value, st.one_of(
+        st.sampled_from(["net_income", "region_code", "dibao", "unknown", SERVICE_ID]),
+        st.text(max_size=8)))))
+    if isinstance(tree, dict):
+        _clean_ids(tree)
+    return tree
+
+
+def _clean_ids(tree: Any) -> None:
+    """An id that holds the ID number or the name is given a plain one: a decision echoes the
+    ids it was given, by contract."""
+    if isinstance(tree, dict):
+        for key, value in list(tree.items()):
+            if key in ID_KEYS and (not isinstance(value, str) or _carries(value)):
+                tree[key] = "fz-id"
+            else:
+                _clean_ids(value)
+    elif isinstance(tree, list):
+        for item in tree:
+            _clean_ids(item)
+
+
+def _carries(text: str) -> bool:
+    return SERVICE_ID in text or SERVICE_NAME in text
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+@st.composite
+def service_body(draw: st.DrawFn) -> tuple[str, bytes]:
+    """(what it is, the body's bytes)."""
+    as_of = draw(st.one_of(st.just("2021-09-01"), request_value))
+    envelope_keys = st.sampled_from(["as_of", "policy", "cases", "lang", "unknown",
+                                     SERVICE_ID])
+    kind = draw(st.sampled_from(["one", "one", "batch", "ndjson", "huge", "deep", "bytes",
+                                 "shape", "many"]))
+    if kind == "one":
+        envelope: Any = {"household": draw(service_household()), "as_of": as_of}
+        if draw(st.booleans()):
+            envelope = draw(mutated_tree(envelope, request_value, envelope_keys))
+        return kind, _json_bytes(envelope)
+    if kind == "batch":
+        households = draw(st.lists(service_household(), min_size=1, max_size=6))
+        return kind, _json_bytes({"households": households, "as_of": as_of,
+                                  **({"policy": draw(request_value)} if draw(st.booleans())
+                                     else {})})
+    if kind == "ndjson":
+        lines = [json.dumps(h, ensure_ascii=False) for h in
+                 draw(st.lists(service_household(), min_size=1, max_size=6))]
+        lines = [draw(st.sampled_from(RAW_TEXT_EDITS))(line) for line in lines]
+        return kind, ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
+    if kind == "huge":  # past the body limit, declared or streamed
+        filler = draw(st.sampled_from([b" ", b"[1,", b'{"a":']))
+        return kind, filler * (SERVICE_MAX_BODY // len(filler) + 2)
+    if kind == "deep":
+        depth = draw(st.sampled_from([100, 1_000, 50_000]))
+        opener, closer = draw(st.sampled_from([(b"[", b"]"), (b'{"a":', b"}")]))
+        inner = opener * depth + b"1" + closer * depth
+        return kind, b'{"as_of": "2021-09-01", "household": ' + inner + b"}"
+    if kind == "bytes":
+        return kind, draw(st.binary(max_size=400))
+    if kind == "many":  # more households than the batch limit
+        return kind, _json_bytes({"households": [EXAMPLE_LINES[0]] * (SERVICE_MAX_BATCH + 1),
+                                  "as_of": "2021-09-01"})
+    return kind, _json_bytes(draw(request_value))
+
+
+SERVICE_PATHS = ["/v1/decide", "/v1/decide", "/v1/decide", "/v1/explain", "/v1/policies",
+                 "/v1/policies/fujian-2021", f"/v1/policies/{SERVICE_ID}",
+                 "/v1/schema/household", "/v1/schema/%00", "/openapi.json", "/health",
+                 "/ready", "/metrics", "/v1/decide/../metrics", "/v1/" + "a" * 3000,
+                 "/v1/policies/%2e%2e%2f%2e%2e%2fetc%2fpasswd", "/%ff%fe", "/v1/decide?"]
+SERVICE_TYPES = [None, "application/json", "application/json", "application/x-ndjson",
+                 "application/json; charset=latin-1", "APPLICATION/JSON", "text/plain",
+                 "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                 "application/jsonl", "*/*", "application/json;" + "a" * 3000, ""]
+
+
+@st.composite
+def service_request(draw: st.DrawFn) -> dict[str, Any]:
+    kind, body = draw(service_body())
+    method = draw(st.sampled_from(["POST", "POST", "POST", "GET", "PUT", "DELETE", "HEAD",
+                                   "OPTIONS", "PATCH"]))
+    auth = draw(st.sampled_from(["valid", "valid", "valid", None, "Bearer wrong",
+                                 "Basic dXNlcjpwYXNz", "Bearer " + "a" * 10_000,
+                                 f"Bearer {SERVICE_ID}", "bearer", "Bearer x y"]))
+    headers: dict[str, str] = {}
+    if auth is not None:
+        headers["Authorization"] = f"Bearer {TOKEN}" if auth == "valid" else auth
+    media = draw(st.sampled_from(SERVICE_TYPES))
+    if media is not None:
+        headers["Content-Type"] = media
+    if draw(st.booleans()):
+        headers[draw(st.sampled_from(["X-Forwarded-For", "Accept", "X-Decision-Id",
+                                      "Content-Encoding", "Accept-Language"]))] = \
+            draw(st.sampled_from(["gzip", "*/*", SERVICE_ID, "x" * 4000, "zh", "1.1.1.1"]))
+    query = draw(st.dictionaries(
+        st.sampled_from(["as_of", "policy", SERVICE_ID, "", "a" * 500, "lang"]),
+        st.one_of(st.just("2021-09-01"), st.just("fujian-2021"), request_text), max_size=3))
+    return {"kind": kind, "method": method, "path": draw(st.sampled_from(SERVICE_PATHS)),
+            "headers": headers, "params": query, "content": body}
+
+
+RAW_REQUESTS = [
+    b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+    b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n{}",
+    b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n",
+    b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n{}",
+    b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n",
+    b"GET /health HTTP/1.1\r\nHost: x\r\nX-Nul: a\x00b\r\n\r\n",
+    b"GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"BREW /coffee HTCPCP/1.0\r\n\r\n",
+    b"GET /health HTTP/9.9\r\nHost: x\r\n\r\n",
+    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64,  # a TLS hello
+    b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN.encode() +
+    b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"as_of\"",  # cut off
+]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from service_support import copy_policies, start_server, stop
+
+    folder = tmp_path_factory.mktemp("fuzz-serve")
+    copy_policies(folder)
+    (folder / "tokens.txt").write_text(TOKEN + "\n", encoding="utf-8")
+    running = start_server(["policies", "--tokens", "tokens.txt", "--max-body-bytes",
+                            str(SERVICE_MAX_BODY), "--max-batch", str(SERVICE_MAX_BATCH),
+                            "--time-limit", "15", "--reload-interval", "0",
+                            "--decision-log", "decisions.log"], folder)
+    yield running, folder
+    stop(running)
+    log = running.output() + (folder / "decisions.log").read_text(encoding="utf-8",
+                                                                  errors="replace")
+    problem = _service_log_problem(log)
+    CAMPAIGN.record("service log", problem)
+    assert problem is None, problem
+
+
+def _service_log_problem(log: str) -> str | None:
+    if "Traceback (most recent call last)" in log:
+        at = log.index("Traceback (most recent call last)")
+        return "crash: a traceback in the server's log: " + log[max(0, at - 300):at + 3000]
+    if SERVICE_ID in log or SERVICE_NAME in log:
+        return "echo: personal data in the server's log"
+    return None
+
+
+def _answer_problem(request: dict[str, Any], response: Any) -> str | None:
+    """Why an answer breaks the campaign's properties, or None."""
+    status = response.status_code
+    text = response.content.decode("utf-8", "replace")
+    if status >= 500 or status not in SERVICE_STATUSES:
+        return f"crash: status {status}: {text[:300]}"
+    if "Traceback" in text:
+        return "crash: a traceback in the answer"
+    shown = text + "".join(f"{k}: {v}\n" for k, v in response.headers.items())
+    if SERVICE_ID in shown or SERVICE_NAME in shown:
+        return "echo: personal data in the answer: " + text[:300]
+    if request["method"] == "HEAD" or (status == 200 and not response.headers.get(
+            "content-type", "").startswith("application/json")):
+        return None  # metrics text, an NDJSON stream (checked below), a HEAD
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return f"crash: the answer is not JSON: {text[:300]}"
+    if status >= 400:
+        if response.headers.get("content-type") != "application/problem+json" or \
+                body.get("status") != status or not str(body.get("type", "")).startswith(
+                    "urn:fangpin:problem:"):
+            return f"crash: not a problem+json of its status: {text[:300]}"
+        return None
+    if isinstance(body, dict) and "counts" in body:
+        counts = body["counts"]
+        if counts["read"] != counts["decided"] + counts["rejected"] or \
+                counts["decided"] != len(body["decisions"]) or \
+                counts["rejected"] != len(body["rejects"]):
+            return f"loss: counts do not add up: {counts}"
+    return None
+
+
+def _url(request: dict[str, Any]) -> str:
+    """The path with its query string, every byte of it percent-encoded (a lone surrogate
+    as the bytes that spell it)."""
+    from urllib.parse import quote
+
+    pairs = [quote(key.encode("utf-8", "surrogatepass"), safe="") + "=" +
+             quote(value.encode("utf-8", "surrogatepass"), safe="")
+             for key, value in request["params"].items()]
+    return request["path"] + ("?" + "&".join(pairs) if pairs else "")
+
+
+def _ndjson_problem(request: dict[str, Any], response: Any) -> str | None:
+    if response.status_code != 200 or not response.headers.get(
+            "content-type", "").startswith("application/x-ndjson"):
+        return None
+    lines = [json.loads(line) for line in response.text.splitlines() if line]
+    counts = lines[-1].get("counts", {})
+    answered = lines[:-1]
+    sent = [line for line in request["content"].decode("utf-8", "surrogateescape").splitlines()
+            if line and not line.isspace()]
+    if counts.get("read") != counts.get("decided", 0) + counts.get("rejected", 0) or \
+            counts.get("read") != len(answered) or counts.get("read") != len(sent):
+        return f"loss: NDJSON counts {counts} for {len(sent)} lines sent"
+    return None
+
+
+@fuzz_settings(40)
+@given(service_request())
+def test_hostile_service_requests_get_a_problem_never_a_crash(
+        service: tuple[Any, Path], request: dict[str, Any]) -> None:
+    import httpx
+
+    server, _ = service
+    with httpx.Client(base_url=server.base, timeout=30) as client:
+        try:
+            response = client.request(request["method"], _url(request),
+                                      headers=request["headers"], content=request["content"])
+        except httpx.TransportError as exc:
+            problem: str | None = f"crash: the connection failed: {exc}"
+        else:
+            problem = _answer_problem(request, response) or _ndjson_problem(request, response)
+        if problem is None and client.get("/health").status_code != 200:
+            problem = "hang: the server stopped answering /health"
+    CAMPAIGN.record("service requests", problem)
+    assert problem is None, f"{request['kind']} {request['method']} {request['path'][:80]}: " \
+        f"{problem}"
+
+
+@pytest.mark.parametrize("raw", RAW_REQUESTS, ids=range(len(RAW_REQUESTS)))
+def test_malformed_http_is_refused_and_the_server_serves_on(
+        service: tuple[Any, Path], raw: bytes) -> None:
+    import socket
+
+    import httpx
+
+    server, _ = service
+    host, port = server.base.removeprefix("http://").split(":")
+    answer = b""
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        try:
+            sock.sendall(raw)
+            sock.shutdown(socket.SHUT_WR)
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except OSError:
+            pass  # refusing by closing the connection is an answer too
+    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else None
+    problem = None
+    if status is not None and (status >= 500 or status not in SERVICE_STATUSES):
+        problem = f"crash: status {status}: {answer[:200]!r}"
+    elif b"Traceback" in answer:
+        problem = "crash: a traceback in the answer"
+    elif httpx.get(server.base + "/health", timeout=10).status_code != 200:
+        problem = "hang: the server stopped answering /health"
+    CAMPAIGN.record("malformed HTTP", problem)
+    assert problem is None, f"{raw[:60]!r}: {problem}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -17,6 +18,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from fangpin_rules.service import metrics
 
 from service_support import Server, exact, start_server, stop
 from support import FUJIAN, ROOT
@@ -155,16 +158,52 @@ def test_cors_answers_only_the_configured_origin(reloading: tuple[Server, Path])
     assert "access-control-allow-origin" not in other.headers
 
 
-def test_several_workers_serve_the_same_policy(tmp_path: Path) -> None:
+def _decide_count(text: str) -> int:
+    found = re.search(r'^fangpin_requests_total\{endpoint="/v1/decide",status="200"\} (\d+)$',
+                      text, flags=re.M)
+    return int(found.group(1)) if found else 0
+
+
+def _worker_counts(folder: Path) -> list[int]:
+    """Each worker's own count of decide requests, from its file in the shared folder."""
+    counts = []
+    for file in sorted(folder.glob("worker-*.json")):
+        state = json.loads(file.read_text(encoding="utf-8"))
+        series = state["counters"]["fangpin_requests_total"]
+        counts.append(sum(value for labels, value in series
+                          if ["endpoint", "/v1/decide"] in labels))
+    return counts
+
+
+def test_several_workers_serve_the_same_policy_and_metrics_sum_them(tmp_path: Path) -> None:
+    """With --workers 2 every scrape, whichever worker answers it, counts the requests both
+    answered (docs/service.md "Metrics")."""
     shutil.copy(FUJIAN, tmp_path)
-    server = start_server(["fujian_2021.yaml", "--workers", "2", "--reload-interval", "0"],
-                          tmp_path)
+    shared = tmp_path / "metrics"
+    server = start_server(["fujian_2021.yaml", "--workers", "2", "--reload-interval", "0",
+                           "--metrics-dir", str(shared)], tmp_path)
     try:
-        with httpx.Client(base_url=server.base) as client:
-            answers = [client.post("/v1/decide", json={"household": HOUSEHOLD,
-                                                        "as_of": AS_OF}) for _ in range(6)]
-            assert client.get("/ready").status_code == 200
+        deadline = time.monotonic() + 90
+        while len(list(shared.glob("worker-*.json"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(list(shared.glob("worker-*.json"))) == 2
+        answers: list[httpx.Response] = []
+        # A new connection for each request, until both workers have answered some.
+        while len(answers) < 400:
+            for _ in range(20):
+                answers.append(httpx.post(server.base + "/v1/decide", json={
+                    "household": HOUSEHOLD, "as_of": AS_OF}))
+            time.sleep(metrics.SHARE_INTERVAL * 3)
+            if all(_worker_counts(shared)):
+                break
         assert {a.status_code for a in answers} == {200}
         assert len({json.dumps(a.json()["decision"]) for a in answers}) == 1
+        per_worker = _worker_counts(shared)
+        assert len(per_worker) == 2 and all(per_worker) and sum(per_worker) == len(answers)
+        for _ in range(8):  # each scrape on a new connection: either worker may answer it
+            text = httpx.get(server.base + "/metrics").text
+            assert _decide_count(text) == len(answers)
+            assert re.search(r"^fangpin_workers 2$", text, flags=re.M)
+        assert httpx.get(server.base + "/ready").status_code == 200
     finally:
         stop(server)

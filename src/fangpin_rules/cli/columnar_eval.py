@@ -29,12 +29,18 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
     from fangpin_rules.engine.policy import DateError, parse_date
 
     for flag, used in (("--explain", args.explain), ("--cases", args.cases),
-                       ("--regions", args.regions), ("--jobs", args.jobs != 1)):
+                       ("--jobs", args.jobs != 1)):
         if used:
             raise UsageError(f"--engine columnar does not take {flag}: use --engine record")
+    if args.regions:  # each household decided with its region's values, as --engine record
+        from fangpin_rules.cli.common import load_regions_or_report
+        policy = load_regions_or_report(policy, args.regions)
     try:
         as_of = parse_date(args.as_of)
-        policy.evaluator(as_of)
+        if args.regions:
+            policy.check_date(as_of)
+        else:
+            policy.evaluator(as_of)
         carried = policy.carried_forward(as_of)
         decider = ColumnarChunkDecider(policy, as_of)
     except DateError as exc:
@@ -65,7 +71,7 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
 def _jsonl(policy: Any, decider: Any, path: str, out: Any, rejects: Any) -> tuple[int, int, int]:
     from fangpin_rules.engine.stream import CHUNK_LINES, OneDecisionPerId, chunks, numbered_items
 
-    unique = OneDecisionPerId(policy.checked.record_id)
+    unique = OneDecisionPerId(decider.policy.checked.record_id)
     read = decided = rejected = 0
     binary = getattr(out, "buffer", None)
     with open_input(path) as source:
@@ -95,7 +101,8 @@ def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any) -> tupl
         raise UsageError(f"cannot read the Parquet file '{path}': {exc}") from None
     read = decided = rejected = 0
     seen: set[Any] = set()
-    with pq.ParquetWriter(out.buffer, output_schema(policy)) as writer:
+    base = getattr(policy, "base", policy)  # a region table decides with its policy's types
+    with pq.ParquetWriter(out.buffer, output_schema(base)) as writer:
         for batch in source.iter_batches(batch_size=PARQUET_BATCH_ROWS):
             result = decide_columns(policy, batch, as_of)
             table = result.decisions

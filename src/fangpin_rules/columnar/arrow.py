@@ -46,6 +46,8 @@ from fangpin_rules.model import Case
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from fangpin_rules.engine.regions import RegionalPolicy
+
 INPUT_DECIMAL = (38, 10)
 
 
@@ -132,40 +134,49 @@ def records_to_arrow(policy: Policy, records: Iterable[Any]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=input_schema(policy))
 
 
-ENGINES = ("auto", "columnar", "record")
+ENGINES = ("columnar", "record")
 
 
-def decide_batch(policy: Policy, batch: pa.RecordBatch | pa.Table | Any, as_of: date | str, *,
+def decide_batch(policy: Policy | RegionalPolicy, batch: pa.RecordBatch | pa.Table | Any,
+                 as_of: date | str, *,
                  cases: Mapping[str, Iterable[Case | Mapping[str, Any]]] | None = None,
-                 engine: str = "auto") -> BatchResult:
+                 engine: str = "columnar") -> BatchResult:
     """Decide every row of `batch` (an Arrow batch or table, or a Polars DataFrame); bad rows
     go to `rejects` and the batch goes on. `cases` maps household ids to their case records
     (`Case`s or dicts), whose deadlines then fill `deadlines`, `overdue` and `violations`; a
     bad case raises RecordError before any row is decided, as `Policy.evaluate` does.
 
-    `engine`: "columnar" decides the batch in columns (docs/columnar.md; a policy it cannot
-    express raises ColumnarUnsupported naming the construct, and so do `cases`); "record"
-    decides row by row with the compiled function; "auto" (the default) is "columnar" for a
-    policy it can express and no `cases`, else "record". The decisions are the same."""
+    `engine`: "columnar" (the default) decides the batch in columns (docs/columnar.md); a
+    policy it cannot express raises ColumnarUnsupported naming the construct and its
+    file:line:col before any row is read, and so do `cases`: nothing falls back to the
+    record path silently. "record" decides row by row with the compiled function. The
+    decisions are the same.
+
+    `policy` may be a region table (`engine.regions.load_regions`): each household is decided
+    with its region's parameters, and one of no region in the table is rejected naming
+    `region_code`; its tables are those of the policy it is for (`input_schema(policy.base)`).
+    """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if not hasattr(batch, "schema") or not hasattr(batch, "to_pylist"):
         batch = batch.to_arrow()  # a Polars DataFrame
-    if engine != "record":
-        from fangpin_rules.columnar.engine import ColumnarUnsupported, decide_columns
-        try:
-            return decide_columns(policy, batch, parse_date(as_of), cases=cases)
-        except ColumnarUnsupported:
-            if engine == "columnar":
-                raise
+    if engine == "columnar":
+        from fangpin_rules.columnar.engine import decide_columns
+        return decide_columns(policy, batch, parse_date(as_of), cases=cases)
     return _decide_rows(policy, batch, as_of, cases=cases)
 
 
-def _decide_rows(policy: Policy, batch: pa.RecordBatch | pa.Table, as_of: date | str, *,
+def _decide_rows(deciding: Policy | RegionalPolicy, batch: pa.RecordBatch | pa.Table,
+                 as_of: date | str, *,
                  cases: Mapping[str, Iterable[Case | Mapping[str, Any]]] | None = None
                  ) -> BatchResult:
+    from fangpin_rules.engine.regions import RegionalPolicy
     pa = _pyarrow()
     when = parse_date(as_of)
+    regional = deciding if isinstance(deciding, RegionalPolicy) else None
+    policy = deciding.base if isinstance(deciding, RegionalPolicy) else deciding
+    if regional is not None:
+        regional.check_date(when)
     fast = policy.evaluator(when)
     own_cases = {household: [checked_case(case, household_id=household) for case in listed]
                  for household, listed in (cases or {}).items()}
@@ -181,7 +192,11 @@ def _decide_rows(policy: Policy, batch: pa.RecordBatch | pa.Table, as_of: date |
             if record is None:  # pydantic reads it (a lax form) or words its rejection
                 record = policy.validate(_drop_nulls(data))
             own = own_cases.get(getattr(record, id_field)) if own_cases and id_field else None
-            decision = policy.decide_record(fast, record, when, None, own)
+            if regional is not None:  # the household's region's policy
+                region = regional.policy_for(record)
+                decision = region.decide_record(region.evaluator(when), record, when, None, own)
+            else:
+                decision = policy.decide_record(fast, record, when, None, own)
         except RecordError as exc:
             rejection = exc.rejection
             rejected.append({"row": row, "household_id": rejection.household_id,

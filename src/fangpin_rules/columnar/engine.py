@@ -28,6 +28,7 @@ from fangpin_rules.columnar.arrow import (
     rejects_schema,
 )
 from fangpin_rules.compiler.polars_backend import (
+    REGION_COLUMN,
     ColumnarPlan,
     ColumnarUnsupported,
     OutputColumn,
@@ -36,6 +37,7 @@ from fangpin_rules.compiler.polars_backend import (
 )
 from fangpin_rules.engine.policy import Policy, _refuse_inconsistent
 from fangpin_rules.engine.records import RecordError
+from fangpin_rules.engine.regions import RegionalPolicy
 from fangpin_rules.engine.serialize import decimal_text
 from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.language import types as t
@@ -45,39 +47,59 @@ from fangpin_rules.model import Case
 __all__ = ["ColumnarUnsupported", "ReadRecords", "columnar_plan", "decide_columns",
            "decide_records"]
 
-_PLANS: weakref.WeakKeyDictionary[Policy, dict[date, ColumnarPlan]] = \
+_PLANS: weakref.WeakKeyDictionary[Policy | RegionalPolicy, dict[date, ColumnarPlan]] = \
     weakref.WeakKeyDictionary()
 
 
-def columnar_plan(policy: Policy, as_of: date) -> ColumnarPlan:
+def _base(policy: Policy | RegionalPolicy) -> Policy:
+    """The policy whose rules decide (a region table changes parameters only)."""
+    return policy.base if isinstance(policy, RegionalPolicy) else policy
+
+
+def columnar_plan(policy: Policy | RegionalPolicy, as_of: date) -> ColumnarPlan:
     """The policy compiled for columns on `as_of` (cached): ColumnarUnsupported names the first
-    construct it cannot express, with its file:line:col."""
+    construct it cannot express, with its file:line:col. Under a region table each region's
+    parameters in force on `as_of` are given to the query, read by the household's region."""
     plans = _PLANS.setdefault(policy, {})
     plan = plans.get(as_of)
     if plan is None:
-        params = {name: value for name, (value, _) in policy._resolve(as_of).items()}
-        plan = compile_columnar(policy.checked, params, as_of)
+        base = _base(policy)
+        params = {name: value for name, (value, _) in base._resolve(as_of).items()}
+        if isinstance(policy, RegionalPolicy):
+            policy.check_date(as_of)
+            regions = {code: {name: value for name, (value, _) in
+                              region.policy._resolve(as_of).items()}
+                       for code, region in policy.regions.items()}
+            plan = compile_columnar(base.checked, params, as_of, regions)
+            plan.region_refs = {code: region.policy.ref
+                                for code, region in policy.regions.items()}
+        else:
+            plan = compile_columnar(base.checked, params, as_of)
         plans[as_of] = plan
     return plan
 
 
-def decide_columns(policy: Policy, batch: Any, as_of: date, *,
+def decide_columns(policy: Policy | RegionalPolicy, batch: Any, as_of: date, *,
                    cases: Mapping[str, Iterable[Case | Mapping[str, Any]]] | None = None
                    ) -> BatchResult:
     pa = _pyarrow()
+    base = _base(policy)
     if cases:
-        raise _cases_refused(policy)
+        raise _cases_refused(base)
     columnar_plan(policy, as_of)  # a policy it cannot express is refused before any row
     table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
-    good, rejected, normalised = _validate(policy, table)
+    regional = policy if isinstance(policy, RegionalPolicy) else None
+    good, rejected, normalised = _validate(base, table, regional)
     if normalised:  # rebuilt from the records as read: the columns hold what they decide on
         rows = table.to_pylist()
         table = pa.Table.from_pylist([normalised.get(row, rows[row]) for row in good],
-                                     schema=input_schema(policy))
+                                     schema=input_schema(base))
     elif len(good) < table.num_rows:
         table = table.take(pa.array(good, pa.int64()))
-    decided, kept, failed = decide_validated(policy, _conformed(table, input_schema(policy)),
-                                             as_of)
+    conformed = _conformed(table, input_schema(base))
+    if regional is not None:
+        conformed = with_region_column(conformed)
+    decided, kept, failed = decide_validated(policy, conformed, as_of)
     del kept
     for index, exc in failed:
         rejection = exc.rejection
@@ -87,17 +109,27 @@ def decide_columns(policy: Policy, batch: Any, as_of: date, *,
     return BatchResult(decided, pa.Table.from_pylist(rejected, schema=rejects_schema()))
 
 
-def decide_validated(policy: Policy, table: Any, as_of: date, lines: list[int] | None = None
+def with_region_column(table: Any) -> Any:
+    """The table with `REGION_COLUMN`, each household's county code (the first 6 digits of
+    its region code), by which a region table's parameters are read."""
+    import pyarrow.compute as pc
+    return table.append_column(REGION_COLUMN,
+                               pc.utf8_slice_codeunits(table.column("region_code"), 0, 6))
+
+
+def decide_validated(policy: Policy | RegionalPolicy, table: Any, as_of: date,
+                     lines: list[int] | None = None
                      ) -> tuple[Any, list[int], list[tuple[int, RecordError]]]:
-    """Decide a table of validated rows in `input_schema(policy)`: (decisions, the index of
-    the row of each decision, the rows the record path rejected, with their RecordError).
-    `lines` numbers the rows for those rejections."""
+    """Decide a table of validated rows in `input_schema(policy)` (under a region table, of
+    households in its regions, with `with_region_column`): (decisions, the index of the row
+    of each decision, the rows the record path rejected, with their RecordError). `lines`
+    numbers the rows for those rejections."""
     plan = columnar_plan(policy, as_of)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     result = plan.query(frame.lazy()).collect()
     hazard = result.get_column("__fpc_hazard")
-    decided = _assemble(policy, plan, result, as_of)
+    decided = _assemble(_base(policy), plan, result, as_of)
     if not hazard.any():
         return decided, list(range(table.num_rows)), []
     return _redecide(policy, table, decided, hazard, as_of, lines)
@@ -181,16 +213,18 @@ class ReadRecords:
 def _cases_refused(policy: Policy) -> ColumnarUnsupported:
     from fangpin_rules.diagnostics import Location, error
     return ColumnarUnsupported([error(
-        "columnar-unsupported", "the columnar engine cannot decide case deadlines (cases=)",
+        "columnar-unsupported", "the columnar engine cannot decide case deadlines (cases=): pass "
+        "engine='record' to decide a batch with its cases row by row",
         Location(policy.checked.path, 1, 1),
         hint="decide batches with cases with the record engine (engine='record')")])
 
 
-def _validate(policy: Policy, table: Any
+def _validate(policy: Policy, table: Any, regional: RegionalPolicy | None = None
               ) -> tuple[list[int], list[dict[str, Any]], dict[int, dict[str, Any]]]:
     """The rows the typed reader (or pydantic) takes, a rejection for each other one, and the
     record as read of each good row whose columns are not what the record path reads (a lax
-    form pydantic normalises, a null struct whose defaults apply)."""
+    form pydantic normalises, a null struct whose defaults apply). Under a region table a
+    household of no region in it is rejected, naming `region_code`, as on the record path."""
     reader = typed_reader(policy.checked.record_model)
     id_field = policy.checked.record_id
     structs = [name for name, kind in t.record_type(policy.checked.record_model).fields.items()
@@ -204,6 +238,8 @@ def _validate(policy: Policy, table: Any
             lax = record is None or any(data.get(name, 0) is None for name in structs)
             if record is None:
                 record = policy.validate(_drop_nulls(data))
+            if regional is not None:
+                regional.policy_for(record)
             _refuse_inconsistent(record, None, id_field)
             if lax:
                 normalised[row] = _builtins(record)
@@ -239,8 +275,15 @@ def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: d
         else pa.nulls(n, pa.string())
     arrays["household_id"] = ids
     ref = policy.ref
-    arrays["policy"] = pa.array([{"id": ref["id"], "sha256": ref["sha256"]}] * n,
-                                schema.field("policy").type)
+    if plan.region_refs is not None:  # each region's policy is the base with its values
+        refs = {code: {"id": r["id"], "sha256": r["sha256"]}
+                for code, r in plan.region_refs.items()}
+        codes = result.get_column(REGION_COLUMN).to_list()
+        arrays["policy"] = pa.array([refs[code] for code in codes],
+                                    schema.field("policy").type)
+    else:
+        arrays["policy"] = pa.array([{"id": ref["id"], "sha256": ref["sha256"]}] * n,
+                                    schema.field("policy").type)
     arrays["as_of"] = pa.array([as_of.isoformat()] * n, pa.string())
     for column in plan.outputs:
         arrays[column.key] = _output_array(result, column, schema.field(column.key).type)
@@ -345,34 +388,39 @@ def _label_lists(result: pl.DataFrame, column: OutputColumn) -> Any:
     return pa.array(lists, pa.list_(pa.string())).take(inverse.to_arrow())
 
 
-def _redecide(policy: Policy, table: Any, decided: Any, hazard: pl.Series, as_of: date,
-              lines: list[int] | None) -> tuple[Any, list[int], list[tuple[int, RecordError]]]:
-    """Decide the rows with a zero divisor on the record path: its decision or its rejection."""
+def _redecide(policy: Policy | RegionalPolicy, table: Any, decided: Any, hazard: pl.Series,
+              as_of: date, lines: list[int] | None
+              ) -> tuple[Any, list[int], list[tuple[int, RecordError]]]:
+    """Decide the rows with a zero divisor on the record path: its decision or its rejection
+    (under a region table, with the household's region's policy)."""
     pa = _pyarrow()
     import pyarrow.compute as pc
-    reader = typed_reader(policy.checked.record_model)
-    fast = policy.evaluator(as_of)
+    base = _base(policy)
+    reader = typed_reader(base.checked.record_model)
     positions = hazard.arg_true().to_list()
     data = table.take(pa.array(positions, pa.int64())).to_pylist()
     again: list[dict[str, Any]] = []
     again_rows: list[int] = []
     failed: list[tuple[int, RecordError]] = []
     for position, row_data in zip(positions, data, strict=True):
+        row_data.pop(REGION_COLUMN, None)
         record = reader.convert(row_data) if reader is not None else None
         if record is None:
-            record = policy.validate(_drop_nulls(row_data))
+            record = base.validate(_drop_nulls(row_data))
         try:
-            decision = policy.decide_record(fast, record, as_of,
-                                            None if lines is None else lines[position])
+            deciding = policy.policy_for(record) if isinstance(policy, RegionalPolicy) \
+                else policy
+            decision = deciding.decide_record(deciding.evaluator(as_of), record, as_of,
+                                              None if lines is None else lines[position])
         except RecordError as exc:
             failed.append((position, exc))
             continue
-        again.append(arrow_decision(policy, decision))
+        again.append(arrow_decision(base, decision))
         again_rows.append(position)
     keep = (~hazard).to_arrow()
     kept = decided.filter(keep)
     kept_rows = pc.filter(pa.array(range(table.num_rows), pa.int64()), keep)
-    more = pa.Table.from_pylist(again, schema=output_schema(policy))
+    more = pa.Table.from_pylist(again, schema=output_schema(base))
     merged = pa.concat_tables([kept, more])
     order = pa.concat_arrays([kept_rows, pa.array(again_rows, pa.int64())])
     indices = pc.sort_indices(order)
@@ -384,9 +432,12 @@ class ColumnarChunkDecider:
     validated as the record path reads them (the same rejections, with their line), decided in
     columns, written as the record path writes its decisions, byte for byte."""
 
-    def __init__(self, policy: Policy, as_of: date) -> None:
+    def __init__(self, policy: Policy | RegionalPolicy, as_of: date) -> None:
+        self.regional = policy if isinstance(policy, RegionalPolicy) else None
+        self.deciding = policy
+        policy = _base(policy)
         self.policy, self.as_of = policy, as_of
-        columnar_plan(policy, as_of)
+        columnar_plan(self.deciding, as_of)
         self.reader = typed_reader(policy.checked.record_model)
         self.id_field = policy.checked.record_id
         self.numbers = _number_paths(policy)
@@ -402,6 +453,8 @@ class ColumnarChunkDecider:
             record: Any = None
             try:
                 record = read_item(policy, self.reader, number, item)
+                if self.regional is not None:  # a household of no region: rejected
+                    self.regional.policy_for(record, number)
                 _refuse_inconsistent(record, number, id_field)
                 rows.append(_builtins(record))
                 lines.append(number)
@@ -416,7 +469,9 @@ class ColumnarChunkDecider:
                     exc).to_json())))
         pa = _pyarrow()
         table = pa.Table.from_pylist(rows, schema=input_schema(policy))
-        decided, kept, failed = decide_validated(policy, table, self.as_of, lines)
+        if self.regional is not None:
+            table = with_region_column(table)
+        decided, kept, failed = decide_validated(self.deciding, table, self.as_of, lines)
         for index, failure in failed:
             rejection = failure.rejection
             if rejection.line is None:

@@ -8,16 +8,20 @@ float, since Polars divides a Decimal to the dividend's scale (21455.99 / 3 -> 7
 Money comes in at
 `MONEY_MAX_FRACTION_DIGITS` (integer 1/10000 yuan), other numbers at
 `NUMBER_MAX_FRACTION_DIGITS`; a bound on every integer is carried at compile time and an
-expression whose integers could leave Int128 is refused. A quotient is compared or output,
-never computed with further (the record path rounds it to 74 digits there, the fraction would
-not): such an expression is refused. Output numbers become decimal text through Python's
-Decimal in `limits.DECIMAL_CONTEXT`, the one division the record path makes, so the digits are
-the record path's.
+expression whose integers could leave Int128 is refused. Output numbers become decimal text
+through Python's Decimal in `limits.DECIMAL_CONTEXT`, the one division the record path makes,
+so the digits are the record path's. Arithmetic on a quotient keeps the exact fraction and
+accounts for the record path's 74-digit rounding (`derive`, `derived_arithmetic`,
+`on_the_line`): a proved error bound where the values differ, the record path where they are
+equal on a row it rounded. Region tables read a parameter by county code (`regional`); the
+working-day functions look days up in a `CalendarTable`; an aggregate reading household values
+is computed over the exploded list and joined back (`exploded_aggregate`).
 
 A construct this back end cannot express is refused when the policy is compiled for it
 (`ColumnarUnsupported`, a PolicyError naming the construct and its file:line:col): nothing
-falls back silently. Rows where some divisor is zero are reported as `hazard` so the caller
-decides them on the record path, which names the definition that failed.
+falls back silently. Rows whose answer only the record path can give (a zero divisor, a
+working-day question outside the calendar, a value whose exact fraction and 74-digit value may
+decide differently) are reported as `hazard` so the caller decides them there.
 """
 
 from __future__ import annotations
@@ -46,11 +50,16 @@ from fangpin_rules.limits import (
 )
 from fangpin_rules.policy.document import FirstMatchDecision
 
+_ROUNDING = Fraction(1, 10**73)  # the relative error of one rounding to 74 digits, and more
+_FITS_DIGITS = 73  # a value of this many significant digits the record path holds exactly
 _INT64_SAFE = 2**62
 _INT128_SAFE = 2**126
 _MAX_LIST_ITEMS = 10**6  # a bound on a list's length, for the integer bounds of counts and sums
 _PREFIX = "__fpc_"
 STEP_KINDS = ("deadline",)
+REGION_COLUMN = _PREFIX + "region"  # a region table's county code of each household
+ROW_COLUMN = _PREFIX + "row"  # the row's number, by which an exploded aggregate joins back
+ITEM_COLUMN = _PREFIX + "item"  # an exploded list's item
 
 
 _DTYPES: dict[str, Any] = {"date": pl.Date, "bool": pl.Boolean, "text": pl.String}
@@ -72,6 +81,11 @@ class Num:
     den_bound: int
     quotient: bool = False
     nullable: bool = False
+    # a value computed from a quotient: `inexact` holds (per row) where the record path's
+    # 74-digit value x' may differ from this exact fraction x; |x' - x| <= err * |x| (a
+    # relative error: x = 0 means x' = 0)
+    inexact: pl.Expr | None = None
+    err: Fraction = Fraction(0)
 
 
 @dataclass(frozen=True)
@@ -128,6 +142,100 @@ def _add(a: pl.Expr | int, b: pl.Expr | int, bound: int, sign: int = 1) -> pl.Ex
     return left + right if sign == 1 else left - right
 
 
+_CALENDAR_FUNCTIONS = ("next_working_day", "is_working_day", "working_days_between")
+_EPOCH = date(1970, 1, 1).toordinal()  # a Polars Date is days since 1970-01-01
+
+
+@dataclass(frozen=True)
+class CalendarTable:
+    """The policy's working-day calendar as columns over the days of its covered years, so a
+    working-day question is a lookup by day number (the record path's WorkingDayCalendar asks
+    the same tables): per day its flag (0 rest, 1 working, 2 not covered), its rank (working
+    days on or before it), the run of consecutive covered years it lies in (`segment`, -1 when
+    not covered) and that run's range of working-day indices [lo, hi); and the working days
+    in order. A question the calendar cannot answer (a day outside the covered years, or an
+    answer beyond them) is a hazard: the row is decided by the record path, which rejects it
+    naming the year, or (in a step) gives the deadline as unknown."""
+
+    first: int  # the epoch day number of the first day
+    flags: pl.Series
+    ranks: pl.Series
+    segments: pl.Series
+    lows: pl.Series
+    highs: pl.Series
+    working: pl.Series
+
+    @classmethod
+    def of(cls, calendar: Any) -> CalendarTable | None:
+        years = sorted(calendar.covered_years) if calendar is not None else []
+        if not years:
+            return None
+        first = date(years[0], 1, 1).toordinal()
+        stop = date(years[-1] + 1, 1, 1).toordinal()
+        covered = set(years)
+        flags: list[int] = []
+        ranks: list[int] = []
+        segments: list[int] = []
+        working: list[date] = []
+        for ordinal in range(first, stop):
+            day = date.fromordinal(ordinal)
+            flag = (1 if calendar.is_working_day(day) else 0) if day.year in covered else 2
+            if flag == 1:
+                working.append(day)
+            flags.append(flag)
+            ranks.append(len(working))
+        lows, highs = [-1] * len(flags), [-1] * len(flags)
+        number, start = 0, 0
+        for index, year in enumerate(years):
+            if index + 1 < len(years) and years[index + 1] == year + 1:
+                continue
+            run = range(date(years[start], 1, 1).toordinal() - first,
+                        date(year + 1, 1, 1).toordinal() - first)
+            lo = ranks[run.start - 1] if run.start else 0
+            for offset in run:
+                lows[offset], highs[offset] = lo, ranks[run.stop - 1]
+            segments.extend([-1] * (run.start - len(segments)))
+            segments.extend([number] * len(run))
+            number, start = number + 1, index + 1
+        return cls(first - _EPOCH, pl.Series(flags, dtype=pl.Int64),
+                   pl.Series(ranks, dtype=pl.Int64), pl.Series(segments, dtype=pl.Int64),
+                   pl.Series(lows, dtype=pl.Int64), pl.Series(highs, dtype=pl.Int64),
+                   pl.Series(working, dtype=pl.Date))
+
+    def offset(self, day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        """(the day's index in the tables, clipped; whether the calendar covers the day)."""
+        offset = day.cast(pl.Int64) - self.first
+        index = offset.clip(0, self.flags.len() - 1)
+        inside = (offset >= 0) & (offset < self.flags.len())
+        return index, inside & (pl.lit(self.flags).gather(index) != 2)
+
+    def is_working_day(self, day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        """(whether it is a working day, the hazard)."""
+        index, covered = self.offset(day)
+        return pl.lit(self.flags).gather(index) == 1, ~covered.fill_null(True)
+
+    def add_working_days(self, day: pl.Expr, n: int) -> tuple[pl.Expr, pl.Expr]:
+        """(the n-th working day after `day` (before, n < 0; on or after, n = 0), the
+        hazard), as WorkingDayCalendar.add_working_days counts."""
+        index, covered = self.offset(day)
+        rank = pl.lit(self.ranks).gather(index)
+        target = rank + (n - 1) if n > 0 else rank - pl.lit(self.flags).gather(index) + n
+        ok = covered & (target >= pl.lit(self.lows).gather(index)) & \
+            (target < pl.lit(self.highs).gather(index))
+        found = pl.lit(self.working).gather(target.clip(0, self.working.len() - 1))
+        return pl.when(ok).then(found).otherwise(pl.lit(None, dtype=pl.Date)), \
+            day.is_not_null() & ~ok.fill_null(False)
+
+    def between(self, start: pl.Expr, end: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        """(working days in (start, end], negative when end < start; the hazard)."""
+        a, a_covered = self.offset(start)
+        b, b_covered = self.offset(end)
+        same = pl.lit(self.segments).gather(a) == pl.lit(self.segments).gather(b)
+        ok = a_covered & b_covered & same
+        return pl.lit(self.ranks).gather(b) - pl.lit(self.ranks).gather(a), \
+            ~ok.fill_null(True)
+
+
 @dataclass
 class _Translator:
     policy: CheckedPolicy
@@ -137,13 +245,26 @@ class _Translator:
     hazards: list[pl.Expr] = dataclasses.field(default_factory=list)
     source: CheckedExpr | None = None
     bound_var: str | None = None
+    # a region table: region code -> the parameter values in force on as_of there; a
+    # parameter whose value differs between regions is read from a column by region code
+    regions: dict[str, dict[str, Any]] | None = None
+    calendar: CalendarTable | None = None
+    # an aggregate whose body reads household values is computed over the list exploded
+    # (one row per item, the household's columns beside it) and joined back by row number:
+    # `exploded` while its body is translated; `joins` the frame steps not yet placed
+    exploded: bool = False
+    written: frozenset[str] = frozenset()  # the nodes whose values the decision record holds
+    joins: list[Callable[[pl.LazyFrame], pl.LazyFrame]] = dataclasses.field(
+        default_factory=list)
 
     # -- refusals ---------------------------------------------------------------------------
     def refuse(self, node: ast.Expr, what: str) -> ColumnarUnsupported:
         location = self.source.source.location(node.span[0]) if self.source is not None \
             else Location(self.policy.path, 0, 0)
         return ColumnarUnsupported([error(
-            "columnar-unsupported", f"the columnar engine cannot decide {what}", location,
+            "columnar-unsupported",
+            f"the columnar engine cannot decide {what}: pass engine='record' to decide this "
+            "policy row by row", location,
             hint="decide this policy with the record engine (engine='record', "
             "`fangpin eval --engine record`)")])
 
@@ -172,6 +293,60 @@ class _Translator:
         if isinstance(value, str):
             return Val(pl.lit(value, dtype=pl.String), "text", False, value, True)
         raise self.refuse(node, f"a constant of type {kind}")
+
+    def signed_zero(self, name: str, seen: frozenset[str] = frozenset()) -> bool:
+        """Whether the node's value may be Decimal's -0 on the record path: its expression, or
+        a definition it reads, negates, multiplies, divides or rounds (a record's amount is
+        never -0 here: Arrow and the JSON reader hold a zero without its sign)."""
+        node = self.policy.nodes.get(name)
+        if node is None or node.expr is None or name in seen:
+            return False
+        for sub in ast.walk(node.expr.tree):
+            if isinstance(sub, ast.Neg) or (isinstance(sub, ast.BinOp) and sub.op in "*/") \
+                    or (isinstance(sub, ast.Call) and sub.func == "round"):
+                return True
+            if isinstance(sub, ast.Name | ast.Attribute):
+                full = sub.id if isinstance(sub, ast.Name) else (
+                    f"{sub.value.id}.{sub.attr}" if isinstance(sub.value, ast.Name) else "")
+                if full in self.policy.nodes and self.signed_zero(full, seen | {name}):
+                    return True
+        return False
+
+    def regional(self, node: ast.Expr, name: str) -> Value:
+        """A parameter under a region table: a constant when every region has the same value
+        on as_of, else the value of the household's region, looked up by its county code in
+        the column `REGION_COLUMN` (a household of no region in the table is rejected before
+        the query, as on the record path)."""
+        assert self.regions is not None
+        kind = self.type_of(node)
+        codes = list(self.regions)
+        values = [self.regions[code][name] for code in codes]
+        if all(v == values[0] and type(v) is type(values[0]) for v in values):
+            return self.constant(node, values[0], kind)
+        if self.bound_var is not None and not self.exploded:  # pragma: no cover - exploded
+            raise self.refuse(node, f"the parameter '{name}', which differs between regions, "
+                              "in a rule over a list")
+        key = pl.col(REGION_COLUMN)
+        nullable = any(v is None for v in values)
+        if all(v is None or (isinstance(v, int | Decimal) and not isinstance(v, bool))
+               for v in values):
+            fractions = [None if v is None else Fraction(v) for v in values]
+            common = math.lcm(*(f.denominator for f in fractions if f is not None))
+            nums = [None if f is None else f.numerator * (common // f.denominator)
+                    for f in fractions]
+            bound = max(abs(n) for n in nums if n is not None)
+            wide: Any = pl.Int128 if bound >= _INT64_SAFE else pl.Int64
+            column = key.replace_strict(codes, nums, default=None, return_dtype=wide)
+            return self.check_bound(node, Num(column, common, bound, common,
+                                              nullable=nullable))
+        kinds: tuple[tuple[str, type, Any], ...] = (
+            ("bool", bool, pl.Boolean), ("date", date, pl.Date), ("text", str, pl.String))
+        for kind_name, test, dtype in kinds:
+            if all(v is None or isinstance(v, test) for v in values):
+                column = key.replace_strict(codes, values, default=None, return_dtype=dtype)
+                return Val(column, kind_name, nullable)
+        raise self.refuse(node, f"the parameter '{name}', of a kind that cannot differ "
+                          "between regions in columns")
 
     def null_of(self, kind: t.Type) -> Value:
         inner = t.strip(kind)
@@ -256,8 +431,10 @@ class _Translator:
         if name == "as_of":
             return self.constant(node, self.as_of, t.DATE)
         if name in self.policy.parameters:
+            if self.regions:
+                return self.regional(node, name)
             return self.constant(node, self.params[name], self.type_of(node))
-        if self.bound_var is not None:
+        if self.bound_var is not None and not self.exploded:
             raise self.refuse(node, f"'{name}' read inside an aggregate over a list (only the "
                               "item, parameters and literals can be)")
         if name in self.policy.nodes:
@@ -276,12 +453,13 @@ class _Translator:
                 return self.name(node, full)
             if base.id in self.policy.nodes or base.id in ("case", "steps"):
                 raise self.refuse(node, f"the field '{attr}' of a computed value")
-            if self.bound_var is not None:
+            if self.bound_var is not None and not self.exploded:
                 raise self.refuse(node, f"'{base.id}.{attr}' read inside an aggregate over a "
                                   "list")
             return self.field(node, pl.col(base.id).struct.field(attr), self.type_of(node))
         if isinstance(base, ast.Name):  # the aggregate's item
-            return self.field(node, pl.element().struct.field(attr), self.type_of(node))
+            item = pl.col(ITEM_COLUMN) if self.exploded else pl.element()
+            return self.field(node, item.struct.field(attr), self.type_of(node))
         raise self.refuse(node, "a field of a nested value")
 
     def is_known(self, value: Value) -> pl.Expr:
@@ -338,14 +516,15 @@ class _Translator:
                 b_num = self.num_expr(dataclasses.replace(
                     b, num=None if b.num is None else _mul(b.num, common // b.den, bound),
                     bound=bound))
-                return self.check_bound(node, Num(pl.when(cond).then(a_num).otherwise(b_num),
-                                                  common, bound, common,
-                                                  a.quotient or b.quotient, nullable))
+                return self.check_bound(node, self.chosen(a, b, Num(
+                    pl.when(cond).then(a_num).otherwise(b_num), common, bound, common,
+                    a.quotient or b.quotient, nullable)))
             num = pl.when(cond).then(self.num_expr(a)).otherwise(self.num_expr(b))
             den = pl.when(cond).then(_as_expr(a.den, a.den_bound)).otherwise(
                 _as_expr(b.den, b.den_bound))
-            return Num(num, den, max(a.bound, b.bound), max(a.den_bound, b.den_bound),
-                       a.quotient or b.quotient, nullable)
+            return self.chosen(a, b, Num(num, den, max(a.bound, b.bound),
+                                         max(a.den_bound, b.den_bound),
+                                         a.quotient or b.quotient, nullable))
         if isinstance(a, Labels) or isinstance(b, Labels):
             raise self.refuse(node, "a choice between sets of labels")
         if isinstance(node, ast.Coalesce):
@@ -359,6 +538,17 @@ class _Translator:
         otherwise = pl.lit(None, dtype=dtype) if b.is_const and b.const is None else b.expr
         return Val(pl.when(cond).then(then).otherwise(otherwise), kind,
                    a.nullable or b.nullable)
+
+    def chosen(self, a: Num, b: Num, result: Num) -> Num:
+        """A choice between two numbers: inexact where either may be (the safe side), and a
+        quotient beside a computed value is one too."""
+        if a.inexact is None and b.inexact is None:
+            return result
+        a, b = self.derive(a), self.derive(b)
+        parts = [p for p in (a.inexact, b.inexact) if p is not None]
+        inexact = parts[0] if len(parts) == 1 else parts[0] | parts[1]
+        return dataclasses.replace(result, quotient=False, inexact=inexact,
+                                   err=max(a.err, b.err))
 
     def reached(self, node: ast.Expr, cond: pl.Expr | bool) -> Value:
         """`node`, whose divisions by zero matter only where `cond` holds (a branch of an
@@ -381,9 +571,75 @@ class _Translator:
             date_node, dur_node = (left, right) if lt == t.DATE else (right, left)
             return self.add_duration(node, self.expr(date_node), dur_node, -1 if op == "-" else 1)
         a, b = self.number(left), self.number(right)
-        if a.quotient or b.quotient:
-            raise self.refuse(node, "arithmetic on a quotient (the record path rounds it to "
-                              "74 digits first; compare or output a quotient only)")
+        if a.quotient or b.quotient or a.inexact is not None or b.inexact is not None:
+            return self.derived_arithmetic(node, op, self.derive(a), self.derive(b))
+        return self.arithmetic(node, op, a, b)
+
+    # -- values computed from a quotient ---------------------------------------------------
+    def fits(self, value: Num) -> pl.Expr:
+        """Per row: the exact value has at most `_FITS_DIGITS` significant digits, so the
+        record path's Decimal (74 digits) holds it exactly: |x| < 10**D (D the digits of the
+        bound) and x * 10**(73 - D) is a whole number, tested as (num mod den) times powers of
+        ten mod den, each step inside Int128. False where it cannot be shown (the row is
+        then taken as inexact: the safe side)."""
+        if value.num is None:
+            return pl.lit(True)
+        places = _FITS_DIGITS - len(str(value.bound))
+        if isinstance(value.num, int) and isinstance(value.den, int):
+            return pl.lit(places >= 0 and value.num * 10 ** places % value.den == 0)
+        step = 0
+        while value.den_bound * 10 ** (step + 1) < _INT128_SAFE:
+            step += 1
+        if places < 0 or step == 0:
+            return pl.lit(False)
+        den = _as_expr(value.den, _INT128_SAFE - 1).cast(pl.Int128)
+        rest = _as_expr(value.num, _INT128_SAFE - 1).cast(pl.Int128) % den
+        while places > 0:
+            k = min(step, places)
+            rest = rest * _lit_int(10 ** k).cast(pl.Int128) % den
+            places -= k
+        return rest == 0
+
+    def derive(self, value: Num) -> Num:
+        """A quotient entering arithmetic: the record path rounded it to 74 digits, so the
+        row is inexact where its exact value does not fit them, and the error is at most one
+        rounding of its magnitude. Other values are returned as they are."""
+        if not value.quotient:
+            return value
+        return dataclasses.replace(value, quotient=False, inexact=~self.fits(value),
+                                   err=_ROUNDING)
+
+    def derived_arithmetic(self, node: ast.Expr, op: str, a: Num, b: Num) -> Num:
+        """`a op b` where an operand is computed from a quotient: the exact fraction, inexact
+        where an operand is or where the exact result does not fit 74 digits (else the
+        record path's Decimal operation is exact too), with the error bound carried: the
+        operands' errors propagated, and one more rounding."""
+        result = self.arithmetic(node, op, a, b)
+        if result.num is None:
+            return result
+        inexact = ~self.fits(result)
+        for part in (a.inexact, b.inexact):
+            if part is not None:
+                inexact = inexact | part
+        one = Fraction(1)
+        if op in "+-":
+            # |x' - x| <= |a| ra + |b| rb + one rounding; a nonzero x is at least 1/den, so
+            # relative to x that is at most (bound a * ra + bound b * rb) * den bound. An exact
+            # zero the record path may hold as a tiny remainder: such a row is its own.
+            spread = (Fraction(a.bound) * a.err + Fraction(b.bound) * b.err) * result.den_bound
+            err = spread * (one + _ROUNDING) + _ROUNDING
+            self.hazards.append(inexact & (self.num_expr(result) == 0))
+        elif op == "*":  # a zero operand is exactly zero on both paths
+            err = (one + a.err) * (one + b.err) * (one + _ROUNDING) - one
+        else:
+            if b.err >= one:  # pragma: no cover - errors are far below 1
+                raise self.refuse(node, "a division by a value computed from a quotient "
+                                  "whose 74-digit rounding could be zero")
+            err = (one + a.err) * (one + _ROUNDING) / (one - b.err) - one
+        return dataclasses.replace(result, quotient=False, inexact=inexact, err=err)
+
+    def arithmetic(self, node: ast.Expr, op: str, a: Num, b: Num) -> Num:
+        """`a op b` of two exact fractions (a division gives a quotient)."""
         if a.num is None or b.num is None:
             return Num(None, 1, 0, 1, nullable=True)
         nullable = a.nullable or b.nullable
@@ -430,8 +686,18 @@ class _Translator:
             months = amount * {"months": 1, "quarters": 3, "years": 12}[unit]
             shifted = day.expr.dt.offset_by(f"{months}mo")  # clamps to the month's end
         else:
-            raise self.refuse(node, f"date arithmetic in {unit} (the working-day calendar)")
+            calendar = self.calendar_table(node)
+            shifted, hazard = calendar.add_working_days(day.expr, amount)
+            self.hazards.append(hazard)
         return Val(shifted, "date", day.nullable)
+
+    def calendar_table(self, node: ast.Expr) -> CalendarTable:
+        if self.bound_var is not None and not self.exploded:  # pragma: no cover - exploded
+            raise self.refuse(node, "a working-day question inside an aggregate over a list")
+        if self.calendar is None:
+            raise self.refuse(node, "a working-day question: the policy's calendar covers "
+                              "no year")
+        return self.calendar
 
     def compare(self, node: ast.Expr, op: str, left: ast.Expr, right: ast.Expr) -> pl.Expr:
         a, b = self.expr(left), self.expr(right)
@@ -446,6 +712,10 @@ class _Translator:
                 if not equality:
                     return pl.lit(False)
                 return ~known if op == "==" else known
+            if (na.quotient and nb.quotient) or na.inexact is not None or \
+                    nb.inexact is not None:
+                na, nb = self.derive(na), self.derive(nb)
+            assert na.num is not None and nb.num is not None
             bound = max(na.bound * nb.den_bound, nb.bound * na.den_bound)
             if bound >= _INT128_SAFE:
                 raise self.refuse(node, "a comparison whose exact integers could exceed 128 "
@@ -453,6 +723,7 @@ class _Translator:
             lhs = _as_expr(_mul(na.num, nb.den, bound), bound)
             rhs = _as_expr(_mul(nb.num, na.den, bound), bound)
             nullable = na.nullable or nb.nullable
+            self.on_the_line(node, na, nb, lhs, rhs)
         else:
             assert isinstance(a, Val) and isinstance(b, Val)
             if (a.is_const and a.const is None) or (b.is_const and b.const is None):
@@ -467,6 +738,22 @@ class _Translator:
             return lhs.ne_missing(rhs) if nullable else lhs != rhs
         test = {"<": lhs < rhs, "<=": lhs <= rhs, ">": lhs > rhs, ">=": lhs >= rhs}[op]
         return test.fill_null(False) if nullable else test
+
+    def on_the_line(self, node: ast.Expr, a: Num, b: Num, lhs: pl.Expr, rhs: pl.Expr) -> None:
+        """A comparison of values computed from a quotient. Two fractions that differ, differ
+        by at least 1 / (den a * den b); the record path's values are within err a + err b of
+        them, less than half that (else refused), so it orders them the same. Where the exact
+        values are equal the record path's may not be (1/3 * 3 is 0.99…9 there): such a row,
+        where some value is inexact, is decided by the record path."""
+        parts = [p for p in (a.inexact, b.inexact) if p is not None]
+        if not parts:
+            return
+        spread = Fraction(a.bound) * a.err + Fraction(b.bound) * b.err  # |x| <= bound
+        if 2 * spread >= Fraction(1, a.den_bound * b.den_bound):
+            raise self.refuse(node, "a comparison of values computed from a quotient that the "
+                              "record path's 74-digit rounding could decide")
+        inexact = parts[0] if len(parts) == 1 else parts[0] | parts[1]
+        self.hazards.append((lhs == rhs) & inexact)
 
     def as_num(self, node: ast.Expr, value: Value) -> Num:
         if isinstance(value, Num):
@@ -515,7 +802,8 @@ class _Translator:
                 total: pl.Expr = pl.sum_horizontal(flags) if flags else pl.lit(0, pl.Int64)
                 return Num(total, 1, len(flags), 1)
             if isinstance(arg, ast.Name) and arg.id not in self.policy.nodes and \
-                    self.bound_var is None and isinstance(t.strip(self.type_of(arg)), t.ListOf):
+                    (self.bound_var is None or self.exploded) and \
+                    arg.id != self.bound_var and isinstance(t.strip(self.type_of(arg)), t.ListOf):
                 return Num(pl.col(arg.id).list.len().cast(pl.Int64), 1, _MAX_LIST_ITEMS, 1)
             raise self.refuse(node, "count() of this value")
         if func == "age":
@@ -540,6 +828,25 @@ class _Translator:
             if value.num is None or isinstance(value.num, int):
                 return value
             return dataclasses.replace(value, num=self.num_expr(value).abs())
+        if func == "round":
+            return self.round_half_up(node, args)
+        if func in _CALENDAR_FUNCTIONS:
+            calendar = self.calendar_table(node)
+            days = [self.expr(arg) for arg in args]
+            if not all(isinstance(d, Val) and d.kind == "date" for d in days):
+                raise self.refuse(node, f"{func}() of this kind of value")
+            exprs = [d.expr for d in days if isinstance(d, Val)]
+            if func == "next_working_day":
+                found, hazard = calendar.add_working_days(exprs[0], 0)
+                self.hazards.append(hazard)
+                return Val(found, "date", days[0].nullable if isinstance(days[0], Val) else True)
+            if func == "is_working_day":
+                flag, hazard = calendar.is_working_day(exprs[0])
+                self.hazards.append(hazard)
+                return Val(flag, "bool", False)
+            count, hazard = calendar.between(exprs[0], exprs[1])
+            self.hazards.append(hazard)
+            return Num(count, 1, 10**7, 1)
         if func in ("min", "max"):
             a, b = self.expr(args[0]), self.expr(args[1])
             if isinstance(a, Num) and isinstance(b, Num):
@@ -551,13 +858,79 @@ class _Translator:
                 return Val(both, "date", False)
         raise self.refuse(node, f"the function {func}()")
 
+    def round_half_up(self, node: ast.Call, args: tuple[ast.Expr, ...] | list[ast.Expr]
+                      ) -> Value:
+        """`round(x, N)` as the record path rounds: half away from zero to N places, the
+        result an exact fraction over 10**N (no longer a quotient). x = num/den is rounded as
+        k = floor((2 |num| 10**N + den) / (2 den)) with num's sign. A whole number (a count)
+        is left as it is, as the record path leaves an int. On a quotient the record path
+        rounds its 74-digit value: that equals rounding the exact fraction when no tie lies
+        within the 74-digit rounding, which the bounds prove (else refused)."""
+        value = self.number(args[0])
+        places = 0
+        if len(args) == 2:
+            given = self.number(args[1])
+            if not isinstance(given.num, int) or given.den != 1:
+                raise self.refuse(node, "round() to a number of places that is not a constant")
+            places = given.num
+        if t.strip(self.type_of(args[0])) == t.COUNT or value.num is None:
+            return value
+        if places < 0:
+            raise self.refuse(node, "round() to negative places")
+        scale = 10 ** places
+        if value.quotient and value.bound * value.den_bound * scale >= 10 ** 72:
+            raise self.refuse(node, "round() of a quotient whose 74-digit rounding on the "
+                              "record path could reach a tie")
+        if value.inexact is not None and \
+                2 * value.err * value.bound >= Fraction(1, 2 * scale * value.den_bound):
+            raise self.refuse(node, "round() of a value computed from a quotient whose "
+                              "74-digit rounding on the record path could reach a tie")
+        if isinstance(value.num, int) and isinstance(value.den, int):
+            magnitude = (2 * abs(value.num) * scale + value.den) // (2 * value.den)
+            if value.num < 0 and magnitude == 0:
+                raise self.refuse(node, "round() of a negative constant to zero (-0)")
+            exact = magnitude if value.num >= 0 else -magnitude
+            return Num(exact, scale, abs(exact), scale)
+        bound = 2 * value.bound * scale + value.den_bound
+        if bound >= _INT128_SAFE:
+            raise self.refuse(node, "round() whose exact integers could exceed 128 bits")
+        num = self.num_expr(dataclasses.replace(value, bound=bound))
+        num = num.cast(pl.Int128) if bound >= _INT64_SAFE else num
+        den = _as_expr(value.den, bound)
+        twice = _as_expr(_mul(value.den, 2, bound), bound)
+        magnitude = (num.abs() * _lit_int(2 * scale) + den) // twice
+        if value.inexact is not None:
+            # exactly half-way, the record path's value (a little off) may round either way
+            doubled = num.abs() * _lit_int(2 * scale)
+            tie = (doubled % den == 0) & ((doubled // den) % 2 == 1)
+            self.hazards.append(value.inexact & tie)
+        # a negative amount rounding to zero is Decimal's -0 on the record path ("-0" in an
+        # output, -0 again times a number): such a row is decided there
+        self.hazards.append((num < 0) & (magnitude == 0))
+        result = magnitude * num.sign()
+        result_bound = value.bound * scale // 1 + 1
+        if result_bound < _INT64_SAFE:
+            result = result.cast(pl.Int64)
+        return Num(result, scale, result_bound, scale, nullable=value.nullable)
+
     def aggregate(self, node: ast.Aggregate) -> Value:
         iterable = node.iterable
         if self.bound_var is not None or not isinstance(iterable, ast.Name) or \
                 iterable.id in self.policy.nodes or iterable.id in self.policy.parameters or \
                 iterable.id in ("case", "steps", "as_of"):
             raise self.refuse(node, f"{node.func}() over anything but a list of the record")
-        column = pl.col(iterable.id)
+        if self.reads_household(node):
+            return self.exploded_aggregate(node, iterable.id)
+        before = len(self.hazards)
+        listed = self.listed_aggregate(node, pl.col(iterable.id))
+        if len(self.hazards) > before:  # a division by an item's value: a hazard per row
+            del self.hazards[before:]
+            return self.exploded_aggregate(node, iterable.id)
+        return listed
+
+    def listed_aggregate(self, node: ast.Aggregate, column: pl.Expr) -> Value:
+        """An aggregate whose body reads its item, parameters and literals only: one
+        `list.eval` over the list column."""
         self.bound_var = node.var
         try:
             keep = self.truth(node.filter) if node.filter is not None else None
@@ -574,7 +947,8 @@ class _Translator:
                            _MAX_LIST_ITEMS, 1)
             value = self.expr(node.body)
             if isinstance(value, Num):
-                if not isinstance(value.den, int) or value.num is None:
+                if not isinstance(value.den, int) or value.num is None or \
+                        value.inexact is not None:
                     raise self.refuse(node, f"{node.func}() of a quotient")
                 item = self.num_expr(value)
                 if node.func == "sum":
@@ -598,6 +972,121 @@ class _Translator:
             raise self.refuse(node, f"{node.func}() of this kind of value")
         finally:
             self.bound_var = None
+
+    def reads_household(self, node: ast.Aggregate) -> bool:
+        """Whether the aggregate's body or filter reads a value of the household (a field, a
+        definition, a parameter that differs between regions) beside its item, or asks the
+        calendar: then it is computed over the exploded list."""
+        parts = [node.body] + ([node.filter] if node.filter is not None else [])
+        return self.reads_beside_item(parts, node.var)
+
+    def reads_beside_item(self, parts: list[ast.Expr], var: str) -> bool:
+        for part in parts:
+            for sub in ast.walk(part):
+                if isinstance(sub, ast.Name) and sub.id not in (var, "as_of") and \
+                        (sub.id not in self.policy.parameters or self.regions):
+                    return True
+                if isinstance(sub, ast.Name) and isinstance(self.params.get(sub.id),
+                                                            DurationValue) and \
+                        self.params[sub.id].unit == "working_days":
+                    return True
+                if isinstance(sub, ast.Call) and sub.func in _CALENDAR_FUNCTIONS:
+                    return True  # the calendar's tables are looked up by row
+                if isinstance(sub, ast.Duration) and sub.unit == "working_days":
+                    return True
+        return False
+
+    def exploded_aggregate(self, node: ast.Aggregate, iterable: str) -> Value:
+        """An aggregate reading household values: its body over the list exploded, one row per
+        item with the household's columns beside it, reduced per row number and joined back
+        (a household with an empty list gets the empty list's value: false for any, true for
+        all, 0 for count and sum, unknown for min and max)."""
+        before = len(self.hazards)
+        self.bound_var, self.exploded = node.var, True
+        try:
+            keep = self.truth(node.filter) if node.filter is not None else None
+            name = _col(f"a{id(node)}")
+            result: Value
+            if node.func in ("any", "all", "count"):
+                body = self.truth(node.body)
+                if node.func == "all":
+                    reduced = (body | ~keep if keep is not None else body).all()
+                    default: Any = True
+                else:
+                    body = body & keep if keep is not None else body
+                    reduced = body.any() if node.func == "any" else body.cast(pl.Int64).sum()
+                    default = False if node.func == "any" else 0
+                column = pl.col(name).fill_null(default)
+                result = Val(column, "bool", False) if node.func != "count" else \
+                    Num(column, 1, _MAX_LIST_ITEMS, 1)
+            else:
+                value = self.expr(node.body)
+                if not isinstance(value, Num) or not isinstance(value.den, int) or \
+                        value.num is None or value.inexact is not None:
+                    raise self.refuse(node, f"{node.func}() of a quotient (or of this kind of "
+                                      "value) over a list read with household values")
+                item = self.num_expr(value)
+                if node.func == "sum":
+                    if value.nullable:
+                        raise self.refuse(node, "sum() of values that may be unknown")
+                    if keep is not None:
+                        item = pl.when(keep).then(item).otherwise(0)
+                    bound = value.bound * _MAX_LIST_ITEMS
+                    reduced = _as_expr(item, bound).sum()
+                    result = self.check_bound(node, Num(
+                        pl.col(name).fill_null(0), value.den, bound, value.den_bound))
+                else:
+                    if keep is not None:
+                        item = pl.when(keep).then(item)
+                    reduced = item.min() if node.func == "min" else item.max()
+                    result = Num(pl.col(name), value.den, value.bound, value.den_bound,
+                                 nullable=True)
+        finally:
+            self.bound_var, self.exploded = None, False
+        inner = [h.fill_null(False) for h in self.hazards[before:]]
+        del self.hazards[before:]
+        aggregates = [reduced.alias(name)]
+        if inner:  # a division by zero for some item: the row is the record path's
+            aggregates.append(pl.any_horizontal(inner).any().alias(name + "_hazard"))
+            self.hazards.append(pl.col(name + "_hazard").fill_null(False))
+
+        def join(frame: pl.LazyFrame) -> pl.LazyFrame:
+            per_item = frame.with_columns(pl.col(iterable).alias(ITEM_COLUMN)).explode(
+                ITEM_COLUMN).filter(pl.col(ITEM_COLUMN).is_not_null())
+            reduced_rows = per_item.group_by(ROW_COLUMN).agg(aggregates)
+            return frame.join(reduced_rows, on=ROW_COLUMN, how="left", maintain_order="left")
+
+        self.joins.append(join)
+        return result
+
+    def exploded_positions(self, tree: ast.Expr, var: str, iterable: str, name: str
+                           ) -> pl.Expr:
+        """A warning rule over a list reading household values: the positions of the items it
+        holds for, found over the exploded list (each item numbered within its household)
+        and joined back by row number; none for a household without a match."""
+        before = len(self.hazards)
+        self.bound_var, self.exploded = var, True
+        try:
+            cond = self.truth(tree)
+        finally:
+            self.bound_var, self.exploded = None, False
+        inner = [h.fill_null(False) for h in self.hazards[before:]]
+        del self.hazards[before:]
+        position = _PREFIX + "position"
+        aggregates = [pl.col(position).filter(cond).alias(name)]
+        if inner:
+            aggregates.append(pl.any_horizontal(inner).any().alias(name + "_hazard"))
+            self.hazards.append(pl.col(name + "_hazard").fill_null(False))
+
+        def join(frame: pl.LazyFrame) -> pl.LazyFrame:
+            per_item = frame.with_columns(pl.col(iterable).alias(ITEM_COLUMN)).explode(
+                ITEM_COLUMN).filter(pl.col(ITEM_COLUMN).is_not_null()).with_columns(
+                pl.int_range(pl.len(), dtype=pl.UInt32).over(ROW_COLUMN).alias(position))
+            found = per_item.group_by(ROW_COLUMN).agg(aggregates)
+            return frame.join(found, on=ROW_COLUMN, how="left", maintain_order="left")
+
+        self.joins.append(join)
+        return pl.col(name).fill_null(pl.lit([], dtype=pl.List(pl.UInt32))).alias(name)
 
     def truth_of(self, checked: CheckedExpr) -> pl.Expr:
         self.source = checked
@@ -642,10 +1131,22 @@ class ColumnarPlan:
     deadlines: pl.Expr
     hazard: pl.Expr
     emit_labels: dict[str, dict[str, str]]  # first_match key -> value -> label text
+    # under a region table: county code -> the policy reference of its region's policy
+    region_refs: dict[str, dict[str, Any]] | None = None
+    # stage number -> the exploded aggregates joined in before it (len(stages): before the
+    # warnings and deadlines)
+    joins: dict[int, list[Callable[[pl.LazyFrame], pl.LazyFrame]]] = dataclasses.field(
+        default_factory=dict)
 
     def query(self, frame: pl.LazyFrame) -> pl.LazyFrame:
-        for stage in self.stages:
+        if self.joins:
+            frame = frame.with_row_index(ROW_COLUMN)
+        for number, stage in enumerate(self.stages):
+            for join in self.joins.get(number, ()):
+                frame = join(frame)
             frame = frame.with_columns(stage)
+        for join in self.joins.get(len(self.stages), ()):
+            frame = join(frame)
         frame = frame.with_columns(*self.warnings[:-1])  # the last reads them all
         return frame.with_columns(self.warnings[-1],
                                   self.deadlines.alias(_PREFIX + "deadlines"),
@@ -656,15 +1157,24 @@ def _col(name: str, part: str = "") -> str:
     return f"{_PREFIX}{name}{part}"
 
 
-def compile_columnar(policy: CheckedPolicy, params: dict[str, Any], as_of: date) -> ColumnarPlan:
+def compile_columnar(policy: CheckedPolicy, params: dict[str, Any], as_of: date,
+                     regions: dict[str, dict[str, Any]] | None = None) -> ColumnarPlan:
     """The policy as Polars expressions for the date `as_of` with the parameter values in force
-    then (`params`); ColumnarUnsupported names the first construct it cannot express."""
-    tr = _Translator(policy, params, as_of)
+    then (`params`; under a region table `regions`, each region's, read by the column
+    `REGION_COLUMN`); ColumnarUnsupported names the first construct it cannot express."""
+    written = set(policy.outputs)
+    for name in policy.outputs:
+        written.update(policy.nodes[name].fields)
+    tr = _Translator(policy, params, as_of, regions=regions,
+                     calendar=_calendar_table(policy.calendar), written=frozenset(written))
     stages: list[list[pl.Expr]] = []
     node_columns: dict[str, OutputColumn] = {}
+    joins: dict[int, list[Callable[[pl.LazyFrame], pl.LazyFrame]]] = {}
     for index, name in enumerate(policy.order):
         node = policy.nodes[name]
         stage, value, column = _node(tr, index, node, node_columns)
+        if tr.joins:
+            joins[index], tr.joins = tr.joins, []
         stages.append(stage)
         tr.columns[name] = value
         node_columns[name] = column
@@ -676,11 +1186,24 @@ def compile_columnar(policy: CheckedPolicy, params: dict[str, Any], as_of: date)
         if isinstance(spec, FirstMatchDecision) and spec.emit_label:
             vocab = policy.vocabularies[spec.type]
             emit_labels[policy.output_name(name)] = {k: v[0] for k, v in vocab.labels.items()}
+    warnings, warning_columns = _warnings(tr)
+    deadlines = _deadlines(tr)
     hazard = pl.any_horizontal([h.fill_null(False) for h in tr.hazards]) if tr.hazards \
         else pl.lit(False)
-    warnings, warning_columns = _warnings(tr)
-    return ColumnarPlan(stages, outputs, warnings, warning_columns, _deadlines(tr), hazard,
-                        emit_labels)
+    if tr.joins:
+        joins[len(stages)] = tr.joins
+    return ColumnarPlan(stages, outputs, warnings, warning_columns, deadlines, hazard,
+                        emit_labels, joins=joins)
+
+
+_CALENDARS: dict[Any, CalendarTable | None] = {}
+
+
+def _calendar_table(calendar: Any) -> CalendarTable | None:
+    """The calendar's table, made once per calendar (equal calendars share one)."""
+    if calendar not in _CALENDARS:
+        _CALENDARS[calendar] = CalendarTable.of(calendar)
+    return _CALENDARS[calendar]
 
 
 def _node(tr: _Translator, index: int, node: CheckedNode,
@@ -737,6 +1260,16 @@ def _materialise(tr: _Translator, node: CheckedNode, base: str, value: Value,
         form = "count" if t.strip(kind) == t.COUNT else "number"
         columns = (num_name,) if isinstance(den, int) else (num_name, den_name)
         held = dataclasses.replace(value, num=pl.col(num_name), den=den)
+        if node.name in tr.written and form == "number" and tr.signed_zero(node.name):
+            # Decimal keeps the sign of a zero (0 * -1 is -0, written "-0"); the fraction
+            # does not: a written zero of such an expression is the record path's to write
+            tr.hazards.append(pl.col(num_name) == 0)
+        if value.inexact is not None:
+            inexact_name = _col(base, "_x")
+            stage.append(value.inexact.alias(inexact_name))
+            held = dataclasses.replace(held, inexact=pl.col(inexact_name))
+            if node.name in tr.written:  # its digits would be the exact fraction's
+                tr.hazards.append(pl.col(inexact_name))
         return stage, held, OutputColumn(node.name, kind, form, columns,
                                          den=den if isinstance(den, int) else None)
     if isinstance(value, Labels):
@@ -771,13 +1304,23 @@ def _warnings(tr: _Translator) -> tuple[list[pl.Expr], list[WarningColumn]]:
             exprs.append(tr.truth(rule.when.tree).alias(name))
         else:
             assert rule.var is not None
-            tr.bound_var = rule.var
-            try:
-                cond = tr.truth(rule.when.tree)
-            finally:
-                tr.bound_var = None
-            exprs.append(pl.col(rule.iterable).list.eval(
-                pl.arg_where(cond)).alias(name))
+            if tr.reads_beside_item([rule.when.tree], rule.var):
+                exprs.append(tr.exploded_positions(rule.when.tree, rule.var, rule.iterable,
+                                                   name))
+            else:
+                tr.bound_var = rule.var
+                before = len(tr.hazards)
+                try:
+                    cond = tr.truth(rule.when.tree)
+                finally:
+                    tr.bound_var = None
+                if len(tr.hazards) > before:  # a division by an item's value: per row
+                    del tr.hazards[before:]
+                    exprs.append(tr.exploded_positions(rule.when.tree, rule.var,
+                                                       rule.iterable, name))
+                else:
+                    exprs.append(pl.col(rule.iterable).list.eval(
+                        pl.arg_where(cond)).alias(name))
         columns.append(WarningColumn(rule.code, rule.field, rule.cite, name,
                                      rule.iterable is not None))
     if columns:

@@ -66,14 +66,15 @@ class CarriedForward:
 
 
 def load_policy(path: str | Path, *, search_path: Sequence[str | Path] = (),
-                strict: bool = False) -> Policy:
+                strict: bool = False, inside: Sequence[str] | None = None) -> Policy:
     """Read, check and compile a policy file (with the bases it `extends:`, looked up by id in
     `search_path` too); `path` may be a policy id (`fujian-2021`, or a shipped county's), found
     in `search_path`, $FANGPIN_POLICY_PATH or the policies the package ships. Raises
     PolicyError with every problem found. `strict` refuses a date on which a parameter's last
-    value has ended, instead of carrying it forward."""
+    value has ended, instead of carrying it forward. `inside`: the file is one another file
+    named (a test file's `policy:`), read only inside these policy roots, on the file opened."""
     with collector_paused():
-        sourced = read_document(path, search_path)
+        sourced = read_document(path, search_path, inside=inside)
         checked = check(sourced)
         policy = Policy(checked, compile_policy(checked), strict=strict)
     policy.sourced = sourced  # what a region table merges its values into

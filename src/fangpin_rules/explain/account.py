@@ -238,6 +238,12 @@ class _Account:
             return None if inner is None else not inner
         return None
 
+    def coded_input(self, path: str, value: str) -> str:
+        """A coded input value in words: the contract's own labels, else the policy's
+        vocabulary label (a recorded category is one of the policy's categories)."""
+        shown = input_value_label(path, value, self.lang)
+        return self.label_anywhere(value) if shown == value else shown
+
     def render(self, node: ast.Expr, text: str) -> str:
         """An expression in words with the values substituted: names become 'label value'."""
         match node:
@@ -261,8 +267,8 @@ class _Account:
                     value = _input(self.household, full)
                     money = full in MONEY_INPUTS
                     self.compared_field = full
-                    shown = (input_value_label(full, value, self.lang)
-                             if isinstance(value, str) else self.plain(value, money=money))
+                    shown = (self.coded_input(full, value) if isinstance(value, str)
+                             else self.plain(value, money=money))
                     return f"{input_label(full, self.lang)} {shown}"
                 return unparse(node)
             case ast.String(value=value):

@@ -24,7 +24,7 @@ from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, did_you
 from fangpin_rules.limits import MAX_EXTENDS_CHARS, MAX_POLICY_FILE_BYTES
 from fangpin_rules.policy.read import validate_located
 from fangpin_rules.source import LMap, LNode, LScalar, LSeq
-from fangpin_rules.source.files import FileRefused, check_inside, read_bounded
+from fangpin_rules.source.files import FileRefused, read_bounded, read_inside
 from fangpin_rules.source.located import parse_located_bytes, read_policy_bytes
 
 BUNDLED = ("national",)
@@ -194,7 +194,7 @@ def _resolve(file: str, raw: bytes, digests: list[str], depth: int) -> LNode:
                                      "format: " + ", ".join(BUNDLED))])
         base_file = str(here / name)
         try:
-            base_raw = read_bounded(check_inside(base_file, [str(here)]), MAX_POLICY_FILE_BYTES)
+            base_raw = read_inside(base_file, [str(here)], MAX_POLICY_FILE_BYTES)
         except FileRefused as exc:
             hint = did_you_mean(name, BUNDLED) or exc.hint
             raise PolicyError([error("extends-unreadable", f"extends: '{name}': {exc.message}",

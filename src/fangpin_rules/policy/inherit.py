@@ -30,10 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, error
-from fangpin_rules.limits import MAX_EXTENDS_CHARS, MAX_POLICY_FILE_BYTES
+from fangpin_rules.limits import (
+    MAX_EXTENDS_CHAIN_BYTES,
+    MAX_EXTENDS_CHAIN_FILES,
+    MAX_EXTENDS_CHARS,
+    MAX_POLICY_FILE_BYTES,
+)
 from fangpin_rules.policy.merge import Addition, Merger, Override
 from fangpin_rules.source import LMap, LNode, LScalar
-from fangpin_rules.source.files import FileRefused, check_inside, read_bounded
+from fangpin_rules.source.files import FileRefused, read_inside
 from fangpin_rules.source.located import parse_located_bytes, read_policy_bytes
 
 SEARCH_PATH_ENV = "FANGPIN_POLICY_PATH"
@@ -95,17 +100,22 @@ def _roots(here: Path, first: list[Path], last: list[Path]) -> list[Path]:
     return _unique([*first, here, *_policies_ancestors(here), *last])
 
 
-def resolve(path: str | Path, extra_path: Sequence[str | Path] = ()) -> Resolved:
-    """The effective located tree of a policy file, its bases merged in."""
+def resolve(path: str | Path, extra_path: Sequence[str | Path] = (), *,
+            inside: Sequence[str] | None = None) -> Resolved:
+    """The effective located tree of a policy file, its bases merged in. With `inside` (the
+    policy roots of the file that named this one: a test file's `policy:`), the file itself
+    is read only inside them, checked on the file opened (`read_inside`)."""
     first, last = search_path(extra_path)
     file = str(path)
-    return _Resolver(first, last).resolve(file, read_policy_bytes(file), ())
+    raw = read_policy_bytes(file) if inside is None else _read_named(file, inside)
+    return _Resolver(first, last, len(raw)).resolve(file, raw, ())
 
 
 class _Resolver:
-    def __init__(self, first: list[Path], last: list[Path]) -> None:
+    def __init__(self, first: list[Path], last: list[Path], read: int) -> None:
         self.first = first
         self.last = last
+        self.chain_bytes = read  # bytes of the chain's files read so far (MAX_EXTENDS_CHAIN_*)
 
     def resolve(self, file: str, raw: bytes,
                 stack: tuple[tuple[str, Location | None], ...]) -> Resolved:
@@ -136,6 +146,7 @@ class _Resolver:
                 extends.loc, length=len(extends.raw),
                 related=tuple(("extends written", loc) for _, loc in chain[:-1] if loc),
                 hint="a policy cannot extend itself, directly or through others")])
+        self._bound_chain(extends, base_file, len(chain) + 1, len(base_raw))
         base = self.resolve(base_file, base_raw, tuple(chain))
         if not isinstance(base.tree, LMap):
             raise PolicyError([error("policy-shape", "the base policy is not a mapping",
@@ -159,6 +170,26 @@ class _Resolver:
                                   (*previous.additions, *merger.additions))
         return Resolved(merged, inheritance.sha256, inheritance)
 
+    def _bound_chain(self, extends: LScalar, base_file: str, files: int, size: int) -> None:
+        """Refuse the base that makes the chain longer or larger than its bounds, at the
+        `extends:` that names it."""
+        self.chain_bytes += size
+        name = os.path.relpath(base_file)
+        problem = ""
+        if files > MAX_EXTENDS_CHAIN_FILES:
+            problem = (f"with {name} the `extends:` chain has {files} files, more than "
+                       f"MAX_EXTENDS_CHAIN_FILES ({MAX_EXTENDS_CHAIN_FILES})")
+        elif self.chain_bytes > MAX_EXTENDS_CHAIN_BYTES:
+            problem = (f"with {name} the files of the `extends:` chain come to "
+                       f"{self.chain_bytes:,} bytes, more than MAX_EXTENDS_CHAIN_BYTES "
+                       f"({MAX_EXTENDS_CHAIN_BYTES:,})")
+        if problem:
+            raise PolicyError([error(
+                "extends-chain-too-long", problem, extends.loc,
+                length=max(1, len(extends.raw)),
+                hint="a chain is the province, perhaps a city, and the county: extend the "
+                "province (or the city) directly rather than through more files")])
+
     def _find(self, extends: LScalar, file: str) -> tuple[str, bytes]:
         """The base `extends:` names and its bytes, read only inside the policy roots."""
         name = str(extends.value).strip()
@@ -171,8 +202,7 @@ class _Resolver:
         if name.endswith((".yaml", ".yml")) or "/" in name or os.sep in name:
             candidate = os.path.normpath(here / name)
             try:
-                real = check_inside(candidate, roots)
-                return candidate, read_bounded(real, MAX_POLICY_FILE_BYTES)
+                return candidate, read_inside(candidate, roots, MAX_POLICY_FILE_BYTES)
             except FileRefused as exc:
                 if exc.code == "file-not-found":
                     raise PolicyError([error(
@@ -194,6 +224,16 @@ class _Resolver:
             "extends-missing", f"no policy with id '{name}' found", loc, length=length,
             hint=f"looked in: {looked}. Put the base there, add its folder with --policy-path "
             f"or {SEARCH_PATH_ENV}, or give a path relative to this file{skipped}")])
+
+
+def _read_named(file: str, roots: Sequence[str]) -> bytes:
+    """A policy file another file named, read inside `roots`; a refusal at the file."""
+    try:
+        return read_inside(file, roots, MAX_POLICY_FILE_BYTES)
+    except FileRefused as exc:
+        code = "policy-outside" if exc.code in ("outside-roots", "file-changed") else exc.code
+        raise PolicyError([error(code, f"policy file '{file}' is not read: {exc.message}",
+                                 Location(file, 0, 0), hint=exc.hint)]) from None
 
 
 def _check_name(name: str, loc: Location, length: int) -> None:
@@ -251,8 +291,7 @@ def policy_ids(directory: Path) -> list[str]:
     ids = []
     for candidate in sorted(directory.glob("*.y*ml")) if directory.is_dir() else []:
         try:
-            raw = read_bounded(check_inside(str(candidate), [str(directory)]),
-                               MAX_POLICY_FILE_BYTES)
+            raw = read_inside(str(candidate), [str(directory)], MAX_POLICY_FILE_BYTES)
             found = _policy_id(parse_located_bytes(raw, str(candidate)))
         except (FileRefused, PolicyError, OSError):
             continue
@@ -279,7 +318,7 @@ def _find_by_id(policy_id: str, directory: Path, roots: list[str],
         try:
             if not candidate.exists():
                 continue
-            raw = read_bounded(check_inside(name, roots), MAX_POLICY_FILE_BYTES)
+            raw = read_inside(name, roots, MAX_POLICY_FILE_BYTES)
             found = _policy_id(parse_located_bytes(raw, name))
         except (FileRefused, PolicyError, OSError):
             unreadable.append(name)

@@ -37,13 +37,15 @@ class SourcedDocument:
         return node if isinstance(node, LScalar) else None
 
 
-def read_document(path: str | Path, search_path: Sequence[str | Path] = ()) -> SourcedDocument:
+def read_document(path: str | Path, search_path: Sequence[str | Path] = (), *,
+                  inside: Sequence[str] | None = None) -> SourcedDocument:
     """Load, locate and validate a policy file, the bases it `extends:` merged in (looked up
     by id in `search_path`, then $FANGPIN_POLICY_PATH, then beside the file); raises
     PolicyError with every problem found. `path` may be a policy id instead (`fujian-2021`):
-    looked up in the search path, then among the policies the package ships."""
-    file = policy_file(str(path), search_path)
-    resolved = resolve(file, search_path)
+    looked up in the search path, then among the policies the package ships. `inside`: the
+    file is one another file named, read only inside these policy roots (`resolve`)."""
+    file = policy_file(str(path), search_path) if inside is None else str(path)
+    resolved = resolve(file, search_path, inside=inside)
     return validate_tree(resolved.tree, file, resolved.digest, resolved.inheritance)
 
 

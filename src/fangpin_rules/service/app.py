@@ -22,13 +22,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from fangpin_rules.engine.serialize import dumps
 from fangpin_rules.service import deciding, openapi
 from fangpin_rules.service.config import ServiceConfig
-from fangpin_rules.service.decision_log import DecisionLog
+from fangpin_rules.service.decision_log import DecisionLog, mask_id_numbers, masked
 from fangpin_rules.service.metrics import CONTENT_TYPE as METRICS_TYPE
-from fangpin_rules.service.metrics import Metrics
+from fangpin_rules.service.metrics import Metrics, SharedCounts
 from fangpin_rules.service.problems import CONTENT_TYPE as PROBLEM_TYPE
 from fangpin_rules.service.problems import Problem
 from fangpin_rules.service.registry import Registry, Snapshot
@@ -40,6 +41,7 @@ NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-l
 STREAM_BATCH = 256  # outcomes per chunk of a streamed answer
 CONFIG_ENV = "FANGPIN_SERVE_CONFIG"  # the configuration handed to each worker process
 OPEN_PATHS = ("/health", "/ready", "/openapi.json")  # probes and the contract: no token
+CLIENT_GONE = 499  # the status counted for an answer the client did not wait for (as nginx)
 
 
 class ServiceError(Exception):
@@ -81,7 +83,9 @@ def _text(value: Any) -> bytes:
 
 def problem_response(problem: Problem, instance: str | None = None,
                      headers: dict[str, str] | None = None) -> Response:
-    return Response(_text(problem.to_json(instance)), status_code=problem.status,
+    """The problem+json answer; an ID number anywhere in it (a path, a policy id, a field name
+    the client sent) is masked, as in the decision log."""
+    return Response(_text(masked(problem.to_json(instance))), status_code=problem.status,
                     media_type=PROBLEM_TYPE, headers=headers)
 
 
@@ -92,7 +96,8 @@ class Service:
         self.config = config
         self.metrics = Metrics()
         self.tokens = read_tokens(config.tokens_file) if config.tokens_file else None
-        self.registry = registry or Registry(config.sources, config.policy_path)
+        self.registry = registry or Registry(config.sources, config.policy_path,
+                                             regions=config.regions)
         self.registry.on_reload = self._reloaded
         if registry is None:
             self.registry.load()
@@ -102,6 +107,8 @@ class Service:
             for file in self.registry.current.refused:
                 self._reloaded(file, "refused")
         self.decision_log = DecisionLog(config.decision_log) if config.decision_log else None
+        self.shared = SharedCounts(config.metrics_dir, self.metrics) \
+            if config.metrics_dir else None
 
     def _reloaded(self, name: str, result: str) -> None:
         self.metrics.count("fangpin_reloads_total", policy=name, result=result)
@@ -117,7 +124,23 @@ class Service:
              [((), float(len(snapshot.refused)))]),
             ("fangpin_policy_file_refused", "A refused policy file (value 1), by file.",
              [((("file", f),), 1.0) for f in snapshot.refused]),
+            ("fangpin_region_table_info", "The region tables in force (value 1), by policy, "
+             "file and sha256, with the number of regions.",
+             [((("policy", pid), ("file", table.path), ("sha256", table.sha256),
+                ("regions", str(len(table.regions)))), 1.0)
+              for pid, table in sorted(snapshot.tables.items())]),
+            ("fangpin_workers", "Worker processes whose counts these totals sum (every "
+             "worker that has run, the replaced ones included).",
+             [((), float(self.shared.workers() if self.shared else 1))]),
         ]
+
+    def render_metrics(self) -> str:
+        """The whole service's counts, whichever worker answers: its own live counts and the
+        other workers' last written ones (metrics.SharedCounts)."""
+        if self.shared is None:
+            return self.metrics.render(self.gauges())
+        self.shared.write()
+        return self.metrics.render(self.gauges(), self.shared.others())
 
     # -- limits ---------------------------------------------------------------------------------
     async def read_body(self, request: Request) -> bytes:
@@ -128,12 +151,16 @@ class Service:
                           f"{limit}", limit=limit)
         parts: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise Problem("body-too-large", f"the body is more than {limit} bytes; the "
-                              f"limit is {limit}", limit=limit)
-            parts.append(chunk)
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise Problem("body-too-large", f"the body is more than {limit} bytes; the "
+                                  f"limit is {limit}", limit=limit)
+                parts.append(chunk)
+        except ClientDisconnect:
+            raise Problem("invalid-request", "the connection closed before the whole body "
+                          "arrived", reason="body cut off") from None
         return b"".join(parts)
 
     async def in_thread(self, work: Callable[[], Any]) -> Any:
@@ -163,6 +190,8 @@ class Service:
 
     def close(self) -> None:
         self.registry.stop()
+        if self.shared is not None:
+            self.shared.stop()
         if self.decision_log is not None:
             self.decision_log.close()
 
@@ -179,6 +208,8 @@ def create_app(config: ServiceConfig, registry: Registry | None = None) -> FastA
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         service.registry.watch(config.reload_interval_seconds)
+        if service.shared is not None:
+            service.shared.start()
         try:
             yield
         finally:
@@ -224,8 +255,8 @@ def create_app(config: ServiceConfig, registry: Registry | None = None) -> FastA
 
     @app.exception_handler(Exception)
     async def on_error(request: Request, exc: Exception) -> Response:
-        log.error("internal error on %s: %s", request.url.path, type(exc).__name__,
-                  exc_info=exc)
+        log.error("internal error on %s: %s", mask_id_numbers(request.url.path),
+                  type(exc).__name__, exc_info=exc)
         return problem_response(Problem("internal", "the service failed on this request; "
                                         "the error is in its log"), request.url.path)
 
@@ -249,13 +280,13 @@ def create_app(config: ServiceConfig, registry: Registry | None = None) -> FastA
 
     @app.get("/metrics", tags=["operations"])
     async def metrics() -> Response:
-        return Response(service.metrics.render(service.gauges()), media_type=METRICS_TYPE)
+        return Response(service.render_metrics(), media_type=METRICS_TYPE)
 
     # -- policies and schemas -----------------------------------------------------------------
     @app.get("/v1/policies", tags=["policies"])
     async def policies() -> Response:
         snapshot = service.registry.current
-        listed = [_summary(p) for _, p in sorted(snapshot.policies.items())]
+        listed = [_summary(p, snapshot) for _, p in sorted(snapshot.policies.items())]
         return Response(_text({"policies": listed}), media_type=JSON_TYPE)
 
     @app.get("/v1/policies/{policy_id}", tags=["policies"])
@@ -266,7 +297,8 @@ def create_app(config: ServiceConfig, registry: Registry | None = None) -> FastA
         if policy is None:
             raise Problem("unknown-policy", f"no policy '{policy_id}' is loaded",
                           field="policy", reason="unknown policy id")
-        body = {**_summary(policy), "effective_policy": describe(policy.checked)}
+        body = {**_summary(policy, service.registry.current),
+                "effective_policy": describe(policy.checked)}
         return Response(_text(body), media_type=JSON_TYPE)
 
     @app.get("/v1/schema/{which}", tags=["schemas"])
@@ -384,7 +416,8 @@ def create_app(config: ServiceConfig, registry: Registry | None = None) -> FastA
                                   "rejected": rejected}
         if problem is not None:
             counts["not_read"] = len(items) - decided - rejected
-            lines.append(deciding.encode_answer({"problem": problem.to_json("/v1/decide")}))
+            lines.append(deciding.encode_answer({"problem": masked(problem.to_json(
+                "/v1/decide"))}))
         lines.append(deciding.encode_answer({"counts": counts}))
         yield b"\n".join(lines) + b"\n"
 
@@ -411,16 +444,20 @@ def create_app(config: ServiceConfig, registry: Registry | None = None) -> FastA
     return app
 
 
-def _summary(policy: Any) -> dict[str, Any]:
+def _summary(policy: Any, snapshot: Snapshot) -> dict[str, Any]:
     from fangpin_rules.policy.document import localized
 
     meta = policy.checked.document.policy
     inheritance = policy.checked.inheritance
+    table = snapshot.tables.get(policy.id)
+    regions = {"region_table": {"path": table.path, "sha256": table.sha256,
+                                "regions": sorted(table.regions)}} if table else {}
     return {"id": meta.id, "title": localized(meta.title, "zh"),
             "title_en": localized(meta.title, "en"), "version": meta.version,
             "jurisdiction": meta.jurisdiction, "document": meta.document,
             "effective": meta.effective, "sha256": policy.sha256, "path": policy.path,
-            "extends": [link.id for link in inheritance.chain[:-1]] if inheritance else []}
+            "extends": [link.id for link in inheritance.chain[:-1]] if inheritance else [],
+            **regions}
 
 
 Scope = MutableMapping[str, Any]
@@ -447,7 +484,14 @@ class _Front:
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
-            await send(message)
+            if status.get("gone"):
+                return
+            try:
+                await send(message)
+            except Exception as exc:  # the transport's: the client went away mid-answer
+                status["gone"] = status["code"] = CLIENT_GONE
+                log.warning("the client closed the connection before the answer to %s was "
+                            "sent (%s)", _endpoint(scope), type(exc).__name__)
 
         try:
             tokens = self.service.tokens

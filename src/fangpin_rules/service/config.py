@@ -19,6 +19,8 @@ class ServiceConfig:
     tokens_file: str | None = None
     decision_log: str | None = None
     cors_origins: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()  # region tables (`--regions`), each for the policy it names
+    metrics_dir: str | None = None  # with --workers N: where the workers share their counts
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -26,6 +28,6 @@ class ServiceConfig:
     @classmethod
     def from_json(cls, text: str) -> ServiceConfig:
         data = json.loads(text)
-        for key in ("sources", "policy_path", "cors_origins"):
+        for key in ("sources", "policy_path", "cors_origins", "regions"):
             data[key] = tuple(data[key])
         return cls(**data)

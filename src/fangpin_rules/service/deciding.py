@@ -26,6 +26,7 @@ from fangpin_rules.engine.serialize import DecisionWriter, decision_writer, dump
 from fangpin_rules.engine.stream import read_item
 from fangpin_rules.engine.typed_json import TypedReader, typed_reader
 from fangpin_rules.model import Case
+from fangpin_rules.service.decision_log import masked
 from fangpin_rules.service.problems import Problem
 from fangpin_rules.service.registry import Snapshot
 
@@ -34,12 +35,12 @@ EXPLAIN_KEYS = frozenset({"household", "as_of", "cases", "policy", "lang"})
 NO_POLICY = "none"  # the metrics' label of a reject no policy was chosen for
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)  # a region table gives a policy per region
 def writer_of(policy: Policy) -> DecisionWriter:
     return decision_writer(policy.checked)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def reader_of(policy: Policy) -> TypedReader | None:
     return typed_reader(policy.checked.record_model)
 
@@ -205,10 +206,7 @@ def decide_one(snapshot: Snapshot, envelope: Envelope) -> tuple[Policy, dict[str
     else:
         policy = routed_policy(snapshot, household)
         _check_date(policy, envelope.as_of)
-    try:
-        record = policy.validate(household)
-    except RecordError as exc:
-        raise _household_problem("invalid-household", exc.rejection, policy) from None
+    record, policy = _record_and_policy(snapshot, policy, household, envelope.as_of)
     cases = envelope.cases.get(getattr(record, policy.checked.record_id or "", ""), [])
     try:
         decision = policy.decide_record(policy.evaluator(envelope.as_of), record,
@@ -226,16 +224,27 @@ def explain_one(snapshot: Snapshot, envelope: Envelope) -> tuple[Policy, dict[st
     else:
         policy = routed_policy(snapshot, envelope.household)
         _check_date(policy, envelope.as_of)
-    try:
-        record = policy.validate(envelope.household)
-    except RecordError as exc:
-        raise _household_problem("invalid-household", exc.rejection, policy) from None
+    record, policy = _record_and_policy(snapshot, policy, envelope.household, envelope.as_of)
     cases = envelope.cases.get(getattr(record, policy.checked.record_id or "", ""), [])
     try:
         account = explain(policy, record, envelope.as_of, lang=envelope.lang, cases=cases)
     except RecordError as exc:
         raise _household_problem("undecidable", exc.rejection, policy) from None
     return policy, account
+
+
+def _record_and_policy(snapshot: Snapshot, policy: Policy, household: Any,
+                       as_of: date) -> tuple[Any, Policy]:
+    """The household read by `policy`'s contract, and the policy it is decided with (its
+    region's when the policy has a region table)."""
+    try:
+        record = policy.validate(household)
+        regional = snapshot.regional(policy, record)
+    except RecordError as exc:
+        raise _household_problem("invalid-household", exc.rejection, policy) from None
+    if regional is not policy:
+        _check_date(regional, as_of)
+    return record, regional
 
 
 def _household_problem(kind: str, rejection: Rejection, policy: Policy) -> Problem:
@@ -291,8 +300,9 @@ class Outcome:
     household: Any = None  # the input, for the decision log
 
     def to_json(self) -> dict[str, Any]:
-        if self.rejection is not None:
-            return self.rejection.to_json()
+        if self.rejection is not None:  # an error message: ID numbers in it masked
+            rejection: dict[str, Any] = masked(self.rejection.to_json())
+            return rejection
         assert self.policy is not None and self.decision is not None
         return {"line": self.line, "decision_id": self.decision_id, "policy": self.policy.ref,
                 "decision": msgspec.Raw(self.decision)}
@@ -318,6 +328,7 @@ def decide_items(snapshot: Snapshot, as_of: date, policy_id: str | None,
                                                 "region; name one with `policy`"))
                 item = value
             record = read_item(policy, reader_of(policy), line, item)
+            policy = snapshot.regional(policy, record, line)
             try:
                 fast = policy.evaluator(as_of)
             except DateError as exc:

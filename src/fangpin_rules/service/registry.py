@@ -6,6 +6,14 @@ the end: a reload builds a new snapshot and replaces the reference in one assign
 in-flight request finishes on the policy it started with and the next one sees the new one.
 A file that fails the check is refused: the snapshot keeps the policy that was loaded from it
 before (if any), and the refusal is logged and kept for `/ready` and `/metrics`.
+
+Region tables (`fangpin serve --regions TABLE`) are applied as `fangpin eval --regions` applies
+them: each to the policy its `region_table: policy:` names (a table that names none, a CSV
+table, to the one policy no other's jurisdiction covers), checked against it at every load of
+either file. A household decided by that policy is decided with its region's values, and one
+whose region is not in the table is rejected naming `region_code`. A table that no longer fits
+is refused and the policy it was built on keeps serving with the table as it was: a policy is
+never served without the table it was given.
 """
 
 from __future__ import annotations
@@ -16,10 +24,12 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fangpin_rules.diagnostics import PolicyError, Severity
 from fangpin_rules.engine import Policy, load_policy
-from fangpin_rules.source import LMap, load_located
+from fangpin_rules.engine.regions import RegionalPolicy, load_regions
+from fangpin_rules.source import LMap, LScalar, load_located
 
 log = logging.getLogger("fangpin.serve")
 
@@ -46,6 +56,13 @@ class Snapshot:
     files: Mapping[str, str]  # policy file -> the id loaded from it
     refused: Mapping[str, Refusal] = field(default_factory=dict)  # file -> why
     generation: int = 0
+    tables: Mapping[str, RegionalPolicy] = field(default_factory=dict)  # policy id -> table
+
+    def regional(self, policy: Policy, record: Any, line: int | None = None) -> Policy:
+        """The policy a record is decided with: its region's, when `policy` has a region
+        table (a RecordError naming region_code when the region is not in it)."""
+        table = self.tables.get(policy.id)
+        return table.policy_for(record, line) if table is not None else policy
 
     def route(self, region_code: object) -> Policy | None:
         """The most specific policy whose jurisdiction covers `region_code` (None when no
@@ -135,9 +152,11 @@ class Registry:
     what changed: a changed file, an added one, and every policy that extends a changed file."""
 
     def __init__(self, sources: Sequence[str], search_path: Sequence[str] = (), *,
+                 regions: Sequence[str] = (),
                  on_reload: Callable[[str, str], None] | None = None) -> None:
         self.sources = tuple(sources)
         self.search_path = tuple(search_path)
+        self.regions = tuple(os.path.normpath(path) for path in regions)
         self.on_reload = on_reload  # (policy id or file, "ok" | "refused")
         self._stamps: dict[str, tuple[int, int] | None] = {}
         self._lock = threading.Lock()  # one reload at a time
@@ -157,15 +176,17 @@ class Registry:
         with self._lock:
             old = self.current
             files = policy_files(self.sources)
-            watched = set(files) | {link for p in old.policies.values() for link in _chain(p)}
+            watched = set(files) | {link for p in old.policies.values() for link in _chain(p)} \
+                | set(self.regions)
             stamps = {path: _stamp(path) for path in watched}
             changed = {path for path, stamp in stamps.items()
                        if force or self._stamps.get(path, ()) != stamp}
-            if not changed and set(files) == set(old.files) | set(old.refused):
+            if not changed and \
+                    set(files) == set(old.files) | (set(old.refused) - set(self.regions)):
                 return False
             policies = dict(old.policies)
             owners = dict(old.files)
-            refused = {f: r for f, r in old.refused.items() if f in files}
+            refused = {f: r for f, r in old.refused.items() if f in files or f in self.regions}
             for gone in set(owners) - set(files):  # a file removed: its policy withdrawn
                 log.warning("policy file %s is gone: policy %s withdrawn", gone, owners[gone])
                 policies.pop(owners.pop(gone), None)
@@ -176,9 +197,54 @@ class Registry:
                 if not force and not is_new and path not in changed and not (chain & changed):
                     continue
                 self._load_one(path, policies, owners, refused)
+            tables = self._load_tables(old, policies, refused, changed)
             self._stamps = stamps
-            self.current = Snapshot(policies, owners, refused, old.generation + 1)
+            self.current = Snapshot(policies, owners, refused, old.generation + 1, tables)
             return True
+
+    def _load_tables(self, old: Snapshot, policies: dict[str, Policy],
+                     refused: dict[str, Refusal], changed: set[str]) -> dict[str, RegionalPolicy]:
+        """Each region table applied to its policy, again when either changed; a table that
+        fails keeps the policy and table it was built with (`policies` is set back)."""
+        tables: dict[str, RegionalPolicy] = {}
+        for path in self.regions:
+            kept = next((t for t in old.tables.values() if t.path == path), None)
+            target, why = _table_target(path, policies)
+            if target is not None and target in tables:
+                why = f"policy '{target}' has a region table already " \
+                    f"({tables[target].path}); give each table its own policy"
+                target = None
+            if target is not None and kept is not None and kept.base is policies[target] \
+                    and path not in changed:
+                tables[target] = kept
+                continue
+            table: RegionalPolicy | None = None
+            if target is not None:
+                try:
+                    table = load_regions(policies[target], path)
+                except PolicyError as exc:
+                    errors = [d for d in exc.diagnostics if d.severity is Severity.ERROR]
+                    first = (errors or exc.diagnostics)[0]
+                    refusal = Refusal(path, len(errors), f"{first.location}: {first.message}")
+            else:
+                refusal = Refusal(path, 1, f"{path}: {why}")
+            if table is not None:
+                assert target is not None
+                tables[target] = table
+                refused.pop(path, None)
+                log.info("region table %s applied to policy %s (%d regions, sha256 %s)",
+                         path, target, len(table.regions), table.sha256)
+                self._report(path, "ok")
+                continue
+            refused[path] = refusal
+            if kept is not None:  # the policy and the table as they were keep serving
+                tables[kept.base.id] = kept
+                policies[kept.base.id] = kept.base
+            log.error("region table %s refused (%d error(s)), first: %s%s", path,
+                      refusal.errors, refusal.message,
+                      "; the policy and table loaded before keep serving" if kept else "")
+            self._report(path, "refused")
+        return tables
 
     def _load_one(self, path: str, policies: dict[str, Policy], owners: dict[str, str],
                   refused: dict[str, Refusal]) -> None:
@@ -240,6 +306,30 @@ class Registry:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+def _table_target(path: str, policies: Mapping[str, Policy]) -> tuple[str | None, str]:
+    """The id of the loaded policy a region table is for, or None and why not."""
+    named: str | None = None
+    if not path.lower().endswith(".csv"):
+        try:
+            tree = load_located(path)
+        except PolicyError as exc:
+            return None, exc.diagnostics[0].message if exc.diagnostics else "cannot be read"
+        meta = tree.get("region_table") if isinstance(tree, LMap) else None
+        node = meta.get("policy") if isinstance(meta, LMap) else None
+        if isinstance(node, LScalar) and isinstance(node.value, str):
+            named = node.value
+    if named is not None:
+        if named in policies:
+            return named, ""
+        loaded = ", ".join(sorted(policies)) or "none"
+        return None, f"the table is for policy '{named}', which is not loaded ({loaded})"
+    roots = Snapshot(policies, {}).roots()
+    if len(roots) == 1:
+        return roots[0].id, ""
+    return None, (f"the table names no policy and {len(roots)} policies could take it: "
+                  "give it `region_table: policy: ID` (a YAML table)")
 
 
 def _chain(policy: Policy) -> set[str]:

@@ -38,21 +38,94 @@ def read_bounded(path: str, limit: int, *, allow_pipe: bool = False) -> bytes:
     command line), read once to its end or the limit. A directory, a device, a socket, a
     FIFO otherwise, a name with NUL or too long, an unreadable file: `FileRefused`.
     """
-    if "\x00" in path:
-        raise FileRefused("file-name", "the file name contains a NUL character",
-                          "give the file's real name")
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    _check_nul(path)
+    fd = _open_refusing(path, _FLAGS)
     try:
-        fd = os.open(path, flags)
+        return _read_open(fd, os.fstat(fd), limit, allow_pipe=allow_pipe)
+    finally:
+        os.close(fd)
+
+
+def read_inside(path: str, roots: Iterable[str], limit: int) -> bytes:
+    """The bytes of `path` (at most `limit`), a regular file inside one of `roots`.
+
+    The name is resolved and checked first (`check_inside`, for a clear refusal), but what
+    counts is the file opened: its resolved name is opened without following a link at its
+    last component and without waiting on a FIFO, and the open descriptor is verified before
+    a byte is read - a regular file whose own path (from /proc/self/fd, or by device and
+    inode against the name resolved again) lies inside the roots. A link swapped in between
+    the check and the open is refused, and the file it leads to never read.
+    """
+    real_roots = _real_roots(roots)
+    real = check_inside(path, real_roots)
+    fd = _open_refusing(real, _FLAGS | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        info = os.fstat(fd)
+        _verify_opened(fd, info, real, real_roots)
+        return _read_open(fd, info, limit, allow_pipe=False)
+    finally:
+        os.close(fd)
+
+
+_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open(path: str, flags: int) -> int:
+    """os.open; one place, so a test can change the file system between check and open."""
+    return os.open(path, flags)
+
+
+def _open_refusing(path: str, flags: int) -> int:
+    try:
+        return _open(path, flags)
     except FileNotFoundError:
         raise FileRefused("file-not-found", "the file does not exist", "check the path") from None
     except IsADirectoryError:
         raise FileRefused("not-a-file", "it is a folder, not a file",
                           "name a policy file inside it") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP and flags & getattr(os, "O_NOFOLLOW", 0):
+            raise _changed() from None
         raise _os_refusal(exc) from None
+
+
+def _verify_opened(fd: int, info: os.stat_result, real: str, real_roots: list[str]) -> None:
+    """Refuse an open file that is not the one whose name was checked."""
+    if not stat.S_ISREG(info.st_mode):
+        return  # _read_open refuses it, with its kind
+    opened = _fd_path(fd)
+    if opened is not None:
+        if _under(opened, _PSEUDO_ROOTS) or not _under(opened, real_roots):
+            raise _changed()
+        return
+    # Without /proc: the checked name, resolved again, must lead inside the roots to this
+    # very file (a component swapped and left, or swapped and put back, fails one or other).
     try:
-        info = os.fstat(fd)
+        again = os.path.realpath(real)
+        same = os.stat(again)
+    except (OSError, ValueError):
+        raise _changed() from None
+    if again != real or (same.st_dev, same.st_ino) != (info.st_dev, info.st_ino) \
+            or not _under(again, real_roots):
+        raise _changed()
+
+
+def _fd_path(fd: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return None
+
+
+def _changed() -> FileRefused:
+    return FileRefused(
+        "file-changed", "the file or a folder on its path was replaced (by a symbolic link) "
+        "between checking its name and opening it; nothing of it was read",
+        "check who else writes to the policy folders, then run again")
+
+
+def _read_open(fd: int, info: os.stat_result, limit: int, *, allow_pipe: bool) -> bytes:
+    try:
         pipe = stat.S_ISFIFO(info.st_mode)
         if stat.S_ISDIR(info.st_mode):
             raise FileRefused("not-a-file", "it is a folder, not a file",
@@ -77,21 +150,20 @@ def read_bounded(path: str, limit: int, *, allow_pipe: bool = False) -> bytes:
         return b"".join(chunks)
     except OSError as exc:
         raise _os_refusal(exc) from None
-    finally:
-        os.close(fd)
 
 
 def check_inside(path: str, roots: Iterable[str]) -> str:
     """The real path of `path` (every symlink followed) if it lies inside one of `roots`
-    (their real paths) and not in a pseudo-file system; otherwise `FileRefused`."""
-    if "\x00" in path:
-        raise FileRefused("file-name", "the file name contains a NUL character",
-                          "give the file's real name")
+    (their real paths) and not in a pseudo-file system; otherwise `FileRefused`.
+
+    A check of the name only: to read the file, `read_inside` (which checks the file opened).
+    """
+    _check_nul(path)
     try:
         real = os.path.realpath(path)
-        real_roots = [os.path.realpath(root) for root in roots]
     except (OSError, ValueError) as exc:
         raise FileRefused("file-unreadable", f"cannot resolve the name ({exc})") from None
+    real_roots = _real_roots(roots)
     if _under(real, _PSEUDO_ROOTS):
         raise FileRefused("outside-roots", "it is a system pseudo-file (/proc, /sys, /dev), "
                           "not a policy", "name a policy file in a policy folder")
@@ -101,6 +173,19 @@ def check_inside(path: str, roots: Iterable[str]) -> str:
             "`policies/` folder above it, --policy-path, FANGPIN_POLICY_PATH)",
             "put the base in one of those folders, or add its folder with --policy-path")
     return real
+
+
+def _real_roots(roots: Iterable[str]) -> list[str]:
+    try:
+        return [os.path.realpath(root) for root in roots]
+    except (OSError, ValueError) as exc:
+        raise FileRefused("file-unreadable", f"cannot resolve a policy folder ({exc})") from None
+
+
+def _check_nul(path: str) -> None:
+    if "\x00" in path:
+        raise FileRefused("file-name", "the file name contains a NUL character",
+                          "give the file's real name")
 
 
 def _under(real: str, roots: Iterable[str]) -> bool:

@@ -19,6 +19,7 @@ from fangpin_rules.diagnostics import Diagnostic, Location, PolicyError, did_you
 from fangpin_rules.engine import Policy, RecordError, load_policy
 from fangpin_rules.engine.policy import DateError
 from fangpin_rules.engine.serialize import dumps
+from fangpin_rules.policy.inherit import policy_roots
 from fangpin_rules.source import LMap, load_located
 from fangpin_rules.source.files import FileRefused, check_inside
 from fangpin_rules.testing.format import (
@@ -201,7 +202,10 @@ def run_case(sourced: SourcedTestFile, index: int,
     policy = cache.get(target)
     if policy is None:
         try:
-            policy = load_policy(target)
+            # read inside the test file's policy roots, checked on the file opened: the
+            # name was checked when the test file was read, and may have changed since
+            inside = [str(root) for root in policy_roots(sourced.path)]
+            policy = load_policy(target, inside=inside)
         except PolicyError as exc:
             policy = exc
         cache[target] = policy

@@ -1,0 +1,557 @@
+"""The constructs the columnar engine took last (region tables, round(), the working-day
+functions, aggregates reading household values, arithmetic on a quotient): decided as the record
+path decides them, field by field, warnings included, on their boundary values; and what is
+still refused, refused with its position."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from fangpin_rules import Policy, load_policy
+from fangpin_rules.columnar import decide_batch, input_schema, records_to_arrow
+from fangpin_rules.columnar.engine import ColumnarUnsupported, columnar_plan
+from fangpin_rules.engine.regions import RegionalPolicy, load_regions
+
+from support import RECORDS_MD_HOUSEHOLD, ROOT, benchmark_module, policy_from_text
+
+AS_OF = "2021-09-01"
+COUNTIES = sorted((ROOT / "policies" / "counties").glob("*.yaml"))
+EXAMPLE_TABLE = ROOT / "policies" / "regions" / "fujian_example_regions.yaml"
+
+
+def assert_same(policy: Policy | RegionalPolicy, table: Any, as_of: str = AS_OF) -> list[Any]:
+    """Both engines on one table: the same rejects, and every field of every decision."""
+    by_record = decide_batch(policy, table, as_of, engine="record")
+    by_column = decide_batch(policy, table, as_of, engine="columnar")
+    assert by_column.decisions.schema == by_record.decisions.schema
+    assert by_column.rejects.to_pylist() == by_record.rejects.to_pylist()
+    expected, got = by_record.decisions.to_pylist(), by_column.decisions.to_pylist()
+    assert len(got) == len(expected)
+    for want, have in zip(expected, got, strict=True):
+        for key in want:
+            assert have[key] == want[key], (want["household_id"], key, have[key], want[key])
+    assert by_column.decisions.num_rows + by_column.rejects.num_rows == table.num_rows
+    return got
+
+
+def household(number: int, size: int, net: Decimal, **fields: Any) -> dict[str, Any]:
+    record = copy.deepcopy(RECORDS_MD_HOUSEHOLD)
+    record["household_id"] = f"B{number:04d}"
+    member = record["members"][0]
+    record["members"] = [dict(member, member_id=str(k + 1)) for k in range(size)]
+    record["net_income"] = net
+    record["previous_net_income"] = None
+    record["rigid_expenditure"] = {}
+    record.update(fields)
+    return record
+
+
+def around(lines: tuple[str, ...], sizes: range = range(1, 8), **fields: Any
+           ) -> list[dict[str, Any]]:
+    """Households whose per-capita income is each line exactly, and a fen of the household
+    total either side, for households of each size."""
+    records: list[dict[str, Any]] = []
+    for size in sizes:
+        for line in lines:
+            for shift in (Decimal("-0.01"), Decimal(0), Decimal("0.01")):
+                records.append(household(len(records), size, Decimal(line) * size + shift,
+                                         **fields))
+    return records
+
+
+# -- region tables ------------------------------------------------------------------------------
+
+def region_table(folder: Path, policy_id: str, lines: dict[str, str],
+                 when: str = "2021-01-01", later: str = "") -> Path:
+    """A region table giving each region (county code -> its monitoring line) from `when`
+    (and `later` from April on, above any later floor)."""
+    after = f"      - {{from: {when[:4]}-04-01, value: {later}}}\n" if later else ""
+    text = [f"region_table:\n  id: test-regions\n  policy: {policy_id}\nregions:\n"]
+    for code, line in lines.items():
+        text.append(f'  "{code}":\n    name: region {code}\n'
+                    f"    monitoring_line:\n      - {{from: {when}, value: {line}}}\n{after}")
+    path = folder / "regions.yaml"
+    path.write_text("".join(text), encoding="utf-8")
+    return path
+
+
+def test_a_region_line_of_7300_beside_the_provinces_7152(tmp_path: Path,
+                                                          fujian: Policy) -> None:
+    regional = load_regions(fujian, region_table(tmp_path, "fujian-2021",
+                                                 {"350181": "7300", "350121": "7152"}))
+    records = []
+    for code in ("350181", "350121", "350121001"):  # a township's code reads its county's
+        for record in around(("7152", "7300")):
+            record["household_id"] = f"{code}-{len(records)}"
+            record["region_code"] = code
+            records.append(record)
+    records.append(household(900, 3, Decimal(21900), region_code="350999"))  # not in it
+    records.append(household(901, 3, Decimal(21900), region_code=None))
+    table = records_to_arrow(fujian, records)
+    plan = columnar_plan(regional, fujian.checked.document.policy.effective)
+    assert plan.region_refs is not None and set(plan.region_refs) == {"350181", "350121"}
+    got = assert_same(regional, table)
+    by_id = {d["household_id"]: d for d in got}
+    # 7299.99 per capita: in range under 7300, out of range under 7152
+    inside = [d["in_range"] for d in got if d["monitoring_line"] == "7300"]
+    outside = [d["in_range"] for d in got if d["monitoring_line"] == "7152"]
+    assert inside.count(True) == 7 * 4 and outside.count(True) == 7 * 1 * 2
+    assert len(by_id) == len(records) - 2
+    rejects = decide_batch(regional, table, AS_OF).rejects.to_pylist()
+    assert [r["field"] for r in rejects] == ["region_code", "region_code"]
+    refs = {d["policy"]["sha256"] for d in got}
+    assert len(refs) == 2  # each region's policy is its own, as on the record path
+
+
+@pytest.mark.parametrize("as_of", ["2021-09-01", "2022-06-30", "2023-03-01", "2024-03-01"])
+def test_the_example_region_table_on_boundary_households(fujian: Policy, as_of: str) -> None:
+    regional = load_regions(fujian, EXAMPLE_TABLE)
+    records = list(benchmark_module("boundary_households").boundary_households(1500, seed=7))
+    codes = ("350121", "350526", "350582", "350582103", "350999")
+    for number, record in enumerate(records):
+        record["region_code"] = codes[number % len(codes)]
+    got = assert_same(regional, records_to_arrow(fujian, records), as_of)
+    assert len({d["monitoring_line"] for d in got}) == (1 if as_of < "2022" else 3)
+
+
+@pytest.mark.parametrize("path", COUNTIES, ids=lambda p: p.stem)
+def test_county_examples_with_a_region_table(tmp_path: Path, path: Path) -> None:
+    county = load_policy(path, search_path=[ROOT / "policies"])
+    as_of = "2022-03-01"
+    line = Decimal(county.parameters_on(as_of)["monitoring_line"])
+    higher = line + 148
+    regional = load_regions(county, region_table(
+        tmp_path, county.id, {"350181": str(higher), "350121": str(line)}, "2022-01-01", "40000"))
+    records = around((str(line), str(higher)), range(1, 8, 2))
+    records += list(benchmark_module("boundary_households").boundary_households(400, seed=5))
+    for number, record in enumerate(records):
+        record["household_id"] = f"C{number}"
+        record["region_code"] = ("350181", "350121")[number % 2]
+    got = assert_same(regional, records_to_arrow(county, records), as_of)
+    assert {d["monitoring_line"] for d in got} == {str(line), str(higher)}
+
+
+# -- round() ------------------------------------------------------------------------------------
+
+ROUNDING = """\
+policy:
+  id: rounding
+  title: rounding
+  effective: 2021-01-01
+parameters:
+  places: {type: count, title: places, cite: §1, basis: document, value: 2}
+definitions:
+  size:
+    expr: count(members)
+  per_capita:
+    expr: net_income / size
+decisions:
+  rounded:
+    expr: round(per_capita)
+  to_fen:
+    expr: round(per_capita, places)
+  to_tenth_negative:
+    expr: round(0 - net_income, 1)
+  on_the_line:
+    expr: round(per_capita, 1) >= 7152
+  whole:
+    expr: round(size)
+"""
+
+
+def test_round_half_up_as_the_record_path(tmp_path: Path) -> None:
+    policy = policy_from_text(tmp_path, ROUNDING)
+    records = around(("7151.95", "7152.5", "7152.45", "0.5", "0.05"), range(1, 8))
+    for net in ("-0.04", "-0.05", "-0.0004", "-7151.95", "0.0004", "0"):
+        records.append(household(len(records), 1, Decimal(net)))
+    records.append(household(len(records), 3, Decimal("21455.85")))  # 7151.95 per capita
+    got = assert_same(policy, records_to_arrow(policy, records))
+    by_net = {(len(r["members"]), str(r["net_income"])): d
+              for r, d in zip(records, got, strict=True)}
+    assert by_net[(1, "7152.5")]["rounded"] == "7153"  # half up, not half even
+    assert by_net[(2, "14304.90")]["to_fen"] == "7152.45"
+    assert by_net[(1, "-0.05")]["to_tenth_negative"] == "0.1"
+    assert by_net[(1, "0.05")]["to_tenth_negative"] == "-0.1"  # away from zero
+    assert by_net[(3, "21455.85")]["on_the_line"] is True  # 7151.95 rounds to 7152.0
+    assert by_net[(1, "0.0004")]["to_tenth_negative"] == "-0"  # Decimal's -0, as recorded
+
+
+# -- what is still refused ----------------------------------------------------------------------
+
+def test_round_to_a_computed_number_of_places_is_refused(tmp_path: Path) -> None:
+    policy = policy_from_text(tmp_path, ROUNDING.replace("round(per_capita, places)",
+                                                         "round(per_capita, size)"))
+    with pytest.raises(ColumnarUnsupported) as caught:
+        columnar_plan(policy, policy.checked.document.policy.effective)
+    (diagnostic,) = caught.value.diagnostics
+    assert "round() to a number of places that is not a constant" in diagnostic.message
+    assert "pass engine='record'" in diagnostic.message
+    assert (diagnostic.location.line, diagnostic.location.column) == (16, 11)
+    table = records_to_arrow(policy, [RECORDS_MD_HOUSEHOLD])
+    with pytest.raises(ColumnarUnsupported):  # the default engine refuses too: no fallback
+        decide_batch(policy, table, AS_OF)
+    assert decide_batch(policy, table, AS_OF, engine="record").decisions.num_rows == 1
+
+
+# -- the working-day functions ------------------------------------------------------------------
+
+WORKING_DAYS = """\
+policy:
+  id: working
+  title: working
+  effective: 2021-01-01
+parameters:
+  wait: {type: duration, title: wait, cite: §1, basis: document, value: 5 working_days}
+definitions:
+  received:
+    expr: monitoring.since ?? as_of
+decisions:
+  next_day:
+    expr: next_working_day(received)
+  working:
+    expr: is_working_day(received)
+  counted:
+    expr: working_days_between(received, as_of)
+  due:
+    expr: received + wait
+  before:
+    expr: received - 3 working_days
+  same:
+    expr: received + 0 working_days
+  late:
+    expr: as_of > received + wait
+procedure:
+  follow_up:
+    title: follow up
+    cite: §1
+    due: received + wait
+"""
+
+
+def received_on(days: list[date | None]) -> list[dict[str, Any]]:
+    records = []
+    for day in days:
+        record = household(len(records), 2, Decimal(14304))
+        record["monitoring"] = {"status": "monitored", "category": "unstable", "since": day} \
+            if day else {"status": "none", "category": None, "since": None}
+        records.append(record)
+    return records
+
+
+def test_working_days_across_holidays_and_adjusted_saturdays(tmp_path: Path) -> None:
+    """National Day 2021 (1-7 October off, Sunday 26 September and Saturday 9 October worked)
+    and the Spring Festival 2021 (11-17 February off, Sunday 7 and Saturday 20 February
+    worked): every day around them, as the record path counts."""
+    policy = policy_from_text(tmp_path, WORKING_DAYS)
+    days: list[date | None] = [date(2021, 9, 20) + timedelta(days=k) for k in range(25)]
+    days += [date(2021, 2, 5) + timedelta(days=k) for k in range(18)]
+    days.append(None)
+    table = records_to_arrow(policy, received_on(days))
+    got = assert_same(policy, table, "2021-10-15")
+    by_day = {str(day): d for day, d in zip(days, got, strict=True)}
+    assert by_day["2021-10-09"]["working"] is True  # an adjusted Saturday
+    assert by_day["2021-10-02"]["working"] is False
+    # 8 (Friday), 9 (the Saturday worked), 11, 12, 13 October
+    assert by_day["2021-09-30"]["due"] == date(2021, 10, 13)
+    assert by_day["2021-10-01"]["next_day"] == date(2021, 10, 8)
+    assert by_day["2021-02-10"]["due"] == date(2021, 2, 23)  # 18, 19, 20 (Saturday), 22, 23
+    # the case-free step: due on as_of is pending, the day before overdue
+    assert by_day["2021-10-09"]["deadlines"][0]["due"] == date(2021, 10, 15)
+    assert by_day["2021-10-09"]["deadlines"][0]["status"] == "pending"
+    assert by_day["2021-10-08"]["overdue"][0]["due"] == date(2021, 10, 14)
+    # decided in columns: no row went to the record path
+    plan = columnar_plan(policy, date(2021, 10, 15))
+    frame = pl.from_arrow(table.cast(input_schema(policy)))
+    assert isinstance(frame, pl.DataFrame)
+    hazard = plan.query(frame.lazy()).collect().get_column("__fpc_hazard")
+    assert not hazard.any()
+
+
+def test_a_year_the_calendar_does_not_cover(tmp_path: Path) -> None:
+    """Outside the covered years the record path rejects the household naming the year; the
+    columnar engine hands exactly those rows to it."""
+    policy = policy_from_text(tmp_path, WORKING_DAYS)
+    days: list[date | None] = [date(2000, 5, 1), date(2026, 12, 30), date(2021, 6, 1)]
+    for as_of in ("2021-10-15", "2026-12-31"):
+        table = records_to_arrow(policy, received_on(days))
+        assert_same(policy, table, as_of)
+    rejects = decide_batch(policy, records_to_arrow(policy, received_on(days)),
+                           "2026-12-31").rejects.to_pylist()
+    assert [r["row"] for r in rejects] == [0, 1] and "2027" in rejects[1]["reason"]
+
+
+def test_working_days_inside_an_aggregate(tmp_path: Path) -> None:
+    """A working-day question about each member: over the exploded list, by row."""
+    policy = policy_from_text(tmp_path, WORKING_DAYS.replace(
+        "next_working_day(received)",
+        "count(is_working_day(m.birth_date ?? as_of) for m in members)").replace(
+        "    expr: received - 3 working_days",
+        "    expr: any(m.birth_date + wait > as_of for m in members)"))
+    records = received_on([date(2021, 10, 9), None, None])
+    records[0]["members"][0]["birth_date"] = "2021-10-09"  # the Saturday worked
+    records[0]["members"][1]["birth_date"] = "2021-10-10"
+    records[1]["members"][0]["birth_date"] = "2021-10-08"
+    records[1]["members"][1]["birth_date"] = "2021-10-11"  # + 5 working days: the 18th
+    table = records_to_arrow(policy, records)  # the third: born in 1956, not covered
+    got = assert_same(policy, table, "2021-10-15")
+    assert [d["next_day"] for d in got] == [1, 2] and [d["before"] for d in got] == [False, True]
+    (rejected,) = decide_batch(policy, table, "2021-10-15").rejects.to_pylist()
+    assert rejected["row"] == 2 and "1956" in rejected["reason"]
+
+
+def test_a_working_day_question_in_a_warning_over_a_list(tmp_path: Path) -> None:
+    policy = policy_from_text(tmp_path, WORKING_DAYS + """\
+warnings:
+  born_on_a_working_day:
+    title: born on a working day
+    cite: §1
+    for: m in members
+    when: is_working_day(m.birth_date ?? as_of) and received < as_of
+    field: members[].birth_date
+""")
+    records = received_on([date(2021, 10, 9), None, date(2021, 10, 1)])
+    records[0]["members"][0]["birth_date"] = "2021-10-09"  # the Saturday worked
+    records[0]["members"][1]["birth_date"] = "2021-10-10"
+    records[1]["members"][0]["birth_date"] = "2021-10-08"
+    records[1]["members"][1]["birth_date"] = "2021-10-11"
+    records[2]["members"][1]["birth_date"] = "2021-10-11"  # the first: 1956, not covered
+    table = records_to_arrow(policy, records)
+    got = assert_same(policy, table, "2021-10-15")
+    assert [w["field"] for w in got[0]["warnings"]] == ["members[0].birth_date"]
+    assert got[1]["warnings"] == []  # received on as_of
+    assert decide_batch(policy, table, "2021-10-15").rejects.num_rows == 1
+
+
+# -- aggregates reading household values --------------------------------------------------------
+
+AGGREGATES = """\
+policy:
+  id: aggregates
+  title: aggregates
+  effective: 2021-01-01
+parameters:
+  line: {type: money, title: line, cite: §1, basis: document, value: 7152}
+definitions:
+  size:
+    expr: count(members)
+  per_capita:
+    expr: net_income / size
+  old:
+    expr: "60"
+decisions:
+  elders_when_poor:
+    expr: count(age(m.birth_date) >= old for m in members if per_capita < line)
+  any_sick_poor:
+    expr: any(m.health != "healthy" and formerly_poor for m in members)
+  all_born_before:
+    expr: all(m.birth_date < (monitoring.since ?? as_of) for m in members)
+  youngest:
+    expr: min(age(m.birth_date) for m in members if net_income > 0)
+  ages_when_poor:
+    expr: sum(age(m.birth_date) ?? 0 for m in members if per_capita < line)
+  income_per_age:
+    expr: any(net_income / (age(m.birth_date) ?? 1) > line for m in members)
+"""
+
+
+def test_aggregates_reading_household_values(tmp_path: Path) -> None:
+    policy = policy_from_text(tmp_path, AGGREGATES)
+    records = list(benchmark_module("boundary_households").boundary_households(1200, seed=3))
+    records += around(("7152",), range(1, 8))  # per capita on the line, a fen either side
+    for record in records[-21:]:
+        record["members"] = [dict(m, birth_date="1950-01-01") for m in record["members"]]
+    newborn = household(5000, 2, Decimal(100))  # age 0: the division by zero of one item
+    newborn["members"][1]["birth_date"] = "2021-05-01"
+    records.append(newborn)
+    table = records_to_arrow(policy, records)
+    got = assert_same(policy, table)
+    on_line = got[-21:]  # the newborn household is rejected
+    assert [d["elders_when_poor"] for d in on_line[:3]] == [1, 0, 0]  # 1 member: below only
+    assert {d["any_sick_poor"] for d in got} == {True, False}
+    rejects = decide_batch(policy, table, AS_OF).rejects.to_pylist()
+    named = {r["household_id"]: r["reason"] for r in rejects}  # as the record path names them
+    assert "income_per_age" in named["B5000"] and len(named) < len(records) // 4
+
+
+# -- arithmetic on a quotient -------------------------------------------------------------------
+
+QUOTIENTS = """\
+policy:
+  id: quotients
+  title: quotients
+  effective: 2021-01-01
+parameters:
+  line: {type: money, title: line, cite: §1, basis: document, value: 7152}
+definitions:
+  size:
+    expr: count(members)
+  per_capita:
+    expr: net_income / size
+  previous:
+    expr: previous_net_income ?? net_income
+decisions:
+  doubled:
+    expr: per_capita * 2
+  halved:
+    expr: per_capita / 2
+  back_again:
+    expr: per_capita * size == net_income
+  at_the_line_twice:
+    expr: per_capita * 2 >= line * 2
+  quotient_of_quotients:
+    expr: if previous > 0 then (net_income / size) / (previous / size) >= 0.5 else false
+  sum_of_fractions:
+    expr: net_income / size + net_income / 7 < line
+  rounded:
+    expr: round(per_capita * 3, 2)
+  two_thirds:
+    expr: round(net_income / 3 * 2, 1)
+"""
+
+
+def test_arithmetic_on_a_quotient_as_the_record_path(tmp_path: Path) -> None:
+    policy = policy_from_text(tmp_path, QUOTIENTS)
+    records = around(("7152", "10000", "0.15", "0.25"), range(1, 8))
+    for record in records:  # the drop exactly half, and a fen either side
+        record["previous_net_income"] = record["net_income"] * 2
+    records[1]["previous_net_income"] += Decimal("0.01")
+    records[2]["previous_net_income"] -= Decimal("0.01")
+    records += list(benchmark_module("boundary_households").boundary_households(800, seed=3))
+    table = records_to_arrow(policy, records)
+    got = assert_same(policy, table)
+    by_key = {(len(r["members"]), r["net_income"]): d for r, d in zip(records, got, strict=True)}
+    # 10000 / 3 * 3 is 9999.99…9 on the record path (74 digits), not 10000: so it is here
+    assert by_key[(3, Decimal(30000))]["back_again"] is True  # 10000 exactly
+    assert by_key[(3, Decimal("30000.01"))]["back_again"] is False
+    assert by_key[(3, Decimal("21456"))]["at_the_line_twice"] is True  # 7152 x 2 on the line
+    assert by_key[(3, Decimal("21455.99"))]["at_the_line_twice"] is False
+    assert [d["quotient_of_quotients"] for d in got[:3]] == [True, False, True]
+    # and most rows were decided in columns: only the inexact outputs and ties went back
+    plan = columnar_plan(policy, date(2021, 9, 1))
+    frame = pl.from_arrow(table.cast(input_schema(policy)))
+    assert isinstance(frame, pl.DataFrame)
+    hazard = plan.query(frame.lazy()).collect().get_column("__fpc_hazard")
+    assert 0 < hazard.sum() < table.num_rows // 2
+
+
+def test_a_quotient_of_sums_of_quotients_beyond_128_bits_is_refused(tmp_path: Path) -> None:
+    """The exact fraction of (a/s - b/s) / (a/s + b/7) could need more than Int128: refused
+    with its position (before its error bound, which then would never be reached)."""
+    policy = policy_from_text(tmp_path, QUOTIENTS.replace(
+        "per_capita * 2 >= line * 2",
+        "(per_capita - previous / size) / (per_capita + previous / 7) >= 0.5"))
+    with pytest.raises(ColumnarUnsupported) as caught:
+        columnar_plan(policy, date(2021, 9, 1))
+    (diagnostic,) = caught.value.diagnostics
+    assert "could exceed 128 bits" in diagnostic.message
+    assert (diagnostic.location.line, diagnostic.location.column) == (22, 12)
+
+
+def test_a_negative_zero_is_written_as_the_record_path_writes_it(tmp_path: Path) -> None:
+    """Decimal keeps the sign of a zero (0 * -1 is -0, written "-0"); a written zero of an
+    expression that could make one is the record path's to write."""
+    policy = policy_from_text(tmp_path, """\
+policy:
+  id: signs
+  title: signs
+  effective: 2021-01-01
+decisions:
+  negated:
+    expr: -net_income
+  times:
+    expr: net_income * -1
+  shared:
+    expr: (0 - net_income) / count(members)
+""")
+    records = [household(n, 1 + n % 3, Decimal(v)) for n, v in
+               enumerate(("0", "0.00", "1", "-1", "7152", "0"))]
+    got = assert_same(policy, records_to_arrow(policy, records))
+    assert [d["times"] for d in got[:2]] == ["-0", "-0"]
+    assert got[2]["times"] == "-1" and got[3]["negated"] == "1"
+
+
+def test_a_region_parameter_in_a_warning_over_a_list(tmp_path: Path, fujian: Policy) -> None:
+    """The province's school-age warning with a region's own age: over the exploded list."""
+    table = tmp_path / "regions.yaml"
+    table.write_text('region_table:\n  id: test-regions\n  policy: fujian-2021\nregions:\n'
+                     '  "350181":\n    name: a\n    compulsory_education_min_age:\n'
+                     '      - {from: 2021-01-01, value: 7}\n'
+                     '  "350121":\n    name: b\n', encoding="utf-8")
+    regional = load_regions(fujian, table)
+    records = []
+    for code in ("350181", "350121"):
+        for birth in ("2015-03-01", "2014-09-02", "2014-09-01", "2013-01-01"):
+            record = household(len(records), 2, Decimal(30000), region_code=code)
+            record["members"][1].update(birth_date=birth, dropped_out=True)
+            records.append(record)
+    records += list(benchmark_module("boundary_households").boundary_households(300, seed=8))
+    for number, record in enumerate(records[8:]):
+        record["region_code"] = ("350181", "350121")[number % 2]
+    got = assert_same(regional, records_to_arrow(fujian, records))
+    codes = [[w["code"] for w in d["warnings"]].count("dropout_outside_school_age")
+             for d in got[:8]]
+    assert codes[:4] != codes[4:]  # the region's age moves the warning
+
+
+STILL_REFUSED = """\
+policy:
+  id: refused
+  title: refused
+  effective: 2021-01-01
+definitions:
+  size:
+    expr: count(members)
+decisions:
+  refused:
+    expr: {expr}
+"""
+
+
+@pytest.mark.parametrize(("expr", "what", "column"), [
+    ("round(net_income, 0 - 1)", "round() to negative places", 11),
+    ("net_income / 0 > 1", "a division by the constant zero", 11),
+    ("size in [count(members), 3]", "membership in anything but a list of literals", 11),
+    ("any(m.health == \"healthy\" for m in members if m.birth_date == null) and "
+     "any(any(n.health == \"healthy\" for n in members) for m in members)",
+     "any() over anything but a list of the record", 87),
+])
+def test_what_is_still_refused_names_itself(tmp_path: Path, expr: str, what: str,
+                                            column: int) -> None:
+    policy = policy_from_text(tmp_path, STILL_REFUSED.replace("{expr}", expr))
+    with pytest.raises(ColumnarUnsupported) as caught:
+        columnar_plan(policy, date(2021, 9, 1))
+    (diagnostic,) = caught.value.diagnostics
+    assert what in diagnostic.message and "pass engine='record'" in diagnostic.message
+    assert (diagnostic.location.line, diagnostic.location.column) == (10, column)
+
+
+def test_warnings_over_a_list_reading_household_values(tmp_path: Path) -> None:
+    policy = policy_from_text(tmp_path, STILL_REFUSED.replace("{expr}", "size > 0") + """\
+warnings:
+  thin:
+    title: thin
+    cite: §1
+    for: m in members
+    when: net_income / (age(m.birth_date) ?? 1) > 5000
+    field: members[].birth_date
+  healthy_when_poor:
+    title: healthy when poor
+    cite: §1
+    for: m in members
+    when: net_income < 20000 and m.health == "healthy"
+    field: members[].health
+""")
+    records = list(benchmark_module("boundary_households").boundary_households(600, seed=2))
+    table = records_to_arrow(policy, records)
+    got = assert_same(policy, table)
+    fields = {w["field"].split("[")[0] + w["code"] for d in got for w in d["warnings"]}
+    assert fields == {"membersthin", "membershealthy_when_poor"}
+    rejects = decide_batch(policy, table, AS_OF).rejects.to_pylist()
+    assert rejects and all("thin" in r["reason"] or "division" in r["reason"] for r in rejects)
