@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import decimal
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -46,7 +46,8 @@ from fangpin_rules.language import types as t
 from fangpin_rules.limits import DECIMAL_CONTEXT
 from fangpin_rules.model import Case
 
-__all__ = ["ColumnarUnsupported", "columnar_plan", "decide_columns"]
+__all__ = ["ColumnarUnsupported", "ReadRecords", "columnar_plan", "decide_columns",
+           "decide_records"]
 
 _PLANS: weakref.WeakKeyDictionary[Policy | RegionalPolicy, dict[date, ColumnarPlan]] = \
     weakref.WeakKeyDictionary()
@@ -197,6 +198,81 @@ def _collected(policy: Policy, plan: ColumnarPlan, frame: pl.DataFrame) -> pl.Da
     produced = [name for name in query.collect_schema().names()
                 if name.startswith("__fpc_") or name in keep]
     return query.select(produced).collect().rechunk()
+
+
+def decide_records(policy: Policy, records: Sequence[Any], as_of: date,
+                   lines: Sequence[int | None] | None = None
+                   ) -> list[dict[str, Any] | RecordError]:
+    """Records read already (by the typed reader or the policy's model) decided in columns:
+    for each, what `policy.decide_record(policy.evaluator(as_of), record, as_of, line)`
+    returns (the decision dict in the record path's form, numbers as Decimals, the keys in its
+    order, an empty trace) or the RecordError it raises (the same member twice, a zero divisor).
+    `lines` numbers the records for those rejections. For the callers that decide a stream
+    chunk by chunk (`fangpin diff --impact`, the population reports)."""
+    return ReadRecords(policy, records, lines).decide(policy, as_of)
+
+
+class ReadRecords:
+    """Records read already, as one Arrow table of `input_schema(policy)`, for one or more
+    policies of that schema to decide in columns (the two versions of an impact run and the
+    variants of its attribution): the table is built once."""
+
+    def __init__(self, policy: Policy, records: Sequence[Any],
+                 lines: Sequence[int | None] | None = None) -> None:
+        id_field = policy.checked.record_id
+        self.size = len(records)
+        self.refused: dict[int, RecordError] = {}  # the same member twice
+        self.positions: list[int] = []
+        self.lines = None if lines is None else [-1 if n is None else n for n in lines]
+        rows: list[dict[str, Any]] = []
+        for index, record in enumerate(records):
+            try:
+                _refuse_inconsistent(record, None if lines is None else lines[index], id_field)
+            except RecordError as exc:
+                self.refused[index] = exc
+                continue
+            rows.append(_builtins(record))
+            self.positions.append(index)
+        self.rows = rows
+        self.schema = input_schema(policy)
+        self.table = _pyarrow().Table.from_pylist(rows, schema=self.schema)
+
+    def decide(self, policy: Policy, as_of: date, among: Sequence[int] | None = None
+               ) -> list[dict[str, Any] | RecordError]:
+        """`decide_records` of the records (or of those at the positions `among`, in order)."""
+        wanted = range(self.size) if among is None else among
+        decided, positions, failed = self.decide_arrow(policy, as_of, among)
+        out: dict[int, dict[str, Any] | RecordError] = dict(failed)
+        if positions:
+            numbers = _number_paths(policy)
+            for position, decision in zip(positions, decided.to_pylist(), strict=True):
+                out[position] = record_form(numbers, decision)
+        return [out[index] for index in wanted]
+
+    def decide_arrow(self, policy: Policy, as_of: date, among: Sequence[int] | None = None
+                     ) -> tuple[Any, list[int], dict[int, RecordError]]:
+        """The decisions as an Arrow table of `output_schema(policy)` (for a caller that reads
+        a few columns of every row), the position of each of its rows, and the RecordError of
+        each record it cannot decide, by position."""
+        pa = _pyarrow()
+        wanted = range(self.size) if among is None else among
+        failed = {index: self.refused[index] for index in wanted if index in self.refused}
+        schema = input_schema(policy)
+        table = self.table if schema == self.schema else \
+            pa.Table.from_pylist(self.rows, schema=schema)
+        positions = self.positions
+        if among is not None:
+            row_of = {position: row for row, position in enumerate(self.positions)}
+            rows = [row_of[index] for index in among if index in row_of]
+            positions = [self.positions[row] for row in rows]
+            table = table.take(pa.array(rows, pa.int64()))
+        if not positions:
+            return pa.Table.from_pylist([], schema=output_schema(policy)), [], failed
+        lines = None if self.lines is None else [self.lines[i] for i in positions]
+        decided, kept, errors = decide_validated(policy, table, as_of, lines)
+        for index, exc in errors:
+            failed[positions[index]] = exc
+        return decided, [positions[index] for index in kept], failed
 
 
 def _cases_refused(policy: Policy) -> ColumnarUnsupported:
@@ -510,24 +586,29 @@ class ColumnarChunkDecider:
                            ids, 0)
 
     def record_form(self, decision: dict[str, Any]) -> dict[str, Any]:
-        """A decision row in the record path's form: numbers as Decimals, the keys in its
-        order, a deadline's `reason` only when it has one."""
-        for key, sub in self.numbers:
-            value = decision.get(key)
-            if sub is None:
-                if value is not None:
-                    decision[key] = Decimal(value)
-            elif value is not None and value.get(sub) is not None:
-                value[sub] = Decimal(value[sub])
-        for key in ("deadlines", "overdue", "violations"):
-            for entry in decision[key]:
-                if entry.get("reason") is None:
-                    entry.pop("reason", None)
-        # the record path's order: ... deadlines, overdue, violations, warnings, trace
-        for key in ("overdue", "violations", "warnings"):
-            decision[key] = decision.pop(key)
-        decision["trace"] = []
-        return decision
+        return record_form(self.numbers, decision)
+
+
+def record_form(numbers: list[tuple[str, str | None]], decision: dict[str, Any]
+                ) -> dict[str, Any]:
+    """A decision row in the record path's form: numbers (at `numbers`, `_number_paths`)
+    as Decimals, the keys in its order, a deadline's `reason` only when it has one."""
+    for key, sub in numbers:
+        value = decision.get(key)
+        if sub is None:
+            if value is not None:
+                decision[key] = Decimal(value)
+        elif value is not None and value.get(sub) is not None:
+            value[sub] = Decimal(value[sub])
+    for key in ("deadlines", "overdue", "violations"):
+        for entry in decision[key]:
+            if entry.get("reason") is None:
+                entry.pop("reason", None)
+    # the record path's order: ... deadlines, overdue, violations, warnings, trace
+    for key in ("overdue", "violations", "warnings"):
+        decision[key] = decision.pop(key)
+    decision["trace"] = []
+    return decision
 
 
 def _number_paths(policy: Policy) -> list[tuple[str, str | None]]:
