@@ -55,6 +55,21 @@ def agrees(ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
     return wrong
 
 
+def _from_arrow(decision: dict[str, Any]) -> dict[str, Any]:
+    """A decision of the columnar engine with its numbers as Decimals, as `agrees` reads."""
+    for key in NUMERIC:
+        if decision.get(key) is not None:
+            decision[key] = Decimal(decision[key])
+    return decision
+
+
+def _from_float(decision: dict[str, Any]) -> dict[str, Any]:
+    """A decision computed in floats, its numbers as the Decimals their text spells."""
+    for key in NUMERIC:
+        decision[key] = Decimal(repr(decision[key]))
+    return decision
+
+
 def main(n: int) -> None:
     from fangpin_rules import load_policy
     from fangpin_rules.engine.records import parse_json
@@ -85,19 +100,49 @@ def main(n: int) -> None:
         if wrong:
             mismatches.append((plain["household_id"], wrong))
 
-    columnar = None
+    # In columns: the columnar engine (whole call and query alone), polars and numpy by hand.
+    import anchors_vectorised as vec
+
+    from fangpin_rules.columnar import decide_batch, input_schema, records_to_arrow
+    from fangpin_rules.columnar.engine import columnar_plan, decide_validated
+
+    table = records_to_arrow(policy, their_records)
+    validated = table.cast(input_schema(policy))
+    columnar_plan(policy, when)
+    in_columns = vec.columns(their_records)
+    column_outputs = {
+        "columnar": [_from_arrow(d) for d in decide_batch(
+            policy, table, when, engine="columnar").decisions.to_pylist()],
+        "polars": [_from_float(d) for d in vec.polars_version(in_columns).to_dicts()]}
     try:
-        from fangpin_rules.columnar import decide_batch, records_to_arrow
-        table = records_to_arrow(policy, their_records)
-        columnar = table
+        import numpy  # noqa: F401 - optional: not every environment has it
+        column_outputs["numpy"] = [_from_float(d) for d in
+                                   vec.numpy_records(vec.numpy_version(in_columns))]
     except ImportError:
-        pass
+        numpy_missing = True
+    else:
+        numpy_missing = False
+    wrong_in_columns = {name: sum(1 for got, plain in zip(outputs, their_records, strict=True)
+                                  if agrees(got, evaluate(plain)))
+                        for name, outputs in column_outputs.items()}
 
     gc.collect()
     gc.freeze()
     ours = best_of(3, lambda: [compiled(r) for r in ours_records])
     theirs = best_of(3, lambda: [evaluate(r) for r in their_records])
-    batch = best_of(3, lambda: decide_batch(policy, columnar, when)) if columnar else None
+    timed = {
+        "fangpin-rules, decide_batch(engine='columnar'), Arrow table":
+            best_of(3, lambda: decide_batch(policy, table, when, engine="columnar")),
+        "fangpin-rules, columnar query on validated rows":
+            best_of(3, lambda: decide_validated(policy, validated, when)),
+        "fangpin-rules, decide_batch(engine='record'), Arrow table":
+            best_of(3, lambda: decide_batch(policy, table, when, engine="record")),
+        "polars by hand, vectorised, data in columns (this run)":
+            best_of(3, lambda: vec.polars_version(in_columns)),
+    }
+    if not numpy_missing:
+        timed["numpy by hand, vectorised, data in columns (this run)"] = \
+            best_of(3, lambda: vec.numpy_version(in_columns))
     gc.unfreeze()
 
     print(f"bench_anchors: {n:,} records, {machine()}")
@@ -105,13 +150,16 @@ def main(n: int) -> None:
           f" (numbers within {TOLERANCE} relative)")
     for household_id, keys in mismatches[:5]:
         print(f"    differs: {household_id} {keys}")
-    print("  measured here (one process, gc.freeze, best of 3):")
-    print(f"    {'hand-written Python (reference)':50s} {n / theirs:>12,.0f} records/s  1.00")
-    print(f"    {'fangpin-rules, compiled policy':50s} {n / ours:>12,.0f} records/s  "
+    for name, wrong in wrong_in_columns.items():
+        print(f"  {name}: outputs equal to the reference for {n - wrong:,} of {n:,}")
+    if numpy_missing:
+        print("  numpy is not installed here: its figure is anchors-workload.md's below")
+    print("  measured here (one process, gc.freeze, best of 3, CPU time):")
+    print(f"    {'hand-written Python (reference)':58s} {n / theirs:>12,.0f} records/s  1.00")
+    print(f"    {'fangpin-rules, compiled policy':58s} {n / ours:>12,.0f} records/s  "
           f"{theirs / ours:.2f}")
-    if batch is not None:
-        print(f"    {'fangpin-rules, decide_batch on an Arrow table':50s} {n / batch:>12,.0f} "
-              f"records/s  {theirs / batch:.2f}")
+    for name, seconds in timed.items():
+        print(f"    {name:58s} {n / seconds:>12,.0f} records/s  {theirs / seconds:.2f}")
     print("  anchors-workload.md (another run; compare ratios, not absolute figures):")
     for name, rate, ratio, default_gc in OTHERS:
         print(f"    {name:50s} {rate:>12} records/s  {ratio} (default GC {default_gc})")

@@ -1,18 +1,31 @@
-"""The columnar engine beside the record path, in one run: households decided per CPU-second
-and peak memory, for boundary-dense Fujian households already in an Arrow table.
+"""The columnar engine beside the record path and the hand-written Polars ceiling, in one run:
+households decided per CPU-second and peak memory, for boundary-dense Fujian households.
 
-    python benchmarks/bench_columnar.py [N ...]      (default: 100000 1000000)
+    python benchmarks/bench_columnar.py [N ...]          (default: 100000 1000000)
+    python benchmarks/bench_columnar.py --stream N ...   (Parquet -> Parquet only, e.g. 10000000)
 
-Each measurement runs in its own process (its peak RSS is its own), on the same Parquet file,
-read before the clock starts. `decide_batch(engine=...)` is timed whole (the rows' validation
-by the typed reader included); `query` is the columnar engine's decision of the rows once
-validated (`decide_validated`), to show where the time goes. CPU time is the process's, all
-threads included (polars uses every core it has).
+Each measurement runs in its own process (its peak RSS is its own) on the same Parquet file.
+For a table already in memory (read before the clock starts):
+- `record`   `decide_batch(engine="record")`: row by row, the compiled function;
+- `columnar` `decide_batch(engine="columnar")`, the whole call: the contract checked in columns,
+  the query, the output built;
+- `query`    the columnar engine's decision of rows validated already (`decide_validated`);
+- `ceiling`  the same decisions hand-written in vectorised Polars (benchmarks/
+  handwritten_polars.py, money in 1/10000 yuan, cross-multiplied, no warnings; equal to the
+  engine by tests/columnar/test_handwritten_polars.py).
+End to end, files in and out (the CLI in-process, reading and writing included):
+- `parquet`  `fangpin eval --engine columnar in.parquet -o out.parquet`, batch by batch;
+- `jsonl`    `fangpin eval in.jsonl -o out.jsonl` (the record engine, one process), measured on
+  min(N, 100,000) households: its figure per CPU-second is what the Parquet run is set beside.
+CPU time is the process's, all threads included. Polars runs on one thread here
+(POLARS_MAX_THREADS=1 unless set): the figures are per core, and on a shared machine idle
+worker threads waiting for a core do not add to them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -22,80 +35,160 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 AS_OF = "2021-09-01"
+POLICY = ROOT / "policies" / "fujian_2021.yaml"
+FOLDER = ROOT / "out" / "bench"
+TILE = 1_000_000  # larger tables repeat the 1,000,000 households with new ids
+JSONL_MAX = 100_000
 
 
 def table_file(n: int) -> Path:
-
-    folder = ROOT / "out" / "bench"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"boundary_households_{n}.parquet"
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    path = FOLDER / f"boundary_households_{n}.parquet"
     if path.exists():
         return path
     import pyarrow.parquet as pq
-    from boundary_households import boundary_households
 
-    from fangpin_rules import load_policy
-    from fangpin_rules.columnar import records_to_arrow
-
-    policy = load_policy(ROOT / "policies" / "fujian_2021.yaml")
     writer = None
-    records = boundary_households(n, seed=1)
-    while True:
-        batch = [r for _, r in zip(range(50_000), records, strict=False)]
-        if not batch:
-            break
-        table = records_to_arrow(policy, batch)
-        if writer is None:
-            writer = pq.ParquetWriter(str(path) + ".part", table.schema)
-        writer.write_table(table)
+    if n > TILE and n % TILE == 0:
+        import pyarrow.compute as pc
+
+        source = pq.ParquetFile(table_file(TILE))
+        for copy in range(n // TILE):
+            for batch in source.iter_batches(batch_size=100_000):
+                ids = pc.binary_join_element_wise(batch.column("household_id"),
+                                                  f"-{copy}", "")
+                batch = batch.set_column(batch.schema.get_field_index("household_id"),
+                                         "household_id", ids)
+                if writer is None:
+                    writer = pq.ParquetWriter(str(path) + ".part", batch.schema)
+                writer.write_batch(batch)
+    else:
+        from boundary_households import boundary_households
+
+        from fangpin_rules import load_policy
+        from fangpin_rules.columnar import records_to_arrow
+
+        policy = load_policy(POLICY)
+        records = boundary_households(n, seed=1)
+        while True:
+            chunk = [r for _, r in zip(range(50_000), records, strict=False)]
+            if not chunk:
+                break
+            table = records_to_arrow(policy, chunk)
+            if writer is None:
+                writer = pq.ParquetWriter(str(path) + ".part", table.schema)
+            writer.write_table(table)
     assert writer is not None
     writer.close()
     Path(str(path) + ".part").rename(path)
     return path
 
 
-def measure(engine: str, path: str) -> dict[str, float]:
-    """One measurement, in this process."""
-    import pyarrow.parquet as pq
+def jsonl_file(n: int) -> Path:
+    path = FOLDER / f"boundary_households_{n}.jsonl"
+    if not path.exists():
+        from boundary_households import boundary_lines
 
+        with open(str(path) + ".part", "w", encoding="utf-8") as out:
+            for line in boundary_lines(n, seed=1):
+                out.write(line + "\n")
+        Path(str(path) + ".part").rename(path)
+    return path
+
+
+def measure(mode: str, path: str) -> dict[str, float]:
+    """One measurement, in this process."""
     from fangpin_rules import load_policy
-    from fangpin_rules.columnar import decide_batch, input_schema
-    from fangpin_rules.columnar.engine import columnar_plan, decide_validated
     from fangpin_rules.engine.policy import parse_date
 
-    policy = load_policy(ROOT / "policies" / "fujian_2021.yaml")
-    table = pq.read_table(path)
+    policy = load_policy(POLICY)
     when = parse_date(AS_OF)
-    if engine == "query":
-        columnar_plan(policy, when)
-        table = table.cast(input_schema(policy))
+    if mode in ("parquet", "jsonl"):
+        from fangpin_rules.cli.main import main as cli
+
+        out = FOLDER / f"decisions_{mode}_{Path(path).stem}{Path(path).suffix}"
+        args = ["eval", str(POLICY), path, "--as-of", AS_OF, "-o", str(out),
+                "--rejects", str(FOLDER / f"rejects_{mode}_{Path(path).stem}.jsonl")]
+        if mode == "parquet":
+            args += ["--engine", "columnar"]
         start = time.process_time()
-        decided, _, failed = decide_validated(policy, table, when)
-        rows = decided.num_rows + len(failed)
+        code = cli(args)
+        cpu = time.process_time() - start
+        assert code in (0, 1), code
+        if mode == "parquet":
+            import pyarrow.parquet as pq
+            rows = pq.ParquetFile(path).metadata.num_rows
+        else:
+            with open(path, "rb") as source:
+                rows = sum(1 for _ in source)
     else:
-        policy.evaluator(when)
-        start = time.process_time()
-        result = decide_batch(policy, table, AS_OF, engine=engine)
-        rows = result.decisions.num_rows + result.rejects.num_rows
-    cpu = time.process_time() - start
+        import pyarrow.parquet as pq
+
+        from fangpin_rules.columnar import decide_batch, input_schema
+        from fangpin_rules.columnar.engine import columnar_plan, decide_validated
+
+        table = pq.read_table(path)
+        if mode == "query":
+            columnar_plan(policy, when)
+            table = table.cast(input_schema(policy))
+            start = time.process_time()
+            decided, _, failed = decide_validated(policy, table, when)
+            rows = decided.num_rows + len(failed)
+        elif mode == "ceiling":
+            from handwritten_polars import decide_frame
+
+            start = time.process_time()
+            rows = decide_frame(table, when).height
+        else:
+            policy.evaluator(when)
+            if mode == "columnar":
+                columnar_plan(policy, when)
+            start = time.process_time()
+            result = decide_batch(policy, table, AS_OF, engine=mode)
+            rows = result.decisions.num_rows + result.rejects.num_rows
+        cpu = time.process_time() - start
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"rows": rows, "cpu_s": round(cpu, 2), "per_cpu_s": round(rows / cpu),
             "peak_mib": round(peak_kib / 1024)}
+
+
+def run(mode: str, path: Path) -> dict[str, float]:
+    env = {**os.environ, "POLARS_MAX_THREADS": os.environ.get("POLARS_MAX_THREADS", "1")}
+    out = subprocess.run([sys.executable, __file__, "--one", mode, str(path)], check=True,
+                         capture_output=True, text=True, cwd=ROOT, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def show(n: int, mode: str, figures: dict[str, float], extra: str = "") -> None:
+    print(f"{n:>11,} households  {mode:<8}  {figures['per_cpu_s']:>10,} /CPU-s  "
+          f"cpu {figures['cpu_s']:>7} s  peak {figures['peak_mib']:>6} MiB{extra}", flush=True)
 
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--one"]:
         print(json.dumps(measure(argv[1], argv[2])))
         return 0
-    sizes = [int(a) for a in argv] or [100_000, 1_000_000]
+    stream_only = argv[:1] == ["--stream"]
+    sizes = [int(a) for a in argv[1 if stream_only else 0:]] or [100_000, 1_000_000]
+    jsonl = None
     for n in sizes:
         path = table_file(n)
-        for engine in ("record", "columnar", "query"):
-            out = subprocess.run([sys.executable, __file__, "--one", engine, str(path)],
-                                 check=True, capture_output=True, text=True).stdout
-            figures = json.loads(out.strip().splitlines()[-1])
-            print(f"{n:>9,} households  {engine:<8}  {figures['per_cpu_s']:>10,} /CPU-s  "
-                  f"cpu {figures['cpu_s']:>7} s  peak {figures['peak_mib']:>6} MiB", flush=True)
+        figures: dict[str, dict[str, float]] = {}
+        modes = ("parquet",) if stream_only else \
+            ("record", "columnar", "query", "ceiling", "parquet")
+        for mode in modes:
+            figures[mode] = run(mode, path)
+            show(n, mode, figures[mode])
+        if "ceiling" in figures:
+            for mode in ("columnar", "query"):
+                print(f"{'':>11}  {mode} / ceiling: "
+                      f"{figures[mode]['per_cpu_s'] / figures['ceiling']['per_cpu_s']:.2f}")
+        if jsonl is None:
+            m = min(n, JSONL_MAX)
+            jsonl = run("jsonl", jsonl_file(m))
+            show(m, "jsonl", jsonl, "  (fangpin eval, JSON lines, the record engine)")
+        print(f"{'':>11}  parquet / jsonl per CPU-s: "
+              f"{figures['parquet']['per_cpu_s'] / jsonl['per_cpu_s']:.1f}", flush=True)
     return 0
 
 

@@ -59,3 +59,22 @@ def machine() -> str:
     return (f"{platform.python_implementation()} {platform.python_version()}, "
             f"{os.cpu_count()} cores, load average "
             + " ".join(f"{x:.1f}" for x in os.getloadavg()))
+
+
+def run_measured(script: Path, args: list[str]) -> dict[str, Any]:
+    """Run `script args` in a process of its own (the figures it prints as one JSON object
+    on stdout), with its peak resident memory (os.wait4) as `peak_mb`: a measurement's
+    memory is then its own, not the parent's."""
+    import json
+    import subprocess
+
+    process = subprocess.Popen([sys.executable, str(script), *args], cwd=ROOT,
+                               stdout=subprocess.PIPE)
+    assert process.stdout is not None
+    output = process.stdout.read()  # read before waiting: a full pipe would block the child
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{script.name} {' '.join(args)} failed")
+    figures: dict[str, Any] = json.loads(output)
+    figures["peak_mb"] = usage.ru_maxrss / 1024
+    return figures

@@ -20,6 +20,7 @@ FULL = [
     ["bench_anchors.py", "100000"],
     ["bench_end_to_end.py", "100000", "1000000", "--jobs", "1", "2"],
     ["bench_ledger_report.py", "100000", "1000000"],
+    ["bench_ledger.py", "100000"],
     ["bench_instructions.py", "3000"],  # needs valgrind; skipped without it
 ]
 QUICK = [
@@ -29,6 +30,7 @@ QUICK = [
     ["bench_anchors.py", "10000"],
     ["bench_end_to_end.py", "20000", "--jobs", "1", "2"],
     ["bench_ledger_report.py", "20000"],
+    ["bench_ledger.py", "10000"],
 ]
 
 

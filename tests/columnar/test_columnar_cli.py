@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fangpin_rules import Policy
 from fangpin_rules.cli.main import main
@@ -81,6 +83,58 @@ def test_a_policy_it_cannot_express_is_refused_with_its_position(
                  "--engine", "columnar"]) == 2
     err = capsys.readouterr().err
     assert "policy.yaml:7:11" in err and "round()" in err
+
+
+def test_parquet_rejects_name_their_row_and_a_repeated_id_its_first(
+        tmp_path: Path, fujian: Policy, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from fangpin_rules.cli import columnar_eval
+
+    monkeypatch.setattr(columnar_eval, "PARQUET_BATCH_ROWS", 50)  # the repeats in other batches
+    households = list(benchmark_module("boundary_households").boundary_households(120, 4))
+    rows = records_to_arrow(fujian, households).to_pylist()
+    rows[5]["net_income"] = Decimal("-2000000000000")  # a bad row
+    rows[70] = dict(rows[12])  # the id of row 12 again, in the next batch
+    rows[71] = dict(rows[70])  # and within one batch
+    rows[110] = dict(rows[5])  # a bad row's id is free: it was not decided
+    table = pa.Table.from_pylist(rows, schema=records_to_arrow(fujian, households[:1]).schema)
+    pq.write_table(table, tmp_path / "in.parquet")
+    out, rejects = tmp_path / "out.parquet", tmp_path / "rejects.jsonl"
+    assert main(["eval", str(FUJIAN), str(tmp_path / "in.parquet"), "--as-of", AS_OF,
+                 "--engine", "columnar", "-o", str(out), "--rejects", str(rejects)]) == 1
+    assert "read 120, decided 116, rejected 4" in capsys.readouterr().err
+    found = sorted((r["row"], r["field"], r["reason"]) for r in
+                   map(json.loads, rejects.read_text(encoding="utf-8").splitlines()))
+    assert [(row, field) for row, field, _ in found] == \
+        [(5, "net_income"), (70, "household_id"), (71, "household_id"), (110, "net_income")]
+    assert "(row 12)" in found[1][2] and "(row 12)" in found[2][2]
+    assert pq.read_table(out).num_rows == 116
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([f"H{k}" for k in range(40)]), max_size=25),
+                max_size=12))
+def test_the_id_index_names_each_ids_first_row(batches: list[list[str]]) -> None:
+    import polars as pl
+
+    from fangpin_rules.cli.columnar_eval import IdIndex
+
+    index, first_row, row = IdIndex(), {}, 0
+    for batch in batches:
+        rows = list(range(row, row + len(batch)))
+        got = index.first_rows(pl.Series(batch, dtype=pl.String),
+                               pl.Series(rows, dtype=pl.Int64)).to_list()
+        expected = []
+        for record_id, at in zip(batch, rows, strict=True):
+            expected.append(first_row.get(record_id))
+            first_row.setdefault(record_id, at)
+        assert got == expected
+        row += len(batch) + 3  # rows of rejected records between the batches
 
 
 def test_a_region_table_on_the_columnar_engine(tmp_path: Path, fujian: Policy,

@@ -1,6 +1,7 @@
 """docs/ledger-guide.md is true: its generator commands, its Python example and every console
-example run as shown (in a copy of the repository's policy and example ledger), its reject
-line is the one written, its county format is the file it names, its error is the one given."""
+example run as shown (in a copy of the repository's policy and examples), its reject line is
+the one written, its county format is the file it names, its error is the one given, and its
+sheets table names the workbook's sheets in both languages."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ CONSOLES = re.findall(r"```console\n(.*?)```", TEXT, flags=re.S)
                       flags=re.S)
 [EXCERPT] = re.findall(r"<!-- excerpt of (\S+) -->\n```yaml\n(.*?)```", TEXT, flags=re.S)
 [ERROR] = re.findall(r"```\n(…/ledger/formats/national.yaml:.*?)```", TEXT, flags=re.S)
+[SHEETS] = re.findall(r"<!-- sheets -->\n(.*?)\n\n", TEXT, flags=re.S)
 
 
 def _matches(expected: str, actual: str) -> bool:
@@ -46,7 +48,11 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("guide")
     (folder / "policies").mkdir()
     shutil.copy(ROOT / "policies" / "fujian_2021.yaml", folder / "policies")
+    (folder / "examples").mkdir()
+    for name in ("households.jsonl", "cases.jsonl"):
+        shutil.copy(ROOT / "examples" / name, folder / "examples")
     shutil.copytree(ROOT / "examples" / "ledger", folder / "examples" / "ledger")
+    shutil.copytree(ROOT / "examples" / "population", folder / "examples" / "population")
     cwd = os.getcwd()
     os.chdir(folder)
     try:
@@ -60,7 +66,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def test_the_guide_has_its_examples() -> None:
-    assert len(CONSOLES) == 4
+    assert len(CONSOLES) == 8
 
 
 def test_the_generator_command_is_the_tested_one() -> None:
@@ -72,7 +78,8 @@ def test_the_generator_command_is_the_tested_one() -> None:
     assert expected in " ".join(joined.split())
 
 
-@pytest.mark.parametrize("block", CONSOLES, ids=[b.split()[4][:40] for b in CONSOLES])
+@pytest.mark.parametrize("block", CONSOLES,
+                         ids=[f"{i}-{b.split()[4][:40]}" for i, b in enumerate(CONSOLES)])
 def test_console_example(block: str, workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     command, *expected = block.rstrip("\n").splitlines()
     assert command.startswith("$ fangpin ")
@@ -80,7 +87,10 @@ def test_console_example(block: str, workdir: Path, capsys: pytest.CaptureFixtur
     code = main(shlex.split(command)[2:])
     captured = capsys.readouterr()
     assert code == (1 if "--rejects" in command else 0)
-    assert _matches("\n".join(expected), captured.err + captured.out), captured.err
+    if "…" in block:
+        assert _matches("\n".join(expected), captured.err + captured.out), captured.err
+    else:  # shown whole: exactly what is printed
+        assert captured.err.splitlines() == expected
 
 
 def test_the_reject_line_is_the_one_written(workdir: Path,
@@ -109,3 +119,37 @@ def test_the_missing_column_error(workdir: Path, capsys: pytest.CaptureFixture[s
                  "2021-09-01"]) == 2
     err = capsys.readouterr().err
     assert _matches(ERROR, err), err
+
+
+def test_the_sheets_table_names_the_sheets(workdir: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    os.chdir(workdir)
+    rows = [line.split("|")[1:3] for line in SHEETS.splitlines()[2:]]
+    zh = [cell.strip() for cell, _ in rows]
+    en = [cell.strip() for _, cell in rows]
+    common = ["eval", "policies/fujian_2021.yaml", "examples/households.jsonl", "--cases",
+              "examples/cases.jsonl", "--as-of", "2021-09-01"]
+    assert main([*common, "-o", "zh.xlsx"]) == 0
+    assert main([*common, "-o", "en.xlsx", "--lang", "en"]) == 0
+    capsys.readouterr()
+    assert openpyxl.load_workbook("zh.xlsx").sheetnames == zh
+    assert openpyxl.load_workbook("en.xlsx").sheetnames == [e.strip("`") for e in en]
+
+
+def test_the_monthly_ledger_workbook(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    os.chdir(workdir)
+    [block] = [b for b in CONSOLES if "report ledger" in b]
+    assert main(shlex.split(block.splitlines()[0])[2:]) == 0
+    capsys.readouterr()
+    book = openpyxl.load_workbook("ledger.xlsx")
+    assert book.sheetnames == ["月度台账汇总", "说明"]
+    header, *rows = book["月度台账汇总"].iter_rows(values_only=True)
+    assert header[:3] == ("区划代码", "层级", "研判户数") and rows[-1][0] == "合计"
+
+
+def test_the_speed_table_is_the_benchmarks() -> None:
+    table = TEXT.split("<!-- bench -->\n", 1)[1].split("\n\n", 1)[0]
+    assert "xlsxwriter" in table and "csv GB18030" in table
+    header = table.splitlines()[0]
+    for column in ("read s", "decide s", "write s", "peak MB"):
+        assert column in header

@@ -12,7 +12,8 @@ import pytest
 
 from fangpin_rules.cli.main import main
 from fangpin_rules.ledger.format import LedgerFormat
-from fangpin_rules.ledger.read import column_letter, mask_id, read_ledger
+from fangpin_rules.ledger.ids import mask_id
+from fangpin_rules.ledger.read import column_letter, read_ledger
 from fangpin_rules.ledger.synthetic import (
     HEADERS,
     Cell,

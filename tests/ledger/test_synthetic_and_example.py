@@ -91,7 +91,7 @@ def test_the_bundled_example_is_what_the_command_makes(tmp_path: Path,
         EXAMPLE / "national_export.jsonl").read_bytes()
     made = read_grid(str(tmp_path / "national_export.xlsx"), None)
     bundled = read_grid(str(EXAMPLE / "national_export.xlsx"), None)
-    assert made.rows == bundled.rows and made.sheet == bundled.sheet
+    assert list(made.rows) == list(bundled.rows) and made.sheet == bundled.sheet
 
 
 def test_eval_decides_every_household_of_the_example(
@@ -170,3 +170,26 @@ def test_an_output_naming_the_ledger_is_refused(ledger_files: dict[str, Path], t
     code = main(["eval", str(FUJIAN), str(ledger), "--as-of", "2021-09-01", "-o", str(ledger)])
     assert code == 2 and "Traceback" not in capsys.readouterr().err
     assert ledger.read_bytes() == before
+
+
+def test_a_ledgers_cases_are_counted_as_json_lines_are(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The run around the decision loop is eval's own: cases read, used and rejected, and
+    the deadlines sheet, the same for a ledger as for its JSON-lines twin."""
+    case = {"case_id": "C-1", "household_id": "350121-00001", "source": "routine_visit",
+            "received_on": "2021-08-02", "assigned_on": "2021-08-05"}
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps(case) + "\n" + json.dumps({**case, "case_id": "C-2",
+                                                           "household_id": "nobody"}) + "\n"
+                     + "{not json\n", encoding="utf-8")
+    notes = []
+    for source in ("national_export.xlsx", "national_export.jsonl"):
+        out = tmp_path / f"{source}.xlsx"
+        assert main(["eval", str(FUJIAN), str(EXAMPLE / source), "--as-of", "2021-09-01",
+                     "--cases", str(cases), "-o", str(out)]) == 1
+        notes.append(capsys.readouterr().err.splitlines()[-1])
+        sheet = openpyxl.load_workbook(out)["办理时限"]
+        assert {row[1] for row in sheet.iter_rows(min_row=2, values_only=True)} - {None} == {
+            "C-1"}
+    assert notes[0] == notes[1]
+    assert notes[0].endswith("; cases: read 3, used 1, rejected 1")

@@ -292,3 +292,35 @@ def test_a_discarded_workbook_leaves_no_open_row_files(checked: Any, tmp_path: P
         gc.collect()
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
     assert (tmp_path / "x.xlsx").read_bytes() == b""  # nothing was written
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_row_is_each_columns_cell(checked: Any, lang: str) -> None:
+    """The row built by the columns' prepared cell functions is what `cell` says of each
+    column, for decisions whose values take every kind (labels, lists, bools, money, None,
+    a float kept exact, an object's fields)."""
+    from fangpin_rules.engine.serialize import dumps
+
+    from support import ROOT
+
+    labeller = Labeller(checked, lang)
+    decisions = [_decision(), _decision(category=None, risks=[], monitoring_line=Decimal("7152.5"),
+                                        per_capita_income=7151.99, in_range=False,
+                                        assistance_mode="unknown-mode")]
+    lines = (ROOT / "examples" / "households.jsonl").read_text("utf-8").splitlines()
+    policy = load_policy(FUJIAN)
+    from fangpin_rules.engine.records import parse_json
+
+    for line in lines:
+        if line.strip():
+            decisions.append(parse_json(dumps(policy.evaluate(parse_json(line), "2021-09-01"))))
+    for decision in decisions:
+        assert labeller.decision_row(decision) == [labeller.cell(c, decision)
+                                                   for c in labeller.columns]
+
+
+def test_text_that_looks_like_rich_string_xml_is_written_as_text(checked: Any,
+                                                                 tmp_path: Path) -> None:
+    odd = "<r>H & 1</r>"
+    book = _workbook(checked, tmp_path, [_decision(household_id=odd)])
+    assert book["决策结果"]["A2"].value == odd

@@ -51,7 +51,8 @@ def test_xlsx_from_json_lines_equals_its_json_decisions(tmp_path: Path) -> None:
     decisions = [json.loads(line, parse_float=Decimal)
                  for line in jsonl.read_text().splitlines()]
     book = openpyxl.load_workbook(xlsx)
-    assert book.sheetnames == ["决策结果", "数据提示", "未判定记录", "办理时限", "说明"]
+    assert book.sheetnames == ["决策结果", "数据提示", "未判定记录", "办理时限", "月度台账汇总",
+                              "说明"]
     header, *rows = book["决策结果"].iter_rows(values_only=True)
     assert len(rows) == len(decisions) == EXAMPLE_COUNT
     checked = load_policy(FUJIAN).checked

@@ -276,3 +276,42 @@ def test_dask_example_equals_the_record_api(input_file: Path, expected: tuple[st
     policy = load_policy(FUJIAN)
     assert [from_arrow_row(policy, row) for row in decisions] == json_decisions(expected[0])
     assert sorted(str(r["household_id"]) for r in rejects) == ["BAD-1", "None"]
+
+
+def test_dask_example_decides_each_partition_in_columns(
+        input_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One partition as a worker decides it: by the columnar engine (its query runs once for
+    the partition), with the decisions and rejects of the record engine."""
+    from fangpin_rules.columnar import engine
+
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
+    example = importlib.import_module("dask_batches")
+    lines = input_file.read_text(encoding="utf-8").splitlines()
+    queries: list[int] = []
+    decide_validated = engine.decide_validated
+
+    def counted(policy: Any, table: Any, *args: Any, **kwargs: Any) -> Any:
+        queries.append(table.num_rows)
+        return decide_validated(policy, table, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "decide_validated", counted)
+    by_columns = example.decide_partition(lines, str(FUJIAN), AS_OF)
+    assert queries == [603]
+    assert by_columns == example.decide_partition(lines, str(FUJIAN), AS_OF, engine="record")
+    assert queries == [603]  # the record engine runs no query
+
+
+def test_dask_example_refuses_what_the_columnar_engine_cannot_express(
+        input_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
+    example = importlib.import_module("dask_batches")
+    text = FUJIAN.read_text(encoding="utf-8")
+    line = "expr: per_capita_income < monitoring_line\n"
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(text.replace(
+        line, "expr: round(per_capita_income, count(members)) < monitoring_line\n"),
+        encoding="utf-8")
+    assert example.main([str(policy), str(input_file), AS_OF]) == 2
+    err = capsys.readouterr().err
+    assert "policy.yaml:" in err and "round()" in err and "Traceback" not in err

@@ -40,7 +40,6 @@ from fangpin_rules.audit.impact import (
 )
 from fangpin_rules.audit.variants import Edit, VariantLimitError, Variants, edits_of
 from fangpin_rules.engine.policy import Policy, parse_date
-from fangpin_rules.engine.records import RecordError
 from fangpin_rules.engine.serialize import dumps
 from fangpin_rules.limits import (
     ATTRIBUTION_CHART_POINTS,
@@ -210,9 +209,8 @@ class _Attributor:
             policy = self.variants.build(subset)
             if policy is None:
                 return False
-            try:
-                decision = policy.evaluate(decided.household, self.when, cases=decided.cases)
-            except RecordError:
+            decision = decided.decide(policy, self.when)
+            if decision is None:
                 return False
             return all(same_output(self.kinds[name], decision.get(name), value)
                        for name, value in targets)

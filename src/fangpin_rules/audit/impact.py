@@ -104,7 +104,10 @@ class ImpactReport:
 @dataclass(frozen=True, slots=True)
 class Decided:
     """A compared household as the run saw it: the record, its cases, both decisions and the
-    outputs that changed (outside those that read no household field)."""
+    outputs that changed (outside those that read no household field). On the columnar path
+    the decisions of a household no output of which that reads household fields changed hold
+    only what the comparison reads (its `first_match` outputs and the outputs the same for
+    every household); `decide` decides it with another policy."""
 
     household: Any
     line: int
@@ -113,6 +116,17 @@ class Decided:
     new: dict[str, Any]
     changed: tuple[str, ...]
     uniform: frozenset[str]  # the outputs that read no household field
+    batch: ColumnarBatch | None = None  # the chunk it was decided in, on the columnar path
+
+    def decide(self, policy: Policy, when: date) -> dict[str, Any] | None:
+        """Its decision by another policy on `when` (a variant of attribution's), None when
+        that policy cannot decide it: in columns with its chunk on the columnar path."""
+        if self.batch is not None:
+            return self.batch.decision(policy, self.household)
+        try:
+            return policy.evaluate(self.household, when, cases=self.cases)
+        except RecordError:
+            return None
 
 
 WARNINGS = "warnings"  # the decision record's data-consistency warnings, compared as a set
@@ -146,12 +160,17 @@ def _cell_order(item: tuple[tuple[str | None, str | None], int]) -> tuple[str, s
     return (old or "", new or "")
 
 
+ENGINES = ("record", "columnar")
+COLUMNAR_CHUNK = 5_000  # households decided at a time in columns (memory: one chunk held)
+
+
 def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, *,
            sample_size: int = SAMPLE_SIZE, numbered: bool = False,
            cases: Mapping[str, Sequence[Any]] | None = None,
            on_change: Callable[[ChangedHousehold], None] | None = None,
            on_reject: Callable[[Rejection], None] | None = None,
-           on_decided: Callable[[Decided], None] | None = None) -> ImpactReport:
+           on_decided: Callable[[Decided], None] | None = None,
+           engine: str = "record") -> ImpactReport:
     """Decide every record under `old` and `new` on `as_of` and count what changes.
 
     `records` are household dicts or `Household`s (or, with `numbered`, the `(line, item)` pairs
@@ -161,7 +180,13 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
     data contract, or one a version cannot decide, is rejected and the run goes on: read =
     compared + rejected. `on_decided` sees every compared household (changed or not) with
     both decisions, after `on_change`. Raises DateError when a version does not apply on `as_of`.
+
+    `engine`: "record" decides household by household; "columnar" decides `COLUMNAR_CHUNK`
+    households at a time in columns (docs/columnar.md), the same decisions, so the same report;
+    a version it cannot express, or `cases`, raises ColumnarUnsupported before any record.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     when = parse_date(as_of)
     old.evaluator(when)  # a date either version cannot answer for fails before any record
     new.evaluator(when)
@@ -174,16 +199,14 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
             report.transitions[name] = Counter()
         elif kind in ("collect", WARNINGS):
             report.gained[name], report.lost[name] = Counter(), Counter()
-    reader = typed_reader(old.checked.record_model)
-    for line, item in _numbered(records, numbered):
+    if engine == "columnar":
+        pairs = _columnar_pairs(old, new, _numbered(records, numbered), when, cases, report)
+    else:
+        pairs = _record_pairs(old, new, _numbered(records, numbered), when, cases)
+    for line, household, own, before, after, batch in pairs:
         report.read += 1
-        try:
-            household = read_item(old, reader, line, item)
-            own = cases.get(household.household_id, ()) if cases else ()
-            before = _decide(old, household, when, own, "old")
-            after = _decide(new, household, when, own, "new")
-        except RecordError as exc:
-            rejection = exc.rejection
+        if isinstance(before, Rejection):
+            rejection = before
             if rejection.line is None:
                 rejection = rejection.at_line(line)
             report.rejected += 1
@@ -192,6 +215,7 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
             if on_reject is not None:
                 on_reject(rejection)
             continue
+        assert after is not None
         report.compared += 1
         changed = _compare(report, household.household_id, before, after)
         if changed:
@@ -200,8 +224,187 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
                 on_change(ChangedHousehold(household.household_id, line, changed,
                                            _without_trace(before), _without_trace(after)))
         if on_decided is not None:
-            on_decided(Decided(household, line, own, before, after, changed, uniform))
+            on_decided(Decided(household, line, own, before, after, changed, uniform, batch))
     return report
+
+
+# (line, household or None, its cases, the old decision or the rejection, the new decision,
+# the columnar batch it was decided in or None)
+Pair = tuple[int, Any, Sequence[Any], dict[str, Any] | Rejection, dict[str, Any] | None, Any]
+
+
+def _record_pairs(old: Policy, new: Policy, records: Iterator[tuple[int, Any]], when: date,
+                  cases: Mapping[str, Sequence[Any]] | None) -> Iterator[Pair]:
+    reader = typed_reader(old.checked.record_model)
+    for line, item in records:
+        try:
+            household = read_item(old, reader, line, item)
+            own = cases.get(household.household_id, ()) if cases else ()
+            before = _decide(old, household, when, own, "old")
+            after = _decide(new, household, when, own, "new")
+        except RecordError as exc:
+            yield line, None, (), exc.rejection, None, None
+            continue
+        yield line, household, own, before, after, None
+
+
+def _columnar_pairs(old: Policy, new: Policy, records: Iterator[tuple[int, Any]], when: date,
+                    cases: Mapping[str, Sequence[Any]] | None, report: ImpactReport
+                    ) -> Iterator[Pair]:
+    """The pairs of `_record_pairs`, each chunk of households decided in columns under both
+    versions (and, for attribution, the variants: `ColumnarBatch.decision`)."""
+    from fangpin_rules.columnar.engine import _cases_refused, columnar_plan
+    from fangpin_rules.engine.stream import chunks
+
+    if cases:
+        raise _cases_refused(old)
+    columnar_plan(old, when)  # a version it cannot express is refused before any record
+    columnar_plan(new, when)
+    reader = typed_reader(old.checked.record_model)
+    for chunk in chunks(records, COLUMNAR_CHUNK):
+        read: list[Any] = []
+        for line, item in chunk:
+            try:
+                read.append(read_item(old, reader, line, item))
+            except RecordError as exc:
+                read.append(exc.rejection)
+        batch = ColumnarBatch(report, old, when, [(line, household) for (line, _), household
+                                                  in zip(chunk, read, strict=True)
+                                                  if not isinstance(household, Rejection)])
+        pairs = iter(batch.compare(old, new))
+        for (line, _), household in zip(chunk, read, strict=True):
+            if isinstance(household, Rejection):
+                yield line, None, (), household, None, None
+                continue
+            pair = next(pairs)
+            if isinstance(pair, Rejection):
+                yield line, None, (), pair, None, None
+                continue
+            yield line, household, (), pair[0], pair[1], batch
+
+
+class ColumnarBatch:
+    """One chunk of households read for a columnar impact run, as one table (built once)
+    that both versions, and attribution's variants, decide in columns.
+
+    The versions' decisions are compared column by column first: a household whose outputs
+    that read household fields are written alike by both (most of them) is not turned into
+    Python values whole; its `old` and `new` hold what the comparison reads of them, the
+    `first_match` outputs and the outputs the same for every household, which count as the
+    record path counts them. Every other household gets both decisions whole, as
+    `policy.evaluate` makes them, and is compared by `_compare` as on the record path. A variant
+    decides only the households the versions decide differently (those attribution asks
+    about), once."""
+
+    def __init__(self, report: ImpactReport, old: Policy, when: date,
+                 read: list[tuple[int, Any]]) -> None:
+        from fangpin_rules.columnar.engine import ReadRecords
+
+        self.report, self.when = report, when
+        self.households = [household for _, household in read]
+        self.records = ReadRecords(old, self.households, [line for line, _ in read])
+        self.position = {id(household): index for index, household in enumerate(self.households)}
+        self.whole: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}  # by position
+        self.changed: list[int] | None = None  # the positions the versions decide differently
+        self.variants: dict[int, tuple[Policy, dict[int, dict[str, Any] | None]]] = {}
+
+    def compare(self, old: Policy, new: Policy
+                ) -> list[tuple[dict[str, Any], dict[str, Any]] | Rejection]:
+        """Each household's two decisions (whole, or what the comparison reads), or the
+        rejection of the first version that cannot decide it."""
+        import polars as pl
+
+        from fangpin_rules.columnar.engine import _number_paths, record_form
+
+        old_table, old_rows, old_failed = self.records.decide_arrow(old, self.when)
+        new_table, new_rows, new_failed = self.records.decide_arrow(new, self.when)
+        out: list[tuple[dict[str, Any], dict[str, Any]] | Rejection | None] = \
+            [None] * len(self.households)
+        for failed, version in ((new_failed, "new"), (old_failed, "old")):
+            for index, exc in failed.items():
+                found = exc.rejection
+                out[index] = Rejection(found.line, found.household_id, found.field,
+                                       f"{version} policy: {found.reason}")
+        both = [index for index in old_rows if out[index] is None]
+        if not both:
+            return [entry for entry in out if entry is not None]
+        old_table = _rows_at(old_table, old_rows, both)
+        new_table = _rows_at(new_table, new_rows, both)
+        report = self.report
+        differs = pl.Series([False] * len(both))
+        for name in report.outputs:
+            if name in report.uniform:
+                continue
+            before, after = _column(old_table, name), _column(new_table, name)
+            if report.kinds[name] == "collect":
+                before, after = before.list.sort(), after.list.sort()
+            differs = differs | before.ne_missing(after)
+        numbers = (_number_paths(old), _number_paths(new))
+        whole = differs.arg_true().to_list()
+        picked = [pl.Series(whole, dtype=pl.Int64).to_arrow()]
+        for row, before_row, after_row in zip(
+                whole, old_table.take(picked[0]).to_pylist(),
+                new_table.take(picked[0]).to_pylist(), strict=True):
+            pair = (record_form(numbers[0], before_row), record_form(numbers[1], after_row))
+            self.whole[both[row]] = pair
+            out[both[row]] = pair
+        first = old_table.slice(0, 1).to_pylist(), new_table.slice(0, 1).to_pylist()
+        same_old = {name: record_form(numbers[0], first[0][0]).get(name)
+                    for name in report.uniform}
+        same_new = {name: record_form(numbers[1], first[1][0]).get(name)
+                    for name in report.uniform}
+        labels = [(name, _column(old_table, name).to_list()) for name in report.outputs
+                  if report.kinds[name] == "first_match" and name not in report.uniform]
+        for row, index in enumerate(both):
+            if out[index] is None:  # both versions write its outputs alike
+                read = {name: values[row] for name, values in labels}
+                out[index] = ({**same_old, **read}, {**same_new, **read})
+        return [entry for entry in out if entry is not None]
+
+    def decision(self, policy: Policy, household: Any) -> dict[str, Any] | None:
+        """`policy`'s decision of a household of the chunk that the versions decide
+        differently (None: the policy cannot decide it), as `policy.evaluate` decides it."""
+        held = self.variants.get(id(policy))
+        if held is None:
+            changed = self._changed()
+            results = self.records.decide(policy, self.when, changed)
+            held = (policy, {index: None if isinstance(result, RecordError) else result
+                             for index, result in zip(changed, results, strict=True)})
+            self.variants[id(policy)] = held  # the policy held too: its id stays its own
+        return held[1][self.position[id(household)]]
+
+    def _changed(self) -> list[int]:
+        if self.changed is None:
+            report = self.report
+            watched = [(name, report.kinds[name]) for name in report.outputs
+                       if name not in report.uniform]
+            self.changed = [index for index, (old, new) in sorted(self.whole.items())
+                            if any(not same_output(kind, old.get(name), new.get(name))
+                                   for name, kind in watched)]
+        return self.changed
+
+
+def _rows_at(table: Any, rows: list[int], wanted: list[int]) -> Any:
+    """The rows of `table` (row i is the household at position rows[i]) of the positions
+    `wanted`, in their order."""
+    if rows == wanted:
+        return table
+    import pyarrow as pa
+    row_of = {position: row for row, position in enumerate(rows)}
+    return table.take(pa.array([row_of[index] for index in wanted], pa.int64()))
+
+
+def _column(table: Any, name: str) -> Any:
+    """A decision column as a Polars Series (all null when the version does not write it)."""
+    import polars as pl
+    import pyarrow as pa
+    if name not in table.column_names:
+        return pl.Series([None] * table.num_rows)
+    column = table.column(name)
+    series = pl.from_arrow(column.combine_chunks() if isinstance(column, pa.ChunkedArray)
+                           else column)
+    assert isinstance(series, pl.Series)
+    return series
 
 
 def _numbered(records: Iterable[Any], numbered: bool) -> Iterator[tuple[int, Any]]:

@@ -9,6 +9,8 @@ import argparse
 import sys
 from typing import Any
 
+import polars as pl  # this module is imported for --engine columnar only (cli/eval.py)
+
 from fangpin_rules.cli.common import (
     EXIT_OK,
     EXIT_REJECTED,
@@ -100,26 +102,25 @@ def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any) -> tupl
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read the Parquet file '{path}': {exc}") from None
     read = decided = rejected = 0
-    seen: set[Any] = set()
+    index = IdIndex()  # each id decided, with its row: one decision per household
     base = getattr(policy, "base", policy)  # a region table decides with its policy's types
     with pq.ParquetWriter(out.buffer, output_schema(base)) as writer:
         for batch in source.iter_batches(batch_size=PARQUET_BATCH_ROWS):
             result = decide_columns(policy, batch, as_of)
             table = result.decisions
-            ids = table.column("household_id").to_pylist()
-            duplicate = []
-            for i, record_id in enumerate(ids):
-                if record_id is not None and record_id in seen:
-                    duplicate.append(i)
-                seen.add(record_id)
-            if duplicate:  # one decision per household in a run, as the record engine keeps
-                keep = [i for i in range(len(ids)) if i not in set(duplicate)]
-                for i in duplicate:
-                    rejects.write(dumps({"row": None, "household_id": ids[i], "field":
-                                         "household_id", "reason": "a household decided "
-                                         "already in this file"}) + "\n")
-                table = table.take(keep)
-                rejected += len(duplicate)
+            rows = _decided_rows(batch.num_rows, result.rejects)
+            ids = pl.from_arrow(table.column("household_id"))
+            assert isinstance(ids, pl.Series)
+            first = index.first_rows(ids, pl.Series(rows, dtype=pl.Int64) + read)
+            duplicate = first.is_not_null()
+            if duplicate.any():  # one decision per household in a run, as the record engine
+                for i in duplicate.arg_true().to_list():
+                    rejects.write(dumps({
+                        "row": read + rows[i], "household_id": ids[i], "field": "household_id",
+                        "reason": f"the id is given to another record already (row "
+                        f"{first[i]}); each household is one record in a run"}) + "\n")
+                table = table.filter((~duplicate).to_arrow())
+                rejected += int(duplicate.sum())
             writer.write_table(table)
             for rejection in result.rejects.to_pylist():
                 rejection["row"] += read
@@ -128,3 +129,49 @@ def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any) -> tupl
             decided += table.num_rows
             rejected += result.rejects.num_rows
     return read, decided, rejected
+
+
+def _decided_rows(n: int, rejects: Any) -> list[int]:
+    """The batch's row of each decision (the rows not rejected, in order)."""
+    gone = set(rejects.column("row").to_pylist())
+    return [row for row in range(n) if row not in gone] if gone else list(range(n))
+
+
+class IdIndex:
+    """The household ids decided in a run, with the row of each: sorted runs of ids (Polars
+    frames, more compact than a Python dict of them), each searched with `search_sorted`; two
+    runs of about one size are merged, so there are few."""
+
+    def __init__(self) -> None:
+        self.runs: list[pl.DataFrame] = []
+
+    def first_rows(self, ids: pl.Series, rows: pl.Series) -> pl.Series:
+        """For each id of a batch (its rows `rows`), the row of the id's first decision in the
+        run, or null for an id not decided before; the batch's ids are noted."""
+        found = pl.Series("first", [None] * len(ids), dtype=pl.Int64)
+        if len(ids) == 0:
+            return found
+        known = ids.is_not_null()
+        for run in self.runs:
+            at = run.get_column("id").search_sorted(ids).clip(0, run.height - 1)
+            same = (run.get_column("id").gather(at) == ids).fill_null(False)
+            found = pl.select(pl.when(pl.lit(same)).then(pl.lit(run.get_column("row").gather(
+                at))).otherwise(pl.lit(found))).to_series().alias("first")
+        batch = pl.DataFrame({"id": ids, "row": rows, "first": found})
+        # an id twice in the batch: the later ones name the first
+        within = batch.filter(known).with_columns(
+            pl.col("row").first().over("id").alias("earliest"))
+        earliest = batch.select("row").join(within.select("row", "earliest"), on="row",
+                                            how="left", maintain_order="left")
+        found = pl.select(pl.when(pl.lit(found).is_null() & (
+            pl.lit(earliest.get_column("earliest")) != pl.lit(rows))).then(
+            pl.lit(earliest.get_column("earliest"))).otherwise(pl.lit(found))).to_series()
+        fresh = batch.filter(known & found.is_null())
+        if fresh.height:
+            self.runs.append(fresh.select("id", "row").sort("id"))
+            while len(self.runs) > 1 and self.runs[-2].height <= 2 * self.runs[-1].height:
+                last = self.runs.pop()
+                self.runs[-1] = pl.concat([self.runs[-1], last]).sort("id")
+        return found.alias("first")
+
+

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any, Protocol
 
@@ -60,7 +61,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="add the trace (rules, conditions, parameters, articles)")
     parser.add_argument("-o", "--output", metavar="OUT",
                         help="decisions file (default stdout): JSON lines, or a spreadsheet "
-                        "ledger by its extension, .xlsx or .csv (docs/ledger-output.md)")
+                        "ledger by its extension, .xlsx or .csv (docs/ledger-guide.md)")
     parser.add_argument("--rejects", metavar="FILE",
                         help="write rejected records here as JSONL (default: stderr)")
     parser.add_argument("--cases", metavar="FILE",
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     for notice in carried:  # once per run, before any record: not once per household
         print(f"warning[carried-forward]: {notice.message()}", file=sys.stderr)
     jobs = worker_count(args.jobs, "eval")
-    spreadsheet = check_spreadsheet_options(args)
+    check_spreadsheet_options(args)
     check_collisions({"the policy": policy_files(policy), "the records": [args.records],
                       "the cases": [args.cases], "the ledger format": [args.ledger_format]},
                      {"-o": args.output or "-", "--rejects": args.rejects})
@@ -120,41 +121,84 @@ def run(args: argparse.Namespace) -> int:
         return run_ledger(args, policy, as_of, jobs)
     if args.ledger_format:
         raise UsageError("--ledger-format is for a ledger (.xlsx or .csv) given as RECORDS")
+
+    def decide(run: DecisionRun) -> tuple[tuple[int, int, int], dict[str, int]]:
+        with open_input(args.records) as source:
+            counts = decide_stream(policy, source, run.out, run.rejects, as_of,
+                                   explain=args.explain, cases=run.cases, jobs=jobs,
+                                   progress=progress_for(sys.stderr, source, run.plain),
+                                   policy_source=PolicySource.of(policy,
+                                                                 args.policy_path or ()),
+                                   cases_used=run.cases_used, watch=run.watch)
+        return counts, {}
+
+    done = run_decisions(args, policy, as_of, decide)
+    read, decided, rejected = done.counts
+    print(f"read {read}, decided {decided}, rejected {rejected}{done.case_note()}"
+          + (f" (see {args.rejects})" if rejected and args.rejects else ""), file=sys.stderr)
+    return EXIT_REJECTED if rejected or done.case_rejected else EXIT_OK
+
+
+@dataclass
+class DecisionRun:
+    """One run of the decision loop as `run_decisions` sets it up: where decisions and
+    rejects go, the cases, and (after) the counts."""
+
+    out: TextSink
+    plain: IO[str] | None  # the decisions file when it is JSON lines (for the progress)
+    rejects: TextSink
+    cases: dict[str, list[Any]] | None
+    case_read: int = 0
+    case_rejected: int = 0
+    cases_used: list[int] = field(default_factory=list)
+    counts: tuple[int, int, int] = (0, 0, 0)
+    # what the records pass through on their way to the loop (a workbook's summary notes them)
+    watch: Callable[[Iterable[Any]], Iterable[Any]] = lambda items: items
+
+    def case_note(self) -> str:
+        if self.cases is None:
+            return ""
+        used = self.cases_used[0] if self.cases_used else 0
+        return f"; cases: read {self.case_read}, used {used}, rejected {self.case_rejected}"
+
+
+def run_decisions(args: argparse.Namespace, policy: Any, as_of: date,
+                  decide: Callable[[DecisionRun], tuple[tuple[int, int, int], dict[str, int]]]
+                  ) -> DecisionRun:
+    """What every `fangpin eval` run of the decision loop does around it, whatever it reads
+    (JSON lines, a ledger): the outputs opened (replaced only when the run ends well), the
+    rejects to their file or stderr (and the workbook's rejects sheet), a spreadsheet output
+    by -o's extension, the cases read; `decide(run)` writes the decisions and returns the
+    counts (read, decided, rejected) and further counts for the about sheet; the workbook is
+    finished with them."""
+    from fangpin_rules.ledger.write import is_spreadsheet
+
     with Outputs() as outputs, ExitStack() as cleanup:
         rejects: TextSink = outputs.open(args.rejects) if args.rejects else sys.stderr
-        sheet = SpreadsheetOutput(outputs, args, policy) if spreadsheet else None
+        sheet = SpreadsheetOutput(outputs, args, policy, as_of) \
+            if is_spreadsheet(args.output) else None
         if sheet is not None:
             cleanup.callback(sheet.discard)  # a workbook the run did not finish
             rejects = sheet.rejects(rejects)
         cases: dict[str, list[Any]] | None = None
-        case_note = ""
-        case_rejected = 0
+        case_read = case_rejected = 0
         if args.cases:
             with open_input(args.cases) as case_source:
                 cases, case_read, case_rejected = read_cases(case_source, rejects)
-        used: list[int] = []
-        with open_input(args.records) as source:
-            plain: IO[str] | None = None
-            out: TextSink
-            if sheet is None:
-                out = plain = outputs.open(args.output)
-            else:
-                out = sheet.decisions
-            counts = decide_stream(policy, source, out,
-                                   rejects, as_of, explain=args.explain, cases=cases,
-                                   jobs=jobs, progress=progress_for(sys.stderr, source, plain),
-                                   policy_source=PolicySource.of(policy,
-                                                                 args.policy_path or ()),
-                                   cases_used=used)
+        plain: IO[str] | None = None
+        out: TextSink
+        if sheet is None:
+            out = plain = outputs.open(args.output)
+        else:
+            out = sheet.decisions
+        run = DecisionRun(out, plain, rejects, cases, case_read, case_rejected)
         if sheet is not None:
-            sheet.finish(as_of, *counts)
-        if args.cases:
-            case_note = (f"; cases: read {case_read}, used {used[0]}, rejected "
-                         f"{case_rejected}")
-    read, decided, rejected = counts
-    print(f"read {read}, decided {decided}, rejected {rejected}{case_note}"
-          + (f" (see {args.rejects})" if rejected and args.rejects else ""), file=sys.stderr)
-    return EXIT_REJECTED if rejected or case_rejected else EXIT_OK
+            sheet.cases.update(cases or {})
+            run.watch = sheet.watch
+        run.counts, more = decide(run)
+        if sheet is not None:
+            sheet.finish(as_of, *run.counts, **more)
+    return run
 
 
 def read_cases(source: IO[str], rejects: TextSink) -> tuple[dict[str, list[Any]], int, int]:
@@ -187,17 +231,22 @@ def decide_stream(policy: object, source: IO[str], out: TextSink, rejects: TextS
                   progress: Progress | None = None,
                   chunk_lines: int | None = None,
                   policy_source: Any = None,
-                  cases_used: list[int] | None = None) -> tuple[int, int, int]:
+                  cases_used: list[int] | None = None,
+                  watch: Callable[[Iterable[Any]], Iterable[Any]] | None = None
+                  ) -> tuple[int, int, int]:
     """The loop between reading a line and writing a decision; returns (read, decided,
     rejected), which always add up. With `jobs` > 1 the chunks are decided in that many worker
     processes; the output is the same, in the same order. `cases_used`, when given, receives
-    the number of case records attached to the households decided."""
+    the number of case records attached to the households decided; `watch`, when given, is
+    what the numbered lines pass through on their way to the loop."""
     from fangpin_rules.engine import Policy
     from fangpin_rules.engine.regions import RegionalPolicy
     from fangpin_rules.engine.stream import numbered_items
 
     assert isinstance(policy, Policy | RegionalPolicy) and isinstance(as_of, date)
-    return decide_items(policy, numbered_items(source), out, rejects, as_of, explain=explain,
+    items = numbered_items(source)
+    return decide_items(policy, watch(items) if watch else items, out, rejects, as_of,
+                        explain=explain,
                         cases=cases, jobs=jobs, progress=progress, chunk_lines=chunk_lines,
                         policy_source=policy_source, cases_used=cases_used)
 

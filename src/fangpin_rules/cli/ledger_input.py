@@ -1,18 +1,18 @@
 """`fangpin eval POLICY ledger.xlsx|ledger.csv`: a spreadsheet ledger in, through the same
 decision loop as JSON lines.
 
-The ledger is read whole first (a sheet is read whole in any case), so that a ledger that
-cannot be read at all stops the run before any output is opened. Its rejected households go
-to the rejects with their sheet, row and column; a household the engine rejects is placed
-on its row and column too. The summary says how the ledger was read (sheet, header row, the
-CSV's encoding) and that the counts add up.
+The ledger is read before any output is opened (its rows streamed into household records,
+never held as rows), so that a ledger that cannot be read at all stops the run first. Its
+rejected households go to the rejects with their sheet, row and column; a household the
+engine rejects is placed on its row and column too. Around the decision loop the run is
+`fangpin eval`'s own (cli/eval.py's `run_decisions`). The summary says how the ledger was
+read (sheet, header row, the CSV's encoding) and that the counts add up.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import ExitStack
 from datetime import date
 from typing import Any
 
@@ -27,15 +27,10 @@ _NOTES_SHOWN = 5
 
 
 def run_ledger(args: argparse.Namespace, policy: Any, as_of: date, jobs: int) -> int:
-    from fangpin_rules.cli.common import open_input
-    from fangpin_rules.cli.eval import TextSink, decide_items, read_cases
-    from fangpin_rules.cli.ledger_output import SpreadsheetOutput
-    from fangpin_rules.cli.outputs import Outputs
+    from fangpin_rules.cli.eval import DecisionRun, decide_items, run_decisions
     from fangpin_rules.engine.parallel import PolicySource
-    from fangpin_rules.ledger.write import is_spreadsheet
 
     ledger_format = _format_or_report(args.ledger_format)
-    spreadsheet = is_spreadsheet(args.output)  # -o decisions.xlsx: docs/ledger-output.md
     base = getattr(policy, "base", policy)
     try:
         ledger = read_ledger(args.records, ledger_format, base.checked.record_model)
@@ -43,37 +38,30 @@ def run_ledger(args: argparse.Namespace, policy: Any, as_of: date, jobs: int) ->
         print(exc.render(), file=sys.stderr)
         print(f"\n{len(exc.diagnostics)} error(s); the ledger was not read.", file=sys.stderr)
         raise Reported(EXIT_USAGE) from None
-    with Outputs() as outputs, ExitStack() as cleanup:
-        rejects: TextSink = outputs.open(args.rejects) if args.rejects else sys.stderr
-        sheet = SpreadsheetOutput(outputs, args, policy) if spreadsheet else None
-        if sheet is not None:
-            cleanup.callback(sheet.discard)  # a workbook the run did not finish
-            rejects = sheet.rejects(rejects)
-        cases: dict[str, list[Any]] | None = None
-        case_note = ""
-        case_rejected = 0
-        if args.cases:
-            with open_input(args.cases) as case_source:
-                cases, case_read, case_rejected = read_cases(case_source, rejects)
-            case_note = f"; cases: read {case_read}, rejected {case_rejected}"
+
+    def decide(run: DecisionRun) -> tuple[tuple[int, int, int], dict[str, int]]:
         for rejection in ledger.rejections:
-            rejects.write(dumps(rejection.to_json()) + "\n")
-        out: TextSink = sheet.decisions if sheet is not None else outputs.open(args.output)
+            run.rejects.write(dumps(rejection.to_json()) + "\n")
         _read, decided, engine_rejected = decide_items(
-            policy, ledger.households, out, PlacedRejects(rejects, ledger), as_of,
-            explain=args.explain, cases=cases, jobs=jobs,
-            policy_source=PolicySource.of(policy, args.policy_path or ()))
-        if sheet is not None:
-            sheet.finish(as_of, ledger.households_read, decided,
-                         ledger.households_read - decided, rows_read=ledger.rows_read,
-                         rows_used=ledger.rows_used, rows_rejected=ledger.rows_rejected)
+            policy, run.watch(ledger.households), run.out, PlacedRejects(run.rejects, ledger),
+            as_of,
+            explain=args.explain, cases=run.cases, jobs=jobs,
+            policy_source=PolicySource.of(policy, args.policy_path or ()),
+            cases_used=run.cases_used)
+        read = ledger.households_read
+        assert read - decided == engine_rejected + sum(
+            1 for r in ledger.rejections if r.household_id)
+        return (read, decided, read - decided), {
+            "rows_read": ledger.rows_read, "rows_used": ledger.rows_used,
+            "rows_rejected": ledger.rows_rejected}
+
+    done = run_decisions(args, policy, as_of, decide)
     print(summary(ledger), file=sys.stderr)
-    rejected = ledger.households_read - decided
-    print(f"read {ledger.households_read}, decided {decided}, rejected {rejected}{case_note}"
+    read, decided, rejected = done.counts
+    print(f"read {read}, decided {decided}, rejected {rejected}{done.case_note()}"
           + (f" (see {args.rejects})" if (rejected or ledger.rows_rejected) and args.rejects
              else ""), file=sys.stderr)
-    assert rejected == engine_rejected + sum(1 for r in ledger.rejections if r.household_id)
-    return EXIT_REJECTED if ledger.rows_rejected or engine_rejected or case_rejected \
+    return EXIT_REJECTED if ledger.rows_rejected or rejected or done.case_rejected \
         else EXIT_OK
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import IO, Any
 
 from fangpin_rules.cli import (
@@ -82,6 +83,11 @@ def add_inputs(parser: argparse.ArgumentParser, *, quarter: bool) -> None:
                         help="rejected households and cases as JSONL (default: stderr)")
     parser.add_argument("--strict", action="store_true",
                         help="refuse a date on which a parameter's last value has ended")
+    parser.add_argument("--engine", choices=("record", "columnar"), default="record",
+                        help="decide the households one by one (record, the default) or in "
+                        "columns, 5,000 at a time (columnar: the same report; a policy it "
+                        "cannot express is an error naming the construct; --cases and "
+                        "--regions are refused)")
     add_policy_path_option(parser)
 
 
@@ -104,6 +110,7 @@ class ReportRun:
     decisions: dict[str, dict[str, Any]] | None = None
     rejected_inputs: int = 0  # lines of another input (the decisions) rejected
     notes: list[str] = field(default_factory=list)
+    engine: str = "record"  # what decides the households (population.deciding.ENGINES)
 
     def households(self, path: str, *, period: Any = None) -> Iterator[Any]:
         """The households of `path` decided on the last day of `period` (the run's)."""
@@ -123,7 +130,8 @@ class ReportRun:
                 return
             yield from decide_households(
                 self.policy, source, when, cases=self.cases if period is None else None,
-                counts=self.counts if period is None else None, on_reject=reject)
+                counts=self.counts if period is None else None, on_reject=reject,
+                engine=self.engine)
 
     def finish(self) -> int:
         counts = self.counts
@@ -163,6 +171,11 @@ def report_run(args: argparse.Namespace, verb: str, outputs: dict[str, str | Non
     except PeriodError as exc:
         raise UsageError(str(exc)) from None
     policy: Any = load_or_report(args.policy, args.policy_path, strict=args.strict)
+    engine = getattr(args, "engine", "record")
+    if engine == "columnar":
+        for flag, used in (("--cases", args.cases), ("--regions", args.regions)):
+            if used:
+                raise UsageError(f"--engine columnar does not take {flag}: use --engine record")
     if args.regions:
         policy = load_regions_or_report(policy, args.regions)
     try:
@@ -173,6 +186,8 @@ def report_run(args: argparse.Namespace, verb: str, outputs: dict[str, str | Non
         carried = policy.carried_forward(period.last)
     except DateError as exc:
         raise UsageError(str(exc)) from None
+    if engine == "columnar":  # the period's last day, and the month before's (--previous)
+        columnar_or_report(policy, (period.last, period.first - timedelta(days=1)))
     for notice in carried:
         print(f"warning[carried-forward]: {notice.message()}", file=sys.stderr)
     check_collisions({"the policy": policy_files(policy), "the households": [args.households],
@@ -195,7 +210,7 @@ def report_run(args: argparse.Namespace, verb: str, outputs: dict[str, str | Non
             for rejection in bad_decisions:
                 rejects.write(dumps({"record": "decision", **rejection.to_json()}) + "\n")
         run = ReportRun(verb, policy, period, cases, rejects, Counts(), case_counts,
-                        decisions=decisions)
+                        decisions=decisions, engine=engine)
         if args.decisions:
             run.notes.append(f"decisions read {len(decisions or {}) + len(bad_decisions)}, "
                              f"rejected {len(bad_decisions)}")
@@ -288,3 +303,21 @@ def months_run(args: argparse.Namespace,
             yield MonthsRun(policy, files, outputs, rejects)
     except HistoryInputError as exc:
         raise UsageError(safe_text(str(exc))) from None
+
+
+def columnar_or_report(policy: Any, days: Iterable[date]) -> None:
+    """The policy compiled for columns on each day (`--engine columnar`), or its refusal
+    reported at the construct's file:line:col (exit 2)."""
+    from fangpin_rules.cli.common import EXIT_USAGE, Reported, report_policy_error
+    from fangpin_rules.columnar.engine import ColumnarUnsupported, columnar_plan
+    from fangpin_rules.engine.policy import DateError
+
+    try:
+        for day in days:
+            try:
+                columnar_plan(policy, day)
+            except DateError:  # a day the policy does not answer for: the run says so itself
+                continue
+    except ColumnarUnsupported as exc:
+        report_policy_error(exc)
+        raise Reported(EXIT_USAGE) from None

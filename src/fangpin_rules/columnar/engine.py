@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import decimal
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -27,13 +27,15 @@ from fangpin_rules.columnar.arrow import (
     output_schema,
     rejects_schema,
 )
+from fangpin_rules.columnar.validate import check_rows
 from fangpin_rules.compiler.polars_backend import (
     REGION_COLUMN,
     ColumnarPlan,
     ColumnarUnsupported,
     OutputColumn,
+    WarningColumn,
     compile_columnar,
-    fraction_texts,
+    fraction_text_column,
 )
 from fangpin_rules.engine.policy import Policy, _refuse_inconsistent
 from fangpin_rules.engine.records import RecordError
@@ -44,7 +46,8 @@ from fangpin_rules.language import types as t
 from fangpin_rules.limits import DECIMAL_CONTEXT
 from fangpin_rules.model import Case
 
-__all__ = ["ColumnarUnsupported", "columnar_plan", "decide_columns"]
+__all__ = ["ColumnarUnsupported", "ReadRecords", "columnar_plan", "decide_columns",
+           "decide_records"]
 
 _PLANS: weakref.WeakKeyDictionary[Policy | RegionalPolicy, dict[date, ColumnarPlan]] = \
     weakref.WeakKeyDictionary()
@@ -88,24 +91,65 @@ def decide_columns(policy: Policy | RegionalPolicy, batch: Any, as_of: date, *,
     columnar_plan(policy, as_of)  # a policy it cannot express is refused before any row
     table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
     regional = policy if isinstance(policy, RegionalPolicy) else None
-    good, rejected, normalised = _validate(base, table, regional)
-    if normalised:  # rebuilt from the records as read: the columns hold what they decide on
-        rows = table.to_pylist()
-        table = pa.Table.from_pylist([normalised.get(row, rows[row]) for row in good],
-                                     schema=input_schema(base))
-    elif len(good) < table.num_rows:
-        table = table.take(pa.array(good, pa.int64()))
-    conformed = _conformed(table, input_schema(base))
+    schema = input_schema(base)
+    good, rejected, table, frame = _valid_rows(base, table, schema, regional)
     if regional is not None:
-        conformed = with_region_column(conformed)
-    decided, kept, failed = decide_validated(policy, conformed, as_of)
+        table, frame = with_region_column(table), None
+    decided, kept, failed = decide_validated(policy, table, as_of, frame=frame)
     del kept
     for index, exc in failed:
         rejection = exc.rejection
-        rejected.append({"row": good[index], "household_id": rejection.household_id,
+        rejected.append({"row": int(good[index]), "household_id": rejection.household_id,
                          "field": rejection.field, "reason": rejection.reason})
     rejected.sort(key=lambda r: int(r["row"]))
     return BatchResult(decided, pa.Table.from_pylist(rejected, schema=rejects_schema()))
+
+
+def _valid_rows(policy: Policy, table: Any, schema: Any, regional: RegionalPolicy | None = None
+                ) -> tuple[Any, list[dict[str, Any]], Any, pl.DataFrame | None]:
+    """(the batch's index of each row taken, a rejection for each other row, the rows taken
+    in `schema`, and them as a Polars frame when the checks made one). The contract is checked
+    in columns (columnar/validate.py); only the rows that check flags go through the per-row
+    reader, which takes them as the record path does (its record then fills the row) or
+    rejects them with its row, id, field and every problem. Under a region table every row is
+    read one by one (its region is checked there)."""
+    pa = _pyarrow()
+    checked = None if regional is not None else \
+        check_rows(policy.checked.record_model, schema, table)
+    if checked is None:  # not a table of the input schema's types: every row read one by one
+        return (*_read_rows(policy, table, schema, pa.array(range(table.num_rows),
+                                                            pa.int64()), regional), None)
+    suspect, frame = checked
+    positions = suspect.arg_true().cast(pl.Int64).to_arrow()
+    clean = _conformed(table, schema)
+    if len(positions) == 0:
+        whole = frame if frame.width == len(schema) else None  # else columns to add as nulls
+        return pa.array(range(table.num_rows), pa.int64()), [], clean, whole
+    good, rejected, read = _read_rows(policy, table.take(positions), schema, positions)
+    import pyarrow.compute as pc
+    keep = pc.invert(suspect.to_arrow())
+    order = pa.concat_arrays([pc.filter(pa.array(range(table.num_rows), pa.int64()), keep),
+                              good])
+    merged = pa.concat_tables([clean.filter(keep), read])
+    indices = pc.sort_indices(order)
+    return order.take(indices), rejected, merged.take(indices), None
+
+
+def _read_rows(policy: Policy, table: Any, schema: Any, positions: Any,
+               regional: RegionalPolicy | None = None) -> tuple[Any, list[dict[str, Any]], Any]:
+    """The rows of `table` (at `positions` in the batch) read one by one: (the positions of
+    those taken, the rejections, the rows taken in `schema`)."""
+    pa = _pyarrow()
+    good, rejected, normalised = _validate(policy, table, regional)
+    for rejection in rejected:
+        rejection["row"] = positions[rejection["row"]].as_py()
+    if normalised:  # rebuilt from the records as read: the columns hold what they decide on
+        rows = table.to_pylist()
+        table = pa.Table.from_pylist([normalised.get(row, rows[row]) for row in good],
+                                     schema=schema)
+    elif len(good) < table.num_rows:
+        table = table.take(pa.array(good, pa.int64()))
+    return positions.take(pa.array(good, pa.int64())), rejected, _conformed(table, schema)
 
 
 def with_region_column(table: Any) -> Any:
@@ -117,21 +161,118 @@ def with_region_column(table: Any) -> Any:
 
 
 def decide_validated(policy: Policy | RegionalPolicy, table: Any, as_of: date,
-                     lines: list[int] | None = None
+                     lines: list[int] | None = None, frame: pl.DataFrame | None = None
                      ) -> tuple[Any, list[int], list[tuple[int, RecordError]]]:
     """Decide a table of validated rows in `input_schema(policy)` (under a region table, of
     households in its regions, with `with_region_column`): (decisions, the index of the row
     of each decision, the rows the record path rejected, with their RecordError). `lines`
-    numbers the rows for those rejections."""
+    numbers the rows for those rejections; `frame`, the table as a Polars frame already
+    (converted once)."""
     plan = columnar_plan(policy, as_of)
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    result = plan.query(frame.lazy()).collect()
+    if frame is None:
+        converted = pl.from_arrow(table)
+        assert isinstance(converted, pl.DataFrame)
+        frame = converted
+    result = _collected(_base(policy), plan, frame)
     hazard = result.get_column("__fpc_hazard")
     decided = _assemble(_base(policy), plan, result, as_of)
     if not hazard.any():
         return decided, list(range(table.num_rows)), []
     return _redecide(policy, table, decided, hazard, as_of, lines)
+
+
+def _collected(policy: Policy, plan: ColumnarPlan, frame: pl.DataFrame) -> pl.DataFrame:
+    """The query's result: the columns the decisions are read from, in one chunk each (a
+    frame whose columns are cut into different chunks is realigned, all of it, by every
+    select on it: the output's reads then cost more than the query)."""
+    read = {policy.checked.record_id, REGION_COLUMN}
+
+    def note(columns: Any) -> None:
+        for column in columns:
+            read.update(column.columns)
+            note(column.fields)
+
+    note(plan.outputs)
+    keep = [name for name in frame.columns if name in read]
+    query = plan.query(frame.lazy())
+    produced = [name for name in query.collect_schema().names()
+                if name.startswith("__fpc_") or name in keep]
+    return query.select(produced).collect().rechunk()
+
+
+def decide_records(policy: Policy, records: Sequence[Any], as_of: date,
+                   lines: Sequence[int | None] | None = None
+                   ) -> list[dict[str, Any] | RecordError]:
+    """Records read already (by the typed reader or the policy's model) decided in columns:
+    for each, what `policy.decide_record(policy.evaluator(as_of), record, as_of, line)`
+    returns (the decision dict in the record path's form, numbers as Decimals, the keys in its
+    order, an empty trace) or the RecordError it raises (the same member twice, a zero divisor).
+    `lines` numbers the records for those rejections. For the callers that decide a stream
+    chunk by chunk (`fangpin diff --impact`, the population reports)."""
+    return ReadRecords(policy, records, lines).decide(policy, as_of)
+
+
+class ReadRecords:
+    """Records read already, as one Arrow table of `input_schema(policy)`, for one or more
+    policies of that schema to decide in columns (the two versions of an impact run and the
+    variants of its attribution): the table is built once."""
+
+    def __init__(self, policy: Policy, records: Sequence[Any],
+                 lines: Sequence[int | None] | None = None) -> None:
+        id_field = policy.checked.record_id
+        self.size = len(records)
+        self.refused: dict[int, RecordError] = {}  # the same member twice
+        self.positions: list[int] = []
+        self.lines = None if lines is None else [-1 if n is None else n for n in lines]
+        rows: list[dict[str, Any]] = []
+        for index, record in enumerate(records):
+            try:
+                _refuse_inconsistent(record, None if lines is None else lines[index], id_field)
+            except RecordError as exc:
+                self.refused[index] = exc
+                continue
+            rows.append(_builtins(record))
+            self.positions.append(index)
+        self.rows = rows
+        self.schema = input_schema(policy)
+        self.table = _pyarrow().Table.from_pylist(rows, schema=self.schema)
+
+    def decide(self, policy: Policy, as_of: date, among: Sequence[int] | None = None
+               ) -> list[dict[str, Any] | RecordError]:
+        """`decide_records` of the records (or of those at the positions `among`, in order)."""
+        wanted = range(self.size) if among is None else among
+        decided, positions, failed = self.decide_arrow(policy, as_of, among)
+        out: dict[int, dict[str, Any] | RecordError] = dict(failed)
+        if positions:
+            numbers = _number_paths(policy)
+            for position, decision in zip(positions, decided.to_pylist(), strict=True):
+                out[position] = record_form(numbers, decision)
+        return [out[index] for index in wanted]
+
+    def decide_arrow(self, policy: Policy, as_of: date, among: Sequence[int] | None = None
+                     ) -> tuple[Any, list[int], dict[int, RecordError]]:
+        """The decisions as an Arrow table of `output_schema(policy)` (for a caller that reads
+        a few columns of every row), the position of each of its rows, and the RecordError of
+        each record it cannot decide, by position."""
+        pa = _pyarrow()
+        wanted = range(self.size) if among is None else among
+        failed = {index: self.refused[index] for index in wanted if index in self.refused}
+        schema = input_schema(policy)
+        table = self.table if schema == self.schema else \
+            pa.Table.from_pylist(self.rows, schema=schema)
+        positions = self.positions
+        if among is not None:
+            row_of = {position: row for row, position in enumerate(self.positions)}
+            rows = [row_of[index] for index in among if index in row_of]
+            positions = [self.positions[row] for row in rows]
+            table = table.take(pa.array(rows, pa.int64()))
+        if not positions:
+            return pa.Table.from_pylist([], schema=output_schema(policy)), [], failed
+        lines = None if self.lines is None else [self.lines[i] for i in positions]
+        decided, kept, errors = decide_validated(policy, table, as_of, lines)
+        for index, exc in errors:
+            failed[positions[index]] = exc
+        return decided, [positions[index] for index in kept], failed
 
 
 def _cases_refused(policy: Policy) -> ColumnarUnsupported:
@@ -206,9 +347,9 @@ def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: d
         arrays["policy"] = pa.array([refs[code] for code in codes],
                                     schema.field("policy").type)
     else:
-        arrays["policy"] = pa.array([{"id": ref["id"], "sha256": ref["sha256"]}] * n,
-                                    schema.field("policy").type)
-    arrays["as_of"] = pa.array([as_of.isoformat()] * n, pa.string())
+        arrays["policy"] = pa.repeat(pa.scalar({"id": ref["id"], "sha256": ref["sha256"]},
+                                               schema.field("policy").type), n)
+    arrays["as_of"] = pa.repeat(pa.scalar(as_of.isoformat(), pa.string()), n)
     for column in plan.outputs:
         arrays[column.key] = _output_array(result, column, schema.field(column.key).type)
         labels = plan.emit_labels.get(column.key)
@@ -234,40 +375,73 @@ def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: d
 
 
 def _warning_lists(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) -> Any:
-    """The warnings of each row, in rule order, then item order (the record path's); built
-    in Python only for the rows with one."""
+    """The warnings of each row, in rule order, then item order (the record path's), built in
+    columns: one entry (row, rule, item) for each rule that holds (each item, for a rule
+    `for:` a list), sorted, then cut into one list per row by the counts of each row."""
     pa = _pyarrow()
-    lists: list[list[dict[str, str]]] = [[] for _ in range(result.height)]
-    warned = result.get_column("__fpc_warned")
-    rows = warned.arg_true().to_list()
-    if rows:
-        columns = plan.warning_columns
-        picked = result.select([c.column for c in columns])[rows]
-        values = [picked.get_column(c.column).to_list() for c in columns]
-        for position, row in enumerate(rows):
-            entries = lists[row]
-            for column, value in zip(columns, values, strict=True):
-                hit = value[position]
-                if not hit:
-                    continue
-                if column.per_item:
-                    prefix, suffix = column.field.split("[]", 1)
-                    entries.extend({"code": column.code, "field": f"{prefix}[{index}]{suffix}",
-                                    "cite": column.cite} for index in hit)
-                else:
-                    entries.append({"code": column.code, "field": column.field,
-                                    "cite": column.cite})
-    return pa.array(lists, arrow_type)
+    columns = plan.warning_columns
+    n = result.height
+    hits = _item_hits(result, [c for c in columns if c.per_item])
+    parts = []
+    for order, column in enumerate(columns):
+        if column.per_item:
+            held = hits.get(column.column)
+            if held is not None:
+                parts.append(held.with_columns(pl.lit(order, pl.Int32).alias("order")))
+        else:
+            rows = result.get_column(column.column).fill_null(False).arg_true()
+            if rows.len():
+                parts.append(pl.DataFrame({"row": rows.cast(pl.Int64),
+                                           "index": pl.repeat(-1, rows.len(), dtype=pl.Int64,
+                                                              eager=True)}).with_columns(
+                    pl.lit(order, pl.Int32).alias("order")))
+    if not parts:
+        return pa.array([[]] * n, arrow_type)
+    entries = pl.concat(parts, how="vertical").sort(["row", "order", "index"])
+    orders = list(range(len(columns)))
+
+    def by_rule(values: list[str]) -> pl.Expr:
+        return pl.col("order").replace_strict(orders, values, return_dtype=pl.String)
+
+    prefix = [c.field.split("[]", 1)[0] if c.per_item else c.field for c in columns]
+    suffix = [c.field.split("[]", 1)[1] if c.per_item else "" for c in columns]
+    values = entries.select(
+        by_rule([c.code for c in columns]).alias("code"),
+        pl.when(pl.col("index") >= 0).then(pl.concat_str(
+            by_rule(prefix), pl.lit("["), pl.col("index").cast(pl.String), pl.lit("]"),
+            by_rule(suffix))).otherwise(by_rule(prefix)).alias("field"),
+        by_rule([c.cite for c in columns]).alias("cite"))
+    counts = pl.zeros(n, dtype=pl.Int64, eager=True)
+    per_row = entries.group_by("row").len()
+    counts = counts.scatter(per_row.get_column("row"), per_row.get_column("len").cast(pl.Int64))
+    offsets = pl.concat([pl.Series([0], dtype=pl.Int64), counts.cum_sum()])
+    struct = pa.StructArray.from_arrays(
+        [values.get_column(name).to_arrow().cast(pa.string()) for name in ("code", "field",
+                                                                          "cite")],
+        fields=list(arrow_type.value_type))
+    return pa.ListArray.from_arrays(offsets.cast(pl.Int32).to_arrow(), struct,
+                                    type=arrow_type)
+
+
+def _item_hits(result: pl.DataFrame, items: list[WarningColumn]) -> dict[str, pl.DataFrame]:
+    """For each warning rule about list items, the (row, index) of the items it holds for,
+    from its column of indices."""
+    hits: dict[str, pl.DataFrame] = {}
+    for column in items:
+        flat = result.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"),
+                             pl.col(column.column).alias("index")).explode("index") \
+            .drop_nulls("index")
+        if flat.height:
+            hits[column.column] = flat.with_columns(pl.col("index").cast(pl.Int64))
+    return hits
 
 
 def _output_array(result: pl.DataFrame, column: OutputColumn, arrow_type: Any) -> Any:
     pa = _pyarrow()
     if column.form == "number":
-        nums = result.get_column(column.columns[0]).to_list()
-        dens: list[Any] | int = result.get_column(column.columns[1]).to_list() \
-            if column.den is None else column.den
+        den = column.columns[1] if column.den is None else column.den
         with decimal.localcontext(DECIMAL_CONTEXT):
-            return pa.array(fraction_texts(nums, dens, decimal_text), pa.string())
+            return fraction_text_column(result, column.columns[0], den, decimal_text).to_arrow()
     if column.form == "count":
         nums_series = result.get_column(column.columns[0])
         if column.den != 1:  # pragma: no cover - the checker types a quotient as a number
@@ -412,24 +586,29 @@ class ColumnarChunkDecider:
                            ids, 0)
 
     def record_form(self, decision: dict[str, Any]) -> dict[str, Any]:
-        """A decision row in the record path's form: numbers as Decimals, the keys in its
-        order, a deadline's `reason` only when it has one."""
-        for key, sub in self.numbers:
-            value = decision.get(key)
-            if sub is None:
-                if value is not None:
-                    decision[key] = Decimal(value)
-            elif value is not None and value.get(sub) is not None:
-                value[sub] = Decimal(value[sub])
-        for key in ("deadlines", "overdue", "violations"):
-            for entry in decision[key]:
-                if entry.get("reason") is None:
-                    entry.pop("reason", None)
-        # the record path's order: ... deadlines, overdue, violations, warnings, trace
-        for key in ("overdue", "violations", "warnings"):
-            decision[key] = decision.pop(key)
-        decision["trace"] = []
-        return decision
+        return record_form(self.numbers, decision)
+
+
+def record_form(numbers: list[tuple[str, str | None]], decision: dict[str, Any]
+                ) -> dict[str, Any]:
+    """A decision row in the record path's form: numbers (at `numbers`, `_number_paths`)
+    as Decimals, the keys in its order, a deadline's `reason` only when it has one."""
+    for key, sub in numbers:
+        value = decision.get(key)
+        if sub is None:
+            if value is not None:
+                decision[key] = Decimal(value)
+        elif value is not None and value.get(sub) is not None:
+            value[sub] = Decimal(value[sub])
+    for key in ("deadlines", "overdue", "violations"):
+        for entry in decision[key]:
+            if entry.get("reason") is None:
+                entry.pop("reason", None)
+    # the record path's order: ... deadlines, overdue, violations, warnings, trace
+    for key in ("overdue", "violations", "warnings"):
+        decision[key] = decision.pop(key)
+    decision["trace"] = []
+    return decision
 
 
 def _number_paths(policy: Policy) -> list[tuple[str, str | None]]:

@@ -1284,8 +1284,8 @@ def _materialise(tr: _Translator, node: CheckedNode, base: str, value: Value,
 @dataclass(frozen=True)
 class WarningColumn:
     """One warning rule's column: a boolean, or (a rule `for:` a list) the indices of the
-    items it holds for. The entries are built from them only for the rows that have one:
-    building a list of structs for every row costs more than all the rules."""
+    items it holds for. The entries are built from them only where a rule holds: building a
+    list of structs for every row costs more than all the rules."""
 
     code: str
     field: str
@@ -1384,3 +1384,43 @@ def fraction_texts(nums: list[Any], dens: list[Any] | int,
         out.append(None if num is None else text(Decimal(num) / Decimal(den_value)))
     return out
 
+
+
+def fraction_text_column(frame: pl.DataFrame, num: str, den: str | int,
+                         text: Callable[[Decimal], str]) -> pl.Series:
+    """The decimal text of each row's num/den (columns of `frame`, den > 0 or a constant) as
+    `fraction_texts` writes it, built in columns: one Decimal division per distinct
+    (remainder, denominator, digits of the integer part), not per row.
+
+    Why that is the same text: the record path writes q = a / d (a = |num|) rounded to
+    `DECIMAL_PRECISION` significant digits, half to even, trailing zeros dropped, a minus
+    sign before it when num < 0 (the rounding is symmetric). Write q = I + r / d with
+    I = a // d of k digits and r = a % d. The digits kept are I's and the first P - k of
+    r / d (P - k plus the leading zeros of r / d when I = 0); which they are, and whether
+    rounding carries into I, depend on (r, d, k) only. So the text of J + r / d for
+    J = 10**(k-1) (J = 0 when k = 0), which has k digits too, has the same fraction, and its
+    integer part is J plus the carry (0 or 1): the text of q is I + carry, then that fraction.
+    """
+    a = pl.col(num).abs()
+    d = _lit_int(den) if isinstance(den, int) else pl.col(den)
+    parts = frame.select(
+        (pl.col(num) < 0).alias("neg"), pl.col(num).is_null().alias("null"),
+        (a // d).alias("i"), (a % d).alias("r"),
+        (d if isinstance(den, str) else pl.repeat(den, frame.height)).alias("d"))
+    parts = parts.with_columns(pl.when(pl.col("i") == 0).then(0).otherwise(
+        pl.col("i").cast(pl.String).str.len_bytes()).cast(pl.Int64).alias("k"))
+    keys = parts.filter(~pl.col("null")).select("r", "d", "k").unique()
+    fractions: list[str] = []
+    carries: list[int] = []
+    for r, d_value, k in keys.iter_rows():
+        whole = 10 ** (k - 1) if k else 0
+        written = text(Decimal(whole * d_value + r) / Decimal(d_value))
+        integer, _, fraction = written.partition(".")
+        carries.append(int(integer) - whole)
+        fractions.append("." + fraction if fraction else "")
+    table = keys.with_columns(pl.Series("fraction", fractions, dtype=pl.String),
+                              pl.Series("carry", carries, dtype=pl.Int64))
+    joined = parts.join(table, on=["r", "d", "k"], how="left", maintain_order="left")
+    return joined.select(pl.when(~pl.col("null")).then(pl.concat_str(
+        pl.when(pl.col("neg")).then(pl.lit("-")).otherwise(pl.lit("")),
+        (pl.col("i") + pl.col("carry")).cast(pl.String), pl.col("fraction")))).to_series()

@@ -11,19 +11,24 @@ member rows read = used + rejected, households read = handed on + rejected.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import dataclasses
 import io
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydantic import BaseModel
 
 from fangpin_rules.diagnostics import Diagnostic, Location, did_you_mean, error, suggest
 from fangpin_rules.ledger.format import ColumnSpec, LedgerFormat, label_lookup, squeeze_label
+from fangpin_rules.ledger.ids import id_key, mask_id
 from fangpin_rules.limits import MAX_LEDGER_FILE_BYTES, MAX_LEDGER_ROWS
 from fangpin_rules.model import Household
 from fangpin_rules.source.files import FileRefused, read_bounded
@@ -31,6 +36,7 @@ from fangpin_rules.source.files import FileRefused, read_bounded
 _FEN = Decimal("0.01")
 _MISSING = object()
 _MAX_SHOWN = 60  # characters of a cell quoted in a message
+_DECODE_PIECE = 1 << 20  # bytes of a CSV checked for its encoding at a time
 
 
 class LedgerError(Exception):
@@ -86,6 +92,7 @@ class HouseholdCells:
     """Where a handed-on household's values stand, to place the engine's rejection of it."""
 
     rows: list[int]  # its members' rows, in member order
+    head: int | None = None  # the row of its head
 
 
 @dataclass
@@ -133,13 +140,6 @@ class LedgerRead:
         return where
 
 
-def mask_id(text: str) -> str:
-    """An ID number with all but its first 6 and last 4 characters hidden."""
-    if len(text) <= 10:
-        return "*" * len(text)
-    return text[:6] + "*" * (len(text) - 10) + text[-4:]
-
-
 def column_letter(index: int) -> str:
     """0 -> A, 25 -> Z, 26 -> AA, as Excel names columns."""
     letters = ""
@@ -154,10 +154,14 @@ def column_letter(index: int) -> str:
 
 @dataclass
 class Grid:
+    """A sheet's rows, handed over one at a time as the reader asks for them: the rows are
+    never all held as Python lists (python-calamine keeps a workbook's cells in its own compact
+    form; a CSV file is decoded as it is read)."""
+
     sheet: str
-    rows: list[list[Any]]
-    first_row: int  # the Excel row number of rows[0]
-    first_column: int  # the 0-based column of rows[i][0]
+    rows: Iterator[list[Any]]
+    first_row: int  # the Excel row number of the first row `rows` gives
+    first_column: int  # the 0-based column of each row's first cell
     encoding: str
 
 
@@ -197,8 +201,11 @@ def _xlsx_grid(path: str, raw: bytes, sheet: str | None) -> Grid:
                                      + "Sheets: " + ", ".join(names) + ".")])
         data = book.get_sheet_by_name(sheet)
         start_row, start_column = data.start or (0, 0)
-        rows: list[list[Any]] = data.to_python(skip_empty_area=True)
+        end_row = data.end[0] if data.end else -1
         merged = data.merged_cell_ranges or []
+        # calamine's rows run from the sheet's first row, its cells from the first column
+        # that holds anything; each row becomes a Python list only when it is read.
+        rows: Iterator[list[Any]] = data.iter_rows()
     except LedgerError:
         raise
     except Exception as exc:  # calamine's errors: not a workbook, a broken zip, bad XML
@@ -206,52 +213,100 @@ def _xlsx_grid(path: str, raw: bytes, sheet: str | None) -> Grid:
                                  f"({type(exc).__name__})", Location(path, 0, 0),
                                  hint="save it from Excel as .xlsx, or export it as CSV")]
                           ) from None
-    if len(rows) > MAX_LEDGER_ROWS:
+    if end_row - start_row + 1 > MAX_LEDGER_ROWS:
         raise _too_many_rows(path)
-    _fill_merged(rows, merged, start_row, start_column)
-    return Grid(sheet, rows, start_row + 1, start_column, "xlsx")
+    return Grid(sheet, _filled(_xlsx_rows(rows, path), merged, start_column), 1, start_column,
+                "xlsx")
 
 
-def _fill_merged(rows: list[list[Any]], merged: Sequence[Any], start_row: int,
-                 start_column: int) -> None:
-    """A merged range shows its value in every cell it covers (a household's fields merged
-    down its member rows, as some exports do); calamine gives it in the top-left cell only."""
+def _xlsx_rows(rows: Iterator[list[Any]], path: str) -> Iterator[list[Any]]:
+    """calamine's rows, its errors while reading one as the ledger's."""
+    while True:
+        try:
+            line = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise LedgerError([error("ledger-file", f"'{path}' is not a readable .xlsx "
+                                     f"workbook ({type(exc).__name__})", Location(path, 0, 0),
+                                     hint="save it from Excel as .xlsx, or export it as "
+                                     "CSV")]) from None
+        yield line
+
+
+def _filled(rows: Iterator[list[Any]], merged: Sequence[Any],
+            first_column: int) -> Iterator[list[Any]]:
+    """The rows with a merged range's value in every cell it covers (a household's fields
+    merged down its member rows, as some exports do); calamine gives it in the top-left cell
+    only. The ranges are known before the rows, so each row is filled as it passes."""
+    by_top: dict[int, list[tuple[int, int, int]]] = {}
     for (top, left), (bottom, right) in merged:
-        r0, c0 = top - start_row, left - start_column
-        if not (0 <= r0 < len(rows) and 0 <= c0 < len(rows[r0])):
-            continue
-        value = rows[r0][c0]
-        for r in range(max(r0, 0), min(bottom - start_row + 1, len(rows))):
-            line = rows[r]
-            for c in range(max(c0, 0), min(right - start_column + 1, len(line))):
-                line[c] = value
+        if bottom > top or right > left:
+            by_top.setdefault(top, []).append((bottom, left - first_column,
+                                               right - first_column))
+    if not by_top:
+        yield from rows
+        return
+    active: list[tuple[int, int, int, Any]] = []  # (last row, first, last column, value)
+    for index, line in enumerate(rows):
+        starting = by_top.get(index)
+        if starting:
+            active.extend((bottom, c0, c1, line[c0]) for bottom, c0, c1 in starting
+                          if 0 <= c0 < len(line))
+        if active:
+            active = [span for span in active if span[0] >= index]
+            for _, c0, c1, value in active:
+                for column in range(max(c0, 0), min(c1 + 1, len(line))):
+                    line[column] = value
+        yield line
 
 
 def _csv_grid(path: str, raw: bytes) -> Grid:
     if raw.startswith(b"\xef\xbb\xbf"):
-        text, encoding = raw[3:].decode("utf-8", errors="strict"), "UTF-8 with BOM"
+        codec, encoding, skip = "utf-8", "UTF-8 with BOM", 3
+        if not _decodes(raw, codec, skip):
+            raise LedgerError([error("ledger-encoding", f"'{path}' starts as UTF-8 but is not "
+                                     "UTF-8 text", Location(path, 0, 0),
+                                     hint="save it from Excel as 'CSV UTF-8'")])
+    elif _decodes(raw, "utf-8", 0):
+        codec, encoding, skip = "utf-8", "UTF-8", 0
+    elif _decodes(raw, "gb18030", 0):
+        codec, encoding, skip = "gb18030", "GB18030", 0
     else:
-        try:
-            text, encoding = raw.decode("utf-8"), "UTF-8"
-        except UnicodeDecodeError:
-            try:
-                text, encoding = raw.decode("gb18030"), "GB18030"
-            except UnicodeDecodeError:
-                raise LedgerError([error("ledger-encoding", f"'{path}' is neither UTF-8 nor "
-                                         "GB18030 text", Location(path, 0, 0),
-                                         hint="save it from Excel as 'CSV UTF-8'")]) from None
-    rows: list[list[Any]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        raise LedgerError([error("ledger-encoding", f"'{path}' is neither UTF-8 nor "
+                                 "GB18030 text", Location(path, 0, 0),
+                                 hint="save it from Excel as 'CSV UTF-8'")])
+    text = io.TextIOWrapper(io.BytesIO(memoryview(raw)[skip:]), encoding=codec, newline="")
+    return Grid(Path(path).name, _csv_rows(text, path), 1, 0, encoding)
+
+
+def _decodes(raw: bytes, codec: str, skip: int) -> bool:
+    """Whether the bytes are text in `codec`: decoded a piece at a time and thrown away, so
+    that the check never holds the whole text."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    view = memoryview(raw)
+    try:
+        for offset in range(skip, len(raw), _DECODE_PIECE):
+            decoder.decode(view[offset:offset + _DECODE_PIECE])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _csv_rows(text: IO[str], path: str) -> Iterator[list[Any]]:
+    reader = csv.reader(text, strict=True)
+    count = 0
     try:
         for line in reader:
-            rows.append(line)
-            if len(rows) > MAX_LEDGER_ROWS:
+            count += 1
+            if count > MAX_LEDGER_ROWS:
                 raise _too_many_rows(path)
+            yield line
     except csv.Error as exc:
         raise LedgerError([error("ledger-csv", f"CSV error at row {reader.line_num}: {exc}",
                                  Location(path, reader.line_num, 1),
                                  hint="a quote opened in this row is not closed")]) from None
-    return Grid(Path(path).name, rows, 1, 0, encoding)
 
 
 def _too_many_rows(path: str) -> LedgerError:
@@ -274,12 +329,12 @@ class _Column:
     letter: str
     header: str
     member: bool  # a member's field (members.*), or the household's
+    # where the value goes: in the member's dict, or in the household's
+    path: list[str] = dataclasses.field(init=False, compare=False)
 
-    @property
-    def path(self) -> list[str]:
-        """Where the value goes: in the member's dict, or in the household's."""
+    def __post_init__(self) -> None:
         parts = self.field.split(".")
-        return parts[1:] if self.member else parts
+        object.__setattr__(self, "path", parts[1:] if self.member else parts)
 
 
 def read_ledger(path: str | Path, ledger_format: LedgerFormat,
@@ -289,8 +344,9 @@ def read_ledger(path: str | Path, ledger_format: LedgerFormat,
     file = str(path)
     document = ledger_format.document
     grid = read_grid(file, document.sheet)
-    header_index = _find_header(grid, ledger_format, file)
-    headers = [_squeeze(cell) for cell in grid.rows[header_index]]
+    top = list(itertools.islice(grid.rows, document.header_search_rows))
+    header_index = _find_header(top, grid, ledger_format, file)
+    headers = [_squeeze(cell) for cell in top[header_index]]
     positions: dict[str, int] = {}
     for index, name in enumerate(headers):
         if name:
@@ -342,23 +398,24 @@ def read_ledger(path: str | Path, ledger_format: LedgerFormat,
     result = LedgerRead(file, grid.sheet, grid.encoding, grid.first_row + header_index, [], [],
                         unread_columns=[h for h in real if h not in known],
                         columns={c.field: (c.letter, c.header) for c in columns})
-    reader = _RowReader(grid, ledger_format, columns, result)
     personal_indexes = {positions[n] for n in map(_squeeze, document.personal) if n in positions}
     if person_index is not None:
         personal_indexes.add(person_index)
-    reader.personal = personal_indexes
-    reader.group_indexes = group_indexes
-    reader.read(header_index, head_index, person_index)
+    reader = _RowReader(grid, ledger_format, columns, result, headers, personal_indexes)
+    first = grid.first_row + header_index + 1
+    reader.read(zip(itertools.count(first), itertools.chain(top[header_index + 1:], grid.rows)),
+                head_index, person_index, group_indexes)
     return result
 
 
-def _find_header(grid: Grid, ledger_format: LedgerFormat, file: str) -> int:
+def _find_header(top: list[list[Any]], grid: Grid, ledger_format: LedgerFormat,
+                 file: str) -> int:
     """The row, among the first `header_search_rows`, that holds the most known headers."""
     document = ledger_format.document
     names = {_squeeze(n) for spec in ledger_format.columns.values() for n in spec.names}
     names |= {_squeeze(n) for n in document.head.names}
     best, best_count = -1, 0
-    for index, row in enumerate(grid.rows[:document.header_search_rows]):
+    for index, row in enumerate(top):
         count = sum(1 for cell in row if _squeeze(cell) in names)
         if count > best_count:
             best, best_count = index, count
@@ -433,17 +490,40 @@ class _CellError(ValueError):
     pass
 
 
+class _Household:
+    """A household's rows as they are read: grouped by its number wherever they stand."""
+
+    __slots__ = ("given", "heads", "last", "members", "problems", "relation", "rows")
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.members: list[dict[str, Any]] = []
+        self.given: dict[str, tuple[int, Any, Any]] = {}  # field -> (row, raw, value)
+        self.heads: list[int] = []
+        self.problems: list[CellProblem] = []
+        self.last: tuple[Any, ...] | None = None  # the household's cells on its last row
+        self.relation: Any = ""  # the relation cell of its first row
+
+
+Converter = Callable[["_Column", Any, int], Any]
+
+
 class _RowReader:
     def __init__(self, grid: Grid, ledger_format: LedgerFormat, columns: list[_Column],
-                 result: LedgerRead) -> None:
+                 result: LedgerRead, headers: list[str], personal: set[int]) -> None:
         self.grid = grid
         self.format = ledger_format
         self.columns = columns
         self.result = result
+        self.headers = headers
         self.labels = label_lookup(ledger_format)
         self.forms = ledger_format.document.date_forms
-        self.personal: set[int] = set()
-        self.group_indexes: list[int] = []
+        self.personal = personal
+        self.closed: dict[str, tuple[int, _Household | None]] = {}  # where each finished went
+        self.reopened = False
+        self.household_columns = [c for c in columns
+                                  if not c.member and c.field != "household_id"]
+        self.dropped: tuple[set[int], set[int]] = (set(), set())  # households, rejections
 
     def problem(self, row: int, index: int, header: str, value: Any, field_path: str | None,
                 reason: str) -> CellProblem:
@@ -453,116 +533,230 @@ class _RowReader:
         return CellProblem(self.grid.sheet, row, column_letter(self.grid.first_column + index),
                            header, shown, field_path, reason)
 
-    def read(self, header_index: int, head_index: int, person_index: int | None) -> None:
-        grid, result = self.grid, self.result
+    def read(self, rows: Iterable[tuple[int, list[Any]]], head_index: int,
+             person_index: int | None, group_indexes: list[int]) -> None:
+        """Group the member rows into households as they stream past, converting each cell
+        as its row passes (a household's cells repeated on its rows are converted once). A
+        household is checked and made a record when a row of another household follows it, so
+        what is held is the records, never the sheet's rows.
+
+        A sheet need not be sorted by 户编号: a household whose rows come back after another
+        household's is taken back out of the records and finished again with its later rows
+        (a sheet sorted by name reads as one sorted by household, only slower). The records
+        and rejections come out in the order of each household's first row."""
+        result = self.result
         key = next(c for c in self.columns if c.field == "household_id")
+        key_index = key.index
         head_label = "".join(self.format.document.head.value.split())
-        groups: dict[str, list[tuple[int, list[Any]]]] = {}
-        for offset, cells in enumerate(grid.rows[header_index + 1:], start=header_index + 1):
-            if all(cell is None or (type(cell) is str and not cell.strip()) for cell in cells):
-                continue
-            row = grid.first_row + offset
-            result.rows_read += 1
-            hid = _text(_cell(cells, key.index))
-            if hid and self.group_indexes:
-                hid = "/".join([*(_text(_cell(cells, i)) for i in self.group_indexes), hid])
+        member_plan: list[tuple[int, _Column, dict[Any, Any], str | None, list[str]]] = [
+            (c.index, c, {}, c.path[0] if len(c.path) == 1 else None, c.path)
+            for c in self.columns if c.member]
+        household_plan: list[tuple[int, _Column, dict[Any, Any]]] = [
+            (c.index, c, {}) for c in self.columns
+            if not c.member and c.field != "household_id"]
+        household_cells = _getter([index for index, _, _ in household_plan])
+        width = 1 + max([key_index, head_index, *group_indexes,
+                         *([person_index] if person_index is not None else []),
+                         *(c.index for c in self.columns)])
+        open_id: str | None = None
+        household = _Household()
+        seen_people: dict[str, int] = {}
+        for row, cells in rows:
+            if len(cells) < width:
+                cells = [*cells, *([""] * (width - len(cells)))]
+            hid = _text(cells[key_index])
             if not hid:
+                if all(cell is None or (type(cell) is str and not cell.strip())
+                       for cell in cells):
+                    continue  # an empty row: no member
+                result.rows_read += 1
                 result.rejections.append(LedgerRejection(None, (row,), (self.problem(
-                    row, key.index, key.header, "", key.field,
+                    row, key_index, key.header, "", key.field,
                     "no household number: the row belongs to no household"),)))
                 result.rows_rejected += 1
                 continue
-            groups.setdefault(hid, []).append((row, cells))
-        seen_people: dict[str, int] = {}
-        plan: list[tuple[_Column, list[str], dict[Any, Any]]] = [
-            (c, c.path, {}) for c in self.columns if c.field != "household_id"]
-        for hid, rows in groups.items():
-            problems: list[CellProblem] = []
-            record: dict[str, Any] = {}
-            given: dict[str, tuple[int, Any, Any]] = {}  # field -> (row, raw, value)
-            members: list[dict[str, Any]] = []
-            heads = [row for row, cells in rows
-                     if _squeeze(_cell(cells, head_index)) == head_label]
-            head_header = _squeeze(grid.rows[header_index][head_index])
-            if not heads:
-                problems.append(self.problem(
-                    rows[0][0], head_index, head_header, _cell(rows[0][1], head_index), None,
-                    f"household {hid} has no row whose {head_header} is "
-                    f"{self.format.document.head.value}"))
-            for extra in heads[1:]:
-                problems.append(self.problem(
-                    extra, head_index, head_header, self.format.document.head.value, None,
-                    f"household {hid} has a second {self.format.document.head.value} "
-                    f"(the first on row {heads[0]})"))
-            for number, (row, cells) in enumerate(rows, start=1):
-                member: dict[str, Any] = {"member_id": str(number)}
-                width = len(cells)
-                if person_index is not None:
-                    person = _text(_cell(cells, person_index))
-                    if person:
-                        first = seen_people.setdefault(person, row)
-                        if first != row:
-                            problems.append(self.problem(
-                                row, person_index, _squeeze(grid.rows[header_index][
-                                    person_index]), person, None,
-                                f"duplicate ID number: also on row {first}"))
-                for column, path, cache in plan:
-                    index = column.index
-                    raw = cells[index] if index < width else None
-                    if raw is None or raw == "":
-                        value = None
-                    else:
-                        # a household's cells repeat on its rows, and labels repeat on all:
-                        # each distinct cell is converted once (keyed by type: 1.0 is not True)
-                        cell_key: Any = raw if type(raw) is str else (type(raw), raw)
-                        value = cache.get(cell_key, _MISSING)
+            result.rows_read += 1
+            if group_indexes:
+                hid = "/".join([*(_text(cells[i]) for i in group_indexes), hid])
+            relation = cells[head_index]
+            if hid != open_id:
+                if open_id is not None:
+                    self.finish(open_id, household, head_index)
+                household = self.reopen(hid) if hid in self.closed else _Household()
+                open_id = hid
+                if not household.rows:
+                    household.relation = relation
+            household.rows.append(row)
+            if type(relation) is str and "".join(relation.split()) == head_label:
+                household.heads.append(row)
+            if person_index is not None:
+                self.person(household, row, cells[person_index], person_index, seen_people)
+            member: dict[str, Any] = {"member_id": str(len(household.members) + 1)}
+            for index, column, cache, name, path in member_plan:
+                raw = cells[index]
+                if raw is None or raw == "":
+                    value = None
+                else:
+                    value = cache.get(raw if type(raw) is str else (type(raw), raw), _MISSING)
+                    if value is _MISSING:
+                        value = self.cached(column, cache, raw, row, household)
                         if value is _MISSING:
-                            notes = len(self.result.notes)
-                            try:
-                                value = self.convert(column, raw, row)
-                            except _CellError as exc:
-                                problems.append(self.problem(row, index, column.header, raw,
-                                                             column.field, str(exc)))
-                                continue
-                            if len(self.result.notes) == notes:  # a noted cell: noted each time
-                                cache[cell_key] = value
-                    if column.member:
-                        if len(path) == 1:
-                            member[path[0]] = value
-                        else:
-                            _put(member, path, value)
-                        continue
-                    if value is None:
-                        continue  # a household field written on one of its rows suffices
-                    earlier = given.get(column.field)
-                    if earlier is None:
-                        given[column.field] = (row, raw, value)
-                    elif earlier[2] != value:
-                        problems.append(self.problem(
-                            row, column.index, column.header, raw, column.field,
-                            f"the rows of household {hid} disagree on {column.header}: row "
-                            f"{earlier[0]} says {_shown(earlier[1])}"))
-                members.append(member)
-            for column in self.columns:
-                if column.member or column.field == "household_id":
-                    continue
-                found = given.get(column.field)
-                if found is None and column.spec.required:
-                    problems.append(self.problem(rows[0][0], column.index, column.header, "",
+                            continue
+                if name is not None:
+                    member[name] = value
+                else:
+                    _put(member, path, value)
+            household.members.append(member)
+            shown = household_cells(cells)
+            if shown != household.last:  # the same cells as its last row: nothing new
+                household.last = shown
+                self.household_fields(household, hid, row, shown, household_plan)
+        if open_id is not None:
+            self.finish(open_id, household, head_index)
+        if self.reopened:  # an unsorted sheet: records and rejections by their first row
+            gone, refused = self.dropped
+            result.households = sorted((h for i, h in enumerate(result.households)
+                                        if i not in gone), key=lambda h: h[0])
+            result.rejections = sorted((r for i, r in enumerate(result.rejections)
+                                        if i not in refused), key=lambda r: r.rows[0])
+
+    def reopen(self, hid: str) -> _Household:
+        """A household finished already whose rows come back: its record (or rejection) taken
+        out, its rows, members and household fields as they were read."""
+        result = self.result
+        self.reopened = True
+        index, kept = self.closed.pop(hid)
+        # a household's rows keep their order: the later ones follow its earlier
+        if kept is not None:  # rejected: kept whole (rejections are few)
+            self.dropped[1].add(index)
+            result.rows_rejected -= len(kept.rows)
+            kept.last = None
+            return kept
+        first_row, record = result.households[index]
+        self.dropped[0].add(index)
+        cells = result.cells.pop(first_row)
+        result.rows_used -= len(cells.rows)
+        household = _Household()
+        household.rows = list(cells.rows)
+        household.heads = [cells.head] if cells.head is not None else []
+        household.members = record["members"]
+        for column in self.household_columns:
+            value: Any = record
+            for part in column.path:
+                value = value.get(part) if isinstance(value, dict) else None
+            if value is not None:
+                household.given[column.field] = (first_row, self.words(column, value), value)
+        return household
+
+    def words(self, column: _Column, value: Any) -> Any:
+        """A value as the sheet shows it (its label), for a message about a reopened row."""
+        if column.spec.labels is not None:
+            for label, meant in self.format.document.labels.get(column.spec.labels,
+                                                                {}).items():
+                if meant == value and type(meant) is type(value):
+                    return label
+        return value
+
+    def cached(self, column: _Column, cache: dict[Any, Any], raw: Any, row: int,
+               household: _Household) -> Any:
+        """A cell's value: labels and repeated cells are converted once (keyed by type: 1.0
+        is not True); _MISSING when the cell is a problem (added to the household's)."""
+        cell_key: Any = raw if type(raw) is str else (type(raw), raw)
+        value = cache.get(cell_key, _MISSING)
+        if value is not _MISSING:
+            return value
+        notes = len(self.result.notes)
+        try:
+            value = self.convert(column, raw, row)
+        except _CellError as exc:
+            household.problems.append(self.problem(row, column.index, column.header, raw,
+                                                   column.field, str(exc)))
+            return _MISSING
+        if len(self.result.notes) == notes:  # a noted cell is noted where it stands
+            cache[cell_key] = value
+        return value
+
+    def household_fields(self, household: _Household, hid: str, row: int,
+                         shown: tuple[Any, ...],
+                         plan: list[tuple[int, _Column, dict[Any, Any]]]) -> None:
+        given = household.given
+        for raw, (_, column, cache) in zip(shown, plan, strict=True):
+            if raw is None or raw == "":
+                continue  # a household field written on one of its rows suffices
+            earlier = given.get(column.field)
+            if earlier is not None and type(earlier[1]) is type(raw) and earlier[1] == raw:
+                continue
+            value = cache.get(raw if type(raw) is str else (type(raw), raw), _MISSING)
+            if value is _MISSING:
+                value = self.cached(column, cache, raw, row, household)
+            if value is _MISSING or value is None:
+                continue
+            if earlier is None:
+                given[column.field] = (row, raw, value)
+            elif earlier[2] != value:
+                household.problems.append(self.problem(
+                    row, column.index, column.header, raw, column.field,
+                    f"the rows of household {hid} disagree on {column.header}: row "
+                    f"{earlier[0]} says {_shown(earlier[1])}"))
+
+    def person(self, household: _Household, row: int, raw: Any, index: int,
+               seen: dict[str, int]) -> None:
+        """The member's ID number: checked (GB 11643-1999) and looked for on other rows."""
+        text = _text(raw)
+        if not text:
+            return
+        person_key, wrong = id_key(text)
+        if person_key is None:
+            household.problems.append(self.problem(row, index, self.headers[index], text, None,
+                                                   wrong or "not an ID number"))
+            return
+        first = seen.setdefault(person_key, row)
+        if first != row:
+            household.problems.append(self.problem(row, index, self.headers[index], text, None,
+                                                   f"duplicate ID number: also on row {first}"))
+
+    def finish(self, hid: str, household: _Household, head_index: int) -> None:
+        result = self.result
+        problems = list(household.problems)  # its cells' (the household's own are added)
+        rows = household.rows
+        head = self.format.document.head.value
+        head_header = self.headers[head_index]
+        if not household.heads:
+            problems.append(self.problem(rows[0], head_index, head_header, household.relation,
+                                         None,
+                                         f"household {hid} has no row whose {head_header} is "
+                                         f"{head}"))
+        for extra in household.heads[1:]:
+            problems.append(self.problem(extra, head_index, head_header, head, None,
+                                         f"household {hid} has a second {head} (the first on "
+                                         f"row {household.heads[0]})"))
+        record: dict[str, Any] = {}
+        given = household.given
+        for column in self.household_columns:
+            found = given.get(column.field)
+            if found is None:
+                if column.spec.required:
+                    problems.append(self.problem(rows[0], column.index, column.header, "",
                                                  column.field, "empty cell in a required "
                                                  "column"))
-                if found is not None:
-                    _put(record, column.path, found[2])
-            row_numbers = tuple(row for row, _ in rows)
-            if problems:
-                problems.sort(key=lambda p: (p.row, len(p.column), p.column))  # as they stand
-                result.rejections.append(LedgerRejection(hid, row_numbers, tuple(problems)))
-                result.rows_rejected += len(rows)
                 continue
-            record = {"household_id": hid, **record, "members": members}
-            result.households.append((row_numbers[0], record))
-            result.cells[row_numbers[0]] = HouseholdCells(list(row_numbers))
-            result.rows_used += len(rows)
+            path = column.path
+            if len(path) == 1:
+                record[path[0]] = found[2]
+            else:
+                _put(record, path, found[2])
+        row_numbers = tuple(rows)
+        if problems:
+            self.closed[hid] = (len(result.rejections), household)
+            problems = sorted(problems, key=lambda p: (p.row, len(p.column), p.column))
+            result.rejections.append(LedgerRejection(hid, row_numbers, tuple(problems)))
+            result.rows_rejected += len(rows)
+            return
+        self.closed[hid] = (len(result.households), None)
+        result.households.append((rows[0], {"household_id": hid, **record,
+                                            "members": household.members}))
+        result.cells[rows[0]] = HouseholdCells(list(row_numbers), household.heads[0])
+        result.rows_used += len(rows)
 
     def convert(self, column: _Column, raw: Any, row: int) -> Any:
         if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -588,8 +782,8 @@ class _RowReader:
             return self.date(raw)
         if spec.kind == "region_code":
             code = _text(raw)
-            if code.isdigit() and len(code) in (6, 9, 12):
-                return code[:6]
+            if code.isascii() and code.isdigit() and len(code) in (6, 9, 12):
+                return code  # county, township or village: the contract takes all three
             raise _CellError("not a division code (6, 9 or 12 digits)")
         return _text(raw)
 
@@ -656,8 +850,14 @@ def _plain(value: Decimal) -> Decimal:
     return Decimal(int(value)) if value == value.to_integral_value() else value
 
 
-def _cell(cells: list[Any], index: int) -> Any:
-    return cells[index] if index < len(cells) else None
+def _getter(indexes: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """The cells at `indexes` of a row as a tuple, taken in one call."""
+    if not indexes:
+        return lambda cells: ()
+    if len(indexes) == 1:
+        only = indexes[0]
+        return lambda cells: (cells[only],)
+    return itemgetter(*indexes)
 
 
 def _text(value: Any) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from fangpin_rules.ledger.format import LedgerFormat, label_tables, load_format
+from fangpin_rules.ledger.ids import id_check_digit
 
 SHEET = "监测对象信息"
 TITLE = "防止返贫监测对象信息台帐（合成数据，非真实个人信息）"
@@ -49,14 +50,7 @@ _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑"
 _GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国福春"
 _RELATIONS = ("配偶", "之子", "之女", "之母", "之父", "之孙子", "之孙女")
 _DATE_FORMS = ("YYYYMMDD", "YYYYMM", "YYYY-MM-DD", "YYYY/MM/DD", "excel")
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 FORMULA_TAIL = 7151.990000000001  # what =21455.97/3 leaves in the cell: 7151.99 shown
-
-
-def id_check_digit(first17: str) -> str:
-    """The GB 11643 check character of an ID number's first 17 digits (ISO 7064 MOD 11-2)."""
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
-    return "10X98765432"[total % 11]
 
 
 @dataclass(frozen=True)
@@ -224,7 +218,8 @@ class _Maker:
                 if header in HOUSEHOLD_COLUMNS or header == "户编号":
                     ledger.merges.append((first_row, last, column))
         ledger.records.append({
-            "household_id": household_id, "region_code": code, "formerly_poor": formerly_poor,
+            "household_id": household_id, "region_code": division,
+            "formerly_poor": formerly_poor,
             "members": members, "net_income": net_income, "previous_net_income": previous,
             "rigid_expenditure": spending, **secure,
             "dibao": dibao, "tekun": tekun, "motivation_lacking": motivation,

@@ -2,9 +2,10 @@
 
 The columns are the policy's output fields, headed by their titles and filled with the labels
 of the policy's vocabularies, in Chinese or English (`lang`). A workbook has the sheets
-decisions, warnings, rejects, deadlines (when cases are given), any summary table handed to
-`write_summary_sheet`, and about (the policy, its sha256, the date, the engine's version, the
-counts, and the article each column cites). Rows are written as they come and the workbook is
+decisions, warnings, rejects, deadlines (when cases are given), the monthly ledger summary of
+the date's month (ledger/summary.py; any table handed to `write_summary_sheet`), and about
+(the policy, its sha256, the date, the engine's version, the counts, and the article each
+column cites). Rows are written as they come and the workbook is
 written in xlsxwriter's constant-memory mode, so a run never holds its decisions twice.
 
 Money is exact: an amount is a number cell only when the number Excel keeps (15 significant
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -35,7 +36,7 @@ from fangpin_rules.explain.labels import (
     word,
 )
 from fangpin_rules.language import types as t
-from fangpin_rules.ledger.read import mask_id
+from fangpin_rules.ledger.ids import mask_id
 
 Cell = str | int | Decimal | None
 LANGS = ("zh", "en")
@@ -43,6 +44,7 @@ _WIDTH_ROWS = 1000  # columns are sized by the header and the first rows
 _MAX_WIDTH = 60
 _EXCEL_DIGITS = 15  # significant digits Excel keeps of a number
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_AMOUNTS_KEPT = 10_000  # distinct amounts whose number cell is remembered
 
 _SHEETS = {"decisions": ("决策结果", "decisions"), "warnings": ("数据提示", "warnings"),
            "rejects": ("未判定记录", "rejects"), "deadlines": ("办理时限", "deadlines"),
@@ -168,6 +170,29 @@ def decision_columns(policy: CheckedPolicy, lang: str) -> list[Column]:
     return columns
 
 
+def _getter(parts: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Any]:
+    """`Column.value` for a key of one part (a dict's get) or more (each step a dict)."""
+    if len(parts) == 1:
+        only = parts[0]
+        return lambda decision: decision.get(only)
+    if len(parts) == 2:
+        first, second = parts
+
+        def two(decision: Mapping[str, Any]) -> Any:
+            inner = decision.get(first)
+            return inner.get(second) if isinstance(inner, dict) else None
+        return two
+
+    def deep(decision: Mapping[str, Any]) -> Any:
+        value: Any = decision
+        for part in parts:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(part)
+        return value
+    return deep
+
+
 def exact_number(value: Decimal) -> float | None:
     """The float to write for an amount when Excel holds it exactly (its 15 significant digits
     read back as the same decimal), else None: the amount is written as text."""
@@ -209,6 +234,9 @@ class Labeller:
         self.list_separator = "; " if lang == "en" else "、"
         self.steps = {step.name: step for step in policy.steps}
         self.warning_titles: dict[str, str] = {}
+        self._cellers: list[Callable[[Mapping[str, Any]], Cell]] | None = None
+        self._cited_getters: list[tuple[Callable[[Mapping[str, Any]], Any],
+                                        tuple[str, ...]]] | None = None
         for warning in policy.warnings:
             title = warning.title_en if lang == "en" and warning.title_en else warning.title_zh
             self.warning_titles.setdefault(warning.id, title)
@@ -245,10 +273,14 @@ class Labeller:
         that is not null, false or empty), and, when the trace was asked for, those of the
         rules whose condition held."""
         found: set[str] = set()
-        for column in self.cited_columns:
-            value = column.value(decision)
+        getters = self._cited_getters
+        if getters is None:
+            getters = self._cited_getters = [(_getter(c.parts), c.cites)
+                                             for c in self.cited_columns]
+        for get, cites in getters:
+            value = get(decision)
             if value is not None and value is not False and value != [] and value != "":
-                found.update(column.cites)
+                found.update(cites)
         for step in decision.get("trace") or ():
             if isinstance(step, Mapping):
                 for rule in step.get("rules") or ():
@@ -261,7 +293,45 @@ class Labeller:
         return shown
 
     def decision_row(self, decision: Mapping[str, Any]) -> list[Cell]:
-        return [self.cell(column, decision) for column in self.columns]
+        cellers = self._cellers
+        if cellers is None:
+            cellers = self._cellers = [self._celler(column) for column in self.columns]
+        return [celler(decision) for celler in cellers]
+
+    def _celler(self, column: Column) -> Callable[[Mapping[str, Any]], Cell]:
+        """`cell` for one column, worked out once: its value read by a getter made for its
+        key, then by the value's type (what `cell` does, without asking for every row what
+        kind the column is); a value of an unexpected type goes the general way."""
+        if column.kind == "cites":
+            return self.cites
+        get = _getter(column.parts)
+        if column is self.columns[0]:
+            return lambda decision: self.identity(get(decision))
+        labels, separator = column.labels, self.list_separator
+        yes, no, none = (word(w, self.lang) for w in ("yes", "no", "none"))
+        boolean = column.kind == "bool"
+
+        def cell(decision: Mapping[str, Any]) -> Cell:
+            value: Any = get(decision)
+            if value is None:
+                return None
+            kind = type(value)
+            if kind is bool:
+                return yes if value else no
+            if boolean:
+                return self.cell(column, decision)
+            if kind is str:
+                shown: str = labels.get(value, value)
+                return shown
+            if kind is int or kind is Decimal:
+                return value  # type: ignore[no-any-return]
+            if kind is list:
+                if not value:
+                    return none
+                if all(type(v) is str for v in value):
+                    return separator.join([labels.get(v, v) for v in value])
+            return self.cell(column, decision)  # anything else: the general way
+        return cell
 
     def warning_rows(self, decision: Mapping[str, Any]) -> Iterable[list[Cell]]:
         household = self.identity(decision.get(self.columns[0].key))
@@ -337,7 +407,8 @@ class Labeller:
         return [_header("item", h), _header("value", h), _header("cite", h)]
 
     def about_rows(self, as_of: date | str, engine_version: str,
-                   counts: Mapping[str, int]) -> list[list[Cell]]:
+                   counts: Mapping[str, int], *, columns: bool = True) -> list[list[Cell]]:
+        """The about sheet's rows; `columns`: with a row for each decisions column."""
         policy = self.policy
         lang = self.lang
         title = title_in(policy.document.policy.title, lang, policy.id)
@@ -356,7 +427,7 @@ class Labeller:
                      None])
         rows.append([_in(_ABOUT["money"], lang), _in(_ABOUT["money_note"], lang), None])
         column_word = _in(_ABOUT["column"], lang)
-        for column in self.columns:
+        for column in self.columns if columns else ():
             rows.append([f"{column_word}: {column.header}" if lang == "en"
                          else f"{column_word}：{column.header}", column.key or None,
                          column.cite])
@@ -393,30 +464,53 @@ class _Sheet:
         self.widths = [_width(h) for h in headers]
         self.rows = 0
         self.filtered = filtered
+        self.write_string = self.sheet.write_string
+        self.write_number = self.sheet.write_number
+        self.amounts: dict[Decimal, tuple[float | None, Any]] = {}
         for index, text in enumerate(headers):
             self.sheet.write_string(0, index, text, formats["header"])
 
     def append(self, cells: Sequence[Cell]) -> None:
         self.rows += 1
-        row, sheet, formats = self.rows, self.sheet, self.formats
+        row = self.rows
+        write_string, write_number = self.write_string, self.write_number
         size = row <= _WIDTH_ROWS
         for index, value in enumerate(cells):
             if value is None:
                 continue
-            if isinstance(value, str):
-                sheet.write_string(row, index, writable(value))
-            elif isinstance(value, Decimal):
-                number = exact_number(value)
+            kind = type(value)
+            if kind is str:
+                text = writable(value)  # type: ignore[arg-type]
+                if text.startswith("<r>") and text.endswith("</r>"):
+                    # xlsxwriter takes such a text for rich-string XML and writes it raw (the
+                    # cell comes out empty): as three plain runs it is escaped like any text
+                    self.sheet.write_rich_string(row, index, text[:1], text[1:2], text[2:])
+                else:
+                    write_string(row, index, text)
+            elif kind is int:
+                write_number(row, index, value)
+            else:
+                assert isinstance(value, Decimal)
+                number, decimal_format = self.money(value)
                 if number is None:
                     value = plain_decimal(value)
-                    sheet.write_string(row, index, value)
+                    write_string(row, index, value)
                 else:
-                    sheet.write_number(row, index, number, formats["decimal"]
-                                       if value != value.to_integral_value() else None)
-            else:
-                sheet.write_number(row, index, value)
+                    write_number(row, index, number, decimal_format)
             if size:
                 self.widths[index] = max(self.widths[index], _width(value))
+
+    def money(self, value: Decimal) -> tuple[float | None, Any]:
+        """The number to write for an amount and its format (amounts repeat: the line, the
+        standards): worked out once an amount."""
+        found = self.amounts.get(value)
+        if found is None:
+            number = exact_number(value)
+            found = (number, self.formats["decimal"]
+                     if number is not None and value != value.to_integral_value() else None)
+            if len(self.amounts) < _AMOUNTS_KEPT:
+                self.amounts[value] = found
+        return found
 
     def finish(self) -> None:
         for index, width in enumerate(self.widths):
@@ -429,7 +523,10 @@ class _Sheet:
 class XlsxLedger:
     """A workbook written as the decisions come: `decision`, `rejection`, then `close`."""
 
-    def __init__(self, out: IO[bytes], labeller: Labeller, *, deadlines: bool = False) -> None:
+    def __init__(self, out: IO[bytes], labeller: Labeller, *, deadlines: bool = False,
+                 decisions: bool = True) -> None:
+        """`decisions=False`: a workbook of summary sheets and the about sheet only (a
+        report's, whose households are in no sheet of their own)."""
         import xlsxwriter
 
         self.labeller = labeller
@@ -440,7 +537,8 @@ class XlsxLedger:
                                                             "border": 1}),
                         "decimal": self.workbook.add_format({"num_format": "0.00########"})}
         lang = labeller.lang
-        names = ["decisions", "warnings", "rejects", *(["deadlines"] if deadlines else [])]
+        names = ["decisions", "warnings", "rejects", *(["deadlines"] if deadlines else [])] \
+            if decisions else []
         self.sheets = {name: _Sheet(self.workbook, _in(_SHEETS[name], lang),
                                     labeller.headers(name), self.formats) for name in names}
         self.extra: list[_Sheet] = []
@@ -472,8 +570,10 @@ class XlsxLedger:
     def close(self, as_of: date | str, engine_version: str, counts: Mapping[str, int]) -> None:
         about = _Sheet(self.workbook, _in(_SHEETS["about"], self.labeller.lang),
                        self.labeller.headers("about"), self.formats, filtered=False)
-        for row in self.labeller.about_rows(as_of, engine_version,
-                                            {**counts, "warnings": self.warnings}):
+        for row in self.labeller.about_rows(
+                as_of, engine_version,
+                {**counts, "warnings": self.warnings} if self.sheets else counts,
+                columns=bool(self.sheets)):
             about.append(row)
         for sheet in [*self.sheets.values(), *self.extra, about]:
             sheet.finish()

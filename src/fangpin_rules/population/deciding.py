@@ -106,13 +106,25 @@ def base_of(policy: AnyPolicy) -> Policy:
     return policy.base if isinstance(policy, RegionalPolicy) else policy
 
 
+ENGINES = ("record", "columnar")
+COLUMNAR_CHUNK = 5_000  # households decided at a time in columns (one chunk held)
+
+
 def decide_households(policy: AnyPolicy, source: IO[str], as_of: date, *,
                       cases: Mapping[str, list[Any]] | None = None,
                       on_reject: RejectHandler, counts: Counts | None = None,
-                      ) -> Iterator[Decided]:
+                      engine: str = "record") -> Iterator[Decided]:
     """Decide each household of `source` (JSON lines, a JSON array or one object) on `as_of`,
     lazily, in input order; a rejected record goes to `on_reject` (a second record with the same
-    id too)."""
+    id too). `engine="columnar"` decides `COLUMNAR_CHUNK` households at a time in columns
+    (docs/columnar.md): the same decisions and rejections in the same order; a policy it cannot
+    express, a region table or `cases` raise ColumnarUnsupported before any record is read."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine == "columnar":
+        yield from _decide_in_columns(policy, source, as_of, cases, on_reject,
+                                      counts if counts is not None else Counts())
+        return
     base = base_of(policy)
     regional = policy if isinstance(policy, RegionalPolicy) else None
     reader = typed_reader(base.checked.record_model)
@@ -140,6 +152,62 @@ def decide_households(policy: AnyPolicy, source: IO[str], as_of: date, *,
         tally.decided += 1
         tally.cases_used += len(own)
         yield Decided(household, decision, own, item)
+
+
+def _decide_in_columns(policy: AnyPolicy, source: IO[str], as_of: date,
+                       cases: Mapping[str, list[Any]] | None, on_reject: RejectHandler,
+                       tally: Counts) -> Iterator[Decided]:
+    """`decide_households` of the record engine, chunk by chunk in columns."""
+    from fangpin_rules.columnar.engine import _cases_refused, columnar_plan, decide_records
+    from fangpin_rules.engine.stream import chunks
+
+    base = base_of(policy)
+    if cases:
+        raise _cases_refused(base)
+    if isinstance(policy, RegionalPolicy):
+        raise _regions_refused(policy)
+    columnar_plan(base, as_of)  # refused before any record
+    reader = typed_reader(base.checked.record_model)
+    one_per_id = OneDecisionPerId(base.checked.record_id)
+    for chunk in chunks(numbered_items(source), COLUMNAR_CHUNK):
+        read: list[Any] = []
+        for number, item in chunk:
+            try:
+                read.append(read_item(base, reader, number, item))
+            except RecordError as exc:
+                read.append(exc)
+        good = [(number, household) for (number, _), household in zip(chunk, read, strict=True)
+                if not isinstance(household, RecordError)]
+        decisions = iter(decide_records(base, [h for _, h in good], as_of,
+                                        [number for number, _ in good]))
+        for (number, item), household in zip(chunk, read, strict=True):
+            tally.read += 1
+            try:
+                if isinstance(household, RecordError):
+                    raise household
+                decision = next(decisions)
+                duplicate = one_per_id.duplicate_of(household.household_id, number)
+                if duplicate is not None:
+                    raise RecordError(duplicate)
+                if isinstance(decision, RecordError):
+                    raise decision
+                one_per_id.note(household.household_id, number)
+            except RecordError as exc:
+                rejection = exc.rejection
+                on_reject(rejection if rejection.line is not None else rejection.at_line(number))
+                tally.rejected += 1
+                continue
+            tally.decided += 1
+            yield Decided(household, decision, [], item)
+
+
+def _regions_refused(policy: RegionalPolicy) -> Exception:
+    from fangpin_rules.columnar.engine import ColumnarUnsupported
+    from fangpin_rules.diagnostics import Location, error
+    return ColumnarUnsupported([error(
+        "columnar-unsupported", "the columnar engine does not decide with a region table yet",
+        Location(policy.path, 1, 1),
+        hint="decide with a region table on the record engine (engine='record')")])
 
 
 def read_decisions(source: IO[str], on_reject: RejectHandler) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,276 @@
+"""The data contract checked in columns: which rows of an Arrow table need the per-row reader.
+
+Reading every row of a table through the typed reader (engine/typed_json.py) costs more than
+deciding it. Here the same checks are column expressions derived from the record model (the
+one definition of the contract, as the typed reader derives its structs from it): a required
+field or a field with a default that is null, a text with whitespace to strip, too short or too
+long, or not of its pattern, an enumeration value outside it, a count outside its bounds, an
+amount above its bound, below zero where it must not be, or with more decimal places than the
+contract allows, a list of members too short or too long or holding a null, and the same
+member twice. A row for which any of them holds is *suspect*; only suspect rows go through the
+per-row reader, which accepts them (a lax form, a default to fill) or rejects them with the
+same row, id, field and every problem as the record path.
+
+The check is conservative by construction: it flags every row the per-row reader would refuse
+or read differently from its columns, and may flag a row it would take as it is (a non-ASCII
+text in a field with a pattern): such a row costs only its own speed. A table whose columns are
+not in `input_schema(policy)`'s types (numbers as text, a column of another type), or a model
+with a constraint this module does not know, is not checked here: every row goes the per-row
+way, as before (`suspect_rows` returns None).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import polars as pl
+from pydantic import BaseModel
+
+from fangpin_rules.engine.typed_json import Unsupported, _constraints, _flatten, typed_reader
+
+__all__ = ["suspect_rows"]
+
+# str.isspace() of Python 3.11 (tests/columnar/test_columnar_validate.py holds this equal to
+# the running Python's): written out, since finding them costs a pass over all code points.
+_PYTHON_SPACES = (0x9, 0xA, 0xB, 0xC, 0xD, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0, 0x1680,
+                  *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
+
+# The characters Python's str.strip() removes (str.isspace), as a regular expression class:
+# Polars' strip_chars() follows Rust's definition, which differs (U+001C..U+001F).
+_SPACE = "".join(f"\\x{{{code:x}}}" for code in _PYTHON_SPACES)
+_STRIPPABLE = f"^[{_SPACE}]|[{_SPACE}]$"
+_NON_ASCII = r"[^\x00-\x7f]"
+
+
+class _Checks:
+    """The suspect conditions of one model's fields, as Polars expressions."""
+
+    def __init__(self) -> None:
+        self.lists: list[tuple[str, type[BaseModel]]] = []  # top-level lists of models
+
+    def field_bad(self, annotation: Any, metadata: list[Any], value: pl.Expr, strip: bool,
+                  nullable: bool = False) -> list[pl.Expr]:
+        """Conditions under which the value at `value` makes its row suspect. A null is one
+        unless the type admits it (`X | None`): a field with a default the per-row reader
+        fills, or a required one it rejects."""
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            inner, *extra = typing.get_args(annotation)
+            return self.field_bad(inner, [*metadata, *_flatten(extra)], value, strip, nullable)
+        if origin in (typing.Union, types.UnionType):
+            rest = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(rest) != 1:
+                raise Unsupported(f"union {annotation}")
+            return self.field_bad(rest[0], metadata, value, strip, True)
+        out = [] if nullable else [value.is_null()]
+        constraints = _constraints(metadata)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            # a null struct: the per-row reader says what it means (a default, or nothing)
+            return [value.is_null(), *self.model_bad(annotation, value)]
+        if origin is list:
+            raise Unsupported("a list inside a struct")
+        if origin is Literal:
+            out.append(~value.is_in(list(typing.get_args(annotation))))
+            return out
+        if annotation is str:
+            if strip:
+                out.append(value.str.contains(_STRIPPABLE))
+            if "min_length" in constraints:
+                out.append(value.str.len_chars() < constraints["min_length"])
+            if "max_length" in constraints:
+                out.append(value.str.len_chars() > constraints["max_length"])
+            if "pattern" in constraints:  # ASCII only: there Python's and Rust's classes agree
+                out.append(value.str.contains(_NON_ASCII) |
+                           ~value.str.contains(constraints["pattern"]))
+            return out
+        if annotation is int:
+            out += _bounds(constraints, value, lambda number: number)
+            return out
+        if annotation is Decimal:
+            dtype = pl.Decimal(*_INPUT_DECIMAL)
+
+            def lit(number: Any) -> pl.Expr:
+                return pl.lit(Decimal(number), dtype=dtype)
+
+            out += _bounds(constraints, value, lit)
+            if "limits" in constraints:
+                max_abs, places = constraints["limits"]
+                out.append((value > lit(max_abs)) | (value < lit(-max_abs)))
+                if places < _INPUT_DECIMAL[1]:  # more places than allowed: not a whole tick
+                    out.append(value.cast(pl.Decimal(_INPUT_DECIMAL[0], places)).cast(dtype)
+                               != value)
+            return out
+        if annotation is bool:
+            return out
+        if annotation is date:  # a year Python's date cannot hold: the per-row reader's matter
+            year = value.dt.year()
+            out.append((year < 1) | (year > 9999))
+            return out
+        raise Unsupported(f"type {annotation}")
+
+    def model_bad(self, model: type[BaseModel], value: pl.Expr) -> list[pl.Expr]:
+        """The conditions of a struct's fields (a nested model, a list item)."""
+        strip = bool(model.model_config.get("str_strip_whitespace"))
+        out: list[pl.Expr] = []
+        for name, info in model.model_fields.items():
+            out += self.field_bad(info.annotation, list(info.metadata),
+                                  value.struct.field(name), strip)
+        return out
+
+    def top_level(self, model: type[BaseModel], present: list[str]) -> list[pl.Expr]:
+        """The conditions of the record's columns; its lists of models are noted in
+        `self.lists`, their items checked flattened (`_list_items_bad`)."""
+        strip = bool(model.model_config.get("str_strip_whitespace"))
+        out: list[pl.Expr] = []
+        for name, info in model.model_fields.items():
+            if name not in present:
+                continue
+            bare = _bare(info.annotation)
+            if typing.get_origin(bare) is list:
+                (item,) = typing.get_args(bare)
+                item = _bare(item)
+                if not (isinstance(item, type) and issubclass(item, BaseModel)) or \
+                        _is_optional(typing.get_args(bare)[0]):
+                    raise Unsupported(f"a list of {item}")
+                self.lists.append((name, item))
+                constraints = _constraints(_list_metadata(info.annotation, info.metadata))
+                column = pl.col(name)
+                if not _is_optional(info.annotation):
+                    out.append(column.is_null())
+                length = column.list.len()
+                if "min_length" in constraints:
+                    out.append(length < constraints["min_length"])
+                if "max_length" in constraints:
+                    out.append(length > constraints["max_length"])
+                continue
+            out += self.field_bad(info.annotation, list(info.metadata), pl.col(name), strip)
+        return out
+
+
+_INPUT_DECIMAL = (38, 10)  # columnar/arrow.py's INPUT_DECIMAL
+
+
+def _bounds(constraints: dict[str, Any], value: pl.Expr, lit: Any) -> list[pl.Expr]:
+    out = []
+    if "ge" in constraints:
+        out.append(value < lit(constraints["ge"]))
+    if "gt" in constraints:
+        out.append(value <= lit(constraints["gt"]))
+    if "le" in constraints:
+        out.append(value > lit(constraints["le"]))
+    if "lt" in constraints:
+        out.append(value >= lit(constraints["lt"]))
+    return out
+
+
+def _bare(annotation: Any) -> Any:
+    """The type without Annotated and `| None`."""
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        rest = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _bare(rest[0]) if len(rest) == 1 else annotation
+    return annotation
+
+
+def _list_metadata(annotation: Any, metadata: list[Any]) -> list[Any]:
+    out = list(metadata)
+    while typing.get_origin(annotation) is Annotated:
+        annotation, *extra = typing.get_args(annotation)
+        out += _flatten(extra)
+    return out
+
+
+def _is_optional(annotation: Any) -> bool:
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
+
+
+def _same_types(table: Any, schema: Any, model: type[BaseModel]) -> list[str] | None:
+    """The table's columns the model does not know (each must be null in a row that is not
+    suspect), or None when a column's type is not the input schema's or a column the model
+    needs is missing (with its default, or required)."""
+    extra = []
+    for field in table.schema:
+        if schema.get_field_index(field.name) < 0:
+            extra.append(field.name)
+        elif field.type != schema.field(field.name).type:
+            return None
+    for name, info in model.model_fields.items():
+        if name not in table.column_names and \
+                (info.is_required() or info.default is not None or
+                 info.default_factory is not None):
+            return None
+    return extra
+
+
+def suspect_rows(model: type[BaseModel], schema: Any, table: Any) -> pl.Series | None:
+    """For each row of `table` (an Arrow table), whether it must go through the per-row reader;
+    None when the table or the model is not one these checks cover (every row must)."""
+    checked = check_rows(model, schema, table)
+    return None if checked is None else checked[0]
+
+
+def check_rows(model: type[BaseModel], schema: Any, table: Any
+               ) -> tuple[pl.Series, pl.DataFrame] | None:
+    """`suspect_rows`, and the table as the Polars frame the checks read (its columns those of
+    the table the model knows, converted once: the query can read the same frame)."""
+    if typed_reader(model) is None:
+        return None
+    extra = _same_types(table, schema, model)
+    if extra is None:
+        return None
+    checks = _Checks()
+    present = [name for name in model.model_fields if name in table.column_names]
+    try:
+        conditions = checks.top_level(model, present)
+        item_checks = [(name, _item_conditions(item)) for name, item in checks.lists]
+    except (Unsupported, ValueError):
+        return None
+    conditions += [pl.col(name).is_not_null() for name in extra]
+    frame = pl.from_arrow(table.select(present + extra))
+    assert isinstance(frame, pl.DataFrame)
+    n = table.num_rows
+    bad = frame.select(_any(conditions)).to_series() if conditions else \
+        pl.zeros(n, dtype=pl.Boolean, eager=True).alias("bad")
+    for name, item_conditions in item_checks:
+        bad = bad | _list_items_bad(frame, name, item_conditions, n)
+    return bad, frame.select(present)
+
+
+def _any(conditions: list[pl.Expr]) -> pl.Expr:
+    """Whether some condition holds (one on a null value is false: whether a null is allowed
+    is a condition of its own)."""
+    return pl.any_horizontal([c.fill_null(False) for c in conditions]).alias("bad")
+
+
+def _item_conditions(model: type[BaseModel]) -> list[pl.Expr]:
+    """Conditions on one list item (the column `item`, its row's index in `parent`): null,
+    breaking its model's checks, or repeating the `member_id` of an item of the same row
+    (engine/records.py, household_problems)."""
+    item = pl.col("item")
+    conditions = [item.is_null(), *_Checks().model_bad(model, item)]
+    if "member_id" in model.model_fields:
+        member = item.struct.field("member_id")
+        # equal ids in one row hash equal: a collision of two others only makes a suspect
+        conditions.append(member.is_not_null() &
+                          (member.hash() ^ pl.col("parent").hash()).is_duplicated())
+    return conditions
+
+
+def _list_items_bad(frame: pl.DataFrame, name: str, conditions: list[pl.Expr], n: int
+                    ) -> pl.Series:
+    """The rows with a list item for which some condition holds (an empty list gives one null
+    item: its row is flagged, which costs it only its speed)."""
+    none = pl.zeros(n, dtype=pl.Boolean, eager=True).alias("bad")
+    if n == 0:
+        return none
+    items = frame.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("parent"),
+                         pl.col(name).alias("item")).explode("item")
+    flagged = items.filter(_any(conditions)).get_column("parent").unique()
+    return none if flagged.len() == 0 else none.scatter(flagged, True)

@@ -1,0 +1,55 @@
+"""Output built in columns: the decimal text of a fraction equals the record path's one
+division (compiler/polars_backend.py, fraction_text_column), carries and signs included."""
+
+from __future__ import annotations
+
+import decimal
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fangpin_rules.compiler.polars_backend import fraction_text_column, fraction_texts
+from fangpin_rules.engine.serialize import decimal_text
+from fangpin_rules.limits import DECIMAL_CONTEXT
+
+BIG = 10**30
+
+
+def _both(nums: list[int | None], dens: list[int] | int) -> tuple[list[str | None], ...]:
+    frame = pl.DataFrame({"n": pl.Series(nums, dtype=pl.Int128)})
+    if not isinstance(dens, int):
+        frame = frame.with_columns(pl.Series("d", dens, dtype=pl.Int128))
+    with decimal.localcontext(DECIMAL_CONTEXT):
+        expected = fraction_texts(nums, dens, decimal_text)
+        got = fraction_text_column(frame, "n", dens if isinstance(dens, int) else "d",
+                                   decimal_text).to_list()
+    return expected, got
+
+
+def test_the_hard_cases() -> None:
+    nums = [0, 1, -1, 2, 71519900, 214559900, 2 * 10**29 - 1, -(10**30) + 1, 10**30 - 1,
+            999999, 1000000, None, 7, -7, 3 * 10**24 + 1]
+    dens = [3, 3, 3, 3, 10000, 30000, 3, 7, 10**30, 1000000, 1000000, 5, 1, 9, 3]
+    expected, got = _both(nums, dens)
+    assert got == expected
+    assert got[5] == "7151.99" + "6" * 67 + "7"  # 21455.99 / 3: 74 digits, rounded up
+    assert got[8] == "0." + "9" * 30 and got[0] == "0" and got[2] == "-0." + "3" * 74
+    for den in (1, 3, 10000, 70000):
+        assert _both(nums, den)[1] == _both(nums, den)[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.none(), st.integers(-BIG, BIG)),
+                          st.integers(1, 10**18)), min_size=1, max_size=40))
+def test_any_fraction(pairs: list[tuple[int | None, int]]) -> None:
+    expected, got = _both([n for n, _ in pairs], [d for _, d in pairs])
+    assert got == expected
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.integers(-10**20, 10**20), min_size=1, max_size=30),
+       st.sampled_from([1, 3, 7, 10000, 30000, 70000, 10**10, 3 * 10**17]))
+def test_a_constant_denominator(nums: list[int], den: int) -> None:
+    expected, got = _both(list(nums), den)
+    assert got == expected

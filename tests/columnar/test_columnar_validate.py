@@ -1,0 +1,183 @@
+"""The contract checked in columns (columnar/validate.py): every row the per-row reader would
+refuse or read differently is flagged, so the columnar engine rejects exactly the rows the
+record path rejects, with the same row, id, field and every problem, and decides the rest as
+it does; the rows not flagged never go through the per-row reader."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fangpin_rules import Policy
+from fangpin_rules.columnar import decide_batch, input_schema, records_to_arrow, validate
+from fangpin_rules.columnar import engine as columnar_engine
+
+from support import benchmark_module
+
+AS_OF = "2021-09-01"
+LONG = "x" * 65
+
+
+def _set(path: str, value: Any) -> Any:
+    def change(row: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target: Any = row
+        for part in parents:
+            target = target[int(part)] if part.isdigit() else target[part]
+        target[last] = value
+    return change
+
+
+def _members(change: Any) -> Any:
+    def apply(row: dict[str, Any]) -> None:
+        row["members"] = change(row["members"])
+    return apply
+
+
+# Each a change of one row, within the Arrow types of input_schema (where the check applies):
+# values the contract refuses, and values the per-row reader reads differently from the column.
+CHANGES: dict[str, Any] = {
+    "money above the bound": _set("net_income", Decimal("1000000000000.0001")),
+    "money below the bound": _set("net_income", Decimal("-1000000000001")),
+    "money at the bound": _set("net_income", Decimal("1000000000000")),
+    "money with five places": _set("net_income", Decimal("7152.00001")),
+    "money with four places": _set("net_income", Decimal("7152.0001")),
+    "negative spending": _set("rigid_expenditure.medical", Decimal("-0.01")),
+    "spending with five places": _set("rigid_expenditure.education", Decimal("0.00001")),
+    "previous income too precise": _set("previous_net_income", Decimal("1.123456789")),
+    "required flag null": _set("formerly_poor", None),
+    "required income null": _set("net_income", None),
+    "id null": _set("household_id", None),
+    "id empty": _set("household_id", ""),
+    "id too long": _set("household_id", LONG),
+    "id with a space to strip": _set("household_id", " H1"),
+    "id with a separator to strip": _set("household_id", "H1\x1c"),
+    "id with an inner space": _set("household_id", "H 1"),
+    "region of five digits": _set("region_code", "35010"),
+    "region with full-width digits": _set("region_code", "３５０１０２"),
+    "region with a newline": _set("region_code", "350102\n"),
+    "region of nine digits": _set("region_code", "350102001"),
+    "no member": _set("members", []),
+    "101 members": _members(lambda ms: [dict(ms[0], member_id=str(i)) for i in range(101)]),
+    "members null": _set("members", None),
+    "a null member": _members(lambda ms: [*ms, None]),
+    "the same member twice": _members(lambda ms: [*ms, dict(ms[0])]),
+    "member id empty": _set("members.0.member_id", ""),
+    "member id to strip": _set("members.0.member_id", "1 "),
+    "member id null": _set("members.0.member_id", None),
+    "grade 0": _set("members.0.disability_grade", 0),
+    "grade 5": _set("members.0.disability_grade", 5),
+    "grade 4": _set("members.0.disability_grade", 4),
+    "labour not in the enumeration": _set("members.0.labour_capacity", "strong"),
+    "health not in the enumeration": _set("members.0.health", "Healthy"),
+    "monitoring null (its default applies)": _set("monitoring", None),
+    "status null (its default applies)": _set("monitoring.status", None),
+    "status not in the enumeration": _set("monitoring.status", "watched"),
+    "category not in the enumeration": _set("monitoring.category", "poor"),
+    "dibao null (its default applies)": _set("dibao", None),
+    "spending null (its default applies)": _set("rigid_expenditure", None),
+    "a birth date far back": _set("members.0.birth_date", date(1, 1, 1)),
+}
+
+
+def _rows(fujian: Policy, n: int) -> list[dict[str, Any]]:
+    records = list(benchmark_module("boundary_households").boundary_households(n, seed=3))
+    rows = records_to_arrow(fujian, records).to_pylist()
+    for row in rows:  # every change applies to every row
+        row["rigid_expenditure"] = row["rigid_expenditure"] or {}
+        row["monitoring"] = row["monitoring"] or {"status": "none"}
+        row["region_code"] = row["region_code"] or "350102"
+    return rows
+
+
+def _compare(fujian: Policy, rows: list[dict[str, Any]], changed: set[int]) -> None:
+    schema = input_schema(fujian)
+    table = pa.Table.from_pylist(rows, schema=schema)
+    flagged = validate.suspect_rows(fujian.checked.record_model, schema, table)
+    assert flagged is not None
+    assert set(flagged.arg_true().to_list()) <= changed  # the rows left alone are not flagged
+    by_column = decide_batch(fujian, table, AS_OF, engine="columnar")
+    by_record = decide_batch(fujian, table, AS_OF, engine="record")
+    assert by_column.rejects.to_pylist() == by_record.rejects.to_pylist()
+    assert by_column.decisions.to_pylist() == by_record.decisions.to_pylist()
+    assert by_column.decisions.num_rows + by_column.rejects.num_rows == len(rows)
+
+
+def test_every_change_is_rejected_or_read_as_on_the_record_path(fujian: Policy) -> None:
+    rows = _rows(fujian, 2 * len(CHANGES) + 10)
+    for number, change in enumerate(CHANGES.values()):
+        change(rows[2 * number + 1])
+    _compare(fujian, rows, {2 * number + 1 for number in range(len(CHANGES))})
+    # and what the record path refuses is flagged: no refused row is decided in columns
+    rejected = {r["row"] for r in decide_batch(fujian, pa.Table.from_pylist(
+        rows, schema=input_schema(fujian)), AS_OF, engine="record").rejects.to_pylist()}
+    assert len(rejected) >= 25
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 29), st.sampled_from(sorted(CHANGES))),
+                min_size=1, max_size=12))
+def test_changes_anywhere_in_a_batch(fujian: Policy, picks: list[tuple[int, str]]) -> None:
+    rows = _rows(fujian, 30)
+    for row, name in picks:
+        # an earlier change may have taken what this one edits
+        with contextlib.suppress(TypeError, KeyError, IndexError):
+            CHANGES[name](rows[row])
+    _compare(fujian, rows, {row for row, _ in picks})
+
+
+def test_only_flagged_rows_are_read_one_by_one(fujian: Policy,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = _rows(fujian, 40)
+    CHANGES["money with five places"](rows[7])
+    CHANGES["the same member twice"](rows[20])
+    read: list[int] = []
+    original = columnar_engine._validate
+
+    def counting(policy: Policy, table: Any, *rest: Any) -> Any:
+        read.append(table.num_rows)
+        return original(policy, table, *rest)
+
+    monkeypatch.setattr(columnar_engine, "_validate", counting)
+    result = decide_batch(fujian, pa.Table.from_pylist(rows, schema=input_schema(fujian)),
+                          AS_OF, engine="columnar")
+    assert read == [2]
+    assert [r["row"] for r in result.rejects.to_pylist()] == [7, 20]
+
+
+def test_a_table_of_other_types_is_read_row_by_row(fujian: Policy) -> None:
+    rows = _rows(fujian, 5)
+    for row in rows:
+        row["net_income"] = str(row["net_income"])  # numbers as text: the contract takes them
+    table = pa.Table.from_pylist(rows)
+    assert validate.suspect_rows(fujian.checked.record_model, input_schema(fujian), table) \
+        is None
+    assert decide_batch(fujian, table, AS_OF, engine="columnar").decisions.to_pylist() == \
+        decide_batch(fujian, table, AS_OF, engine="record").decisions.to_pylist()
+
+
+def test_an_unknown_column_is_refused_where_it_holds_a_value(fujian: Policy) -> None:
+    rows = _rows(fujian, 4)
+    extra = [None, "x", None, None]
+    table = pa.Table.from_pylist(rows, schema=input_schema(fujian)).append_column(
+        "nickname", pa.array(extra, pa.string()))
+    by_column = decide_batch(fujian, table, AS_OF, engine="columnar")
+    by_record = decide_batch(fujian, table, AS_OF, engine="record")
+    assert by_column.rejects.to_pylist() == by_record.rejects.to_pylist()
+    assert [r["row"] for r in by_column.rejects.to_pylist()] == [1]
+    assert by_column.decisions.to_pylist() == by_record.decisions.to_pylist()
+
+
+def test_the_whitespace_written_out_is_pythons() -> None:
+    spaces = tuple(code for code in range(sys.maxunicode + 1) if chr(code).isspace())
+    assert spaces == validate._PYTHON_SPACES
+
