@@ -21,6 +21,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -29,6 +30,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 _ID = re.compile(r'"household_id":"G\d+-\d{6}-(\d{7})"')
 YEAR = 2022
+PROGRESS = 100_000  # households between two progress lines of a child
 
 
 def month_files(n: int, months: int) -> list[tuple[str, Path]]:
@@ -62,13 +64,18 @@ def child(n: int, months: int) -> None:
     for _ in history(policy, [MonthFile(label, str(path), stream)
                               for (label, path), stream in zip(files, streams, strict=True)],
                      run=counts):
-        pass
-    seconds = time.perf_counter() - started
-    cpu = time.process_time() - cpu_started
+        if counts.households % PROGRESS == 0:  # a long run says how far it is, on stderr
+            print(json.dumps(_figures(counts, started, cpu_started)), file=sys.stderr,
+                  flush=True)
+    print(json.dumps(_figures(counts, started, cpu_started)))
+
+
+def _figures(counts: Any, started: float, cpu_started: float) -> dict[str, Any]:
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"households": counts.households, "decided": counts.decided,
-                      "rejected": counts.rejected, "seconds": seconds, "cpu": cpu,
-                      "peak_mib": peak_kib / 1024, "findings": counts.findings}))
+    return {"households": counts.households, "decided": counts.decided,
+            "rejected": counts.rejected, "seconds": time.perf_counter() - started,
+            "cpu": time.process_time() - cpu_started, "peak_mib": peak_kib / 1024,
+            "findings": counts.findings}
 
 
 def main() -> int:

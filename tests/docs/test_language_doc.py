@@ -133,3 +133,18 @@ def test_the_regional_warnings_example_checks(tmp_path: Path) -> None:
     path.write_text(broken, encoding="utf-8")
     with pytest.raises(PolicyError, match="'disastr' is not a label of the `risk` vocabulary"):
         load_policy(path)
+
+
+def test_the_regional_sums_example_checks(tmp_path: Path) -> None:
+    text = FUJIAN.read_text(encoding="utf-8")
+    start = text.index("\nregional_warnings:\n")
+    path = tmp_path / "doc_regional_sums.yaml"
+    path.write_text(text[:start + 1] + _yaml_example("regional-sums"), encoding="utf-8")
+    rule, = load_policy(path).checked.regional_warnings
+    assert (rule.sum_of, rule.as_, rule.against, rule.below, rule.above) == (
+        "per_capita_income", "mean", "previous_month", "regional_income_mean_fall", None)
+    broken = path.read_text(encoding="utf-8").replace("sum: per_capita_income",
+                                                      "sum: in_range")
+    path.write_text(broken, encoding="utf-8")
+    with pytest.raises(PolicyError, match="the decision 'in_range' is bool; `sum:` adds up"):
+        load_policy(path)

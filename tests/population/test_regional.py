@@ -38,8 +38,11 @@ def stormy(fujian: Policy) -> list[dict[str, Any]]:
 def test_the_typhoon_and_the_price_fall_give_their_warnings(stormy: list[dict[str, Any]]) -> None:
     found = Counter((w["rule"], w["period"], w["region"][:9]) for w in stormy)
     assert found == {
-        # the price fall of April in township 004: every one of its 10 villages
+        # the price fall of April in township 004: every one of its 10 villages, by the share
+        # of households newly at the income-drop risk and by the fall of the village's mean
+        # per-capita income against March (a sum of decided values)
         ("village_income_drop_wave", "2022-04", "350181004"): 10,
+        ("village_income_mean_fall", "2022-04", "350181004"): 10,
         # the August typhoon in townships 001 and 002: both townships, all their villages
         ("township_disaster_wave", "2022-08", "350181001"): 1,
         ("township_disaster_wave", "2022-08", "350181002"): 1,
@@ -52,7 +55,11 @@ def test_the_typhoon_and_the_price_fall_give_their_warnings(stormy: list[dict[st
     for warning in stormy:
         assert warning["cite"] == "§3, §16"
         figures = warning["figures"]
-        assert figures["selected"] >= 5 and figures["figure"] > figures["threshold"]
+        assert figures["selected"] >= 5
+        if warning["direction"] == "above":
+            assert figures["figure"] > figures["threshold"]
+        else:
+            assert figures["figure"] < figures["threshold"] == Decimal("0.9")
 
 
 def test_a_warning_carries_the_region_and_its_figures(stormy: list[dict[str, Any]]) -> None:
@@ -102,8 +109,11 @@ def test_report_regional_on_the_command_line(tmp_path: Path,
     assert main(["report", "regional", *months, "--events", str(tmp_path / "events.csv")]) == 0
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
-    assert len(lines) == 10 and all("[§3, §16]" in line for line in lines)
+    assert len(lines) == 20 and all("[§3, §16]" in line for line in lines)
     assert lines[0].startswith("2022-04 village 350181004001: 村内多户收入同时大幅缩减")
+    fall = next(line for line in lines if "村户均人均纯收入较上月大幅下降" in line)
+    assert fall.startswith("2022-04 village 350181004001: ")
+    assert "24 of 24 households summing " in fall and "< 0.9 [§3, §16]" in fall
     assert "records read 2400, decided 2400, rejected 0" in captured.err
 
 
@@ -132,3 +142,125 @@ def test_a_new_rule_is_not_judged_without_the_month_before(fujian: Policy) -> No
     months, _ = benchmark_module("gen_county").county(seed=0, code="350181")
     april_alone = regional_warnings(fujian, county_files({"2022-04": months["2022-04"]}))
     assert april_alone == []  # the April price fall needs March to be seen as new
+
+
+def county_policy(tmp_path: Path, rules: str, parameters: str = "") -> Policy:
+    from fangpin_rules import load_policy
+
+    county = tmp_path / "county.yaml"
+    county.write_text(
+        "extends: fujian-2021\n"
+        "policy: {id: test-county, title: {zh: 测试县}, effective: 2021-06-04}\n"
+        + (f"parameters:\n{parameters}" if parameters else "")
+        + f"regional_warnings:\n{rules}", encoding="utf-8")
+    return load_policy(county, search_path=[Path(__file__).parents[2] / "policies"])
+
+
+RATIO = ("  {name}:\n    type: ratio\n    title: {{zh: 阈值}}\n    cite: §3\n"
+         "    basis: interpretation\n    value: {value}\n")
+MONEY = RATIO.replace("type: ratio", "type: money")
+
+
+def per_capita(fujian: Policy, records: list[dict[str, Any]], month: str,
+               ) -> list[tuple[str, Decimal, list[str]]]:
+    """(village, decided per-capita income, risks) of each household, decided one by one."""
+    from fangpin_rules.population.history import month_of
+
+    last = month_of(month)[1]
+    return [(r["region_code"], d["per_capita_income"], d["risks"])
+            for r, d in zip(records, fujian.evaluate_many(records, last), strict=True)]
+
+
+def test_sums_of_decided_values_reconcile_with_the_households(tmp_path: Path,
+                                                              fujian: Policy) -> None:
+    months, _ = benchmark_module("gen_county").county(seed=0, code="350181")
+    april = months["2022-04"]
+    for number, record in enumerate(april[:7]):  # money to the fen: the sums stay exact
+        record["net_income"] = f"{record['net_income']}.{number}7"
+    policy = county_policy(tmp_path, """  township_income_sum:
+    title: {zh: 乡镇人均收入合计}
+    cite: §3
+    level: township
+    sum: per_capita_income
+    above: sum_floor
+  township_drop_income_share:
+    title: {zh: 收入骤降户收入占比}
+    cite: §3
+    level: township
+    where: {risk: income_drop}
+    sum: per_capita_income
+    as: share
+    above: tiny
+""", MONEY.format(name="sum_floor", value=1) + RATIO.format(name="tiny", value="0.000001"))
+    found = regional_warnings(policy, county_files({"2022-04": april}))
+    decided = per_capita(fujian, april, "2022-04")
+    sums = {w["region"]: w["figures"] for w in found if w["rule"] == "township_income_sum"}
+    assert len(sums) == 5
+    for township, figures in sums.items():
+        mine = [pci for village, pci, _ in decided if village.startswith(township)]
+        assert figures["sum"] == figures["figure"] == sum(mine, Decimal(0))
+        assert figures["selected"] == figures["households"] == len(mine)
+    assert any(f["sum"] != f["sum"].to_integral_value() for f in sums.values())  # fen kept
+    shares = {w["region"]: w["figures"] for w in found
+              if w["rule"] == "township_drop_income_share"}
+    assert "350181004" in shares  # the price fall's township, at least
+    for township, figures in shares.items():
+        dropped = sum((pci for village, pci, risks in decided
+                       if village.startswith(township) and "income_drop" in risks), Decimal(0))
+        total = sum((pci for village, pci, _ in decided if village.startswith(township)),
+                    Decimal(0))
+        assert (figures["sum"], figures["total"]) == (dropped, total)
+        assert figures["figure"] == (dropped / total).quantize(Decimal("0.0001"))
+
+
+def test_a_mean_against_the_previous_quarter_and_a_threshold_below(tmp_path: Path,
+                                                                   fujian: Policy) -> None:
+    months, _ = benchmark_module("gen_county").county(seed=0, code="350181")
+    policy = county_policy(tmp_path, """  county_mean_quarter:
+    title: {zh: 全县户均人均收入较上季度}
+    cite: §16
+    level: county
+    sum: per_capita_income
+    as: mean
+    against: previous_quarter
+    below: hardly_any_fall
+""", RATIO.format(name="hardly_any_fall", value="1.5"))
+    found = [w for w in regional_warnings(policy, county_files(months))
+             if w["rule"] == "county_mean_quarter"]
+    assert [w["period"] for w in found] == ["2022Q2", "2022Q3", "2022Q4"]
+    q3 = found[1]["figures"]
+    summed = {}
+    for quarter, labels in (("q2", ("2022-04", "2022-05", "2022-06")),
+                            ("q3", ("2022-07", "2022-08", "2022-09"))):
+        values = [pci for m in labels for _, pci, _ in per_capita(fujian, months[m], m)]
+        summed[quarter] = (sum(values, Decimal(0)), len(values))
+    assert (q3["sum"], q3["selected"]) == summed["q3"]
+    mean_q2 = summed["q2"][0] / summed["q2"][1]
+    mean_q3 = summed["q3"][0] / summed["q3"][1]
+    assert q3["previous"] == mean_q2.quantize(Decimal("0.0001"))
+    assert q3["figure"] == (mean_q3 / mean_q2).quantize(Decimal("0.0001"))
+    assert found[1]["direction"] == "below" and q3["figure"] < Decimal("1.5")
+
+
+def test_an_unknown_value_is_in_no_sum(tmp_path: Path) -> None:
+    from fangpin_rules import load_policy
+
+    county = tmp_path / "county.yaml"
+    county.write_text(
+        "extends: fujian-2021\n"
+        "policy: {id: test-county, title: {zh: 测试县}, effective: 2021-06-04}\n"
+        "decisions:\n  last_year_income:\n    expr: previous_net_income\n"
+        "parameters:\n" + MONEY.format(name="floor", value=0) +
+        "regional_warnings:\n  county_last_year:\n    title: {zh: 上年收入合计}\n"
+        "    cite: §3\n    level: county\n    sum: last_year_income\n    above: floor\n",
+        encoding="utf-8")
+    policy = load_policy(county, search_path=[Path(__file__).parents[2] / "policies"])
+    months, _ = benchmark_module("gen_county").county(seed=0, code="350181")
+    records = months["2022-01"][:10]
+    for record in records[:3]:
+        del record["previous_net_income"]
+    (warning,) = [w for w in regional_warnings(policy, county_files({"2022-01": records}))
+                  if w["rule"] == "county_last_year"]
+    figures = warning["figures"]
+    assert (figures["households"], figures["selected"], figures["unknown"]) == (10, 7, 3)
+    assert figures["sum"] == sum(Decimal(r["previous_net_income"]) for r in records[3:])

@@ -130,7 +130,7 @@ def test_report_regional_is_the_record_engines(tmp_path: Path,
     assert by_column == by_record
     code, files, err = by_column
     assert code == 1 and "decided 2400, rejected 3" in err
-    assert files["warnings.jsonl"].count(b"\n") == 10
+    assert files["warnings.jsonl"].count(b"\n") == 20  # 10 of the price fall, 10 of the mean fall
 
 
 def test_report_regional_refuses_what_the_columnar_engine_cannot_express(

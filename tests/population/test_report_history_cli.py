@@ -55,6 +55,35 @@ def test_history_rejects_name_the_file(tmp_path: Path,
             rejection["field"]) == (True, 1, "net_income")
 
 
+def test_history_from_earlier_decision_files(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    months = [write_month(tmp_path, "2022-01", [household(income=7500)]),
+              write_month(tmp_path, "2022-02", [household(income=7500, status="risk_eliminated")])]
+    decisions = []
+    for value, last_day in zip(months, ("2022-01-31", "2022-02-28"), strict=True):
+        month, path = value.split("=")
+        out = tmp_path / f"decisions-{month}.jsonl"
+        assert main(["eval", "policies/fujian_2021.yaml", path, "--as-of", last_day,
+                     "-o", str(out)]) == 0
+        decisions += ["--decisions", f"{month}={out}"]
+    assert main(["report", "history", *months]) == 0
+    afresh = capsys.readouterr().out
+    assert main(["report", "history", *months, *decisions]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == afresh and '"eliminated_not_eligible"' in captured.out
+    assert "decisions read 2, used 2, rejected 0" in captured.err
+    # January's decisions given as February's: each is of another day, its month rejected
+    wrong = ["--decisions", decisions[1].replace("2022-01=", "2022-02=")]
+    assert main(["report", "history", *months, *decisions, *wrong]) == 2
+    assert "--decisions 2022-02: the month is given twice" in capsys.readouterr().err
+    assert main(["report", "history", *months, *decisions[:2], *wrong]) == 1
+    err = capsys.readouterr().err
+    assert ("its decision is of 2022-01-31, not of the period's last day 2022-02-28: decide "
+            f"the households on that day ({tmp_path / 'decisions-2022-01.jsonl'}:1)") in err
+    assert main(["report", "history", months[0], *decisions[2:]]) == 2
+    assert "--decisions 2022-02: no household file of that month" in capsys.readouterr().err
+
+
 def test_duties_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     log = tmp_path / "log.csv"
     log.write_text(LOG, encoding="utf-8")

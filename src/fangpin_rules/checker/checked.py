@@ -217,12 +217,21 @@ class CheckedRegionalWarning:
     cite: str
     basis: str
     level: str
-    where: tuple[str, str]  # (risk | category | measure | event, label)
+    where: tuple[str, str] | None  # (risk | category | measure | event, label); None: all
     new: bool
     as_: str
     against: str | None
-    above: str  # a parameter: ratio for a share or a comparison, count for a count
+    above: str | None  # the threshold parameter the figure must exceed (or `below`)
     at_least: str | None  # a count parameter
     events: str | None
     note: str | None
     location: Location
+    sum_of: str | None = None  # the decided value summed: its key in the decision record
+    below: str | None = None  # the threshold parameter the figure must fall short of
+
+    @property
+    def threshold(self) -> str:
+        """The threshold parameter's name (`above:` or `below:`)."""
+        name = self.above if self.above is not None else self.below
+        assert name is not None
+        return name

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import IO, Any
@@ -35,6 +35,7 @@ from fangpin_rules.cli.common import (
     open_input,
     policy_files,
 )
+from fangpin_rules.text import safe_text
 
 SUBREPORTS = (report_ledger, report_departments, report_assess, report_history,
               report_regional, report_duties)
@@ -215,6 +216,93 @@ def report_run(args: argparse.Namespace, verb: str, outputs: dict[str, str | Non
                              f"rejected {len(bad_decisions)}")
             run.rejected_inputs += len(bad_decisions)
         yield run, files
+
+
+DEFAULT_POLICY = "policies/fujian_2021.yaml"
+
+
+def add_months(parser: argparse.ArgumentParser, *, decisions: bool = False) -> None:
+    """The arguments of a sub-report over several months: MONTH=FILE household files, the
+    policy, with `decisions` the months' earlier decision files, -o and --rejects."""
+    parser.add_argument("months", nargs="+", metavar="MONTH=FILE",
+                        help="a month written YYYY-MM and its household file")
+    parser.add_argument("--policy", default=DEFAULT_POLICY, metavar="POLICY",
+                        help=f"policy file (default: {DEFAULT_POLICY})")
+    if decisions:
+        parser.add_argument("--decisions", action="append", default=[], metavar="MONTH=FILE",
+                            help="a month's earlier decisions (`fangpin eval --as-of` the "
+                            "month's last day, of that month's household file), read instead "
+                            "of deciding again (repeatable)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="output (default: stdout)")
+    parser.add_argument("--rejects", metavar="FILE",
+                        help="rejected records, JSON lines (default: stderr)")
+
+
+def month_pairs(values: list[str], option: str = "MONTH=FILE") -> list[tuple[str, str]]:
+    """(month, path) of each MONTH=FILE value (the month is checked where it is read)."""
+    pairs = []
+    for value in values:
+        month_label, sep, path = value.partition("=")
+        if not sep or not path:
+            raise UsageError(f"{safe_text(value)!r}: give {option} as a month and its file, "
+                             "as 2022-01=households-2022-01.jsonl")
+        pairs.append((month_label, path))
+    return pairs
+
+
+@dataclass
+class MonthsRun:
+    """A sub-report's run over several months: the policy, the files, where rejects go."""
+
+    policy: Any
+    months: list[Any]  # population.history.MonthFile, in the order given
+    outputs: Any  # cli.outputs.Outputs
+    rejects: IO[str]
+
+    def on_reject(self, name: str, rejection: Any) -> None:
+        from fangpin_rules.engine.serialize import dumps
+
+        self.rejects.write(dumps({"file": name, **rejection.to_json()}) + "\n")
+
+
+@contextmanager
+def months_run(args: argparse.Namespace,
+               inputs: dict[str, list[str | None]]) -> Iterator[MonthsRun]:
+    """Load the policy, refuse outputs that name an input, open the monthly files (each with
+    its decisions when `args.decisions` pairs them); a bad input is a usage error."""
+    from fangpin_rules.cli.outputs import Outputs, check_collisions
+    from fangpin_rules.population.history import HistoryInputError, MonthFile
+
+    pairs = month_pairs(args.months)
+    decided: dict[str, str] = {}
+    for month_label, path in month_pairs(getattr(args, "decisions", None) or [],
+                                         "--decisions"):
+        if month_label in decided:
+            raise UsageError(f"--decisions {safe_text(month_label)}: the month is given twice")
+        decided[month_label] = path
+    months = {month_label for month_label, _ in pairs}
+    for month_label in decided:
+        if month_label not in months:
+            raise UsageError(f"--decisions {safe_text(month_label)}: no household file of that "
+                             "month is given (the decisions are read beside it)")
+    policy = load_or_report(args.policy)
+    check_collisions({"the policy": policy_files(policy),
+                      "a monthly file": [path for _, path in pairs],
+                      "a decisions file": list(decided.values()), **inputs},
+                     {"-o": args.output or "-", "--rejects": args.rejects})
+    try:
+        with Outputs() as outputs, ExitStack() as opened:
+            rejects = outputs.open(args.rejects) if args.rejects else sys.stderr
+            files = []
+            for month_label, path in pairs:
+                decisions = decided.get(month_label)
+                files.append(MonthFile(
+                    month_label, path, opened.enter_context(open_input(path)),
+                    None if decisions is None else opened.enter_context(open_input(decisions)),
+                    decisions))
+            yield MonthsRun(policy, files, outputs, rejects)
+    except HistoryInputError as exc:
+        raise UsageError(safe_text(str(exc))) from None
 
 
 def columnar_or_report(policy: Any, days: Iterable[date]) -> None:

@@ -268,21 +268,27 @@ class RegionalWarning(Strict):
 
     `where:` picks the households counted (one of `risk`, `category`, `measure` naming a label
     of that vocabulary, or `event`: `identified` / `eliminated`, the households whose status
-    started that month); `new: true` counts only those that did not match the month before;
-    `as: share` divides by the region's households that month; `against:` compares the count
-    with the previous month's or quarter's (`current / max(previous, 1)`). The warning is raised
-    when the figure is above the parameter `above:` and at least `at_least:` households match;
-    with `events: KIND`, only in the regions an event input of that kind names that month."""
+    started that month; without it, all of the region's households); `new: true` counts only
+    those that did not match the month before. The indicator is the count of those households,
+    or with `sum:` (a numeric decided value: money, count, number or ratio) the sum of that
+    value over them. `as: share` divides it by the region's (households, or the value's sum over
+    all of them); `as: mean` (with `sum:`) by the households summed; `against:` compares it with
+    the previous month's or quarter's (a count as `current / max(previous, 1)`, a sum or mean as
+    `current / previous`). The warning is raised when the figure is above the parameter `above:`
+    (or below `below:`) and at least `at_least:` households match; with `events: KIND`, only in
+    the regions an event input of that kind names that month."""
 
     title: LocalizedText
     cite: str = Field(pattern=CITATION)
     basis: Basis = "interpretation"
     level: Literal["county", "township", "village"]
-    where: dict[str, str] = Field(min_length=1, max_length=1)
+    where: dict[str, str] | None = Field(default=None, min_length=1, max_length=1)
     new: bool = False
-    as_: Literal["count", "share"] = Field(default="count", alias="as")
+    sum: str | None = None
+    as_: Literal["count", "share", "mean"] = Field(default="count", alias="as")
     against: Literal["previous_month", "previous_quarter"] | None = None
-    above: str
+    above: str | None = None
+    below: str | None = None
     at_least: str | None = None
     events: str | None = Field(default=None, pattern=IDENTIFIER)
     note: str | None = None

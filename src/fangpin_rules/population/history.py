@@ -1,7 +1,15 @@
 """A household's monitoring history from monthly snapshots (§8, §9, §11, §14).
 
 Input: the household files of several months (one snapshot each, decided as of the month's last
-day) and, optionally, the case records whose `visits` are the cadres' home visits. Output, per
+day) and, optionally, the case records whose `visits` are the cadres' home visits. A month may
+come with its earlier decision file (`fangpin eval --as-of` the month's last day, of the same
+household file, so in the same order): the history then reads each household's decision from it
+instead of deciding the household again; the household file is still read, for what a decision
+does not carry (the recorded status, category, dibao enrolment and the grace period's start).
+Only a household marked `risk_eliminated` that month is decided again, as the monitored
+household it was (see `eliminated_not_eligible`). A decision of another day or policy, or one
+without the values the history reads, rejects its household for that month, saying which; a
+decision whose household is not in the month's file is rejected too. Output, per
 household: a timeline of its recorded status and category, and the findings only a history
 shows, each with its article:
 
@@ -39,9 +47,10 @@ import msgspec
 
 from fangpin_rules.calendar import Frequency, period_containing, quarters_between
 from fangpin_rules.engine.policy import DateError, Policy
-from fangpin_rules.engine.records import RecordError, Rejection
+from fangpin_rules.engine.records import RecordError, Rejection, read_records
 from fangpin_rules.engine.stream import numbered_items, read_item
 from fangpin_rules.engine.typed_json import typed_reader
+from fangpin_rules.population.deciding import _decision_problem
 
 __all__ = ["HistoryInputError", "MonthFile", "Observation", "history", "month_of"]
 
@@ -56,11 +65,14 @@ class HistoryInputError(ValueError):
 
 @dataclass(frozen=True)
 class MonthFile:
-    """One month's snapshot: its month (`YYYY-MM`), a name for messages, and its text."""
+    """One month's snapshot: its month (`YYYY-MM`), a name for messages, and its text; with
+    `decisions`, the decisions `fangpin eval` wrote of that text on the month's last day."""
 
     month: str
     name: str
     stream: IO[str]
+    decisions: IO[str] | None = None
+    decisions_name: str | None = None
 
 
 def month_of(label: str) -> tuple[date, date]:
@@ -92,6 +104,17 @@ class Observation:
 
 
 @dataclass
+class _Decisions:
+    """A month's decision file, read in step with its household file."""
+
+    name: str
+    items: Iterator[tuple[int, Any]]
+    head: tuple[str, int, dict[str, Any]] | None = None  # (id, line, decision) of the next one
+    last_id: str | None = None
+    started: bool = False
+
+
+@dataclass
 class _Source:
     month: str
     first_day: date
@@ -100,6 +123,33 @@ class _Source:
     items: Iterator[tuple[int, Any]]
     head: tuple[str, int, Any] | None = None  # (id, line, record) of the next record
     last_id: str | None = None
+    decisions: _Decisions | None = None
+
+
+@dataclass(frozen=True)
+class _Span:
+    """The months of a run, worked out once: what each household's findings compare with."""
+
+    labels: tuple[str, ...]
+    month_ends: tuple[date, ...]
+    follows: tuple[bool, ...]  # follows[i]: month i is the calendar month after month i - 1
+    quarters: tuple[tuple[str, tuple[int, int, int], date, date], ...]  # wholly in the run
+
+    @classmethod
+    def of(cls, sources: Sequence[_Source]) -> _Span:
+        labels = tuple(s.month for s in sources)
+        follows = (False, *(after.first_day == before.last_day + timedelta(days=1)
+                            for before, after in itertools.pairwise(sources)))
+        index = {label: i for i, label in enumerate(labels)}
+        quarters = []
+        for quarter in quarters_between(sources[0].first_day, sources[-1].last_day):
+            months = [f"{quarter.first_day.year}-{m:02d}"
+                      for m in range(quarter.first_day.month, quarter.first_day.month + 3)]
+            if all(m in index for m in months):
+                first, second, third = (index[m] for m in months)
+                quarters.append((quarter.label, (first, second, third), quarter.first_day,
+                                 quarter.last_day))
+        return cls(labels, tuple(s.last_day for s in sources), follows, tuple(quarters))
 
 
 @dataclass
@@ -110,6 +160,9 @@ class HistoryRun:
     read: int = 0
     decided: int = 0
     rejected: int = 0
+    decisions_read: int = 0  # lines of the decision files given
+    decisions_used: int = 0
+    decisions_rejected: int = 0  # not a decision, or of a household not in its month's file
     findings: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CITES, 0))
 
 
@@ -118,10 +171,11 @@ def history(policy: Policy, months: Sequence[MonthFile], *,
             on_reject: Callable[[str, Rejection], None] | None = None,
             run: HistoryRun | None = None) -> Iterator[dict[str, Any]]:
     """Each household's history, in ascending id order (see module). `visits` maps household
-    ids to their visit dates; `on_reject(file name, rejection)` receives each bad record."""
+    ids to their visit dates; `on_reject(file name, rejection)` receives each bad record (and
+    each bad decision, with the decision file's name)."""
     if not months:
         raise HistoryInputError("no monthly file given")
-    sources = [_source(policy, month) for month in months]
+    sources = [_source(month) for month in months]
     sources.sort(key=lambda s: s.first_day)
     for before, after in itertools.pairwise(sources):
         if before.month == after.month:
@@ -134,13 +188,14 @@ def history(policy: Policy, months: Sequence[MonthFile], *,
     except DateError as exc:
         raise HistoryInputError(str(exc)) from None
     report = on_reject or (lambda _name, _rejection: None)
+    span = _Span.of(sources)
+    all_visits = visits or {}
     for source in sources:
         _advance(policy, reader, source, counts, report)
-    first_month, last_month = sources[0].first_day, sources[-1].last_day
     while True:
         heads = [s.head[0] for s in sources if s.head is not None]
         if not heads:
-            return
+            break
         household_id = min(heads)
         observed: list[Observation | None] = []
         for index, source in enumerate(sources):
@@ -150,7 +205,10 @@ def history(policy: Policy, months: Sequence[MonthFile], *,
             _, line, record = source.head
             fast, dibao_standard = deciders[index]
             try:
-                observed.append(_observe(policy, fast, dibao_standard, source, line, record))
+                decision = (None if source.decisions is None else
+                            _decision_of(policy, source, household_id, line, counts, report))
+                observed.append(_observe(policy, fast, dibao_standard, source, line, record,
+                                         decision))
                 counts.decided += 1
             except RecordError as exc:
                 counts.rejected += 1
@@ -161,20 +219,27 @@ def history(policy: Policy, months: Sequence[MonthFile], *,
         if all(o is None for o in observed):
             continue  # every month of it was rejected
         counts.households += 1
-        own_visits = sorted((visits or {}).get(household_id, ()))
-        result = household_history(household_id, [s.month for s in sources], observed,
-                                   own_visits, first_month, last_month)
+        own_visits = sorted(all_visits.get(household_id, ()))
+        result = household_history(household_id, span, observed, own_visits)
         for finding in result["findings"]:
             counts.findings[finding["code"]] += 1
         yield result
+    for source in sources:  # decisions after the last household: none of them is used
+        if source.decisions is not None:
+            _decision_of(policy, source, None, None, counts, report)
 
 
-def _source(policy: Policy, month: MonthFile) -> _Source:
+def _source(month: MonthFile) -> _Source:
     try:
         first, last = month_of(month.month)
     except ValueError as exc:
         raise HistoryInputError(str(exc)) from None
-    return _Source(month.month, first, last, month.name, iter(numbered_items(month.stream)))
+    decisions = None
+    if month.decisions is not None:
+        decisions = _Decisions(month.decisions_name or f"the decisions of {month.month}",
+                               iter(read_records(month.decisions)))
+    return _Source(month.month, first, last, month.name, iter(numbered_items(month.stream)),
+                   decisions=decisions)
 
 
 def _advance(policy: Policy, reader: Any, source: _Source, counts: HistoryRun,
@@ -196,14 +261,90 @@ def _advance(policy: Policy, reader: Any, source: _Source, counts: HistoryRun,
                 report(source.name, Rejection(line, household_id, "household_id",
                                               "the same household twice in one month's file"))
                 continue
-            raise HistoryInputError(
-                f"{source.name}:{line}: household ids must be in ascending order (this one "
-                "sorts before the line above it); sort the file by household_id, e.g. "
-                "jq -c -s 'sort_by(.household_id)[]'")
+            raise _out_of_order(source.name, line)
         source.last_id = household_id
         source.head = (household_id, line, record)
         return
     source.head = None
+
+
+def _out_of_order(name: str, line: int) -> HistoryInputError:
+    return HistoryInputError(
+        f"{name}:{line}: household ids must be in ascending order (this one sorts before the "
+        "line above it); sort the file by household_id, e.g. "
+        "jq -c -s 'sort_by(.household_id)[]'")
+
+
+def _decision_of(policy: Policy, source: _Source, household_id: str | None, line: int | None,
+                 counts: HistoryRun, report: Callable[[str, Rejection], None],
+                 ) -> dict[str, Any]:
+    """The decision of `household_id` in the month's decision file (the decisions before it,
+    of households not in the household file, are rejected); RecordError when it has none.
+    With no id, every decision left is rejected."""
+    decisions = source.decisions
+    assert decisions is not None
+    if not decisions.started:
+        decisions.started = True
+        _next_decision(decisions, counts, report)
+    while decisions.head is not None and (household_id is None
+                                          or decisions.head[0] < household_id):
+        other, other_line, _ = decisions.head
+        counts.decisions_rejected += 1
+        report(decisions.name, Rejection(
+            other_line, other, "household_id", f"a decision of a household not decided in "
+            f"{source.name} (not in it, or rejected there): it is not used"))
+        _next_decision(decisions, counts, report)
+    if household_id is None:
+        return {}
+    assert line is not None
+    if decisions.head is None or decisions.head[0] != household_id:
+        raise RecordError(Rejection(line, household_id, "household_id",
+                                    f"no decision for this household in {decisions.name}"))
+    _, decision_line, decision = decisions.head
+    _next_decision(decisions, counts, report)
+    where = f"{decisions.name}:{decision_line}"
+    problem = _decision_problem(decision, policy, source.last_day)
+    if problem is not None:
+        raise RecordError(Rejection(line, household_id, problem[0], f"{problem[1]} ({where})"))
+    elimination = decision.get("risk_elimination")
+    income = decision.get("per_capita_income")
+    wrong = ("in_range" if not isinstance(decision.get("in_range"), bool) else
+             "per_capita_income" if isinstance(income, bool)
+             or not isinstance(income, int | Decimal) else
+             "risk_elimination" if not isinstance(elimination, dict)
+             or not isinstance(elimination.get("eligible"), bool)
+             or not isinstance(elimination.get("reason"), str | None) else None)
+    if wrong is not None:
+        raise RecordError(Rejection(line, household_id, wrong, f"its decision has no {wrong} "
+                                    f"as `fangpin eval` writes it: decide the month again "
+                                    f"({where})"))
+    counts.decisions_used += 1
+    return decision
+
+
+def _next_decision(decisions: _Decisions, counts: HistoryRun,
+                   report: Callable[[str, Rejection], None]) -> None:
+    for line, item in decisions.items:
+        counts.decisions_read += 1
+        household_id = item.get("household_id") if isinstance(item, dict) else None
+        if not isinstance(household_id, str) or not isinstance(item.get("as_of"), str):
+            counts.decisions_rejected += 1
+            report(decisions.name, item.rejection.at_line(line) if isinstance(item, RecordError)
+                   else Rejection(line, None, "household_id",
+                                  "not a decision: a decision has household_id and as_of"))
+            continue
+        if decisions.last_id is not None and household_id <= decisions.last_id:
+            if household_id == decisions.last_id:
+                counts.decisions_rejected += 1
+                report(decisions.name, Rejection(line, household_id, "household_id",
+                                                 "a second decision for this household; the "
+                                                 "first is used"))
+                continue
+            raise _out_of_order(decisions.name, line)
+        decisions.last_id = household_id
+        decisions.head = (household_id, line, item)
+        return
+    decisions.head = None
 
 
 def _as_monitored(record: Any) -> Any:
@@ -218,8 +359,11 @@ def _as_monitored(record: Any) -> Any:
 
 
 def _observe(policy: Policy, fast: Any, dibao_standard: Decimal, source: _Source, line: int,
-             record: Any) -> Observation:
-    decision = policy.decide_record(fast, record, source.last_day, line)
+             record: Any, decision: dict[str, Any] | None = None) -> Observation:
+    """The month's observation of a household: its decision (given, from a decision file, or
+    made now) beside its record."""
+    if decision is None:
+        decision = policy.decide_record(fast, record, source.last_day, line)
     status = record.monitoring.status
     elimination = decision["risk_elimination"]
     if status == "risk_eliminated":
@@ -236,9 +380,8 @@ def _observe(policy: Policy, fast: Any, dibao_standard: Decimal, source: _Source
         income_above_standard_on=dibao.income_above_standard_on)
 
 
-def household_history(household_id: str, month_labels: Sequence[str],
-                      observed: Sequence[Observation | None], visits: Sequence[date],
-                      first_day: date, last_day: date) -> dict[str, Any]:
+def household_history(household_id: str, span: _Span, observed: Sequence[Observation | None],
+                      visits: Sequence[date]) -> dict[str, Any]:
     """The timeline and findings of one household from its months (None: not in that month's
     file, or rejected)."""
     timeline: list[dict[str, Any]] = []
@@ -248,7 +391,7 @@ def household_history(household_id: str, month_labels: Sequence[str],
         findings.append({"code": code, "cite": CITES[code], **figures})
 
     previous: Observation | None = None
-    for label, now in zip(month_labels, observed, strict=True):
+    for label, now in zip(span.labels, observed, strict=True):
         if now is None:
             timeline.append({"month": label, "event": "missing"})
             previous = None
@@ -263,11 +406,11 @@ def household_history(household_id: str, month_labels: Sequence[str],
             else:
                 find("eliminated_not_eligible", month=label, reason=now.elimination_reason)
         previous = now
-    _grace_findings(month_labels, observed, find)
-    _visit_findings(month_labels, observed, visits, first_day, last_day, find)
-    _range_findings(month_labels, observed, find)
+    _grace_findings(span, observed, find)
+    _visit_findings(span, observed, visits, find)
+    _range_findings(span, observed, find)
     return {"household_id": household_id,
-            "months": [label for label, o in zip(month_labels, observed, strict=True)
+            "months": [label for label, o in zip(span.labels, observed, strict=True)
                        if o is not None],
             "timeline": timeline, "findings": findings}
 
@@ -291,7 +434,7 @@ def _event(before: Observation | None, now: Observation) -> dict[str, Any] | Non
     return None
 
 
-def _grace_findings(labels: Sequence[str], observed: Sequence[Observation | None],
+def _grace_findings(span: _Span, observed: Sequence[Observation | None],
                     find: Callable[..., None]) -> None:
     """§14: the grace period starts in the first month of an episode of dibao income above the
     standard; the recorded start must fall in that month (or earlier)."""
@@ -302,7 +445,6 @@ def _grace_findings(labels: Sequence[str], observed: Sequence[Observation | None
             index += 1
             continue
         start = index
-        _, month_end = month_of(labels[start])
         recorded: date | None = None
         while index < len(observed):
             obs = observed[index]
@@ -311,45 +453,32 @@ def _grace_findings(labels: Sequence[str], observed: Sequence[Observation | None
             if recorded is None and obs.income_above_standard_on is not None:
                 recorded = obs.income_above_standard_on
             index += 1
-        if recorded is None or recorded > month_end:
-            find("dibao_grace_not_started", month=labels[start],
+        if recorded is None or recorded > span.month_ends[start]:
+            find("dibao_grace_not_started", month=span.labels[start],
                  recorded_start=recorded.isoformat() if recorded else None)
 
 
-def _visit_findings(labels: Sequence[str], observed: Sequence[Observation | None],
-                    visits: Sequence[date], first_day: date, last_day: date,
-                    find: Callable[..., None]) -> None:
+def _visit_findings(span: _Span, observed: Sequence[Observation | None],
+                    visits: Sequence[date], find: Callable[..., None]) -> None:
     """§11: each quarter wholly within the history whose three months found it monitored."""
-    monitored = {label for label, o in zip(labels, observed, strict=True)
-                 if o is not None and o.status == "monitored"}
-    for quarter in quarters_between(first_day, last_day):
-        if quarter.first_day < first_day or quarter.last_day > last_day:
+    for label, months, first_day, last_day in span.quarters:
+        if not all((o := observed[i]) is not None and o.status == "monitored" for i in months):
             continue
-        months = [f"{quarter.first_day.year}-{m:02d}"
-                  for m in range(quarter.first_day.month, quarter.first_day.month + 3)]
-        if not all(month in monitored for month in months):
-            continue
-        if not any(quarter.first_day <= visit <= quarter.last_day for visit in visits):
-            find("quarter_without_visit", quarter=quarter.label)
+        if not any(first_day <= visit <= last_day for visit in visits):
+            find("quarter_without_visit", quarter=label)
 
 
-def _range_findings(labels: Sequence[str], observed: Sequence[Observation | None],
+def _range_findings(span: _Span, observed: Sequence[Observation | None],
                     find: Callable[..., None]) -> None:
     """In range, out of it for one month, in it again (consecutive calendar months)."""
     for index in range(1, len(observed) - 1):
         before, now, after = observed[index - 1], observed[index], observed[index + 1]
         if before is None or now is None or after is None:
             continue
-        if not _consecutive(labels[index - 1], labels[index], labels[index + 1]):
+        if not (span.follows[index] and span.follows[index + 1]):
             continue
         if before.in_range and not now.in_range and after.in_range:
-            find("left_range_one_month", month=labels[index])
-
-
-def _consecutive(*labels: str) -> bool:
-    days = [month_of(label) for label in labels]
-    return all(later[0] == earlier[1] + timedelta(days=1)
-               for earlier, later in itertools.pairwise(days))
+            find("left_range_one_month", month=span.labels[index])
 
 
 def visits_by_household(cases: Iterable[Any]) -> dict[str, list[date]]:

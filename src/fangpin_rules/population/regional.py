@@ -4,12 +4,17 @@
 The rules are data, checked by checker/regional.py; this module interprets them over
 aggregates, so no code is generated from them. Each month's household file (in any order) is
 decided as of the month's last day; per rule, month and region at the rule's level, the
-households are counted, and those the rule selects (`where:`; with `new: true`, only those it
-did not select the month before; such a rule is not judged in a month whose previous month is
-not in the run). A figure (a count, a share, or a count against the previous
-month's or quarter's, as `current / max(previous, 1)`) above the rule's threshold parameter in
-force that month gives a warning naming the region, the figures and the article. Memory holds
-the counts per month and region, and, for a `new:` rule, the ids it selected the month before.
+households are counted, and those the rule selects (`where:`, or all; with `new: true`, only
+those it did not select the month before; such a rule is not judged in a month whose previous
+month is not in the run); with `sum:`, the decided value is added up over the households
+selected (and over all the region's, for a share), exactly. A figure (a count or a sum, a
+share, a mean, or one of these against the previous month's or quarter's: a count as
+`current / max(previous, 1)`, a sum or mean as `current / previous`, not judged where the
+previous is zero) above the rule's `above:` parameter in force that month (or below its
+`below:`) gives a warning naming the region, the figures and the article (a share, mean or
+comparison shown to 4 places, compared exactly; a sum exact). A household whose
+summed value is unknown (null) is counted in `unknown` and in no sum. Memory holds the counts
+and sums per month and region, and, for a `new:` rule, the ids it selected the month before.
 
 Region-level events (a typhoon's townships, a price fall's villages) are given as CSV rows
 `kind,region,month`; a rule with `events: KIND` applies only in the regions inside or around
@@ -93,6 +98,11 @@ class RegionalRun:
 class _Tally:
     households: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     selected: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # with `sum:`: the value's sum over the selected households (those whose value is known),
+    # over all the region's (for a share), and the selected households whose value is unknown
+    summed: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    total: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    unknown: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 def regional_warnings(policy: Policy, months: Sequence[MonthFile],
@@ -133,12 +143,20 @@ def regional_warnings(policy: Policy, months: Sequence[MonthFile],
                     continue
                 tally = month_tallies[rule.rule_id]
                 tally.households[region] += 1
+                value = None if rule.sum_of is None else decision[rule.sum_of]
+                if value is not None:
+                    tally.total[region] += value
                 if not _selects(rule, record, decision, month.month):
                     continue
                 if rule.new:
                     current[rule.rule_id].add(record.household_id)
                     if record.household_id in previous[rule.rule_id]:
                         continue
+                if rule.sum_of is not None:
+                    if value is None:
+                        tally.unknown[region] += 1
+                        continue
+                    tally.summed[region] += value
                 tally.selected[region] += 1
         for rule_id in previous:
             previous[rule_id] = current[rule_id]
@@ -225,6 +243,8 @@ COLUMNAR_CHUNK = 5_000  # households of a month decided at a time in columns
 
 def _selects(rule: CheckedRegionalWarning, record: Any, decision: dict[str, Any],
              month: str) -> bool:
+    if rule.where is None:
+        return True
     kind, label = rule.where
     if kind == "risk":
         return label in decision["risks"]
@@ -250,7 +270,7 @@ def _warnings(policy: Policy, rules: Sequence[CheckedRegionalWarning], labels: l
             period, now, before = _periods(rule, labels, index, months)
             if now is None:
                 continue
-            threshold = parameters[rule.above]
+            threshold = parameters[rule.threshold]
             minimum = parameters[rule.at_least] if rule.at_least else 0
             for region in sorted(now.households):
                 if rule.events and not _affected(region, label, rule.events, events):
@@ -258,26 +278,65 @@ def _warnings(policy: Policy, rules: Sequence[CheckedRegionalWarning], labels: l
                 selected = now.selected.get(region, 0)
                 if selected < minimum:
                     continue
-                figures: dict[str, Any] = {"households": now.households[region],
-                                           "selected": selected}
                 with decimal.localcontext(DECIMAL_CONTEXT):
-                    if rule.against is not None:
-                        earlier = before.selected.get(region, 0) if before else 0
-                        figures["previous"] = earlier
-                        figure = Decimal(selected) / max(earlier, 1)
-                    elif rule.as_ == "share":
-                        figure = Decimal(selected) / now.households[region]
-                    else:
-                        figure = Decimal(selected)
-                if not figure > threshold:
+                    judged = _figure(rule, region, now, before)
+                if judged is None:
                     continue
-                figures["figure"] = (figure.quantize(SHARE_PLACES) if rule.as_ == "share"
+                figure, figures = judged
+                if not (figure > threshold if rule.above is not None else figure < threshold):
+                    continue
+                figures["figure"] = (figure.quantize(SHARE_PLACES) if rule.as_ != "count"
                                      or rule.against else figure)
                 figures["threshold"] = threshold
                 yield {"rule": rule.rule_id, "title": rule.title_zh, "title_en": rule.title_en,
                        "level": rule.level, "region": region, "period": period,
                        "figures": figures, "cite": rule.cite, "basis": rule.basis,
-                       "threshold_parameter": rule.above}
+                       "threshold_parameter": rule.threshold,
+                       "direction": "above" if rule.above is not None else "below"}
+
+
+def _figure(rule: CheckedRegionalWarning, region: str, now: _Tally, before: _Tally | None,
+            ) -> tuple[Decimal, dict[str, Any]] | None:
+    """The rule's figure for a region and the figures shown with it; None when it cannot be
+    judged (a sum or mean against an earlier period whose own is zero or has no household)."""
+    households, selected = now.households[region], now.selected.get(region, 0)
+    figures: dict[str, Any] = {"households": households, "selected": selected}
+    if rule.sum_of is None:
+        if rule.against is not None:
+            earlier = before.selected.get(region, 0) if before else 0
+            figures["previous"] = earlier
+            return Decimal(selected) / max(earlier, 1), figures
+        if rule.as_ == "share":
+            return Decimal(selected) / households, figures
+        return Decimal(selected), figures
+    summed = now.summed.get(region, Decimal(0))
+    figures["sum"] = summed
+    if now.unknown.get(region):
+        figures["unknown"] = now.unknown[region]
+    if rule.as_ == "share":
+        total = now.total.get(region, Decimal(0))
+        figures["total"] = total
+        return (summed / total, figures) if total else None
+    value = _indicator(rule, summed, selected)
+    if value is None:
+        return None
+    if rule.as_ == "mean":
+        figures["mean"] = value.quantize(SHARE_PLACES)
+    if rule.against is None:
+        return value, figures
+    then = None if before is None else _indicator(
+        rule, before.summed.get(region, Decimal(0)), before.selected.get(region, 0))
+    if not then:  # nothing to compare with (no household then, or a sum of zero)
+        return None
+    figures["previous"] = then.quantize(SHARE_PLACES) if rule.as_ == "mean" else then
+    return value / then, figures
+
+
+def _indicator(rule: CheckedRegionalWarning, summed: Decimal, selected: int) -> Decimal | None:
+    """The sum, or the mean over the households summed (None without any)."""
+    if rule.as_ != "mean":
+        return summed
+    return summed / selected if selected else None
 
 
 def _periods(rule: CheckedRegionalWarning, labels: list[str], index: int,
@@ -305,13 +364,21 @@ def _periods(rule: CheckedRegionalWarning, labels: list[str], index: int,
 
 
 def _sum(tallies: list[_Tally]) -> _Tally:
-    total = _Tally()
+    """A quarter's tally from its months': households selected and values summed over the
+    three months (a mean is over the quarter's household-months)."""
+    quarter = _Tally()
     for tally in tallies:
         for region, n in tally.selected.items():
-            total.selected[region] += n
+            quarter.selected[region] += n
+        for region, value in tally.summed.items():
+            quarter.summed[region] += value
+        for region, value in tally.total.items():
+            quarter.total[region] += value
+        for region, n in tally.unknown.items():
+            quarter.unknown[region] += n
     # households of a quarter: those of its last month (the region's size at the quarter's end)
-    total.households.update(tallies[-1].households)
-    return total
+    quarter.households.update(tallies[-1].households)
+    return quarter
 
 
 def _follows(earlier: str, later: str) -> bool:
@@ -327,7 +394,13 @@ def _affected(region: str, month: str, kind: str, events: Sequence[RegionalEvent
 def describe(warning: dict[str, Any]) -> str:
     """One line an officer reads: the region, the period, the figures, the article."""
     f = warning["figures"]
+    summed = f" summing {f['sum']}" if "sum" in f else ""
+    of_total = (f" of {f['total']}" if "total" in f else
+                f", mean {f['mean']}" if "mean" in f else "")
+    unknown = f" ({f['unknown']} unknown)" if "unknown" in f else ""
     against = f" (previous {f['previous']})" if "previous" in f else ""
+    relation = ">" if warning.get("direction", "above") == "above" else "<"
     return (f"{warning['period']} {warning['level']} {echo(warning['region'])}: "
-            f"{warning['title']} - {f['selected']} of {f['households']} households{against}, "
-            f"figure {f['figure']} > {f['threshold']} [{warning['cite']}]")
+            f"{warning['title']} - {f['selected']} of {f['households']} households"
+            f"{summed}{of_total}{unknown}{against}, figure {f['figure']} {relation} "
+            f"{f['threshold']} [{warning['cite']}]")
