@@ -154,18 +154,21 @@ def _colliding(ids: Any) -> Any:
     return ids.str.len_bytes().cast(pl.UInt64)
 
 
-@pytest.mark.parametrize("key", [None, _colliding], ids=["hash", "colliding"])
+@pytest.mark.parametrize(("key", "max_run"), [(None, 1 << 21), (_colliding, 1 << 21),
+                                              (None, 8), (_colliding, 8)],
+                         ids=["hash", "colliding", "hash-short-runs", "colliding-short-runs"])
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.lists(st.sampled_from([f"H{k}" for k in range(40)]), max_size=25),
                 max_size=12))
-def test_the_id_index_names_each_ids_first_row(key: Any, batches: list[list[str]]) -> None:
+def test_the_id_index_names_each_ids_first_row(key: Any, max_run: int,
+                                               batches: list[list[str]]) -> None:
     import polars as pl
 
     from fangpin_rules.cli.columnar_eval import IdIndex
 
     first_row: dict[str, int] = {}
     row = 0
-    with IdIndex(key) as index:
+    with IdIndex(key, max_run) as index:
         for batch in batches:
             rows = list(range(row, row + len(batch)))
             got = index.first_rows(pl.Series(batch, dtype=pl.String),
@@ -177,6 +180,8 @@ def test_the_id_index_names_each_ids_first_row(key: Any, batches: list[list[str]
             assert got == expected
             row += len(batch) + 3  # rows of rejected records between the batches
         assert index.spill.tell() > 0 or not first_row  # the ids are on disk, not in memory
+        assert sum(run.height for run in index.runs) == len(first_row)  # each id once
+        assert all(run.height <= max(max_run, 25) for run in index.runs)  # a batch is <= 25
     assert index.spill.closed
 
 

@@ -27,6 +27,7 @@ from fangpin_rules.cli.common import (
 from fangpin_rules.cli.outputs import Outputs, check_collisions
 
 PARQUET_BATCH_ROWS = 65_536  # rows decided at a time from a Parquet file
+INDEX_RUN_ROWS = 1 << 21  # the most ids in one sorted run of the id index (32 MiB)
 
 
 def run_columnar(args: argparse.Namespace, policy: Any) -> int:
@@ -177,13 +178,15 @@ def _decided_rows(n: int, rejects: Any) -> list[int]:
 class IdIndex:
     """The household ids decided in a run, with the row of each, in 16 bytes an id: sorted runs
     of (a 64-bit hash of the id, its row) in Polars frames, each searched with `search_sorted`
-    (two runs of about one size are merged, so there are few). The ids themselves are spilled
-    to a temporary file, one Arrow IPC blob per batch: a batch id whose hash is in the index is
-    compared with the ids kept for that hash, read back from the file, so a hash collision
-    never makes a duplicate and a duplicate is never missed."""
+    (two runs of about one size are merged, so there are few, up to `max_run` ids a run, so a
+    merge's copies stay bounded: about a dozen runs for 10,000,000 households). The ids
+    themselves are spilled to a temporary file, one Arrow IPC blob per batch: a batch id whose
+    hash is in the index is compared with the ids kept for that hash, read back from the file,
+    so a hash collision never makes a duplicate and a duplicate is never missed."""
 
-    def __init__(self, key: Any = None) -> None:
+    def __init__(self, key: Any = None, max_run: int = INDEX_RUN_ROWS) -> None:
         self.key = key or _id_hash  # the hash (a parameter so that tests can make collisions)
+        self.max_run = max_run  # runs are merged up to this many ids: a merge copies two runs
         self.runs: list[pl.DataFrame] = []
         # removed when closed (close, or the end of a `with`)
         self.spill = tempfile.TemporaryFile(prefix="fangpin-ids-")  # noqa: SIM115
@@ -236,7 +239,8 @@ class IdIndex:
             self._keep(fresh)
             self.runs.append(pl.DataFrame({"key": self.key(fresh.get_column("id")),
                                            "row": fresh.get_column("row")}).sort("key"))
-            while len(self.runs) > 1 and self.runs[-2].height <= 2 * self.runs[-1].height:
+            while len(self.runs) > 1 and self.runs[-2].height <= 2 * self.runs[-1].height \
+                    and self.runs[-2].height + self.runs[-1].height <= self.max_run:
                 last = self.runs.pop()
                 self.runs[-1] = pl.concat([self.runs[-1], last]).sort("key")
         return found.alias("first")
