@@ -118,7 +118,8 @@ def decide_households(policy: AnyPolicy, source: IO[str], as_of: date, *,
     lazily, in input order; a rejected record goes to `on_reject` (a second record with the same
     id too). `engine="columnar"` decides `COLUMNAR_CHUNK` households at a time in columns
     (docs/columnar.md): the same decisions and rejections in the same order; a policy it cannot
-    express, a region table or `cases` raise ColumnarUnsupported before any record is read."""
+    express or `cases` raise ColumnarUnsupported before any record is read (under a region
+    table each household is decided with its region's parameters in columns too)."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if engine == "columnar":
@@ -164,9 +165,7 @@ def _decide_in_columns(policy: AnyPolicy, source: IO[str], as_of: date,
     base = base_of(policy)
     if cases:
         raise _cases_refused(base)
-    if isinstance(policy, RegionalPolicy):
-        raise _regions_refused(policy)
-    columnar_plan(base, as_of)  # refused before any record
+    columnar_plan(policy, as_of)  # refused before any record
     reader = typed_reader(base.checked.record_model)
     one_per_id = OneDecisionPerId(base.checked.record_id)
     for chunk in chunks(numbered_items(source), COLUMNAR_CHUNK):
@@ -178,7 +177,7 @@ def _decide_in_columns(policy: AnyPolicy, source: IO[str], as_of: date,
                 read.append(exc)
         good = [(number, household) for (number, _), household in zip(chunk, read, strict=True)
                 if not isinstance(household, RecordError)]
-        decisions = iter(decide_records(base, [h for _, h in good], as_of,
+        decisions = iter(decide_records(policy, [h for _, h in good], as_of,
                                         [number for number, _ in good]))
         for (number, item), household in zip(chunk, read, strict=True):
             tally.read += 1
@@ -199,15 +198,6 @@ def _decide_in_columns(policy: AnyPolicy, source: IO[str], as_of: date,
                 continue
             tally.decided += 1
             yield Decided(household, decision, [], item)
-
-
-def _regions_refused(policy: RegionalPolicy) -> Exception:
-    from fangpin_rules.columnar.engine import ColumnarUnsupported
-    from fangpin_rules.diagnostics import Location, error
-    return ColumnarUnsupported([error(
-        "columnar-unsupported", "the columnar engine does not decide with a region table yet",
-        Location(policy.path, 1, 1),
-        hint="decide with a region table on the record engine (engine='record')")])
 
 
 def read_decisions(source: IO[str], on_reject: RejectHandler) -> dict[str, dict[str, Any]]:
