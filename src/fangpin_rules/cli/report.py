@@ -319,3 +319,14 @@ def columnar_or_report(policy: Any, days: Iterable[date]) -> None:
     except ColumnarUnsupported as exc:
         report_policy_error(exc)
         raise Reported(EXIT_USAGE) from None
+
+
+def columnar_months_or_report(policy: Any, months: list[str]) -> None:
+    """`columnar_or_report` on each month's last day (months written YYYY-MM)."""
+    from fangpin_rules.population.history import month_of
+
+    try:
+        days = [month_of(label)[1] for label in months]
+    except ValueError:
+        return  # a bad month: the run reports it as it does with either engine
+    columnar_or_report(policy, days)
