@@ -201,7 +201,8 @@ def _collected(policy: Policy, plan: ColumnarPlan, frame: pl.DataFrame) -> pl.Da
 
 
 def decide_records(policy: Policy | RegionalPolicy, records: Sequence[Any], as_of: date,
-                   lines: Sequence[int | None] | None = None
+                   lines: Sequence[int | None] | None = None,
+                   keys: Sequence[str] | None = None
                    ) -> list[dict[str, Any] | RecordError]:
     """Records read already (by the typed reader or the policy's model) decided in columns:
     for each, what `policy.decide_record(policy.evaluator(as_of), record, as_of, line)`
@@ -209,9 +210,11 @@ def decide_records(policy: Policy | RegionalPolicy, records: Sequence[Any], as_o
     order, an empty trace) or the RecordError it raises (the same member twice, a zero divisor).
     `lines` numbers the records for those rejections. Under a region table each household is
     decided with its region's parameters, and one of no region in it is rejected naming
-    `region_code`, as on the record path. For the callers that decide a stream chunk by chunk
-    (`fangpin diff --impact`, the population reports)."""
-    return ReadRecords(policy, records, lines).decide(policy, as_of)
+    `region_code`, as on the record path. With `keys`, each decision holds those keys only
+    (their values as above; a caller that reads a few spares building the rest). For the
+    callers that decide a stream chunk by chunk (`fangpin diff --impact`, the population
+    reports)."""
+    return ReadRecords(policy, records, lines).decide(policy, as_of, keys=keys)
 
 
 class ReadRecords:
@@ -251,16 +254,23 @@ class ReadRecords:
         return table if self.regional is None else with_region_column(table)
 
     def decide(self, policy: Policy | RegionalPolicy, as_of: date,
-               among: Sequence[int] | None = None
+               among: Sequence[int] | None = None, keys: Sequence[str] | None = None
                ) -> list[dict[str, Any] | RecordError]:
-        """`decide_records` of the records (or of those at the positions `among`, in order)."""
+        """`decide_records` of the records (or of those at the positions `among`, in order;
+        with `keys`, those keys of each decision only)."""
         wanted = range(self.size) if among is None else among
         decided, positions, failed = self.decide_arrow(policy, as_of, among)
         out: dict[int, dict[str, Any] | RecordError] = dict(failed)
         if positions:
             numbers = _number_paths(_base(policy))
-            for position, decision in zip(positions, decided.to_pylist(), strict=True):
-                out[position] = record_form(numbers, decision)
+            if keys is not None:
+                numbers = [(key, sub) for key, sub in numbers if key in keys]
+                for position, decision in zip(positions, decided.select(list(keys)).to_pylist(),
+                                              strict=True):
+                    out[position] = _with_decimals(numbers, decision)
+            else:
+                for position, decision in zip(positions, decided.to_pylist(), strict=True):
+                    out[position] = record_form(numbers, decision)
         return [out[index] for index in wanted]
 
     def decide_arrow(self, policy: Policy | RegionalPolicy, as_of: date,
@@ -610,13 +620,7 @@ def record_form(numbers: list[tuple[str, str | None]], decision: dict[str, Any]
                 ) -> dict[str, Any]:
     """A decision row in the record path's form: numbers (at `numbers`, `_number_paths`)
     as Decimals, the keys in its order, a deadline's `reason` only when it has one."""
-    for key, sub in numbers:
-        value = decision.get(key)
-        if sub is None:
-            if value is not None:
-                decision[key] = Decimal(value)
-        elif value is not None and value.get(sub) is not None:
-            value[sub] = Decimal(value[sub])
+    _with_decimals(numbers, decision)
     for key in ("deadlines", "overdue", "violations"):
         for entry in decision[key]:
             if entry.get("reason") is None:
@@ -625,6 +629,19 @@ def record_form(numbers: list[tuple[str, str | None]], decision: dict[str, Any]
     for key in ("overdue", "violations", "warnings"):
         decision[key] = decision.pop(key)
     decision["trace"] = []
+    return decision
+
+
+def _with_decimals(numbers: list[tuple[str, str | None]], decision: dict[str, Any]
+                   ) -> dict[str, Any]:
+    """The decision row with its numbers at `numbers` (`_number_paths`) as Decimals."""
+    for key, sub in numbers:
+        value = decision.get(key)
+        if sub is None:
+            if value is not None:
+                decision[key] = Decimal(value)
+        elif value is not None and value.get(sub) is not None:
+            value[sub] = Decimal(value[sub])
     return decision
 
 

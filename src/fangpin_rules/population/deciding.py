@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any
@@ -207,6 +207,7 @@ Thunk = Callable[[], Any]
 def read_and_decided(policy: Policy, reader: Any, fast: Any, items: Iterable[tuple[int, Any]],
                      last_day: date, engine: str = "record", *, chunk: int = COLUMNAR_CHUNK,
                      variant: Callable[[Any], Any] | None = None, decide: bool = True,
+                     keys: Sequence[str] | None = None,
                      ) -> Iterator[tuple[int, Any, Thunk, Thunk | None]]:
     """Each item of a month's file (`numbered_items`): its line, the record read (or the
     RecordError of its reading, to raise with `given`), how to decide it on `last_day`, and how
@@ -215,7 +216,8 @@ def read_and_decided(policy: Policy, reader: Any, fast: Any, items: Iterable[tup
     record engine decides when asked, one record at a time; the columnar engine decides a
     chunk of `chunk` items at a time in columns (each chunk's variants too), before handing
     its first item on. `decide=False`: only the variants are decided in columns (the caller
-    has the decisions already; one asked for all the same is decided on the record path)."""
+    has the decisions already; one asked for all the same is decided on the record path).
+    `keys`: the decision keys the caller reads (the columnar engine builds only those)."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if engine != "columnar":
@@ -245,11 +247,11 @@ def read_and_decided(policy: Policy, reader: Any, fast: Any, items: Iterable[tup
         good = [(line, record) for (line, _), record in zip(part, results, strict=True)
                 if not isinstance(record, RecordError)]
         decisions = iter(decide_records(policy, [r for _, r in good], last_day,
-                                        [line for line, _ in good])) if decide else None
+                                        [line for line, _ in good], keys)) if decide else None
         changed = [None if variant is None else variant(r) for _, r in good]
         asked = [(line, c) for (line, _), c in zip(good, changed, strict=True) if c is not None]
         variants = iter(decide_records(policy, [c for _, c in asked], last_day,
-                                       [line for line, _ in asked]))
+                                       [line for line, _ in asked], keys))
         others = iter(changed)
         for (line, _), record in zip(part, results, strict=True):
             if isinstance(record, RecordError):

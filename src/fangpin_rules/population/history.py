@@ -206,7 +206,7 @@ def history(policy: Policy, months: Sequence[MonthFile], *,
         source.items = read_and_decided(policy, reader, fast, numbered_items(source.stream),
                                         source.last_day, engine, chunk=chunk,
                                         variant=_as_monitored_if_eliminated,
-                                        decide=source.decisions is None)
+                                        decide=source.decisions is None, keys=_READ)
     report = on_reject or (lambda _name, _rejection: None)
     span = _Span.of(sources)
     all_visits = visits or {}
@@ -375,6 +375,9 @@ def _as_monitored(record: Any) -> Any:
         return msgspec.structs.replace(record, monitoring=monitoring)
     return record.model_copy(update={
         "monitoring": record.monitoring.model_copy(update={"status": "monitored"})})
+
+
+_READ = ("in_range", "per_capita_income", "risk_elimination")  # what `_observe` reads
 
 
 def _as_monitored_if_eliminated(record: Any) -> Any:
