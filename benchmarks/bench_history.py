@@ -1,6 +1,7 @@
 """Monitoring history over monthly snapshots: households per second and peak memory.
 
     python benchmarks/bench_history.py [--households 100000] [--months 1,12]
+        [--engine record,columnar]
 
 The monthly files (benchmarks/data/history-N/YYYY-MM.jsonl, written when missing) hold the
 same N household ids, sorted, with each month's data drawn afresh by gen_households.py (seed =
@@ -52,7 +53,7 @@ def month_files(n: int, months: int) -> list[tuple[str, Path]]:
     return files
 
 
-def child(n: int, months: int) -> None:
+def child(n: int, months: int, engine: str) -> None:
     from fangpin_rules import load_policy
     from fangpin_rules.population.history import HistoryRun, MonthFile, history
 
@@ -63,7 +64,7 @@ def child(n: int, months: int) -> None:
     started, cpu_started = time.perf_counter(), time.process_time()
     for _ in history(policy, [MonthFile(label, str(path), stream)
                               for (label, path), stream in zip(files, streams, strict=True)],
-                     run=counts):
+                     run=counts, engine=engine):
         if counts.households % PROGRESS == 0:  # a long run says how far it is, on stderr
             print(json.dumps(_figures(counts, started, cpu_started)), file=sys.stderr,
                   flush=True)
@@ -82,21 +83,23 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--months", default="1,12", help="month counts to run, comma-separated")
+    parser.add_argument("--engine", default="record",
+                        help="engines to run, comma-separated: record, columnar")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.households, args.child)
+        child(args.households, args.child, args.engine)
         return 0
     counts = [int(m) for m in args.months.split(",")]
     month_files(args.households, max(counts))  # written before any run is timed
-    for months in counts:
+    for engine, months in ((e, m) for e in args.engine.split(",") for m in counts):
         done = subprocess.run([sys.executable, __file__, "--households", str(args.households),
-                               "--child", str(months)], capture_output=True, text=True,
-                              check=True)
+                               "--child", str(months), "--engine", engine],
+                              capture_output=True, text=True, check=True)
         figures = json.loads(done.stdout)
         # CPU time: on a shared machine the wall time counts the waits for a core
         rate = figures["households"] / figures["cpu"]
-        print(f"{figures['households']:>9,} households x {months:>2} months: "
+        print(f"{engine:>8}: {figures['households']:>9,} households x {months:>2} months: "
               f"{figures['cpu']:7.1f} s CPU ({figures['seconds']:.1f} s wall), "
               f"{rate:8,.0f} households/s "
               f"({figures['decided'] / figures['cpu']:,.0f} monthly records/s), "

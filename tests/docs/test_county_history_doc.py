@@ -67,6 +67,19 @@ def test_the_history_from_decisions_example(tmp_path: Path, monkeypatch: pytest.
     assert main(afresh) == 0 and capsys.readouterr().out == captured.out
 
 
+def test_the_history_in_columns_example(monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import shlex
+
+    monkeypatch.chdir(ROOT)
+    words = shlex.split(_example("history-columnar").replace("\\\n", " "))
+    assert words[0] == "fangpin" and "columnar" in words and main(words[1:]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == _example("history-decisions-output")
+    by_record = [w for w in words[1:] if w not in ("--engine", "columnar")]
+    assert main(by_record) == 0 and capsys.readouterr() == captured
+
+
 def test_the_python_api_example(monkeypatch: pytest.MonkeyPatch,
                                 capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(ROOT)

@@ -86,8 +86,8 @@ def add_inputs(parser: argparse.ArgumentParser, *, quarter: bool) -> None:
     parser.add_argument("--engine", choices=("record", "columnar"), default="record",
                         help="decide the households one by one (record, the default) or in "
                         "columns, 5,000 at a time (columnar: the same report; a policy it "
-                        "cannot express is an error naming the construct; --cases and "
-                        "--regions are refused)")
+                        "cannot express is an error naming the construct; --cases is "
+                        "refused)")
     add_policy_path_option(parser)
 
 
@@ -172,10 +172,8 @@ def report_run(args: argparse.Namespace, verb: str, outputs: dict[str, str | Non
         raise UsageError(str(exc)) from None
     policy: Any = load_or_report(args.policy, args.policy_path, strict=args.strict)
     engine = getattr(args, "engine", "record")
-    if engine == "columnar":
-        for flag, used in (("--cases", args.cases), ("--regions", args.regions)):
-            if used:
-                raise UsageError(f"--engine columnar does not take {flag}: use --engine record")
+    if engine == "columnar" and args.cases:
+        raise UsageError("--engine columnar does not take --cases: use --engine record")
     if args.regions:
         policy = load_regions_or_report(policy, args.regions)
     try:
@@ -321,3 +319,14 @@ def columnar_or_report(policy: Any, days: Iterable[date]) -> None:
     except ColumnarUnsupported as exc:
         report_policy_error(exc)
         raise Reported(EXIT_USAGE) from None
+
+
+def columnar_months_or_report(policy: Any, months: list[str]) -> None:
+    """`columnar_or_report` on each month's last day (months written YYYY-MM)."""
+    from fangpin_rules.population.history import month_of
+
+    try:
+        days = [month_of(label)[1] for label in months]
+    except ValueError:
+        return  # a bad month: the run reports it as it does with either engine
+    columnar_or_report(policy, days)

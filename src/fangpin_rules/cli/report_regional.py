@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
 
 from fangpin_rules.cli.common import EXIT_OK, EXIT_REJECTED, open_input
 from fangpin_rules.text import safe_text
-
-if TYPE_CHECKING:
-    from fangpin_rules.engine import Policy
 
 NAME = "regional"
 
@@ -36,7 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fangpin_rules.cli.report import month_pairs, months_run
+    from fangpin_rules.cli.report import columnar_months_or_report, month_pairs, months_run
     from fangpin_rules.engine.serialize import dumps
     from fangpin_rules.population.regional import (
         RegionalRun,
@@ -48,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     counts = RegionalRun()
     with months_run(args, {"the events": [args.events]}) as months:
         if args.engine == "columnar":
-            _columnar_or_report(months.policy, [label for label, _ in month_pairs(args.months)])
+            columnar_months_or_report(months.policy,
+                                      [label for label, _ in month_pairs(args.months)])
         events = []
         if args.events:
             with open_input(args.events) as stream:  # a bad row: a usage error
@@ -64,15 +61,3 @@ def run(args: argparse.Namespace) -> int:
           f" ({counts.without_region} without a region code); regional warnings "
           f"{len(warnings)}", file=sys.stderr)
     return EXIT_REJECTED if counts.rejected else EXIT_OK
-
-
-def _columnar_or_report(policy: Policy, months: list[str]) -> None:
-    """The policy compiled for columns on each month's last day, or its refusal reported."""
-    from fangpin_rules.cli.report import columnar_or_report
-    from fangpin_rules.population.history import month_of
-
-    try:
-        days = [month_of(label)[1] for label in months]
-    except ValueError:
-        return  # a bad month: the run reports it as it does with either engine
-    columnar_or_report(policy, days)

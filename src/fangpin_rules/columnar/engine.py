@@ -200,25 +200,34 @@ def _collected(policy: Policy, plan: ColumnarPlan, frame: pl.DataFrame) -> pl.Da
     return query.select(produced).collect().rechunk()
 
 
-def decide_records(policy: Policy, records: Sequence[Any], as_of: date,
-                   lines: Sequence[int | None] | None = None
+def decide_records(policy: Policy | RegionalPolicy, records: Sequence[Any], as_of: date,
+                   lines: Sequence[int | None] | None = None,
+                   keys: Sequence[str] | None = None
                    ) -> list[dict[str, Any] | RecordError]:
     """Records read already (by the typed reader or the policy's model) decided in columns:
     for each, what `policy.decide_record(policy.evaluator(as_of), record, as_of, line)`
     returns (the decision dict in the record path's form, numbers as Decimals, the keys in its
     order, an empty trace) or the RecordError it raises (the same member twice, a zero divisor).
-    `lines` numbers the records for those rejections. For the callers that decide a stream
-    chunk by chunk (`fangpin diff --impact`, the population reports)."""
-    return ReadRecords(policy, records, lines).decide(policy, as_of)
+    `lines` numbers the records for those rejections. Under a region table each household is
+    decided with its region's parameters, and one of no region in it is rejected naming
+    `region_code`, as on the record path. With `keys`, each decision holds those keys only
+    (their values as above; a caller that reads a few spares building the rest). For the
+    callers that decide a stream chunk by chunk (`fangpin diff --impact`, the population
+    reports)."""
+    return ReadRecords(policy, records, lines).decide(policy, as_of, keys=keys)
 
 
 class ReadRecords:
     """Records read already, as one Arrow table of `input_schema(policy)`, for one or more
     policies of that schema to decide in columns (the two versions of an impact run and the
-    variants of its attribution): the table is built once."""
+    variants of its attribution): the table is built once. Built with a region table
+    (a RegionalPolicy), a household of no region in it is refused and the table carries each
+    household's county (`with_region_column`) for the region table to decide it."""
 
-    def __init__(self, policy: Policy, records: Sequence[Any],
+    def __init__(self, policy: Policy | RegionalPolicy, records: Sequence[Any],
                  lines: Sequence[int | None] | None = None) -> None:
+        self.regional = policy if isinstance(policy, RegionalPolicy) else None
+        policy = _base(policy)
         id_field = policy.checked.record_id
         self.size = len(records)
         self.refused: dict[int, RecordError] = {}  # the same member twice
@@ -226,8 +235,11 @@ class ReadRecords:
         self.lines = None if lines is None else [-1 if n is None else n for n in lines]
         rows: list[dict[str, Any]] = []
         for index, record in enumerate(records):
+            line = None if lines is None else lines[index]
             try:
-                _refuse_inconsistent(record, None if lines is None else lines[index], id_field)
+                if self.regional is not None:  # as on the record path: before its members
+                    self.regional.policy_for(record, line)
+                _refuse_inconsistent(record, line, id_field)
             except RecordError as exc:
                 self.refused[index] = exc
                 continue
@@ -235,21 +247,34 @@ class ReadRecords:
             self.positions.append(index)
         self.rows = rows
         self.schema = input_schema(policy)
-        self.table = _pyarrow().Table.from_pylist(rows, schema=self.schema)
+        self.table = self._table(self.schema)
 
-    def decide(self, policy: Policy, as_of: date, among: Sequence[int] | None = None
+    def _table(self, schema: Any) -> Any:
+        table = _pyarrow().Table.from_pylist(self.rows, schema=schema)
+        return table if self.regional is None else with_region_column(table)
+
+    def decide(self, policy: Policy | RegionalPolicy, as_of: date,
+               among: Sequence[int] | None = None, keys: Sequence[str] | None = None
                ) -> list[dict[str, Any] | RecordError]:
-        """`decide_records` of the records (or of those at the positions `among`, in order)."""
+        """`decide_records` of the records (or of those at the positions `among`, in order;
+        with `keys`, those keys of each decision only)."""
         wanted = range(self.size) if among is None else among
         decided, positions, failed = self.decide_arrow(policy, as_of, among)
         out: dict[int, dict[str, Any] | RecordError] = dict(failed)
         if positions:
-            numbers = _number_paths(policy)
-            for position, decision in zip(positions, decided.to_pylist(), strict=True):
-                out[position] = record_form(numbers, decision)
+            numbers = _number_paths(_base(policy))
+            if keys is not None:
+                numbers = [(key, sub) for key, sub in numbers if key in keys]
+                for position, decision in zip(positions, decided.select(list(keys)).to_pylist(),
+                                              strict=True):
+                    out[position] = _with_decimals(numbers, decision)
+            else:
+                for position, decision in zip(positions, decided.to_pylist(), strict=True):
+                    out[position] = record_form(numbers, decision)
         return [out[index] for index in wanted]
 
-    def decide_arrow(self, policy: Policy, as_of: date, among: Sequence[int] | None = None
+    def decide_arrow(self, policy: Policy | RegionalPolicy, as_of: date,
+                     among: Sequence[int] | None = None
                      ) -> tuple[Any, list[int], dict[int, RecordError]]:
         """The decisions as an Arrow table of `output_schema(policy)` (for a caller that reads
         a few columns of every row), the position of each of its rows, and the RecordError of
@@ -257,9 +282,11 @@ class ReadRecords:
         pa = _pyarrow()
         wanted = range(self.size) if among is None else among
         failed = {index: self.refused[index] for index in wanted if index in self.refused}
-        schema = input_schema(policy)
-        table = self.table if schema == self.schema else \
-            pa.Table.from_pylist(self.rows, schema=schema)
+        if isinstance(policy, RegionalPolicy) != (self.regional is not None):
+            raise ValueError("decide with a region table the records read with one, and only "
+                             "those")
+        schema = input_schema(_base(policy))
+        table = self.table if schema == self.schema else self._table(schema)
         positions = self.positions
         if among is not None:
             row_of = {position: row for row, position in enumerate(self.positions)}
@@ -267,7 +294,7 @@ class ReadRecords:
             positions = [self.positions[row] for row in rows]
             table = table.take(pa.array(rows, pa.int64()))
         if not positions:
-            return pa.Table.from_pylist([], schema=output_schema(policy)), [], failed
+            return pa.Table.from_pylist([], schema=output_schema(_base(policy))), [], failed
         lines = None if self.lines is None else [self.lines[i] for i in positions]
         decided, kept, errors = decide_validated(policy, table, as_of, lines)
         for index, exc in errors:
@@ -593,13 +620,7 @@ def record_form(numbers: list[tuple[str, str | None]], decision: dict[str, Any]
                 ) -> dict[str, Any]:
     """A decision row in the record path's form: numbers (at `numbers`, `_number_paths`)
     as Decimals, the keys in its order, a deadline's `reason` only when it has one."""
-    for key, sub in numbers:
-        value = decision.get(key)
-        if sub is None:
-            if value is not None:
-                decision[key] = Decimal(value)
-        elif value is not None and value.get(sub) is not None:
-            value[sub] = Decimal(value[sub])
+    _with_decimals(numbers, decision)
     for key in ("deadlines", "overdue", "violations"):
         for entry in decision[key]:
             if entry.get("reason") is None:
@@ -608,6 +629,19 @@ def record_form(numbers: list[tuple[str, str | None]], decision: dict[str, Any]
     for key in ("overdue", "violations", "warnings"):
         decision[key] = decision.pop(key)
     decision["trace"] = []
+    return decision
+
+
+def _with_decimals(numbers: list[tuple[str, str | None]], decision: dict[str, Any]
+                   ) -> dict[str, Any]:
+    """The decision row with its numbers at `numbers` (`_number_paths`) as Decimals."""
+    for key, sub in numbers:
+        value = decision.get(key)
+        if sub is None:
+            if value is not None:
+                decision[key] = Decimal(value)
+        elif value is not None and value.get(sub) is not None:
+            value[sub] = Decimal(value[sub])
     return decision
 
 

@@ -10,8 +10,9 @@ it is in no figure.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any
@@ -118,7 +119,8 @@ def decide_households(policy: AnyPolicy, source: IO[str], as_of: date, *,
     lazily, in input order; a rejected record goes to `on_reject` (a second record with the same
     id too). `engine="columnar"` decides `COLUMNAR_CHUNK` households at a time in columns
     (docs/columnar.md): the same decisions and rejections in the same order; a policy it cannot
-    express, a region table or `cases` raise ColumnarUnsupported before any record is read."""
+    express or `cases` raise ColumnarUnsupported before any record is read (under a region
+    table each household is decided with its region's parameters in columns too)."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if engine == "columnar":
@@ -164,9 +166,7 @@ def _decide_in_columns(policy: AnyPolicy, source: IO[str], as_of: date,
     base = base_of(policy)
     if cases:
         raise _cases_refused(base)
-    if isinstance(policy, RegionalPolicy):
-        raise _regions_refused(policy)
-    columnar_plan(base, as_of)  # refused before any record
+    columnar_plan(policy, as_of)  # refused before any record
     reader = typed_reader(base.checked.record_model)
     one_per_id = OneDecisionPerId(base.checked.record_id)
     for chunk in chunks(numbered_items(source), COLUMNAR_CHUNK):
@@ -178,7 +178,7 @@ def _decide_in_columns(policy: AnyPolicy, source: IO[str], as_of: date,
                 read.append(exc)
         good = [(number, household) for (number, _), household in zip(chunk, read, strict=True)
                 if not isinstance(household, RecordError)]
-        decisions = iter(decide_records(base, [h for _, h in good], as_of,
+        decisions = iter(decide_records(policy, [h for _, h in good], as_of,
                                         [number for number, _ in good]))
         for (number, item), household in zip(chunk, read, strict=True):
             tally.read += 1
@@ -201,13 +201,73 @@ def _decide_in_columns(policy: AnyPolicy, source: IO[str], as_of: date,
             yield Decided(household, decision, [], item)
 
 
-def _regions_refused(policy: RegionalPolicy) -> Exception:
-    from fangpin_rules.columnar.engine import ColumnarUnsupported
-    from fangpin_rules.diagnostics import Location, error
-    return ColumnarUnsupported([error(
-        "columnar-unsupported", "the columnar engine does not decide with a region table yet",
-        Location(policy.path, 1, 1),
-        hint="decide with a region table on the record engine (engine='record')")])
+Thunk = Callable[[], Any]
+
+
+def read_and_decided(policy: Policy, reader: Any, fast: Any, items: Iterable[tuple[int, Any]],
+                     last_day: date, engine: str = "record", *, chunk: int = COLUMNAR_CHUNK,
+                     variant: Callable[[Any], Any] | None = None, decide: bool = True,
+                     keys: Sequence[str] | None = None,
+                     ) -> Iterator[tuple[int, Any, Thunk, Thunk | None]]:
+    """Each item of a month's file (`numbered_items`): its line, the record read (or the
+    RecordError of its reading, to raise with `given`), how to decide it on `last_day`, and how
+    to decide `variant(record)` when that is not None (a record changed to ask something
+    else of it); each call returns the record path's decision or raises its RecordError. The
+    record engine decides when asked, one record at a time; the columnar engine decides a
+    chunk of `chunk` items at a time in columns (each chunk's variants too), before handing
+    its first item on. `decide=False`: only the variants are decided in columns (the caller
+    has the decisions already; one asked for all the same is decided on the record path).
+    `keys`: the decision keys the caller reads (the columnar engine builds only those)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine != "columnar":
+        for line, item in items:
+            try:
+                record = read_item(policy, reader, line, item)
+            except RecordError as exc:
+                yield line, exc, functools.partial(given, exc), None
+                continue
+            changed = None if variant is None else variant(record)
+            yield (line, record,
+                   functools.partial(policy.decide_record, fast, record, last_day, line),
+                   None if changed is None else
+                   functools.partial(policy.decide_record, fast, changed, last_day, line))
+        return
+    from fangpin_rules.columnar.engine import columnar_plan, decide_records
+    from fangpin_rules.engine.stream import chunks
+
+    columnar_plan(policy, last_day)
+    for part in chunks(items, chunk):
+        results: list[Any] = []
+        for line, item in part:
+            try:
+                results.append(read_item(policy, reader, line, item))
+            except RecordError as exc:
+                results.append(exc)
+        good = [(line, record) for (line, _), record in zip(part, results, strict=True)
+                if not isinstance(record, RecordError)]
+        decisions = iter(decide_records(policy, [r for _, r in good], last_day,
+                                        [line for line, _ in good], keys)) if decide else None
+        changed = [None if variant is None else variant(r) for _, r in good]
+        asked = [(line, c) for (line, _), c in zip(good, changed, strict=True) if c is not None]
+        variants = iter(decide_records(policy, [c for _, c in asked], last_day,
+                                       [line for line, _ in asked], keys))
+        others = iter(changed)
+        for (line, _), record in zip(part, results, strict=True):
+            if isinstance(record, RecordError):
+                yield line, record, functools.partial(given, record), None
+                continue
+            deciding = functools.partial(given, next(decisions)) if decisions is not None \
+                else functools.partial(policy.decide_record, fast, record, last_day, line)
+            yield (line, record, deciding,
+                   None if next(others) is None else functools.partial(given, next(variants)))
+
+
+def given(value: Any) -> Any:
+    """A value read or decided already, or the RecordError raised instead."""
+    if isinstance(value, RecordError):
+        raise value
+    return value
 
 
 def read_decisions(source: IO[str], on_reject: RejectHandler) -> dict[str, dict[str, Any]]:

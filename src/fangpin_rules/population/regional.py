@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import decimal
-import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -36,9 +35,10 @@ from typing import IO, Any
 from fangpin_rules.checker.checked import CheckedRegionalWarning
 from fangpin_rules.engine.policy import DateError, Policy
 from fangpin_rules.engine.records import RecordError, Rejection
-from fangpin_rules.engine.stream import numbered_items, read_item
+from fangpin_rules.engine.stream import numbered_items
 from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.limits import DECIMAL_CONTEXT, echo
+from fangpin_rules.population.deciding import COLUMNAR_CHUNK, given, read_and_decided
 from fangpin_rules.population.history import HistoryInputError, MonthFile, month_of
 from fangpin_rules.population.regions import at_level, is_region_code
 
@@ -178,10 +178,12 @@ def _decided(policy: Policy, reader: Any, fast: Any, month: MonthFile, counts: R
              ) -> Iterator[tuple[int, Any, Any]]:
     _, last_day = month_of(month.month)
     seen: set[str] = set()
-    for line, read, decided in _read_and_decided(policy, reader, fast, month, last_day, engine):
+    for line, read, decided, _ in read_and_decided(policy, reader, fast,
+                                                   numbered_items(month.stream), last_day,
+                                                   engine, chunk=COLUMNAR_CHUNK):
         counts.read += 1
         try:
-            record = _given(read)
+            record = given(read)
             if record.household_id in seen:
                 raise RecordError(Rejection(line, record.household_id, "household_id",
                                             "the same household twice in one month's file"))
@@ -196,49 +198,6 @@ def _decided(policy: Policy, reader: Any, fast: Any, month: MonthFile, counts: R
         yield line, record, decision
 
 
-def _read_and_decided(policy: Policy, reader: Any, fast: Any, month: MonthFile, last_day: Any,
-                      engine: str) -> Iterator[tuple[int, Any, Callable[[], Any]]]:
-    """Each item of the month's file: its line, the record read (or the RecordError of its
-    reading) and how to decide it (raising the record path's RecordError), one at a time, or a
-    chunk at a time in columns."""
-    if engine != "columnar":
-        for line, item in numbered_items(month.stream):
-            try:
-                record = read_item(policy, reader, line, item)
-            except RecordError as exc:
-                yield line, exc, functools.partial(_given, exc)
-                continue
-            yield line, record, functools.partial(policy.decide_record, fast, record, last_day,
-                                                  line)
-        return
-    from fangpin_rules.columnar.engine import columnar_plan, decide_records
-    from fangpin_rules.engine.stream import chunks
-
-    columnar_plan(policy, last_day)
-    for chunk in chunks(numbered_items(month.stream), COLUMNAR_CHUNK):
-        results: list[Any] = []
-        for line, item in chunk:
-            try:
-                results.append(read_item(policy, reader, line, item))
-            except RecordError as exc:
-                results.append(exc)
-        good = [(line, record) for (line, _), record in zip(chunk, results, strict=True)
-                if not isinstance(record, RecordError)]
-        decisions = iter(decide_records(policy, [r for _, r in good], last_day,
-                                        [line for line, _ in good]))
-        for (line, _), record in zip(chunk, results, strict=True):
-            decision = record if isinstance(record, RecordError) else next(decisions)
-            yield line, record, functools.partial(_given, decision)
-
-
-def _given(value: Any) -> Any:
-    """A value read or decided already, or the RecordError raised instead."""
-    if isinstance(value, RecordError):
-        raise value
-    return value
-
-
-COLUMNAR_CHUNK = 5_000  # households of a month decided at a time in columns
 
 
 def _selects(rule: CheckedRegionalWarning, record: Any, decision: dict[str, Any],
