@@ -4,6 +4,7 @@ Parquet in and out; what it does not take is refused in one line."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -57,6 +58,36 @@ def test_parquet_in_and_out(tmp_path: Path, fujian: Policy,
     assert "read 700, decided 700, rejected 0" in capsys.readouterr().err
     expected = decide_batch(fujian, table, AS_OF, engine="record").decisions
     assert pq.read_table(out).to_pylist() == expected.to_pylist()
+
+
+def test_a_parquet_run_decides_on_jemalloc_and_gives_the_pool_back(
+        tmp_path: Path, fujian: Policy, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The Parquet run's batches are decided with Arrow's jemalloc pool (flat where mimalloc's
+    grew, docs/performance.md), and the pool of the caller is back afterwards."""
+    import pyarrow as pa
+
+    from fangpin_rules.columnar import engine
+
+    if not hasattr(pa, "jemalloc_memory_pool"):  # pragma: no cover - Arrow built without it
+        pytest.fail("this pyarrow has no jemalloc pool")
+    pools: list[str] = []
+    decide = engine.decide_columns
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        pools.append(pa.default_memory_pool().backend_name)
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "decide_columns", spy)
+    monkeypatch.setattr("fangpin_rules.cli.columnar_eval.PARQUET_BATCH_ROWS", 40)
+    households = list(benchmark_module("boundary_households").boundary_households(100, 3))
+    pq.write_table(records_to_arrow(fujian, households), tmp_path / "in.parquet")
+    before = pa.default_memory_pool().backend_name
+    assert main(["eval", str(FUJIAN), str(tmp_path / "in.parquet"), "--as-of", AS_OF,
+                 "--engine", "columnar", "-o", str(tmp_path / "out.parquet")]) == 0
+    assert "read 100, decided 100, rejected 0" in capsys.readouterr().err
+    assert pools == ["jemalloc"] * 3
+    assert pa.default_memory_pool().backend_name == before
 
 
 @pytest.mark.parametrize("extra", [["--explain"], ["--jobs", "2"], ["--cases", "cases.jsonl"],
@@ -116,25 +147,42 @@ def test_parquet_rejects_name_their_row_and_a_repeated_id_its_first(
     assert pq.read_table(out).num_rows == 116
 
 
+def _colliding(ids: Any) -> Any:
+    """A hash that collides for every two ids of one length ("H1" .. "H9"): the index must
+    still tell them apart by the ids it spilled."""
+    import polars as pl
+    return ids.str.len_bytes().cast(pl.UInt64)
+
+
+@pytest.mark.parametrize(("key", "max_run"), [(None, 1 << 21), (_colliding, 1 << 21),
+                                              (None, 8), (_colliding, 8)],
+                         ids=["hash", "colliding", "hash-short-runs", "colliding-short-runs"])
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.lists(st.sampled_from([f"H{k}" for k in range(40)]), max_size=25),
                 max_size=12))
-def test_the_id_index_names_each_ids_first_row(batches: list[list[str]]) -> None:
+def test_the_id_index_names_each_ids_first_row(key: Any, max_run: int,
+                                               batches: list[list[str]]) -> None:
     import polars as pl
 
     from fangpin_rules.cli.columnar_eval import IdIndex
 
-    index, first_row, row = IdIndex(), {}, 0
-    for batch in batches:
-        rows = list(range(row, row + len(batch)))
-        got = index.first_rows(pl.Series(batch, dtype=pl.String),
-                               pl.Series(rows, dtype=pl.Int64)).to_list()
-        expected = []
-        for record_id, at in zip(batch, rows, strict=True):
-            expected.append(first_row.get(record_id))
-            first_row.setdefault(record_id, at)
-        assert got == expected
-        row += len(batch) + 3  # rows of rejected records between the batches
+    first_row: dict[str, int] = {}
+    row = 0
+    with IdIndex(key, max_run) as index:
+        for batch in batches:
+            rows = list(range(row, row + len(batch)))
+            got = index.first_rows(pl.Series(batch, dtype=pl.String),
+                                   pl.Series(rows, dtype=pl.Int64)).to_list()
+            expected = []
+            for record_id, at in zip(batch, rows, strict=True):
+                expected.append(first_row.get(record_id))
+                first_row.setdefault(record_id, at)
+            assert got == expected
+            row += len(batch) + 3  # rows of rejected records between the batches
+        assert index.spill.tell() > 0 or not first_row  # the ids are on disk, not in memory
+        assert sum(run.height for run in index.runs) == len(first_row)  # each id once
+        assert all(run.height <= max(max_run, 25) for run in index.runs)  # a batch is <= 25
+    assert index.spill.closed
 
 
 def test_a_region_table_on_the_columnar_engine(tmp_path: Path, fujian: Policy,

@@ -6,7 +6,10 @@ the file), household id, field and reason; the counts add up as with the record 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 import polars as pl  # this module is imported for --engine columnar only (cli/eval.py)
@@ -24,6 +27,7 @@ from fangpin_rules.cli.common import (
 from fangpin_rules.cli.outputs import Outputs, check_collisions
 
 PARQUET_BATCH_ROWS = 65_536  # rows decided at a time from a Parquet file
+INDEX_RUN_ROWS = 1 << 21  # the most ids in one sorted run of the id index (32 MiB)
 
 
 def run_columnar(args: argparse.Namespace, policy: Any) -> int:
@@ -93,18 +97,50 @@ def _jsonl(policy: Any, decider: Any, path: str, out: Any, rejects: Any) -> tupl
 def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any) -> tuple[int, int, int]:
     import pyarrow.parquet as pq
 
+    with _flat_pool():
+        try:
+            source = pq.ParquetFile(path)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read the Parquet file '{path}': {exc}") from None
+        return _parquet_batches(policy, source, out, rejects, as_of)
+
+
+@contextlib.contextmanager
+def _flat_pool() -> Iterator[None]:
+    """Arrow's jemalloc pool, freed pages returned at once (decay 0), for a Parquet run:
+    measured (docs/performance.md), the default mimalloc pool's allocated bytes and the
+    process's RSS grew with the batches, jemalloc's stayed flat. Where Arrow was built
+    without jemalloc the default pool stays; the previous pool is restored afterwards."""
+    import pyarrow as pa
+
+    before = pa.default_memory_pool()
+    try:
+        pool = pa.jemalloc_memory_pool()
+        pa.jemalloc_set_decay_ms(0)
+    except (NotImplementedError, pa.ArrowNotImplementedError):
+        pool = before
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pool.release_unused()
+        pa.set_memory_pool(before)
+
+
+def _parquet_batches(policy: Any, source: Any, out: Any, rejects: Any, as_of: Any
+                     ) -> tuple[int, int, int]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from fangpin_rules.columnar import output_schema
     from fangpin_rules.columnar.engine import decide_columns
     from fangpin_rules.engine.serialize import dumps
 
-    try:
-        source = pq.ParquetFile(path)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read the Parquet file '{path}': {exc}") from None
+    pool = pa.default_memory_pool()
     read = decided = rejected = 0
-    index = IdIndex()  # each id decided, with its row: one decision per household
     base = getattr(policy, "base", policy)  # a region table decides with its policy's types
-    with pq.ParquetWriter(out.buffer, output_schema(base)) as writer:
+    # each id decided, with its row: one decision per household
+    with IdIndex() as index, pq.ParquetWriter(out.buffer, output_schema(base)) as writer:
         for batch in source.iter_batches(batch_size=PARQUET_BATCH_ROWS):
             result = decide_columns(policy, batch, as_of)
             table = result.decisions
@@ -128,6 +164,8 @@ def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any) -> tupl
             read += batch.num_rows
             decided += table.num_rows
             rejected += result.rejects.num_rows
+            del batch, result, table
+            pool.release_unused()  # the batch's buffers go back to the system, not kept
     return read, decided, rejected
 
 
@@ -138,25 +176,55 @@ def _decided_rows(n: int, rejects: Any) -> list[int]:
 
 
 class IdIndex:
-    """The household ids decided in a run, with the row of each: sorted runs of ids (Polars
-    frames, more compact than a Python dict of them), each searched with `search_sorted`; two
-    runs of about one size are merged, so there are few."""
+    """The household ids decided in a run, with the row of each, in 16 bytes an id: sorted runs
+    of (a 64-bit hash of the id, its row) in Polars frames, each searched with `search_sorted`
+    (two runs of about one size are merged, so there are few, up to `max_run` ids a run, so a
+    merge's copies stay bounded: about a dozen runs for 10,000,000 households). The ids
+    themselves are spilled to a temporary file, one Arrow IPC blob per batch: a batch id whose
+    hash is in the index is compared with the ids kept for that hash, read back from the file,
+    so a hash collision never makes a duplicate and a duplicate is never missed."""
 
-    def __init__(self) -> None:
+    def __init__(self, key: Any = None, max_run: int = INDEX_RUN_ROWS) -> None:
+        self.key = key or _id_hash  # the hash (a parameter so that tests can make collisions)
+        self.max_run = max_run  # runs are merged up to this many ids: a merge copies two runs
         self.runs: list[pl.DataFrame] = []
+        # removed when closed (close, or the end of a `with`)
+        self.spill = tempfile.TemporaryFile(prefix="fangpin-ids-")  # noqa: SIM115
+        self.blobs: list[tuple[int, int, int]] = []  # (first row, offset, length) in the spill
+        self.end = 0
+
+    def close(self) -> None:
+        self.spill.close()
+
+    def __enter__(self) -> IdIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def first_rows(self, ids: pl.Series, rows: pl.Series) -> pl.Series:
-        """For each id of a batch (its rows `rows`), the row of the id's first decision in the
-        run, or null for an id not decided before; the batch's ids are noted."""
+        """For each id of a batch (its rows `rows`, larger than any given before), the row of
+        the id's first decision in the run, or null for an id not decided before; the batch's
+        ids are noted."""
         found = pl.Series("first", [None] * len(ids), dtype=pl.Int64)
         if len(ids) == 0:
             return found
+        ids = ids.cast(pl.String)
         known = ids.is_not_null()
+        keys = self.key(ids)
+        candidates: list[tuple[int, int]] = []  # (position in the batch, a row of its hash)
         for run in self.runs:
-            at = run.get_column("id").search_sorted(ids).clip(0, run.height - 1)
-            same = (run.get_column("id").gather(at) == ids).fill_null(False)
-            found = pl.select(pl.when(pl.lit(same)).then(pl.lit(run.get_column("row").gather(
-                at))).otherwise(pl.lit(found))).to_series().alias("first")
+            column = run.get_column("key")
+            low = column.search_sorted(keys, side="left")
+            high = column.search_sorted(keys, side="right")
+            hit = ((high > low) & known).arg_true().to_list()
+            if hit:
+                row_of = run.get_column("row")
+                for i, lo, hi in zip(hit, low.gather(hit).to_list(), high.gather(hit).to_list(),
+                                     strict=True):
+                    candidates.extend((i, row) for row in row_of.slice(lo, hi - lo).to_list())
+        if candidates:
+            found = self._verified(ids, candidates, found)
         batch = pl.DataFrame({"id": ids, "row": rows, "first": found})
         # an id twice in the batch: the later ones name the first
         within = batch.filter(known).with_columns(
@@ -166,12 +234,59 @@ class IdIndex:
         found = pl.select(pl.when(pl.lit(found).is_null() & (
             pl.lit(earliest.get_column("earliest")) != pl.lit(rows))).then(
             pl.lit(earliest.get_column("earliest"))).otherwise(pl.lit(found))).to_series()
-        fresh = batch.filter(known & found.is_null())
+        fresh = batch.filter(known & found.is_null()).select("id", "row")
         if fresh.height:
-            self.runs.append(fresh.select("id", "row").sort("id"))
-            while len(self.runs) > 1 and self.runs[-2].height <= 2 * self.runs[-1].height:
+            self._keep(fresh)
+            self.runs.append(pl.DataFrame({"key": self.key(fresh.get_column("id")),
+                                           "row": fresh.get_column("row")}).sort("key"))
+            while len(self.runs) > 1 and self.runs[-2].height <= 2 * self.runs[-1].height \
+                    and self.runs[-2].height + self.runs[-1].height <= self.max_run:
                 last = self.runs.pop()
-                self.runs[-1] = pl.concat([self.runs[-1], last]).sort("id")
+                self.runs[-1] = pl.concat([self.runs[-1], last]).sort("key")
         return found.alias("first")
 
+    def _keep(self, fresh: pl.DataFrame) -> None:
+        """Spill the batch's new ids with their rows (ascending) to the temporary file."""
+        import pyarrow as pa
+        import pyarrow.ipc
+        sink = pa.BufferOutputStream()
+        table = fresh.to_arrow()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        blob = sink.getvalue()
+        self.spill.seek(self.end)
+        self.spill.write(blob.to_pybytes())
+        self.blobs.append((int(fresh.get_column("row").min()), self.end, blob.size))  # type: ignore[arg-type]
+        self.end += blob.size
 
+    def _verified(self, ids: pl.Series, candidates: list[tuple[int, int]], found: pl.Series
+                  ) -> pl.Series:
+        """`found` with each batch id whose hash matched set to the row of the kept id equal
+        to it (each distinct id is kept once), read back from the spill."""
+        import bisect
+
+        import pyarrow as pa
+        import pyarrow.ipc
+        starts = [start for start, _, _ in self.blobs]
+        wanted: dict[int, set[int]] = {}
+        for _, row in candidates:
+            wanted.setdefault(bisect.bisect_right(starts, row) - 1, set()).add(row)
+        kept: dict[int, str] = {}
+        for blob, needed in wanted.items():
+            _, offset, length = self.blobs[blob]
+            self.spill.seek(offset)
+            table = pa.ipc.open_stream(self.spill.read(length)).read_all()
+            for row, value in zip(table.column("row").to_pylist(),
+                                  table.column("id").to_pylist(), strict=True):
+                if row in needed:
+                    kept[row] = value
+        values = found.to_list()
+        batch_ids = ids.to_list()
+        for i, row in candidates:
+            if kept.get(row) == batch_ids[i]:
+                values[i] = row
+        return pl.Series("first", values, dtype=pl.Int64)
+
+
+def _id_hash(ids: pl.Series) -> pl.Series:
+    return ids.hash(seed=0x66616E67)
