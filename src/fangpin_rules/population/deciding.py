@@ -170,14 +170,7 @@ def _decide_in_columns(policy: AnyPolicy, source: IO[str], as_of: date,
     reader = typed_reader(base.checked.record_model)
     one_per_id = OneDecisionPerId(base.checked.record_id)
     for chunk in chunks(numbered_items(source), COLUMNAR_CHUNK):
-        read: list[Any] = []
-        for number, item in chunk:
-            try:
-                read.append(read_item(base, reader, number, item))
-            except RecordError as exc:
-                read.append(exc)
-        good = [(number, household) for (number, _), household in zip(chunk, read, strict=True)
-                if not isinstance(household, RecordError)]
+        read, good = _read_part(base, reader, chunk)
         decisions = iter(decide_records(policy, [h for _, h in good], as_of,
                                         [number for number, _ in good]))
         for (number, item), household in zip(chunk, read, strict=True):
@@ -238,14 +231,7 @@ def read_and_decided(policy: Policy, reader: Any, fast: Any, items: Iterable[tup
 
     columnar_plan(policy, last_day)
     for part in chunks(items, chunk):
-        results: list[Any] = []
-        for line, item in part:
-            try:
-                results.append(read_item(policy, reader, line, item))
-            except RecordError as exc:
-                results.append(exc)
-        good = [(line, record) for (line, _), record in zip(part, results, strict=True)
-                if not isinstance(record, RecordError)]
+        results, good = _read_part(policy, reader, part)
         decisions = iter(decide_records(policy, [r for _, r in good], last_day,
                                         [line for line, _ in good], keys)) if decide else None
         changed = [None if variant is None else variant(r) for _, r in good]
@@ -261,6 +247,21 @@ def read_and_decided(policy: Policy, reader: Any, fast: Any, items: Iterable[tup
                 else functools.partial(policy.decide_record, fast, record, last_day, line)
             yield (line, record, deciding,
                    None if next(others) is None else functools.partial(given, next(variants)))
+
+
+def _read_part(policy: Policy, reader: Any, part: Sequence[tuple[int, Any]]
+               ) -> tuple[list[Any], list[tuple[int, Any]]]:
+    """A chunk of numbered items read for the columnar engine: each record read (or the
+    RecordError of its reading), and the (line, record) of those read, to decide together."""
+    read: list[Any] = []
+    for line, item in part:
+        try:
+            read.append(read_item(policy, reader, line, item))
+        except RecordError as exc:
+            read.append(exc)
+    good = [(line, record) for (line, _), record in zip(part, read, strict=True)
+            if not isinstance(record, RecordError)]
+    return read, good
 
 
 def given(value: Any) -> Any:
