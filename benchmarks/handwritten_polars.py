@@ -1,18 +1,26 @@
 """The Fujian 2021 decisions hand-written in vectorised Polars: the ceiling of the columnar engine.
 
-What an engineer writes by hand for a table of households without a policy engine, following
-benchmarks/handwritten_fujian.py (the per-record reference, kept equal to the engine by
-tests/engine/test_compiled_equals_handwritten.py) decision by decision: money as integers of
-1/10000 yuan (the contract's four places, so every valid amount is exact; "integer fen" with
-two more digits), every per-capita test cross-multiplied (`net < line * size`), no division;
-the members' facts computed once over a flat frame of every household's members and summed back
-by household; sets of labels as bit masks, each distinct mask's list built once (a small lookup).
+What an engineer writes by hand for speed, for a table of households and without a policy
+engine, following benchmarks/handwritten_fujian.py (the per-record reference, kept equal to the
+engine by tests/engine/test_compiled_equals_handwritten.py) decision by decision:
+- money as integers of 1/10000 yuan (the contract's four places, so every valid amount is
+  exact; "integer fen" with two more digits), every per-capita test cross-multiplied
+  (`net < line * size`), no division;
+- ages as birth-date thresholds: age(d) >= K on `as_of` exactly when d is on or before the
+  last birth date of someone K years old (`_last_birth_date`), one date comparison a test;
+- the members' facts as the bits of one integer a member, summed by household in one segment
+  reduction over the flat members (the Arrow list's offsets), not one group_by per fact;
+- only the columns read are converted (the members' ids and the regions stay in Arrow);
+- the string outputs gathered from a small integer code each, the sets of labels from a bit
+  mask each, each distinct mask's list built once.
 
-`decide_frame(table, as_of)` takes an Arrow table (or Polars frame) of `input_schema(policy)`
-of validated rows and returns a Polars frame with the decisions' keys: per-capita incomes as
-exact fractions (`*_num` over `per_capita_den`), the labels as lists (in the policy's order),
-objects flattened (`cadre_rank`, `dibao_grace_until`, ...). Warnings are not written (the
-engine's figure is measured with and without them; benchmarks/bench_columnar.py).
+`decide_frame(table, as_of)` takes an Arrow table of `input_schema(policy)` of validated rows
+(or a Polars frame of one) and returns a Polars frame with the decisions' keys, equal to the
+engine's by tests/columnar/test_handwritten_polars.py: the per-capita incomes as exact
+fractions (`*_num` over `per_capita_den`), the labels as lists in the policy's order, objects
+flattened (`cadre_rank`, `dibao_grace_until`, ...). It does not write what the engine's output
+adds to the decisions: the per-capita incomes' decimal text, the warnings, the deadlines (and
+their overdue and violations), the policy's reference, `as_of` and the monitoring line.
 """
 
 from __future__ import annotations
@@ -30,22 +38,18 @@ STABLE = (11, 10)  # §9: 1.1 times the line (interpretation)
 SCHOOL = (6, 15)
 ELDERLY = 60
 LABOUR_MIN = 16
-LABOUR = ["normal", "skilled", "weak"]
-FULL_LABOUR = ["normal", "skilled"]
 CATEGORY_LABELS = {"unstable": "脱贫不稳定户", "sudden_hardship": "突发严重困难户",
                    "marginal": "边缘易致贫户"}
+# The values of the string outputs, each written from its index here (its code).
+CATEGORIES = ["unstable", "sudden_hardship", "marginal"]
+UNSTABLE, SUDDEN_HARDSHIP, MARGINAL = range(3)
+CADRE_RANKS = ["deputy_section_or_above", "experienced", "deputy_section_or_above"]
+CADRE_PAIRING = [True, False, True]
+MODES = ["comprehensive", "single"]
+REASONS = ["not_monitored", "no_labour", "guarantee_problem", "income_below_line",
+           "income_not_stable", "spending_not_controlled"]
 SPECIAL = ["serious_illness", "chronic_heavy", "severe_disability", "dependent_elderly",
            "orphan", "left_behind_child"]
-RISKS = ["low_income", "income_drop", "illness", "disability", "schooling", "disaster",
-         "accident", "labour_shortage", "housing", "drinking_water", "food_clothing",
-         "motivation"]
-MEASURES = ["employment", "industry", "health", "education", "housing_safety",
-            "drinking_water_safety", "disaster_relief", "motivation_support", "tekun", "dibao",
-            "temporary_assistance"]
-DEPARTMENTS = ["statistics", "human_resources", "health_commission", "medical_insurance",
-               "disabled_persons_federation", "education", "emergency_management",
-               "public_security", "civil_affairs", "housing", "water_resources",
-               "rural_revitalization", "agriculture"]
 
 
 def _money(expr: pl.Expr) -> pl.Expr:
@@ -53,57 +57,104 @@ def _money(expr: pl.Expr) -> pl.Expr:
     return (expr * SCALE).cast(pl.Int64)
 
 
-def _age(birth: pl.Expr, as_of: date) -> pl.Expr:
-    before = (birth.dt.month().cast(pl.Int32) * 100 + birth.dt.day().cast(pl.Int32)) > \
-        (as_of.month * 100 + as_of.day)
-    return as_of.year - birth.dt.year().cast(pl.Int32) - before.cast(pl.Int32)
+def _last_birth_date(as_of: date, years: int) -> date:
+    """The last birth date of someone `years` old or more on `as_of`: age(d) >= years exactly
+    when d <= it (a person born on 29 February is a year older on 1 March of a common year)."""
+    try:
+        return as_of.replace(year=as_of.year - years)
+    except ValueError:  # as_of is 29 February and that year is common: its last such day
+        return date(as_of.year - years, 2, 28)
+
+
+# The members' facts, in the order of their bits in a member's mask.
+MEMBER_FACTS = ["has_labour", "can_work_fully", "serious", "chronic_heavy", "severe_disability",
+                "dependent_elderly", "orphan", "left_behind_child", "school_dropout"]
 
 
 def _member_facts(members: Any, as_of: date) -> pl.DataFrame:
-    """One row per household: what its members make true, computed over all members at once."""
+    """One row per household: what its members make true. Each member's facts are bits of one
+    integer, each bit given a field wide enough to count every member of the largest household;
+    one sum per household (a segment sum over the flat members) then says which facts any of
+    its members makes true: one reduction for all the facts, not one per fact."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     lists = members.combine_chunks() if isinstance(members, pa.ChunkedArray) else members
-    flat = pl.DataFrame({"h": pl.from_arrow(lists.value_parent_indices()),
-                         "m": pl.from_arrow(lists.flatten())}).unnest("m")
-    age = _age(pl.col("birth_date"), as_of)
-    labour = pl.col("labour_capacity").is_in(LABOUR).fill_null(False)
-    adult = ~(pl.col("birth_date").is_not_null() & (age < LABOUR_MIN)).fill_null(False)
-    facts = flat.select(
-        "h",
-        (labour & adult).alias("has_labour"),
-        (pl.col("labour_capacity").is_in(FULL_LABOUR).fill_null(False) & adult)
-        .alias("can_work_fully"),
-        (pl.col("health") == "serious_illness").fill_null(False).alias("serious"),
-        (pl.col("health") == "chronic_heavy").fill_null(False).alias("chronic_heavy"),
-        (pl.col("disability_grade") <= 2).fill_null(False).alias("severe_disability"),
-        ((pl.col("dependent_elderly") == True) & (age >= ELDERLY))  # noqa: E712 (null-safe)
-        .fill_null(False).alias("dependent_elderly"),
-        (pl.col("orphan") == True).fill_null(False).alias("orphan"),  # noqa: E712
-        (pl.col("left_behind_child") == True).fill_null(False)  # noqa: E712
-        .alias("left_behind_child"),
-        ((pl.col("dropped_out") == True) & age.is_between(*SCHOOL))  # noqa: E712
-        .fill_null(False).alias("school_dropout"))
-    return facts.group_by("h").agg(pl.all().any()).sort("h")
+    flat = lists.flatten()
+    m = pl.DataFrame({name: pl.from_arrow(pc.struct_field(flat, name)) for name in (
+        "birth_date", "labour_capacity", "health", "disability_grade", "dependent_elderly",
+        "orphan", "left_behind_child", "dropped_out")})
+    field = pl.col
+    birth, capacity, health = field("birth_date"), field("labour_capacity"), field("health")
+    child = (birth > _last_birth_date(as_of, LABOUR_MIN)).fill_null(False)  # under 16
+    school_age = (birth <= _last_birth_date(as_of, SCHOOL[0])) & \
+        (birth > _last_birth_date(as_of, SCHOOL[1] + 1))
+    full = (capacity == "normal") | (capacity == "skilled")
+    facts = [
+        ((full | (capacity == "weak")) & ~child),
+        (full & ~child),
+        (health == "serious_illness"),
+        (health == "chronic_heavy"),
+        (field("disability_grade") <= 2),
+        (field("dependent_elderly") & (birth <= _last_birth_date(as_of, ELDERLY))),
+        field("orphan"),
+        field("left_behind_child"),
+        (field("dropped_out") & school_age),
+    ]
+    size = int(pc.max(pc.list_value_length(lists)).as_py() or 0)
+    width = max(1, size.bit_length())  # bits to count up to `size` members
+    per_word = 63 // width
+    offsets = pc.subtract(lists.offsets, lists.offsets[0])
+    out: dict[str, pl.Series] = {}
+    for first in range(0, len(facts), per_word):
+        word = list(range(first, min(first + per_word, len(facts))))
+        packed = m.select(pl.sum_horizontal([
+            facts[i].fill_null(False).cast(pl.Int64) * (1 << (width * (i - first)))
+            for i in word])).to_series()
+        # the members' lists again, of their packed facts: one sum a household
+        sums = pl.from_arrow(pa.ListArray.from_arrays(offsets, packed.to_arrow())).list.sum()
+        field_mask = (1 << width) - 1
+        for i in word:
+            out[MEMBER_FACTS[i]] = (sums & (field_mask << (width * (i - first)))) != 0
+    return pl.DataFrame(out)
 
 
-def _labels(frame: pl.DataFrame, flags: list[tuple[str, pl.Expr]]) -> pl.Series:
-    """A list of labels per row from flags, in the given order: one list per distinct mask."""
-    mask = frame.select(pl.sum_horizontal(
-        [flag.cast(pl.Int64) * (1 << i) for i, (_, flag) in enumerate(flags)])).to_series()
-    uniques = mask.unique().to_list()
-    lists = pl.Series([[label for i, (label, _) in enumerate(flags) if u >> i & 1]
-                       for u in uniques], dtype=pl.List(pl.String))
-    index = mask.replace_strict(uniques, list(range(len(uniques))), return_dtype=pl.Int64)
-    return lists.gather(index)
+def _mask(flags: list[tuple[str, pl.Expr]]) -> pl.Expr:
+    """The flags as the bits of one integer, the first flag the lowest bit."""
+    return pl.sum_horizontal([flag.cast(pl.Int64) * (1 << i) for i, (_, flag) in enumerate(flags)])
+
+
+def _labels(mask: pl.Series, labels: list[str]) -> pl.Series:
+    """A list of labels per row from its mask, in the labels' order: each distinct mask's list
+    built once, then gathered by row through a dense index of every possible mask."""
+    import pyarrow as pa
+
+    uniques = mask.unique()
+    lists = pl.from_arrow(pa.array(
+        [[label for i, label in enumerate(labels) if u >> i & 1] for u in uniques.to_list()],
+        pa.list_(pa.string())))
+    assert isinstance(lists, pl.Series)
+    position = pl.zeros(1 << len(labels), dtype=pl.UInt32, eager=True).scatter(
+        uniques, pl.int_range(uniques.len(), dtype=pl.UInt32, eager=True))
+    return lists.gather(position.gather(mask))
+
+
+def _named(values: list[str], code: pl.Series, name: str) -> pl.Series:
+    """The string at each row's code (null where the code is)."""
+    return pl.Series(name, values, dtype=pl.String).gather(code)
 
 
 def decide_frame(table: Any, as_of: date) -> pl.DataFrame:
-    frame = table if isinstance(table, pl.DataFrame) else pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    members = frame.get_column("members").to_arrow()
+    import pyarrow.compute as pc
+
+    if isinstance(table, pl.DataFrame):
+        table = table.to_arrow()
+    members = table.column("members")
     facts = _member_facts(members, as_of)
-    size = frame.select(pl.col("members").list.len().cast(pl.Int64)).to_series()
+    size = pl.from_arrow(pc.list_value_length(members)).cast(pl.Int64)
+    # the households' own fields only: the members (nested, with strings) are read above
+    frame = pl.from_arrow(table.drop_columns(["members", "region_code"]))
+    assert isinstance(frame, pl.DataFrame) and isinstance(size, pl.Series)
     rigid = pl.col("rigid_expenditure").struct
     med, edu = _money(rigid.field("medical")), _money(rigid.field("education"))
     dis, acc = _money(rigid.field("disaster")), _money(rigid.field("accident"))
@@ -127,7 +178,7 @@ def decide_frame(table: Any, as_of: date) -> pl.DataFrame:
         (pl.col("dibao").struct.field("enrolled") == True).fill_null(False)  # noqa: E712
         .alias("enrolled"),
         pl.col("dibao").struct.field("income_above_standard_on").alias("above_on")),
-        facts.drop("h"), size.alias("size").to_frame()], how="horizontal")
+        facts, size.alias("size").to_frame()], how="horizontal")
     c = pl.col
     df = df.with_columns(
         (c("med").fill_null(0) + c("edu").fill_null(0) + c("dis").fill_null(0)
@@ -148,35 +199,44 @@ def decide_frame(table: Any, as_of: date) -> pl.DataFrame:
         (c("school_dropout") | (c("edu").fill_null(0) > 0)).alias("schooling"),
         (c("dis").fill_null(0) > 0).alias("disaster_risk"),
         (c("acc").fill_null(0) > 0).alias("accident_risk"))
+    # Strings are written last, each gathered from its few values by a small integer code:
+    # a chain of when/then over string literals costs ten times the same chain over integers.
     category = pl.when(c("formerly_poor")).then(
-        pl.when(c("after_below") | c("guarantee_problem")).then(pl.lit("unstable")))\
-        .when(c("after_below") & (~c("in_range") | c("sharp_drop")))\
-        .then(pl.lit("sudden_hardship"))\
-        .when(c("in_range")).then(pl.lit("marginal"))
-    df = df.with_columns(category.alias("computed"))
+        pl.when(c("after_below") | c("guarantee_problem")).then(UNSTABLE))\
+        .when(c("after_below") & (~c("in_range") | c("sharp_drop"))).then(SUDDEN_HARDSHIP)\
+        .when(c("in_range")).then(MARGINAL)
+    recorded = pl.when(c("recorded_category") == "unstable").then(UNSTABLE)\
+        .when(c("recorded_category") == "sudden_hardship").then(SUDDEN_HARDSHIP)\
+        .when(c("recorded_category") == "marginal").then(MARGINAL)
+    df = df.with_columns((c("status") == "monitored").alias("recorded_monitored"),
+                         category.alias("computed"))
     df = df.with_columns(
-        pl.when(c("computed").is_null() & (c("status") == "monitored"))
-        .then(c("recorded_category")).otherwise(c("computed")).alias("category"))
-    df = df.with_columns((c("category").is_not_null() | (c("status") == "monitored"))
+        pl.when(c("computed").is_null() & c("recorded_monitored")).then(recorded)
+        .otherwise(c("computed")).alias("category"))
+    df = df.with_columns((c("category").is_not_null() | c("recorded_monitored"))
                          .alias("monitored"))
-    df = df.with_columns(
-        (c("monitored") & (c("food_problem") | ((c("rigid") > 0) &
-                                               (c("after") < DIBAO * c("size")))))
-        .alias("temporary_assistance"),
-        (c("net") < DIBAO * c("size")).alias("below_dibao"))
     m = c("monitored")
-    work = m & (c("in_range") | c("sharp_drop"))
+    df = df.with_columns(
+        (m & (c("food_problem") | ((c("rigid") > 0) & (c("after") < DIBAO * c("size")))))
+        .alias("temporary_assistance"),
+        (c("net") < DIBAO * c("size")).alias("below_dibao"),
+        (m & (c("in_range") | c("sharp_drop"))).alias("work"))
+    df = df.with_columns(
+        (c("work") & c("can_work_fully")).alias("employment"),
+        (c("work") & ~c("can_work_fully") & c("has_labour")).alias("industry"),
+        (m & c("tekun")).alias("tekun_measure"),
+        (m & ~c("tekun") & c("below_dibao")).alias("dibao_measure"))
     measure_flags = [
-        ("employment", work & c("can_work_fully")),
-        ("industry", work & ~c("can_work_fully") & c("has_labour")),
+        ("employment", c("employment")),
+        ("industry", c("industry")),
         ("health", m & (c("illness") | c("severe_disability"))),
         ("education", m & c("schooling")),
         ("housing_safety", m & c("housing_problem")),
         ("drinking_water_safety", m & c("water_problem")),
         ("disaster_relief", m & c("disaster_risk")),
         ("motivation_support", m & c("motivation")),
-        ("tekun", m & c("tekun")),
-        ("dibao", m & ~c("tekun") & c("below_dibao")),
+        ("dibao", c("dibao_measure")),
+        ("tekun", c("tekun_measure")),
         ("temporary_assistance", c("temporary_assistance")),
     ]
     risk_flags = [
@@ -189,55 +249,54 @@ def decide_frame(table: Any, as_of: date) -> pl.DataFrame:
     ]
     department_flags = [
         ("statistics", c("in_range") | c("sharp_drop")),
-        ("human_resources", c("sharp_drop") | (work & c("can_work_fully"))),
+        ("human_resources", c("sharp_drop") | c("employment")),
         ("health_commission", c("illness") | c("severe_disability")),
         ("medical_insurance", c("medical_spending") | c("medical_problem")),
         ("disabled_persons_federation", c("severe_disability")),
         ("education", c("schooling")),
+        ("housing", c("housing_problem")), ("water_resources", c("water_problem")),
         ("emergency_management", c("disaster_risk")),
         ("public_security", c("accident_risk")),
-        ("civil_affairs", ~c("has_labour") | c("food_problem") | (m & c("tekun")) |
-         (m & ~c("tekun") & c("below_dibao")) | c("temporary_assistance")),
-        ("housing", c("housing_problem")), ("water_resources", c("water_problem")),
+        ("civil_affairs", ~c("has_labour") | c("food_problem") | c("tekun_measure") |
+         c("dibao_measure") | c("temporary_assistance")),
         ("rural_revitalization", c("motivation")),
-        ("agriculture", work & ~c("can_work_fully") & c("has_labour")),
+        ("agriculture", c("industry")),
     ]
     special_flags = [("serious_illness", c("serious")), *((name, c(name)) for name in SPECIAL[1:])]
-    risk_count = pl.sum_horizontal([flag.cast(pl.Int32) for _, flag in risk_flags])
-    reason = pl.when(c("status") != "monitored").then(pl.lit("not_monitored"))\
-        .when(~c("has_labour")).then(pl.lit("no_labour"))\
-        .when(c("guarantee_problem")).then(pl.lit("guarantee_problem"))\
-        .when(c("after_below")).then(pl.lit("income_below_line"))\
-        .when(c("sharp_drop") | (c("net") * STABLE[1] < LINE * STABLE[0] * c("size")))\
-        .then(pl.lit("income_not_stable"))\
-        .when((c("serious") | c("chronic_heavy")) & c("medical_spending"))\
-        .then(pl.lit("spending_not_controlled"))
+    label_sets = {"special_groups": special_flags, "risks": risk_flags,
+                  "measures": measure_flags, "departments": department_flags}
+    df = df.with_columns(_mask(flags).alias(f"{key}_mask") for key, flags in label_sets.items())
+    risk_count = c("risks_mask").bitwise_count_ones()
+    mode = pl.when(m).then(pl.when(risk_count >= 2).then(0).when(risk_count == 1).then(1))
+    reason = pl.when(~c("recorded_monitored")).then(0)\
+        .when(~c("has_labour")).then(1)\
+        .when(c("guarantee_problem")).then(2)\
+        .when(c("after_below")).then(3)\
+        .when(c("sharp_drop") | (c("net") * STABLE[1] < LINE * STABLE[0] * c("size"))).then(4)\
+        .when((c("serious") | c("chronic_heavy")) & c("medical_spending")).then(5)
     grace = pl.when(c("enrolled") & (c("net") > DIBAO * c("size")) & c("above_on").is_not_null())\
         .then(c("above_on").dt.offset_by("12mo") - pl.duration(days=1))
+    codes = df.select(c("category").cast(pl.UInt32), mode.cast(pl.UInt32).alias("mode"),
+                      reason.cast(pl.UInt32).alias("reason"))
+    category_code, reason_code = codes.get_column("category"), codes.get_column("reason")
     out = df.select(
         "household_id",
         c("net").alias("per_capita_income_num"), c("after").alias("per_capita_after_rigid_num"),
         (c("size") * SCALE).alias("per_capita_den"),
-        "in_range", "category",
-        c("category").replace_strict(CATEGORY_LABELS, default=None, return_dtype=pl.String)
-        .alias("category_label"),
-        (m & pl.any_horizontal([flag for _, flag in special_flags])).alias("priority_attention"),
-        pl.when(m).then(pl.when(risk_count >= 2).then(pl.lit("comprehensive"))
-                        .when(risk_count == 1).then(pl.lit("single"))).alias("assistance_mode"),
+        "in_range",
+        (m & (c("special_groups_mask") != 0)).alias("priority_attention"),
         pl.when(m).then(pl.when(c("has_labour")).then(pl.lit("development"))
                         .otherwise(pl.lit("safety_net"))).alias("orientation"),
-        pl.when(c("category").is_in(["unstable", "marginal"]))
-        .then(pl.lit("deputy_section_or_above"))
-        .when(c("category") == "sudden_hardship").then(pl.lit("experienced"))
-        .alias("cadre_rank"),
-        pl.when(c("category").is_in(["unstable", "marginal"])).then(True)
-        .when(c("category") == "sudden_hardship").then(False).alias("cadre_pairing"),
         (m & ~c("tekun") & c("below_dibao") & ~c("enrolled")).alias("dibao_recommend_enrolment"),
         grace.alias("dibao_grace_until"),
         "temporary_assistance",
-        reason.is_null().alias("risk_elimination_eligible"),
-        reason.alias("risk_elimination_reason"))
-    return out.with_columns(_labels(df, special_flags).alias("special_groups"),
-                            _labels(df, risk_flags).alias("risks"),
-                            _labels(df, measure_flags).alias("measures"),
-                            _labels(df, department_flags).alias("departments"))
+        reason_code.is_null().alias("risk_elimination_eligible"))
+    return out.with_columns(
+        _named(CATEGORIES, category_code, "category"),
+        _named([CATEGORY_LABELS[name] for name in CATEGORIES], category_code, "category_label"),
+        _named(MODES, codes.get_column("mode"), "assistance_mode"),
+        _named(CADRE_RANKS, category_code, "cadre_rank"),
+        pl.Series("cadre_pairing", CADRE_PAIRING, dtype=pl.Boolean).gather(category_code),
+        _named(REASONS, reason_code, "risk_elimination_reason"),
+        *(_labels(df.get_column(f"{key}_mask"), [label for label, _ in flags]).alias(key)
+          for key, flags in label_sets.items()))
