@@ -48,6 +48,27 @@ CADRE_PAIRING = [True, False, True]
 MODES = ["comprehensive", "single"]
 REASONS = ["not_monitored", "no_labour", "guarantee_problem", "income_below_line",
            "income_not_stable", "spending_not_controlled"]
+# The data warnings (§18 and others) in the engine's order, by rule name: (name, code, field,
+# cite); a field with "[]" is about a member, written with the member's index.
+WARNINGS = [
+    ("category_mismatch", "category_mismatch", "monitoring.category", "§1"),
+    ("dibao_dates_inconsistent", "dibao_dates_inconsistent", "dibao.income_above_standard_on",
+     "§14"),
+    ("dropout_outside_school_age", "dropout_outside_school_age", "members[].dropped_out", "§18"),
+    ("eliminated_without_labour", "eliminated_without_labour", "monitoring.status", "§9"),
+    ("future_date.birth_date", "future_date", "members[].birth_date", "§18"),
+    ("future_date.dibao_since", "future_date", "dibao.since", "§18"),
+    ("future_date.income_above_standard_on", "future_date", "dibao.income_above_standard_on",
+     "§18"),
+    ("future_date.monitoring_since", "future_date", "monitoring.since", "§18"),
+    ("grace_start_unknown", "grace_start_unknown", "dibao.income_above_standard_on", "§14"),
+    ("minor_with_labour", "minor_with_labour", "members[].labour_capacity", "§18"),
+    ("monitored_without_category", "monitored_without_category", "monitoring.category", "§1"),
+    ("no_measure", "no_measure", "measures", "§10"),
+    ("welfare_trap", "welfare_trap", "measures", "§12"),
+]
+WARNING_ORDER = {name: order for order, (name, *_) in enumerate(WARNINGS)}
+WARNING = pl.Struct({"code": pl.String, "field": pl.String, "cite": pl.String})
 SPECIAL = ["serious_illness", "chronic_heavy", "severe_disability", "dependent_elderly",
            "orphan", "left_behind_child"]
 
@@ -71,9 +92,12 @@ MEMBER_FACTS = ["has_labour", "can_work_fully", "serious", "chronic_heavy", "sev
                 "dependent_elderly", "orphan", "left_behind_child", "school_dropout"]
 
 
-def _member_facts(members: Any, as_of: date) -> pl.DataFrame:
-    """One row per household: what its members make true. Each member's facts are bits of one
-    integer, each bit given a field wide enough to count every member of the largest household;
+def _member_facts(members: Any, as_of: date, warnings: bool = False
+                  ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """One row per household: what its members make true (and with `warnings`, each warning
+    about a member: its household's row, the rule's place in WARNINGS, the member's index).
+    Each member's facts are bits of one integer, each bit given a field wide enough to count
+    every member of the largest household;
     one sum per household (a segment sum over the flat members) then says which facts any of
     its members makes true: one reduction for all the facts, not one per fact."""
     import pyarrow as pa
@@ -111,6 +135,7 @@ def _member_facts(members: Any, as_of: date) -> pl.DataFrame:
     width = max(1, size.bit_length())  # bits to count up to `size` members
     per_word = 63 // width
     offsets = pc.subtract(lists.offsets, lists.offsets[0])
+    hits = _member_warnings(m, lists, as_of) if warnings else None
     out: dict[str, pl.Series] = {}
     for first in range(0, len(facts), per_word):
         word = list(range(first, min(first + per_word, len(facts))))
@@ -120,7 +145,33 @@ def _member_facts(members: Any, as_of: date) -> pl.DataFrame:
         field_mask = (1 << width) - 1
         for i in word:
             out[MEMBER_FACTS[i]] = (sums & (field_mask << (width * (i - first)))) != 0
-    return pl.DataFrame(out)
+    return pl.DataFrame(out), hits
+
+
+def _member_warnings(m: pl.DataFrame, lists: Any, as_of: date) -> pl.DataFrame:
+    """(row, rule, item) of each warning about a member (`rule` its place in WARNINGS)."""
+    import pyarrow.compute as pc
+
+    c, birth = pl.col, pl.col("birth_date")
+    minor = birth > _last_birth_date(as_of, LABOUR_MIN)  # null when the date is unknown
+    rules = {"minor_with_labour": (c("normal") | c("skilled") | c("weak")) & minor,
+             "dropout_outside_school_age": c("dropped_out") & (
+                 (birth > _last_birth_date(as_of, SCHOOL[0]))
+                 | (birth <= _last_birth_date(as_of, SCHOOL[1] + 1))),
+             "future_date.birth_date": birth > as_of}
+    orders = [WARNING_ORDER[name] for name in rules]
+    mask = m.select(_bits([(rule, WARNING_ORDER[name]) for name, rule in rules.items()])
+                    .alias("mask"))
+    held = mask.with_row_index("member").filter(pl.col("mask") != 0)
+    offsets = pl.from_arrow(pc.subtract(lists.offsets, lists.offsets[0])).cast(pl.Int64)
+    row = offsets.search_sorted(held.get_column("member").cast(pl.Int64), side="right") - 1
+    held = held.with_columns(row.cast(pl.UInt32).alias("row"))
+    held = held.with_columns(
+        (pl.col("member").cast(pl.Int64) - offsets.gather(row)).alias("item"))
+    return pl.concat([
+        held.filter((pl.col("mask") & (1 << order)) != 0)
+        .select("row", pl.lit(order, dtype=pl.UInt32).alias("rule"), "item")
+        for order in orders])
 
 
 def _bits(flags: list[tuple[pl.Expr, int]]) -> pl.Expr:
@@ -152,18 +203,61 @@ def _labels(mask: pl.Series, labels: list[str]) -> pl.Series:
     return lists.gather(position.gather(mask))
 
 
+def _warning_lists(mask: pl.Series, member_hits: pl.DataFrame | None) -> pl.Series:
+    """Each row's warnings, in rule order then member order (the engine's): from the mask of
+    the household's rules (bits at their place in WARNINGS), one list per distinct mask as
+    for the labels; the few rows with a warning about a member get their own list, their
+    entries (row, rule, item: -1 for a household's rule) sorted."""
+    entry = [dict(zip(("code", "field", "cite"), w[1:], strict=True)) for w in WARNINGS]
+    uniques = mask.unique()
+    lists = pl.Series([[entry[i] for i in range(len(WARNINGS)) if u >> i & 1]
+                       for u in uniques.to_list()], dtype=pl.List(WARNING))
+    position = pl.zeros(1 << len(WARNINGS), dtype=pl.UInt32, eager=True).scatter(
+        uniques, pl.int_range(uniques.len(), dtype=pl.UInt32, eager=True))
+    index = position.gather(mask)
+    if member_hits is None or member_hits.height == 0:
+        return lists.gather(index)
+    rows = member_hits.get_column("row").unique()
+    theirs = pl.DataFrame({"row": rows, "mask": mask.gather(rows)})
+    household = [theirs.filter((pl.col("mask") & (1 << order)) != 0).select(
+        "row", pl.lit(order, dtype=pl.UInt32).alias("rule"),
+        pl.lit(-1, dtype=pl.Int64).alias("item"))
+        for order in range(len(WARNINGS))]
+    entries = pl.concat([member_hits, *household]).sort("row", "rule", "item")
+    orders = list(range(len(WARNINGS)))
+
+    def by_rule(values: list[str]) -> pl.Expr:
+        return pl.col("rule").replace_strict(orders, values, return_dtype=pl.String)
+
+    prefix = by_rule([w[2].split("[]")[0] for w in WARNINGS])
+    suffix = by_rule([w[2].split("[]")[-1] if "[]" in w[2] else "" for w in WARNINGS])
+    own = entries.select("row", pl.struct(
+        by_rule([w[1] for w in WARNINGS]).alias("code"),
+        pl.when(pl.col("item") >= 0).then(pl.concat_str(
+            prefix, pl.lit("["), pl.col("item").cast(pl.String), pl.lit("]"), suffix))
+        .otherwise(prefix).alias("field"),
+        by_rule([w[3] for w in WARNINGS]).alias("cite")).alias("entry")) \
+        .group_by("row", maintain_order=True).agg("entry")
+    index = index.scatter(own.get_column("row"), pl.int_range(
+        uniques.len(), uniques.len() + own.height, dtype=pl.UInt32, eager=True))
+    # one chunk: a gather from a series of two chunks of lists of structs costs 80 times more
+    return pl.concat([lists, own.get_column("entry")], rechunk=True).gather(index)
+
+
 def _named(values: list[str], code: pl.Series, name: str) -> pl.Series:
     """The string at each row's code (null where the code is)."""
     return pl.Series(name, values, dtype=pl.String).gather(code)
 
 
-def decide_frame(table: Any, as_of: date) -> pl.DataFrame:
+def decide_frame(table: Any, as_of: date, *, warnings: bool = False) -> pl.DataFrame:
+    """The decisions of the validated households of `table` on `as_of` (with `warnings`, their
+    data warnings too, column `warnings`, as the engine writes them)."""
     import pyarrow.compute as pc
 
     if isinstance(table, pl.DataFrame):
         table = table.to_arrow()
     members = table.column("members")
-    facts = _member_facts(members, as_of)
+    facts, member_hits = _member_facts(members, as_of, warnings)
     size = pl.from_arrow(pc.list_value_length(members)).cast(pl.Int64)
     # the households' own fields only: the members (nested, with strings) are read above
     frame = pl.from_arrow(table.drop_columns(["members", "region_code"]))
@@ -190,7 +284,9 @@ def decide_frame(table: Any, as_of: date) -> pl.DataFrame:
         pl.col("monitoring").struct.field("category").alias("recorded_category"),
         (pl.col("dibao").struct.field("enrolled") == True).fill_null(False)  # noqa: E712
         .alias("enrolled"),
-        pl.col("dibao").struct.field("income_above_standard_on").alias("above_on")),
+        pl.col("dibao").struct.field("income_above_standard_on").alias("above_on"),
+        pl.col("dibao").struct.field("since").alias("dibao_since"),
+        pl.col("monitoring").struct.field("since").alias("monitoring_since")),
         facts, size.alias("size").to_frame()], how="horizontal")
     c = pl.col
     df = df.with_columns(
@@ -304,6 +400,24 @@ def decide_frame(table: Any, as_of: date) -> pl.DataFrame:
         grace.alias("dibao_grace_until"),
         "temporary_assistance",
         reason_code.is_null().alias("risk_elimination_eligible"))
+    if warnings:
+        held = {
+            "category_mismatch": c("recorded_category").is_not_null() &
+            c("category").is_not_null() & (c("category") != recorded),
+            "dibao_dates_inconsistent": c("above_on") < c("dibao_since"),
+            "eliminated_without_labour": (c("status") == "risk_eliminated") & ~c("has_labour"),
+            "future_date.dibao_since": c("dibao_since") > as_of,
+            "future_date.income_above_standard_on": c("above_on") > as_of,
+            "future_date.monitoring_since": c("monitoring_since") > as_of,
+            "grace_start_unknown": c("enrolled") & (c("net") > DIBAO * c("size")) &
+            c("above_on").is_null(),
+            "monitored_without_category": c("recorded_monitored") &
+            c("recorded_category").is_null() & c("category").is_null(),
+            "no_measure": m & (risk_count >= 1) & (c("measures_mask") == 0),
+            "welfare_trap": (mode == 1) & (c("measures_mask").bitwise_count_ones() > 1)}
+        mask = df.select(_bits([(rule, WARNING_ORDER[name]) for name, rule in held.items()])
+                         ).to_series()
+        out = out.with_columns(_warning_lists(mask, member_hits).alias("warnings"))
     return out.with_columns(
         _named(CATEGORIES, category_code, "category"),
         _named([CATEGORY_LABELS[name] for name in CATEGORIES], category_code, "category_label"),

@@ -31,14 +31,16 @@ def assert_decides_as_the_engine(policy: Policy, records: list[dict[str, Any]],
                                  as_of: str) -> None:
     table = records_to_arrow(policy, records)
     engine = decide_batch(policy, table, as_of, engine="columnar").decisions.to_pylist()
-    ceiling = benchmark_module("handwritten_polars").decide_frame(
-        table, parse_date(as_of)).to_dicts()
+    decide_frame = benchmark_module("handwritten_polars").decide_frame
+    with_warnings = decide_frame(table, parse_date(as_of), warnings=True)
+    assert decide_frame(table, parse_date(as_of)).equals(with_warnings.drop("warnings"))
+    ceiling = with_warnings.to_dicts()
     assert len(engine) == len(ceiling) == len(records)
     with decimal.localcontext(DECIMAL_CONTEXT):
         for want, got in zip(engine, ceiling, strict=True):
             for key in PLAIN:
                 assert got[key] == want[key], (want["household_id"], key)
-            for key in SETS:
+            for key in (*SETS, "warnings"):
                 assert got[key] == want[key], (want["household_id"], key)
             for key, fields in OBJECTS.items():
                 for field in fields:
