@@ -519,7 +519,6 @@ def _redecide(policy: Policy | RegionalPolicy, table: Any, decided: Any, hazard:
     """Decide the rows with a zero divisor on the record path: its decision or its rejection
     (under a region table, with the household's region's policy)."""
     pa = _pyarrow()
-    import pyarrow.compute as pc
     base = _base(policy)
     reader = typed_reader(base.checked.record_model)
     positions = hazard.arg_true().to_list()
@@ -542,14 +541,41 @@ def _redecide(policy: Policy | RegionalPolicy, table: Any, decided: Any, hazard:
             continue
         again.append(arrow_decision(base, decision))
         again_rows.append(position)
-    keep = (~hazard).to_arrow()
-    kept = decided.filter(keep)
-    kept_rows = pc.filter(pa.array(range(table.num_rows), pa.int64()), keep)
     more = pa.Table.from_pylist(again, schema=output_schema(base))
-    merged = pa.concat_tables([kept, more])
-    order = pa.concat_arrays([kept_rows, pa.array(again_rows, pa.int64())])
-    indices = pc.sort_indices(order)
-    return merged.take(indices), order.take(indices).to_pylist(), failed
+    return _replaced(decided, positions, again_rows, more), _kept_rows(
+        table.num_rows, [position for position, _ in failed]), failed
+
+
+def _replaced(decided: Any, positions: list[int], again_rows: list[int], more: Any) -> Any:
+    """`decided` with its rows at `positions` (ascending) replaced by the rows of `more` (row
+    i of `more` for the position `again_rows[i]`) and dropped where `more` has none: slices
+    of both concatenated, one copy of each column (a `take` of the whole table, as a sort of
+    the rows would need, copies each list and struct row by row: most of a batch's cost when
+    only a few rows have a zero divisor)."""
+    pa = _pyarrow()
+    again_at = {row: index for index, row in enumerate(again_rows)}
+    pieces = []
+    start = 0
+    for position in positions:
+        if position > start:
+            pieces.append(decided.slice(start, position - start))
+        index = again_at.get(position)
+        if index is not None:
+            pieces.append(more.slice(index, 1))
+        start = position + 1
+    if start < decided.num_rows:
+        pieces.append(decided.slice(start))
+    if not pieces:
+        return decided.slice(0, 0)
+    return pa.concat_tables(pieces).combine_chunks()
+
+
+def _kept_rows(n: int, dropped: list[int]) -> list[int]:
+    """The rows 0..n-1 without `dropped`, in order."""
+    if not dropped:
+        return list(range(n))
+    gone = set(dropped)
+    return [row for row in range(n) if row not in gone]
 
 
 class ColumnarChunkDecider:
