@@ -3,6 +3,7 @@ households decided per CPU-second and peak memory, for boundary-dense Fujian hou
 
     python benchmarks/bench_columnar.py [N ...]          (default: 100000 1000000)
     python benchmarks/bench_columnar.py --stream N ...   (Parquet -> Parquet only, e.g. 10000000)
+    python benchmarks/bench_columnar.py --split N        (where a Parquet run's CPU time goes)
 
 Each measurement runs in its own process (its peak RSS is its own) on the same Parquet file.
 For a table already in memory (read before the clock starts; the best of 3 runs, one for
@@ -37,6 +38,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -166,6 +168,63 @@ def measure(mode: str, path: str) -> dict[str, float]:
             "peak_mib": round(peak_kib / 1024)}
 
 
+PARTS = {  # a Parquet run's stages: (module, function) timed with process_time around each call
+    "reading": ("pyarrow.parquet", "ParquetFile.iter_batches"),
+    "checks (_valid_rows)": ("fangpin_rules.columnar.engine", "_valid_rows"),
+    "query (_collected)": ("fangpin_rules.columnar.engine", "_collected"),
+    "output (_assemble)": ("fangpin_rules.columnar.engine", "_assemble"),
+    "zero divisors (_redecide)": ("fangpin_rules.columnar.engine", "_redecide"),
+    "id index": ("fangpin_rules.cli.columnar_eval", "IdIndex.first_rows"),
+    "writing": ("pyarrow.parquet", "ParquetWriter.write_table"),
+}
+
+
+def split(path: str) -> None:
+    """The Parquet run of `path` in this process, each stage of PARTS timed (a batch read is
+    timed as its reader yields it): the stages' CPU seconds and their share of the whole."""
+    import importlib
+
+    spent: dict[str, float] = dict.fromkeys(PARTS, 0.0)
+
+    def timed(name: str, function: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] += time.process_time() - start
+        return call
+
+    def timed_batches(name: str, function: Any) -> Any:
+        def batches(*args: Any, **kwargs: Any) -> Any:
+            produced = iter(function(*args, **kwargs))
+            while True:
+                start = time.process_time()
+                batch = next(produced, None)
+                spent[name] += time.process_time() - start
+                if batch is None:
+                    return
+                yield batch
+        return batches
+
+    for name, (module_name, attribute) in PARTS.items():
+        owner: Any = importlib.import_module(module_name)
+        *outer, last = attribute.split(".")
+        for part in outer:
+            owner = getattr(owner, part)
+        wrap = timed_batches if name == "reading" else timed
+        setattr(owner, last, wrap(name, getattr(owner, last)))
+    figures = measure("parquet", path)
+    total = figures["cpu_s"]
+    print(f"{figures['rows']:,} households, Parquet -> Parquet: {total} CPU-s, peak "
+          f"{figures['peak_mib']} MiB")
+    for name in PARTS:
+        print(f"  {name:<26} {spent[name]:7.2f} CPU-s  {100 * spent[name] / total:5.1f} %")
+    rest = total - sum(spent.values())
+    print(f"  {'the rest':<26} {rest:7.2f} CPU-s  {100 * rest / total:5.1f} %  (start-up, the "
+          "policy, rejects, per-batch steps)")
+
+
 def run(mode: str, path: Path) -> dict[str, float]:
     env = {**os.environ, "POLARS_MAX_THREADS": os.environ.get("POLARS_MAX_THREADS", "1")}
     out = subprocess.run([sys.executable, __file__, "--one", mode, str(path)], check=True,
@@ -181,6 +240,10 @@ def show(n: int, mode: str, figures: dict[str, float], extra: str = "") -> None:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--one"]:
         print(json.dumps(measure(argv[1], argv[2])))
+        return 0
+    if argv[:1] == ["--split"]:
+        os.environ.setdefault("POLARS_MAX_THREADS", "1")
+        split(str(table_file(int(argv[1]))))
         return 0
     stream_only = argv[:1] == ["--stream"]
     sizes = [int(a) for a in argv[1 if stream_only else 0:]] or [100_000, 1_000_000]

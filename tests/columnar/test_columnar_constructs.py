@@ -380,6 +380,38 @@ def test_aggregates_reading_household_values(tmp_path: Path) -> None:
     assert "income_per_age" in named["B5000"] and len(named) < len(records) // 4
 
 
+def test_rows_decided_again_keep_their_places_among_the_rest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows with a zero divisor, decided again on the record path, are put back in their rows
+    (the first, the last, several in a row) and those it rejects are left out, the rest of
+    the decisions in order around them."""
+    from fangpin_rules.columnar import engine
+
+    policy = policy_from_text(tmp_path, AGGREGATES)
+    records = list(benchmark_module("boundary_households").boundary_households(300, seed=5))
+    for at in (0, 1, 2, 150, len(records) - 1):
+        newborn = household(9000 + at, 2, Decimal(100))  # age 0: its division by zero
+        newborn["members"][1]["birth_date"] = "2021-05-01"
+        records[at] = newborn
+    table = records_to_arrow(policy, records)
+    calls: list[tuple[int, int]] = []
+    redecide = engine._redecide
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        decided, rows, failed = redecide(*args, **kwargs)
+        calls.append((sum(args[3].to_list()), len(failed)))
+        return decided, rows, failed
+
+    monkeypatch.setattr(engine, "_redecide", counted)
+    got = assert_same(policy, table)
+    ((hazards, failed),) = calls
+    assert failed >= 5 and hazards > failed  # some decided again, some rejected
+    rejected = {r["row"] for r in decide_batch(policy, table, AS_OF).rejects.to_pylist()}
+    assert {0, 1, 2, 150, len(records) - 1} <= rejected
+    assert [d["household_id"] for d in got] == [r["household_id"] for i, r in
+                                                enumerate(records) if i not in rejected]
+
+
 # -- arithmetic on a quotient -------------------------------------------------------------------
 
 QUOTIENTS = """\

@@ -189,3 +189,47 @@ def test_a_division_in_a_branch_not_taken_is_no_hazard(fujian: Policy) -> None:
     empty = pl.DataFrame(frame.to_arrow()).with_columns(pl.col("members").list.head(0))
     hazards = plan.query(empty.lazy()).collect().get_column("__fpc_hazard").to_list()
     assert hazards == [True] * 6  # no member: net_income / size divides by zero
+
+
+def test_records_read_already_make_the_table_their_dicts_make(fujian: Policy,
+                                                               monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    """The typed reader's records, written as JSON lines and read by Arrow's JSON reader, are
+    the table `Table.from_pylist` makes of their dicts, value for value: text with quotes,
+    escapes and CJK, dates before 1970, decimals at the contract's places, a negative zero,
+    null and absent values, empty and long lists; with a schema of fewer fields too."""
+    import json
+
+    import msgspec
+    import pyarrow as pa
+
+    from fangpin_rules.columnar import engine, input_schema
+    from fangpin_rules.engine.serialize import dumps
+    from fangpin_rules.engine.stream import read_item
+    from fangpin_rules.engine.typed_json import typed_reader
+
+    lines = [dumps(record) for record in boundary_records()[:40]]
+    edited = [json.loads(line) for line in lines[:6]]
+    edited[0]["household_id"] = 'B"0\\\\1\t闽 — ü'
+    edited[0]["members"][0]["birth_date"] = "1901-02-28"
+    edited[1]["net_income"] = Decimal("-0.00")
+    edited[1]["previous_net_income"] = Decimal("12345678.99")
+    edited[2]["rigid_expenditure"] = {"medical": Decimal("0.01"), "education": Decimal(0),
+                                      "disaster": None, "accident": Decimal("99999.5")}
+    edited[3]["members"] = [dict(edited[3]["members"][0], member_id=str(k)) for k in range(30)]
+    edited[4]["monitoring"] = {"status": "monitored", "category": "marginal",
+                               "since": "1969-12-31"}
+    edited[5].pop("previous_net_income")
+    lines += [dumps(record) for record in edited]
+    reader = typed_reader(fujian.checked.record_model)
+    records = [read_item(fujian, reader, number, line) for number, line in enumerate(lines, 1)]
+    assert all(isinstance(record, msgspec.Struct) for record in records)  # the JSON route
+    schema = input_schema(fujian)
+    by_dicts = pa.Table.from_pylist([engine._builtins(r) for r in records], schema=schema)
+    monkeypatch.setattr(engine, "_builtins", None)  # not called on the JSON route
+    table = engine.records_table(records, schema)
+    assert table.schema == schema
+    assert table.to_pylist() == by_dicts.to_pylist()
+    assert table.equals(by_dicts)
+    fewer = pa.schema([schema.field(name) for name in ("household_id", "members", "dibao")])
+    assert engine.records_table(records, fewer).equals(by_dicts.select(fewer.names))

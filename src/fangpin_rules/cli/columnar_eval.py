@@ -141,7 +141,7 @@ def _parquet_batches(policy: Any, source: Any, out: Any, rejects: Any, as_of: An
     base = getattr(policy, "base", policy)  # a region table decides with its policy's types
     # each id decided, with its row: one decision per household
     with IdIndex() as index, pq.ParquetWriter(out.buffer, output_schema(base)) as writer:
-        for batch in source.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+        for batch in file_batches(source, PARQUET_BATCH_ROWS):
             result = decide_columns(policy, batch, as_of)
             table = result.decisions
             rows = _decided_rows(batch.num_rows, result.rejects)
@@ -167,6 +167,23 @@ def _parquet_batches(policy: Any, source: Any, out: Any, rejects: Any, as_of: An
             del batch, result, table
             pool.release_unused()  # the batch's buffers go back to the system, not kept
     return read, decided, rejected
+
+
+def file_batches(source: Any, rows: int) -> Iterator[Any]:
+    """The batches of a Parquet file (`pq.ParquetFile`), of `rows` rows at most, read a few row
+    groups at a time (at least `rows` rows, or the last ones): measured, one reader over the
+    whole file kept about 40 bytes a row read on Arrow's C++ default pool (mimalloc, which
+    `pa.set_memory_pool` does not replace) until its end, 120 MiB at 3,000,000 households; a
+    reader of a few row groups gives them back when it is done."""
+    metadata = source.metadata
+    group: list[int] = []
+    held = 0
+    for index in range(metadata.num_row_groups):
+        group.append(index)
+        held += metadata.row_group(index).num_rows
+        if held >= rows or index == metadata.num_row_groups - 1:
+            yield from source.iter_batches(batch_size=rows, row_groups=group)
+            group, held = [], 0
 
 
 def _decided_rows(n: int, rejects: Any) -> list[int]:
@@ -205,45 +222,62 @@ class IdIndex:
     def first_rows(self, ids: pl.Series, rows: pl.Series) -> pl.Series:
         """For each id of a batch (its rows `rows`, larger than any given before), the row of
         the id's first decision in the run, or null for an id not decided before; the batch's
-        ids are noted."""
-        found = pl.Series("first", [None] * len(ids), dtype=pl.Int64)
-        if len(ids) == 0:
+        ids are noted. The batch's hashes are searched in key order (sorted keys make the
+        binary searches of a run walk nearby memory: about three times fewer CPU-seconds than
+        in row order), each found by one search and a comparison."""
+        n = len(ids)
+        found = pl.repeat(None, n, dtype=pl.Int64, eager=True).alias("first")
+        if n == 0:
             return found
         ids = ids.cast(pl.String)
         known = ids.is_not_null()
         keys = self.key(ids)
+        order = keys.arg_sort()
+        sorted_keys = keys.gather(order)
         candidates: list[tuple[int, int]] = []  # (position in the batch, a row of its hash)
         for run in self.runs:
             column = run.get_column("key")
-            low = column.search_sorted(keys, side="left")
-            high = column.search_sorted(keys, side="right")
-            hit = ((high > low) & known).arg_true().to_list()
-            if hit:
+            low = column.search_sorted(sorted_keys, side="left")
+            match = (low < column.len()) & (
+                column.gather(low.clip(upper_bound=column.len() - 1)) == sorted_keys)
+            hit = match.arg_true()
+            if hit.len():
                 row_of = run.get_column("row")
-                for i, lo, hi in zip(hit, low.gather(hit).to_list(), high.gather(hit).to_list(),
-                                     strict=True):
-                    candidates.extend((i, row) for row in row_of.slice(lo, hi - lo).to_list())
+                for i, lo in zip(order.gather(hit).to_list(), low.gather(hit).to_list(),
+                                 strict=True):
+                    if known[i]:
+                        candidates.extend((i, row) for row in row_of.slice(
+                            lo, int(column.search_sorted(column[lo], side="right")) - lo
+                        ).to_list())
         if candidates:
             found = self._verified(ids, candidates, found)
+        if (sorted_keys.slice(1) == sorted_keys.slice(0, n - 1)).any():  # an id twice, maybe
+            found = self._earliest_in_batch(ids, rows, known, found)
+        fresh = (known & found.is_null()).gather(order)
+        if fresh.any():
+            self._keep(pl.DataFrame({"id": ids, "row": rows}).filter(known & found.is_null()))
+            self.runs.append(pl.DataFrame({"key": sorted_keys, "row": rows.gather(order)})
+                             .filter(fresh))
+            while len(self.runs) > 1 and self.runs[-2].height <= 2 * self.runs[-1].height \
+                    and self.runs[-2].height + self.runs[-1].height <= self.max_run:
+                last = self.runs.pop()
+                self.runs[-1] = self.runs[-1].merge_sorted(last, key="key")
+        return found
+
+    @staticmethod
+    def _earliest_in_batch(ids: pl.Series, rows: pl.Series, known: pl.Series,
+                           found: pl.Series) -> pl.Series:
+        """`found` with each id given earlier in the same batch (and not decided before it)
+        set to the row of its first there."""
         batch = pl.DataFrame({"id": ids, "row": rows, "first": found})
-        # an id twice in the batch: the later ones name the first
         within = batch.filter(known).with_columns(
             pl.col("row").first().over("id").alias("earliest"))
         earliest = batch.select("row").join(within.select("row", "earliest"), on="row",
                                             how="left", maintain_order="left")
-        found = pl.select(pl.when(pl.lit(found).is_null() & (
+        return pl.select(pl.when(pl.lit(found).is_null() & (
             pl.lit(earliest.get_column("earliest")) != pl.lit(rows))).then(
-            pl.lit(earliest.get_column("earliest"))).otherwise(pl.lit(found))).to_series()
-        fresh = batch.filter(known & found.is_null()).select("id", "row")
-        if fresh.height:
-            self._keep(fresh)
-            self.runs.append(pl.DataFrame({"key": self.key(fresh.get_column("id")),
-                                           "row": fresh.get_column("row")}).sort("key"))
-            while len(self.runs) > 1 and self.runs[-2].height <= 2 * self.runs[-1].height \
-                    and self.runs[-2].height + self.runs[-1].height <= self.max_run:
-                last = self.runs.pop()
-                self.runs[-1] = pl.concat([self.runs[-1], last]).sort("key")
-        return found.alias("first")
+            pl.lit(earliest.get_column("earliest"))).otherwise(pl.lit(found))).to_series() \
+            .alias("first")
 
     def _keep(self, fresh: pl.DataFrame) -> None:
         """Spill the batch's new ids with their rows (ascending) to the temporary file."""
