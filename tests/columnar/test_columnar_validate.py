@@ -181,3 +181,24 @@ def test_the_whitespace_written_out_is_pythons() -> None:
     spaces = tuple(code for code in range(sys.maxunicode + 1) if chr(code).isspace())
     assert spaces == validate._PYTHON_SPACES
 
+
+
+def test_a_date_python_cannot_hold_is_flagged(fujian: Policy) -> None:
+    """A date32 before 0001-01-01 or after 9999-12-31 (Python's date cannot hold it) makes its
+    row suspect; those two days themselves do not."""
+    rows = _rows(fujian, 4)
+    schema = input_schema(fujian)
+    table = pa.Table.from_pylist(rows, schema=schema)
+    epoch = date(1970, 1, 1)
+    days = [(date.min - epoch).days - 1, (date.min - epoch).days, (date.max - epoch).days,
+            (date.max - epoch).days + 1]
+    position = schema.get_field_index("dibao")
+    dibao = table.column("dibao").combine_chunks()
+    since = pa.array(days, pa.int32()).cast(pa.date32())
+    children = [since if field.name == "since" else dibao.field(field.name)
+                for field in dibao.type]
+    table = table.set_column(position, schema.field(position), pa.StructArray.from_arrays(
+        children, fields=list(dibao.type)))
+    flagged = validate.suspect_rows(fujian.checked.record_model, schema, table)
+    assert flagged is not None
+    assert flagged.to_list() == [True, False, False, True]
