@@ -27,6 +27,7 @@ decide differently) are reported as `hazard` so the caller decides them there.
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -1386,6 +1387,9 @@ def fraction_texts(nums: list[Any], dens: list[Any] | int,
 
 
 
+_INT128_DIGITS = 39  # the most digits of an Int128 (and of an Int64) value
+
+
 def fraction_text_column(frame: pl.DataFrame, num: str, den: str | int,
                          text: Callable[[Decimal], str]) -> pl.Series:
     """The decimal text of each row's num/den (columns of `frame`, den > 0 or a constant) as
@@ -1400,7 +1404,13 @@ def fraction_text_column(frame: pl.DataFrame, num: str, den: str | int,
     rounding carries into I, depend on (r, d, k) only. So the text of J + r / d for
     J = 10**(k-1) (J = 0 when k = 0), which has k digits too, has the same fraction, and its
     integer part is J plus the carry (0 or 1): the text of q is I + carry, then that fraction.
+    A whole quotient (r = 0) is I's digits, exact (an integer column has at most 39 digits, fewer
+    than the precision) and written as `text` writes a whole Decimal, its digits: only the
+    other rows' (r, d, k) are divided.
     """
+    whole_exact = decimal.getcontext().prec > _INT128_DIGITS
+    if whole_exact and isinstance(den, int) and den == 1:
+        return frame.select(pl.col(num).cast(pl.String)).to_series()
     a = pl.col(num).abs()
     d = _lit_int(den) if isinstance(den, int) else pl.col(den)
     parts = frame.select(
@@ -1409,10 +1419,12 @@ def fraction_text_column(frame: pl.DataFrame, num: str, den: str | int,
         (d if isinstance(den, str) else pl.repeat(den, frame.height)).alias("d"))
     parts = parts.with_columns(pl.when(pl.col("i") == 0).then(0).otherwise(
         pl.col("i").cast(pl.String).str.len_bytes()).cast(pl.Int64).alias("k"))
-    keys = parts.filter(~pl.col("null")).select("r", "d", "k").unique()
+    divided = ~pl.col("null") & (pl.col("r") != 0) if whole_exact else ~pl.col("null")
+    keys = parts.filter(divided).select("r", "d", "k").unique()
     fractions: list[str] = []
     carries: list[int] = []
-    for r, d_value, k in keys.iter_rows():
+    for r, d_value, k in zip(*(keys.get_column(name).to_list() for name in ("r", "d", "k")),
+                             strict=True):
         whole = 10 ** (k - 1) if k else 0
         written = text(Decimal(whole * d_value + r) / Decimal(d_value))
         integer, _, fraction = written.partition(".")
@@ -1421,6 +1433,8 @@ def fraction_text_column(frame: pl.DataFrame, num: str, den: str | int,
     table = keys.with_columns(pl.Series("fraction", fractions, dtype=pl.String),
                               pl.Series("carry", carries, dtype=pl.Int64))
     joined = parts.join(table, on=["r", "d", "k"], how="left", maintain_order="left")
+    # a whole quotient has no key: no carry, no fraction
     return joined.select(pl.when(~pl.col("null")).then(pl.concat_str(
         pl.when(pl.col("neg")).then(pl.lit("-")).otherwise(pl.lit("")),
-        (pl.col("i") + pl.col("carry")).cast(pl.String), pl.col("fraction")))).to_series()
+        (pl.col("i") + pl.col("carry").fill_null(0)).cast(pl.String),
+        pl.col("fraction").fill_null("")))).to_series()
