@@ -390,12 +390,16 @@ def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: d
             values = result.get_column(column.columns[0])
             arrays[column.key + "_label"] = values.replace_strict(
                 labels, default=None, return_dtype=pl.String).to_arrow()
-    deadlines = result.get_column("__fpc_deadlines")
-    arrays["deadlines"] = deadlines.to_arrow()
-    if deadlines.list.len().max() in (0, None):  # no case given: every list is empty
-        arrays["overdue"] = arrays["violations"] = arrays["deadlines"]
+    deadlines = result.get_column("__fpc_deadlines").to_arrow()
+    if isinstance(deadlines, pa.ChunkedArray):
+        deadlines = deadlines.combine_chunks()
+    arrays["deadlines"] = deadlines
+    if len(deadlines.values) == 0:  # no deadline in any row
+        arrays["overdue"] = arrays["violations"] = deadlines
     else:
-        arrays["overdue"], arrays["violations"] = _overdue_and_violations(result)
+        arrays["overdue"] = _with_status(deadlines, ["overdue"])
+        arrays["violations"] = _with_status(deadlines, ["late", "too_short", "too_early",
+                                                        "no_notice"])
     arrays["warnings"] = _warning_lists(plan, result, schema.field("warnings").type)
     columns = []
     for field in schema:
@@ -406,15 +410,21 @@ def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: d
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def _overdue_and_violations(result: pl.DataFrame) -> tuple[Any, Any]:
-    """The deadlines overdue, and those whose step broke its rule, of each row."""
-    deadline = pl.element()
-    overdue = result.select(pl.col("__fpc_deadlines").list.eval(deadline.filter(
-        deadline.struct.field("status") == "overdue"))).to_series().to_arrow()
-    violations = result.select(pl.col("__fpc_deadlines").list.eval(deadline.filter(
-        deadline.struct.field("status").is_in(["late", "too_short", "too_early",
-                                               "no_notice"])))).to_series().to_arrow()
-    return overdue, violations
+def _with_status(deadlines: Any, statuses: list[str]) -> Any:
+    """Each row's deadlines (an Arrow list array) whose status is one of `statuses`, in their
+    order: the entries of all rows filtered at once, each row's new bounds counted from them
+    (a list.eval of a filter costs 5 us a row)."""
+    pa = _pyarrow()
+    entries = deadlines.values
+    keep = pl.from_arrow(entries.field("status")).is_in(statuses).fill_null(False)
+    assert isinstance(keep, pl.Series)
+    kept_before = pl.concat([pl.Series([0], dtype=pl.Int64), keep.cast(pl.Int64).cum_sum()])
+    offsets = kept_before.gather(pl.from_arrow(deadlines.offsets))
+    assert isinstance(offsets, pl.Series)
+    lists = pa.LargeListArray if pa.types.is_large_list(deadlines.type) else pa.ListArray
+    return lists.from_arrays(offsets.cast(pl.Int64 if lists is pa.LargeListArray else pl.Int32)
+                             .to_arrow(), entries.filter(keep.to_arrow()), type=deadlines.type,
+                             mask=deadlines.is_null() if deadlines.null_count else None)
 
 
 def _warning_lists(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) -> Any:
