@@ -202,3 +202,20 @@ def test_a_date_python_cannot_hold_is_flagged(fujian: Policy) -> None:
     flagged = validate.suspect_rows(fujian.checked.record_model, schema, table)
     assert flagged is not None
     assert flagged.to_list() == [True, False, False, True]
+
+
+def test_a_few_flagged_rows_in_a_large_batch(fujian: Policy) -> None:
+    """Among 1,500 rows, a few flagged ones (sliced out to be read, spliced back in): one
+    rejected, one read with its default, one split over two chunks of the table."""
+    rows = _rows(fujian, 1500)
+    CHANGES["money with five places"](rows[3])
+    CHANGES["monitoring null (its default applies)"](rows[900])
+    CHANGES["id with a space to strip"](rows[750])
+    schema = input_schema(fujian)
+    table = pa.Table.from_pylist(rows, schema=schema)
+    chunked = pa.concat_tables([table.slice(0, 750), table.slice(750)])
+    by_column = decide_batch(fujian, chunked, AS_OF, engine="columnar")
+    by_record = decide_batch(fujian, table, AS_OF, engine="record")
+    assert by_column.rejects.to_pylist() == by_record.rejects.to_pylist()
+    assert [r["row"] for r in by_column.rejects.to_pylist()] == [3]
+    assert by_column.decisions.to_pylist() == by_record.decisions.to_pylist()

@@ -125,14 +125,25 @@ def _valid_rows(policy: Policy, table: Any, schema: Any, regional: RegionalPolic
     if len(positions) == 0:
         whole = frame if frame.width == len(schema) else None  # else columns to add as nulls
         return _row_numbers(table.num_rows), [], clean, whole
-    good, rejected, read = _read_rows(policy, table.take(positions), schema, positions)
-    import pyarrow.compute as pc
-    keep = pc.invert(suspect.to_arrow())
-    order = pa.concat_arrays([pc.filter(_row_numbers(table.num_rows), keep),
-                              good])
-    merged = pa.concat_tables([clean.filter(keep), read])
-    indices = pc.sort_indices(order)
-    return order.take(indices), rejected, merged.take(indices), None
+    listed = positions.to_pylist()
+    good, rejected, read = _read_rows(policy, _taken(table, listed), schema, positions)
+    # the rows read one by one in their places (a table in one piece again, for the query)
+    merged = _spliced(clean, listed, read, good.to_pylist()).combine_chunks()
+    gone = pl.Series([r["row"] for r in rejected], dtype=pl.Int64)
+    rows = pl.int_range(0, table.num_rows, dtype=pl.Int64, eager=True)
+    if gone.len():
+        rows = rows.filter(pl.repeat(True, table.num_rows, eager=True).scatter(gone, False))
+    return rows.to_arrow(), rejected, merged, None
+
+
+def _taken(table: Any, positions: list[int]) -> Any:
+    """The rows of `table` at `positions` (ascending): a few are sliced out, since a take
+    first joins a table's chunks (all of its rows)."""
+    pa = _pyarrow()
+    if len(positions) > table.num_rows // _ROWS_PER_SPLICE:
+        return table.take(pa.array(positions, pa.int64()))
+    return pa.concat_tables([table.slice(position, 1) for position in positions]) \
+        if positions else table.slice(0, 0)
 
 
 def _row_numbers(n: int) -> Any:
@@ -548,7 +559,7 @@ def _redecide(policy: Policy | RegionalPolicy, table: Any, decided: Any, hazard:
     base = _base(policy)
     reader = typed_reader(base.checked.record_model)
     positions = hazard.arg_true().to_list()
-    data = table.take(pa.array(positions, pa.int64())).to_pylist()
+    data = _taken(table, positions).to_pylist()
     again: list[dict[str, Any]] = []
     again_rows: list[int] = []
     failed: list[tuple[int, RecordError]] = []
