@@ -584,3 +584,16 @@ warnings:
     assert fields == {"membersthin", "membershealthy_when_poor"}
     rejects = decide_batch(policy, table, AS_OF).rejects.to_pylist()
     assert rejects and all("thin" in r["reason"] or "division" in r["reason"] for r in rejects)
+
+
+@pytest.mark.parametrize("dense_bits", [0, 16])
+def test_label_lists_by_either_look_up(fujian: Policy, dense_bits: int,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The label sets read by a table of all masks (at most 16 labels) or by hashing each
+    mask (more) are the record path's."""
+    from fangpin_rules.columnar import engine
+
+    monkeypatch.setattr(engine, "_DENSE_MASK_BITS", dense_bits)
+    records = list(benchmark_module("boundary_households").boundary_households(400, seed=9))
+    got = assert_same(fujian, records_to_arrow(fujian, records))
+    assert len({tuple(d["risks"]) for d in got}) > 10

@@ -542,12 +542,23 @@ def _label_lists(result: pl.DataFrame, column: OutputColumn) -> Any:
         return result.select(pl.concat_list([pl.when(pl.col(c)).then(pl.lit(label_of[c]))
                                               for c in names]).list.drop_nulls()
                              ).to_series().to_arrow()
-    mask = result.select(pl.sum_horizontal([pl.col(c).cast(pl.Int64) * (1 << i)
-                                            for i, c in enumerate(names)])).to_series()
-    uniques = mask.unique().to_list()
-    inverse = mask.replace_strict(uniques, list(range(len(uniques))), return_dtype=pl.Int64)
-    lists = [[label_of[c] for i, c in enumerate(names) if int(u) >> i & 1] for u in uniques]
+    mask = result.select(pl.sum_horizontal([
+        pl.when(pl.col(c)).then(pl.lit(1 << i, pl.Int64)).otherwise(pl.lit(0, pl.Int64))
+        for i, c in enumerate(names)])).to_series()
+    uniques = mask.unique()
+    if len(names) <= _DENSE_MASK_BITS:  # each mask's list by its place in a table of all masks
+        place = pl.repeat(0, 1 << len(names), dtype=pl.Int64, eager=True).scatter(
+            uniques, pl.int_range(0, uniques.len(), dtype=pl.Int64, eager=True))
+        inverse = place.gather(mask)
+    else:
+        inverse = mask.replace_strict(uniques, pl.int_range(0, uniques.len(), dtype=pl.Int64,
+                                                            eager=True))
+    lists = [[label_of[c] for i, c in enumerate(names) if u >> i & 1]
+             for u in uniques.to_list()]
     return pa.array(lists, pa.list_(pa.string())).take(inverse.to_arrow())
+
+
+_DENSE_MASK_BITS = 16  # a table of 65,536 places costs less than hashing 100,000 masks
 
 
 def _redecide(policy: Policy | RegionalPolicy, table: Any, decided: Any, hazard: pl.Series,
