@@ -1388,6 +1388,7 @@ def fraction_texts(nums: list[Any], dens: list[Any] | int,
 
 
 _INT128_DIGITS = 39  # the most digits of an Int128 (and of an Int64) value
+_DIGITS = {pl.Int64: 19, pl.Int128: _INT128_DIGITS}  # an integer type's most digits
 
 
 def fraction_text_column(frame: pl.DataFrame, num: str, den: str | int,
@@ -1417,8 +1418,14 @@ def fraction_text_column(frame: pl.DataFrame, num: str, den: str | int,
         (pl.col(num) < 0).alias("neg"), pl.col(num).is_null().alias("null"),
         (a // d).alias("i"), (a % d).alias("r"),
         (d if isinstance(den, str) else pl.repeat(den, frame.height)).alias("d"))
-    parts = parts.with_columns(pl.when(pl.col("i") == 0).then(0).otherwise(
-        pl.col("i").cast(pl.String).str.len_bytes()).cast(pl.Int64).alias("k"))
+    whole_part = parts.get_column("i")
+    if whole_part.dtype not in _DIGITS:
+        whole_part = whole_part.cast(pl.Int128)
+    # k, the digits of I (0 for I = 0): how many powers of ten are <= I (a binary search
+    # costs a third of writing I out)
+    powers = pl.Series([10**j for j in range(_DIGITS[whole_part.dtype])], dtype=whole_part.dtype)
+    parts = parts.with_columns(powers.search_sorted(whole_part, side="right").cast(pl.Int64)
+                               .alias("k"))
     divided = ~pl.col("null") & (pl.col("r") != 0) if whole_exact else ~pl.col("null")
     keys = parts.filter(divided).select("r", "d", "k").unique()
     fractions: list[str] = []
