@@ -137,13 +137,13 @@ def _valid_rows(policy: Policy, table: Any, schema: Any, regional: RegionalPolic
 
 
 def _taken(table: Any, positions: list[int]) -> Any:
-    """The rows of `table` at `positions` (ascending): a few are sliced out, since a take
-    first joins a table's chunks (all of its rows)."""
+    """The rows of `table` at `positions` (ascending), in one chunk: a few are sliced out,
+    since a take first joins a table's chunks (all of its rows)."""
     pa = _pyarrow()
     if len(positions) > table.num_rows // _ROWS_PER_SPLICE:
         return table.take(pa.array(positions, pa.int64()))
-    return pa.concat_tables([table.slice(position, 1) for position in positions]) \
-        if positions else table.slice(0, 0)
+    return pa.concat_tables([table.slice(position, 1) for position in positions]
+                            ).combine_chunks() if positions else table.slice(0, 0)
 
 
 def _row_numbers(n: int) -> Any:
