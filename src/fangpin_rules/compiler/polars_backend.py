@@ -1427,19 +1427,33 @@ def fraction_text_column(frame: pl.DataFrame, num: str, den: str | int,
     parts = parts.with_columns(powers.search_sorted(whole_part, side="right").cast(pl.Int64)
                                .alias("k"))
     divided = ~pl.col("null") & (pl.col("r") != 0) if whole_exact else ~pl.col("null")
-    keys = parts.filter(divided).select("r", "d", "k").unique()
+    largest = parts.get_column("d").max()
+    assert largest is None or isinstance(largest, int)
+    if largest is not None and (largest + 1) ** 2 * 64 < 2**63:
+        # r < d <= largest and k < 64: one Int64 per (r, d, k), hashed faster than three
+        width = largest + 1
+        parts = parts.with_columns(pl.when(divided).then(
+            (pl.col("r").cast(pl.Int64) * width + pl.col("d").cast(pl.Int64)) * 64 +
+            pl.col("k")).alias("key"))
+        codes = parts.get_column("key").drop_nulls().unique()
+        keys = [(code // 64 // width, code // 64 % width, code % 64) for code in codes.to_list()]
+        on: dict[str, pl.Series] = {"key": codes}
+    else:
+        found = parts.filter(divided).select("r", "d", "k").unique()
+        keys = list(zip(*(found.get_column(name).to_list() for name in ("r", "d", "k")),
+                        strict=True))
+        on = {name: found.get_column(name) for name in ("r", "d", "k")}
     fractions: list[str] = []
     carries: list[int] = []
-    for r, d_value, k in zip(*(keys.get_column(name).to_list() for name in ("r", "d", "k")),
-                             strict=True):
+    for r, d_value, k in keys:
         whole = 10 ** (k - 1) if k else 0
         written = text(Decimal(whole * d_value + r) / Decimal(d_value))
         integer, _, fraction = written.partition(".")
         carries.append(int(integer) - whole)
         fractions.append("." + fraction if fraction else "")
-    table = keys.with_columns(pl.Series("fraction", fractions, dtype=pl.String),
-                              pl.Series("carry", carries, dtype=pl.Int64))
-    joined = parts.join(table, on=["r", "d", "k"], how="left", maintain_order="left")
+    table = pl.DataFrame({**on, "fraction": pl.Series(fractions, dtype=pl.String),
+                          "carry": pl.Series(carries, dtype=pl.Int64)})
+    joined = parts.join(table, on=list(on), how="left", maintain_order="left")
     # a whole quotient has no key: no carry, no fraction
     return joined.select(pl.when(~pl.col("null")).then(pl.concat_str(
         pl.when(pl.col("neg")).then(pl.lit("-")).otherwise(pl.lit("")),
