@@ -219,3 +219,23 @@ def test_a_few_flagged_rows_in_a_large_batch(fujian: Policy) -> None:
     assert by_column.rejects.to_pylist() == by_record.rejects.to_pylist()
     assert [r["row"] for r in by_column.rejects.to_pylist()] == [3]
     assert by_column.decisions.to_pylist() == by_record.decisions.to_pylist()
+
+
+def test_chunks_kept_when_the_columns_share_them(fujian: Policy) -> None:
+    """A table cut into chunks at the same rows in every column keeps them in the frame the
+    query reads (joining them copies it all); one cut differently is joined. Both are decided
+    as the record path decides them."""
+    rows = _rows(fujian, 60)
+    schema = input_schema(fujian)
+    table = pa.Table.from_pylist(rows, schema=schema)
+    aligned = pa.concat_tables([table.slice(0, 25), table.slice(25)])
+    position = schema.get_field_index("net_income")
+    income = table.column("net_income").combine_chunks()
+    misaligned = aligned.set_column(position, schema.field(position), pa.chunked_array(
+        [income.slice(0, 10), income.slice(10)]))
+    expected = decide_batch(fujian, table, AS_OF, engine="record").decisions.to_pylist()
+    for cut, kept in ((aligned, 2), (misaligned, 1)):
+        checked = validate.check_rows(fujian.checked.record_model, schema, cut)
+        assert checked is not None
+        assert checked[1].n_chunks() == kept
+        assert decide_batch(fujian, cut, AS_OF).decisions.to_pylist() == expected
