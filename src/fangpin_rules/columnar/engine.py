@@ -113,7 +113,6 @@ def _valid_rows(policy: Policy, table: Any, schema: Any, regional: RegionalPolic
     reader, which takes them as the record path does (its record then fills the row) or
     rejects them with its row, id, field and every problem. Under a region table every row is
     read one by one (its region is checked there)."""
-    pa = _pyarrow()
     checked = None if regional is not None else \
         check_rows(policy.checked.record_model, schema, table)
     if checked is None:  # not a table of the input schema's types: every row read one by one
@@ -427,11 +426,11 @@ def _with_status(deadlines: Any, statuses: list[str]) -> Any:
     (a list.eval of a filter costs 5 us a row)."""
     pa = _pyarrow()
     entries = deadlines.values
-    keep = pl.from_arrow(entries.field("status")).is_in(statuses).fill_null(False)
-    assert isinstance(keep, pl.Series)
+    status, starts = pl.from_arrow(entries.field("status")), pl.from_arrow(deadlines.offsets)
+    assert isinstance(status, pl.Series) and isinstance(starts, pl.Series)
+    keep = status.is_in(statuses).fill_null(False)
     kept_before = pl.concat([pl.Series([0], dtype=pl.Int64), keep.cast(pl.Int64).cum_sum()])
-    offsets = kept_before.gather(pl.from_arrow(deadlines.offsets))
-    assert isinstance(offsets, pl.Series)
+    offsets = kept_before.gather(starts)
     lists = pa.LargeListArray if pa.types.is_large_list(deadlines.type) else pa.ListArray
     return lists.from_arrays(offsets.cast(pl.Int64 if lists is pa.LargeListArray else pl.Int32)
                              .to_arrow(), entries.filter(keep.to_arrow()), type=deadlines.type,

@@ -1387,8 +1387,7 @@ def fraction_texts(nums: list[Any], dens: list[Any] | int,
 
 
 
-_INT128_DIGITS = 39  # the most digits of an Int128 (and of an Int64) value
-_DIGITS = {pl.Int64: 19, pl.Int128: _INT128_DIGITS}  # an integer type's most digits
+_INT64_DIGITS, _INT128_DIGITS = 19, 39  # the most digits of an Int64, an Int128 value
 
 
 def fraction_text_column(frame: pl.DataFrame, num: str, den: str | int,
@@ -1419,11 +1418,12 @@ def fraction_text_column(frame: pl.DataFrame, num: str, den: str | int,
         (a // d).alias("i"), (a % d).alias("r"),
         (d if isinstance(den, str) else pl.repeat(den, frame.height)).alias("d"))
     whole_part = parts.get_column("i")
-    if whole_part.dtype not in _DIGITS:
+    if whole_part.dtype != pl.Int64:
         whole_part = whole_part.cast(pl.Int128)
     # k, the digits of I (0 for I = 0): how many powers of ten are <= I (a binary search
     # costs a third of writing I out)
-    powers = pl.Series([10**j for j in range(_DIGITS[whole_part.dtype])], dtype=whole_part.dtype)
+    most = _INT64_DIGITS if whole_part.dtype == pl.Int64 else _INT128_DIGITS
+    powers = pl.Series([10**j for j in range(most)], dtype=whole_part.dtype)
     parts = parts.with_columns(powers.search_sorted(whole_part, side="right").cast(pl.Int64)
                                .alias("k"))
     divided = ~pl.col("null") & (pl.col("r") != 0) if whole_exact else ~pl.col("null")
