@@ -412,6 +412,35 @@ def test_rows_decided_again_keep_their_places_among_the_rest(
                                                 enumerate(records) if i not in rejected]
 
 
+@pytest.mark.parametrize("redone", [2, 40])
+@pytest.mark.parametrize("rejected", [False, True])
+def test_rows_redecided_on_the_record_path_keep_their_places(tmp_path: Path, redone: int,
+                                                              rejected: bool) -> None:
+    """Rows with a zero divisor go to the record path and back into their places, decided
+    (fujian_2021, no income) or rejected (a member of age 0 divides): among 1,500 rows, 2
+    (spliced in by slicing) or 40 (by one take)."""
+    policy = policy_from_text(tmp_path, AGGREGATES) if rejected else load_policy(
+        ROOT / "policies" / "fujian_2021.yaml")
+    records = list(benchmark_module("boundary_households").boundary_households(1500, seed=5))
+    for record in records:  # no newborn, no household without income, but those below
+        record["members"] = [dict(m, birth_date="1980-01-01") for m in record["members"]]
+        record["net_income"] = max(Decimal(record["net_income"]), Decimal(1))
+    sized = [i for i, record in enumerate(records) if len(record["members"]) > 1]
+    for i in sized[3:3 + 3 * redone:3]:
+        if rejected:
+            records[i]["members"][1]["birth_date"] = "2021-05-01"
+        else:
+            records[i]["net_income"] = Decimal(0)
+    table = records_to_arrow(policy, records)
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    hazards = columnar_plan(policy, date(2021, 9, 1)).query(frame.lazy()).collect() \
+        .get_column("__fpc_hazard")
+    assert hazards.sum() == redone
+    assert_same(policy, table)
+    assert decide_batch(policy, table, AS_OF).rejects.num_rows == (redone if rejected else 0)
+
+
 # -- arithmetic on a quotient -------------------------------------------------------------------
 
 QUOTIENTS = """\
@@ -587,3 +616,16 @@ warnings:
     assert fields == {"membersthin", "membershealthy_when_poor"}
     rejects = decide_batch(policy, table, AS_OF).rejects.to_pylist()
     assert rejects and all("thin" in r["reason"] or "division" in r["reason"] for r in rejects)
+
+
+@pytest.mark.parametrize("dense_bits", [0, 16])
+def test_label_lists_by_either_look_up(fujian: Policy, dense_bits: int,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The label sets read by a table of all masks (at most 16 labels) or by hashing each
+    mask (more) are the record path's."""
+    from fangpin_rules.columnar import engine
+
+    monkeypatch.setattr(engine, "_DENSE_MASK_BITS", dense_bits)
+    records = list(benchmark_module("boundary_households").boundary_households(400, seed=9))
+    got = assert_same(fujian, records_to_arrow(fujian, records))
+    assert len({tuple(d["risks"]) for d in got}) > 10

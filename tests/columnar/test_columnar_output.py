@@ -53,3 +53,14 @@ def test_any_fraction(pairs: list[tuple[int | None, int]]) -> None:
 def test_a_constant_denominator(nums: list[int], den: int) -> None:
     expected, got = _both(list(nums), den)
     assert got == expected
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.none(), st.integers(-BIG, BIG)),
+                          st.sampled_from([1, 2, 3, 7, 10000, 30000, 70000, 2**28])),
+                min_size=1, max_size=40))
+def test_small_denominators(pairs: list[tuple[int | None, int]]) -> None:
+    """Denominators small enough for one code per (remainder, denominator, digits), and whole
+    quotients among them (a denominator of 1)."""
+    expected, got = _both([n for n, _ in pairs], [d for _, d in pairs])
+    assert got == expected

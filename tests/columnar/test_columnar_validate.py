@@ -181,3 +181,61 @@ def test_the_whitespace_written_out_is_pythons() -> None:
     spaces = tuple(code for code in range(sys.maxunicode + 1) if chr(code).isspace())
     assert spaces == validate._PYTHON_SPACES
 
+
+
+def test_a_date_python_cannot_hold_is_flagged(fujian: Policy) -> None:
+    """A date32 before 0001-01-01 or after 9999-12-31 (Python's date cannot hold it) makes its
+    row suspect; those two days themselves do not."""
+    rows = _rows(fujian, 4)
+    schema = input_schema(fujian)
+    table = pa.Table.from_pylist(rows, schema=schema)
+    epoch = date(1970, 1, 1)
+    days = [(date.min - epoch).days - 1, (date.min - epoch).days, (date.max - epoch).days,
+            (date.max - epoch).days + 1]
+    position = schema.get_field_index("dibao")
+    dibao = table.column("dibao").combine_chunks()
+    since = pa.array(days, pa.int32()).cast(pa.date32())
+    children = [since if field.name == "since" else dibao.field(field.name)
+                for field in dibao.type]
+    table = table.set_column(position, schema.field(position), pa.StructArray.from_arrays(
+        children, fields=list(dibao.type)))
+    flagged = validate.suspect_rows(fujian.checked.record_model, schema, table)
+    assert flagged is not None
+    assert flagged.to_list() == [True, False, False, True]
+
+
+def test_a_few_flagged_rows_in_a_large_batch(fujian: Policy) -> None:
+    """Among 1,500 rows, a few flagged ones (sliced out to be read, spliced back in): one
+    rejected, one read with its default, one split over two chunks of the table."""
+    rows = _rows(fujian, 1500)
+    CHANGES["money with five places"](rows[3])
+    CHANGES["monitoring null (its default applies)"](rows[900])
+    CHANGES["id with a space to strip"](rows[750])
+    schema = input_schema(fujian)
+    table = pa.Table.from_pylist(rows, schema=schema)
+    chunked = pa.concat_tables([table.slice(0, 750), table.slice(750)])
+    by_column = decide_batch(fujian, chunked, AS_OF, engine="columnar")
+    by_record = decide_batch(fujian, table, AS_OF, engine="record")
+    assert by_column.rejects.to_pylist() == by_record.rejects.to_pylist()
+    assert [r["row"] for r in by_column.rejects.to_pylist()] == [3]
+    assert by_column.decisions.to_pylist() == by_record.decisions.to_pylist()
+
+
+def test_chunks_kept_when_the_columns_share_them(fujian: Policy) -> None:
+    """A table cut into chunks at the same rows in every column keeps them in the frame the
+    query reads (joining them copies it all); one cut differently is joined. Both are decided
+    as the record path decides them."""
+    rows = _rows(fujian, 60)
+    schema = input_schema(fujian)
+    table = pa.Table.from_pylist(rows, schema=schema)
+    aligned = pa.concat_tables([table.slice(0, 25), table.slice(25)])
+    position = schema.get_field_index("net_income")
+    income = table.column("net_income").combine_chunks()
+    misaligned = aligned.set_column(position, schema.field(position), pa.chunked_array(
+        [income.slice(0, 10), income.slice(10)]))
+    expected = decide_batch(fujian, table, AS_OF, engine="record").decisions.to_pylist()
+    for cut, kept in ((aligned, 2), (misaligned, 1)):
+        checked = validate.check_rows(fujian.checked.record_model, schema, cut)
+        assert checked is not None
+        assert checked[1].n_chunks() == kept
+        assert decide_batch(fujian, cut, AS_OF).decisions.to_pylist() == expected

@@ -27,6 +27,7 @@ decide differently) are reported as `hazard` so the caller decides them there.
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -1386,6 +1387,9 @@ def fraction_texts(nums: list[Any], dens: list[Any] | int,
 
 
 
+_INT64_DIGITS, _INT128_DIGITS = 19, 39  # the most digits of an Int64, an Int128 value
+
+
 def fraction_text_column(frame: pl.DataFrame, num: str, den: str | int,
                          text: Callable[[Decimal], str]) -> pl.Series:
     """The decimal text of each row's num/den (columns of `frame`, den > 0 or a constant) as
@@ -1400,27 +1404,58 @@ def fraction_text_column(frame: pl.DataFrame, num: str, den: str | int,
     rounding carries into I, depend on (r, d, k) only. So the text of J + r / d for
     J = 10**(k-1) (J = 0 when k = 0), which has k digits too, has the same fraction, and its
     integer part is J plus the carry (0 or 1): the text of q is I + carry, then that fraction.
+    A whole quotient (r = 0) is I's digits, exact (an integer column has at most 39 digits, fewer
+    than the precision) and written as `text` writes a whole Decimal, its digits: only the
+    other rows' (r, d, k) are divided.
     """
+    whole_exact = decimal.getcontext().prec > _INT128_DIGITS
+    if whole_exact and isinstance(den, int) and den == 1:
+        return frame.select(pl.col(num).cast(pl.String)).to_series()
     a = pl.col(num).abs()
     d = _lit_int(den) if isinstance(den, int) else pl.col(den)
     parts = frame.select(
         (pl.col(num) < 0).alias("neg"), pl.col(num).is_null().alias("null"),
         (a // d).alias("i"), (a % d).alias("r"),
         (d if isinstance(den, str) else pl.repeat(den, frame.height)).alias("d"))
-    parts = parts.with_columns(pl.when(pl.col("i") == 0).then(0).otherwise(
-        pl.col("i").cast(pl.String).str.len_bytes()).cast(pl.Int64).alias("k"))
-    keys = parts.filter(~pl.col("null")).select("r", "d", "k").unique()
+    whole_part = parts.get_column("i")
+    if whole_part.dtype != pl.Int64:
+        whole_part = whole_part.cast(pl.Int128)
+    # k, the digits of I (0 for I = 0): how many powers of ten are <= I (a binary search
+    # costs a third of writing I out)
+    most = _INT64_DIGITS if whole_part.dtype == pl.Int64 else _INT128_DIGITS
+    powers = pl.Series([10**j for j in range(most)], dtype=whole_part.dtype)
+    parts = parts.with_columns(powers.search_sorted(whole_part, side="right").cast(pl.Int64)
+                               .alias("k"))
+    divided = ~pl.col("null") & (pl.col("r") != 0) if whole_exact else ~pl.col("null")
+    largest = parts.get_column("d").max()
+    assert largest is None or isinstance(largest, int)
+    if largest is not None and (largest + 1) ** 2 * 64 < 2**63:
+        # r < d <= largest and k < 64: one Int64 per (r, d, k), hashed faster than three
+        width = largest + 1
+        parts = parts.with_columns(pl.when(divided).then(
+            (pl.col("r").cast(pl.Int64) * width + pl.col("d").cast(pl.Int64)) * 64 +
+            pl.col("k")).alias("key"))
+        codes = parts.get_column("key").drop_nulls().unique()
+        keys = [(code // 64 // width, code // 64 % width, code % 64) for code in codes.to_list()]
+        on: dict[str, pl.Series] = {"key": codes}
+    else:
+        found = parts.filter(divided).select("r", "d", "k").unique()
+        keys = list(zip(*(found.get_column(name).to_list() for name in ("r", "d", "k")),
+                        strict=True))
+        on = {name: found.get_column(name) for name in ("r", "d", "k")}
     fractions: list[str] = []
     carries: list[int] = []
-    for r, d_value, k in keys.iter_rows():
+    for r, d_value, k in keys:
         whole = 10 ** (k - 1) if k else 0
         written = text(Decimal(whole * d_value + r) / Decimal(d_value))
         integer, _, fraction = written.partition(".")
         carries.append(int(integer) - whole)
         fractions.append("." + fraction if fraction else "")
-    table = keys.with_columns(pl.Series("fraction", fractions, dtype=pl.String),
-                              pl.Series("carry", carries, dtype=pl.Int64))
-    joined = parts.join(table, on=["r", "d", "k"], how="left", maintain_order="left")
+    table = pl.DataFrame({**on, "fraction": pl.Series(fractions, dtype=pl.String),
+                          "carry": pl.Series(carries, dtype=pl.Int64)})
+    joined = parts.join(table, on=list(on), how="left", maintain_order="left")
+    # a whole quotient has no key: no carry, no fraction
     return joined.select(pl.when(~pl.col("null")).then(pl.concat_str(
         pl.when(pl.col("neg")).then(pl.lit("-")).otherwise(pl.lit("")),
-        (pl.col("i") + pl.col("carry")).cast(pl.String), pl.col("fraction")))).to_series()
+        (pl.col("i") + pl.col("carry").fill_null(0)).cast(pl.String),
+        pl.col("fraction").fill_null("")))).to_series()
