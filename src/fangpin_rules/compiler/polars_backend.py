@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from calendar import isleap
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -256,6 +257,9 @@ class _Translator:
     written: frozenset[str] = frozenset()  # the nodes whose values the decision record holds
     joins: list[Callable[[pl.LazyFrame], pl.LazyFrame]] = dataclasses.field(
         default_factory=list)
+    # each `age(d)` call translated (by the id of its node): its date d, so that comparing
+    # it with a constant can compare d with a date instead (`age_threshold`)
+    ages: dict[int, Val] = dataclasses.field(default_factory=dict)
 
     # -- refusals ---------------------------------------------------------------------------
     def refuse(self, node: ast.Expr, what: str) -> ColumnarUnsupported:
@@ -704,6 +708,9 @@ class _Translator:
         if isinstance(a, Labels) or isinstance(b, Labels):
             raise self.refuse(node, "a comparison of sets of labels")
         equality = op in ("==", "!=")
+        by_date = self.age_threshold(op, left, right, a, b)
+        if by_date is not None:
+            return by_date
         if isinstance(a, Num) or isinstance(b, Num):
             na, nb = self.as_num(node, a), self.as_num(node, b)
             if na.num is None or nb.num is None:  # `x == null`
@@ -738,6 +745,37 @@ class _Translator:
             return lhs.ne_missing(rhs) if nullable else lhs != rhs
         test = {"<": lhs < rhs, "<=": lhs <= rhs, ">": lhs > rhs, ">=": lhs >= rhs}[op]
         return test.fill_null(False) if nullable else test
+
+    def age_threshold(self, op: str, left: ast.Expr, right: ast.Expr, a: Value, b: Value
+                      ) -> pl.Expr | None:
+        """`age(d) op c` for a constant c of the plan, as a comparison of d with one date
+        (three date parts per row cost several times more). age(d) does not increase with d:
+        age(d) >= K exactly when d <= T(K), the last day of year as_of.year - K whose
+        (month, day) is not after as_of's (Feb 28 for an as_of of Feb 29 in a common year),
+        since a birthday later in the year than as_of is not yet completed. For whole
+        numbers, `>= c` and `< c` are about K = ceil(c), `> c` and `<= c` about
+        K = floor(c) + 1. An unknown d compares false, as the general formula. None where
+        this does not apply (then the general formula)."""
+        if op not in ("<", "<=", ">", ">="):
+            return None
+        if id(right) in self.ages and id(left) not in self.ages:  # c op age(d)
+            left, right, a, b = right, left, b, a
+            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
+        day = self.ages.get(id(left))
+        if day is None or not isinstance(b, Num) or not isinstance(b.num, int) or \
+                not isinstance(b.den, int) or b.inexact is not None:
+            return None
+        limit = Fraction(b.num, b.den)
+        years = math.ceil(limit) if op in (">=", "<") else math.floor(limit) + 1
+        year = self.as_of.year - years
+        if not 1 <= year <= 9999:
+            return None
+        month, day_of_month = self.as_of.month, self.as_of.day
+        if (month, day_of_month) == (2, 29) and not isleap(year):
+            day_of_month = 28
+        last = pl.lit(date(year, month, day_of_month), dtype=pl.Date)
+        test = day.expr <= last if op in (">=", ">") else day.expr > last
+        return test.fill_null(False) if day.nullable else test
 
     def on_the_line(self, node: ast.Expr, a: Num, b: Num, lhs: pl.Expr, rhs: pl.Expr) -> None:
         """A comparison of values computed from a quotient. Two fractions that differ, differ
@@ -809,6 +847,7 @@ class _Translator:
         if func == "age":
             day = self.expr(args[0])
             assert isinstance(day, Val)
+            self.ages[id(node)] = day
             as_of = self.as_of
             later_in_year = (day.expr.dt.month().cast(pl.Int64) * 100
                              + day.expr.dt.day().cast(pl.Int64)) > (as_of.month * 100 + as_of.day)
