@@ -452,14 +452,21 @@ def _warning_lists(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) ->
 
 def _item_hits(result: pl.DataFrame, items: list[WarningColumn]) -> dict[str, pl.DataFrame]:
     """For each warning rule about list items, the (row, index) of the items it holds for,
-    from its column of indices."""
+    from its column of a flag per item: the flags of all rows end to end, the position of each
+    true one, its row found by the rows' ends (their lengths summed) and its index within the
+    row's list by the row's start."""
     hits: dict[str, pl.DataFrame] = {}
     for column in items:
-        flat = result.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"),
-                             pl.col(column.column).alias("index")).explode("index") \
-            .drop_nulls("index")
-        if flat.height:
-            hits[column.column] = flat.with_columns(pl.col("index").cast(pl.Int64))
+        flags = result.get_column(column.column)
+        positions = flags.explode(empty_as_null=False, keep_nulls=False).arg_true() \
+            .cast(pl.Int64)
+        if not positions.len():
+            continue
+        lengths = flags.list.len().fill_null(0).cast(pl.Int64)
+        ends = lengths.cum_sum()
+        rows = ends.search_sorted(positions, side="right").cast(pl.Int64)
+        starts = (ends - lengths).gather(rows)
+        hits[column.column] = pl.DataFrame({"row": rows, "index": positions - starts})
     return hits
 
 

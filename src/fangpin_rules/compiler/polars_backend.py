@@ -1100,9 +1100,9 @@ class _Translator:
 
     def exploded_positions(self, tree: ast.Expr, var: str, iterable: str, name: str
                            ) -> pl.Expr:
-        """A warning rule over a list reading household values: the positions of the items it
-        holds for, found over the exploded list (each item numbered within its household)
-        and joined back by row number; none for a household without a match."""
+        """A warning rule over a list reading household values: whether it holds for each
+        item (as `_warnings` gives it), found over the exploded list and joined back by row
+        number, in the items' order; an empty list for a household without items."""
         before = len(self.hazards)
         self.bound_var, self.exploded = var, True
         try:
@@ -1112,7 +1112,7 @@ class _Translator:
         inner = [h.fill_null(False) for h in self.hazards[before:]]
         del self.hazards[before:]
         position = _PREFIX + "position"
-        aggregates = [pl.col(position).filter(cond).alias(name)]
+        aggregates = [cond.sort_by(position).alias(name)]
         if inner:
             aggregates.append(pl.any_horizontal(inner).any().alias(name + "_hazard"))
             self.hazards.append(pl.col(name + "_hazard").fill_null(False))
@@ -1125,7 +1125,7 @@ class _Translator:
             return frame.join(found, on=ROW_COLUMN, how="left", maintain_order="left")
 
         self.joins.append(join)
-        return pl.col(name).fill_null(pl.lit([], dtype=pl.List(pl.UInt32))).alias(name)
+        return pl.col(name).fill_null(pl.lit([], dtype=pl.List(pl.Boolean))).alias(name)
 
     def truth_of(self, checked: CheckedExpr) -> pl.Expr:
         self.source = checked
@@ -1322,9 +1322,10 @@ def _materialise(tr: _Translator, node: CheckedNode, base: str, value: Value,
 
 @dataclass(frozen=True)
 class WarningColumn:
-    """One warning rule's column: a boolean, or (a rule `for:` a list) the indices of the
-    items it holds for. The entries are built from them only where a rule holds: building a
-    list of structs for every row costs more than all the rules."""
+    """One warning rule's column: a boolean, or (a rule `for:` a list) a list of booleans,
+    whether it holds for each item, in the list's order. The entries are built from them only
+    where a rule holds: building a list of structs for every row costs more than all the
+    rules."""
 
     code: str
     field: str
@@ -1357,14 +1358,13 @@ def _warnings(tr: _Translator) -> tuple[list[pl.Expr], list[WarningColumn]]:
                     del tr.hazards[before:]
                     exprs.append(tr.exploded_positions(rule.when.tree, rule.var,
                                                        rule.iterable, name))
-                else:
-                    exprs.append(pl.col(rule.iterable).list.eval(
-                        pl.arg_where(cond)).alias(name))
+                else:  # a flag per item: `arg_where` in list.eval runs list by list
+                    exprs.append(pl.col(rule.iterable).list.eval(cond).alias(name))
         columns.append(WarningColumn(rule.code, rule.field, rule.cite, name,
                                      rule.iterable is not None))
     if columns:
         exprs.append(pl.any_horizontal([
-            pl.col(c.column).list.len() > 0 if c.per_item else pl.col(c.column)
+            pl.col(c.column).list.any() if c.per_item else pl.col(c.column)
             for c in columns]).alias(_col("warned")))
     else:
         exprs.append(pl.lit(False).alias(_col("warned")))
