@@ -288,6 +288,31 @@ def test_a_year_the_calendar_does_not_cover(tmp_path: Path) -> None:
     assert [r["row"] for r in rejects] == [0, 1] and "2027" in rejects[1]["reason"]
 
 
+def test_case_free_steps_in_order_where_they_apply(tmp_path: Path) -> None:
+    """Several steps that read no case, each kept only where its `when` holds: the entries
+    of each household in the record path's order (by step name)."""
+    policy = policy_from_text(tmp_path, WORKING_DAYS + """\
+  check_income:
+    title: check income
+    cite: §2
+    when: net_income < 20000
+    due: received + 10 days
+  check_since:
+    title: check since
+    cite: §3
+    when: monitoring.since != null
+    due: received
+""")
+    days: list[date | None] = [date(2021, 10, 9), None, date(2021, 9, 1), None]
+    records = received_on(days)
+    records[1]["net_income"] = Decimal(30000)
+    got = assert_same(policy, records_to_arrow(policy, records), "2021-10-15")
+    steps = [[entry["step"] for entry in d["deadlines"]] for d in got]
+    assert steps == [["check_income", "check_since", "follow_up"], ["follow_up"],
+                     ["check_income", "check_since", "follow_up"],
+                     ["check_income", "follow_up"]]
+
+
 def test_working_days_inside_an_aggregate(tmp_path: Path) -> None:
     """A working-day question about each member: over the exploded list, by row."""
     policy = policy_from_text(tmp_path, WORKING_DAYS.replace(
