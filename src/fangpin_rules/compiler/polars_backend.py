@@ -1190,9 +1190,7 @@ class ColumnarPlan:
             frame = frame.with_columns(stage)
         for join in self.joins.get(len(self.stages), ()):
             frame = join(frame)
-        frame = frame.with_columns(*self.warnings[:-1])  # the last reads them all
-        return frame.with_columns(self.warnings[-1],
-                                  self.deadlines.alias(_PREFIX + "deadlines"),
+        return frame.with_columns(*self.warnings, self.deadlines.alias(_PREFIX + "deadlines"),
                                   self.hazard.alias(_PREFIX + "hazard"))
 
 
@@ -1373,12 +1371,6 @@ def _warnings(tr: _Translator) -> tuple[list[pl.Expr], list[WarningColumn]]:
                     exprs.append(pl.col(rule.iterable).list.eval(cond).alias(name))
         columns.append(WarningColumn(rule.code, rule.field, rule.cite, name,
                                      rule.iterable is not None))
-    if columns:
-        exprs.append(pl.any_horizontal([
-            pl.col(c.column).list.count_matches(True) > 0 if c.per_item else pl.col(c.column)
-            for c in columns]).alias(_col("warned")))
-    else:
-        exprs.append(pl.lit(False).alias(_col("warned")))
     return exprs, columns
 
 
