@@ -62,15 +62,20 @@ def test_a_constant_denominator(nums: list[int], den: int) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.none() | st.lists(st.none() | st.booleans(), max_size=6), max_size=40))
-def test_the_items_a_warning_holds_for(flags: list[list[bool | None] | None]) -> None:
+@given(st.lists(st.none() | st.lists(st.none() | st.booleans(), max_size=6), max_size=40),
+       st.integers(0, 5))
+def test_the_items_a_warning_holds_for(flags: list[list[bool | None] | None], skip: int
+                                       ) -> None:
     """(row, index) of every true flag, rows in order and items in order within a row; an
-    unknown flag, an empty list and a missing list hold for nothing."""
+    unknown flag, an empty list and a missing list hold for nothing; on a slice of a frame
+    too (its lists' offsets do not start at 0)."""
     rule = WarningColumn("code", "members[].x", "§1", "w", per_item=True)
-    frame = pl.DataFrame({"w": pl.Series(flags, dtype=pl.List(pl.Boolean))})
+    whole = pl.DataFrame({"w": pl.Series([[True]] * skip + flags, dtype=pl.List(pl.Boolean))})
+    frame = whole.slice(skip)
     expected = [(row, index) for row, items in enumerate(flags) for index, flag
                 in enumerate(items or []) if flag]
     hits = _item_hits(frame, [rule])
+    assert all(h.schema == {"row": pl.Int64, "index": pl.Int64} for h in hits.values())
     got = [] if "w" not in hits else list(hits["w"].select("row", "index").iter_rows())
     assert got == expected
     assert "w" in hits or not expected

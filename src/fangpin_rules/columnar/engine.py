@@ -452,21 +452,23 @@ def _warning_lists(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) ->
 
 def _item_hits(result: pl.DataFrame, items: list[WarningColumn]) -> dict[str, pl.DataFrame]:
     """For each warning rule about list items, the (row, index) of the items it holds for,
-    from its column of a flag per item: the flags of all rows end to end, the position of each
-    true one, its row found by the rows' ends (their lengths summed) and its index within the
-    row's list by the row's start."""
+    from its column of a flag per item, read on its Arrow form without copying: the position
+    of each true flag among all the items, its row by the lists' offsets, its index within
+    the list by the list's offset (a missing list holds for nothing)."""
     hits: dict[str, pl.DataFrame] = {}
     for column in items:
-        flags = result.get_column(column.column)
-        positions = flags.explode(empty_as_null=False, keep_nulls=False).arg_true() \
-            .cast(pl.Int64)
-        if not positions.len():
-            continue
-        lengths = flags.list.len().fill_null(0).cast(pl.Int64)
-        ends = lengths.cum_sum()
-        rows = ends.search_sorted(positions, side="right").cast(pl.Int64)
-        starts = (ends - lengths).gather(rows)
-        hits[column.column] = pl.DataFrame({"row": rows, "index": positions - starts})
+        flags = result.get_column(column.column).rechunk()
+        lists = flags.to_arrow()
+        offsets = pl.Series(lists.offsets).cast(pl.Int64)
+        positions = pl.Series(lists.values).arg_true().cast(pl.Int64)
+        positions = positions.filter((positions >= offsets[0]) & (positions < offsets[-1]))
+        rows = offsets.search_sorted(positions, side="right").cast(pl.Int64) - 1
+        if flags.null_count():  # Arrow lets a missing list span items
+            known = flags.is_not_null().gather(rows)
+            rows, positions = rows.filter(known), positions.filter(known)
+        if rows.len():
+            hits[column.column] = pl.DataFrame({"row": rows, "index": positions
+                                                - offsets.gather(rows)})
     return hits
 
 
