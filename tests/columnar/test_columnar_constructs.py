@@ -698,3 +698,17 @@ def test_the_comparison_reads_one_date_not_the_date_parts(ages: Policy) -> None:
 def test_feb_29_thresholds(ages: Policy) -> None:
     texts = stage_texts(ages, date(2020, 2, 29))
     assert "(2004-02-29)" in texts["ge"] and "(2003-02-28)" in texts["gt"]  # leap, common
+
+
+def test_a_decimal_field_of_the_record_is_converted_once(fujian: Policy) -> None:
+    """Each money field the policy reads becomes an integer column once, before the stages;
+    the stages, warnings and hazard read that column."""
+    plan = columnar_plan(fujian, date(2021, 9, 1))
+    prelude = {str(expr).rsplit('alias("', 1)[1].rstrip('")') for expr in plan.prelude}
+    assert prelude == {"__fpc_f_net_income", "__fpc_f_previous_net_income",
+                       *(f"__fpc_f_rigid_expenditure__{part}"
+                         for part in ("medical", "education", "disaster", "accident"))}
+    texts = [str(e) for stage in plan.stages for e in stage] + \
+        [str(e) for e in plan.warnings] + [str(plan.hazard)]
+    assert not any("(dyn int: 10000)" in text for text in texts)
+    assert sum('col("__fpc_f_net_income")' in text for text in texts) >= 3

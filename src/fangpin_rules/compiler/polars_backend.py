@@ -260,6 +260,8 @@ class _Translator:
     # each `age(d)` call translated (by the id of its node): its date d, so that comparing
     # it with a constant can compare d with a date instead (`age_threshold`)
     ages: dict[int, Val] = dataclasses.field(default_factory=dict)
+    # the record's decimal fields as integers, by column name: computed before the stages
+    prelude: dict[str, pl.Expr] = dataclasses.field(default_factory=dict)
 
     # -- refusals ---------------------------------------------------------------------------
     def refuse(self, node: ast.Expr, what: str) -> ColumnarUnsupported:
@@ -362,19 +364,21 @@ class _Translator:
             return Val(pl.lit(None, dtype=pl.Boolean), "bool", True, None, True)
         return Val(pl.lit(None, dtype=pl.String), "text", True, None, True)
 
-    def field(self, node: ast.Expr, base: pl.Expr, kind: t.Type) -> Value:
+    def field(self, node: ast.Expr, base: pl.Expr, kind: t.Type, path: str | None = None
+              ) -> Value:
+        """A field of the record (`path`, its dotted name) or of a list's item (None)."""
         inner = t.strip(kind)
         nullable = isinstance(kind, t.Opt)
         if inner == t.MONEY:
             scale = 10 ** MONEY_MAX_FRACTION_DIGITS
-            return Num((base * scale).cast(pl.Int64), scale, int(MONEY_MAX_ABS) * scale, scale,
+            return Num(self.scaled(base, scale, path), scale, int(MONEY_MAX_ABS) * scale, scale,
                        nullable=nullable)
         if inner == t.COUNT:
             return Num(base.cast(pl.Int64), 1, int(NUMBER_MAX_ABS), 1, nullable=nullable)
         if inner in t.NUMERIC:
             scale = 10 ** NUMBER_MAX_FRACTION_DIGITS
-            return Num((base * scale).cast(pl.Int64), scale, int(NUMBER_MAX_ABS) * scale, scale,
-                       nullable=nullable)
+            return Num(self.scaled(base, scale, path), scale, int(NUMBER_MAX_ABS) * scale,
+                       scale, nullable=nullable)
         if inner == t.BOOL:
             return Val(base, "bool", nullable)
         if inner == t.DATE:
@@ -382,6 +386,17 @@ class _Translator:
         if inner == t.STRING or isinstance(inner, t.Enum):
             return Val(base.cast(pl.String), "text", nullable)
         raise self.refuse(node, f"a field of type {kind} read as a value")
+
+    def scaled(self, base: pl.Expr, scale: int, path: str | None) -> pl.Expr:
+        """A decimal field as the integer of its value times `scale`; a field of the record
+        is converted once, in a column computed before the stages (`prelude`), not in each
+        stage reading it (a Decimal product costs about 1.2 ms per 100,000 rows)."""
+        integer = (base * scale).cast(pl.Int64)
+        if path is None:
+            return integer
+        name = _col("f_" + path.replace(".", "__"))
+        self.prelude.setdefault(name, integer.alias(name))
+        return pl.col(name)
 
     # -- expressions ------------------------------------------------------------------------
     def expr(self, node: ast.Expr) -> Value:
@@ -448,7 +463,7 @@ class _Translator:
         if name in ("case", "steps"):
             raise self.refuse(node, f"'{name}' (the procedure reads cases on the record path)")
         kind = self.type_of(node)
-        return self.field(node, pl.col(name), kind)
+        return self.field(node, pl.col(name), kind, name)
 
     def attribute(self, node: ast.Attribute, base: ast.Expr, attr: str) -> Value:
         if isinstance(base, ast.Name) and base.id != self.bound_var:
@@ -460,7 +475,8 @@ class _Translator:
             if self.bound_var is not None and not self.exploded:
                 raise self.refuse(node, f"'{base.id}.{attr}' read inside an aggregate over a "
                                   "list")
-            return self.field(node, pl.col(base.id).struct.field(attr), self.type_of(node))
+            return self.field(node, pl.col(base.id).struct.field(attr), self.type_of(node),
+                              full)
         if isinstance(base, ast.Name):  # the aggregate's item
             item = pl.col(ITEM_COLUMN) if self.exploded else pl.element()
             return self.field(node, item.struct.field(attr), self.type_of(node))
@@ -1180,10 +1196,14 @@ class ColumnarPlan:
     # warnings and deadlines)
     joins: dict[int, list[Callable[[pl.LazyFrame], pl.LazyFrame]]] = dataclasses.field(
         default_factory=dict)
+    # the record's decimal fields as integers, computed once before the stages
+    prelude: list[pl.Expr] = dataclasses.field(default_factory=list)
 
     def query(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         if self.joins:
             frame = frame.with_row_index(ROW_COLUMN)
+        if self.prelude:
+            frame = frame.with_columns(self.prelude)
         for number, stage in enumerate(self.stages):
             for join in self.joins.get(number, ()):
                 frame = join(frame)
@@ -1234,7 +1254,7 @@ def compile_columnar(policy: CheckedPolicy, params: dict[str, Any], as_of: date,
     if tr.joins:
         joins[len(stages)] = tr.joins
     return ColumnarPlan(stages, outputs, warnings, warning_columns, deadlines, hazard,
-                        emit_labels, joins=joins)
+                        emit_labels, joins=joins, prelude=list(tr.prelude.values()))
 
 
 _CALENDARS: dict[Any, CalendarTable | None] = {}
