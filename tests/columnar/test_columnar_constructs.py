@@ -712,3 +712,14 @@ def test_a_decimal_field_of_the_record_is_converted_once(fujian: Policy) -> None
         [str(e) for e in plan.warnings] + [str(plan.hazard)]
     assert not any("(dyn int: 10000)" in text for text in texts)
     assert sum('col("__fpc_f_net_income")' in text for text in texts) >= 3
+
+
+def test_text_membership_in_a_few_literals_is_equalities(fujian: Policy) -> None:
+    """`m.labour_capacity in ["normal", "skilled", "weak"]`: three equalities, not is_in (a
+    third of its cost); an unknown capacity is in no list, as on the record path (the boundary
+    households have some)."""
+    plan = columnar_plan(fujian, date(2021, 9, 1))
+    names = list(fujian.checked.order)
+    has_labour = str(plan.stages[names.index("has_labour")][0])
+    assert "is_in" not in has_labour and has_labour.count('==v ("') + \
+        has_labour.count('== ("') == 3

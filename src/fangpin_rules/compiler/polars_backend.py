@@ -55,6 +55,7 @@ _ROUNDING = Fraction(1, 10**73)  # the relative error of one rounding to 74 digi
 _FITS_DIGITS = 73  # a value of this many significant digits the record path holds exactly
 _INT64_SAFE = 2**62
 _INT128_SAFE = 2**126
+_TEXT_EQUALITIES = 8  # text membership in at most this many literals: equalities, not is_in
 _MAX_LIST_ITEMS = 10**6  # a bound on a list's length, for the integer bounds of counts and sums
 _PREFIX = "__fpc_"
 STEP_KINDS = ("deadline",)
@@ -838,6 +839,15 @@ class _Translator:
             found = tests[0]
             for test in tests[1:]:
                 found = found | test
+        elif isinstance(item, Val) and item.kind == "text" and \
+                len(container.items) <= _TEXT_EQUALITIES and \
+                all(isinstance(i, ast.String) for i in container.items):
+            # a few equalities cost a third of `is_in` on text (4.9 -> 1.8 ms, 342,000 items)
+            tests = [item.expr == pl.lit(_literal(i), dtype=pl.String) for i in container.items]
+            found = tests[0]
+            for test in tests[1:]:
+                found = found | test
+            found = found.fill_null(False)
         elif isinstance(item, Val) and item.kind in ("text", "date"):
             found = item.expr.is_in([_literal(i) for i in container.items]).fill_null(False)
         else:
