@@ -1286,8 +1286,9 @@ def _node(tr: _Translator, index: int, node: CheckedNode,
         value = tr.checked(node.expr)
         return _materialise(tr, node, base, value, kind)
     if node.kind == "first_match":
-        # the number of the first rule that holds (len(rules): none holds), then its label:
-        # a chain of small integers and one lookup cost a quarter of a chain of strings
+        # the number of the first rule that holds (len(rules): none holds), then its label
+        # gathered from the labels: a chain of small integers and one gather cost a tenth
+        # of a chain of strings (replace_strict three times the gather)
         labels = [rule.label for rule in node.rules] + [node.otherwise]
         code = pl.UInt8 if len(labels) <= 256 else pl.UInt32
         chain: Any = None
@@ -1298,8 +1299,8 @@ def _node(tr: _Translator, index: int, node: CheckedNode,
         if chain is None:
             expr = pl.lit(node.otherwise, dtype=pl.String)
         else:
-            expr = chain.otherwise(pl.lit(len(node.rules), dtype=code)).replace_strict(
-                list(range(len(labels))), labels, return_dtype=pl.String)
+            expr = pl.lit(pl.Series(labels, dtype=pl.String)).gather(
+                chain.otherwise(pl.lit(len(node.rules), dtype=code)))
         name = _col(base)
         return [expr.alias(name)], Val(pl.col(name), "text", node.otherwise is None), \
             OutputColumn(node.name, kind, "plain", (name,))
