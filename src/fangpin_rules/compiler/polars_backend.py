@@ -862,8 +862,9 @@ class _Translator:
             if isinstance(arg, ast.Name):
                 value = self.columns.get(arg.id)
             if isinstance(value, Labels):
-                flags = [flag.cast(pl.Int64) for flag in value.flags.values()]
-                total: pl.Expr = pl.sum_horizontal(flags) if flags else pl.lit(0, pl.Int64)
+                flags = list(value.flags.values())  # summed as booleans: no cast of each
+                total: pl.Expr = pl.sum_horizontal(flags).cast(pl.Int64) if flags else \
+                    pl.lit(0, pl.Int64)
                 return Num(total, 1, len(flags), 1)
             if isinstance(arg, ast.Name) and arg.id not in self.policy.nodes and \
                     (self.bound_var is None or self.exploded) and \
