@@ -6,6 +6,7 @@ still refused, refused with its position."""
 from __future__ import annotations
 
 import copy
+from calendar import isleap
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -285,6 +286,31 @@ def test_a_year_the_calendar_does_not_cover(tmp_path: Path) -> None:
     rejects = decide_batch(policy, records_to_arrow(policy, received_on(days)),
                            "2026-12-31").rejects.to_pylist()
     assert [r["row"] for r in rejects] == [0, 1] and "2027" in rejects[1]["reason"]
+
+
+def test_case_free_steps_in_order_where_they_apply(tmp_path: Path) -> None:
+    """Several steps that read no case, each kept only where its `when` holds: the entries
+    of each household in the record path's order (by step name)."""
+    policy = policy_from_text(tmp_path, WORKING_DAYS + """\
+  check_income:
+    title: check income
+    cite: §2
+    when: net_income < 20000
+    due: received + 10 days
+  check_since:
+    title: check since
+    cite: §3
+    when: monitoring.since != null
+    due: received
+""")
+    days: list[date | None] = [date(2021, 10, 9), None, date(2021, 9, 1), None]
+    records = received_on(days)
+    records[1]["net_income"] = Decimal(30000)
+    got = assert_same(policy, records_to_arrow(policy, records), "2021-10-15")
+    steps = [[entry["step"] for entry in d["deadlines"]] for d in got]
+    assert steps == [["check_income", "check_since", "follow_up"], ["follow_up"],
+                     ["check_income", "check_since", "follow_up"],
+                     ["check_income", "follow_up"]]
 
 
 def test_working_days_inside_an_aggregate(tmp_path: Path) -> None:
@@ -629,3 +655,145 @@ def test_label_lists_by_either_look_up(fujian: Policy, dense_bits: int,
     records = list(benchmark_module("boundary_households").boundary_households(400, seed=9))
     got = assert_same(fujian, records_to_arrow(fujian, records))
     assert len({tuple(d["risks"]) for d in got}) > 10
+
+
+# -- age() compared with a constant ------------------------------------------------------------
+
+# compiled as a comparison of d with one date (polars_backend `age_threshold`): the record
+# path's answer at every birthday boundary, Feb 29 births and evaluation dates around Feb 29
+COMPARISONS = {
+    "ge": "age(dibao.since) >= 16", "gt": "age(dibao.since) > 16",
+    "lt": "age(dibao.since) < 16", "le": "age(dibao.since) <= 16",
+    "k_le": "16 <= age(dibao.since)", "k_lt": "16 < age(dibao.since)",
+    "k_gt": "16 > age(dibao.since)", "k_ge": "16 >= age(dibao.since)",
+    "ge_half": "age(dibao.since) >= half", "gt_half": "age(dibao.since) > half",
+    "lt_half": "age(dibao.since) < half", "le_half": "age(dibao.since) <= half",
+    "half_gt": "half > age(dibao.since)", "half_le": "half <= age(dibao.since)",
+    "ge_ceil": "age(dibao.since) >= 15.5", "le_floor": "age(dibao.since) <= 16.5",
+    "of_age": "age(dibao.since) >= adult", "not_born": "age(dibao.since) < 0",
+    "born": "age(dibao.since) > -1",
+}
+OUT_OF_RANGE = {"ancient": "age(dibao.since) < 3000", "far_future": "age(dibao.since) > -8000"}
+
+AGES = """\
+policy:
+  id: ages
+  title: ages
+  effective: 2000-01-01
+parameters:
+  adult: {type: count, title: adult, cite: §1, basis: document, value: 17}
+  half: {type: number, title: half, cite: §1, basis: document, value: 15.5}
+decisions:
+""" + "".join(f"  {name}:\n    expr: {expr}\n"
+              for name, expr in {**COMPARISONS, **OUT_OF_RANGE}.items()) + """\
+  any_adult:
+    expr: any(age(m.birth_date) >= adult for m in members)
+  minors:
+    expr: count(age(m.birth_date) < 16 for m in members)
+warnings:
+  minor:
+    title: minor
+    cite: §1
+    for: m in members
+    when: 16 > age(m.birth_date) or age(m.birth_date) > 16.5
+    field: members[].birth_date
+"""
+
+AGE_DATES = [date(2020, 2, 28), date(2020, 2, 29), date(2020, 3, 1), date(2021, 2, 28),
+         date(2021, 3, 1), date(2021, 9, 1), date(2024, 2, 29)]
+
+
+def births(as_of: date) -> list[date]:
+    """For the thresholds 15 to 18 years: the day before, of and after the birthday reached
+    on `as_of`, and Feb 28, Feb 29 (leap years) and Mar 1 of each year."""
+    days: set[date] = set()
+    for years in range(14, 19):
+        year = as_of.year - years
+        month, day = as_of.month, as_of.day
+        if (month, day) == (2, 29) and not isleap(year):
+            day = 28
+        birthday = date(year, month, day)
+        days.update(birthday + timedelta(days=shift) for shift in (-1, 0, 1))
+        days.update(date(year, 3, 1) - timedelta(days=shift) for shift in (0, 1, 2))
+    days.update({as_of, as_of + timedelta(days=1)})  # age 0 and not yet born
+    return sorted(days)
+
+
+def records(as_of: date) -> list[dict[str, Any]]:
+    out = []
+    days: list[date | None] = [*births(as_of), None]
+    for number, day in enumerate(days):
+        text = None if day is None else day.isoformat()
+        record = household(number, 1, 20000, dibao={"enrolled": True, "since": text,
+                                                    "income_above_standard_on": None})
+        record["members"][0]["birth_date"] = text
+        out.append(record)
+    # a household of several members: the warning's items in order, and count()
+    record = household(len(out), 3, 20000)
+    for member, day in zip(record["members"], days[::7], strict=False):
+        member["birth_date"] = None if day is None else day.isoformat()
+    out.append(record)
+    return out
+
+
+@pytest.fixture(scope="module")
+def ages(tmp_path_factory: pytest.TempPathFactory) -> Policy:
+    policy: Policy = policy_from_text(tmp_path_factory.mktemp("ages"), AGES)
+    return policy
+
+
+@pytest.mark.parametrize("as_of", AGE_DATES, ids=str)
+def test_age_against_a_constant_as_the_record_path(ages: Policy, as_of: date) -> None:
+    table = records_to_arrow(ages, records(as_of))
+    got = assert_same(ages, table, as_of.isoformat())
+    # the boundaries are reached: each comparison is true for some household, false for others
+    for name in [*COMPARISONS, "any_adult"]:
+        assert {d[name] for d in got[:-2]} == {True, False}, name
+    assert sum(bool(d["warnings"]) for d in got) > 3
+
+
+def stage_texts(policy: Policy, as_of: date) -> dict[str, str]:
+    plan = columnar_plan(policy, as_of)
+    return {name: str(stage[0]) for name, stage in zip(policy.checked.order, plan.stages,
+                                                       strict=True)}
+
+
+def test_the_comparison_reads_one_date_not_the_date_parts(ages: Policy) -> None:
+    texts = stage_texts(ages, date(2021, 9, 1))
+    for name in [*COMPARISONS, "any_adult", "minors"]:
+        assert ".dt." not in texts[name] and "(20" in texts[name], (name, texts[name])
+    assert "(2005-09-01)" in texts["ge"] and "(2004-09-01)" in texts["gt"]  # 16, 17 years
+    assert "(2005-09-01)" in texts["ge_half"] and "(2004-09-01)" in texts["le_floor"]
+    for name in OUT_OF_RANGE:  # no date of years 1 to 9999: the general formula
+        assert ".dt.year()" in texts[name], name
+    assert ".dt." not in str(columnar_plan(ages, date(2021, 9, 1)).warnings[0])
+
+
+def test_feb_29_thresholds(ages: Policy) -> None:
+    texts = stage_texts(ages, date(2020, 2, 29))
+    assert "(2004-02-29)" in texts["ge"] and "(2003-02-28)" in texts["gt"]  # leap, common
+
+
+def test_a_decimal_field_of_the_record_is_converted_once(fujian: Policy) -> None:
+    """Each money field the policy reads becomes an integer column once, before the stages;
+    the stages, warnings and hazard read that column."""
+    plan = columnar_plan(fujian, date(2021, 9, 1))
+    prelude = {str(expr).rsplit('alias("', 1)[1].rstrip('")') for expr in plan.prelude}
+    assert prelude == {"__fpc_f_net_income", "__fpc_f_previous_net_income",
+                       *(f"__fpc_f_rigid_expenditure__{part}"
+                         for part in ("medical", "education", "disaster", "accident"))}
+    texts = [str(e) for stage in plan.stages for e in stage] + \
+        [str(e) for e in plan.warnings] + [str(plan.hazard)]
+    assert not any("(dyn int: 10000)" in text for text in texts)
+    assert sum('col("__fpc_f_net_income")' in text for text in texts) >= 3
+
+
+def test_text_membership_in_a_few_literals_is_equalities(fujian: Policy) -> None:
+    """`m.labour_capacity in ["normal", "skilled", "weak"]`: three equalities, not is_in (a
+    third of its cost); an unknown capacity is in no list, as on the record path (the boundary
+    households have some)."""
+    plan = columnar_plan(fujian, date(2021, 9, 1))
+    names = list(fujian.checked.order)
+    has_labour = str(plan.stages[names.index("has_labour")][0])
+    assert "is_in" not in has_labour and has_labour.count('==v ("') + \
+        has_labour.count('== ("') == 3

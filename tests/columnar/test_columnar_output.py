@@ -1,5 +1,6 @@
 """Output built in columns: the decimal text of a fraction equals the record path's one
-division (compiler/polars_backend.py, fraction_text_column), carries and signs included."""
+division (compiler/polars_backend.py, fraction_text_column), carries and signs included; the
+items a warning rule holds for are read from its flags per item (columnar/engine.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fangpin_rules.compiler.polars_backend import fraction_text_column, fraction_texts
+from fangpin_rules.columnar.engine import _item_hits
+from fangpin_rules.compiler.polars_backend import (
+    WarningColumn,
+    fraction_text_column,
+    fraction_texts,
+)
 from fangpin_rules.engine.serialize import decimal_text
 from fangpin_rules.limits import DECIMAL_CONTEXT
 
@@ -64,3 +70,23 @@ def test_small_denominators(pairs: list[tuple[int | None, int]]) -> None:
     quotients among them (a denominator of 1)."""
     expected, got = _both([n for n, _ in pairs], [d for _, d in pairs])
     assert got == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.none() | st.lists(st.none() | st.booleans(), max_size=6), max_size=40),
+       st.integers(0, 5))
+def test_the_items_a_warning_holds_for(flags: list[list[bool | None] | None], skip: int
+                                       ) -> None:
+    """(row, index) of every true flag, rows in order and items in order within a row; an
+    unknown flag, an empty list and a missing list hold for nothing; on a slice of a frame
+    too (its lists' offsets do not start at 0)."""
+    rule = WarningColumn("code", "members[].x", "§1", "w", per_item=True)
+    whole = pl.DataFrame({"w": pl.Series([[True]] * skip + flags, dtype=pl.List(pl.Boolean))})
+    frame = whole.slice(skip)
+    expected = [(row, index) for row, items in enumerate(flags) for index, flag
+                in enumerate(items or []) if flag]
+    hits = _item_hits(frame, [rule])
+    assert all(h.schema == {"row": pl.Int64, "index": pl.Int64} for h in hits.values())
+    got = [] if "w" not in hits else list(hits["w"].select("row", "index").iter_rows())
+    assert got == expected
+    assert "w" in hits or not expected

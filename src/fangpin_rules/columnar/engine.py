@@ -489,14 +489,23 @@ def _warning_lists(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) ->
 
 def _item_hits(result: pl.DataFrame, items: list[WarningColumn]) -> dict[str, pl.DataFrame]:
     """For each warning rule about list items, the (row, index) of the items it holds for,
-    from its column of indices."""
+    from its column of a flag per item, read on its Arrow form without copying: the position
+    of each true flag among all the items, its row by the lists' offsets, its index within
+    the list by the list's offset (a missing list holds for nothing)."""
     hits: dict[str, pl.DataFrame] = {}
     for column in items:
-        flat = result.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"),
-                             pl.col(column.column).alias("index")).explode("index") \
-            .drop_nulls("index")
-        if flat.height:
-            hits[column.column] = flat.with_columns(pl.col("index").cast(pl.Int64))
+        flags = result.get_column(column.column).rechunk()
+        lists = flags.to_arrow()
+        offsets = pl.Series(lists.offsets).cast(pl.Int64)
+        positions = pl.Series(lists.values).arg_true().cast(pl.Int64)
+        positions = positions.filter((positions >= offsets[0]) & (positions < offsets[-1]))
+        rows = offsets.search_sorted(positions, side="right").cast(pl.Int64) - 1
+        if flags.null_count():  # Arrow lets a missing list span items
+            known = flags.is_not_null().gather(rows)
+            rows, positions = rows.filter(known), positions.filter(known)
+        if rows.len():
+            hits[column.column] = pl.DataFrame({"row": rows, "index": positions
+                                                - offsets.gather(rows)})
     return hits
 
 
