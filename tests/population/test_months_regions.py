@@ -206,3 +206,27 @@ def test_a_month_the_table_does_not_answer_for_is_a_usage_error(
         assert "not json" not in err and "rejected" not in err and "Traceback" not in err
     assert main([*command[:2], f"2022-12={broken}", *command[3:]]) == 1  # read: rejected
     capsys.readouterr()
+
+
+def test_a_reports_decisions_must_be_of_the_table_too(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`fangpin report ledger --regions --decisions`: decisions made with the table pair,
+    those made without it are refused at their line, as a decision of another policy is."""
+    regions = table(tmp_path, MONITORING_LINE)
+    path = tmp_path / "households.jsonl"
+    path.write_text(json.dumps(villager(1, 8500, 8500)) + "\n", encoding="utf-8")
+    made = {}
+    for name, extra in (("with", ["--regions", regions]), ("without", [])):
+        made[name] = tmp_path / f"decisions-{name}.jsonl"
+        assert main(["eval", FUJIAN, str(path), "--as-of", "2022-03-31", "-o",
+                     str(made[name]), *extra]) == 0
+    command = ["report", "ledger", FUJIAN, str(path), "--month", "2022-03", "--regions",
+               regions, "--format", "csv"]
+    assert main(command) == 0
+    afresh = capsys.readouterr().out
+    assert main([*command, "--decisions", str(made["with"])]) == 0
+    assert capsys.readouterr().out == afresh
+    assert main([*command, "--decisions", str(made["without"])]) == 1
+    rejection = json.loads(capsys.readouterr().err.splitlines()[0])
+    assert (rejection["line"], rejection["field"]) == (1, "policy")
+    assert "not of its region's parameters in the region table" in rejection["reason"]
