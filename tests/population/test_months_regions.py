@@ -206,6 +206,11 @@ def test_a_month_the_table_does_not_answer_for_is_a_usage_error(
         assert "not json" not in err and "rejected" not in err and "Traceback" not in err
     assert main([*command[:2], f"2022-12={broken}", *command[3:]]) == 1  # read: rejected
     capsys.readouterr()
+    # without the table, 2022 is the province's: its values ended with 2021
+    assert main(["report", report, f"2022-12={broken}", "--policy", FUJIAN, "--strict"]) == 2
+    err = capsys.readouterr().err
+    assert "2022-12: parameter '" in err and "its last value ended 2021-12-31" in err
+    assert main(["report", report, f"2022-12={broken}", "--policy", FUJIAN]) == 1
 
 
 def test_a_reports_decisions_must_be_of_the_table_too(

@@ -212,8 +212,8 @@ def read_and_decided(policy: AnyPolicy, reader: Any, fast: Any,
     its first item on. `decide=False`: only the variants are decided in columns (the caller
     has the decisions already; one asked for all the same is decided on the record path).
     `keys`: the decision keys the caller reads (the columnar engine builds only those).
-    Under a region table (`fast` is the base's evaluator) each record is decided with its
-    region's parameters, and one of no region in it is a RecordError of its reading naming
+    Under a region table (a RegionalPolicy; `fast` is not used) each record is decided with
+    its region's parameters, and one of no region in it is a RecordError of its reading naming
     `region_code`, with either engine."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
