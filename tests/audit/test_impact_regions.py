@@ -103,3 +103,31 @@ def test_a_date_a_version_does_not_answer_for_is_refused_before_any_record(
                      "--engine", engine]) == 2
         err = capsys.readouterr().err
         assert "does not apply on 2021-05-01" in err and "read " not in err
+
+
+def test_a_table_given_through_a_pipe_is_read_once_for_both_versions(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The table's bytes, read once, are applied to the new version and to each variant of
+    attribution (a pipe cannot be read again)."""
+    import os
+    import threading
+
+    text = Path(table(tmp_path)).read_bytes()
+    read_end, write_end = os.pipe()
+
+    def feed() -> None:
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(text)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        code = main(["diff", str(FUJIAN), inclusive(tmp_path), "--impact", households(tmp_path),
+                     "--as-of", "2022-03-31", "--regions", f"/dev/fd/{read_end}",
+                     "--format", "json", "-o", str(tmp_path / "report.json")])
+    finally:
+        writer.join()
+        os.close(read_end)
+    assert code == 1 and "changed 1" in capsys.readouterr().err
+    row, = json.loads((tmp_path / "report.json").read_text())["attribution"]["listed"]
+    assert (row["household_id"], row["how"]) == ("H1", "alone")

@@ -169,7 +169,7 @@ class _Attributor:
         self.result = Attribution(diff, self.edits)
         self.variants = Variants(old_base, new_base, self.edits, limit=limit)
         # under a region table, each variant is decided with the same table applied to it
-        self.table = old.path if isinstance(old, RegionalPolicy) else None
+        self.table = old if isinstance(old, RegionalPolicy) else None
         self.regional: dict[frozenset[int], RegionalPolicy | None] = {}
         self.outputs, self.kinds = compared_outputs(old_base, new_base)
         self.on_household = on_household
@@ -217,9 +217,8 @@ class _Attributor:
         if policy is None or self.table is None:
             return policy  # type: ignore[no-any-return]
         if key not in self.regional:
-            from fangpin_rules.engine.regions import load_regions
             try:
-                self.regional[key] = load_regions(policy, self.table)
+                self.regional[key] = self.table.applied_to(policy)
             except PolicyError as exc:  # a region's value out of the variant's bounds
                 self.variants.failed[key] = str(exc)
                 self.regional[key] = None

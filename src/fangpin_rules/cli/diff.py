@@ -23,6 +23,7 @@ from fangpin_rules.cli.common import (
     EXIT_USAGE,
     Reported,
     UsageError,
+    applied_or_report,
     load_or_report,
     load_regions_or_report,
     open_input,
@@ -158,7 +159,7 @@ def _impact(args: argparse.Namespace, old: Policy, new: Policy, diff: PolicyDiff
     new_deciding: Any = new
     if args.regions:  # the same table under both versions (their ids are one: see run)
         old_deciding = load_regions_or_report(old, args.regions)
-        new_deciding = load_regions_or_report(new, args.regions)
+        new_deciding = applied_or_report(old_deciding, new)
     cases = None
     if args.cases:
         with open_input(args.cases) as case_source:
