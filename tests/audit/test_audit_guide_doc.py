@@ -129,3 +129,22 @@ def test_the_python_example_runs(monkeypatch: pytest.MonkeyPatch,
     assert "parameter changed sharp_drop_ratio value 0.5 0.4" in out
     assert out.splitlines()[-2].startswith("1 Counter({(None, 'marginal'): 1})")
     assert out.splitlines()[-1] == "[('A', ('parameters.monitoring_line',), 'alone')]"
+
+
+def test_the_region_table_example_moves_whom_the_guide_says(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "minhou.jsonl").write_text(_example("regions-households"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    command = _example("regions-command").strip()
+    moved = {}
+    for regions in (True, False):
+        words = command if regions else command.split(" --regions ")[0] + \
+            " --impact-out changed.jsonl"
+        out = _run(words, capsys).splitlines()
+        if regions:
+            assert all(line in out for line in _example("regions-impact-text").splitlines())
+        moved[regions] = [(c["household_id"], c["attribution"]["items"]) for c in map(
+            json.loads, (tmp_path / "changed.jsonl").read_text(encoding="utf-8").splitlines())]
+    assert moved == {True: [("M1", ["decisions.measures.rules[measure.employment]"])],
+                     False: [("M2", ["parameters.monitoring_line"])]}

@@ -85,3 +85,19 @@ def test_the_python_api_example(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.chdir(ROOT)
     exec(compile(_example("python-api"), "county-history.md", "exec"), {})
     assert capsys.readouterr().out == _example("python-api-output")
+
+
+def test_the_history_under_a_region_table_example(monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import shlex
+
+    monkeypatch.chdir(ROOT)
+    words = shlex.split(_example("history-regions").replace("\\\n", " "))
+    assert words[0] == "fangpin" and "--regions" in words
+    for engine in ("record", "columnar"):
+        assert main([*words[1:], "--engine", engine]) == 0
+        assert capsys.readouterr().out == _example("history-regions-output")
+    province = [*words[1:words.index("--regions")], "--format", "csv"]
+    assert main(province) == 0
+    assert capsys.readouterr().out == _example("history-regions-output").splitlines(
+        keepends=True)[0]  # the header only: the province's line finds nothing

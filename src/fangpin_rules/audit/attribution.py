@@ -32,14 +32,18 @@ from typing import Any
 
 from fangpin_rules.audit.changes import PolicyDiff, as_text
 from fangpin_rules.audit.impact import (
+    AnyPolicy,
     Decided,
     ImpactReport,
+    base_of,
     compared_outputs,
     impact,
     same_output,
 )
 from fangpin_rules.audit.variants import Edit, VariantLimitError, Variants, edits_of
-from fangpin_rules.engine.policy import Policy, parse_date
+from fangpin_rules.diagnostics import PolicyError
+from fangpin_rules.engine.policy import parse_date
+from fangpin_rules.engine.regions import RegionalPolicy
 from fangpin_rules.engine.serialize import dumps
 from fangpin_rules.limits import (
     ATTRIBUTION_CHART_POINTS,
@@ -155,15 +159,19 @@ class Attribution:
 
 
 class _Attributor:
-    def __init__(self, old: Policy, new: Policy, diff: PolicyDiff, when: date,
+    def __init__(self, old: AnyPolicy, new: AnyPolicy, diff: PolicyDiff, when: date,
                  limit: int, on_household: Callable[[HouseholdAttribution], None] | None
                  ) -> None:
-        assert old.sourced is not None and new.sourced is not None
+        old_base, new_base = base_of(old), base_of(new)
+        assert old_base.sourced is not None and new_base.sourced is not None
         self.when = when
-        self.edits = edits_of(diff, old.sourced.tree, new.sourced.tree)
+        self.edits = edits_of(diff, old_base.sourced.tree, new_base.sourced.tree)
         self.result = Attribution(diff, self.edits)
-        self.variants = Variants(old, new, self.edits, limit=limit)
-        self.outputs, self.kinds = compared_outputs(old, new)
+        self.variants = Variants(old_base, new_base, self.edits, limit=limit)
+        # under a region table, each variant is decided with the same table applied to it
+        self.table = old if isinstance(old, RegionalPolicy) else None
+        self.regional: dict[frozenset[int], RegionalPolicy | None] = {}
+        self.outputs, self.kinds = compared_outputs(old_base, new_base)
         self.on_household = on_household
         self.prepared = False
         needed = max(0, 2 * len(self.edits) - 1)
@@ -201,12 +209,27 @@ class _Attributor:
         if self.on_household is not None:
             self.on_household(row)
 
+    def _variant(self, subset: Iterable[int]) -> AnyPolicy | None:
+        """The old policy with the edits `subset` applied (under the region table when the
+        run has one), None when it does not check."""
+        key = frozenset(subset)
+        policy = self.variants.build(key)
+        if policy is None or self.table is None:
+            return policy  # type: ignore[no-any-return]
+        if key not in self.regional:
+            try:
+                self.regional[key] = self.table.applied_to(policy)
+            except PolicyError as exc:  # a region's value out of the variant's bounds
+                self.variants.failed[key] = str(exc)
+                self.regional[key] = None
+        return self.regional[key]
+
     def _attribute(self, decided: Decided, region: str | None) -> HouseholdAttribution:
         targets = [(name, decided.new.get(name)) for name in decided.changed]
         n = len(self.edits)
 
         def suffices(subset: Iterable[int]) -> bool:
-            policy = self.variants.build(subset)
+            policy = self._variant(subset)
             if policy is None:
                 return False
             decision = decided.decide(policy, self.when)
@@ -294,13 +317,14 @@ def _number(value: Any) -> Decimal | None:
     return Decimal(value)
 
 
-def attribute(old: Policy, new: Policy, diff: PolicyDiff, records: Iterable[Any],
+def attribute(old: AnyPolicy, new: AnyPolicy, diff: PolicyDiff, records: Iterable[Any],
               as_of: date | str, *, limit: int = MAX_ATTRIBUTION_VARIANTS,
               on_household: Callable[[HouseholdAttribution], None] | None = None,
               **impact_options: Any) -> tuple[ImpactReport, Attribution]:
     """`impact(old, new, records, as_of, **impact_options)` with the attribution of every
     household it finds decided differently. `diff` is `diff_policies(old, new)`; both
-    policies come from `load_policy` (their located trees are where the variants are built)."""
+    policies come from `load_policy` (their located trees are where the variants are built),
+    or both are RegionalPolicy of one table (each variant is decided under that table too)."""
     when = parse_date(as_of)
     attributor = _Attributor(old, new, diff, when, limit, on_household)
     seen = impact_options.pop("on_decided", None)

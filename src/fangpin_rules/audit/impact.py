@@ -11,6 +11,11 @@ An output that reads no household field (the monitoring line in force, say) is t
 household: it is compared and counted, but a change of it alone does not make a household
 "changed" (else raising the line would change every household and hide the ones it moves).
 
+Under a region table (both versions RegionalPolicy, the same table applied to each) every
+household is decided with its county's parameters by both, and one of no county in the table is
+rejected naming `region_code`. A parameter then differs from county to county, so no output is
+the same for every household: each is compared household by household.
+
 The data-consistency warnings (`warnings`, §18) are compared like a `collect` output: as the
 set of warnings a decision carries, each its code and the field it names (its `cite` is the
 rule's and moves no household); the households gaining and losing each code are counted.
@@ -26,6 +31,7 @@ from typing import Any
 
 from fangpin_rules.engine.policy import Policy, parse_date
 from fangpin_rules.engine.records import RecordError, Rejection
+from fangpin_rules.engine.regions import RegionalPolicy
 from fangpin_rules.engine.stream import read_item
 from fangpin_rules.engine.typed_json import typed_reader
 
@@ -118,7 +124,7 @@ class Decided:
     uniform: frozenset[str]  # the outputs that read no household field
     batch: ColumnarBatch | None = None  # the chunk it was decided in, on the columnar path
 
-    def decide(self, policy: Policy, when: date) -> dict[str, Any] | None:
+    def decide(self, policy: AnyPolicy, when: date) -> dict[str, Any] | None:
         """Its decision by another policy on `when` (a variant of attribution's), None when
         that policy cannot decide it: in columns with its chunk on the columnar path."""
         if self.batch is not None:
@@ -164,7 +170,15 @@ ENGINES = ("record", "columnar")
 COLUMNAR_CHUNK = 5_000  # households decided at a time in columns (memory: one chunk held)
 
 
-def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, *,
+AnyPolicy = Policy | RegionalPolicy
+
+
+def base_of(policy: AnyPolicy) -> Policy:
+    """The policy itself, or a region table's policy (its outputs, schema and tree)."""
+    return policy.base if isinstance(policy, RegionalPolicy) else policy
+
+
+def impact(old: AnyPolicy, new: AnyPolicy, records: Iterable[Any], as_of: date | str, *,
            sample_size: int = SAMPLE_SIZE, numbered: bool = False,
            cases: Mapping[str, Sequence[Any]] | None = None,
            on_change: Callable[[ChangedHousehold], None] | None = None,
@@ -184,15 +198,22 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
     `engine`: "record" decides household by household; "columnar" decides `COLUMNAR_CHUNK`
     households at a time in columns (docs/columnar.md), the same decisions, so the same report;
     a version it cannot express, or `cases`, raises ColumnarUnsupported before any record.
+    `old` and `new` may both be RegionalPolicy (see module).
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if isinstance(old, RegionalPolicy) != isinstance(new, RegionalPolicy):
+        raise ValueError("decide both versions under a region table, or neither")
     when = parse_date(as_of)
-    old.evaluator(when)  # a date either version cannot answer for fails before any record
-    new.evaluator(when)
-    outputs, kinds = compared_outputs(old, new)
-    uniform = frozenset(name for name in outputs
-                        if not (_reads_household(old, name) or _reads_household(new, name)))
+    for version in (old, new):  # a date either cannot answer for fails before any record
+        if isinstance(version, RegionalPolicy):
+            version.check_date(when)
+        else:
+            version.evaluator(when)
+    outputs, kinds = compared_outputs(base_of(old), base_of(new))
+    uniform = frozenset() if isinstance(old, RegionalPolicy) else frozenset(
+        name for name in outputs
+        if not (_reads_household(base_of(old), name) or _reads_household(base_of(new), name)))
     report = ImpactReport(when, outputs, kinds, uniform, sample_size)
     for name, kind in kinds.items():
         if kind == "first_match":
@@ -233,12 +254,12 @@ def impact(old: Policy, new: Policy, records: Iterable[Any], as_of: date | str, 
 Pair = tuple[int, Any, Sequence[Any], dict[str, Any] | Rejection, dict[str, Any] | None, Any]
 
 
-def _record_pairs(old: Policy, new: Policy, records: Iterator[tuple[int, Any]], when: date,
-                  cases: Mapping[str, Sequence[Any]] | None) -> Iterator[Pair]:
-    reader = typed_reader(old.checked.record_model)
+def _record_pairs(old: AnyPolicy, new: AnyPolicy, records: Iterator[tuple[int, Any]],
+                  when: date, cases: Mapping[str, Sequence[Any]] | None) -> Iterator[Pair]:
+    reader = typed_reader(base_of(old).checked.record_model)
     for line, item in records:
         try:
-            household = read_item(old, reader, line, item)
+            household = read_item(base_of(old), reader, line, item)
             own = cases.get(household.household_id, ()) if cases else ()
             before = _decide(old, household, when, own, "old")
             after = _decide(new, household, when, own, "new")
@@ -248,24 +269,25 @@ def _record_pairs(old: Policy, new: Policy, records: Iterator[tuple[int, Any]], 
         yield line, household, own, before, after, None
 
 
-def _columnar_pairs(old: Policy, new: Policy, records: Iterator[tuple[int, Any]], when: date,
-                    cases: Mapping[str, Sequence[Any]] | None, report: ImpactReport
-                    ) -> Iterator[Pair]:
+def _columnar_pairs(old: AnyPolicy, new: AnyPolicy, records: Iterator[tuple[int, Any]],
+                    when: date, cases: Mapping[str, Sequence[Any]] | None,
+                    report: ImpactReport) -> Iterator[Pair]:
     """The pairs of `_record_pairs`, each chunk of households decided in columns under both
     versions (and, for attribution, the variants: `ColumnarBatch.decision`)."""
     from fangpin_rules.columnar.engine import _cases_refused, columnar_plan
     from fangpin_rules.engine.stream import chunks
 
+    base = base_of(old)
     if cases:
-        raise _cases_refused(old)
+        raise _cases_refused(base)
     columnar_plan(old, when)  # a version it cannot express is refused before any record
     columnar_plan(new, when)
-    reader = typed_reader(old.checked.record_model)
+    reader = typed_reader(base.checked.record_model)
     for chunk in chunks(records, COLUMNAR_CHUNK):
         read: list[Any] = []
         for line, item in chunk:
             try:
-                read.append(read_item(old, reader, line, item))
+                read.append(read_item(base, reader, line, item))
             except RecordError as exc:
                 read.append(exc.rejection)
         batch = ColumnarBatch(report, old, when, [(line, household) for (line, _), household
@@ -296,7 +318,7 @@ class ColumnarBatch:
     decides only the households the versions decide differently (those attribution asks
     about), once."""
 
-    def __init__(self, report: ImpactReport, old: Policy, when: date,
+    def __init__(self, report: ImpactReport, old: AnyPolicy, when: date,
                  read: list[tuple[int, Any]]) -> None:
         from fangpin_rules.columnar.engine import ReadRecords
 
@@ -306,9 +328,9 @@ class ColumnarBatch:
         self.position = {id(household): index for index, household in enumerate(self.households)}
         self.whole: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}  # by position
         self.changed: list[int] | None = None  # the positions the versions decide differently
-        self.variants: dict[int, tuple[Policy, dict[int, dict[str, Any] | None]]] = {}
+        self.variants: dict[int, tuple[AnyPolicy, dict[int, dict[str, Any] | None]]] = {}
 
-    def compare(self, old: Policy, new: Policy
+    def compare(self, old: AnyPolicy, new: AnyPolicy
                 ) -> list[tuple[dict[str, Any], dict[str, Any]] | Rejection]:
         """Each household's two decisions (whole, or what the comparison reads), or the
         rejection of the first version that cannot decide it."""
@@ -339,7 +361,7 @@ class ColumnarBatch:
             if report.kinds[name] == "collect":
                 before, after = before.list.sort(), after.list.sort()
             differs = differs | before.ne_missing(after)
-        numbers = (_number_paths(old), _number_paths(new))
+        numbers = (_number_paths(base_of(old)), _number_paths(base_of(new)))
         whole = differs.arg_true().to_list()
         picked = [pl.Series(whole, dtype=pl.Int64).to_arrow()]
         for row, before_row, after_row in zip(
@@ -361,7 +383,7 @@ class ColumnarBatch:
                 out[index] = ({**same_old, **read}, {**same_new, **read})
         return [entry for entry in out if entry is not None]
 
-    def decision(self, policy: Policy, household: Any) -> dict[str, Any] | None:
+    def decision(self, policy: AnyPolicy, household: Any) -> dict[str, Any] | None:
         """`policy`'s decision of a household of the chunk that the versions decide
         differently (None: the policy cannot decide it), as `policy.evaluate` decides it."""
         held = self.variants.get(id(policy))
@@ -414,7 +436,7 @@ def _numbered(records: Iterable[Any], numbered: bool) -> Iterator[tuple[int, Any
         yield from enumerate(records, start=1)
 
 
-def _decide(policy: Policy, household: Any, when: date, cases: Sequence[Any],
+def _decide(policy: AnyPolicy, household: Any, when: date, cases: Sequence[Any],
             version: str) -> dict[str, Any]:
     try:
         return policy.evaluate(household, when, cases=cases)

@@ -74,6 +74,12 @@ def load_regions_or_report(policy: Policy, path: str) -> RegionalPolicy:
     return _reported(lambda: load_regions(policy, path))
 
 
+def applied_or_report(regional: RegionalPolicy, policy: Policy) -> RegionalPolicy:
+    """The region table read already applied to another version of its policy (the table's
+    bytes are not read again: it may have been a pipe), reporting like `load_or_report`."""
+    return _reported(lambda: regional.applied_to(policy))
+
+
 def _reported(load: Callable[[], Loaded]) -> Loaded:
     try:
         loaded = load()

@@ -23,13 +23,16 @@ from fangpin_rules.cli.common import (
     EXIT_USAGE,
     Reported,
     UsageError,
+    applied_or_report,
     load_or_report,
+    load_regions_or_report,
     open_input,
     policy_files,
     report_policy_error,
 )
 from fangpin_rules.cli.outputs import Outputs, check_collisions
 from fangpin_rules.diagnostics import PolicyError
+from fangpin_rules.text import safe_text
 
 if TYPE_CHECKING:
     from fangpin_rules.audit import ImpactReport
@@ -58,6 +61,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--cases", metavar="FILE",
                         help="case records (JSONL) for --impact: their deadlines are compared "
                              "too")
+    parser.add_argument("--regions", metavar="TABLE",
+                        help="--impact: decide each household with its county's parameters "
+                        "from this region table under both versions (both must be versions "
+                        "of the policy the table names: docs/audit-guide.md)")
     parser.add_argument("--engine", choices=("record", "columnar"), default="record",
                         help="--impact: decide household by household (record, the default) or "
                              "in columns, 5,000 at a time (columnar: the same report; a policy "
@@ -80,8 +87,9 @@ def run(args: argparse.Namespace) -> int:
     from fangpin_rules.audit.render import Labels, render_json, render_markdown, render_text
     from fangpin_rules.audit.report_html import render_html
 
-    if args.impact is None and (args.as_of or args.impact_out or args.cases):
-        raise UsageError("--as-of, --cases and --impact-out go with --impact RECORDS")
+    if args.impact is None and (args.as_of or args.impact_out or args.cases or args.regions):
+        raise UsageError("--as-of, --cases, --regions and --impact-out go with --impact "
+                         "RECORDS")
     if args.impact is not None and not args.as_of:
         raise UsageError("--impact needs --as-of DATE (the date both versions decide on)")
     if args.engine == "columnar" and args.cases:
@@ -89,8 +97,16 @@ def run(args: argparse.Namespace) -> int:
     if args.sample < 0:
         raise UsageError("--sample takes a number of ids, 0 or more")
     old, new = load_or_report(args.old), load_or_report(args.new)
+    if args.regions and old.id != new.id:
+        raise UsageError(
+            f"--regions: a region table gives the county values of one policy, and OLD is "
+            f"{safe_text(old.id)} while NEW is {safe_text(new.id)}: the table would decide "
+            "one version with its county's values and the other without them, and the "
+            "impact would mix the policy's changes with the table's. Compare two versions of "
+            "the policy the table names, or give NEW its county's values itself (extends:)")
     check_collisions({"the old policy": policy_files(old), "the new policy": policy_files(new),
-                      "the records": [args.impact], "the cases": [args.cases]},
+                      "the records": [args.impact], "the cases": [args.cases],
+                      "the region table": [args.regions]},
                      {"-o": args.output, "--impact-out": args.impact_out, "--html": args.html})
     diff = diff_policies(old, new)
     labels = Labels(old, new)
@@ -139,6 +155,11 @@ def _impact(args: argparse.Namespace, old: Policy, new: Policy, diff: PolicyDiff
     if args.engine == "columnar":  # polars only when asked for
         from fangpin_rules.columnar.engine import ColumnarUnsupported
         refused = ColumnarUnsupported
+    old_deciding: Any = old
+    new_deciding: Any = new
+    if args.regions:  # the same table under both versions (their ids are one: see run)
+        old_deciding = load_regions_or_report(old, args.regions)
+        new_deciding = applied_or_report(old_deciding, new)
     cases = None
     if args.cases:
         with open_input(args.cases) as case_source:
@@ -168,7 +189,8 @@ def _impact(args: argparse.Namespace, old: Policy, new: Policy, diff: PolicyDiff
                 progress.update(1)
 
         try:
-            return attribute(old, new, diff, numbered_items(source), args.as_of,
+            return attribute(old_deciding, new_deciding, diff, numbered_items(source),
+                             args.as_of,
                              numbered=True, sample_size=args.sample, cases=cases,
                              on_change=write_changed, on_household=write_attributed,
                              on_decided=decided, on_reject=rejected, engine=args.engine)

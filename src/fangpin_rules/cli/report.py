@@ -231,6 +231,12 @@ def add_months(parser: argparse.ArgumentParser, *, decisions: bool = False) -> N
                             help="a month's earlier decisions (`fangpin eval --as-of` the "
                             "month's last day, of that month's household file), read instead "
                             "of deciding again (repeatable)")
+    parser.add_argument("--regions", metavar="TABLE",
+                        help="a region table: each household decided with its county's "
+                        "parameters (a household of no county in it is rejected)")
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse a month on whose last day a parameter's last value has "
+                        "ended")
     parser.add_argument("-o", "--output", metavar="FILE", help="output (default: stdout)")
     parser.add_argument("--rejects", metavar="FILE",
                         help="rejected records, JSON lines (default: stderr)")
@@ -283,7 +289,10 @@ def months_run(args: argparse.Namespace,
         if month_label not in months:
             raise UsageError(f"--decisions {safe_text(month_label)}: no household file of that "
                              "month is given (the decisions are read beside it)")
-    policy = load_or_report(args.policy)
+    policy: Any = load_or_report(args.policy, strict=args.strict)
+    if args.regions:
+        policy = load_regions_or_report(policy, args.regions)
+    _check_months(policy, [month_label for month_label, _ in pairs])
     check_collisions({"the policy": policy_files(policy),
                       "a monthly file": [path for _, path in pairs],
                       "a decisions file": list(decided.values()), **inputs},
@@ -301,6 +310,28 @@ def months_run(args: argparse.Namespace,
             yield MonthsRun(policy, files, outputs, rejects)
     except HistoryInputError as exc:
         raise UsageError(safe_text(str(exc))) from None
+
+
+def _check_months(policy: Any, months: list[str]) -> None:
+    """Every month's last day answered for by the policy (by each region of a region table),
+    or a usage error before any record is read (with --strict, a value carried forward is
+    one)."""
+    from fangpin_rules.engine.policy import DateError
+    from fangpin_rules.engine.regions import RegionalPolicy
+    from fangpin_rules.population.history import month_of
+
+    for label in months:
+        try:
+            _, last_day = month_of(label)
+        except ValueError:
+            continue  # a bad month: the run reports it as it does with either engine
+        try:
+            if isinstance(policy, RegionalPolicy):
+                policy.check_date(last_day)
+            else:
+                policy.evaluator(last_day)
+        except DateError as exc:
+            raise UsageError(f"{safe_text(label)}: {exc}") from None
 
 
 def columnar_or_report(policy: Any, days: Iterable[date]) -> None:

@@ -86,12 +86,19 @@ class RegionalPolicy:
     """A policy whose parameters are chosen per household by its region."""
 
     def __init__(self, base: Policy, path: str, sha256: str, regions: dict[str, Region],
-                 warnings: list[Diagnostic]) -> None:
+                 warnings: list[Diagnostic], raw: bytes = b"") -> None:
         self.base = base
         self.path = path
         self.sha256 = sha256
         self.regions = regions
         self.warnings = warnings
+        self.raw = raw  # the table's bytes as read (once: a pipe cannot be read again)
+
+    def applied_to(self, policy: Policy) -> RegionalPolicy:
+        """The same table applied to another version of its policy (the other side of a
+        `fangpin diff --impact`, a variant of its attribution), from the bytes read once;
+        raises PolicyError as `load_regions` does."""
+        return load_regions(policy, self.path, raw=self.raw)
 
     def policy_for(self, household: Household, line: int | None = None) -> Policy:
         code = household.region_code
@@ -150,12 +157,15 @@ class RegionalPolicy:
                 on_reject(rejection)
 
 
-def load_regions(policy: Policy, path: str | Path) -> RegionalPolicy:
+def load_regions(policy: Policy, path: str | Path, *, raw: bytes | None = None
+                 ) -> RegionalPolicy:
     """Read a region table for `policy`; raises PolicyError with every problem found (a line
-    below its bounds at the table's file:line, an unknown parameter, a locked one...)."""
+    below its bounds at the table's file:line, an unknown parameter, a locked one...). `raw`:
+    the table's bytes read already (`RegionalPolicy.applied_to`)."""
     file = str(path)
     is_csv = file.lower().endswith(".csv")
-    raw = read_table_bytes(file, MAX_TABLE_FILE_BYTES if is_csv else MAX_POLICY_FILE_BYTES)
+    if raw is None:
+        raw = read_table_bytes(file, MAX_TABLE_FILE_BYTES if is_csv else MAX_POLICY_FILE_BYTES)
     tree = _csv_table(file, raw) if is_csv else parse_located_bytes(raw, file)
     digest = hashlib.sha256(raw).hexdigest()  # of the bytes read once, so a pipe works too
     sourced = policy.sourced
@@ -220,7 +230,7 @@ def load_regions(policy: Policy, path: str | Path) -> RegionalPolicy:
         regions[code] = Region(code, str(name), regional)
     if any(d.severity is Severity.ERROR for d in problems):
         raise PolicyError(problems)
-    return RegionalPolicy(policy, file, digest, regions, problems)
+    return RegionalPolicy(policy, file, digest, regions, problems, raw)
 
 
 _CSV_REQUIRED = ("region_code", "parameter", "from")

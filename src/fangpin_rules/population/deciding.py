@@ -197,7 +197,8 @@ def _decide_in_columns(policy: AnyPolicy, source: IO[str], as_of: date,
 Thunk = Callable[[], Any]
 
 
-def read_and_decided(policy: Policy, reader: Any, fast: Any, items: Iterable[tuple[int, Any]],
+def read_and_decided(policy: AnyPolicy, reader: Any, fast: Any,
+                     items: Iterable[tuple[int, Any]],
                      last_day: date, engine: str = "record", *, chunk: int = COLUMNAR_CHUNK,
                      variant: Callable[[Any], Any] | None = None, decide: bool = True,
                      keys: Sequence[str] | None = None,
@@ -210,28 +211,40 @@ def read_and_decided(policy: Policy, reader: Any, fast: Any, items: Iterable[tup
     chunk of `chunk` items at a time in columns (each chunk's variants too), before handing
     its first item on. `decide=False`: only the variants are decided in columns (the caller
     has the decisions already; one asked for all the same is decided on the record path).
-    `keys`: the decision keys the caller reads (the columnar engine builds only those)."""
+    `keys`: the decision keys the caller reads (the columnar engine builds only those).
+    Under a region table (a RegionalPolicy; `fast` is not used) each record is decided with
+    its region's parameters, and one of no region in it is a RecordError of its reading naming
+    `region_code`, with either engine."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    regional = policy if isinstance(policy, RegionalPolicy) else None
+    base = base_of(policy)
     if engine != "columnar":
         for line, item in items:
             try:
-                record = read_item(policy, reader, line, item)
+                record = read_item(base, reader, line, item)
+                own = regional.policy_for(record, line) if regional else base
             except RecordError as exc:
                 yield line, exc, functools.partial(given, exc), None
                 continue
+            evaluator = own.evaluator(last_day) if regional else fast
             changed = None if variant is None else variant(record)
             yield (line, record,
-                   functools.partial(policy.decide_record, fast, record, last_day, line),
+                   functools.partial(own.decide_record, evaluator, record, last_day, line),
                    None if changed is None else
-                   functools.partial(policy.decide_record, fast, changed, last_day, line))
+                   functools.partial(own.decide_record, evaluator, changed, last_day, line))
         return
     from fangpin_rules.columnar.engine import columnar_plan, decide_records
     from fangpin_rules.engine.stream import chunks
 
     columnar_plan(policy, last_day)
     for part in chunks(items, chunk):
-        results, good = _read_part(policy, reader, part)
+        results, good = _read_part(base, reader, part)
+        if regional is not None:  # as on the record path: rejected as it is read
+            results = [_in_region(regional, record, line)
+                       for (line, _), record in zip(part, results, strict=True)]
+            good = [(line, r) for (line, _), r in zip(part, results, strict=True)
+                    if not isinstance(r, RecordError)]
         decisions = iter(decide_records(policy, [r for _, r in good], last_day,
                                         [line for line, _ in good], keys)) if decide else None
         changed = [None if variant is None else variant(r) for _, r in good]
@@ -243,8 +256,10 @@ def read_and_decided(policy: Policy, reader: Any, fast: Any, items: Iterable[tup
             if isinstance(record, RecordError):
                 yield line, record, functools.partial(given, record), None
                 continue
+            own = regional.policy_for(record) if regional else base
             deciding = functools.partial(given, next(decisions)) if decisions is not None \
-                else functools.partial(policy.decide_record, fast, record, last_day, line)
+                else functools.partial(own.decide_record, own.evaluator(last_day) if regional
+                                       else fast, record, last_day, line)
             yield (line, record, deciding,
                    None if next(others) is None else functools.partial(given, next(variants)))
 
@@ -262,6 +277,17 @@ def _read_part(policy: Policy, reader: Any, part: Sequence[tuple[int, Any]]
     good = [(line, record) for (line, _), record in zip(part, read, strict=True)
             if not isinstance(record, RecordError)]
     return read, good
+
+
+def _in_region(regional: RegionalPolicy, record: Any, line: int) -> Any:
+    """The record read, or the RecordError of a record the region table has no region for."""
+    if isinstance(record, RecordError):
+        return record
+    try:
+        regional.policy_for(record, line)
+    except RecordError as exc:
+        return exc
+    return record
 
 
 def given(value: Any) -> Any:
@@ -302,6 +328,7 @@ def paired_with_decisions(policy: AnyPolicy, source: IO[str], as_of: date,
     without a decision, or whose decision is of another date or policy, is rejected, saying
     which."""
     base = base_of(policy)
+    regional = policy if isinstance(policy, RegionalPolicy) else None
     reader = typed_reader(base.checked.record_model)
     one_per_id = OneDecisionPerId(base.checked.record_id)
     tally = counts if counts is not None else Counts()
@@ -314,8 +341,9 @@ def paired_with_decisions(policy: AnyPolicy, source: IO[str], as_of: date,
             duplicate = one_per_id.duplicate_of(household_id, number)
             if duplicate is not None:
                 raise RecordError(duplicate)
+            region = regional.policy_for(household, number) if regional else None
             decision = decisions.get(household_id)
-            problem = _decision_problem(decision, base, as_of)
+            problem = _decision_problem(decision, base, as_of, region, regional)
             if problem is not None:
                 raise RecordError(Rejection(number, household_id, *problem))
             one_per_id.note(household_id, number)
@@ -331,8 +359,13 @@ def paired_with_decisions(policy: AnyPolicy, source: IO[str], as_of: date,
         yield Decided(household, decision, own, item)
 
 
-def _decision_problem(decision: dict[str, Any] | None, base: Policy,
-                      as_of: date) -> tuple[str, str] | None:
+def _decision_problem(decision: dict[str, Any] | None, base: Policy, as_of: date,
+                      region: Policy | None = None, regional: RegionalPolicy | None = None,
+                      ) -> tuple[str, str] | None:
+    """Why `decision` cannot stand for the household's decision on `as_of`, or None. Under a
+    region table (`regional`, the household's `region` policy) it must be of that region's
+    parameters: each region's policy reference has its own sha256 (of the policy, the table
+    and the region), so a decision made without the table, or with another, is refused."""
     if decision is None:
         return "household_id", "no decision for this household in the decisions file"
     if decision.get("as_of") != as_of.isoformat():
@@ -341,6 +374,11 @@ def _decision_problem(decision: dict[str, Any] | None, base: Policy,
     policy_ref = decision.get("policy")
     if not isinstance(policy_ref, dict) or policy_ref.get("id") != base.id:
         return "policy", f"its decision is not of the policy {base.id}"
+    if region is not None and regional is not None and \
+            policy_ref.get("sha256") != region.sha256:
+        return "policy", (f"its decision is not of its region's parameters in the region "
+                          f"table {regional.path}: decide the households with `fangpin eval "
+                          "--regions` and that table")
     return None
 
 

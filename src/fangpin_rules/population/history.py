@@ -46,13 +46,16 @@ from typing import IO, Any
 import msgspec
 
 from fangpin_rules.calendar import Frequency, period_containing, quarters_between
-from fangpin_rules.engine.policy import DateError, Policy
+from fangpin_rules.engine.policy import DateError
 from fangpin_rules.engine.records import RecordError, Rejection, read_records
+from fangpin_rules.engine.regions import RegionalPolicy
 from fangpin_rules.engine.stream import numbered_items
 from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.population.deciding import (
     COLUMNAR_CHUNK,
+    AnyPolicy,
     _decision_problem,
+    base_of,
     given,
     read_and_decided,
 )
@@ -106,6 +109,26 @@ class Observation:
     dibao_enrolled: bool
     income_above_dibao: bool
     income_above_standard_on: date | None
+
+
+class _DibaoStandards:
+    """The dibao standard each month's household is compared with (§14): the policy's, or
+    under a region table its region's (looked up once per region and month)."""
+
+    def __init__(self, policy: AnyPolicy, days: Sequence[date], base: Sequence[Decimal]
+                 ) -> None:
+        self.regional = policy if isinstance(policy, RegionalPolicy) else None
+        self.days, self.base = days, base
+        self.found: dict[tuple[int, int], Decimal] = {}
+
+    def of(self, record: Any, index: int) -> Decimal:
+        if self.regional is None:
+            return self.base[index]
+        region = self.regional.policy_for(record)  # a record of no region is rejected earlier
+        key = (id(region), index)
+        if key not in self.found:
+            self.found[key] = region.parameters_on(self.days[index])["dibao_standard"]
+        return self.found[key]
 
 
 @dataclass
@@ -176,7 +199,7 @@ class HistoryRun:
     findings: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CITES, 0))
 
 
-def history(policy: Policy, months: Sequence[MonthFile], *,
+def history(policy: AnyPolicy, months: Sequence[MonthFile], *,
             visits: Mapping[str, Sequence[date]] | None = None,
             on_reject: Callable[[str, Rejection], None] | None = None,
             run: HistoryRun | None = None, engine: str = "record"
@@ -186,7 +209,9 @@ def history(policy: Policy, months: Sequence[MonthFile], *,
     each bad decision, with the decision file's name). `engine="columnar"` decides each
     month's records in columns, `COLUMNAR_CHUNK` households read ahead across the months
     (at least 500 a month): the same histories; a policy it cannot express raises
-    ColumnarUnsupported before any history."""
+    ColumnarUnsupported before any history. Under a region table (a RegionalPolicy) each
+    household is decided, and its income compared with the dibao standard (§14), with its
+    region's parameters; one of no region in the table is rejected naming `region_code`."""
     if not months:
         raise HistoryInputError("no monthly file given")
     sources = [_source(month) for month in months]
@@ -195,12 +220,20 @@ def history(policy: Policy, months: Sequence[MonthFile], *,
         if before.month == after.month:
             raise HistoryInputError(f"the month {after.month} is given twice")
     counts = run if run is not None else HistoryRun()
-    reader = typed_reader(policy.checked.record_model)
+    base = base_of(policy)
+    reader = typed_reader(base.checked.record_model)
     try:
-        deciders = [(policy.evaluator(s.last_day),
-                     policy.parameters_on(s.last_day)["dibao_standard"]) for s in sources]
+        if isinstance(policy, RegionalPolicy):  # each region's answers, not the base's
+            for s in sources:
+                policy.check_date(s.last_day)
+            deciders: list[tuple[Any, Decimal]] = [(None, Decimal(0))] * len(sources)
+        else:
+            deciders = [(policy.evaluator(s.last_day),
+                         policy.parameters_on(s.last_day)["dibao_standard"]) for s in sources]
     except DateError as exc:
         raise HistoryInputError(str(exc)) from None
+    standards = _DibaoStandards(policy, [s.last_day for s in sources],
+                                [standard for _, standard in deciders])
     chunk = max(500, COLUMNAR_CHUNK // len(sources))
     for source, (fast, _) in zip(sources, deciders, strict=True):
         source.items = read_and_decided(policy, reader, fast, numbered_items(source.stream),
@@ -226,8 +259,10 @@ def history(policy: Policy, months: Sequence[MonthFile], *,
             line = read[0]
             try:
                 decision = (None if source.decisions is None else
-                            _decision_of(policy, source, household_id, line, counts, report))
-                observed.append(_observe(deciders[index][1], source, read, decision))
+                            _decision_of(policy, source, household_id, line, counts, report,
+                                         read[1]))
+                observed.append(_observe(standards.of(read[1], index), source, read,
+                                         decision))
                 counts.decided += 1
             except RecordError as exc:
                 counts.rejected += 1
@@ -294,9 +329,9 @@ def _out_of_order(name: str, line: int) -> HistoryInputError:
         "jq -c -s 'sort_by(.household_id)[]'")
 
 
-def _decision_of(policy: Policy, source: _Source, household_id: str | None, line: int | None,
-                 counts: HistoryRun, report: Callable[[str, Rejection], None],
-                 ) -> dict[str, Any]:
+def _decision_of(policy: AnyPolicy, source: _Source, household_id: str | None,
+                 line: int | None, counts: HistoryRun, report: Callable[[str, Rejection], None],
+                 record: Any = None) -> dict[str, Any]:
     """The decision of `household_id` in the month's decision file (the decisions before it,
     of households not in the household file, are rejected); RecordError when it has none.
     With no id, every decision left is rejected."""
@@ -322,7 +357,10 @@ def _decision_of(policy: Policy, source: _Source, household_id: str | None, line
     _, decision_line, decision = decisions.head
     _next_decision(decisions, counts, report)
     where = f"{decisions.name}:{decision_line}"
-    problem = _decision_problem(decision, policy, source.last_day)
+    regional = policy if isinstance(policy, RegionalPolicy) else None
+    problem = _decision_problem(decision, base_of(policy), source.last_day,
+                                regional.policy_for(record, line) if regional else None,
+                                regional)
     if problem is not None:
         raise RecordError(Rejection(line, household_id, problem[0], f"{problem[1]} ({where})"))
     elimination = decision.get("risk_elimination")

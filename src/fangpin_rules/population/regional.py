@@ -33,12 +33,19 @@ from decimal import Decimal
 from typing import IO, Any
 
 from fangpin_rules.checker.checked import CheckedRegionalWarning
-from fangpin_rules.engine.policy import DateError, Policy
+from fangpin_rules.engine.policy import DateError
 from fangpin_rules.engine.records import RecordError, Rejection
+from fangpin_rules.engine.regions import RegionalPolicy
 from fangpin_rules.engine.stream import numbered_items
 from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.limits import DECIMAL_CONTEXT, echo
-from fangpin_rules.population.deciding import COLUMNAR_CHUNK, given, read_and_decided
+from fangpin_rules.population.deciding import (
+    COLUMNAR_CHUNK,
+    AnyPolicy,
+    base_of,
+    given,
+    read_and_decided,
+)
 from fangpin_rules.population.history import HistoryInputError, MonthFile, month_of
 from fangpin_rules.population.regions import at_level, is_region_code
 
@@ -105,28 +112,36 @@ class _Tally:
     unknown: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
-def regional_warnings(policy: Policy, months: Sequence[MonthFile],
+def regional_warnings(policy: AnyPolicy, months: Sequence[MonthFile],
                       events: Sequence[RegionalEvent] = (), *,
                       on_reject: Callable[[str, Rejection], None] | None = None,
                       run: RegionalRun | None = None,
                       engine: str = "record") -> list[dict[str, Any]]:
     """The warnings of the policy's regional rules over the months given, in month, rule and
     region order. `engine="columnar"` decides each month's households in columns, a chunk at
-    a time (the same decisions; a policy it cannot express raises ColumnarUnsupported)."""
-    rules = policy.checked.regional_warnings
+    a time (the same decisions; a policy it cannot express raises ColumnarUnsupported). Under
+    a region table (a RegionalPolicy) each household is decided with its region's
+    parameters (one of no region in it is rejected naming `region_code`) and each region's
+    row is judged against its county's thresholds."""
+    base = base_of(policy)
+    rules = base.checked.regional_warnings
     counts = run if run is not None else RegionalRun()
     report = on_reject or (lambda _name, _rejection: None)
     ordered = sorted(months, key=lambda m: _month_key(m.month))
     labels = [m.month for m in ordered]
     if len(set(labels)) != len(labels):
         raise HistoryInputError("a month is given twice")
-    reader = typed_reader(policy.checked.record_model)
+    reader = typed_reader(base.checked.record_model)
     tallies: dict[str, list[_Tally]] = {rule.rule_id: [] for rule in rules}
     previous: dict[str, set[str]] = {rule.rule_id: set() for rule in rules if rule.new}
     for month in ordered:
         _, last_day = month_of(month.month)
         try:
-            fast = policy.evaluator(last_day)
+            fast = None  # each region's evaluator, not the base's
+            if isinstance(policy, RegionalPolicy):
+                policy.check_date(last_day)
+            else:
+                fast = policy.evaluator(last_day)
         except DateError as exc:
             raise HistoryInputError(str(exc)) from None
         month_tallies = {rule.rule_id: _Tally() for rule in rules}
@@ -173,7 +188,7 @@ def _month_key(label: str) -> str:
     return label
 
 
-def _decided(policy: Policy, reader: Any, fast: Any, month: MonthFile, counts: RegionalRun,
+def _decided(policy: AnyPolicy, reader: Any, fast: Any, month: MonthFile, counts: RegionalRun,
              report: Callable[[str, Rejection], None], engine: str = "record"
              ) -> Iterator[tuple[int, Any, Any]]:
     _, last_day = month_of(month.month)
@@ -218,20 +233,20 @@ def _selects(rule: CheckedRegionalWarning, record: Any, decision: dict[str, Any]
                 and since.isoformat()[:7] == month)
 
 
-def _warnings(policy: Policy, rules: Sequence[CheckedRegionalWarning], labels: list[str],
+def _warnings(policy: AnyPolicy, rules: Sequence[CheckedRegionalWarning], labels: list[str],
               tallies: dict[str, list[_Tally]], events: Sequence[RegionalEvent],
               ) -> Iterator[dict[str, Any]]:
     for index, label in enumerate(labels):
         _, last_day = month_of(label)
-        parameters = policy.parameters_on(last_day)
+        parameters = _Thresholds(policy, last_day)
         for rule in rules:
             months = tallies[rule.rule_id]
             period, now, before = _periods(rule, labels, index, months)
             if now is None:
                 continue
-            threshold = parameters[rule.threshold]
-            minimum = parameters[rule.at_least] if rule.at_least else 0
             for region in sorted(now.households):
+                threshold = parameters.of(region, rule.threshold)
+                minimum = parameters.of(region, rule.at_least) if rule.at_least else 0
                 if rule.events and not _affected(region, label, rule.events, events):
                     continue
                 selected = now.selected.get(region, 0)
@@ -252,6 +267,24 @@ def _warnings(policy: Policy, rules: Sequence[CheckedRegionalWarning], labels: l
                        "figures": figures, "cite": rule.cite, "basis": rule.basis,
                        "threshold_parameter": rule.threshold,
                        "direction": "above" if rule.above is not None else "below"}
+
+
+class _Thresholds:
+    """A month's parameters a region's row is judged with: the policy's, or under a region
+    table its county's (a row of a township or village is in its county)."""
+
+    def __init__(self, policy: AnyPolicy, day: Any) -> None:
+        self.policy, self.day = policy, day
+        self.found: dict[str | None, dict[str, Any]] = {}
+
+    def of(self, region: str, name: str) -> Any:
+        regional = self.policy if isinstance(self.policy, RegionalPolicy) else None
+        county = region[:6] if regional is not None else None
+        if county not in self.found:
+            own = regional.regions.get(county) if regional is not None and county else None
+            self.found[county] = (own.policy if own is not None
+                                  else base_of(self.policy)).parameters_on(self.day)
+        return self.found[county][name]
 
 
 def _figure(rule: CheckedRegionalWarning, region: str, now: _Tally, before: _Tally | None,
