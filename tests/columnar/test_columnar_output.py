@@ -64,3 +64,21 @@ def test_small_denominators(pairs: list[tuple[int | None, int]]) -> None:
     quotients among them (a denominator of 1)."""
     expected, got = _both([n for n, _ in pairs], [d for _, d in pairs])
     assert got == expected
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.integers(-10**6, 10**6), st.sampled_from([3, 7, 30000, 70000])),
+                min_size=1, max_size=20), st.integers(2, 4))
+def test_many_rows_of_few_keys_in_chunks(pairs: list[tuple[int, int]], pieces: int) -> None:
+    """Rows repeating a few (remainder, denominator, digits) keys, in a frame of several
+    chunks: each row's text is read by its key's place among the distinct keys."""
+    nums = [n for n, _ in pairs] * 50
+    dens = [d for _, d in pairs] * 50
+    step = -(-len(nums) // pieces)
+    frame = pl.concat([pl.DataFrame({"n": pl.Series(nums[i:i + step], dtype=pl.Int64),
+                                     "d": pl.Series(dens[i:i + step], dtype=pl.Int64)})
+                       for i in range(0, len(nums), step)], rechunk=False)
+    with decimal.localcontext(DECIMAL_CONTEXT):
+        expected = fraction_texts(nums, dens, decimal_text)
+        got = fraction_text_column(frame, "n", "d", decimal_text).to_list()
+    assert got == expected
