@@ -82,3 +82,17 @@ def test_many_rows_of_few_keys_in_chunks(pairs: list[tuple[int, int]], pieces: i
         expected = fraction_texts(nums, dens, decimal_text)
         got = fraction_text_column(frame, "n", "d", decimal_text).to_list()
     assert got == expected
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, BIG), st.sampled_from([1, 3, 7, 70000, 10**18])),
+                min_size=64, max_size=130), st.sets(st.integers(0, 63), max_size=2),
+       st.booleans())
+def test_a_few_negative_rows(pairs: list[tuple[int, int]], negated: set[int],
+                             small: bool) -> None:
+    """At most one negative row in 32: their signs are written on them after the other rows'
+    texts are built (small numerators too: a quotient -0.xxx keeps its sign)."""
+    nums = [(n % 10 if small else n) * (-1 if i in negated else 1)
+            for i, (n, _) in enumerate(pairs)]
+    expected, got = _both(nums, [d for _, d in pairs])
+    assert got == expected
