@@ -23,7 +23,7 @@ def _both(nums: list[int | None], dens: list[int] | int) -> tuple[list[str | Non
     with decimal.localcontext(DECIMAL_CONTEXT):
         expected = fraction_texts(nums, dens, decimal_text)
         got = fraction_text_column(frame, "n", dens if isinstance(dens, int) else "d",
-                                   decimal_text).to_list()
+                                   decimal_text).to_pylist()
     return expected, got
 
 
@@ -80,7 +80,7 @@ def test_many_rows_of_few_keys_in_chunks(pairs: list[tuple[int, int]], pieces: i
                        for i in range(0, len(nums), step)], rechunk=False)
     with decimal.localcontext(DECIMAL_CONTEXT):
         expected = fraction_texts(nums, dens, decimal_text)
-        got = fraction_text_column(frame, "n", "d", decimal_text).to_list()
+        got = fraction_text_column(frame, "n", "d", decimal_text).to_pylist()
     assert got == expected
 
 
@@ -88,11 +88,28 @@ def test_many_rows_of_few_keys_in_chunks(pairs: list[tuple[int, int]], pieces: i
 @given(st.lists(st.tuples(st.integers(0, BIG), st.sampled_from([1, 3, 7, 70000, 10**18])),
                 min_size=64, max_size=130), st.sets(st.integers(0, 63), max_size=2),
        st.booleans())
-def test_a_few_negative_rows(pairs: list[tuple[int, int]], negated: set[int],
+def test_a_few_negative_rows_or_none(pairs: list[tuple[int, int]], negated: set[int],
                              small: bool) -> None:
-    """At most one negative row in 32: their signs are written on them after the other rows'
-    texts are built (small numerators too: a quotient -0.xxx keeps its sign)."""
+    """A few negative rows or none among many (the sign a piece of each row's text only when
+    some row is negative; small numerators too: a quotient -0.xxx keeps its sign)."""
     nums = [(n % 10 if small else n) * (-1 if i in negated else 1)
             for i, (n, _) in enumerate(pairs)]
     expected, got = _both(nums, [d for _, d in pairs])
     assert got == expected
+
+
+def test_an_arrow_string_array_of_valid_buffers() -> None:
+    """The texts are built from Arrow buffers (one take of their pieces): the array is a
+    valid string array, its nulls where the numerator is null."""
+    import pyarrow as pa
+    frame = pl.DataFrame({"n": pl.Series([-1, None, 10**20, 0, None, -7] * 3, dtype=pl.Int128),
+                          "d": pl.Series([3, 3, 7, 5, 9, 7] * 3, dtype=pl.Int128)})
+    with decimal.localcontext(DECIMAL_CONTEXT):
+        column = fraction_text_column(frame.slice(1), "n", "d", decimal_text)
+    column.validate(full=True)
+    assert column.type == pa.string() and column.null_count == 6
+    nums, dens = frame.slice(1).get_column("n").to_list(), frame.slice(1).get_column("d").to_list()
+    with decimal.localcontext(DECIMAL_CONTEXT):
+        assert column.to_pylist() == fraction_texts(nums, dens, decimal_text)
+    assert column.to_pylist()[:5] == [None, "14285714285714285714." + "285714" * 9, "0", None,
+                                      "-1"]

@@ -505,7 +505,7 @@ def _output_array(result: pl.DataFrame, column: OutputColumn, arrow_type: Any) -
     if column.form == "number":
         den = column.columns[1] if column.den is None else column.den
         with decimal.localcontext(DECIMAL_CONTEXT):
-            return fraction_text_column(result, column.columns[0], den, decimal_text).to_arrow()
+            return fraction_text_column(result, column.columns[0], den, decimal_text)
     if column.form == "count":
         nums_series = result.get_column(column.columns[0])
         if column.den != 1:  # pragma: no cover - the checker types a quotient as a number
