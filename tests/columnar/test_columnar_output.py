@@ -6,6 +6,7 @@ from __future__ import annotations
 import decimal
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -113,3 +114,23 @@ def test_an_arrow_string_array_of_valid_buffers() -> None:
         assert column.to_pylist() == fraction_texts(nums, dens, decimal_text)
     assert column.to_pylist()[:5] == [None, "14285714285714285714." + "285714" * 9, "0", None,
                                       "-1"]
+
+
+def test_divisions_kept_by_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The divisions kept for the next batches are read under the context they were made in
+    only (a batch in another precision divides again), and their table is bounded."""
+    from fangpin_rules.compiler import polars_backend
+    nums, dens = [1, -2, 71519900, 5, 2 * 10**12 + 1], [3, 3, 30000, 7, 7]
+    frame = pl.DataFrame({"n": pl.Series(nums, dtype=pl.Int64),
+                          "d": pl.Series(dens, dtype=pl.Int64)})
+    for context in (DECIMAL_CONTEXT, decimal.Context(prec=12), DECIMAL_CONTEXT):
+        with decimal.localcontext(context):
+            assert fraction_text_column(frame, "n", "d", decimal_text).to_pylist() == \
+                fraction_texts(nums, dens, decimal_text)
+    monkeypatch.setattr(polars_backend, "_FRACTIONS_KEPT", 2)
+    monkeypatch.setattr(polars_backend, "_FRACTIONS", {})
+    with decimal.localcontext(DECIMAL_CONTEXT):
+        for _ in range(3):
+            assert fraction_text_column(frame, "n", "d", decimal_text).to_pylist() == \
+                fraction_texts(nums, dens, decimal_text)
+    assert all(len(table) <= 2 + len(nums) for table in polars_backend._FRACTIONS.values())

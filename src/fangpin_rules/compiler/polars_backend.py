@@ -1499,13 +1499,32 @@ def _fraction_parts(keys: list[tuple[int, int, int]], text: Callable[[Decimal], 
                     ) -> tuple[list[str], list[int]]:
     """For each (r, d, k) of `fraction_text_column`, the text after the integer part of
     J + r / d (J = 10**(k-1), 0 for k = 0; "" or "." and its digits) and the carry into the
-    integer part (0 or 1): one Decimal division each."""
+    integer part (0 or 1): one Decimal division each, kept for the next batches (a run's
+    batches share most of their keys; the divisions were a third of a batch's texts)."""
+    context = decimal.getcontext()
+    if len(_FRACTIONS) > _FRACTION_TABLES:
+        _FRACTIONS.clear()
+    known = _FRACTIONS.setdefault((text, context.prec, context.rounding, context.Emin,
+                                   context.Emax, context.clamp), {})
+    if len(known) > _FRACTIONS_KEPT:
+        known.clear()
     fractions: list[str] = []
     carries: list[int] = []
-    for r, d_value, k in keys:
-        whole = 10 ** (k - 1) if k else 0
-        written = text(Decimal(whole * d_value + r) / Decimal(d_value))
-        integer, _, fraction = written.partition(".")
-        carries.append(int(integer) - whole)
-        fractions.append("." + fraction if fraction else "")
+    for key in keys:
+        part = known.get(key)
+        if part is None:
+            r, d_value, k = key
+            whole = 10 ** (k - 1) if k else 0
+            written = text(Decimal(whole * d_value + r) / Decimal(d_value))
+            integer, _, fraction = written.partition(".")
+            part = known[key] = ("." + fraction if fraction else "", int(integer) - whole)
+        fractions.append(part[0])
+        carries.append(part[1])
     return fractions, carries
+
+
+# The divisions made, by text function and decimal context, then by (r, d, k): at most this
+# many of each (about 250 bytes each), in at most this many tables
+_FRACTIONS: dict[tuple[Any, ...], dict[tuple[int, int, int], tuple[str, int]]] = {}
+_FRACTIONS_KEPT = 100_000
+_FRACTION_TABLES = 8
