@@ -644,14 +644,15 @@ warnings:
     assert rejects and all("thin" in r["reason"] or "division" in r["reason"] for r in rejects)
 
 
-@pytest.mark.parametrize("dense_bits", [0, 16])
-def test_label_lists_by_either_look_up(fujian: Policy, dense_bits: int,
+@pytest.mark.parametrize(("dense_bits", "int32_bits"), [(0, 31), (16, 31), (16, 0), (0, 0)])
+def test_label_lists_by_either_look_up(fujian: Policy, dense_bits: int, int32_bits: int,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """The label sets read by a table of all masks (at most 16 labels) or by hashing each
-    mask (more) are the record path's."""
+    mask (more), masks of Int32 (at most 31 labels) or Int64 bits, are the record path's."""
     from fangpin_rules.columnar import engine
 
     monkeypatch.setattr(engine, "_DENSE_MASK_BITS", dense_bits)
+    monkeypatch.setattr(engine, "_INT32_MASK_BITS", int32_bits)
     records = list(benchmark_module("boundary_households").boundary_households(400, seed=9))
     got = assert_same(fujian, records_to_arrow(fujian, records))
     assert len({tuple(d["risks"]) for d in got}) > 10

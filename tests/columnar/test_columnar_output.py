@@ -7,6 +7,7 @@ from __future__ import annotations
 import decimal
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,7 +30,7 @@ def _both(nums: list[int | None], dens: list[int] | int) -> tuple[list[str | Non
     with decimal.localcontext(DECIMAL_CONTEXT):
         expected = fraction_texts(nums, dens, decimal_text)
         got = fraction_text_column(frame, "n", dens if isinstance(dens, int) else "d",
-                                   decimal_text).to_list()
+                                   decimal_text).to_pylist()
     return expected, got
 
 
@@ -90,3 +91,72 @@ def test_the_items_a_warning_holds_for(flags: list[list[bool | None] | None], sk
     got = [] if "w" not in hits else list(hits["w"].select("row", "index").iter_rows())
     assert got == expected
     assert "w" in hits or not expected
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.integers(-10**6, 10**6), st.sampled_from([3, 7, 30000, 70000])),
+                min_size=1, max_size=20), st.integers(2, 4))
+def test_many_rows_of_few_keys_in_chunks(pairs: list[tuple[int, int]], pieces: int) -> None:
+    """Rows repeating a few (remainder, denominator, digits) keys, in a frame of several
+    chunks: each row's text is read by its key's place among the distinct keys."""
+    nums = [n for n, _ in pairs] * 50
+    dens = [d for _, d in pairs] * 50
+    step = -(-len(nums) // pieces)
+    frame = pl.concat([pl.DataFrame({"n": pl.Series(nums[i:i + step], dtype=pl.Int64),
+                                     "d": pl.Series(dens[i:i + step], dtype=pl.Int64)})
+                       for i in range(0, len(nums), step)], rechunk=False)
+    with decimal.localcontext(DECIMAL_CONTEXT):
+        expected = fraction_texts(nums, dens, decimal_text)
+        got = fraction_text_column(frame, "n", "d", decimal_text).to_pylist()
+    assert got == expected
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, BIG), st.sampled_from([1, 3, 7, 70000, 10**18])),
+                min_size=64, max_size=130), st.sets(st.integers(0, 63), max_size=2),
+       st.booleans())
+def test_a_few_negative_rows_or_none(pairs: list[tuple[int, int]], negated: set[int],
+                             small: bool) -> None:
+    """A few negative rows or none among many (the sign a piece of each row's text only when
+    some row is negative; small numerators too: a quotient -0.xxx keeps its sign)."""
+    nums = [(n % 10 if small else n) * (-1 if i in negated else 1)
+            for i, (n, _) in enumerate(pairs)]
+    expected, got = _both(nums, [d for _, d in pairs])
+    assert got == expected
+
+
+def test_an_arrow_string_array_of_valid_buffers() -> None:
+    """The texts are built from Arrow buffers (one take of their pieces): the array is a
+    valid string array, its nulls where the numerator is null."""
+    import pyarrow as pa
+    frame = pl.DataFrame({"n": pl.Series([-1, None, 10**20, 0, None, -7] * 3, dtype=pl.Int128),
+                          "d": pl.Series([3, 3, 7, 5, 9, 7] * 3, dtype=pl.Int128)})
+    with decimal.localcontext(DECIMAL_CONTEXT):
+        column = fraction_text_column(frame.slice(1), "n", "d", decimal_text)
+    column.validate(full=True)
+    assert column.type == pa.string() and column.null_count == 6
+    nums, dens = frame.slice(1).get_column("n").to_list(), frame.slice(1).get_column("d").to_list()
+    with decimal.localcontext(DECIMAL_CONTEXT):
+        assert column.to_pylist() == fraction_texts(nums, dens, decimal_text)
+    assert column.to_pylist()[:5] == [None, "14285714285714285714." + "285714" * 9, "0", None,
+                                      "-1"]
+
+
+def test_divisions_kept_by_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The divisions kept for the next batches are read under the context they were made in
+    only (a batch in another precision divides again), and their table is bounded."""
+    from fangpin_rules.compiler import polars_backend
+    nums, dens = [1, -2, 71519900, 5, 2 * 10**12 + 1], [3, 3, 30000, 7, 7]
+    frame = pl.DataFrame({"n": pl.Series(nums, dtype=pl.Int64),
+                          "d": pl.Series(dens, dtype=pl.Int64)})
+    for context in (DECIMAL_CONTEXT, decimal.Context(prec=12), DECIMAL_CONTEXT):
+        with decimal.localcontext(context):
+            assert fraction_text_column(frame, "n", "d", decimal_text).to_pylist() == \
+                fraction_texts(nums, dens, decimal_text)
+    monkeypatch.setattr(polars_backend, "_FRACTIONS_KEPT", 2)
+    monkeypatch.setattr(polars_backend, "_FRACTIONS", {})
+    with decimal.localcontext(DECIMAL_CONTEXT):
+        for _ in range(3):
+            assert fraction_text_column(frame, "n", "d", decimal_text).to_pylist() == \
+                fraction_texts(nums, dens, decimal_text)
+    assert all(len(table) <= 2 + len(nums) for table in polars_backend._FRACTIONS.values())

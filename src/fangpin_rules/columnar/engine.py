@@ -514,7 +514,7 @@ def _output_array(result: pl.DataFrame, column: OutputColumn, arrow_type: Any) -
     if column.form == "number":
         den = column.columns[1] if column.den is None else column.den
         with decimal.localcontext(DECIMAL_CONTEXT):
-            return fraction_text_column(result, column.columns[0], den, decimal_text).to_arrow()
+            return fraction_text_column(result, column.columns[0], den, decimal_text)
     if column.form == "count":
         nums_series = result.get_column(column.columns[0])
         if column.den != 1:  # pragma: no cover - the checker types a quotient as a number
@@ -551,9 +551,14 @@ def _label_lists(result: pl.DataFrame, column: OutputColumn) -> Any:
         return result.select(pl.concat_list([pl.when(pl.col(c)).then(pl.lit(label_of[c]))
                                               for c in names]).list.drop_nulls()
                              ).to_series().to_arrow()
-    mask = result.select(pl.sum_horizontal([
-        pl.when(pl.col(c)).then(pl.lit(1 << i, pl.Int64)).otherwise(pl.lit(0, pl.Int64))
-        for i, c in enumerate(names)])).to_series()
+    # a chain of additions of Int32 bits costs a fifth of a sum_horizontal of Int64 bits
+    # (3.4 against 19 ms for 13 labels at 1,000,000 rows)
+    bits = pl.Int32 if len(names) <= _INT32_MASK_BITS else pl.Int64
+    mask_of: pl.Expr = pl.lit(0, bits)
+    for i, c in enumerate(names):
+        mask_of = mask_of + pl.when(pl.col(c)).then(pl.lit(1 << i, bits)).otherwise(
+            pl.lit(0, bits))
+    mask = result.select(mask_of).to_series()
     uniques = mask.unique()
     if len(names) <= _DENSE_MASK_BITS:  # each mask's list by its place in a table of all masks
         place = pl.repeat(0, 1 << len(names), dtype=pl.Int64, eager=True).scatter(
@@ -568,6 +573,7 @@ def _label_lists(result: pl.DataFrame, column: OutputColumn) -> Any:
 
 
 _DENSE_MASK_BITS = 16  # a table of 65,536 places costs less than hashing 100,000 masks
+_INT32_MASK_BITS = 31  # the most labels whose mask an Int32 holds
 
 
 def _redecide(policy: Policy | RegionalPolicy, table: Any, decided: Any, hazard: pl.Series,

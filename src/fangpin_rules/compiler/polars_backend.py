@@ -1466,10 +1466,10 @@ _INT64_DIGITS, _INT128_DIGITS = 19, 39  # the most digits of an Int64, an Int128
 
 
 def fraction_text_column(frame: pl.DataFrame, num: str, den: str | int,
-                         text: Callable[[Decimal], str]) -> pl.Series:
+                         text: Callable[[Decimal], str]) -> Any:
     """The decimal text of each row's num/den (columns of `frame`, den > 0 or a constant) as
-    `fraction_texts` writes it, built in columns: one Decimal division per distinct
-    (remainder, denominator, digits of the integer part), not per row.
+    `fraction_texts` writes it, as an Arrow string array, built in columns: one Decimal division
+    per distinct (remainder, denominator, digits of the integer part), not per row.
 
     Why that is the same text: the record path writes q = a / d (a = |num|) rounded to
     `DECIMAL_PRECISION` significant digits, half to even, trailing zeros dropped, a minus
@@ -1483,13 +1483,16 @@ def fraction_text_column(frame: pl.DataFrame, num: str, den: str | int,
     than the precision) and written as `text` writes a whole Decimal, its digits: only the
     other rows' (r, d, k) are divided.
     """
+    import pyarrow as pa
     whole_exact = decimal.getcontext().prec > _INT128_DIGITS
+    if frame.height == 0:
+        return pa.array([], pa.string())
     if whole_exact and isinstance(den, int) and den == 1:
-        return frame.select(pl.col(num).cast(pl.String)).to_series()
+        return frame.select(pl.col(num).cast(pl.String)).to_series().to_arrow().cast(pa.string())
     a = pl.col(num).abs()
     d = _lit_int(den) if isinstance(den, int) else pl.col(den)
     parts = frame.select(
-        (pl.col(num) < 0).alias("neg"), pl.col(num).is_null().alias("null"),
+        (pl.col(num) < 0).fill_null(False).alias("neg"), pl.col(num).is_null().alias("null"),
         (a // d).alias("i"), (a % d).alias("r"),
         (d if isinstance(den, str) else pl.repeat(den, frame.height)).alias("d"))
     whole_part = parts.get_column("i")
@@ -1504,33 +1507,99 @@ def fraction_text_column(frame: pl.DataFrame, num: str, den: str | int,
     divided = ~pl.col("null") & (pl.col("r") != 0) if whole_exact else ~pl.col("null")
     largest = parts.get_column("d").max()
     assert largest is None or isinstance(largest, int)
+    # each row's key's place among the distinct keys (null for a row not divided)
     if largest is not None and (largest + 1) ** 2 * 64 < 2**63:
-        # r < d <= largest and k < 64: one Int64 per (r, d, k), hashed faster than three
+        # r < d <= largest and k < 64: one Int64 per (r, d, k), hashed faster than three, and
+        # dictionary-encoded by Arrow: the distinct keys and each row's place in one pass (a
+        # join back costs more)
+        import pyarrow.compute as pc
         width = largest + 1
-        parts = parts.with_columns(pl.when(divided).then(
+        codes = parts.select(pl.when(divided).then(
             (pl.col("r").cast(pl.Int64) * width + pl.col("d").cast(pl.Int64)) * 64 +
-            pl.col("k")).alias("key"))
-        codes = parts.get_column("key").drop_nulls().unique()
-        keys = [(code // 64 // width, code // 64 % width, code % 64) for code in codes.to_list()]
-        on: dict[str, pl.Series] = {"key": codes}
+            pl.col("k"))).to_series().to_arrow()
+        encoded = pc.dictionary_encode(codes)  # one array (a Series is joined by to_arrow)
+        keys = [(code // 64 // width, code // 64 % width, code % 64)
+                for code in encoded.dictionary.to_pylist()]
+        place = pl.from_arrow(encoded.indices)
+        assert isinstance(place, pl.Series)
     else:
         found = parts.filter(divided).select("r", "d", "k").unique()
         keys = list(zip(*(found.get_column(name).to_list() for name in ("r", "d", "k")),
                         strict=True))
-        on = {name: found.get_column(name) for name in ("r", "d", "k")}
+        place = parts.join(found.with_row_index("place"), on=["r", "d", "k"], how="left",
+                           maintain_order="left").get_column("place")
+    fractions, carries = _fraction_parts(keys, text)
+    # a whole quotient has no key: no carry, no fraction
+    carry = pl.Series(carries, dtype=pl.Int64).gather(place).fill_null(0)
+    return _joined_texts(parts.get_column("i") + carry, parts.get_column("neg"), fractions,
+                         place)
+
+
+def _joined_texts(integer: pl.Series, negative: pl.Series, fractions: list[str],
+                  place: pl.Series) -> Any:
+    """Each row's text: "-" when `negative`, `integer`'s digits (null: a null text), then the
+    fraction at its `place` in `fractions` (null: none). Built at the Arrow level: one take
+    from a table of the rows' signed digits ("-0" for a negative row of integer part 0) and
+    the fractions, each row's two pieces taken next to each other, so that the values' bytes
+    are the texts' and every other offset bounds a text (a `concat_str` of the pieces costs
+    about twice as much)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    signed = pl.DataFrame([integer.alias("i"), negative.alias("neg")]).select(
+        pl.when(pl.col("neg")).then(pl.lit(0, integer.dtype) - pl.col("i"))  # no Int128 negate
+        .otherwise(pl.col("i"))).to_series()
+    digits = pc.cast(signed.to_arrow(), pa.string()) if signed.dtype == pl.Int64 else \
+        signed.cast(pl.String).to_arrow().cast(pa.string())  # Arrow's cast of Int64: faster
+    if digits.offset:
+        digits = pa.concat_arrays([digits])  # its validity read from offset 0
+    n = len(digits)
+    table = pa.concat_arrays([digits, pa.array(["-0", "", *fractions], pa.string())])
+    first = np.arange(n, dtype=np.int64)
+    negative_zero = (negative & (integer == 0)).fill_null(False).to_numpy()
+    if negative_zero.any():
+        first[negative_zero] = n
+    index = np.empty(2 * n, dtype=np.int64)
+    index[0::2] = first
+    index[1::2] = place.cast(pl.Int64).fill_null(-1).to_numpy() + (n + 2)
+    values = table.take(pa.array(index))
+    bounds = np.frombuffer(values.buffers()[1], dtype=np.int32, count=len(values) + 1,
+                           offset=4 * values.offset)[::2]
+    return pa.StringArray.from_buffers(
+        n, pa.py_buffer(np.ascontiguousarray(bounds)), values.buffers()[2],
+        digits.buffers()[0] if digits.null_count else None, digits.null_count)
+
+
+def _fraction_parts(keys: list[tuple[int, int, int]], text: Callable[[Decimal], str]
+                    ) -> tuple[list[str], list[int]]:
+    """For each (r, d, k) of `fraction_text_column`, the text after the integer part of
+    J + r / d (J = 10**(k-1), 0 for k = 0; "" or "." and its digits) and the carry into the
+    integer part (0 or 1): one Decimal division each, kept for the next batches (a run's
+    batches share most of their keys; the divisions were a third of a batch's texts)."""
+    context = decimal.getcontext()
+    if len(_FRACTIONS) > _FRACTION_TABLES:
+        _FRACTIONS.clear()
+    known = _FRACTIONS.setdefault((text, context.prec, context.rounding, context.Emin,
+                                   context.Emax, context.clamp), {})
+    if len(known) > _FRACTIONS_KEPT:
+        known.clear()
     fractions: list[str] = []
     carries: list[int] = []
-    for r, d_value, k in keys:
-        whole = 10 ** (k - 1) if k else 0
-        written = text(Decimal(whole * d_value + r) / Decimal(d_value))
-        integer, _, fraction = written.partition(".")
-        carries.append(int(integer) - whole)
-        fractions.append("." + fraction if fraction else "")
-    table = pl.DataFrame({**on, "fraction": pl.Series(fractions, dtype=pl.String),
-                          "carry": pl.Series(carries, dtype=pl.Int64)})
-    joined = parts.join(table, on=list(on), how="left", maintain_order="left")
-    # a whole quotient has no key: no carry, no fraction
-    return joined.select(pl.when(~pl.col("null")).then(pl.concat_str(
-        pl.when(pl.col("neg")).then(pl.lit("-")).otherwise(pl.lit("")),
-        (pl.col("i") + pl.col("carry").fill_null(0)).cast(pl.String),
-        pl.col("fraction").fill_null("")))).to_series()
+    for key in keys:
+        part = known.get(key)
+        if part is None:
+            r, d_value, k = key
+            whole = 10 ** (k - 1) if k else 0
+            written = text(Decimal(whole * d_value + r) / Decimal(d_value))
+            integer, _, fraction = written.partition(".")
+            part = known[key] = ("." + fraction if fraction else "", int(integer) - whole)
+        fractions.append(part[0])
+        carries.append(part[1])
+    return fractions, carries
+
+
+# The divisions made, by text function and decimal context, then by (r, d, k): at most this
+# many of each (about 250 bytes each), in at most this many tables
+_FRACTIONS: dict[tuple[Any, ...], dict[tuple[int, int, int], tuple[str, int]]] = {}
+_FRACTIONS_KEPT = 100_000
+_FRACTION_TABLES = 8
