@@ -1543,7 +1543,6 @@ def _joined_texts(integer: pl.Series, negative: pl.Series, fractions: list[str],
     the fractions, each row's two pieces taken next to each other, so that the values' bytes
     are the texts' and every other offset bounds a text (a `concat_str` of the pieces costs
     about twice as much)."""
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
     signed = pl.DataFrame([integer.alias("i"), negative.alias("neg")]).select(
@@ -1555,18 +1554,21 @@ def _joined_texts(integer: pl.Series, negative: pl.Series, fractions: list[str],
         digits = pa.concat_arrays([digits])  # its validity read from offset 0
     n = len(digits)
     table = pa.concat_arrays([digits, pa.array(["-0", "", *fractions], pa.string())])
-    first = np.arange(n, dtype=np.int64)
-    negative_zero = (negative & (integer == 0)).fill_null(False).to_numpy()
-    if negative_zero.any():
-        first[negative_zero] = n
-    index = np.empty(2 * n, dtype=np.int64)
-    index[0::2] = first
-    index[1::2] = place.cast(pl.Int64).fill_null(-1).to_numpy() + (n + 2)
-    values = table.take(pa.array(index))
-    bounds = np.frombuffer(values.buffers()[1], dtype=np.int32, count=len(values) + 1,
-                           offset=4 * values.offset)[::2]
+    # each row's two pieces, next to each other: its digits (or "-0") and its fraction
+    pieces = pl.DataFrame({
+        "digits": pl.int_range(n, dtype=pl.Int64, eager=True),
+        "negative_zero": (negative & (integer == 0)).fill_null(False),
+        "fraction": place.cast(pl.Int64).fill_null(-1) + (n + 2)}).select(pl.concat_arr(
+            pl.when(pl.col("negative_zero")).then(pl.lit(n, pl.Int64))
+            .otherwise(pl.col("digits")), "fraction")).to_series().arr.explode()
+    # (an array of two per row, exploded: 9 ms at 1,000,000 rows; a list's, 280)
+    values = table.take(pieces.to_arrow())
+    value_offsets = pl.from_arrow(pa.Array.from_buffers(
+        pa.int32(), len(values) + 1, [None, values.buffers()[1]], offset=values.offset))
+    assert isinstance(value_offsets, pl.Series)
+    bounds = value_offsets.gather_every(2).rechunk().to_arrow()
     return pa.StringArray.from_buffers(
-        n, pa.py_buffer(np.ascontiguousarray(bounds)), values.buffers()[2],
+        n, bounds.buffers()[1], values.buffers()[2],
         digits.buffers()[0] if digits.null_count else None, digits.null_count)
 
 
