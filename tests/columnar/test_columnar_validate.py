@@ -329,3 +329,39 @@ def test_changes_anywhere_in_a_batch_under_a_region_table(
         with contextlib.suppress(TypeError, KeyError, IndexError):
             CHANGES[name](rows[row])
     _compare_regional(fujian, rows, cut)
+
+
+def test_texts_to_strip_found_in_arrow_in_lists_structs_and_chunks() -> None:
+    """`_untrimmed` (the strip check, in Arrow): a text at a top-level column, in a struct,
+    in a list's items, in a table of two chunks; an item of a missing list that spans items
+    (Arrow lets it) is not read, nor a null struct's or item's text."""
+    member = pa.struct([("member_id", pa.string())])
+    items = pa.array([{"member_id": "1"}, {"member_id": " 2"}, {"member_id": "3"},
+                      {"member_id": "4\u3000"}, None, {"member_id": "5"}], member)
+    lists = pa.ListArray.from_arrays(pa.array([0, 1, 3, 4, 6], pa.int32()), items,
+                                     mask=pa.array([False, True, False, False]))
+    monitoring = pa.array([{"status": "a"}, {"status": "b"}, {"status": "c\x1c"}, None],
+                          pa.struct([("status", pa.string())]))
+    ids = pa.array(["H1", "H2", "H3", "\x85H4"])
+    table = pa.table({"id": ids, "members": lists, "monitoring": monitoring})
+    chunked = pa.concat_tables([table.slice(0, 1), table.slice(1)])
+    for cut in (table, chunked):
+        assert validate._untrimmed(cut, [("id",)]).to_list() == [False, False, False, True]
+        assert validate._untrimmed(cut, [("members", validate._ITEMS, "member_id")]
+                                   ).to_list() == [False, False, True, False]
+        assert validate._untrimmed(cut, [("monitoring", "status")]).to_list() == \
+            [False, False, True, False]
+        assert validate._untrimmed(cut, [("id",), ("monitoring", "status")]).to_list() == \
+            [False, False, True, True]
+
+
+def test_a_text_of_one_character_at_least_checked_by_its_bytes(fujian: Policy) -> None:
+    """min_length 1 is checked as one byte at least: an empty id flagged, a one-character
+    one of three bytes not (rows as Python reads them)."""
+    rows = _rows(fujian, 3)
+    rows[0]["household_id"], rows[1]["household_id"] = "", "户"
+    schema = input_schema(fujian)
+    table = pa.Table.from_pylist(rows, schema=schema)
+    flagged = validate.suspect_rows(fujian.checked.record_model, schema, table)
+    assert flagged is not None and flagged.to_list() == [True, False, False]
+    _compare(fujian, rows, {0, 1})
