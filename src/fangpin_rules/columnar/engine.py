@@ -143,9 +143,13 @@ def _valid_rows(policy: Policy, table: Any, schema: Any, regional: RegionalPolic
         if unplaced is None:
             return _row_numbers(table.num_rows), [], None, clean, whole
         placed = ~unplaced
-        return (pl.int_range(0, table.num_rows, dtype=pl.Int64, eager=True).filter(placed)
-                .to_arrow(), [], rejects, clean.filter(placed.to_arrow()),
-                None if whole is None else whole.filter(placed))
+        rows = pl.int_range(0, table.num_rows, dtype=pl.Int64, eager=True).filter(placed)
+        if whole is None:
+            return rows.to_arrow(), [], rejects, clean.filter(placed.to_arrow()), None
+        # the rows placed, as the frame's Arrow form (9.6 ms at 100,000, filtering the table
+        # as well 27 ms): only the rows of a zero divisor are read from it
+        kept = whole.filter(placed)
+        return rows.to_arrow(), [], rejects, kept.to_arrow(), kept
     listed = positions.to_pylist()
     good, rejected, read = _read_rows(policy, _taken(table, listed), schema, positions,
                                       regional)
