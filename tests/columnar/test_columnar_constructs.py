@@ -585,6 +585,17 @@ def test_a_region_parameter_in_a_warning_over_a_list(tmp_path: Path, fujian: Pol
     codes = [[w["code"] for w in d["warnings"]].count("dropout_outside_school_age")
              for d in got[:8]]
     assert codes[:4] != codes[4:]  # the region's age moves the warning
+    assert columnar_plan(regional, date(2021, 9, 1)).joins  # the age differs: read per item
+
+
+def test_a_parameter_the_same_in_every_region_is_a_constant_in_a_list(fujian: Policy) -> None:
+    """The example table's regions differ in their lines only: the aggregates over members
+    reading other parameters stay list expressions (exploding the members for each one and
+    joining them back cost 10 times the query), as without a table; in 2021 no value differs."""
+    regional = load_regions(fujian, EXAMPLE_TABLE)
+    assert columnar_plan(fujian, date(2022, 6, 30)).joins == {}
+    for when in (date(2021, 9, 1), date(2022, 6, 30), date(2024, 3, 1)):
+        assert columnar_plan(regional, when).joins == {}
 
 
 STILL_REFUSED = """\

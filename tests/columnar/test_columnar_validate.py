@@ -239,3 +239,129 @@ def test_chunks_kept_when_the_columns_share_them(fujian: Policy) -> None:
         assert checked is not None
         assert checked[1].n_chunks() == kept
         assert decide_batch(fujian, cut, AS_OF).decisions.to_pylist() == expected
+
+
+# -- under a region table ----------------------------------------------------------------------
+
+REGIONS_AS_OF = "2022-06-30"  # the example table's counties differ from 2022 on
+# in the example table (a county's, a township's, a village's code), then not in it, or none
+IN_TABLE = ("350121", "350526001", "350582001002")
+NOT_IN_TABLE = ("350102", "350999001", None)
+
+
+def _placed_rows(fujian: Policy, n: int) -> list[dict[str, Any]]:
+    rows = _rows(fujian, n)
+    codes = IN_TABLE + NOT_IN_TABLE
+    for number, row in enumerate(rows):
+        row["region_code"] = codes[number % len(codes)]
+    return rows
+
+
+def _compare_regional(fujian: Policy, rows: list[dict[str, Any]], cut: int) -> list[Any]:
+    """Both engines under the example region table, the columnar one on the table in two
+    chunks: the same rejects (row, id, field, reason) and decisions."""
+    from fangpin_rules.engine.regions import load_regions
+
+    from support import ROOT
+    regional = load_regions(fujian, ROOT / "policies" / "regions" /
+                            "fujian_example_regions.yaml")
+    table = pa.Table.from_pylist(rows, schema=input_schema(fujian))
+    chunked = pa.concat_tables([table.slice(0, cut), table.slice(cut)])
+    by_column = decide_batch(regional, chunked, REGIONS_AS_OF, engine="columnar")
+    by_record = decide_batch(regional, table, REGIONS_AS_OF, engine="record")
+    assert by_column.rejects.to_pylist() == by_record.rejects.to_pylist()
+    assert by_column.decisions.to_pylist() == by_record.decisions.to_pylist()
+    assert by_column.decisions.num_rows + by_column.rejects.num_rows == len(rows)
+    rejects: list[Any] = by_column.rejects.to_pylist()
+    return rejects
+
+
+def test_households_of_no_region_rejected_in_columns(fujian: Policy,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under a region table the rows the check does not flag are placed in their regions in
+    columns (a household of no region rejected naming region_code, as on the record path);
+    only the flagged ones are read one by one, which places them too: a bad row of no region
+    is rejected for its contract, the same member twice in no region for its region."""
+    rows = _placed_rows(fujian, 60)
+    changed = {4: "money with five places",  # of no region: the contract's rejection
+               5: "the same member twice",  # of none: the region's
+               9: "monitoring null (its default applies)",  # of none, read with its default
+               10: "id with a space to strip",  # in the table: decided
+               13: "the same member twice"}  # in the table: the member's rejection
+    for row, name in changed.items():
+        CHANGES[name](rows[row])
+    read: list[int] = []
+    original = columnar_engine._validate
+
+    def counting(policy: Policy, table: Any, *rest: Any) -> Any:
+        read.append(table.num_rows)
+        return original(policy, table, *rest)
+
+    monkeypatch.setattr(columnar_engine, "_validate", counting)
+    rejects = _compare_regional(fujian, rows, 31)
+    assert read == [len(changed)]
+    by_row = {r["row"]: r for r in rejects}
+    unplaced = {row for row in range(len(rows)) if row % 6 >= 3}
+    assert set(by_row) == unplaced | {13}
+    assert by_row[4]["field"] == "net_income"
+    assert by_row[13]["field"].startswith("members.")
+    assert {by_row[row]["field"] for row in unplaced - {4}} == {"region_code"}
+    assert by_row[5]["reason"].startswith("no region_code: the region table ")
+    assert by_row[3]["reason"].startswith("region '350102' is not in the region table ")
+
+
+def test_a_batch_of_no_household_in_the_table(fujian: Policy) -> None:
+    rows = _rows(fujian, 12)
+    for number, row in enumerate(rows):
+        row["region_code"] = NOT_IN_TABLE[number % len(NOT_IN_TABLE)]
+    rejects = _compare_regional(fujian, rows, 5)
+    assert [r["field"] for r in rejects] == ["region_code"] * len(rows)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 29), st.sampled_from(sorted(CHANGES))),
+                min_size=0, max_size=8), st.integers(1, 29))
+def test_changes_anywhere_in_a_batch_under_a_region_table(
+        fujian: Policy, picks: list[tuple[int, str]], cut: int) -> None:
+    rows = _placed_rows(fujian, 30)
+    for row, name in picks:
+        with contextlib.suppress(TypeError, KeyError, IndexError):
+            CHANGES[name](rows[row])
+    _compare_regional(fujian, rows, cut)
+
+
+def test_texts_to_strip_found_in_arrow_in_lists_structs_and_chunks() -> None:
+    """`_untrimmed` (the strip check, in Arrow): a text at a top-level column, in a struct,
+    in a list's items, in a table of two chunks; an item of a missing list that spans items
+    (Arrow lets it) is not read, nor a null struct's or item's text."""
+    member = pa.struct([("member_id", pa.string())])
+    items = pa.array([{"member_id": "1"}, {"member_id": " 2"}, {"member_id": "3"},
+                      {"member_id": "4\u3000"}, None, {"member_id": "5"}], member)
+    lists = pa.ListArray.from_arrays(pa.array([0, 1, 3, 4, 6], pa.int32()), items,
+                                     mask=pa.array([False, True, False, False]))
+    monitoring = pa.array([{"status": "a"}, {"status": "b"}, {"status": "c\x1c"}, None],
+                          pa.struct([("status", pa.string())]))
+    ids = pa.array(["H1", "H2", "H3", "\x85H4"])
+    table = pa.table({"id": ids, "members": lists, "monitoring": monitoring})
+    chunked = pa.concat_tables([table.slice(0, 1), table.slice(1)])
+    for cut in (table, chunked):
+        assert validate._untrimmed(cut, [("id",)]).to_list() == [False, False, False, True]
+        assert validate._untrimmed(cut, [("members", validate._ITEMS, "member_id")]
+                                   ).to_list() == [False, False, True, False]
+        assert validate._untrimmed(cut, [("monitoring", "status")]).to_list() == \
+            [False, False, True, False]
+        assert validate._untrimmed(cut, [("id",), ("monitoring", "status")]).to_list() == \
+            [False, False, True, True]
+
+
+def test_a_text_of_one_character_at_least_checked_by_its_bytes(fujian: Policy) -> None:
+    """min_length 1 is checked as one byte at least: an empty id flagged, a one-character
+    one of three bytes not (rows as Python reads them)."""
+    rows = _rows(fujian, 3)
+    rows[0]["household_id"], rows[1]["household_id"] = "", "户"
+    schema = input_schema(fujian)
+    table = pa.Table.from_pylist(rows, schema=schema)
+    flagged = validate.suspect_rows(fujian.checked.record_model, schema, table)
+    assert flagged is not None and flagged.to_list() == [True, False, False]
+    _compare(fujian, rows, {0, 1})

@@ -40,7 +40,7 @@ from fangpin_rules.compiler.polars_backend import (
 )
 from fangpin_rules.engine.policy import Policy, _refuse_inconsistent
 from fangpin_rules.engine.records import RecordError
-from fangpin_rules.engine.regions import RegionalPolicy
+from fangpin_rules.engine.regions import COUNTY_DIGITS, RegionalPolicy
 from fangpin_rules.engine.serialize import decimal_text
 from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.language import types as t
@@ -93,9 +93,11 @@ def decide_columns(policy: Policy | RegionalPolicy, batch: Any, as_of: date, *,
     table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
     regional = policy if isinstance(policy, RegionalPolicy) else None
     schema = input_schema(base)
-    good, rejected, table, frame = _valid_rows(base, table, schema, regional)
+    good, rejected, unplaced, table, frame = _valid_rows(base, table, schema, regional)
     if regional is not None:
-        table, frame = with_region_column(table), None
+        table = with_region_column(table)
+        if frame is not None:
+            frame = frame.with_columns(_county(pl.col("region_code")))
     decided, kept, failed = decide_validated(policy, table, as_of, frame=frame)
     del kept
     for index, exc in failed:
@@ -103,37 +105,105 @@ def decide_columns(policy: Policy | RegionalPolicy, batch: Any, as_of: date, *,
         rejected.append({"row": int(good[index]), "household_id": rejection.household_id,
                          "field": rejection.field, "reason": rejection.reason})
     rejected.sort(key=lambda r: int(r["row"]))
-    return BatchResult(decided, pa.Table.from_pylist(rejected, schema=rejects_schema()))
+    rejects = pa.Table.from_pylist(rejected, schema=rejects_schema())
+    if unplaced is not None:
+        rejects = pa.concat_tables([rejects, unplaced]).sort_by("row") if rejected else unplaced
+    return BatchResult(decided, rejects)
 
 
 def _valid_rows(policy: Policy, table: Any, schema: Any, regional: RegionalPolicy | None = None
-                ) -> tuple[Any, list[dict[str, Any]], Any, pl.DataFrame | None]:
-    """(the batch's index of each row taken, a rejection for each other row, the rows taken
-    in `schema`, and them as a Polars frame when the checks made one). The contract is checked
-    in columns (columnar/validate.py); only the rows that check flags go through the per-row
-    reader, which takes them as the record path does (its record then fills the row) or
-    rejects them with its row, id, field and every problem. Under a region table every row is
-    read one by one (its region is checked there)."""
-    checked = None if regional is not None else \
-        check_rows(policy.checked.record_model, schema, table)
+                ) -> tuple[Any, list[dict[str, Any]], Any, Any, pl.DataFrame | None]:
+    """(the batch's index of each row taken, a rejection for each other row the per-row
+    reader read, the rejections of the households of no region in the region table written
+    in columns (an Arrow table of `rejects_schema()`, or None), the rows taken in `schema`,
+    and them as a Polars frame when the checks made one). The contract is checked in columns
+    (columnar/validate.py); only the rows that check flags go through the per-row reader,
+    which takes them as the record path does (its record then fills the row) or rejects them
+    with its row, id, field and every problem. Under a region table a row the check does not
+    flag is placed in its region in columns (`_unplaced`); a flagged one, by the reader."""
+    model = policy.checked.record_model
+    checked = None if regional is not None and not _placeable(model) else \
+        check_rows(model, schema, table)
     if checked is None:  # not a table of the input schema's types: every row read one by one
-        return (*_read_rows(policy, table, schema, _row_numbers(table.num_rows), regional),
-                None)
+        good, rejected, read = _read_rows(policy, table, schema, _row_numbers(table.num_rows),
+                                          regional)
+        return good, rejected, None, read, None
     suspect, frame = checked
+    unplaced = rejects = None
+    if regional is not None:
+        unplaced = _unplaced(regional, frame) & ~suspect
+        if unplaced.any():
+            rejects = _unplaced_rejects(regional, frame, unplaced)
+        else:
+            unplaced = None
     positions = suspect.arg_true().cast(pl.Int64).to_arrow()
     clean = _conformed(table, schema)
     if len(positions) == 0:
         whole = frame if frame.width == len(schema) else None  # else columns to add as nulls
-        return _row_numbers(table.num_rows), [], clean, whole
+        if unplaced is None:
+            return _row_numbers(table.num_rows), [], None, clean, whole
+        placed = ~unplaced
+        rows = pl.int_range(0, table.num_rows, dtype=pl.Int64, eager=True).filter(placed)
+        if whole is None:
+            return rows.to_arrow(), [], rejects, clean.filter(placed.to_arrow()), None
+        # the rows placed, as the frame's Arrow form (9.6 ms at 100,000, filtering the table
+        # as well 27 ms): only the rows of a zero divisor are read from it
+        kept = whole.filter(placed)
+        return rows.to_arrow(), [], rejects, kept.to_arrow(), kept
     listed = positions.to_pylist()
-    good, rejected, read = _read_rows(policy, _taken(table, listed), schema, positions)
-    # the rows read one by one in their places (a table in one piece again, for the query)
-    merged = _spliced(clean, listed, read, good.to_pylist()).combine_chunks()
+    good, rejected, read = _read_rows(policy, _taken(table, listed), schema, positions,
+                                      regional)
     gone = pl.Series([r["row"] for r in rejected], dtype=pl.Int64)
+    replaced = listed
+    if unplaced is not None:  # left out with the rows read one by one and rejected
+        dropped = unplaced.arg_true().cast(pl.Int64)
+        gone = pl.concat([gone, dropped])
+        replaced = pl.concat([pl.Series(listed, dtype=pl.Int64), dropped]).sort().to_list()
+    # the rows read one by one in their places (a table in one piece again, for the query)
+    merged = _spliced(clean, replaced, read, good.to_pylist()).combine_chunks()
     rows = pl.int_range(0, table.num_rows, dtype=pl.Int64, eager=True)
     if gone.len():
         rows = rows.filter(pl.repeat(True, table.num_rows, eager=True).scatter(gone, False))
-    return rows.to_arrow(), rejected, merged, None
+    return rows.to_arrow(), rejected, rejects, merged, None
+
+
+def _placeable(model: Any) -> bool:
+    """Whether the model's households can be placed in a region table's regions in columns
+    (`RegionalPolicy.policy_for` reads these fields)."""
+    return "region_code" in model.model_fields and "household_id" in model.model_fields
+
+
+def _county(code: pl.Expr) -> pl.Expr:
+    """`with_region_column`'s column, of a frame."""
+    return code.str.slice(0, COUNTY_DIGITS).alias(REGION_COLUMN)
+
+
+def _unplaced(regional: RegionalPolicy, frame: pl.DataFrame) -> pl.Series:
+    """For each row (read as it is), whether its household is of no region in the table:
+    `RegionalPolicy.policy_for`'s test, in columns."""
+    codes = _region_codes(frame)
+    return frame.select((~_county(codes).is_in(list(regional.regions))).fill_null(True)
+                        ).to_series()
+
+
+def _region_codes(frame: pl.DataFrame) -> pl.Expr:
+    return pl.col("region_code") if "region_code" in frame.columns else \
+        pl.lit(None, dtype=pl.String)
+
+
+def _unplaced_rejects(regional: RegionalPolicy, frame: pl.DataFrame, unplaced: pl.Series
+                      ) -> Any:
+    """The rejections of the households of no region in the table (at `unplaced`), as
+    `RegionalPolicy.policy_for` words them, written in columns."""
+    before, after = regional.around_unplaced_code()
+    code = _region_codes(frame)
+    picked = frame.filter(unplaced).select(
+        pl.col("household_id").cast(pl.String),
+        pl.lit("region_code", dtype=pl.String).alias("field"),
+        pl.when(code.is_null() | (code == "")).then(pl.lit(regional.unplaced_reason(None)))
+        .otherwise(pl.concat_str([pl.lit(before), code, pl.lit(after)])).alias("reason"))
+    rows = unplaced.arg_true().cast(pl.Int64).alias("row")
+    return picked.insert_column(0, rows).to_arrow().cast(rejects_schema())
 
 
 def _taken(table: Any, positions: list[int]) -> Any:
@@ -173,8 +243,8 @@ def with_region_column(table: Any) -> Any:
     """The table with `REGION_COLUMN`, each household's county code (the first 6 digits of
     its region code), by which a region table's parameters are read."""
     import pyarrow.compute as pc
-    return table.append_column(REGION_COLUMN,
-                               pc.utf8_slice_codeunits(table.column("region_code"), 0, 6))
+    return table.append_column(REGION_COLUMN, pc.utf8_slice_codeunits(
+        table.column("region_code"), 0, COUNTY_DIGITS))
 
 
 def decide_validated(policy: Policy | RegionalPolicy, table: Any, as_of: date,

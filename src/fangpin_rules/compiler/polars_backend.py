@@ -329,7 +329,7 @@ class _Translator:
         kind = self.type_of(node)
         codes = list(self.regions)
         values = [self.regions[code][name] for code in codes]
-        if all(v == values[0] and type(v) is type(values[0]) for v in values):
+        if not self.differs(name):
             return self.constant(node, values[0], kind)
         if self.bound_var is not None and not self.exploded:  # pragma: no cover - exploded
             raise self.refuse(node, f"the parameter '{name}', which differs between regions, "
@@ -355,6 +355,14 @@ class _Translator:
                 return Val(column, kind_name, nullable)
         raise self.refuse(node, f"the parameter '{name}', of a kind that cannot differ "
                           "between regions in columns")
+
+    def differs(self, name: str) -> bool:
+        """Whether the parameter's value on as_of differs between the regions of the table (a
+        value of the household then, read by its region; else a constant)."""
+        if not self.regions:
+            return False
+        values = [region[name] for region in self.regions.values()]
+        return not all(v == values[0] and type(v) is type(values[0]) for v in values)
 
     def null_of(self, kind: t.Type) -> Value:
         inner = t.strip(kind)
@@ -1055,7 +1063,7 @@ class _Translator:
         for part in parts:
             for sub in ast.walk(part):
                 if isinstance(sub, ast.Name) and sub.id not in (var, "as_of") and \
-                        (sub.id not in self.policy.parameters or self.regions):
+                        (sub.id not in self.policy.parameters or self.differs(sub.id)):
                     return True
                 if isinstance(sub, ast.Name) and isinstance(self.params.get(sub.id),
                                                             DurationValue) and \

@@ -75,6 +75,11 @@ _META_KEYS = tuple(RegionTableMeta.model_fields)
 _ENTRY_KEYS = tuple(RegionEntry.model_fields)
 
 
+# A township's (9 digits) or village's (12) code starts with its county's 6, by which the
+# table's regions are read.
+COUNTY_DIGITS = 6
+
+
 @dataclass(frozen=True)
 class Region:
     code: str
@@ -102,13 +107,23 @@ class RegionalPolicy:
 
     def policy_for(self, household: Household, line: int | None = None) -> Policy:
         code = household.region_code
-        # A township's (9 digits) or village's (12) code starts with its county's 6 digits.
-        region = self.regions.get(code[:6]) if code else None
+        region = self.regions.get(code[:COUNTY_DIGITS]) if code else None
         if region is None:
-            reason = (f"region '{code}' is not in the region table {self.path}" if code else
-                      f"no region_code: the region table {self.path} needs one")
-            raise RecordError(Rejection(line, household.household_id, "region_code", reason))
+            raise RecordError(Rejection(line, household.household_id, "region_code",
+                                        self.unplaced_reason(code)))
         return region.policy
+
+    def unplaced_reason(self, code: str | None) -> str:
+        """Why a household of region `code` (or of none) cannot be decided with the table."""
+        if not code:
+            return f"no region_code: the region table {self.path} needs one"
+        before, after = self.around_unplaced_code()
+        return before + code + after
+
+    def around_unplaced_code(self) -> tuple[str, str]:
+        """The reason for a household whose region is not in the table, before and after its
+        code (the columnar engine writes it in columns)."""
+        return "region '", f"' is not in the region table {self.path}"
 
     def check_date(self, as_of: date | str) -> None:
         """Build every region's evaluator for the date; raises DateError if one cannot be."""
