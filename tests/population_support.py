@@ -12,7 +12,7 @@ from typing import Any
 from fangpin_rules.engine.records import checked_case
 from fangpin_rules.population.deciding import Counts, Decided, Period, decide_households
 
-from support import ROOT
+from support import FUJIAN, ROOT
 
 EXAMPLE = ROOT / "examples" / "population"
 NOVEMBER = EXAMPLE / "households-2021-11.jsonl"
@@ -60,3 +60,14 @@ def household(household_id: str = "H1", *, income: int = ELIGIBLE_INCOME,
         "monitoring": {"status": status, "category": category if status != "none" else None,
                        "since": "2020-06-01" if status != "none" else None},
     }
+
+
+def policy_beyond_columns(folder: Path) -> Path:
+    """The province's policy with one decision the columnar engine refuses (`round()` to a
+    number of places that is not a constant), written into `folder`."""
+    line = "expr: per_capita_income < monitoring_line\n"
+    policy = folder / "policy.yaml"
+    policy.write_text(FUJIAN.read_text(encoding="utf-8").replace(
+        line, "expr: round(per_capita_income, count(members)) < monitoring_line\n"),
+        encoding="utf-8")
+    return policy

@@ -122,6 +122,19 @@ def test_every_change_is_rejected_or_read_as_on_the_record_path(fujian: Policy) 
     assert len(rejected) >= 25
 
 
+def rows_read_one_by_one(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of rows of each table the per-row reader is given, from now on."""
+    read: list[int] = []
+    original = columnar_engine._validate
+
+    def counting(policy: Policy, table: Any, *rest: Any) -> Any:
+        read.append(table.num_rows)
+        return original(policy, table, *rest)
+
+    monkeypatch.setattr(columnar_engine, "_validate", counting)
+    return read
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(0, 29), st.sampled_from(sorted(CHANGES))),
@@ -140,14 +153,7 @@ def test_only_flagged_rows_are_read_one_by_one(fujian: Policy,
     rows = _rows(fujian, 40)
     CHANGES["money with five places"](rows[7])
     CHANGES["the same member twice"](rows[20])
-    read: list[int] = []
-    original = columnar_engine._validate
-
-    def counting(policy: Policy, table: Any, *rest: Any) -> Any:
-        read.append(table.num_rows)
-        return original(policy, table, *rest)
-
-    monkeypatch.setattr(columnar_engine, "_validate", counting)
+    read = rows_read_one_by_one(monkeypatch)
     result = decide_batch(fujian, pa.Table.from_pylist(rows, schema=input_schema(fujian)),
                           AS_OF, engine="columnar")
     assert read == [2]
@@ -290,14 +296,7 @@ def test_households_of_no_region_rejected_in_columns(fujian: Policy,
                13: "the same member twice"}  # in the table: the member's rejection
     for row, name in changed.items():
         CHANGES[name](rows[row])
-    read: list[int] = []
-    original = columnar_engine._validate
-
-    def counting(policy: Policy, table: Any, *rest: Any) -> Any:
-        read.append(table.num_rows)
-        return original(policy, table, *rest)
-
-    monkeypatch.setattr(columnar_engine, "_validate", counting)
+    read = rows_read_one_by_one(monkeypatch)
     rejects = _compare_regional(fujian, rows, 31)
     assert read == [len(changed)]
     by_row = {r["row"]: r for r in rejects}

@@ -17,7 +17,7 @@ from fangpin_rules.cli.main import main
 from fangpin_rules.population import history as history_module
 from fangpin_rules.population.history import HistoryRun, MonthFile, history
 
-from population_support import CASES
+from population_support import CASES, policy_beyond_columns
 from support import FUJIAN, benchmark_module
 
 MONTHS = ("2022-01", "2022-02", "2022-03", "2022-04")
@@ -127,11 +127,7 @@ def test_the_months_are_still_streamed(small_chunks: None) -> None:
 
 def test_a_policy_it_cannot_express_is_refused_with_its_position(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    line = "expr: per_capita_income < monitoring_line\n"
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(FUJIAN.read_text(encoding="utf-8").replace(
-        line, "expr: round(per_capita_income, count(members)) < monitoring_line\n"),
-        encoding="utf-8")
+    policy = policy_beyond_columns(tmp_path)
     assert main(["report", "history", *write_months(tmp_path)[:1], "--policy", str(policy),
                  "--engine", "columnar"]) == 2
     err = capsys.readouterr().err

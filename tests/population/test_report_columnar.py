@@ -16,7 +16,7 @@ from fangpin_rules import load_policy
 from fangpin_rules.cli.main import main
 from fangpin_rules.population.deciding import COLUMNAR_CHUNK, decide_households
 
-from population_support import CASES, NOVEMBER, OCTOBER
+from population_support import CASES, NOVEMBER, OCTOBER, policy_beyond_columns
 from support import FUJIAN, ROOT, benchmark_module
 
 
@@ -140,11 +140,7 @@ def test_what_it_does_not_take_is_refused(capsys: pytest.CaptureFixture[str]) ->
 
 def test_a_policy_it_cannot_express_is_refused_with_its_position(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    line = "expr: per_capita_income < monitoring_line\n"
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(FUJIAN.read_text(encoding="utf-8").replace(
-        line, "expr: round(per_capita_income, count(members)) < monitoring_line\n"),
-        encoding="utf-8")
+    policy = policy_beyond_columns(tmp_path)
     assert main(["report", "assess", str(policy), str(NOVEMBER), "--quarter", "2021Q4",
                  "--engine", "columnar"]) == 2
     err = capsys.readouterr().err
@@ -174,11 +170,7 @@ def test_report_regional_is_the_record_engines(tmp_path: Path,
 
 def test_report_regional_refuses_what_the_columnar_engine_cannot_express(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    line = "expr: per_capita_income < monitoring_line\n"
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(FUJIAN.read_text(encoding="utf-8").replace(
-        line, "expr: round(per_capita_income, count(members)) < monitoring_line\n"),
-        encoding="utf-8")
+    policy = policy_beyond_columns(tmp_path)
     assert main(["report", "regional", f"2021-11={NOVEMBER}", "--policy", str(policy),
                  "--engine", "columnar"]) == 2
     err = capsys.readouterr().err
