@@ -59,6 +59,14 @@ def add_policy_path_option(parser: argparse.ArgumentParser) -> None:
                         "$FANGPIN_POLICY_PATH)")
 
 
+def add_regions_option(parser: argparse.ArgumentParser) -> None:
+    """`--regions TABLE` of the commands that decide households (eval and the reports)."""
+    parser.add_argument("--regions", metavar="TABLE",
+                        help="a region table: each household is decided with its county's "
+                        "parameters, by region_code; a household of no county in it is "
+                        "rejected (docs/county-guide.md)")
+
+
 def load_or_report(path: str, search_path: Sequence[str] = (), *,
                    strict: bool = False) -> Policy:
     """Load a policy; its errors and warnings go to stderr (errors end the run, exit 2)."""

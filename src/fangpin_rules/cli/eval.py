@@ -23,6 +23,7 @@ from fangpin_rules.cli.common import (
     EXIT_REJECTED,
     UsageError,
     add_policy_path_option,
+    add_regions_option,
     load_or_report,
     load_regions_or_report,
     open_input,
@@ -67,9 +68,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--cases", metavar="FILE",
                         help="case records (JSONL or JSON array): fills deadlines, overdue and "
                         "violations for their households")
-    parser.add_argument("--regions", metavar="TABLE",
-                        help="a region table: each household is decided with its region's "
-                        "parameters, by region_code (docs/county-guide.md)")
+    add_regions_option(parser)
     parser.add_argument("--strict", action="store_true",
                         help="refuse a date on which a parameter's last value has ended "
                         "(by default it is carried forward with a warning, and the trace "

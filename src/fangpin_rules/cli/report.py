@@ -30,6 +30,7 @@ from fangpin_rules.cli.common import (
     EXIT_REJECTED,
     UsageError,
     add_policy_path_option,
+    add_regions_option,
     load_or_report,
     load_regions_or_report,
     open_input,
@@ -75,9 +76,7 @@ def add_inputs(parser: argparse.ArgumentParser, *, quarter: bool) -> None:
     parser.add_argument("--decisions", metavar="FILE",
                         help="the households' decisions (`fangpin eval --as-of` the period's "
                         "last day) instead of deciding them again")
-    parser.add_argument("--regions", metavar="TABLE",
-                        help="a region table: each household decided with its county's "
-                        "parameters")
+    add_regions_option(parser)
     parser.add_argument("--format", choices=("json", "csv", "markdown"), default="json")
     parser.add_argument("--rejects", metavar="FILE",
                         help="rejected households and cases as JSONL (default: stderr)")
@@ -231,9 +230,7 @@ def add_months(parser: argparse.ArgumentParser, *, decisions: bool = False) -> N
                             help="a month's earlier decisions (`fangpin eval --as-of` the "
                             "month's last day, of that month's household file), read instead "
                             "of deciding again (repeatable)")
-    parser.add_argument("--regions", metavar="TABLE",
-                        help="a region table: each household decided with its county's "
-                        "parameters (a household of no county in it is rejected)")
+    add_regions_option(parser)
     parser.add_argument("--strict", action="store_true",
                         help="refuse a month on whose last day a parameter's last value has "
                         "ended")

@@ -256,10 +256,12 @@ def read_and_decided(policy: AnyPolicy, reader: Any, fast: Any,
             if isinstance(record, RecordError):
                 yield line, record, functools.partial(given, record), None
                 continue
-            own = regional.policy_for(record) if regional else base
-            deciding = functools.partial(given, next(decisions)) if decisions is not None \
-                else functools.partial(own.decide_record, own.evaluator(last_day) if regional
-                                       else fast, record, last_day, line)
+            if decisions is not None:
+                deciding = functools.partial(given, next(decisions))
+            else:  # its region's policy only where the record path decides it
+                own = regional.policy_for(record) if regional else base
+                deciding = functools.partial(own.decide_record, own.evaluator(last_day)
+                                             if regional else fast, record, last_day, line)
             yield (line, record, deciding,
                    None if next(others) is None else functools.partial(given, next(variants)))
 
