@@ -31,19 +31,11 @@ from decimal import Decimal
 from typing import Any
 
 from fangpin_rules.audit.changes import PolicyDiff, as_text
-from fangpin_rules.audit.impact import (
-    AnyPolicy,
-    Decided,
-    ImpactReport,
-    base_of,
-    compared_outputs,
-    impact,
-    same_output,
-)
+from fangpin_rules.audit.impact import Decided, ImpactReport, compared_outputs, impact, same_output
 from fangpin_rules.audit.variants import Edit, VariantLimitError, Variants, edits_of
 from fangpin_rules.diagnostics import PolicyError
 from fangpin_rules.engine.policy import parse_date
-from fangpin_rules.engine.regions import RegionalPolicy
+from fangpin_rules.engine.regions import AnyPolicy, RegionalPolicy, base_of
 from fangpin_rules.engine.serialize import dumps
 from fangpin_rules.limits import (
     ATTRIBUTION_CHART_POINTS,

@@ -31,7 +31,7 @@ from typing import Any
 
 from fangpin_rules.engine.policy import Policy, parse_date
 from fangpin_rules.engine.records import RecordError, Rejection
-from fangpin_rules.engine.regions import RegionalPolicy
+from fangpin_rules.engine.regions import AnyPolicy, RegionalPolicy, base_of
 from fangpin_rules.engine.stream import read_item
 from fangpin_rules.engine.typed_json import typed_reader
 
@@ -168,14 +168,6 @@ def _cell_order(item: tuple[tuple[str | None, str | None], int]) -> tuple[str, s
 
 ENGINES = ("record", "columnar")
 COLUMNAR_CHUNK = 5_000  # households decided at a time in columns (memory: one chunk held)
-
-
-AnyPolicy = Policy | RegionalPolicy
-
-
-def base_of(policy: AnyPolicy) -> Policy:
-    """The policy itself, or a region table's policy (its outputs, schema and tree)."""
-    return policy.base if isinstance(policy, RegionalPolicy) else policy
 
 
 def impact(old: AnyPolicy, new: AnyPolicy, records: Iterable[Any], as_of: date | str, *,

@@ -41,7 +41,7 @@ from fangpin_rules.compiler.polars_backend import (
 )
 from fangpin_rules.engine.policy import Policy, _refuse_inconsistent
 from fangpin_rules.engine.records import RecordError
-from fangpin_rules.engine.regions import COUNTY_DIGITS, RegionalPolicy
+from fangpin_rules.engine.regions import COUNTY_DIGITS, RegionalPolicy, base_of
 from fangpin_rules.engine.serialize import decimal_text
 from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.language import types as t
@@ -55,11 +55,6 @@ _PLANS: weakref.WeakKeyDictionary[Policy | RegionalPolicy, dict[date, ColumnarPl
     weakref.WeakKeyDictionary()
 
 
-def _base(policy: Policy | RegionalPolicy) -> Policy:
-    """The policy whose rules decide (a region table changes parameters only)."""
-    return policy.base if isinstance(policy, RegionalPolicy) else policy
-
-
 def columnar_plan(policy: Policy | RegionalPolicy, as_of: date) -> ColumnarPlan:
     """The policy compiled for columns on `as_of` (cached): ColumnarUnsupported names the first
     construct it cannot express, with its file:line:col. Under a region table each region's
@@ -67,7 +62,7 @@ def columnar_plan(policy: Policy | RegionalPolicy, as_of: date) -> ColumnarPlan:
     plans = _PLANS.setdefault(policy, {})
     plan = plans.get(as_of)
     if plan is None:
-        base = _base(policy)
+        base = base_of(policy)
         params = {name: value for name, (value, _) in base._resolve(as_of).items()}
         if isinstance(policy, RegionalPolicy):
             policy.check_date(as_of)
@@ -87,7 +82,7 @@ def decide_columns(policy: Policy | RegionalPolicy, batch: Any, as_of: date, *,
                    cases: Mapping[str, Iterable[Case | Mapping[str, Any]]] | None = None
                    ) -> BatchResult:
     pa = _pyarrow()
-    base = _base(policy)
+    base = base_of(policy)
     if cases:
         raise _cases_refused(base)
     columnar_plan(policy, as_of)  # a policy it cannot express is refused before any row
@@ -261,9 +256,9 @@ def decide_validated(policy: Policy | RegionalPolicy, table: Any, as_of: date,
         converted = pl.from_arrow(table)
         assert isinstance(converted, pl.DataFrame)
         frame = converted
-    result = _collected(_base(policy), plan, frame)
+    result = _collected(base_of(policy), plan, frame)
     hazard = result.get_column("__fpc_hazard")
-    decided = _assemble(_base(policy), plan, result, as_of)
+    decided = _assemble(base_of(policy), plan, result, as_of)
     if not hazard.any():
         return decided, list(range(table.num_rows)), []
     return _redecide(policy, table, decided, hazard, as_of, lines)
@@ -315,7 +310,7 @@ class ReadRecords:
     def __init__(self, policy: Policy | RegionalPolicy, records: Sequence[Any],
                  lines: Sequence[int | None] | None = None) -> None:
         self.regional = policy if isinstance(policy, RegionalPolicy) else None
-        policy = _base(policy)
+        policy = base_of(policy)
         id_field = policy.checked.record_id
         self.size = len(records)
         self.refused: dict[int, RecordError] = {}  # the same member twice
@@ -350,7 +345,7 @@ class ReadRecords:
         decided, positions, failed = self.decide_arrow(policy, as_of, among)
         out: dict[int, dict[str, Any] | RecordError] = dict(failed)
         if positions:
-            numbers = _number_paths(_base(policy))
+            numbers = _number_paths(base_of(policy))
             if keys is not None:
                 numbers = [(key, sub) for key, sub in numbers if key in keys]
                 for position, decision in zip(positions, decided.select(list(keys)).to_pylist(),
@@ -373,7 +368,7 @@ class ReadRecords:
         if isinstance(policy, RegionalPolicy) != (self.regional is not None):
             raise ValueError("decide with a region table the records read with one, and only "
                              "those")
-        schema = input_schema(_base(policy))
+        schema = input_schema(base_of(policy))
         table = self.table if schema == self.schema else self._table(schema)
         positions = self.positions
         if among is not None:
@@ -382,7 +377,7 @@ class ReadRecords:
             positions = [self.positions[row] for row in rows]
             table = table.take(pa.array(rows, pa.int64()))
         if not positions:
-            return pa.Table.from_pylist([], schema=output_schema(_base(policy))), [], failed
+            return pa.Table.from_pylist([], schema=output_schema(base_of(policy))), [], failed
         lines = None if self.lines is None else [self.lines[i] for i in positions]
         decided, kept, errors = decide_validated(policy, table, as_of, lines)
         for index, exc in errors:
@@ -660,7 +655,7 @@ def _redecide(policy: Policy | RegionalPolicy, table: Any, decided: Any, hazard:
     """Decide the rows with a zero divisor on the record path: its decision or its rejection
     (under a region table, with the household's region's policy)."""
     pa = _pyarrow()
-    base = _base(policy)
+    base = base_of(policy)
     reader = typed_reader(base.checked.record_model)
     positions = hazard.arg_true().to_list()
     data = _taken(table, positions).to_pylist()
@@ -731,7 +726,7 @@ class ColumnarChunkDecider:
     def __init__(self, policy: Policy | RegionalPolicy, as_of: date) -> None:
         self.regional = policy if isinstance(policy, RegionalPolicy) else None
         self.deciding = policy
-        policy = _base(policy)
+        policy = base_of(policy)
         self.policy, self.as_of = policy, as_of
         columnar_plan(self.deciding, as_of)
         self.reader = typed_reader(policy.checked.record_model)

@@ -172,6 +172,15 @@ class RegionalPolicy:
                 on_reject(rejection)
 
 
+AnyPolicy = Policy | RegionalPolicy  # a policy, or one under a region table
+
+
+def base_of(policy: AnyPolicy) -> Policy:
+    """The policy itself, or a region table's policy: its rules, vocabularies, schema, tree
+    and id (a region table changes parameters only)."""
+    return policy.base if isinstance(policy, RegionalPolicy) else policy
+
+
 def load_regions(policy: Policy, path: str | Path, *, raw: bytes | None = None
                  ) -> RegionalPolicy:
     """Read a region table for `policy`; raises PolicyError with every problem found (a line

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import IO, Any
 
-from fangpin_rules.population.deciding import AnyPolicy, Decided, Period, base_of
+from fangpin_rules.engine.regions import AnyPolicy, base_of
+from fangpin_rules.population.deciding import Decided, Period
 from fangpin_rules.population.ledger import household_figures, ledger_table
 from fangpin_rules.population.regions import Level, row_region
 from fangpin_rules.population.tables import Table

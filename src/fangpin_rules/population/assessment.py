@@ -28,14 +28,8 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from fangpin_rules.population.deciding import (
-    AnyPolicy,
-    Decided,
-    Period,
-    as_date,
-    base_of,
-    decided_as_monitored,
-)
+from fangpin_rules.engine.regions import AnyPolicy, base_of
+from fangpin_rules.population.deciding import Decided, Period, as_date, decided_as_monitored
 from fangpin_rules.population.regions import UNKNOWN_REGION, Level, level_of, row_region
 from fangpin_rules.population.tables import Figure, Row, Table
 

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from fangpin_rules.engine.policy import Policy
 from fangpin_rules.engine.records import RecordError, Rejection, parse_line, read_records
-from fangpin_rules.engine.regions import RegionalPolicy
+from fangpin_rules.engine.regions import AnyPolicy, RegionalPolicy, base_of
 from fangpin_rules.engine.stream import OneDecisionPerId, numbered_items, read_item
 from fangpin_rules.engine.typed_json import typed_reader
 
@@ -98,13 +98,7 @@ class Counts:
     cases_used: int = 0  # cases of the households decided (the others' are in no figure)
 
 
-AnyPolicy = Policy | RegionalPolicy
 RejectHandler = Callable[[Rejection], None]
-
-
-def base_of(policy: AnyPolicy) -> Policy:
-    """The policy itself, or a region table's policy (its rules, vocabularies and id)."""
-    return policy.base if isinstance(policy, RegionalPolicy) else policy
 
 
 ENGINES = ("record", "columnar")

@@ -17,9 +17,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from fangpin_rules.engine.regions import AnyPolicy, base_of
 from fangpin_rules.language import ast
 from fangpin_rules.language import types as t
-from fangpin_rules.population.deciding import AnyPolicy, Decided, Period, as_date, base_of
+from fangpin_rules.population.deciding import Decided, Period, as_date
 from fangpin_rules.population.regions import at_level
 from fangpin_rules.population.tables import Cell, Listing
 

@@ -30,8 +30,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import get_args
 
+from fangpin_rules.engine.regions import AnyPolicy, base_of
 from fangpin_rules.model.case import CaseSource
-from fangpin_rules.population.deciding import AnyPolicy, Decided, Period, as_date, base_of
+from fangpin_rules.population.deciding import Decided, Period, as_date
 from fangpin_rules.population.regions import (
     DIGITS,
     LEVELS,
