@@ -63,6 +63,8 @@ STEP_KINDS = ("deadline",)
 REGION_COLUMN = _PREFIX + "region"  # a region table's county code of each household
 ROW_COLUMN = _PREFIX + "row"  # the row's number, by which an exploded aggregate joins back
 ITEM_COLUMN = _PREFIX + "item"  # an exploded list's item
+DEADLINES_COLUMN = _PREFIX + "deadlines"  # each row's deadlines, as the output writes them
+HAZARD_COLUMN = _PREFIX + "hazard"  # whether a row divides by zero (the record path decides it)
 
 
 _DTYPES: dict[str, Any] = {"date": pl.Date, "bool": pl.Boolean, "text": pl.String}
@@ -1230,8 +1232,8 @@ class ColumnarPlan:
             frame = frame.with_columns(stage)
         for join in self.joins.get(len(self.stages), ()):
             frame = join(frame)
-        return frame.with_columns(*self.warnings, self.deadlines.alias(_PREFIX + "deadlines"),
-                                  self.hazard.alias(_PREFIX + "hazard"))
+        return frame.with_columns(*self.warnings, self.deadlines.alias(DEADLINES_COLUMN),
+                                  self.hazard.alias(HAZARD_COLUMN))
 
 
 def _col(name: str, part: str = "") -> str:
