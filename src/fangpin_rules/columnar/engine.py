@@ -88,7 +88,8 @@ def decide_columns(policy: Policy | RegionalPolicy, batch: Any, as_of: date, *,
     if cases:
         raise _cases_refused(base)
     columnar_plan(policy, as_of)  # a policy it cannot express is refused before any row
-    table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+    table = _compact_lists(batch if isinstance(batch, pa.Table) else
+                           pa.Table.from_batches([batch]))
     regional = policy if isinstance(policy, RegionalPolicy) else None
     schema = input_schema(base)
     good, rejected, unplaced, table, frame = _valid_rows(base, table, schema, regional)
@@ -107,6 +108,23 @@ def decide_columns(policy: Policy | RegionalPolicy, batch: Any, as_of: date, *,
     if unplaced is not None:
         rejects = pa.concat_tables([rejects, unplaced]).sort_by("row") if rejected else unplaced
     return BatchResult(decided, rejects)
+
+
+def _compact_lists(table: Any) -> Any:
+    """`table` with each chunk of a list column holding only its own items. A slice of a list
+    array keeps its parent's whole array of items, and Polars converts all of them: 100 rows
+    sliced from 100,000 households took 3.7 ms to convert, their copy 0.13 ms."""
+    pa = _pyarrow()
+    for index, field in enumerate(table.schema):
+        if not (pa.types.is_list(field.type) or pa.types.is_large_list(field.type)):
+            continue
+        column = table.column(index)
+        if any(len(chunk) and (chunk.offsets[0].as_py() != 0 or
+                               chunk.offsets[-1].as_py() != len(chunk.values))
+               for chunk in column.chunks):
+            table = table.set_column(index, field, pa.chunked_array(
+                [pa.concat_arrays([chunk]) for chunk in column.chunks], field.type))
+    return table
 
 
 def _valid_rows(policy: Policy, table: Any, schema: Any, regional: RegionalPolicy | None = None
