@@ -77,6 +77,11 @@ def test_a_slice_of_a_table_holds_only_its_own_members(fujian: Policy) -> None:
     assert len(compacted.values) == compacted.offsets[-1].as_py()
     assert compacted.to_pylist() == members.to_pylist()
     assert _compact_lists(table) is table  # a table of compact lists is left as it is
+    # of a column in chunks, only the sliced ones are copied
+    whole = table.column("members").chunks[0]
+    mixed = _compact_lists(pa.concat_tables([piece, table])).column("members").chunks
+    assert len(mixed[0].values) == mixed[0].offsets[-1].as_py()
+    assert mixed[1].buffers()[1].address == whole.buffers()[1].address
     alone = pa.Table.from_pylist(piece.to_pylist(), schema=piece.schema)
     sliced = decide_batch(fujian, piece, AS_OF, engine="columnar")
     assert sliced.decisions.equals(decide_batch(fujian, alone, AS_OF,

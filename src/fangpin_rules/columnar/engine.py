@@ -115,15 +115,19 @@ def _compact_lists(table: Any) -> Any:
     array keeps its parent's whole array of items, and Polars converts all of them: 100 rows
     sliced from 100,000 households took 3.7 ms to convert, their copy 0.13 ms."""
     pa = _pyarrow()
+
+    def sliced(chunk: Any) -> bool:
+        return bool(chunk.offsets[0].as_py() != 0 or
+                    chunk.offsets[-1].as_py() != len(chunk.values))
+
     for index, field in enumerate(table.schema):
         if not (pa.types.is_list(field.type) or pa.types.is_large_list(field.type)):
             continue
-        column = table.column(index)
-        if any(len(chunk) and (chunk.offsets[0].as_py() != 0 or
-                               chunk.offsets[-1].as_py() != len(chunk.values))
-               for chunk in column.chunks):
+        chunks = table.column(index).chunks
+        if any(sliced(chunk) for chunk in chunks):  # a copy of those chunks only
             table = table.set_column(index, field, pa.chunked_array(
-                [pa.concat_arrays([chunk]) for chunk in column.chunks], field.type))
+                [pa.concat_arrays([chunk]) if sliced(chunk) else chunk for chunk in chunks],
+                field.type))
     return table
 
 
