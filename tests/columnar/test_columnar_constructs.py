@@ -669,6 +669,31 @@ def test_label_lists_by_either_look_up(fujian: Policy, dense_bits: int, int32_bi
     assert len({tuple(d["risks"]) for d in got}) > 10
 
 
+@pytest.mark.parametrize("mask_most", [62, 3, 0])
+@pytest.mark.parametrize("item_hits", [True, False])
+def test_warning_lists_of_every_kind(fujian: Policy, mask_most: int, item_hits: bool,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warnings of each household, in rule order then item order: the rules about the
+    household read from a mask per row, those beyond the mask (all of them at 0) and the
+    items of the rules over members merged in; a batch with no item's warning at all takes
+    each row's list from its mask alone."""
+    from fangpin_rules.columnar import engine
+
+    monkeypatch.setattr(engine, "_MASK_MOST", mask_most)
+    records = list(benchmark_module("boundary_households").boundary_households(2000, seed=4))
+    if not item_hits:  # members of working age, in school, born long ago: no item's warning
+        for record in records:
+            for member in record["members"]:
+                member.update(birth_date="1980-01-01", dropped_out=False)
+    got = assert_same(fujian, records_to_arrow(fujian, records))
+    fields = [w["field"] for d in got for w in d["warnings"]]
+    assert any("[" in f for f in fields) == item_hits
+    assert sum(len(d["warnings"]) > 1 for d in got) > 10  # rows of several rules each
+    if item_hits:  # a row with an item's warning between rules about the household
+        assert any(len(d["warnings"]) > 2 and any("[" in w["field"] for w in d["warnings"])
+                   for d in got)
+
+
 # -- age() compared with a constant ------------------------------------------------------------
 
 # compiled as a comparison of d with one date (polars_backend `age_threshold`): the record

@@ -490,9 +490,11 @@ def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: d
         arrays[column.key] = _output_array(result, column, schema.field(column.key).type)
         labels = plan.emit_labels.get(column.key)
         if labels is not None:
-            values = result.get_column(column.columns[0])
-            arrays[column.key + "_label"] = values.replace_strict(
-                labels, default=None, return_dtype=pl.String).to_arrow()
+            arrays[column.key + "_label"] = _choice_texts(
+                result, column, [labels.get(v) if v is not None else None
+                                 for v in column.values]) if column.form == "choice" else \
+                result.get_column(column.columns[0]).replace_strict(
+                    labels, default=None, return_dtype=pl.String).to_arrow()
     deadlines = result.get_column(DEADLINES_COLUMN).to_arrow()
     if isinstance(deadlines, pa.ChunkedArray):
         deadlines = deadlines.combine_chunks()
@@ -532,51 +534,83 @@ def _with_status(deadlines: Any, statuses: list[str]) -> Any:
 
 def _warning_lists(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) -> Any:
     """The warnings of each row, in rule order, then item order (the record path's), built in
-    columns: one entry (row, rule, item) for each rule that holds (each item, for a rule
-    `for:` a list), sorted, then cut into one list per row by the counts of each row."""
+    columns. The rules about the household (up to `_MASK_MOST` of them) are a bit each of a
+    mask per row, whose list of rule numbers is built once per distinct mask, as the label
+    sets are; the entries of the rest (the items a rule `for:` a list holds for, and any rules
+    beyond the mask) are merged into them by (row, rule number), in item order. Each entry's
+    code and cite, and a household rule's field, are taken from the rules' by number (87
+    against 27 ms at 1,000,000 rows, the rules' rows found one by one and sorted: a change
+    measured in docs/performance.md)."""
     pa = _pyarrow()
     columns = plan.warning_columns
     n = result.height
+    struct_type = arrow_type.value_type
+    masked = [order for order, c in enumerate(columns) if not c.per_item][:_MASK_MOST]
+    listed = _numbered_lists(result, [columns[order].column for order in masked], masked) \
+        if masked else pa.array([[]] * n, pa.list_(pa.int8()))
+    by_rule = {name: pa.array([getattr(c, name) for c in columns], pa.string())
+               for name in ("code", "field", "cite")}
+    others = _unmasked_entries(result, columns, set(masked))
+    if others is None:  # the rules about the household only: each row's list is its mask's
+        orders = listed.values
+        return pa.ListArray.from_arrays(listed.offsets, pa.StructArray.from_arrays(
+            [by_rule[name].take(orders) for name in ("code", "field", "cite")],
+            fields=list(struct_type)), type=arrow_type)
+    import pyarrow.compute as pc
+    width = len(columns)
+    orders = pl.from_arrow(listed.values)
+    rows = pl.from_arrow(pc.list_parent_indices(listed))
+    assert isinstance(orders, pl.Series) and isinstance(rows, pl.Series)
+    flat = pl.DataFrame({
+        "key": rows.cast(pl.Int64) * width + orders.cast(pl.Int64),
+        "order": orders.cast(pl.Int64),
+        "field": pl.from_arrow(by_rule["field"].take(listed.values))})
+    prefix = [c.field.split("[]", 1)[0] for c in columns]
+    suffix = [c.field.split("[]", 1)[1] if c.per_item else "" for c in columns]
+
+    def of_rule(texts: list[str]) -> pl.Expr:
+        return pl.lit(pl.Series(texts, dtype=pl.String)).gather(pl.col("order"))
+
+    # (row, rule, item) in order: the item entries of one rule and row are in item order
+    entries = others.sort(["row", "order", "index"]).select(
+        (pl.col("row") * width + pl.col("order")).alias("key"), "order",
+        pl.when(pl.col("index") >= 0).then(pl.concat_str(
+            of_rule(prefix), pl.lit("["), pl.col("index").cast(pl.String), pl.lit("]"),
+            of_rule(suffix))).otherwise(of_rule([c.field for c in columns])).alias("field"))
+    merged = flat.merge_sorted(entries, "key")
+    counts = pl.from_arrow(listed.value_lengths()).cast(pl.Int64)
+    assert isinstance(counts, pl.Series)
+    per_row = others.group_by("row").len()
+    counts = counts.scatter(per_row.get_column("row"),
+                            counts.gather(per_row.get_column("row")) +
+                            per_row.get_column("len").cast(pl.Int64))
+    offsets = pl.concat([pl.Series([0], dtype=pl.Int64), counts.cum_sum()])
+    order = merged.get_column("order").to_arrow()
+    struct = pa.StructArray.from_arrays(
+        [by_rule["code"].take(order), merged.get_column("field").to_arrow().cast(pa.string()),
+         by_rule["cite"].take(order)], fields=list(struct_type))
+    return pa.ListArray.from_arrays(offsets.cast(pl.Int32).to_arrow(), struct, type=arrow_type)
+
+
+def _unmasked_entries(result: pl.DataFrame, columns: list[WarningColumn], masked: set[int]
+                      ) -> pl.DataFrame | None:
+    """(row, rule number, item index) of each hit of the rules not in the mask: the items a
+    rule `for:` a list holds for, and (index -1) the rows a rule beyond the mask holds for; None
+    when there is none."""
     hits = _item_hits(result, [c for c in columns if c.per_item])
     parts = []
     for order, column in enumerate(columns):
+        if order in masked:
+            continue
         if column.per_item:
             held = hits.get(column.column)
-            if held is not None:
-                parts.append(held.with_columns(pl.lit(order, pl.Int32).alias("order")))
         else:
-            rows = result.get_column(column.column).fill_null(False).arg_true()
-            if rows.len():
-                parts.append(pl.DataFrame({"row": rows.cast(pl.Int64),
-                                           "index": pl.repeat(-1, rows.len(), dtype=pl.Int64,
-                                                              eager=True)}).with_columns(
-                    pl.lit(order, pl.Int32).alias("order")))
-    if not parts:
-        return pa.array([[]] * n, arrow_type)
-    entries = pl.concat(parts, how="vertical").sort(["row", "order", "index"])
-    orders = list(range(len(columns)))
-
-    def by_rule(values: list[str]) -> pl.Expr:
-        return pl.col("order").replace_strict(orders, values, return_dtype=pl.String)
-
-    prefix = [c.field.split("[]", 1)[0] if c.per_item else c.field for c in columns]
-    suffix = [c.field.split("[]", 1)[1] if c.per_item else "" for c in columns]
-    values = entries.select(
-        by_rule([c.code for c in columns]).alias("code"),
-        pl.when(pl.col("index") >= 0).then(pl.concat_str(
-            by_rule(prefix), pl.lit("["), pl.col("index").cast(pl.String), pl.lit("]"),
-            by_rule(suffix))).otherwise(by_rule(prefix)).alias("field"),
-        by_rule([c.cite for c in columns]).alias("cite"))
-    counts = pl.zeros(n, dtype=pl.Int64, eager=True)
-    per_row = entries.group_by("row").len()
-    counts = counts.scatter(per_row.get_column("row"), per_row.get_column("len").cast(pl.Int64))
-    offsets = pl.concat([pl.Series([0], dtype=pl.Int64), counts.cum_sum()])
-    struct = pa.StructArray.from_arrays(
-        [values.get_column(name).to_arrow().cast(pa.string()) for name in ("code", "field",
-                                                                          "cite")],
-        fields=list(arrow_type.value_type))
-    return pa.ListArray.from_arrays(offsets.cast(pl.Int32).to_arrow(), struct,
-                                    type=arrow_type)
+            rows = result.get_column(column.column).fill_null(False).arg_true().cast(pl.Int64)
+            held = pl.DataFrame({"row": rows, "index": pl.repeat(-1, rows.len(), dtype=pl.Int64,
+                                                                 eager=True)})
+        if held is not None and held.height:
+            parts.append(held.with_columns(pl.lit(order, pl.Int64).alias("order")))
+    return pl.concat(parts, how="vertical") if parts else None
 
 
 def _item_hits(result: pl.DataFrame, items: list[WarningColumn]) -> dict[str, pl.DataFrame]:
@@ -614,6 +648,8 @@ def _output_array(result: pl.DataFrame, column: OutputColumn, arrow_type: Any) -
         return nums_series.cast(pl.Int64).to_arrow()
     if column.form == "plain":
         return result.get_column(column.columns[0]).to_arrow()
+    if column.form == "choice":
+        return _choice_texts(result, column, list(column.values))
     if column.form == "labels":
         return _label_lists(result, column)
     assert column.form == "object"
@@ -631,6 +667,13 @@ def _output_array(result: pl.DataFrame, column: OutputColumn, arrow_type: Any) -
                                       mask=(~present).to_arrow())
 
 
+def _choice_texts(result: pl.DataFrame, column: OutputColumn, texts: list[str | None]) -> Any:
+    """A first_match decision's text of each row (`texts[i]` for rule number i, the last its
+    `otherwise`), taken by the rule's number."""
+    pa = _pyarrow()
+    return pa.array(texts, pa.string()).take(result.get_column(column.columns[0]).to_arrow())
+
+
 def _label_lists(result: pl.DataFrame, column: OutputColumn) -> Any:
     """The label lists, built once per distinct set of labels (a bit mask per row): building a
     list per row is what costs, not the rules."""
@@ -639,10 +682,24 @@ def _label_lists(result: pl.DataFrame, column: OutputColumn) -> Any:
     if not names:
         return pa.array([[]] * result.height, pa.list_(pa.string()))
     label_of = dict(zip(names, column.labels, strict=True))
-    if len(names) > 62:  # pragma: no cover - more labels than a mask holds
+    if len(names) > _MASK_MOST:  # pragma: no cover - more labels than a mask holds
         return result.select(pl.concat_list([pl.when(pl.col(c)).then(pl.lit(label_of[c]))
                                               for c in names]).list.drop_nulls()
                              ).to_series().to_arrow()
+    # each row's list of label numbers, then the labels' texts by one take of the flat
+    # numbers: a take of lists of strings writes the same bytes but cost more on fresh memory
+    # (the four label sets 0.54 against 0.39 s in a call at 1,000,000; warm, 72 against 63 ms
+    # for `departments`: docs/performance.md)
+    numbered = _numbered_lists(result, names, list(range(len(names))))
+    texts = pa.array([label_of[c] for c in names], pa.string()).take(numbered.values)
+    return pa.ListArray.from_arrays(numbered.offsets, texts)
+
+
+def _numbered_lists(result: pl.DataFrame, names: list[str], numbers: list[int]) -> Any:
+    """Each row's list of `numbers[i]` for the boolean columns `names[i]` that hold in it, in
+    their order (an Arrow list array of small integers), built once per distinct set: a bit
+    mask per row (at most `_MASK_MOST` columns), each distinct mask's list taken by row."""
+    pa = _pyarrow()
     bits = pl.Int32 if len(names) <= _INT32_MASK_BITS else pl.Int64
     mask = result.select(_mask_of(tuple(names), bits)).to_series()
     uniques = mask.unique()
@@ -653,14 +710,9 @@ def _label_lists(result: pl.DataFrame, column: OutputColumn) -> Any:
     else:
         inverse = mask.replace_strict(uniques, pl.int_range(0, uniques.len(), dtype=pl.Int64,
                                                             eager=True))
-    # each row's list of label numbers, then the labels' texts by one take of the flat
-    # numbers: a take of lists of strings writes the same bytes but cost more on fresh memory
-    # (the four label sets 0.54 against 0.39 s in a call at 1,000,000; warm, 72 against 63 ms
-    # for `departments`: docs/performance.md)
-    numbered = pa.array([[i for i in range(len(names)) if u >> i & 1] for u in uniques.to_list()],
-                        pa.list_(pa.int8())).take(inverse.to_arrow())
-    texts = pa.array([label_of[c] for c in names], pa.string()).take(numbered.values)
-    return pa.ListArray.from_arrays(numbered.offsets, texts)
+    kind = pa.int8() if max(numbers) <= _INT8_MOST else pa.int16()
+    return pa.array([[numbers[i] for i in range(len(names)) if u >> i & 1]
+                     for u in uniques.to_list()], pa.list_(kind)).take(inverse.to_arrow())
 
 
 @functools.lru_cache(maxsize=256)
@@ -678,6 +730,8 @@ def _mask_of(names: tuple[str, ...], bits: Any) -> pl.Expr:
 
 _DENSE_MASK_BITS = 16  # a table of 65,536 places costs less than hashing 100,000 masks
 _INT32_MASK_BITS = 31  # the most labels whose mask an Int32 holds
+_MASK_MOST = 62  # the most columns whose mask an Int64 holds
+_INT8_MOST = 127
 
 
 def _redecide(policy: Policy | RegionalPolicy, table: Any, decided: Any, hazard: pl.Series,
