@@ -151,7 +151,7 @@ def assert_same(deciding: Any, records: list[Any], table: pa.Table, as_of: date,
     decided, kept, failed = decide_validated(
         deciding, table if table_for_columns is None else table_for_columns, as_of)
     assert {row: exc.rejection for row, exc in failed} == refused
-    assert kept == [row for row in range(len(records)) if row not in refused]
+    assert list(kept) == [row for row in range(len(records)) if row not in refused]
     return assert_same_columns(base, expected, decided)
 
 
