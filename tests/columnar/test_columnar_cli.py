@@ -58,6 +58,17 @@ def test_parquet_in_and_out(tmp_path: Path, fujian: Policy,
     assert "read 700, decided 700, rejected 0" in capsys.readouterr().err
     expected = decide_batch(fujian, table, AS_OF, engine="record").decisions
     assert pq.read_table(out).to_pylist() == expected.to_pylist()
+    # statistics for the columns outside lists (a reader skips row groups by them), none
+    # for a list's items
+    group = pq.ParquetFile(out).metadata.row_group(0)
+    stats = {group.column(i).path_in_schema: group.column(i).is_stats_set
+             for i in range(group.num_columns)}
+    assert stats["household_id"] and stats["category"] and stats["cadre.rank"]
+    assert stats["dibao.grace_until"] and stats["per_capita_income"]
+    listed = [path for path in stats if ".list." in path]
+    assert "risks.list.element" in listed and "warnings.list.element.code" in listed
+    assert not any(stats[path] for path in listed)
+    assert all(stats[path] for path in stats if path not in listed)
 
 
 def test_a_parquet_run_decides_on_jemalloc_and_gives_the_pool_back(
