@@ -669,6 +669,40 @@ def test_label_lists_by_either_look_up(fujian: Policy, dense_bits: int, int32_bi
     assert len({tuple(d["risks"]) for d in got}) > 10
 
 
+CHOSEN = {  # a first_match decision (category's otherwise is null) compared with texts
+    "is_marginal": 'category == "marginal"', "not_marginal": 'category != "marginal"',
+    "marginal_is": '"marginal" == category', "single": 'assistance_mode == "single"',
+    "either": 'category in ["marginal", "unstable"]',
+    "neither": 'category not in ["marginal", "unstable"]',
+    "none_of": 'assistance_mode in ["single"] and category not in ["sudden_hardship"]',
+    "known": "category != null", "unknown": "null == category",
+}
+
+
+def test_a_first_match_compared_with_texts_by_its_rule(tmp_path: Path, fujian: Policy) -> None:
+    """`d == "x"`, `!=`, `in [...]` and `d == null` of a first_match decision are decided
+    from its rule's number, its text column left out of the query; as the record path decides
+    them, a null decision (no rule holds) included."""
+    import yaml
+
+    document = yaml.safe_load((ROOT / "policies" / "fujian_2021.yaml").read_text("utf-8"))
+    for name, expr in CHOSEN.items():
+        document["decisions"][name] = {"expr": expr}
+    policy = policy_from_text(tmp_path, yaml.safe_dump(document, allow_unicode=True))
+    records = list(benchmark_module("boundary_households").boundary_households(1500, seed=6))
+    got = assert_same(policy, records_to_arrow(policy, records))
+    assert {d["category"] for d in got} >= {None, "marginal", "unstable"}
+    for name in CHOSEN:
+        assert {d[name] for d in got} == {True, False}, name
+    plan = columnar_plan(policy, date(2021, 9, 1))
+    (category,) = [c for c in plan.outputs if c.key == "category"]
+    assert category.form == "choice"
+    text = category.columns[0].removesuffix("_rule")
+    query = plan.query(pl.from_arrow(records_to_arrow(policy, records[:5])).lazy())
+    assert f'"{text}"' not in query.select(
+        [c.columns[0] for c in plan.outputs if c.key in CHOSEN]).explain()
+
+
 @pytest.mark.parametrize("mask_most", [62, 3, 0])
 @pytest.mark.parametrize("item_hits", [True, False])
 def test_warning_lists_of_every_kind(fujian: Policy, mask_most: int, item_hits: bool,

@@ -102,6 +102,8 @@ class Val:
     nullable: bool
     const: Any = None
     is_const: bool = False
+    # a first_match decision's text: its rule's number and the value of each number
+    choice: tuple[pl.Expr, tuple[str | None, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -504,6 +506,10 @@ class _Translator:
         if isinstance(value, Val):
             if value.is_const:
                 return pl.lit(value.const is not None)
+            if value.choice is not None:  # a first_match decision: by its rule's number
+                rule, values = value.choice
+                return _numbered(rule, [number for number, known in enumerate(values)
+                                        if known is not None], len(values))
             return value.expr.is_not_null()
         return pl.lit(True)
 
@@ -765,6 +771,11 @@ class _Translator:
                 other = b if a.is_const and a.const is None else a
                 known = self.is_known(other)
                 return ~known if op == "==" else known if equality else pl.lit(False)
+            if equality:
+                value, constant = (a, b) if b.is_const else (b, a)
+                if value.choice is not None and constant.is_const:
+                    found = _chosen(value.choice, [constant.const])
+                    return found if op == "==" else ~found
             lhs, rhs = a.expr, b.expr
             nullable = a.nullable or b.nullable
         if op == "==":
@@ -850,6 +861,9 @@ class _Translator:
             found = tests[0]
             for test in tests[1:]:
                 found = found | test
+        elif isinstance(item, Val) and item.choice is not None and \
+                all(isinstance(i, ast.String) for i in container.items):
+            found = _chosen(item.choice, [_literal(i) for i in container.items])
         elif isinstance(item, Val) and item.kind == "text" and \
                 len(container.items) <= _TEXT_EQUALITIES and \
                 all(isinstance(i, ast.String) for i in container.items):
@@ -1178,6 +1192,25 @@ class _Translator:
         return self.expr(checked.tree)
 
 
+def _chosen(choice: tuple[pl.Expr, tuple[str | None, ...]], texts: list[Any]) -> pl.Expr:
+    """Whether a first_match decision's text is one of `texts`, from its rule's number: the
+    numbers whose value is one of them (a null text is none of them; a string gather and a
+    comparison of the texts cost 60 ms at 1,000,000 rows)."""
+    rule, values = choice
+    return _numbered(rule, [number for number, value in enumerate(values)
+                            if value is not None and value in texts], len(values))
+
+
+def _numbered(rule: pl.Expr, numbers: list[int], count: int) -> pl.Expr:
+    """Whether `rule` (a number below `count`) is one of `numbers`."""
+    if not numbers or len(numbers) == count:
+        return pl.lit(bool(numbers))
+    found = rule == numbers[0]
+    for number in numbers[1:]:
+        found = found | (rule == number)
+    return found
+
+
 def _literal(node: ast.Expr) -> Any:
     if isinstance(node, ast.String):
         return node.value
@@ -1310,15 +1343,18 @@ def _node(tr: _Translator, index: int, node: CheckedNode,
             then = pl.lit(number, dtype=code)
             chain = pl.when(cond).then(then) if chain is None else chain.when(cond).then(then)
         name = _col(base)
-        value = Val(pl.col(name), "text", node.otherwise is None)
         if chain is None:
-            return [pl.lit(node.otherwise, dtype=pl.String).alias(name)], value, \
+            return [pl.lit(node.otherwise, dtype=pl.String).alias(name)], \
+                Val(pl.col(name), "text", node.otherwise is None), \
                 OutputColumn(node.name, kind, "plain", (name,))
         # the output is read from the rule's number (the text a take of the few values: 4
-        # against 38 ms at 1,000,000 rows with its label, docs/performance.md); the text
-        # column is computed only where another expression reads it
+        # against 38 ms at 1,000,000 rows with its label, docs/performance.md), and so is a
+        # comparison with a text (`chosen`): the text column is computed only where another
+        # expression reads it
         rule = chain.otherwise(pl.lit(len(node.rules), dtype=code))
         rule_name = _col(base, "_rule")
+        value = Val(pl.col(name), "text", node.otherwise is None,
+                    choice=(pl.col(rule_name), tuple(labels)))
         return [rule.alias(rule_name),
                 pl.lit(pl.Series(labels, dtype=pl.String)).gather(rule).alias(name)], value, \
             OutputColumn(node.name, kind, "choice", (rule_name,), values=tuple(labels))
