@@ -62,6 +62,27 @@ def test_a_constant_denominator(nums: list[int], den: int) -> None:
     assert got == expected
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.none(), st.integers(-3 * 10**8, 3 * 10**8)),
+                          st.sampled_from([3, 7, 10000, 30000, 70000])), min_size=1,
+                max_size=60), st.booleans(), st.integers(1, 3))
+def test_int64_money_of_few_or_many_whole_yuan(pairs: list[tuple[int | None, int]],
+                                               wide: bool, pieces: int) -> None:
+    """Int64 columns, as money in 1/10000 yuan is (the others here are Int128): a few whole
+    yuan repeated, or with one row of 10**15 among them; negative zero and nulls included, in
+    chunks."""
+    nums = [n for n, _ in pairs] + ([10**15] if wide else [])
+    dens = [d for _, d in pairs] + ([3] if wide else [])
+    step = -(-len(nums) // pieces)
+    frame = pl.concat([pl.DataFrame({"n": pl.Series(nums[i:i + step], dtype=pl.Int64),
+                                     "d": pl.Series(dens[i:i + step], dtype=pl.Int64)})
+                       for i in range(0, len(nums), step)], rechunk=False)
+    with decimal.localcontext(DECIMAL_CONTEXT):
+        expected = fraction_texts(nums, dens, decimal_text)
+        got = fraction_text_column(frame, "n", "d", decimal_text).to_pylist()
+    assert got == expected
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(st.one_of(st.none(), st.integers(-BIG, BIG)),
                           st.sampled_from([1, 2, 3, 7, 10000, 30000, 70000, 2**28])),
