@@ -166,3 +166,34 @@ def test_cases_are_refused_with_the_columnar_engine(
     fujian = load_policy(FUJIAN)
     with pytest.raises(ColumnarUnsupported):
         impact(fujian, fujian, [], "2022-03-01", engine="columnar", cases={"x": []})
+
+
+def test_label_sets_in_another_order_are_compared_in_columns(tmp_path: Path,
+                                                              fujian: Policy) -> None:
+    """A version that adds the same risks in another order (its rules reversed) changes no
+    household, and the columnar run finds that in columns: no household's decisions are
+    turned into Python values whole (each set is sorted before the columns are compared)."""
+    import yaml
+
+    from fangpin_rules.columnar import decide_batch, records_to_arrow
+
+    document = yaml.safe_load(FUJIAN.read_text(encoding="utf-8"))
+    document["decisions"]["risks"]["rules"].reverse()
+    (tmp_path / "reversed.yaml").write_text(yaml.safe_dump(document, allow_unicode=True),
+                                            encoding="utf-8")
+    reversed_risks = load_policy(tmp_path / "reversed.yaml")
+    records = list(benchmark_module("boundary_households").boundary_households(600, seed=5))
+    table = records_to_arrow(fujian, records)
+    before = decide_batch(fujian, table, "2021-09-01").decisions.column("risks").to_pylist()
+    after = decide_batch(reversed_risks, table, "2021-09-01").decisions.column("risks"
+                                                                              ).to_pylist()
+    reordered = sum(a != b and sorted(a) == sorted(b) for a, b in zip(before, after,
+                                                                       strict=True))
+    assert reordered > 20 and all(sorted(a) == sorted(b) for a, b in zip(before, after,
+                                                                          strict=True))
+    batches: list[object] = []
+    report = impact(fujian, reversed_risks, records, "2021-09-01", engine="columnar",
+                    on_decided=lambda decided: batches.append(decided.batch))
+    assert report.compared == len(records) and report.changed == 0
+    assert batches and all(batch is not None and not batch.whole  # type: ignore[attr-defined]
+                           for batch in batches)

@@ -350,8 +350,8 @@ class ColumnarBatch:
             if name in report.uniform:
                 continue
             before, after = _column(old_table, name), _column(new_table, name)
-            if report.kinds[name] == "collect":
-                before, after = before.list.sort(), after.list.sort()
+            if report.kinds[name] == "collect":  # a set: compared in one order
+                before, after = _sorted_lists(before), _sorted_lists(after)
             differs = differs | before.ne_missing(after)
         numbers = (_number_paths(base_of(old)), _number_paths(base_of(new)))
         whole = differs.arg_true().to_list()
@@ -406,6 +406,15 @@ def _rows_at(table: Any, rows: list[int], wanted: list[int]) -> Any:
     import pyarrow as pa
     row_of = {position: row for row, position in enumerate(rows)}
     return table.take(pa.array([row_of[index] for index in wanted], pa.int64()))
+
+
+def _sorted_lists(series: Any) -> Any:
+    """Each list of `series` sorted. `list.sort()` sorts the lists on Polars' thread pool,
+    which with two threads cost 25 times the one-threaded time (69 against 2.8 ms for 5,000
+    label sets; 3.2 against 1.1 s wall for a columnar impact over 20,000 households); a
+    sort inside `list.eval` does not."""
+    import polars as pl
+    return series.list.eval(pl.element().sort())
 
 
 def _column(table: Any, name: str) -> Any:
