@@ -34,6 +34,20 @@ def _both(nums: list[int | None], dens: list[int] | int) -> tuple[list[str | Non
     return expected, got
 
 
+def _in_chunks(nums: list[int | None], dens: list[int], pieces: int
+               ) -> tuple[list[str | None], ...]:
+    """The record path's texts and the columns', of Int64 columns (money's type in the query)
+    cut into `pieces` chunks."""
+    step = -(-len(nums) // pieces)
+    frame = pl.concat([pl.DataFrame({"n": pl.Series(nums[i:i + step], dtype=pl.Int64),
+                                     "d": pl.Series(dens[i:i + step], dtype=pl.Int64)})
+                       for i in range(0, len(nums), step)], rechunk=False)
+    with decimal.localcontext(DECIMAL_CONTEXT):
+        expected = fraction_texts(nums, dens, decimal_text)
+        got = fraction_text_column(frame, "n", "d", decimal_text).to_pylist()
+    return expected, got
+
+
 def test_the_hard_cases() -> None:
     nums = [0, 1, -1, 2, 71519900, 214559900, 2 * 10**29 - 1, -(10**30) + 1, 10**30 - 1,
             999999, 1000000, None, 7, -7, 3 * 10**24 + 1]
@@ -66,20 +80,14 @@ def test_a_constant_denominator(nums: list[int], den: int) -> None:
 @given(st.lists(st.tuples(st.one_of(st.none(), st.integers(-3 * 10**8, 3 * 10**8)),
                           st.sampled_from([3, 7, 10000, 30000, 70000])), min_size=1,
                 max_size=60), st.booleans(), st.integers(1, 3))
-def test_int64_money_of_few_or_many_whole_yuan(pairs: list[tuple[int | None, int]],
-                                               wide: bool, pieces: int) -> None:
+def test_int64_columns_in_chunks(pairs: list[tuple[int | None, int]], wide: bool,
+                                 pieces: int) -> None:
     """Int64 columns, as money in 1/10000 yuan is (the others here are Int128): a few whole
     yuan repeated, or with one row of 10**15 among them; negative zero and nulls included, in
     chunks."""
     nums = [n for n, _ in pairs] + ([10**15] if wide else [])
     dens = [d for _, d in pairs] + ([3] if wide else [])
-    step = -(-len(nums) // pieces)
-    frame = pl.concat([pl.DataFrame({"n": pl.Series(nums[i:i + step], dtype=pl.Int64),
-                                     "d": pl.Series(dens[i:i + step], dtype=pl.Int64)})
-                       for i in range(0, len(nums), step)], rechunk=False)
-    with decimal.localcontext(DECIMAL_CONTEXT):
-        expected = fraction_texts(nums, dens, decimal_text)
-        got = fraction_text_column(frame, "n", "d", decimal_text).to_pylist()
+    expected, got = _in_chunks(nums, dens, pieces)
     assert got == expected
 
 
@@ -122,13 +130,7 @@ def test_many_rows_of_few_keys_in_chunks(pairs: list[tuple[int, int]], pieces: i
     chunks: each row's text is read by its key's place among the distinct keys."""
     nums = [n for n, _ in pairs] * 50
     dens = [d for _, d in pairs] * 50
-    step = -(-len(nums) // pieces)
-    frame = pl.concat([pl.DataFrame({"n": pl.Series(nums[i:i + step], dtype=pl.Int64),
-                                     "d": pl.Series(dens[i:i + step], dtype=pl.Int64)})
-                       for i in range(0, len(nums), step)], rechunk=False)
-    with decimal.localcontext(DECIMAL_CONTEXT):
-        expected = fraction_texts(nums, dens, decimal_text)
-        got = fraction_text_column(frame, "n", "d", decimal_text).to_pylist()
+    expected, got = _in_chunks(nums, dens, pieces)
     assert got == expected
 
 
