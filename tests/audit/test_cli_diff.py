@@ -106,10 +106,38 @@ def test_impact_as_text_shows_transitions_with_chinese_labels(
     assert "  收入低于监测范围 low_income: +2 -0" in out
 
 
+def test_impact_on_a_date_past_a_value_warns_once_for_each_version(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As `fangpin eval` says it: a value carried forward is named once per run, before any
+    household, with the version that carries it; `--strict` refuses the date instead (exit 2,
+    no report) and names the value and its file."""
+    records = str(_households(tmp_path / "h.jsonl"))
+    args = ["diff", str(FUJIAN), str(REVISED), "--impact", records, "--as-of", "2025-06-30"]
+    assert main(args) == 1  # two rejected
+    captured = capsys.readouterr()
+    err = captured.err.splitlines()
+    warnings = [line for line in err if line.startswith("warning[carried-forward]: ")]
+    assert [line.split(": ", 2)[1] + " " + line.split("'")[1] for line in warnings] == [
+        "the old policy monitoring_line", "the old policy dibao_standard",
+        "the new policy dibao_standard"]  # the new version raises the line from 2022 on
+    assert "its 2021 value 7152" in warnings[0] and "fujian_2021.yaml:" in warnings[0]
+    assert err.index(warnings[-1]) < err.index("read 5, compared 3, rejected 2, changed 2")
+    assert "对农户的影响（2025-06-30）" in captured.out or '"impact"' in captured.out
+    assert main([*args, "--strict"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err
+    assert "parameter 'monitoring_line' has no value in force on 2025-06-30" in captured.err
+    assert "fujian_2021.yaml:" in captured.err and "read 5" not in captured.err
+    assert main(["diff", str(FUJIAN), str(REVISED), "--impact", records,
+                 "--as-of", "2021-09-01", "--strict"]) == 1
+    assert "carried-forward" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--impact", "h.jsonl"], "--impact needs --as-of"),
     (["--as-of", "2022-03-01"], "go with --impact"),
     (["--cases", "h.jsonl"], "go with --impact"),
+    (["--strict"], "go with --impact"),
     (["--impact", "missing.jsonl", "--as-of", "2022-03-01"], "cannot read 'missing.jsonl'"),
     (["--impact", "h.jsonl", "--as-of", "2020-01-01"], "does not apply on 2020-01-01"),
     (["--impact", "h.jsonl", "--as-of", "March"], "'March' is not a date"),

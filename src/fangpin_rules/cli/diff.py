@@ -65,6 +65,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="--impact: decide each household with its county's parameters "
                         "from this region table under both versions (both must be versions "
                         "of the policy the table names: docs/audit-guide.md)")
+    parser.add_argument("--strict", action="store_true",
+                        help="--impact: refuse a date on which a parameter's last value has "
+                             "ended in either version (by default it is carried forward with "
+                             "a warning naming the version)")
     parser.add_argument("--engine", choices=("record", "columnar"), default="record",
                         help="--impact: decide household by household (record, the default) or "
                              "in columns, 5,000 at a time (columnar: the same report; a policy "
@@ -87,16 +91,18 @@ def run(args: argparse.Namespace) -> int:
     from fangpin_rules.audit.render import Labels, render_json, render_markdown, render_text
     from fangpin_rules.audit.report_html import render_html
 
-    if args.impact is None and (args.as_of or args.impact_out or args.cases or args.regions):
-        raise UsageError("--as-of, --cases, --regions and --impact-out go with --impact "
-                         "RECORDS")
+    if args.impact is None and (args.as_of or args.impact_out or args.cases or args.regions
+                                or args.strict):
+        raise UsageError("--as-of, --cases, --regions, --strict and --impact-out go with "
+                         "--impact RECORDS")
     if args.impact is not None and not args.as_of:
         raise UsageError("--impact needs --as-of DATE (the date both versions decide on)")
     if args.engine == "columnar" and args.cases:
         raise UsageError("--engine columnar does not take --cases: use --engine record")
     if args.sample < 0:
         raise UsageError("--sample takes a number of ids, 0 or more")
-    old, new = load_or_report(args.old), load_or_report(args.new)
+    old = load_or_report(args.old, strict=args.strict)
+    new = load_or_report(args.new, strict=args.strict)
     if args.regions and old.id != new.id:
         raise UsageError(
             f"--regions: a region table gives the county values of one policy, and OLD is "
@@ -160,6 +166,12 @@ def _impact(args: argparse.Namespace, old: Policy, new: Policy, diff: PolicyDiff
     if args.regions:  # the same table under both versions (their ids are one: see run)
         old_deciding = load_regions_or_report(old, args.regions)
         new_deciding = applied_or_report(old_deciding, new)
+    try:  # once per run, before any record, as `fangpin eval` says it
+        for name, version in (("the old policy", old_deciding), ("the new policy", new_deciding)):
+            for notice in version.carried_forward(args.as_of):
+                print(f"warning[carried-forward]: {name}: {notice.message()}", file=sys.stderr)
+    except DateError as exc:  # a bad date, or (--strict) a value that has ended
+        raise UsageError(str(exc)) from None
     cases = None
     if args.cases:
         with open_input(args.cases) as case_source:
