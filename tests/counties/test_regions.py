@@ -184,3 +184,48 @@ regions:
     regional = load_regions(load_policy(FUJIAN), table)
     list(regional.evaluate_many([household(region_code="350121")] * 2, "2023-03-01"))
     assert [n.parameter for n in regional.run_warnings] == ["monitoring_line", "dibao_standard"]
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_under_a_table_that_covers_the_date_the_base_values_end_is_no_matter(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], strict: bool) -> None:
+    """The example table gives 闽侯县 values in force on 2025-06-30, where the province's own
+    2021 values have ended: under the table the base decides no household, so every entry
+    point decides (with --strict too, as `check_date` says), the same as without it, and
+    none refuses the date or falls over on the base's values (eval with --strict did)."""
+    import pyarrow.parquet as pq
+
+    from fangpin_rules.columnar import decide_batch, records_to_arrow
+
+    base = load_policy(FUJIAN, strict=strict)
+    regional = load_regions(base, TABLE)
+    records = [household(household_id=h, region_code="350121") for h in ("A", "B")]
+    path = tmp_path / "minhou.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    flag = ["--strict"] if strict else []
+    runs = {}
+    for engine in ("record", "columnar"):
+        out = tmp_path / f"{engine}.jsonl"
+        assert main(["eval", str(FUJIAN), str(path), "--as-of", "2025-06-30", "--regions",
+                     str(TABLE), "--engine", engine, "-o", str(out), *flag]) == 0
+        runs[engine] = out.read_bytes()
+        table = records_to_arrow(base, records)
+        batch = decide_batch(regional, table, "2025-06-30", engine=engine)
+        assert batch.rejects.num_rows == 0
+        assert batch.decisions.column("monitoring_line").to_pylist() == ["9500"] * 2
+    assert runs["record"] == runs["columnar"]
+    assert [json.loads(line)["monitoring_line"] for line in runs["record"].splitlines()] == \
+        [9500, 9500]
+    pq.write_table(records_to_arrow(base, records), tmp_path / "minhou.parquet")
+    assert main(["eval", str(FUJIAN), str(tmp_path / "minhou.parquet"), "--as-of",
+                 "2025-06-30", "--regions", str(TABLE), "--engine", "columnar", "-o",
+                 str(tmp_path / "out.parquet"), *flag]) == 0
+    for engine in ("record", "columnar"):
+        assert main(["report", "ledger", str(FUJIAN), str(path), "--month", "2025-06",
+                     "--regions", str(TABLE), "--engine", engine, "--format", "csv",
+                     "-o", str(tmp_path / f"ledger-{engine}.csv"), *flag]) == 0
+    for engine in ("record", "columnar"):
+        assert main(["diff", str(FUJIAN), str(FUJIAN), "--impact", str(path), "--as-of",
+                     "2025-06-30", "--regions", str(TABLE), "--engine", engine, *flag]) == 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "carried-forward" not in err

@@ -178,7 +178,8 @@ def _decide_rows(deciding: Policy | RegionalPolicy, batch: pa.RecordBatch | pa.T
     policy = deciding.base if isinstance(deciding, RegionalPolicy) else deciding
     if regional is not None:
         regional.check_date(when)
-    fast = policy.evaluator(when)
+    # under a region table each household is decided by its region's policy, not the base
+    fast = policy.evaluator(when) if regional is None else None
     own_cases = {household: [checked_case(case, household_id=household) for case in listed]
                  for household, listed in (cases or {}).items()}
     id_field = policy.checked.record_id
@@ -196,6 +197,7 @@ def _decide_rows(deciding: Policy | RegionalPolicy, batch: pa.RecordBatch | pa.T
                 region = regional.policy_for(record)
                 decision = region.decide_record(region.evaluator(when), record, when, None, own)
             else:
+                assert fast is not None  # made where there is no region table
                 decision = policy.decide_record(fast, record, when, None, own)
         except RecordError as exc:
             rejection = exc.rejection

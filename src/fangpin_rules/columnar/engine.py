@@ -65,16 +65,18 @@ def columnar_plan(policy: Policy | RegionalPolicy, as_of: date) -> ColumnarPlan:
     plan = plans.get(as_of)
     if plan is None:
         base = base_of(policy)
-        params = {name: value for name, (value, _) in base._resolve(as_of).items()}
         if isinstance(policy, RegionalPolicy):
+            # each region's values (the base's own decide no household: an ended one of the
+            # base is not refused, as on the record path)
             policy.check_date(as_of)
             regions = {code: {name: value for name, (value, _) in
                               region.policy._resolve(as_of).items()}
                        for code, region in policy.regions.items()}
-            plan = compile_columnar(base.checked, params, as_of, regions)
+            plan = compile_columnar(base.checked, next(iter(regions.values())), as_of, regions)
             plan.region_refs = {code: region.policy.ref
                                 for code, region in policy.regions.items()}
         else:
+            params = {name: value for name, (value, _) in base._resolve(as_of).items()}
             plan = compile_columnar(base.checked, params, as_of)
         plans[as_of] = plan
     return plan

@@ -80,7 +80,9 @@ class ChunkDecider:
         self.as_of = as_of
         self.explain = explain
         self.cases = cases or {}
-        self.fast = base.evaluator(as_of)
+        # under a region table the base decides no household (each its region's policy does):
+        # its values are not resolved, so a value of the base that has ended is not refused
+        self.fast = base.evaluator(as_of) if self.regional is None else None
         self.model = base.checked.record_model
         self.id_field = base.checked.record_id
         self.reader = typed_reader(self.model)
@@ -112,6 +114,7 @@ class ChunkDecider:
                 elif explain:
                     decision = policy.evaluate(record, as_of, explain=True, cases=own)
                 else:
+                    assert fast is not None  # made where there is no region table
                     decision = decide_record(fast, record, as_of, number, own)
                 decided_lines.append(write(decision))
                 decided_ids.append((getattr(record, id_field) if id_field else None, number))

@@ -124,7 +124,7 @@ def decide_households(policy: AnyPolicy, source: IO[str], as_of: date, *,
     base = base_of(policy)
     regional = policy if isinstance(policy, RegionalPolicy) else None
     reader = typed_reader(base.checked.record_model)
-    fast = base.evaluator(as_of)
+    fast = base.evaluator(as_of) if regional is None else None  # (as ChunkDecider's)
     one_per_id = OneDecisionPerId(base.checked.record_id)
     tally = counts if counts is not None else Counts()
     own_cases = cases or {}
@@ -138,6 +138,7 @@ def decide_households(policy: AnyPolicy, source: IO[str], as_of: date, *,
             own = own_cases.get(household.household_id, [])
             deciding = regional.policy_for(household, number) if regional else base
             evaluator = deciding.evaluator(as_of) if regional else fast
+            assert evaluator is not None
             decision = deciding.decide_record(evaluator, household, as_of, number, own)
             one_per_id.note(household.household_id, number)
         except RecordError as exc:
