@@ -1254,6 +1254,9 @@ class ColumnarPlan:
         default_factory=dict)
     # the record's decimal fields as integers, computed once before the stages
     prelude: list[pl.Expr] = dataclasses.field(default_factory=list)
+    # the query's columns that the output reads, by the input's columns (columnar/engine.py)
+    read_back: dict[tuple[str, ...], list[str]] = dataclasses.field(default_factory=dict,
+                                                                    repr=False)
 
     def query(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         if self.joins:
