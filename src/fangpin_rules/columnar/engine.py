@@ -312,7 +312,7 @@ def _collected(policy: Policy, plan: ColumnarPlan, frame: pl.DataFrame) -> pl.Da
         # quotient) would be joined into one chunk for nothing (21 of 98 for the province's
         # policy)
         produced = [name for name in query.collect_schema().names() if name in read]
-        if len(plan.read_back) >= _READ_BACK_KEPT:  # tables of ever other columns
+        if len(plan.read_back) >= _READ_BACK_KEPT:  # tables of ever new sets of columns
             plan.read_back.clear()
         plan.read_back[tuple(frame.columns)] = produced
     return query.select(produced).collect().rechunk()
@@ -840,8 +840,8 @@ class ColumnarChunkDecider:
         self.reader = typed_reader(policy.checked.record_model)
         self.id_field = policy.checked.record_id
         self.numbers = _number_paths(policy)
-        # the record path's writer: its bytes, at a third of `dumps`'s cost (1.97 s for
-        # 100,000 decisions)
+        # the record path's writer: its bytes, for less than half of `dumps`'s cost (dumps
+        # took 1.97 s of 7.1 under the profiler for 100,000 decisions; the run 1.1 s less)
         self.writer = decision_writer(policy.checked)
 
     def decide(self, chunk: list[tuple[int, Any]]) -> Any:
