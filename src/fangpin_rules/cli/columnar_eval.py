@@ -23,6 +23,7 @@ from fangpin_rules.cli.common import (
     open_input,
     policy_files,
     report_policy_error,
+    warn_carried_forward,
 )
 from fangpin_rules.cli.outputs import Outputs, check_collisions
 
@@ -55,8 +56,7 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
     except ColumnarUnsupported as exc:
         report_policy_error(exc)
         raise Reported(EXIT_USAGE) from None
-    for notice in carried:
-        print(f"warning[carried-forward]: {notice.message()}", file=sys.stderr)
+    warn_carried_forward(carried)
     parquet_in = str(args.records).endswith(".parquet")
     if parquet_in != bool(args.output and args.output.endswith(".parquet")):
         raise UsageError("--engine columnar reads a .parquet file into a .parquet -o, and "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Protocol, TypeVar
 
@@ -13,6 +13,7 @@ from fangpin_rules.diagnostics import Diagnostic, PolicyError, Severity
 
 if TYPE_CHECKING:
     from fangpin_rules.engine import Policy
+    from fangpin_rules.engine.policy import CarriedForward
     from fangpin_rules.engine.regions import RegionalPolicy
 
 
@@ -97,6 +98,15 @@ def _reported(load: Callable[[], Loaded]) -> Loaded:
     for warning in loaded.warnings:
         print(warning.render(), file=sys.stderr)
     return loaded
+
+
+def warn_carried_forward(notices: Iterable[CarriedForward], version: str | None = None
+                         ) -> None:
+    """Say on stderr, once per run and before any record, each value carried forward to the
+    run's date (`version`: which of two policies carries it, for diff)."""
+    for notice in notices:
+        which = f"{version}: " if version else ""
+        print(f"warning[carried-forward]: {which}{notice.message()}", file=sys.stderr)
 
 
 def report_policy_error(exc: PolicyError) -> None:

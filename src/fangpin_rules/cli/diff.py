@@ -29,6 +29,7 @@ from fangpin_rules.cli.common import (
     open_input,
     policy_files,
     report_policy_error,
+    warn_carried_forward,
 )
 from fangpin_rules.cli.outputs import Outputs, check_collisions
 from fangpin_rules.diagnostics import PolicyError
@@ -168,8 +169,7 @@ def _impact(args: argparse.Namespace, old: Policy, new: Policy, diff: PolicyDiff
         new_deciding = applied_or_report(old_deciding, new)
     try:  # once per run, before any record, as `fangpin eval` says it
         for name, version in (("the old policy", old_deciding), ("the new policy", new_deciding)):
-            for notice in version.carried_forward(args.as_of):
-                print(f"warning[carried-forward]: {name}: {notice.message()}", file=sys.stderr)
+            warn_carried_forward(version.carried_forward(args.as_of), name)
     except DateError as exc:  # a bad date, or (--strict) a value that has ended
         raise UsageError(str(exc)) from None
     cases = None

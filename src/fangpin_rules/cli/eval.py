@@ -28,6 +28,7 @@ from fangpin_rules.cli.common import (
     load_regions_or_report,
     open_input,
     policy_files,
+    warn_carried_forward,
     worker_count,
 )
 from fangpin_rules.cli.ledger_output import (
@@ -107,8 +108,7 @@ def run(args: argparse.Namespace) -> int:
         carried = policy.carried_forward(as_of)
     except DateError as exc:
         raise UsageError(str(exc)) from None
-    for notice in carried:  # once per run, before any record: not once per household
-        print(f"warning[carried-forward]: {notice.message()}", file=sys.stderr)
+    warn_carried_forward(carried)  # once per run, before any record: not once per household
     jobs = worker_count(args.jobs, "eval")
     check_spreadsheet_options(args)
     check_collisions({"the policy": policy_files(policy), "the records": [args.records],

@@ -35,6 +35,7 @@ from fangpin_rules.cli.common import (
     load_regions_or_report,
     open_input,
     policy_files,
+    warn_carried_forward,
 )
 from fangpin_rules.text import safe_text
 
@@ -185,8 +186,7 @@ def report_run(args: argparse.Namespace, verb: str, outputs: dict[str, str | Non
         raise UsageError(str(exc)) from None
     if engine == "columnar":  # the period's last day, and the month before's (--previous)
         columnar_or_report(policy, (period.last, period.first - timedelta(days=1)))
-    for notice in carried:
-        print(f"warning[carried-forward]: {notice.message()}", file=sys.stderr)
+    warn_carried_forward(carried)
     check_collisions({"the policy": policy_files(policy), "the households": [args.households],
                       "the cases": [args.cases], "the decisions": [args.decisions],
                       "an input": list(extra_inputs)},
