@@ -751,7 +751,7 @@ def _mask_of(names: tuple[str, ...], bits: Any) -> pl.Expr:
     return mask
 
 
-_DENSE_MASK_BITS = 16  # a table of 65,536 places costs less than hashing 100,000 masks
+_DENSE_MASK_BITS = 16  # the lists of all 65,536 masks, made once, cost less than hashing them
 _INT32_MASK_BITS = 31  # the most labels whose mask an Int32 holds
 _MASK_MOST = 62  # the most columns whose mask an Int64 holds
 _INT8_MOST = 127

@@ -1281,7 +1281,8 @@ def compile_columnar(policy: CheckedPolicy, params: dict[str, Any], as_of: date,
                      regions: dict[str, dict[str, Any]] | None = None) -> ColumnarPlan:
     """The policy as Polars expressions for the date `as_of` with the parameter values in force
     then (`params`; under a region table `regions`, each region's, read by the column
-    `REGION_COLUMN`); ColumnarUnsupported names the first construct it cannot express."""
+    `REGION_COLUMN`, and `params` one region's: it is read only where the regions agree);
+    ColumnarUnsupported names the first construct it cannot express."""
     written = set(policy.outputs)
     for name in policy.outputs:
         written.update(policy.nodes[name].fields)
