@@ -4,6 +4,7 @@ households decided per CPU-second and peak memory, for boundary-dense Fujian hou
     python benchmarks/bench_columnar.py [N ...]          (default: 100000 1000000)
     python benchmarks/bench_columnar.py --stream N ...   (Parquet -> Parquet only, e.g. 10000000)
     python benchmarks/bench_columnar.py --split N        (where a Parquet run's CPU time goes)
+    python benchmarks/bench_columnar.py --cases N        (households decided with their cases)
 
 Each measurement runs in its own process (its peak RSS is its own) on the same Parquet file.
 For a table already in memory (read before the clock starts; the best of 3 runs, one for
@@ -23,6 +24,10 @@ End to end, files in and out (the CLI in-process, reading and writing included):
 - `parquet`  `fangpin eval --engine columnar in.parquet -o out.parquet`, batch by batch;
 - `jsonl`    `fangpin eval in.jsonl -o out.jsonl` (the record engine, one process), measured on
   min(N, 100,000) households: its figure per CPU-second is what the Parquet run is set beside.
+With `--cases N`: N boundary households with their boundary cases (about 60 % of them have one
+to three; benchmarks/boundary_households.py), `decide_batch(..., cases=...)` on each engine
+(the cases checked inside the call, as the call checks them), and the share of the columnar
+call spent checking the cases and making their table (`CaseTable.of`).
 CPU time is the process's, all threads included. Polars runs on one thread here
 (POLARS_MAX_THREADS=1 unless set): the figures are per core, and on a shared machine idle
 worker threads waiting for a core do not add to them.
@@ -225,6 +230,34 @@ def split(path: str) -> None:
           "policy, rejects, per-batch steps)")
 
 
+def measure_cases(engine: str, n: int) -> dict[str, float]:
+    """`decide_batch` of n boundary households with their cases, in this process."""
+    from boundary_households import boundary_cases, boundary_households
+
+    from fangpin_rules import load_policy
+    from fangpin_rules.columnar import decide_batch, records_to_arrow
+    from fangpin_rules.columnar.cases import CaseTable
+
+    policy = load_policy(POLICY)
+    households = list(boundary_households(n, seed=1))
+    cases = boundary_cases(households, seed=2)
+    table = records_to_arrow(policy, households)
+    decide_batch(policy, table.slice(0, 10), AS_OF, cases=cases, engine=engine)  # compiled
+    cpu = float("inf")
+    for _ in range(1 if engine == "record" else REPEATS):
+        start = time.process_time()
+        result = decide_batch(policy, table, AS_OF, cases=cases, engine=engine)
+        cpu = min(cpu, time.process_time() - start)
+    start = time.process_time()
+    CaseTable.of(cases)
+    tabled = time.process_time() - start
+    rows = result.decisions.num_rows + result.rejects.num_rows
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"rows": rows, "cpu_s": round(cpu, 3), "per_cpu_s": round(rows / cpu),
+            "peak_mib": round(peak_kib / 1024), "cases": sum(map(len, cases.values())),
+            "case_table_s": round(tabled, 3)}
+
+
 def run(mode: str, path: Path) -> dict[str, float]:
     env = {**os.environ, "POLARS_MAX_THREADS": os.environ.get("POLARS_MAX_THREADS", "1")}
     out = subprocess.run([sys.executable, __file__, "--one", mode, str(path)], check=True,
@@ -240,6 +273,25 @@ def show(n: int, mode: str, figures: dict[str, float], extra: str = "") -> None:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--one"]:
         print(json.dumps(measure(argv[1], argv[2])))
+        return 0
+    if argv[:1] == ["--one-cases"]:
+        print(json.dumps(measure_cases(argv[1], int(argv[2]))))
+        return 0
+    if argv[:1] == ["--cases"]:
+        env = {**os.environ, "POLARS_MAX_THREADS": os.environ.get("POLARS_MAX_THREADS", "1")}
+        for n in [int(a) for a in argv[1:]] or [100_000]:
+            by_engine = {}
+            for engine in ("record", "columnar"):
+                out = subprocess.run([sys.executable, __file__, "--one-cases", engine, str(n)],
+                                     check=True, capture_output=True, text=True, cwd=ROOT,
+                                     env=env).stdout
+                by_engine[engine] = json.loads(out.strip().splitlines()[-1])
+                show(n, engine, by_engine[engine], f"  ({by_engine[engine]['cases']:,} cases)")
+            column = by_engine["columnar"]
+            print(f"{'':>11}  columnar / record: "
+                  f"{column['per_cpu_s'] / by_engine['record']['per_cpu_s']:.2f}; checking "
+                  f"the cases and their table {column['case_table_s']} CPU-s "
+                  f"({100 * column['case_table_s'] / column['cpu_s']:.0f} % of the call)")
         return 0
     if argv[:1] == ["--split"]:
         os.environ.setdefault("POLARS_MAX_THREADS", "1")

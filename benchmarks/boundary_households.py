@@ -82,3 +82,71 @@ def boundary_lines(n: int, seed: int = 0) -> Iterator[str]:
     encoder = msgspec.json.Encoder(decimal_format="number")
     for household in boundary_households(n, seed):
         yield encoder.encode(household).decode("utf-8")
+
+
+# Days around the rest days and make-up working days of the covered years (National Day,
+# Spring Festival, a weekend), a day in a year the calendar does not cover, and ordinary ones
+CASE_DAYS = ("2021-09-30", "2021-10-01", "2021-10-07", "2021-10-08", "2021-10-09", "2021-10-11",
+             "2021-12-31", "2022-01-28", "2022-01-29", "2022-01-30", "2022-02-07", "2022-03-31",
+             "2022-04-01", "2022-06-30", "2022-07-01", "2022-09-30", "2023-03-17", "2023-03-20",
+             "2021-03-05", "2021-06-11", "2021-08-31", "2021-09-01", "2027-03-01")
+SOURCES = ("self_report_online", "hotline_12317", "department_hotline", "routine_visit",
+           "sector_screening", "media", "petition")
+
+
+def boundary_cases(households: list[dict[str, Any]], seed: int = 0, share: float = 0.6
+                   ) -> dict[str, list[dict[str, Any]]]:
+    """Cases for about `share` of `households` (one to three each), in the contract's
+    procedure order, with every step's day near a rest day or a period's end: done on its due
+    date, a working day either side, not yet, or after the evaluation date; notices of each
+    purpose cut short, exactly long enough or without an end; visits in some quarters and not
+    others. Deterministic in (seed, households)."""
+    from datetime import date, timedelta
+
+    rng = random.Random(seed)
+    cases: dict[str, list[dict[str, Any]]] = {}
+
+    def later(day: date, most: int) -> date:
+        return day + timedelta(days=rng.choice((0, 0, 1, 2, 3, 5, 6, 7, 8, most)))
+
+    for household in households:
+        if rng.random() >= share:
+            continue
+        listed = []
+        for number in range(rng.choice((1, 1, 1, 2, 3))):
+            received = date.fromisoformat(rng.choice(CASE_DAYS))
+            case: dict[str, Any] = {"case_id": f"{household['household_id']}-C{number}",
+                                    "household_id": household["household_id"],
+                                    "source": rng.choice(SOURCES),
+                                    "received_on": received.isoformat()}
+            day = received
+            for field, most in (("assigned_on", 4), ("preliminary_review_on", 12),
+                                ("verified_on", 40)):
+                if rng.random() < 0.25:
+                    break  # not done yet: the later steps neither
+                day = later(day, most)
+                case[field] = day.isoformat()
+            notices = []
+            for purpose in ("identification", "measures", "risk_elimination"):
+                if rng.random() < 0.5:
+                    start = later(received, 30)
+                    notice = {"purpose": purpose, "start": start.isoformat()}
+                    if rng.random() < 0.8:  # 5 working days are 5 to 9 days or more
+                        notice["end"] = (start + timedelta(days=rng.randint(2, 12))).isoformat()
+                    notices.append(notice)
+            if notices:
+                case["publicity"] = notices
+            starts = [date.fromisoformat(n["start"]) for n in notices
+                      if n["purpose"] == "identification"]
+            if rng.random() < 0.6:
+                first = min(starts) if starts else received
+                case["commitment_signed_on"] = (first + timedelta(
+                    days=rng.choice((-3, -1, 0, 1)))).isoformat()
+            if rng.random() < 0.6:
+                case["confirmed_on"] = later(min(starts) if starts else received, 14).isoformat()
+            if rng.random() < 0.7:
+                case["visits"] = sorted({(received + timedelta(days=rng.randint(0, 400)))
+                                         .isoformat() for _ in range(rng.randint(0, 5))})
+            listed.append(case)
+        cases[household["household_id"]] = listed
+    return cases

@@ -156,16 +156,40 @@ def test_a_version_it_cannot_express_is_refused_with_its_position(
         impact(load_policy(FUJIAN), new, [], "2021-09-01", engine="columnar")
 
 
-def test_cases_are_refused_with_the_columnar_engine(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    records, cases = ROOT / "examples" / "households.jsonl", ROOT / "examples" / "cases.jsonl"
-    code = main(["diff", str(FUJIAN), str(REVISED), "--impact", str(records), "--as-of",
-                 "2022-03-01", "--engine", "columnar", "--cases", str(cases)])
-    err = capsys.readouterr().err
-    assert code == 2 and "--engine columnar does not take --cases" in err
+def test_cases_are_decided_in_columns_too(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """With --cases, both versions decide each household with its cases in columns: the record
+    path's report byte for byte (a version whose township review takes 3 working days moves
+    the households with a review due); through the API, a bad case rejects its household as
+    on the record path."""
+    generator = benchmark_module("boundary_households")
+    records = households_file(tmp_path)
+    cases = generator.boundary_cases(list(generator.boundary_households(300, 8)), 9)
+    listed = [case for own in cases.values() for case in own]
+    (tmp_path / "cases.jsonl").write_text("".join(json.dumps(c) + "\n" for c in listed),
+                                          encoding="utf-8")
+    text = FUJIAN.read_text(encoding="utf-8")
+    (tmp_path / "quicker.yaml").write_text(text.replace(
+        "    value: 5 working_days\n", "    value: 3 working_days\n", 1), encoding="utf-8")
+    runs = []
+    for engine in ("record", "columnar"):
+        out = tmp_path / f"{engine}.json"
+        code = main(["diff", str(FUJIAN), str(tmp_path / "quicker.yaml"), "--impact",
+                     str(records), "--as-of", "2021-12-31", "--format", "json", "--engine",
+                     engine, "--cases", str(tmp_path / "cases.jsonl"), "-o", str(out)])
+        runs.append((code, out.read_bytes(), capsys.readouterr().err))
+    assert runs[0] == runs[1]
+    figures = json.loads(runs[1][1])["impact"]
+    assert figures["changed"] > 20 and figures["read"] == 603
     fujian = load_policy(FUJIAN)
-    with pytest.raises(ColumnarUnsupported):
-        impact(fujian, fujian, [], "2022-03-01", engine="columnar", cases={"x": []})
+    household = next(generator.boundary_households(1, 8))
+    bad = {"case_id": "B", "household_id": household["household_id"], "source": "media",
+           "received_on": "2021-10-11", "assigned_on": "2021-10-08"}
+    reports = [impact(fujian, fujian, [household], "2021-12-31", engine=engine,
+                      cases={household["household_id"]: [bad]})
+               for engine in ("record", "columnar")]
+    assert reports[0].rejected == reports[1].rejected == 1
+    assert reports[0].to_json() == reports[1].to_json()
 
 
 def test_label_sets_in_another_order_are_compared_in_columns(tmp_path: Path,

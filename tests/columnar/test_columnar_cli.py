@@ -47,6 +47,62 @@ def test_jsonl_output_is_the_record_engines(tmp_path: Path,
     assert runs["columnar"][3] == "read 1201, decided 1198, rejected 3"
 
 
+def cases_file(tmp_path: Path, households: list[dict[str, Any]]) -> Path:
+    """The boundary cases of `households`, one bad (assigned before it was received), as JSON
+    lines."""
+    cases = benchmark_module("boundary_households").boundary_cases(households, 4)
+    listed = [case for own in cases.values() for case in own]
+    listed[5] = dict(listed[5], received_on="2021-10-11", assigned_on="2021-10-08")
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(dumps(case) + "\n" for case in listed), encoding="utf-8")
+    return path
+
+
+def test_jsonl_with_cases_is_the_record_engines(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """With --cases, the same decisions (the cases' deadlines), rejects (the bad case with
+    `"record": "case"`), counts and exit code as the record engine."""
+    source = records_file(tmp_path, 600)
+    households = list(benchmark_module("boundary_households").boundary_households(600, 9))
+    cases = cases_file(tmp_path, households)
+    runs = {}
+    for engine in ("record", "columnar"):
+        out, rejects = tmp_path / f"{engine}.jsonl", tmp_path / f"{engine}.rejects"
+        code = main(["eval", str(FUJIAN), str(source), "--as-of", "2021-12-31", "--engine",
+                     engine, "--cases", str(cases), "-o", str(out), "--rejects", str(rejects)])
+        runs[engine] = (code, out.read_bytes(), rejects.read_bytes(),
+                        capsys.readouterr().err.splitlines()[-1].split(" (see")[0])
+    assert runs["columnar"] == runs["record"]
+    assert b'"record":"case"' in runs["columnar"][2] and b'"case_id":"G9-' in runs["columnar"][1]
+    summary = runs["columnar"][3]
+    assert summary.startswith("read 601, decided 598, rejected 3; cases: read ")
+    assert summary.endswith(", rejected 1")
+
+
+def test_parquet_with_cases(tmp_path: Path, fujian: Policy,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Each batch is decided with its households' cases: the record engine's decisions."""
+    households = list(benchmark_module("boundary_households").boundary_households(700, 2))
+    table = records_to_arrow(fujian, households)
+    pq.write_table(table, tmp_path / "in.parquet", row_group_size=300)
+    cases = cases_file(tmp_path, households)
+    out = tmp_path / "out.parquet"
+    assert main(["eval", str(FUJIAN), str(tmp_path / "in.parquet"), "--as-of", "2022-06-30",
+                 "--engine", "columnar", "--cases", str(cases), "-o", str(out),
+                 "--rejects", str(tmp_path / "rejects.jsonl")]) == 1
+    err = capsys.readouterr().err
+    assert "read 700, decided 700, rejected 0; cases: read " in err
+    checked = benchmark_module("boundary_households").boundary_cases(households, 4)
+    bad = [case for own in checked.values() for case in own][5]
+    checked[bad["household_id"]] = [c for c in checked[bad["household_id"]] if c is not bad]
+    used = sum(len(own) for own in checked.values())
+    assert f"used {used}, rejected 1" in err
+    expected = decide_batch(fujian, table, "2022-06-30", cases=checked, engine="record")
+    got = pq.read_table(out).to_pylist()
+    assert got == expected.decisions.to_pylist()
+    assert sum(len(d["deadlines"]) for d in got) > 5 * len(got)
+
+
 def test_parquet_in_and_out(tmp_path: Path, fujian: Policy,
                             capsys: pytest.CaptureFixture[str]) -> None:
     households = list(benchmark_module("boundary_households").boundary_households(700, 2))
@@ -101,8 +157,7 @@ def test_a_parquet_run_decides_on_jemalloc_and_gives_the_pool_back(
     assert pa.default_memory_pool().backend_name == before
 
 
-@pytest.mark.parametrize("extra", [["--explain"], ["--jobs", "2"], ["--cases", "cases.jsonl"],
-                                   ["-o", "decisions.parquet"]])
+@pytest.mark.parametrize("extra", [["--explain"], ["--jobs", "2"], ["-o", "decisions.parquet"]])
 def test_what_it_does_not_take_is_refused(tmp_path: Path, extra: list[str],
                                           capsys: pytest.CaptureFixture[str]) -> None:
     source = records_file(tmp_path, 20)

@@ -135,14 +135,16 @@ def test_a_polars_frame_is_decided_in_columns(fujian: Policy) -> None:
         decide_batch(fujian, table, AS_OF, engine="record").decisions.to_pylist()
 
 
-def test_cases_are_refused_by_the_columnar_engine(fujian: Policy) -> None:
+def test_cases_are_decided_by_the_default_engine(fujian: Policy) -> None:
+    """`cases=` is taken by the columnar engine, the default (tests/columnar/
+    test_columnar_cases.py compares it on boundary cases)."""
     table = records_to_arrow(fujian, [RECORDS_MD_HOUSEHOLD])
     cases = {"350181-0001": [{"case_id": "C1", "household_id": "350181-0001",
                               "source": "routine_visit", "received_on": "2021-08-02"}]}
-    for engine in ({"engine": "columnar"}, {}):  # the default is the columnar engine
-        with pytest.raises(ColumnarUnsupported, match="pass engine='record'"):
-            decide_batch(fujian, table, AS_OF, cases=cases, **engine)
-    assert decide_batch(fujian, table, AS_OF, engine="record", cases=cases).decisions.num_rows == 1
+    expected = decide_batch(fujian, table, AS_OF, engine="record", cases=cases).decisions
+    (decision,) = decide_batch(fujian, table, AS_OF, cases=cases).decisions.to_pylist()
+    assert decision == expected.to_pylist()[0]
+    assert {e["case_id"] for e in decision["deadlines"]} == {"C1"}
 
 
 def test_an_unknown_engine_is_refused(fujian: Policy) -> None:

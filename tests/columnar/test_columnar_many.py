@@ -99,10 +99,12 @@ def many_households(n: int, seed: int) -> tuple[list[Any], pa.Table]:
     return records, table
 
 
-def record_path(deciding: Any, records: list[Any], as_of: date
+def record_path(deciding: Any, records: list[Any], as_of: date,
+                cases: dict[str, list[Any]] | None = None
                 ) -> tuple[pa.Table, dict[int, Any]]:
     """The per-record compiled function's decisions (in the Arrow form) and, by row, the
-    rejections of the records it cannot decide. `deciding` is a policy or a region table."""
+    rejections of the records it cannot decide. `deciding` is a policy or a region table;
+    `cases`, the households' checked cases."""
     from fangpin_rules.engine.regions import RegionalPolicy
 
     regional = deciding if isinstance(deciding, RegionalPolicy) else None
@@ -118,7 +120,8 @@ def record_path(deciding: Any, records: list[Any], as_of: date
             fast = evaluators.get(id(policy))
             if fast is None:
                 fast = evaluators[id(policy)] = policy.evaluator(as_of)
-            decision = policy.decide_record(fast, record, as_of)
+            own = cases.get(record.household_id) if cases else None
+            decision = policy.decide_record(fast, record, as_of, None, own)
         except RecordError as exc:
             failed[row] = exc.rejection
             continue
@@ -143,13 +146,16 @@ def assert_same_columns(policy: Policy, by_record: pa.Table, by_column: pa.Table
 
 
 def assert_same(deciding: Any, records: list[Any], table: pa.Table, as_of: date,
-                table_for_columns: pa.Table | None = None) -> int:
+                table_for_columns: pa.Table | None = None,
+                cases: dict[str, list[Any]] | None = None) -> int:
+    from fangpin_rules.columnar.cases import CaseTable
     from fangpin_rules.engine.regions import RegionalPolicy
 
     base = deciding.base if isinstance(deciding, RegionalPolicy) else deciding
-    expected, refused = record_path(deciding, records, as_of)
+    expected, refused = record_path(deciding, records, as_of, cases)
     decided, kept, failed = decide_validated(
-        deciding, table if table_for_columns is None else table_for_columns, as_of)
+        deciding, table if table_for_columns is None else table_for_columns, as_of,
+        cases=CaseTable.of_checked(cases) if cases else None)
     assert {row: exc.rejection for row, exc in failed} == refused
     assert list(kept) == [row for row in range(len(records)) if row not in refused]
     return assert_same_columns(base, expected, decided)
@@ -160,6 +166,33 @@ def test_the_province_on_200000(fujian: Policy) -> None:
     head = slice(BASE - 100, BASE + 20_000)  # the table built fast is the records' table
     assert records_to_arrow(fujian, records[head]).equals(table.slice(head.start, 20_100))
     assert assert_same(fujian, records, table, date(2021, 9, 1)) == MANY
+
+
+WITH_CASES = 40_000  # households decided with their boundary cases (about 60 % have some)
+
+
+def test_the_province_with_cases(fujian: Policy) -> None:
+    """40,000 of the households (the base and money-moved copies of it), each base household's
+    boundary cases given to it and to its copies, on two dates: the deadlines of every step, the
+    quarterly visits and several cases a household, as the record path writes them."""
+    from fangpin_rules.columnar.cases import checked_cases
+
+    records, table = many_households(MANY, 11)
+    generator = benchmark_module("boundary_households")
+    base = checked_cases(generator.boundary_cases(
+        list(generator.boundary_households(BASE, 11)), 12))
+    originals = [r.household_id for r in records[:BASE]]
+    cases = {}
+    for row in range(WITH_CASES):
+        own = base.get(originals[row % BASE])
+        household = records[row].household_id
+        if own:
+            cases[household] = [case.model_copy(update={
+                "household_id": household, "case_id": f"{case.case_id}-{row}"}) for case in own]
+    assert len(cases) > WITH_CASES // 2
+    for as_of in (date(2021, 12, 31), date(2022, 6, 30)):
+        assert assert_same(fujian, records[:WITH_CASES], table.slice(0, WITH_CASES), as_of,
+                           cases=cases) == WITH_CASES
 
 
 @pytest.mark.parametrize("path", COUNTIES, ids=lambda p: p.stem)

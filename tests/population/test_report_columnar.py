@@ -131,11 +131,31 @@ def test_each_report_under_a_region_table_is_the_record_engines(
     assert read == decided + rejected == len(moved) and rejected == len(no_region) + 5
 
 
-def test_what_it_does_not_take_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["report", "ledger", str(FUJIAN), str(NOVEMBER), "--month", "2021-11",
-                 "--engine", "columnar", "--cases", str(CASES)]) == 2
-    err = capsys.readouterr().err
-    assert "--engine columnar does not take --cases" in err and "Traceback" not in err
+@pytest.mark.parametrize("arguments", [
+    ["ledger", "--month", "2021-11", "--format", "json", "-o", "{out}/ledger.json"],
+    ["assess", "--quarter", "2021Q4", "--format", "markdown", "-o", "{out}/assess.md"],
+], ids=["ledger-json", "assess"])
+def test_each_report_with_cases_is_the_record_engines(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str]) -> None:
+    """With --cases (the example county's and boundary cases of the boundary households, one
+    bad): the same report, rejects and counts, cases read, used and rejected included."""
+    generator = benchmark_module("boundary_households")
+    households = households_file(tmp_path)
+    cases = generator.boundary_cases(list(generator.boundary_households(400, 6)), 7)
+    listed = [case for own in cases.values() for case in own]
+    listed[3] = dict(listed[3], received_on="2021-10-11", assigned_on="2021-10-08")
+    path = tmp_path / "cases.jsonl"
+    path.write_text(CASES.read_text(encoding="utf-8") + "".join(
+        json.dumps(case) + "\n" for case in listed), encoding="utf-8")
+    command = ["report", arguments[0], str(FUJIAN), str(households), *arguments[1:],
+               "--cases", str(path)]
+    by_record = _run(tmp_path, capsys, command, "record")
+    by_column = _run(tmp_path, capsys, command, "columnar")
+    assert by_column == by_record
+    code, files, err = by_column
+    used = int(re.search(r"used (\d+)", err).group(1))  # type: ignore[union-attr]
+    assert code == 1 and used > 200 and "rejected 1" in err
+    assert files["rejects.jsonl"].count(b'"record":"case"') == 1
 
 
 def test_a_policy_it_cannot_express_is_refused_with_its_position(

@@ -189,7 +189,7 @@ def impact(old: AnyPolicy, new: AnyPolicy, records: Iterable[Any], as_of: date |
 
     `engine`: "record" decides household by household; "columnar" decides `COLUMNAR_CHUNK`
     households at a time in columns (docs/columnar.md), the same decisions, so the same report;
-    a version it cannot express, or `cases`, raises ColumnarUnsupported before any record.
+    a version it cannot express raises ColumnarUnsupported before any record.
     `old` and `new` may both be RegionalPolicy (see module).
     """
     if engine not in ENGINES:
@@ -266,25 +266,30 @@ def _columnar_pairs(old: AnyPolicy, new: AnyPolicy, records: Iterator[tuple[int,
                     report: ImpactReport) -> Iterator[Pair]:
     """The pairs of `_record_pairs`, each chunk of households decided in columns under both
     versions (and, for attribution, the variants: `ColumnarBatch.decision`)."""
-    from fangpin_rules.columnar.engine import _cases_refused, columnar_plan
+    from fangpin_rules.columnar.engine import columnar_plan
     from fangpin_rules.engine.stream import chunks
 
     base = base_of(old)
-    if cases:
-        raise _cases_refused(base)
     columnar_plan(old, when)  # a version it cannot express is refused before any record
     columnar_plan(new, when)
     reader = typed_reader(base.checked.record_model)
     for chunk in chunks(records, COLUMNAR_CHUNK):
         read: list[Any] = []
+        own_cases: dict[str, list[Any]] = {}
         for line, item in chunk:
             try:
-                read.append(read_item(base, reader, line, item))
+                household = read_item(base, reader, line, item)
+                listed = cases.get(household.household_id) if cases else None
+                if listed:
+                    own_cases[household.household_id] = _checked_cases(old, household, when,
+                                                                       listed)
+                read.append(household)
             except RecordError as exc:
                 read.append(exc.rejection)
         batch = ColumnarBatch(report, old, when, [(line, household) for (line, _), household
                                                   in zip(chunk, read, strict=True)
-                                                  if not isinstance(household, Rejection)])
+                                                  if not isinstance(household, Rejection)],
+                              own_cases)
         pairs = iter(batch.compare(old, new))
         for (line, _), household in zip(chunk, read, strict=True):
             if isinstance(household, Rejection):
@@ -294,7 +299,21 @@ def _columnar_pairs(old: AnyPolicy, new: AnyPolicy, records: Iterator[tuple[int,
             if isinstance(pair, Rejection):
                 yield line, None, (), pair, None, None
                 continue
-            yield line, household, (), pair[0], pair[1], batch
+            yield line, household, own_cases.get(household.household_id, ()), pair[0], \
+                pair[1], batch
+
+
+def _checked_cases(old: AnyPolicy, household: Any, when: date, listed: Sequence[Any]
+                   ) -> list[Any]:
+    """A household's cases checked against the contract; for a bad one, the RecordError the
+    record path rejects the household with (the old version's, which it decides first)."""
+    from fangpin_rules.engine.records import checked_case
+
+    try:
+        return [checked_case(case, household_id=household.household_id) for case in listed]
+    except RecordError:
+        _decide(old, household, when, listed, "old")  # raises the record path's rejection
+        raise
 
 
 class ColumnarBatch:
@@ -311,12 +330,13 @@ class ColumnarBatch:
     about), once."""
 
     def __init__(self, report: ImpactReport, old: AnyPolicy, when: date,
-                 read: list[tuple[int, Any]]) -> None:
+                 read: list[tuple[int, Any]], cases: Mapping[str, list[Any]] | None = None
+                 ) -> None:
         from fangpin_rules.columnar.engine import ReadRecords
 
         self.report, self.when = report, when
         self.households = [household for _, household in read]
-        self.records = ReadRecords(old, self.households, [line for line, _ in read])
+        self.records = ReadRecords(old, self.households, [line for line, _ in read], cases)
         self.position = {id(household): index for index, household in enumerate(self.households)}
         self.whole: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}  # by position
         self.changed: list[int] | None = None  # the positions the versions decide differently

@@ -33,11 +33,15 @@ POOL_DECAY_MS = 1_000  # how long Arrow's jemalloc keeps freed pages in a Parque
 
 
 def run_columnar(args: argparse.Namespace, policy: Any) -> int:
-    from fangpin_rules.columnar.engine import ColumnarChunkDecider, ColumnarUnsupported
+    from fangpin_rules.cli.eval import read_cases
+    from fangpin_rules.columnar.engine import (
+        ColumnarChunkDecider,
+        ColumnarUnsupported,
+        columnar_plan,
+    )
     from fangpin_rules.engine.policy import DateError, parse_date
 
-    for flag, used in (("--explain", args.explain), ("--cases", args.cases),
-                       ("--jobs", args.jobs != 1)):
+    for flag, used in (("--explain", args.explain), ("--jobs", args.jobs != 1)):
         if used:
             raise UsageError(f"--engine columnar does not take {flag}: use --engine record")
     if args.regions:  # each household decided with its region's values, as --engine record
@@ -50,7 +54,7 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
         else:
             policy.evaluator(as_of)
         carried = policy.carried_forward(as_of)
-        decider = ColumnarChunkDecider(policy, as_of)
+        columnar_plan(policy, as_of)  # a policy it cannot express: refused before any record
     except DateError as exc:
         raise UsageError(str(exc)) from None
     except ColumnarUnsupported as exc:
@@ -61,25 +65,36 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
     if parquet_in != bool(args.output and args.output.endswith(".parquet")):
         raise UsageError("--engine columnar reads a .parquet file into a .parquet -o, and "
                          "JSON lines into JSON lines")
-    check_collisions({"the policy": policy_files(policy), "the records": [args.records]},
+    check_collisions({"the policy": policy_files(policy), "the records": [args.records],
+                      "the cases": [args.cases]},
                      {"-o": args.output or "-", "--rejects": args.rejects})
     with Outputs() as outputs:
         rejects = outputs.open(args.rejects) if args.rejects else sys.stderr
+        cases: dict[str, list[Any]] | None = None
+        case_read = case_rejected = 0
+        if args.cases:  # as the record engine reads them: a bad case to the rejects
+            with open_input(args.cases) as case_source:
+                cases, case_read, case_rejected = read_cases(case_source, rejects)
         out = outputs.open(args.output)
         if parquet_in:
-            read, decided, rejected = _parquet(policy, args.records, out, rejects, as_of)
+            read, decided, rejected, used = _parquet(policy, args.records, out, rejects, as_of,
+                                                     cases)
         else:
-            read, decided, rejected = _jsonl(policy, decider, args.records, out, rejects)
-    print(f"read {read}, decided {decided}, rejected {rejected}"
+            read, decided, rejected, used = _jsonl(
+                policy, ColumnarChunkDecider(policy, as_of, cases), args.records, out, rejects)
+    case_note = "" if cases is None else \
+        f"; cases: read {case_read}, used {used}, rejected {case_rejected}"
+    print(f"read {read}, decided {decided}, rejected {rejected}{case_note}"
           + (f" (see {args.rejects})" if rejected and args.rejects else ""), file=sys.stderr)
-    return EXIT_REJECTED if rejected else EXIT_OK
+    return EXIT_REJECTED if rejected or (cases is not None and case_rejected) else EXIT_OK
 
 
-def _jsonl(policy: Any, decider: Any, path: str, out: Any, rejects: Any) -> tuple[int, int, int]:
+def _jsonl(policy: Any, decider: Any, path: str, out: Any, rejects: Any
+           ) -> tuple[int, int, int, int]:
     from fangpin_rules.engine.stream import CHUNK_LINES, OneDecisionPerId, chunks, numbered_items
 
     unique = OneDecisionPerId(decider.policy.checked.record_id)
-    read = decided = rejected = 0
+    read = decided = rejected = used = 0
     binary = getattr(out, "buffer", None)
     with open_input(path) as source:
         for chunk in chunks(numbered_items(source), max(CHUNK_LINES, 20_000)):
@@ -92,10 +107,12 @@ def _jsonl(policy: Any, decider: Any, path: str, out: Any, rejects: Any) -> tupl
             rejects.write(result.rejects)
             read, decided, rejected = (read + result.read, decided + result.decided,
                                        rejected + result.rejected)
-    return read, decided, rejected
+            used += result.cases_used
+    return read, decided, rejected, used
 
 
-def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any) -> tuple[int, int, int]:
+def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any,
+             cases: dict[str, list[Any]] | None) -> tuple[int, int, int, int]:
     import pyarrow.parquet as pq
 
     with _flat_pool():
@@ -103,7 +120,7 @@ def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any) -> tupl
             source = pq.ParquetFile(path)
         except (OSError, ValueError) as exc:
             raise UsageError(f"cannot read the Parquet file '{path}': {exc}") from None
-        return _parquet_batches(policy, source, out, rejects, as_of)
+        return _parquet_batches(policy, source, out, rejects, as_of, cases)
 
 
 @contextlib.contextmanager
@@ -130,24 +147,30 @@ def _flat_pool() -> Iterator[None]:
         pa.set_memory_pool(before)
 
 
-def _parquet_batches(policy: Any, source: Any, out: Any, rejects: Any, as_of: Any
-                     ) -> tuple[int, int, int]:
+def _parquet_batches(policy: Any, source: Any, out: Any, rejects: Any, as_of: Any,
+                     cases: dict[str, list[Any]] | None = None) -> tuple[int, int, int, int]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from fangpin_rules.columnar import output_schema
+    from fangpin_rules.columnar.cases import CaseTable
     from fangpin_rules.columnar.engine import decide_columns
     from fangpin_rules.engine.serialize import dumps
 
     pool = pa.default_memory_pool()
-    read = decided = rejected = 0
+    read = decided = rejected = used = 0
     base = getattr(policy, "base", policy)  # a region table decides with its policy's types
     # each id decided, with its row: one decision per household
     schema = output_schema(base)
     with IdIndex() as index, pq.ParquetWriter(
             out.buffer, schema, write_statistics=statistics_columns(schema)) as writer:
+        id_field = base.checked.record_id
         for batch in file_batches(source, PARQUET_BATCH_ROWS):
-            result = decide_columns(policy, batch, as_of)
+            # the cases of the batch's households (a cases file is held whole, as the record
+            # engine holds it)
+            batch_cases = CaseTable.of_checked(cases, batch.column(id_field).to_pylist()) \
+                if cases and id_field else None
+            result = decide_columns(policy, batch, as_of, cases=batch_cases)
             table = result.decisions
             rows = _decided_rows(batch.num_rows, result.rejects)
             ids = pl.from_arrow(table.column("household_id"))
@@ -163,6 +186,8 @@ def _parquet_batches(policy: Any, source: Any, out: Any, rejects: Any, as_of: An
                 table = table.filter((~duplicate).to_arrow())
                 rejected += int(duplicate.sum())
             writer.write_table(table)
+            if batch_cases:
+                used += batch_cases.used(table.column("household_id").to_pylist())
             for rejection in result.rejects.to_pylist():
                 rejection["row"] += read
                 rejects.write(dumps(rejection) + "\n")
@@ -171,7 +196,7 @@ def _parquet_batches(policy: Any, source: Any, out: Any, rejects: Any, as_of: An
             rejected += result.rejects.num_rows
             del batch, result, table
             pool.release_unused()  # the batch's buffers go back to the system, not kept
-    return read, decided, rejected
+    return read, decided, rejected, used
 
 
 def statistics_columns(schema: Any) -> list[str]:

@@ -73,8 +73,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--engine", choices=("record", "columnar"), default="record",
                         help="--impact: decide household by household (record, the default) or "
                              "in columns, 5,000 at a time (columnar: the same report; a policy "
-                             "it cannot express is an error naming the construct, and --cases "
-                             "is refused)")
+                             "it cannot express is an error naming the construct)")
     parser.add_argument("--impact-out", metavar="FILE",
                         help="write every household decided differently, with both decisions, "
                              "as JSONL")
@@ -98,8 +97,6 @@ def run(args: argparse.Namespace) -> int:
                          "--impact RECORDS")
     if args.impact is not None and not args.as_of:
         raise UsageError("--impact needs --as-of DATE (the date both versions decide on)")
-    if args.engine == "columnar" and args.cases:
-        raise UsageError("--engine columnar does not take --cases: use --engine record")
     if args.sample < 0:
         raise UsageError("--sample takes a number of ids, 0 or more")
     old = load_or_report(args.old, strict=args.strict)

@@ -85,7 +85,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--engine", choices=("record", "columnar"), default="record",
                         help="columnar: decide in columns (docs/columnar.md), for JSONL or "
                         "a Parquet file (.parquet; its decisions go to a Parquet -o); the same "
-                        "decisions, without --explain, --cases or --jobs")
+                        "decisions, without --explain or --jobs")
     parser.set_defaults(run=run)
 
 

@@ -86,8 +86,7 @@ def add_inputs(parser: argparse.ArgumentParser, *, quarter: bool) -> None:
     parser.add_argument("--engine", choices=("record", "columnar"), default="record",
                         help="decide the households one by one (record, the default) or in "
                         "columns, 5,000 at a time (columnar: the same report; a policy it "
-                        "cannot express is an error naming the construct; --cases is "
-                        "refused)")
+                        "cannot express is an error naming the construct)")
     add_policy_path_option(parser)
 
 
@@ -172,8 +171,6 @@ def report_run(args: argparse.Namespace, verb: str, outputs: dict[str, str | Non
         raise UsageError(str(exc)) from None
     policy: Any = load_or_report(args.policy, args.policy_path, strict=args.strict)
     engine = getattr(args, "engine", "record")
-    if engine == "columnar" and args.cases:
-        raise UsageError("--engine columnar does not take --cases: use --engine record")
     if args.regions:
         policy = load_regions_or_report(policy, args.regions)
     try:

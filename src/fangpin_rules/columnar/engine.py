@@ -29,6 +29,7 @@ from fangpin_rules.columnar.arrow import (
     output_schema,
     rejects_schema,
 )
+from fangpin_rules.columnar.cases import CaseTable, with_case_deadlines
 from fangpin_rules.columnar.validate import check_rows
 from fangpin_rules.compiler.polars_backend import (
     DEADLINES_COLUMN,
@@ -83,13 +84,16 @@ def columnar_plan(policy: Policy | RegionalPolicy, as_of: date) -> ColumnarPlan:
 
 
 def decide_columns(policy: Policy | RegionalPolicy, batch: Any, as_of: date, *,
-                   cases: Mapping[str, Iterable[Case | Mapping[str, Any]]] | None = None
-                   ) -> BatchResult:
+                   cases: Mapping[str, Iterable[Case | Mapping[str, Any]]] | CaseTable | None
+                   = None) -> BatchResult:
+    """`decide_batch(engine="columnar")`; `cases` as it takes them, or a `CaseTable` of
+    cases checked already."""
     pa = _pyarrow()
     base = base_of(policy)
-    if cases:
-        raise _cases_refused(base)
     columnar_plan(policy, as_of)  # a policy it cannot express is refused before any row
+    # a bad case is refused before any row too
+    case_table = cases if isinstance(cases, CaseTable) else CaseTable.of(cases) if cases \
+        else None
     table = _compact_lists(batch if isinstance(batch, pa.Table) else
                            pa.Table.from_batches([batch]))
     regional = policy if isinstance(policy, RegionalPolicy) else None
@@ -99,7 +103,8 @@ def decide_columns(policy: Policy | RegionalPolicy, batch: Any, as_of: date, *,
         table = with_region_column(table)
         if frame is not None:
             frame = frame.with_columns(_county(pl.col("region_code")))
-    decided, kept, failed = decide_validated(policy, table, as_of, frame=frame)
+    decided, kept, failed = decide_validated(policy, table, as_of, frame=frame,
+                                             cases=case_table)
     del kept
     for index, exc in failed:
         rejection = exc.rejection
@@ -270,35 +275,48 @@ def with_region_column(table: Any) -> Any:
 
 
 def decide_validated(policy: Policy | RegionalPolicy, table: Any, as_of: date,
-                     lines: list[int] | None = None, frame: pl.DataFrame | None = None
+                     lines: list[int] | None = None, frame: pl.DataFrame | None = None,
+                     cases: CaseTable | None = None
                      ) -> tuple[Any, Sequence[int], list[tuple[int, RecordError]]]:
     """Decide a table of validated rows in `input_schema(policy)` (under a region table, of
     households in its regions, with `with_region_column`): (decisions, the index of the row
     of each decision, the rows the record path rejected, with their RecordError). `lines`
     numbers the rows for those rejections; `frame`, the table as a Polars frame already
-    (converted once)."""
+    (converted once); `cases`, the households' cases (`CaseTable`), whose steps' deadlines
+    the decisions then hold."""
     plan = columnar_plan(policy, as_of)
     if frame is None:
         converted = pl.from_arrow(table)
         assert isinstance(converted, pl.DataFrame)
         frame = converted
-    result = _collected(base_of(policy), plan, frame)
+    base = base_of(policy)
+    with_cases = bool(cases) and plan.case_steps is not None
+    result = _collected(base, plan, frame, with_cases)
+    if with_cases:
+        assert cases is not None and plan.case_steps is not None and base.checked.record_id
+        result = with_case_deadlines(plan.case_steps, result, base.checked.record_id, cases)
     hazard = result.get_column(HAZARD_COLUMN)
-    decided = _assemble(base_of(policy), plan, result, as_of)
+    decided = _assemble(base, plan, result, as_of)
     if not hazard.any():  # (a range: a list of a million rows costs 20 ms)
         return decided, range(table.num_rows), []
-    return _redecide(policy, table, decided, hazard, as_of, lines)
+    return _redecide(policy, table, decided, hazard, as_of, lines,
+                     cases.by_household if cases else None)
 
 
-def _collected(policy: Policy, plan: ColumnarPlan, frame: pl.DataFrame) -> pl.DataFrame:
-    """The query's result: the columns the decisions are read from, in one chunk each (a
-    frame whose columns are cut into different chunks is realigned, all of it, by every
-    select on it: the output's reads then cost more than the query)."""
+def _collected(policy: Policy, plan: ColumnarPlan, frame: pl.DataFrame,
+               with_cases: bool = False) -> pl.DataFrame:
+    """The query's result: the columns the decisions are read from (and, `with_cases`, those
+    the steps read with a case read), in one chunk each (a frame whose columns are cut into
+    different chunks is realigned, all of it, by every select on it: the output's reads then
+    cost more than the query)."""
     query = plan.query(frame.lazy())
-    produced = plan.read_back.get(tuple(frame.columns))
+    produced = plan.read_back.get((tuple(frame.columns), with_cases))
     if produced is None:  # found once per input's columns (its schema cost 1.2 of 9 ms a call
         # at 5,000 rows)
         read = {policy.checked.record_id, REGION_COLUMN}
+        if with_cases:
+            assert plan.case_steps is not None
+            read.update(plan.case_steps.columns)
 
         def note(columns: Any) -> None:
             for column in columns:
@@ -314,7 +332,7 @@ def _collected(policy: Policy, plan: ColumnarPlan, frame: pl.DataFrame) -> pl.Da
         produced = [name for name in query.collect_schema().names() if name in read]
         if len(plan.read_back) >= _READ_BACK_KEPT:  # tables of ever new sets of columns
             plan.read_back.clear()
-        plan.read_back[tuple(frame.columns)] = produced
+        plan.read_back[(tuple(frame.columns), with_cases)] = produced
     return query.select(produced).collect().rechunk()
 
 
@@ -323,7 +341,8 @@ _READ_BACK_KEPT = 64  # the most sets of input columns whose read-back columns a
 
 def decide_records(policy: Policy | RegionalPolicy, records: Sequence[Any], as_of: date,
                    lines: Sequence[int | None] | None = None,
-                   keys: Sequence[str] | None = None
+                   keys: Sequence[str] | None = None,
+                   cases: Mapping[str, list[Case]] | None = None
                    ) -> list[dict[str, Any] | RecordError]:
     """Records read already (by the typed reader or the policy's model) decided in columns:
     for each, what `policy.decide_record(policy.evaluator(as_of), record, as_of, line)`
@@ -332,10 +351,11 @@ def decide_records(policy: Policy | RegionalPolicy, records: Sequence[Any], as_o
     `lines` numbers the records for those rejections. Under a region table each household is
     decided with its region's parameters, and one of no region in it is rejected naming
     `region_code`, as on the record path. With `keys`, each decision holds those keys only
-    (their values as above; a caller that reads a few spares building the rest). For the
-    callers that decide a stream chunk by chunk (`fangpin diff --impact`, the population
-    reports)."""
-    return ReadRecords(policy, records, lines).decide(policy, as_of, keys=keys)
+    (their values as above; a caller that reads a few spares building the rest). `cases`:
+    the households' cases, checked already (`CaseTable.of_checked`), whose deadlines the
+    decisions hold. For the callers that decide a stream chunk by chunk (`fangpin diff
+    --impact`, the population reports)."""
+    return ReadRecords(policy, records, lines, cases).decide(policy, as_of, keys=keys)
 
 
 class ReadRecords:
@@ -343,10 +363,12 @@ class ReadRecords:
     policies of that schema to decide in columns (the two versions of an impact run and the
     variants of its attribution): the table is built once. Built with a region table
     (a RegionalPolicy), a household of no region in it is refused and the table carries each
-    household's county (`with_region_column`) for the region table to decide it."""
+    household's county (`with_region_column`) for the region table to decide it. With
+    `cases` (checked already), each decision holds the deadlines of its household's cases."""
 
     def __init__(self, policy: Policy | RegionalPolicy, records: Sequence[Any],
-                 lines: Sequence[int | None] | None = None) -> None:
+                 lines: Sequence[int | None] | None = None,
+                 cases: Mapping[str, list[Case]] | None = None) -> None:
         self.regional = policy if isinstance(policy, RegionalPolicy) else None
         policy = base_of(policy)
         id_field = policy.checked.record_id
@@ -369,6 +391,8 @@ class ReadRecords:
         self.records = kept
         self.schema = input_schema(policy)
         self.table = self._table(self.schema)
+        self.cases = CaseTable.of_checked(cases, (getattr(r, id_field) for r in kept)) \
+            if cases and id_field else None
 
     def _table(self, schema: Any) -> Any:
         table = records_table(self.records, schema)
@@ -417,19 +441,11 @@ class ReadRecords:
         if not positions:
             return pa.Table.from_pylist([], schema=output_schema(base_of(policy))), [], failed
         lines = None if self.lines is None else [self.lines[i] for i in positions]
-        decided, kept, errors = decide_validated(policy, table, as_of, lines)
+        decided, kept, errors = decide_validated(policy, table, as_of, lines,
+                                                 cases=self.cases)
         for index, exc in errors:
             failed[positions[index]] = exc
         return decided, [positions[index] for index in kept], failed
-
-
-def _cases_refused(policy: Policy) -> ColumnarUnsupported:
-    from fangpin_rules.diagnostics import Location, error
-    return ColumnarUnsupported([error(
-        "columnar-unsupported", "the columnar engine cannot decide case deadlines (cases=): pass "
-        "engine='record' to decide a batch with its cases row by row",
-        Location(policy.checked.path, 1, 1),
-        hint="decide batches with cases with the record engine (engine='record')")])
 
 
 def _validate(policy: Policy, table: Any, regional: RegionalPolicy | None = None
@@ -758,13 +774,16 @@ _INT8_MOST = 127
 
 
 def _redecide(policy: Policy | RegionalPolicy, table: Any, decided: Any, hazard: pl.Series,
-              as_of: date, lines: list[int] | None
+              as_of: date, lines: list[int] | None,
+              cases: Mapping[str, list[Case]] | None = None
               ) -> tuple[Any, Sequence[int], list[tuple[int, RecordError]]]:
-    """Decide the rows with a zero divisor on the record path: its decision or its rejection
-    (under a region table, with the household's region's policy)."""
+    """Decide the rows with a zero divisor (or another hazard) on the record path: its
+    decision or its rejection (under a region table, with the household's region's policy;
+    with the household's `cases`)."""
     pa = _pyarrow()
     base = base_of(policy)
     reader = typed_reader(base.checked.record_model)
+    id_field = base.checked.record_id
     positions = hazard.arg_true().to_list()
     data = _taken(table, positions).to_pylist()
     again: list[dict[str, Any]] = []
@@ -778,8 +797,9 @@ def _redecide(policy: Policy | RegionalPolicy, table: Any, decided: Any, hazard:
         try:
             deciding = policy.policy_for(record) if isinstance(policy, RegionalPolicy) \
                 else policy
+            own = cases.get(getattr(record, id_field)) if cases and id_field else None
             decision = deciding.decide_record(deciding.evaluator(as_of), record, as_of,
-                                              None if lines is None else lines[position])
+                                              None if lines is None else lines[position], own)
         except RecordError as exc:
             failed.append((position, exc))
             continue
@@ -831,7 +851,9 @@ class ColumnarChunkDecider:
     validated as the record path reads them (the same rejections, with their line), decided in
     columns, written as the record path writes its decisions, byte for byte."""
 
-    def __init__(self, policy: Policy | RegionalPolicy, as_of: date) -> None:
+    def __init__(self, policy: Policy | RegionalPolicy, as_of: date,
+                 cases: Mapping[str, list[Case]] | None = None) -> None:
+        self.cases = cases  # checked already (`fangpin eval --cases`'s reader)
         self.regional = policy if isinstance(policy, RegionalPolicy) else None
         self.deciding = policy
         policy = base_of(policy)
@@ -872,7 +894,10 @@ class ColumnarChunkDecider:
         table = records_table(rows, input_schema(policy))
         if self.regional is not None:
             table = with_region_column(table)
-        decided, kept, failed = decide_validated(self.deciding, table, self.as_of, lines)
+        cases = CaseTable.of_checked(self.cases, (getattr(r, id_field) for r in rows)) \
+            if self.cases and id_field else None
+        decided, kept, failed = decide_validated(self.deciding, table, self.as_of, lines,
+                                                 cases=cases)
         for index, failure in failed:
             rejection = failure.rejection
             if rejection.line is None:
@@ -886,7 +911,7 @@ class ColumnarChunkDecider:
         text = "\n".join(line for _, line in rejects)
         return ChunkResult(b"\n".join(out) + b"\n" if out else b"",
                            text + "\n" if text else "", len(chunk), len(out), len(rejects),
-                           ids, 0)
+                           ids, cases.used(household for household, _ in ids) if cases else 0)
 
     def record_form(self, decision: dict[str, Any]) -> dict[str, Any]:
         return record_form(self.numbers, decision)

@@ -155,19 +155,18 @@ def _decide_in_columns(policy: AnyPolicy, source: IO[str], as_of: date,
                        cases: Mapping[str, list[Any]] | None, on_reject: RejectHandler,
                        tally: Counts) -> Iterator[Decided]:
     """`decide_households` of the record engine, chunk by chunk in columns."""
-    from fangpin_rules.columnar.engine import _cases_refused, columnar_plan, decide_records
+    from fangpin_rules.columnar.engine import columnar_plan, decide_records
     from fangpin_rules.engine.stream import chunks
 
     base = base_of(policy)
-    if cases:
-        raise _cases_refused(base)
     columnar_plan(policy, as_of)  # refused before any record
+    own_cases = cases or {}
     reader = typed_reader(base.checked.record_model)
     one_per_id = OneDecisionPerId(base.checked.record_id)
     for chunk in chunks(numbered_items(source), COLUMNAR_CHUNK):
         read, good = _read_part(base, reader, chunk)
         decisions = iter(decide_records(policy, [h for _, h in good], as_of,
-                                        [number for number, _ in good]))
+                                        [number for number, _ in good], cases=own_cases))
         for (number, item), household in zip(chunk, read, strict=True):
             tally.read += 1
             try:
@@ -185,8 +184,10 @@ def _decide_in_columns(policy: AnyPolicy, source: IO[str], as_of: date,
                 on_reject(rejection if rejection.line is not None else rejection.at_line(number))
                 tally.rejected += 1
                 continue
+            own = own_cases.get(household.household_id, [])
             tally.decided += 1
-            yield Decided(household, decision, [], item)
+            tally.cases_used += len(own)
+            yield Decided(household, decision, own, item)
 
 
 Thunk = Callable[[], Any]
