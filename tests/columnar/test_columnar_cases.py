@@ -13,6 +13,7 @@ from fangpin_rules import Policy, load_policy
 from fangpin_rules.columnar import decide_batch, records_to_arrow
 from fangpin_rules.engine.records import RecordError
 
+from columnar_support import engines_agree
 from support import RECORDS_MD_HOUSEHOLD, ROOT, benchmark_module
 
 COUNTIES = sorted((ROOT / "policies" / "counties").glob("*.yaml"))
@@ -29,18 +30,8 @@ def sample(n: int, seed: int, share: float = 0.6
 
 def assert_same(policy: Any, records: list[dict[str, Any]], cases: dict[str, Any], as_of: str
                 ) -> list[dict[str, Any]]:
-    base = getattr(policy, "base", policy)
-    table = records_to_arrow(base, records)
-    by_record = decide_batch(policy, table, as_of, cases=cases, engine="record")
-    by_column = decide_batch(policy, table, as_of, cases=cases, engine="columnar")
-    assert by_column.decisions.schema == by_record.decisions.schema
-    assert by_column.rejects.to_pylist() == by_record.rejects.to_pylist()
-    expected, got = by_record.decisions.to_pylist(), by_column.decisions.to_pylist()
-    assert len(got) == len(expected)
-    for want, have in zip(expected, got, strict=True):
-        for key in want:
-            assert have[key] == want[key], (want["household_id"], key)
-    return expected
+    return engines_agree(policy, records_to_arrow(getattr(policy, "base", policy), records),
+                         as_of, cases)
 
 
 @pytest.mark.parametrize("as_of", DATES)

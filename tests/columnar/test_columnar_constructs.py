@@ -20,6 +20,7 @@ from fangpin_rules.columnar import decide_batch, input_schema, records_to_arrow
 from fangpin_rules.columnar.engine import ColumnarUnsupported, columnar_plan
 from fangpin_rules.engine.regions import RegionalPolicy, load_regions
 
+from columnar_support import engines_agree
 from support import RECORDS_MD_HOUSEHOLD, ROOT, benchmark_module, policy_from_text
 
 AS_OF = "2021-09-01"
@@ -29,17 +30,7 @@ EXAMPLE_TABLE = ROOT / "policies" / "regions" / "fujian_example_regions.yaml"
 
 def assert_same(policy: Policy | RegionalPolicy, table: Any, as_of: str = AS_OF) -> list[Any]:
     """Both engines on one table: the same rejects, and every field of every decision."""
-    by_record = decide_batch(policy, table, as_of, engine="record")
-    by_column = decide_batch(policy, table, as_of, engine="columnar")
-    assert by_column.decisions.schema == by_record.decisions.schema
-    assert by_column.rejects.to_pylist() == by_record.rejects.to_pylist()
-    expected, got = by_record.decisions.to_pylist(), by_column.decisions.to_pylist()
-    assert len(got) == len(expected)
-    for want, have in zip(expected, got, strict=True):
-        for key in want:
-            assert have[key] == want[key], (want["household_id"], key, have[key], want[key])
-    assert by_column.decisions.num_rows + by_column.rejects.num_rows == table.num_rows
-    return got
+    return engines_agree(policy, table, as_of)
 
 
 def household(number: int, size: int, net: Decimal, **fields: Any) -> dict[str, Any]:

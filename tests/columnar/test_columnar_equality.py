@@ -10,6 +10,7 @@ import pytest
 from fangpin_rules import Policy, load_policy
 from fangpin_rules.columnar import decide_batch, records_to_arrow
 
+from columnar_support import engines_agree
 from support import ROOT, benchmark_module
 
 AS_OF = "2021-09-01"
@@ -21,17 +22,7 @@ def households(n: int, seed: int = 0) -> list[dict[str, Any]]:
 
 
 def assert_same(policy: Policy, records: list[dict[str, Any]], as_of: str = AS_OF) -> int:
-    table = records_to_arrow(policy, records)
-    by_record = decide_batch(policy, table, as_of, engine="record")
-    by_column = decide_batch(policy, table, as_of, engine="columnar")
-    assert by_column.decisions.schema == by_record.decisions.schema
-    assert by_column.rejects.to_pylist() == by_record.rejects.to_pylist()
-    expected, got = by_record.decisions.to_pylist(), by_column.decisions.to_pylist()
-    assert len(got) == len(expected)
-    for want, have in zip(expected, got, strict=True):
-        for key in want:
-            assert have[key] == want[key], (want["household_id"], key)
-    return len(got)
+    return len(engines_agree(policy, records_to_arrow(policy, records), as_of))
 
 
 def test_fujian_on_boundary_households(fujian: Policy) -> None:

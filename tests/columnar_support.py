@@ -1,0 +1,25 @@
+"""Both engines of `decide_batch` on one table, compared field by field (the columnar tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fangpin_rules.columnar import decide_batch
+
+
+def engines_agree(policy: Any, table: Any, as_of: str,
+                  cases: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The same rejects and every field of every decision from the record and the columnar
+    engine (with the households' `cases`, when given); the decisions."""
+    by_record = decide_batch(policy, table, as_of, cases=cases, engine="record")
+    by_column = decide_batch(policy, table, as_of, cases=cases, engine="columnar")
+    assert by_column.decisions.schema == by_record.decisions.schema
+    assert by_column.rejects.to_pylist() == by_record.rejects.to_pylist()
+    expected, got = by_record.decisions.to_pylist(), by_column.decisions.to_pylist()
+    assert len(got) == len(expected)
+    for want, have in zip(expected, got, strict=True):
+        for key in want:
+            assert have[key] == want[key], (want["household_id"], key, have[key], want[key])
+    assert by_column.decisions.num_rows + by_column.rejects.num_rows == table.num_rows
+    return got
