@@ -175,7 +175,7 @@ def test_the_province_with_cases(fujian: Policy) -> None:
     """40,000 of the households (the base and money-moved copies of it), each base household's
     boundary cases given to it and to its copies, on two dates: the deadlines of every step, the
     quarterly visits and several cases a household, as the record path writes them."""
-    from fangpin_rules.columnar.cases import checked_cases
+    from fangpin_rules.engine.records import checked_cases
 
     records, table = many_households(MANY, 11)
     generator = benchmark_module("boundary_households")

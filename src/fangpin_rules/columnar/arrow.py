@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from fangpin_rules.engine.policy import Policy, parse_date
-from fangpin_rules.engine.records import RecordError, checked_case
+from fangpin_rules.engine.records import RecordError, checked_cases
 from fangpin_rules.engine.serialize import decimal_text
 from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.language import types as t
@@ -180,8 +180,7 @@ def _decide_rows(deciding: Policy | RegionalPolicy, batch: pa.RecordBatch | pa.T
         regional.check_date(when)
     # under a region table each household is decided by its region's policy, not the base
     fast = policy.evaluator(when) if regional is None else None
-    own_cases = {household: [checked_case(case, household_id=household) for case in listed]
-                 for household, listed in (cases or {}).items()}
+    own_cases = checked_cases(cases)
     id_field = policy.checked.record_id
     converters = _converters(policy)
     decided: list[dict[str, Any]] = []

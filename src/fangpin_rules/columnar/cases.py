@@ -26,20 +26,12 @@ from fangpin_rules.compiler.polars_backend import (
     HAZARD_COLUMN,
     CaseSteps,
 )
-from fangpin_rules.engine.records import checked_case
+from fangpin_rules.engine.records import checked_cases
 from fangpin_rules.language import types as t
 from fangpin_rules.model import Case
 
 CaseInput = Case | Mapping[str, Any]
 _ID_COLUMN = "__fpc_case_household_id"
-
-
-def checked_cases(cases: Mapping[str, Iterable[CaseInput]] | None) -> dict[str, list[Case]]:
-    """Each household's cases checked against the contract and the procedure's order, as the
-    record path checks them (`checked_case`): a bad one raises RecordError, naming its case
-    id, before any household is decided."""
-    return {household: [checked_case(case, household_id=household) for case in listed]
-            for household, listed in (cases or {}).items()}
 
 
 @dataclass(frozen=True)

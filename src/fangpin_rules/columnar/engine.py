@@ -290,11 +290,13 @@ def decide_validated(policy: Policy | RegionalPolicy, table: Any, as_of: date,
         assert isinstance(converted, pl.DataFrame)
         frame = converted
     base = base_of(policy)
-    with_cases = bool(cases) and plan.case_steps is not None
-    result = _collected(base, plan, frame, with_cases)
-    if with_cases:
-        assert cases is not None and plan.case_steps is not None and base.checked.record_id
-        result = with_case_deadlines(plan.case_steps, result, base.checked.record_id, cases)
+    id_field = base.checked.record_id
+    # a record without an id has no cases (as on the record path, which finds them by it)
+    steps = plan.case_steps if cases and id_field else None
+    result = _collected(base, plan, frame, steps is not None)
+    if steps is not None:
+        assert cases is not None and id_field is not None
+        result = with_case_deadlines(steps, result, id_field, cases)
     hazard = result.get_column(HAZARD_COLUMN)
     decided = _assemble(base, plan, result, as_of)
     if not hazard.any():  # (a range: a list of a million rows costs 20 ms)

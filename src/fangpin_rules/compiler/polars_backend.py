@@ -1550,9 +1550,8 @@ def _procedure(tr: _Translator) -> tuple[pl.Expr, CaseSteps | None]:
     record path runs only these then), and the steps read with a case (None: no step reads
     one)."""
     joins: list[_QuarterlyEntries] = []
-    inputs: list[pl.Expr] = []
     no_case = pl.lit(None, dtype=pl.String)
-    household = [_step(tr, step, no_case, joins, inputs, None) for step in tr.policy.steps
+    household = [_step(tr, step, no_case, joins, None) for step in tr.policy.steps
                  if not step.needs_case]
     if joins:  # a quarterly step reading no case: its quarters would be joined by row
         step = next(s for s in tr.policy.steps if s.kind == "quarterly" and not s.needs_case)
@@ -1570,8 +1569,7 @@ def _procedure(tr: _Translator) -> tuple[pl.Expr, CaseSteps | None]:
         parts = []
         stages: list[list[pl.Expr]] = []
         for step in tr.policy.steps:
-            entries = _step(tr, step, case_id if step.needs_case else no_case, joins, inputs,
-                            stages)
+            entries = _step(tr, step, case_id if step.needs_case else no_case, joins, stages)
             parts.append(entries if step.needs_case else entries.list.head(first))
         if len(tr.joins) > joins_before:  # pragma: no cover - refused in `aggregate`
             raise tr.refuse(tr.policy.steps[0].due.tree, "an aggregate in a step")
@@ -1583,7 +1581,8 @@ def _procedure(tr: _Translator) -> tuple[pl.Expr, CaseSteps | None]:
     staged = [expr for stage in stages for expr in stage]
     own = {CASE_COLUMN, CASE_ORDER_COLUMN, CASE_HOUSEHOLD_COLUMN, *(j.column for j in joins),
            *(expr.meta.output_name() for expr in staged)}
-    read = sorted({name for expr in (*parts, hazard, *inputs, *staged)
+    read = sorted({name for expr in (*parts, hazard, *staged, *(e for j in joins
+                                                                 for e in j.reads()))
                    for name in expr.meta.root_names()} - own)
     return deadlines, CaseSteps(read, stages, joins, parts, hazard)
 
@@ -1595,12 +1594,12 @@ def _entry_lists(parts: list[pl.Expr]) -> pl.Expr:
 
 
 def _step(tr: _Translator, step: Any, case_id: pl.Expr, joins: list[_QuarterlyEntries],
-          inputs: list[pl.Expr], stages: list[list[pl.Expr]] | None) -> pl.Expr:
+          stages: list[list[pl.Expr]] | None) -> pl.Expr:
     """A step's entries (a list: none where its `when` does not hold), as
     `runtime.step_entry` (or `quarterly_entries`) writes them; `steps.X` then reads its
     value, the day it was done (known by as_of) or else its due date. With `stages` (the
     case frame's), its dates are a stage of columns read by name. A quarterly step's entries
-    are a column joined in (`joins`; `inputs`, the expressions it reads)."""
+    are a column joined in (`joins`)."""
     as_of = pl.lit(tr.as_of, dtype=pl.Date)
 
     def staged(expr: pl.Expr, part: str) -> pl.Expr:
@@ -1618,7 +1617,6 @@ def _step(tr: _Translator, step: Any, case_id: pl.Expr, joins: list[_QuarterlyEn
         done_list = _date_list(tr, step.done)
         owed = cond if cond is not None else pl.lit(True)
         column = _col("quarterly_", str(step.index))
-        inputs.extend([due, done_list, owed, case_id] + ([until] if until is not None else []))
         joins.append(_QuarterlyEntries(step.name, step.cite, tr.as_of, column, due, until,
                                        done_list, owed, case_id))
         tr.step_values[step.name] = Val(pl.lit(None, dtype=pl.Date), "date", True)
@@ -1721,6 +1719,11 @@ class _QuarterlyEntries:
     done: pl.Expr
     owed: pl.Expr
     case_id: pl.Expr
+
+    def reads(self) -> list[pl.Expr]:
+        """The expressions it reads (for the columns the case frame needs)."""
+        return [self.start, self.done, self.owed, self.case_id,
+                *([self.until] if self.until is not None else [])]
 
     def __call__(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         as_of = pl.lit(self.as_of, dtype=pl.Date)

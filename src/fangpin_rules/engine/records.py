@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any, NamedTuple
@@ -155,6 +155,13 @@ def checked_case(data: Any, line: int | None = None, household_id: str | None = 
         raise RecordError(rejection_of(line, household_id or case.household_id, problems,
                                        case.case_id))
     return case
+
+
+def checked_cases(cases: Mapping[str, Iterable[Any]] | None) -> dict[str, list[Any]]:
+    """Each household's cases (by household id) checked by `checked_case`, a bad one raising
+    RecordError before any household is decided (`decide_batch`, either engine)."""
+    return {household: [checked_case(case, household_id=household) for case in listed]
+            for household, listed in (cases or {}).items()}
 
 
 class RecordError(ValueError):
