@@ -187,8 +187,9 @@ def test_the_province_with_cases(fujian: Policy) -> None:
         own = base.get(originals[row % BASE])
         household = records[row].household_id
         if own:
-            cases[household] = [case.model_copy(update={
-                "household_id": household, "case_id": f"{case.case_id}-{row}"}) for case in own]
+            # checked cases are the typed reader's records (checked_case)
+            cases[household] = [msgspec.structs.replace(
+                case, household_id=household, case_id=f"{case.case_id}-{row}") for case in own]
     assert len(cases) > WITH_CASES // 2
     for as_of in (date(2021, 12, 31), date(2022, 6, 30)):
         assert assert_same(fujian, records[:WITH_CASES], table.slice(0, WITH_CASES), as_of,

@@ -307,3 +307,138 @@ def test_the_record_api_takes_a_typed_record(fujian: Any) -> None:
     for explain in (False, True):
         assert fujian.evaluate(record, "2021-09-01", explain=explain) == \
             fujian.evaluate(RECORDS_MD_HOUSEHOLD, "2021-09-01", explain=explain)
+
+
+# -- cases given as Python values (the API's `cases=`, a batch's): `checked_case` ------------
+
+CASE = {"case_id": "W-1", "household_id": "350181-0001", "source": "hotline_12317",
+        "received_on": "2021-09-30", "assigned_on": "2021-10-08",
+        "preliminary_review_on": "2021-10-11", "verified_on": None,
+        "publicity": [{"purpose": "identification", "start": "2021-10-12", "end": "2021-10-18"}],
+        "confirmed_on": "2021-10-20", "visits": ["2021-11-02", "2022-01-04"]}
+
+
+class _Text(str):
+    """A str subclass, as some callers' frameworks hand text over."""
+
+
+CASE_DATES = ["2021-10-01", date(2021, 10, 1), __import__("datetime").datetime(2021, 10, 1),
+              "2021-10-1", "20211001", "2021-10-01T00:00:00", "2021-10-01 ", "2021-02-30",
+              "０２０２１-10-01", b"2021-10-01", 20211001, 0, "0001-01-01", "9999-12-31",
+              _Text("2021-10-01"), "2021-09-29", None, True]
+CASE_TEXTS = ["W-2", " W-2", "W-2 ", "W-2\u3000", "", "x" * 64, "x" * 65, "户" * 64, 5,
+              None, _Text("W-2"), "350181-0002", ["W-2"]]
+CASE_LISTS: list[Any] = [[], (), ("2021-11-02",), frozenset(), "2021-11-02", None, {},
+                         [None], [{"purpose": "measures", "start": "2021-10-12"}]]
+CASE_ALTERATIONS: list[tuple[tuple[Any, ...], Any]] = [
+    *[((field,), value) for field in ("received_on", "assigned_on", "verified_on",
+                                      "confirmed_on", "commitment_signed_on")
+      for value in CASE_DATES],
+    *[(("publicity", 0, "start"), value) for value in CASE_DATES],
+    *[(("publicity", 0, "end"), value) for value in CASE_DATES],
+    *[(("visits", 1), value) for value in CASE_DATES],
+    *[((field,), value) for field in ("case_id", "household_id") for value in CASE_TEXTS],
+    *[(("source",), value) for value in ["media", "Media", " media", "", None, 1]],
+    *[(("publicity", 0, "purpose"), value) for value in ["measures", "Measures", None, 0]],
+    *[((field,), value) for field in ("visits", "publicity") for value in CASE_LISTS],
+    (("publicity", 0, "shoe_size"), 42), (("shoe_size",), 42),
+    (("publicity", 0), {"purpose": "measures", "start": "2021-10-12", "end": None}),
+]
+
+
+def _case_outcome(data: dict[str, Any]) -> tuple[str, Any]:
+    """How `checked_case` reads the case: ("fast", record) when the typed reader took it,
+    ("full", record) when pydantic did, ("rejected", rejection) otherwise."""
+    from fangpin_rules.engine.records import RecordError, checked_case
+    from fangpin_rules.model import Case
+
+    reader = typed_reader(Case)
+    assert reader is not None
+    try:
+        case = checked_case(copy.deepcopy(data), 7, "350181-0001")
+    except RecordError as exc:
+        return "rejected", exc.rejection
+    return "fast" if type(case) is reader.struct else "full", _exact(case)
+
+
+def _case_by_pydantic(data: dict[str, Any]) -> tuple[str, Any]:
+    """The same, read by pydantic alone (what `checked_case` did before it had a fast path)."""
+    from fangpin_rules.engine.records import RecordError, case_problems, rejection_of, validate
+    from fangpin_rules.model import Case
+
+    try:
+        case = validate(copy.deepcopy(data), 7, model=Case, id_field="household_id")
+    except RecordError as exc:
+        return "rejected", exc.rejection
+    problems = case_problems(case, "350181-0001")
+    if problems:
+        return "rejected", rejection_of(7, "350181-0001", problems, case.case_id)
+    return "full", _exact(case)
+
+
+def _case_reads_alike(data: dict[str, Any]) -> str:
+    outcome, value = _case_outcome(data)
+    expected, reference = _case_by_pydantic(data)
+    assert value == reference, data
+    assert (outcome == "rejected") == (expected == "rejected"), data
+    return outcome
+
+
+@pytest.mark.parametrize(("path", "value"), CASE_ALTERATIONS,
+                         ids=[f"{'.'.join(map(str, p))}={v!r}"[:60] for p, v in CASE_ALTERATIONS])
+def test_an_altered_case_reads_alike_or_takes_the_full_path(path: tuple[Any, ...],
+                                                           value: Any) -> None:
+    case = copy.deepcopy(CASE)
+    target: Any = case
+    for step in path[:-1]:
+        target = target[step]
+    if isinstance(target, list) and path[-1] >= len(target):
+        target.append(value)
+    else:
+        target[path[-1]] = value
+    _case_reads_alike(case)
+
+
+def test_the_case_alterations_reach_every_path() -> None:
+    """Neither path is vacuous: the typed reader takes well-formed cases, pydantic reads the
+    ones it leaves (text it strips), and bad ones are rejected by both, in the same words."""
+    outcomes = set()
+    for path, value in CASE_ALTERATIONS:
+        case = copy.deepcopy(CASE)
+        target: Any = case
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+        outcomes.add(_case_reads_alike(case))
+    assert outcomes == {"fast", "full", "rejected"}
+
+
+def test_every_boundary_case_takes_the_fast_path_and_reads_alike() -> None:
+    generator = benchmark_module("boundary_households")
+    cases = generator.boundary_cases(list(generator.boundary_households(1500, seed=5)), seed=6)
+    listed = [dict(case, household_id="350181-0001") for own in cases.values() for case in own]
+    assert len(listed) > 1000
+    assert {_case_reads_alike(case) for case in listed} == {"fast"}
+
+
+def test_random_alterations_of_every_case_field_read_alike() -> None:
+    """Seeded: 3,000 boundary cases altered in one to three places (dates, notices, visits,
+    keys), with values drawn from every kind above: out of order, mistyped, lax or strict."""
+    import random
+
+    rng = random.Random(20261203)
+    generator = benchmark_module("boundary_households")
+    cases = generator.boundary_cases(list(generator.boundary_households(400, seed=7)), seed=8)
+    bases = [dict(case, household_id="350181-0001") for own in cases.values() for case in own]
+    pool = [*CASE_DATES, *CASE_TEXTS, *CASE_LISTS, "media", "identification", "Measures"]
+    outcomes = set()
+    for _ in range(3000):
+        case = copy.deepcopy(rng.choice(bases))
+        for _ in range(rng.randint(1, 3)):
+            path = rng.choice(_paths(case))
+            target: Any = case
+            for step in path[:-1]:
+                target = target[step]
+            target[path[-1]] = copy.deepcopy(rng.choice(pool))
+        outcomes.add(_case_reads_alike(case))
+    assert outcomes == {"fast", "full", "rejected"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import polars as pl
@@ -39,9 +40,10 @@ class CaseTable:
     """A batch's checked cases: by household id (for the rows the record path decides) and
     as a frame of one row per case: the household id, the case's place among its household's
     cases (CASE_ORDER_COLUMN) and its fields (CASE_COLUMN, a struct of the contract's
-    types)."""
+    types). A checked case is a `Case` or the typed reader's record of one (`checked_case`):
+    the same fields, read by attribute."""
 
-    by_household: Mapping[str, list[Case]]
+    by_household: Mapping[str, list[Any]]
     frame: pl.DataFrame
 
     @classmethod
@@ -50,7 +52,7 @@ class CaseTable:
         return cls.of_checked(checked_cases(cases))
 
     @classmethod
-    def of_checked(cls, by_household: Mapping[str, list[Case]],
+    def of_checked(cls, by_household: Mapping[str, list[Any]],
                    ids: Iterable[Any] | None = None) -> CaseTable:
         """The table of cases checked already (`checked_cases`, or `fangpin eval --cases`'s
         reader): of the households `ids` only, when given (a chunk's, a batch's)."""
@@ -63,15 +65,14 @@ class CaseTable:
         case_type = _arrow_type(pa, t.record_type(Case), output=False)
         households: list[str] = []
         orders: list[int] = []
-        fields: list[dict[str, Any]] = []
+        listed_cases: list[Any] = []
         for household, listed in by_household.items():
-            for order, case in enumerate(listed):
-                households.append(household)
-                orders.append(order)
-                fields.append(case.model_dump())
+            households += [household] * len(listed)
+            orders += range(len(listed))
+            listed_cases += listed
         table = pa.table({_ID_COLUMN: pa.array(households, pa.string()),
                           CASE_ORDER_COLUMN: pa.array(orders, pa.int64()),
-                          CASE_COLUMN: pa.array(fields, case_type)})
+                          CASE_COLUMN: _column(pa, case_type, listed_cases)})
         frame = pl.from_arrow(table)
         assert isinstance(frame, pl.DataFrame)
         return cls(by_household, frame)
@@ -82,6 +83,35 @@ class CaseTable:
     def used(self, ids: Iterable[Any]) -> int:
         """The case records of the households `ids` (one count per household decided)."""
         return sum(len(self.by_household.get(household, ())) for household in ids)
+
+
+def _column(pa: Any, kind: Any, values: list[Any]) -> Any:
+    """The Arrow array of type `kind` of `values`: records (`Case`s or the typed reader's,
+    read by attribute), lists or scalars, None for absent. Built a field at a time, which is
+    several times faster than pyarrow's reading of a dict per record (and than dumping one)."""
+    if pa.types.is_struct(kind):
+        fields = list(kind)
+        absent = [value is None for value in values]
+        if any(absent):
+            children = [_column(pa, field.type, [None if value is None else
+                                                 getattr(value, field.name) for value in values])
+                        for field in fields]
+            return pa.StructArray.from_arrays(children, fields=fields, mask=pa.array(absent))
+        children = [_column(pa, field.type, list(map(attrgetter(field.name), values)))
+                    for field in fields]
+        return pa.StructArray.from_arrays(children, fields=fields)
+    if pa.types.is_list(kind):
+        offsets: list[int | None] = [0]
+        items: list[Any] = []
+        for value in values:
+            if value is None:  # a null offset makes the slot before it a null list
+                offsets.append(None)
+                continue
+            items += value
+            offsets.append(len(items))
+        return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()),
+                                        _column(pa, kind.value_type, items), type=kind)
+    return pa.array(values, kind)
 
 
 def with_case_deadlines(steps: CaseSteps, result: pl.DataFrame, id_column: str,

@@ -308,7 +308,8 @@ class Policy:
                       line: int | None = None, cases: Sequence[Any] | None = None
                       ) -> dict[str, Any]:
         """Decide a record already validated (a `Household`, or the typed record of the fast
-        reader) with `fast = self.evaluator(when)`; `cases` are validated `Case`s. The loop
+        reader) with `fast = self.evaluator(when)`; `cases` are checked cases (`checked_case`:
+        a `Case` or the typed reader's record of one). The loop
         of the record API, the streaming run and Arrow batches; RecordError names a record
         the policy cannot decide (a division by zero, say) and the definition that failed,
         or a household with the same member twice. The arithmetic runs in

@@ -223,7 +223,7 @@ class _Builder:
                             "    return False", "  return True", ""])
         self.check_source = source
         namespace: dict[str, Any] = {f"K{i}": value for i, value in enumerate(self.constants)}
-        namespace["__builtins__"] = {"ArithmeticError": ArithmeticError}
+        namespace["__builtins__"] = {"ArithmeticError": ArithmeticError, "type": type, "str": str}
         exec(compile(source, f"<check {model.__name__}>", "exec"), namespace)
         check: Check = namespace["check"]
         return check
@@ -292,10 +292,12 @@ class _Builder:
             var = self.temp()
             body = self.value_lines(item, [], var, indent + "  ", strip)
             return [f"{indent}for {var} in {value}:", *body] if body else []
-        if annotation is str and strip:
-            # pydantic strips; a value with whitespace to strip takes its path
+        if annotation is str:
+            # msgspec keeps a str subclass given by a caller (pydantic makes it a str); and
+            # pydantic strips: a value with whitespace to strip takes its path
             var, bind = self.bind(value, indent)
-            return [*bind, f"{indent}if {var}.strip() != {var}: return False"]
+            stripped = f" or {var}.strip() != {var}" if strip else ""
+            return [*bind, f"{indent}if type({var}) is not str{stripped}: return False"]
         if annotation is Decimal:
             return self.decimal_lines(_constraints(metadata), value, indent)
         return []
