@@ -606,7 +606,7 @@ decisions:
 @pytest.mark.parametrize(("expr", "what", "column"), [
     ("round(net_income, 0 - 1)", "round() to negative places", 11),
     ("net_income / 0 > 1", "a division by the constant zero", 11),
-    ("size in [count(members), 3]", "membership in anything but a list of literals", 11),
+    ("max(net_income / size for m in members) > 1", "max() of a quotient", 11),
     ("any(m.health == \"healthy\" for m in members if m.birth_date == null) and "
      "any(any(n.health == \"healthy\" for n in members) for m in members)",
      "any() over anything but a list of the record", 87),
@@ -692,6 +692,60 @@ def test_a_first_match_compared_with_texts_by_its_rule(tmp_path: Path, fujian: P
     query = plan.query(pl.from_arrow(records_to_arrow(policy, records[:5])).lazy())
     assert f'"{text}"' not in query.select(
         [c.columns[0] for c in plan.outputs if c.key in CHOSEN]).explain()
+
+
+COMPUTED_MEMBERSHIP = {  # membership in a list of computed values, or of a computed text
+    "size_listed": "count(members) in [smallest_size, count(members) - 1, 3]",
+    "size_unlisted": "count(members) not in [smallest_size + 1, 5]",
+    "per_capita_listed": "per_capita_income in [monitoring_line, monitoring_line * 1.1]",
+    "income_listed": "net_income in [previous_net_income, 7152 * count(members)]",
+    "since_listed": "monitoring.since in [dibao.since, null]",
+    "region_listed": 'region_code in [watched_region, "350121"]',
+    "old_member": "any(m.birth_date in [dibao.since, as_of - 70 years] for m in members)",
+    "watched": "watched_risk in risks",
+    "unwatched": "watched_risk not in risks",
+    "main_listed": "main_risk in risks",
+    "main_named": 'main_risk in ["illness", watched_risk]',
+    "picked": '(if in_range then "low_income" else "income_drop") in risks',
+    "mode_listed": 'assistance_mode in [if in_range then "single" else "comprehensive"]',
+}
+
+
+def test_membership_of_computed_values(tmp_path: Path) -> None:
+    """`x in [a, b]` with computed items is the record path's `==` item by item (a null equals
+    a null; a per-capita income on the line is the record path's), and a computed text (a
+    parameter, a first_match decision, a conditional) in a set of labels is its label's flag:
+    decided as the record path decides them."""
+    import yaml
+
+    document = yaml.safe_load((ROOT / "policies" / "fujian_2021.yaml").read_text("utf-8"))
+    for name, kind, value in (("smallest_size", "count", 2), ("watched_risk", "string",
+                                                               "illness"),
+                              ("watched_region", "string", "350181")):
+        document["parameters"][name] = {"type": kind, "title": name, "cite": "§1",
+                                        "basis": "interpretation",
+                                        "values": [{"from": "2021-01-01", "value": value}]}
+    document["decisions"]["main_risk"] = {
+        "kind": "first_match", "type": "risk", "title": "main risk", "cite": "§1",
+        "otherwise": None, "rules": [
+            {"id": "main.low", "title": "low", "cite": "§1", "when": "in_range",
+             "then": "low_income"},
+            {"id": "main.ill", "title": "ill", "cite": "§1", "then": "illness",
+             "when": 'any(m.health == "serious_illness" for m in members)'}]}
+    for name, expr in COMPUTED_MEMBERSHIP.items():
+        document["decisions"][name] = {"expr": expr}
+    policy = policy_from_text(tmp_path, yaml.safe_dump(document, allow_unicode=True))
+    records = list(benchmark_module("boundary_households").boundary_households(1500, seed=7))
+    records += around(("7152", "7867.2"), region_code="350181")
+    for number, record in enumerate(records):
+        if number % 3 == 0:  # some known, some equal to the monitoring date
+            record["dibao"] = dict(record.get("dibao") or {}, since="2020-05-01")
+            record["monitoring"] = dict(record.get("monitoring") or {}, since="2020-05-01")
+        if number % 5 == 0:
+            record["previous_net_income"] = record["net_income"]
+    got = assert_same(policy, records_to_arrow(policy, records))
+    for name in COMPUTED_MEMBERSHIP:
+        assert {d[name] for d in got} == {True, False}, name
 
 
 @pytest.mark.parametrize("mask_most", [62, 3, 0])

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
+import functools
 import math
+import operator
 from calendar import isleap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -861,14 +863,21 @@ class _Translator:
                                                           Labels):
             labels = self.columns[container.id]
             assert isinstance(labels, Labels)
-            if not isinstance(node.item, ast.String):
-                raise self.refuse(node, "membership of a computed value in a set of labels")
-            flag = labels.flags.get(node.item.value, pl.lit(False))
+            if isinstance(node.item, ast.String):
+                flag = labels.flags.get(node.item.value, pl.lit(False))
+            else:
+                flag = self.computed_label(node, labels)
             return ~flag if node.negated else flag
-        if not isinstance(container, ast.ListLit) or not all(
-                isinstance(i, ast.String | ast.Number | ast.DateLit) for i in container.items):
-            raise self.refuse(node, "membership in anything but a list of literals or a set "
-                              "of labels")
+        if not isinstance(container, ast.ListLit):
+            raise self.refuse(node, "membership in anything but a list or a set of labels")
+        if not all(isinstance(i, ast.String | ast.Number | ast.DateLit)
+                   for i in container.items):
+            # the record path builds the list and tests `==` item by item (Python's `in`):
+            # the same equalities, each compiled as `==` is (a null equals a null)
+            found = functools.reduce(operator.or_, [
+                self.compare(node, "==", node.item, i) for i in container.items],
+                pl.lit(False))
+            return ~found if node.negated else found
         item = self.expr(node.item)
         if isinstance(item, Num):
             values = [self.constant(i, _literal(i), t.NUMBER) for i in container.items]
@@ -894,6 +903,24 @@ class _Translator:
         else:
             raise self.refuse(node, "membership of this kind of value")
         return ~found if node.negated else found
+
+    def computed_label(self, node: ast.Contains, labels: Labels) -> pl.Expr:
+        """Whether a computed text (a parameter, a field, a first_match decision) is one of
+        the labels a set holds: its equality with each label the set can hold, and that
+        label's flag (an unknown text is in no set, as on the record path)."""
+        item = self.expr(node.item)
+        if not isinstance(item, Val) or item.kind != "text":
+            raise self.refuse(node, "membership of this kind of value in a set of labels")
+        found: pl.Expr = pl.lit(False)
+        for label, flag in labels.flags.items():
+            if item.choice is not None:
+                same = _chosen(item.choice, [label])
+            elif item.is_const:
+                same = pl.lit(item.const == label)
+            else:
+                same = (item.expr == pl.lit(label, dtype=pl.String)).fill_null(False)
+            found = found | (same & flag)
+        return found
 
     def call(self, node: ast.Call) -> Value:
         func, args = node.func, node.args
