@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +128,49 @@ def test_fujian_fast_path_equals_the_unfused_path(fujian: Policy) -> None:
         record = parse_json(json.dumps(raw, default=str))
         fast, traced = _fast_and_traced(fujian, record, "2021-09-01")
         assert fast == traced, raw["household_id"]
+
+
+def test_an_aggregate_reading_an_enclosing_item_stays_in_it(tmp_path: Path) -> None:
+    """`count(n.birth_date == m.birth_date for n in members)` differs for each `m`: it stays
+    inside the outer aggregate (hoisted, it read `m` where there is none, which the
+    compiler's allow-list refused); one reading only its own item may still be fused."""
+    policy = _policy(tmp_path, """\
+        decisions:
+          twins:
+            expr: any(count(n.birth_date == m.birth_date for n in members) > 1 for m in members)
+          beside:
+            expr: any(any(n.orphan == true for n in members) for m in members)
+        """)
+    plan = plan_fusion(policy.checked)
+    fused = [a.key for loop in plan.loops for a in loop.aggregates]
+    assert fused == ["any(_.orphan == true for _ in members)"]  # the inner one of `beside`
+    born = [{"member_id": str(k), "birth_date": day} for k, day in
+            enumerate(["1980-01-01", "1985-03-04", "1980-01-01"])]
+    cases = {True: born, False: born[:2]}
+    for twins, group in cases.items():
+        fast, traced = _fast_and_traced(policy, household(members=group), "2021-09-01")
+        assert fast == traced and fast["twins"] is twins and fast["beside"] is False
+
+
+def test_min_and_max_of_a_default_in_place(tmp_path: Path) -> None:
+    """`min`/`max` left in place (a division: not fused) of a body with `??`: the default's
+    assignment sits in the generator's condition (as the iterable of another generator it was
+    a SyntaxError when the policy was compiled)."""
+    policy = _policy(tmp_path, """\
+        decisions:
+          least_share:
+            expr: min((m.disability_grade ?? 5) / count(members) for m in members)
+          most_share:
+            expr: >-
+              max((m.disability_grade ?? 0) / count(members) for m in members
+              if m.orphan == true)
+        """)
+    assert plan_fusion(policy.checked).by_node == {}
+    group = [{"member_id": "1", "disability_grade": 2, "orphan": True},
+             {"member_id": "2", "orphan": True}, {"member_id": "3", "disability_grade": 4}]
+    for members_of in (group, group[1:], group[2:]):
+        fast, traced = _fast_and_traced(policy, household(members=members_of), "2021-09-01")
+        assert fast == traced
+    fast, _ = _fast_and_traced(policy, household(members=group), "2021-09-01")
+    least, most = fast["least_share"], fast["most_share"]
+    assert least == most and abs(least - Decimal(2) / 3) < Decimal("1e-20")

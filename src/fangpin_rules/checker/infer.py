@@ -247,9 +247,14 @@ class Scope:
             return self.fail(node.func_span, f"'{node.func}' is not an aggregate",
                              "aggregates: " + ", ".join(AGGREGATES), code="unknown-function")
         if node.var.startswith("_") or node.var in self.c.specs or \
-                node.var in self.c.parameters or node.var in self.c.inputs:
+                node.var in self.c.parameters or node.var in self.c.inputs or \
+                node.var in self.bound:  # an enclosing aggregate's name, too
+            taken = {node.var, *self.bound, *self.c.specs, *self.c.parameters,
+                     *self.c.inputs}
+            free = next((n for n in ("m", "n", "k", "p", "q", "item", "item2", "item3")
+                         if n not in taken), f"{node.var}2")
             return self.fail(node, f"the bound name '{node.var}' hides another name",
-                             "choose another name, such as `m`")
+                             f"choose another name, such as `{free}`")
         it = self.infer(node.iterable)
         if it is ERR:
             return ERR

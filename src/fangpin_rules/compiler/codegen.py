@@ -229,9 +229,11 @@ class _Gen:
             return f"sum(1 for {source} if {body})"
         if func == "sum":
             return f"sum(({body} for {source}), 0)"
+        # the body's value named in the generator's condition: in a generator used as the
+        # iterable of another one, a `??` in the body (an assignment) is a SyntaxError
         inner = self.temp()
-        return (f"{func}(({inner} for {inner} in ({body} for {source}) "
-                f"if {inner} is not None), default=None)")
+        return (f"{func}(({inner} for {source} if ({inner} := {body}) is not None), "
+                f"default=None)")
 
     def beside(self, node: ast.Expr, other: ast.Expr) -> str:
         """`node`, which meets `other` in an operation: a whole number meeting an amount or

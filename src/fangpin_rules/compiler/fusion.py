@@ -51,8 +51,8 @@ def plan_fusion(policy: CheckedPolicy) -> FusionPlan:
     loops: dict[str, FusedLoop] = {}
     by_key: dict[tuple[str, str], str] = {}
     for tree in _expressions(policy):
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Aggregate) or not _fusable(node, policy):
+        for node, enclosing in _aggregates(tree, frozenset()):
+            if not _fusable(node, policy, enclosing - {node.var}):
                 continue
             assert isinstance(node.iterable, ast.Name)
             loop = loops.setdefault(node.iterable.id, FusedLoop(node.iterable.id))
@@ -78,7 +78,28 @@ def _expressions(policy: CheckedPolicy) -> list[ast.Expr]:
     return trees
 
 
-def _fusable(node: ast.Aggregate, policy: CheckedPolicy) -> bool:
+def _aggregates(tree: ast.Expr, enclosing: frozenset[str]
+                ) -> list[tuple[ast.Aggregate, frozenset[str]]]:
+    """Every aggregate in `tree`, with the names bound by the aggregates around it."""
+    found: list[tuple[ast.Aggregate, frozenset[str]]] = []
+    inner = enclosing
+    if isinstance(tree, ast.Aggregate):
+        found.append((tree, enclosing))
+        inner = enclosing | {tree.var}
+    for f in dataclasses.fields(tree):
+        value = getattr(tree, f.name)
+        # the iterable is read where the aggregate is; its body and filter inside it
+        scope = enclosing if isinstance(tree, ast.Aggregate) and f.name == "iterable" else inner
+        for part in (value if isinstance(value, tuple) else (value,)):
+            if isinstance(part, ast.Expr):
+                found += _aggregates(part, scope)
+    return found
+
+
+def _fusable(node: ast.Aggregate, policy: CheckedPolicy, enclosing: frozenset[str]) -> bool:
+    """Whether the aggregate may be computed once at the top of the function: over one of
+    the record's lists, its body total and reading no item of an aggregate around it (`m`
+    in `any(count(n.x == m.x for n in members) > 1 for m in members)` differs per `m`)."""
     iterable = node.iterable
     if not isinstance(iterable, ast.Name):
         return False
@@ -86,6 +107,9 @@ def _fusable(node: ast.Aggregate, policy: CheckedPolicy) -> bool:
     if name in policy.nodes or name in policy.parameters or name in ("as_of", "case", "steps"):
         return False
     parts = [node.body] + ([node.filter] if node.filter is not None else [])
+    if any(isinstance(sub, ast.Name) and sub.id in enclosing
+           for part in parts for sub in ast.walk(part)):
+        return False
     return all(_total(part, node.var, policy) for part in parts)
 
 
