@@ -157,8 +157,8 @@ def test_an_unknown_engine_is_refused(fujian: Policy) -> None:
 @pytest.mark.parametrize(("body", "what", "column"), [
     ("    expr: sum(net_income / count(members) for m in members) > 100\n",
      "sum() of a quotient", 11),
-    ("    expr: any(any(n.health == \"healthy\" for n in members) for m in members)\n",
-     "any() over anything but a list of the record", 15),
+    ("    expr: min(net_income / (m.disability_grade ?? 1) for m in members) > 1\n",
+     "min() of a quotient", 11),
 ])
 def test_other_refusals_name_the_construct(tmp_path: Path, body: str, what: str,
                                            column: int) -> None:

@@ -268,6 +268,17 @@ class _Translator:
     # (one row per item, the household's columns beside it) and joined back by row number:
     # `exploded` while its body is translated; `joins` the frame steps not yet placed
     exploded: bool = False
+    # the exploded item's column; inside an aggregate nested in an exploded one, the outer
+    # aggregates' names and their items' columns, and the column of the outer item's row
+    # (the inner aggregate's rows are grouped by it, as a household's by ROW_COLUMN)
+    item_column: str = ITEM_COLUMN
+    outer_items: dict[str, str] = dataclasses.field(default_factory=dict)
+    row_key: str = ROW_COLUMN
+    # each exploded aggregate translated (by the id of its node): its value and the hazards
+    # it adds, so that translating it again (`x in [a, b]` reads x once per item) reads the
+    # same joined column instead of joining it again
+    exploded_values: dict[tuple[int, int, bool], tuple[Value, list[pl.Expr]]] = \
+        dataclasses.field(default_factory=dict)
     written: frozenset[str] = frozenset()  # the nodes whose values the decision record holds
     joins: list[Callable[[pl.LazyFrame], pl.LazyFrame]] = dataclasses.field(
         default_factory=list)
@@ -470,7 +481,7 @@ class _Translator:
         raise self.refuse(node, f"the construct {type(node).__name__}")
 
     def name(self, node: ast.Expr, name: str) -> Value:
-        if name == self.bound_var:
+        if name == self.bound_var or name in self.outer_items:
             raise self.refuse(node, "a list item used as a whole value")
         if name == "as_of":
             return self.constant(node, self.as_of, t.DATE)
@@ -498,6 +509,10 @@ class _Translator:
             if self.in_case:
                 return self.field(node, pl.col(CASE_COLUMN).struct.field(attr),
                                   self.type_of(node))
+        if isinstance(base, ast.Name) and base.id != self.bound_var and \
+                base.id in self.outer_items:  # an enclosing aggregate's item
+            return self.field(node, pl.col(self.outer_items[base.id]).struct.field(attr),
+                              self.type_of(node))
         if isinstance(base, ast.Name) and base.id != self.bound_var:
             full = f"{base.id}.{attr}"
             if full in self.policy.nodes:
@@ -510,7 +525,7 @@ class _Translator:
             return self.field(node, pl.col(base.id).struct.field(attr), self.type_of(node),
                               full)
         if isinstance(base, ast.Name):  # the aggregate's item
-            item = pl.col(ITEM_COLUMN) if self.exploded else pl.element()
+            item = pl.col(self.item_column) if self.exploded else pl.element()
             return self.field(node, item.struct.field(attr), self.type_of(node))
         raise self.refuse(node, "a field of a nested value")
 
@@ -1061,10 +1076,14 @@ class _Translator:
                 raise self.refuse(node, f"{node.func}() over a case's list dividing by an "
                                   "item's value")
             return listed
-        if self.bound_var is not None or not isinstance(iterable, ast.Name) or \
-                iterable.id in self.policy.nodes or iterable.id in self.policy.parameters or \
-                iterable.id in ("case", "steps", "as_of"):
+        if (self.in_case and self.bound_var is not None) or \
+                not isinstance(iterable, ast.Name) or iterable.id in self.policy.nodes or \
+                iterable.id in self.policy.parameters or iterable.id in self.outer_items or \
+                iterable.id in ("case", "steps", "as_of", self.bound_var):
             raise self.refuse(node, f"{node.func}() over anything but a list of the record")
+        if self.bound_var is not None and not self.exploded:  # pragma: no cover
+            # (an aggregate inside one reads a value beside that one's item: it is exploded)
+            raise self.refuse(node, "an aggregate inside an aggregate over a list")
         if self.reads_household(node):
             return self.exploded_aggregate(node, iterable.id)
         before = len(self.hazards)
@@ -1076,8 +1095,9 @@ class _Translator:
 
     def listed_aggregate(self, node: ast.Aggregate, column: pl.Expr) -> Value:
         """An aggregate whose body reads its item, parameters and literals only: one
-        `list.eval` over the list column."""
-        self.bound_var = node.var
+        `list.eval` over the list column (inside an exploded aggregate, per outer item)."""
+        outer = self.bound_var, self.exploded
+        self.bound_var, self.exploded = node.var, False
         try:
             keep = self.truth(node.filter) if node.filter is not None else None
             if node.func in ("any", "all", "count"):
@@ -1121,7 +1141,7 @@ class _Translator:
                 return Val(reduced, "date", True)
             raise self.refuse(node, f"{node.func}() of this kind of value")
         finally:
-            self.bound_var = None
+            self.bound_var, self.exploded = outer
 
     def reads_household(self, node: ast.Aggregate) -> bool:
         """Whether the aggregate's body or filter reads a value of the household (a field, a
@@ -1151,8 +1171,14 @@ class _Translator:
         item with the household's columns beside it, reduced per row number and joined back
         (a household with an empty list gets the empty list's value: false for any, true for
         all, 0 for count and sum, unknown for min and max)."""
+        # (in the same list of joins: a stage's, or an enclosing aggregate's rows)
+        cache_key = (id(node), id(self.joins), self.in_case)
+        known = self.exploded_values.get(cache_key)
+        if known is not None:
+            self.hazards.extend(known[1])
+            return known[0]
         before = len(self.hazards)
-        self.bound_var, self.exploded = node.var, True
+        exploding = self.exploding(node.var)
         try:
             keep = self.truth(node.filter) if node.filter is not None else None
             name = _col(f"a{id(node)}")
@@ -1192,19 +1218,19 @@ class _Translator:
                     result = Num(pl.col(name), value.den, value.bound, value.den_bound,
                                  nullable=True)
         finally:
-            self.bound_var, self.exploded = None, False
+            item_column, key, nested = self.exploded_back(exploding)
         inner = [h.fill_null(False) for h in self.hazards[before:]]
         del self.hazards[before:]
         aggregates = [reduced.alias(name)]
         if inner:  # a division by zero for some item: the row is the record path's
             aggregates.append(pl.any_horizontal(inner).any().alias(name + "_hazard"))
             self.hazards.append(pl.col(name + "_hazard").fill_null(False))
+        self.exploded_values[cache_key] = result, self.hazards[before:]
 
         def join(frame: pl.LazyFrame) -> pl.LazyFrame:
-            per_item = frame.with_columns(pl.col(iterable).alias(ITEM_COLUMN)).explode(
-                ITEM_COLUMN).filter(pl.col(ITEM_COLUMN).is_not_null())
-            reduced_rows = per_item.group_by(ROW_COLUMN).agg(aggregates)
-            return frame.join(reduced_rows, on=ROW_COLUMN, how="left", maintain_order="left")
+            per_item = _per_item(frame, iterable, item_column, nested)
+            reduced_rows = per_item.group_by(key).agg(aggregates)
+            return frame.join(reduced_rows, on=key, how="left", maintain_order="left")
 
         self.joins.append(join)
         return result
@@ -1215,11 +1241,11 @@ class _Translator:
         item (as `_warnings` gives it), found over the exploded list and joined back by row
         number, in the items' order; an empty list for a household without items."""
         before = len(self.hazards)
-        self.bound_var, self.exploded = var, True
+        exploding = self.exploding(var)
         try:
             cond = self.truth(tree)
         finally:
-            self.bound_var, self.exploded = None, False
+            item_column, key, nested = self.exploded_back(exploding)
         inner = [h.fill_null(False) for h in self.hazards[before:]]
         del self.hazards[before:]
         position = _PREFIX + "position"
@@ -1229,14 +1255,42 @@ class _Translator:
             self.hazards.append(pl.col(name + "_hazard").fill_null(False))
 
         def join(frame: pl.LazyFrame) -> pl.LazyFrame:
-            per_item = frame.with_columns(pl.col(iterable).alias(ITEM_COLUMN)).explode(
-                ITEM_COLUMN).filter(pl.col(ITEM_COLUMN).is_not_null()).with_columns(
-                pl.int_range(pl.len(), dtype=pl.UInt32).over(ROW_COLUMN).alias(position))
-            found = per_item.group_by(ROW_COLUMN).agg(aggregates)
-            return frame.join(found, on=ROW_COLUMN, how="left", maintain_order="left")
+            per_item = _per_item(frame, iterable, item_column, nested).with_columns(
+                pl.int_range(pl.len(), dtype=pl.UInt32).over(key).alias(position))
+            found = per_item.group_by(key).agg(aggregates)
+            return frame.join(found, on=key, how="left", maintain_order="left")
 
         self.joins.append(join)
         return pl.col(name).fill_null(pl.lit([], dtype=pl.List(pl.Boolean))).alias(name)
+
+    def exploding(self, var: str) -> tuple[Any, ...]:
+        """Enter an exploded aggregate over `var`'s list: an enclosing exploded aggregate's
+        item becomes an outer item (a name the inner one hides is the inner's), the new item
+        gets a column of its own depth, and the aggregates inside this one group by the
+        row of this one's item. Returns what `exploded_back` restores."""
+        saved = (self.bound_var, self.exploded, self.item_column, self.row_key,
+                 self.outer_items, len(self.joins))
+        outer = dict(self.outer_items)
+        if self.bound_var is not None:
+            outer[self.bound_var] = self.item_column
+        outer.pop(var, None)
+        depth = len(outer)
+        self.outer_items = outer
+        self.bound_var, self.exploded = var, True
+        self.item_column = ITEM_COLUMN if depth == 0 else f"{ITEM_COLUMN}{depth}"
+        self.row_key = _col("item_row", str(depth))
+        return saved
+
+    def exploded_back(self, saved: tuple[Any, ...]) -> tuple[str, str, list[Any]]:
+        """Leave the exploded aggregate entered by `exploding`: (its item's column, the column
+        its rows are grouped by, the joins of the exploded aggregates inside it, which run on
+        its own exploded rows, numbered by `row_key`)."""
+        item_column, inner_key = self.item_column, self.row_key
+        (self.bound_var, self.exploded, self.item_column, self.row_key, self.outer_items,
+         joins_before) = saved
+        nested = [(inner_key, join) for join in self.joins[joins_before:]]
+        del self.joins[joins_before:]
+        return item_column, self.row_key, nested
 
     def truth_of(self, checked: CheckedExpr) -> pl.Expr:
         self.source = checked
@@ -1328,6 +1382,20 @@ class ColumnarPlan:
             frame = join(frame)
         return frame.with_columns(*self.warnings, self.deadlines.alias(DEADLINES_COLUMN),
                                   self.hazard.alias(HAZARD_COLUMN))
+
+
+def _per_item(frame: pl.LazyFrame, iterable: str, item_column: str,
+              nested: list[tuple[str, Callable[[pl.LazyFrame], pl.LazyFrame]]]
+              ) -> pl.LazyFrame:
+    """One row per item of the list column `iterable` (the item in `item_column`, the row's
+    columns beside it), with the aggregates nested in this one joined in by item row."""
+    per_item = frame.with_columns(pl.col(iterable).alias(item_column)).explode(
+        item_column).filter(pl.col(item_column).is_not_null())
+    if nested:
+        per_item = per_item.with_row_index(nested[0][0])
+        for _, join in nested:
+            per_item = join(per_item)
+    return per_item
 
 
 def _col(name: str, part: str = "") -> str:
