@@ -344,3 +344,25 @@ def test_a_rule_without_a_title_is_explained_by_its_outcome(
     assert low["title"] is None and low["outcome"] == ["低收入" if lang == "zh" else "low"]
     text = render_text(account)
     assert line in [shown.strip() for shown in text.splitlines()], text
+
+
+def test_a_nested_aggregate_tells_the_two_members_apart(tmp_path: Path) -> None:
+    """Inside the aggregate over `n`, a field of the outer item `m` is "that" member's."""
+    policy = policy_from_text(tmp_path, """\
+policy:
+  id: nested
+  title: nested
+  effective: 2021-01-01
+decisions:
+  twins:
+    expr: any(count(n.birth_date == m.birth_date for n in members) > 1 for m in members)
+""")
+    born = [{"member_id": str(k), "birth_date": day, "health": "healthy"}
+            for k, day in enumerate(["1980-01-01", "1985-03-04", "1980-01-01"])]
+    record = household(members=born)
+    (zh,) = explain(policy, record, "2021-09-01")["decisions"]
+    (en,) = explain(policy, record, "2021-09-01", lang="en")["decisions"]
+    assert zh["value"] is True
+    assert zh["computed"] == ("有家庭成员满足：家庭成员中满足「成员出生日期 = 该成员出生日期」"
+                              "的人数 > 1")
+    assert "a member's birth date = that member's birth date" in en["computed"]

@@ -252,11 +252,12 @@ class _Account:
                 return self.render_aggregate(func, var, items, body, cond, text)
             case ast.Attribute(value=ast.Name(id=base), attr=attr) if base in self.bound:
                 self.compared_field = f"{self.bound[base]}[].{attr}"
-                return input_label(self.compared_field, self.lang)
+                return self.item_label(base, input_label(self.compared_field, self.lang))
             case ast.Call(func="age", args=(ast.Attribute(value=ast.Name(id=base),
                                                           attr="birth_date"),)) \
                     if base in self.bound:
-                return "成员年龄" if self.lang == "zh" else "a member's age"
+                return self.item_label(base, "成员年龄" if self.lang == "zh" else
+                                       "a member's age")
             case ast.Name(id=name):
                 return self.name_with_value(name)
             case ast.Attribute(value=ast.Name(id=base), attr=attr):
@@ -396,6 +397,15 @@ class _Account:
                         and not isinstance(a, bool) and not isinstance(b, bool):
                     return a + b if op == "+" else a - b if op == "-" else a * b
         return None
+
+    def item_label(self, var: str, label: str) -> str:
+        """A field of an aggregate's item; inside an aggregate nested in it, "that" item's
+        (`count(n.birth_date == m.birth_date for n in members)` inside the one over `m`)."""
+        if var == next(reversed(self.bound)):  # the innermost aggregate's item
+            return label
+        if self.lang == "zh":
+            return "该" + label
+        return "that " + label.removeprefix("a ")
 
     def render_aggregate(self, func: str, var: str, items: str, body: ast.Expr,
                          cond: ast.Expr | None, text: str) -> str:
