@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -263,6 +264,18 @@ def test_the_check_is_generated_from_the_model() -> None:
     assert "birth_date" not in source  # msgspec itself checks dates
 
 
+def _randomly_altered(rng: random.Random, bases: list[Any], pool: list[Any]) -> Any:
+    """A copy of one of `bases` with one to three of its own values (at any depth) replaced
+    by values of `pool`."""
+    altered = copy.deepcopy(rng.choice(bases))
+    for _ in range(rng.randint(1, 3)):
+        path = rng.choice(_paths(altered))
+        target: Any = altered
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = copy.deepcopy(rng.choice(pool))
+    return altered
+
 
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Every place in a record a value can be put: keys of objects and items of lists."""
@@ -280,8 +293,6 @@ def test_random_alterations_of_every_field_read_alike() -> None:
     """Seeded: 3,000 households, each altered in one to three places chosen among all the
     places of a full record (dates, nested records, list items, keys), with values drawn from
     every kind of bad or unusual value above."""
-    import random
-
     rng = random.Random(20261129)
     generator = benchmark_module("gen_households")
     bases = [json.loads(line) for line in generator.generate_lines(300, seed=3)]
@@ -289,13 +300,7 @@ def test_random_alterations_of_every_field_read_alike() -> None:
             "monitored", "unstable", "marginal"]
     outcomes = set()
     for _ in range(3000):
-        record = copy.deepcopy(rng.choice(bases))
-        for _ in range(rng.randint(1, 3)):
-            path = rng.choice(_paths(record))
-            target: Any = record
-            for step in path[:-1]:
-                target = target[step]
-            target[path[-1]] = copy.deepcopy(rng.choice(pool))  # the path is the record's own
+        record = _randomly_altered(rng, bases, pool)
         outcomes.add(_agree(Household, json.dumps(record, ensure_ascii=False)))
     assert outcomes == {"fast", "full"}
 
@@ -424,8 +429,6 @@ def test_every_boundary_case_takes_the_fast_path_and_reads_alike() -> None:
 def test_random_alterations_of_every_case_field_read_alike() -> None:
     """Seeded: 3,000 boundary cases altered in one to three places (dates, notices, visits,
     keys), with values drawn from every kind above: out of order, mistyped, lax or strict."""
-    import random
-
     rng = random.Random(20261203)
     generator = benchmark_module("boundary_households")
     cases = generator.boundary_cases(list(generator.boundary_households(400, seed=7)), seed=8)
@@ -433,12 +436,5 @@ def test_random_alterations_of_every_case_field_read_alike() -> None:
     pool = [*CASE_DATES, *CASE_TEXTS, *CASE_LISTS, "media", "identification", "Measures"]
     outcomes = set()
     for _ in range(3000):
-        case = copy.deepcopy(rng.choice(bases))
-        for _ in range(rng.randint(1, 3)):
-            path = rng.choice(_paths(case))
-            target: Any = case
-            for step in path[:-1]:
-                target = target[step]
-            target[path[-1]] = copy.deepcopy(rng.choice(pool))
-        outcomes.add(_case_reads_alike(case))
+        outcomes.add(_case_reads_alike(_randomly_altered(rng, bases, pool)))
     assert outcomes == {"fast", "full", "rejected"}
