@@ -31,11 +31,20 @@ MONEY_ATOMS = ["net_income", "(previous_net_income ?? 0)", "(rigid_expenditure.m
 COUNT_ATOMS = ["count(members)", "2", "3"]
 HOUSEHOLD_FLAGS = ["formerly_poor == true", "housing_safe == false", "tekun == true",
                    'monitoring.category in ["marginal", "unstable"]',
-                   'monitoring.status == "monitored"', "dibao.enrolled == true"]
+                   'monitoring.status == "monitored"', "dibao.enrolled == true",
+                   # dates: durations, days between, parts, unknown dates defaulted
+                   "(monitoring.since ?? as_of) + 6 months <= as_of",
+                   "days_between(dibao.since ?? 2021-01-01, as_of) > 200",
+                   "year(dibao.income_above_standard_on ?? as_of) == 2021",
+                   "monitoring.since == dibao.since"]
+# what the decisions `tags` (a collect) and `level` (a first_match) give, read by others
+DECIDED_FLAGS = ['"a" in tags', "count(tags) >= 2", '"c" not in tags', 'level == "b"',
+                 'level in ["a", "c"]', "level == null", "level in tags"]
 MEMBER_FLAGS = ["m.orphan == true", 'm.health == "healthy"',
                 'm.health in ["chronic", "serious_illness"]', "age(m.birth_date) >= 60",
                 "(m.disability_grade ?? 9) <= 2", 'm.labour_capacity == "normal"',
-                "m.birth_date == null"]
+                "m.birth_date == null", "month(m.birth_date ?? as_of) <= 6",
+                "(m.birth_date ?? as_of) + 18 years > as_of"]
 
 
 def _deferred(build: Callable[[int], st.SearchStrategy[str]]
@@ -132,10 +141,23 @@ policy:
   id: differential
   title: differential
   effective: 2021-01-01
+vocabularies:
+  tag:
+    a: {zh: 甲}
+    b: {zh: 乙}
+    c: {zh: 丙}
 parameters:
 """ + "".join(f"  {name}:\n    type: money\n    title: {name}\n    cite: §2\n"
               f"    basis: document\n    value: {value}\n" for name, value in AMOUNTS.items()
               ) + "decisions:\n"
+
+
+def _rules(kind: str, flags: tuple[str, ...]) -> str:
+    """The rules of `tags` (each adds its label) or of `level` (the first that holds)."""
+    verb = "add" if kind == "collect" else "then"
+    return "".join(f"      - id: {kind}.{label}\n        title: {label}\n        cite: §1\n"
+                   f"        when: '{flag}'\n        {verb}: {label}\n"
+                   for label, flag in zip("abc", flags, strict=False))
 
 
 @functools.cache
@@ -150,11 +172,20 @@ def _households() -> list[dict[str, Any]]:
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(st.tuples(_flags(3), _flags(3), _money(3), _money(2)))
+@given(st.tuples(_flags(3), _flags(3), _money(3), _money(2)),
+       st.tuples(_flags(2), _flags(2), _flags(1)), st.tuples(_flags(2), _flags(1)),
+       st.lists(st.sampled_from(DECIDED_FLAGS), min_size=1, max_size=3))
 def test_random_policies_decide_alike(tmp_path_factory: pytest.TempPathFactory,
-                                      exprs: tuple[str, ...]) -> None:
+                                      exprs: tuple[str, ...], tag_rules: tuple[str, ...],
+                                      level_rules: tuple[str, ...], decided: list[str]) -> None:
+    reading = " or ".join(f"({flag})" for flag in decided)  # a decision reading the two
     text = POLICY + "".join(f"  d{number}:\n    expr: '{expr}'\n"
-                            for number, expr in enumerate(exprs))
+                            for number, expr in enumerate((*exprs, reading)))
+    text += ("  tags:\n    kind: collect\n    type: tag\n    title: tags\n    cite: §1\n"
+             "    rules:\n" + _rules("collect", tag_rules) +
+             "  level:\n    kind: first_match\n    type: tag\n    title: level\n"
+             "    cite: §1\n    otherwise: null\n    rules:\n" + _rules("first_match",
+                                                                      level_rules))
     policy = policy_from_text(tmp_path_factory.mktemp("policy"), text)
     try:
         columnar_plan(policy, date(2021, 9, 1))
