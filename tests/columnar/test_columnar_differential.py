@@ -170,7 +170,7 @@ def _households() -> list[dict[str, Any]]:
     return records
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.tuples(_flags(3), _flags(3), _money(3), _money(2)),
        st.tuples(_flags(2), _flags(2), _flags(1)), st.tuples(_flags(2), _flags(1)),
