@@ -51,7 +51,7 @@ def plan_fusion(policy: CheckedPolicy) -> FusionPlan:
     loops: dict[str, FusedLoop] = {}
     by_key: dict[tuple[str, str], str] = {}
     for tree in _expressions(policy):
-        for node, enclosing in _aggregates(tree, frozenset()):
+        for node, enclosing in _aggregates(tree):
             if not _fusable(node, policy, enclosing - {node.var}):
                 continue
             assert isinstance(node.iterable, ast.Name)
@@ -78,21 +78,22 @@ def _expressions(policy: CheckedPolicy) -> list[ast.Expr]:
     return trees
 
 
-def _aggregates(tree: ast.Expr, enclosing: frozenset[str]
-                ) -> list[tuple[ast.Aggregate, frozenset[str]]]:
-    """Every aggregate in `tree`, with the names bound by the aggregates around it."""
+def _aggregates(tree: ast.Expr) -> list[tuple[ast.Aggregate, frozenset[str]]]:
+    """Every aggregate in `tree` in `ast.walk`'s order, with the names bound by the
+    aggregates around it (an aggregate's iterable is read outside it, its body and filter
+    inside)."""
     found: list[tuple[ast.Aggregate, frozenset[str]]] = []
-    inner = enclosing
-    if isinstance(tree, ast.Aggregate):
-        found.append((tree, enclosing))
-        inner = enclosing | {tree.var}
-    for f in dataclasses.fields(tree):
-        value = getattr(tree, f.name)
-        # the iterable is read where the aggregate is; its body and filter inside it
-        scope = enclosing if isinstance(tree, ast.Aggregate) and f.name == "iterable" else inner
-        for part in (value if isinstance(value, tuple) else (value,)):
-            if isinstance(part, ast.Expr):
-                found += _aggregates(part, scope)
+    stack: list[tuple[ast.Expr, frozenset[str]]] = [(tree, frozenset())]
+    while stack:
+        node, enclosing = stack.pop()
+        if isinstance(node, ast.Aggregate):
+            found.append((node, enclosing))
+            inside = enclosing | {node.var}
+            scoped = [(child, enclosing if child is node.iterable else inside)
+                      for child in ast.children(node)]
+        else:
+            scoped = [(child, enclosing) for child in ast.children(node)]
+        stack.extend(reversed(scoped))
     return found
 
 

@@ -885,22 +885,13 @@ class _Translator:
             return ~flag if node.negated else flag
         if not isinstance(container, ast.ListLit):
             raise self.refuse(node, "membership in anything but a list or a set of labels")
-        if not all(isinstance(i, ast.String | ast.Number | ast.DateLit)
-                   for i in container.items):
+        item = self.expr(node.item)
+        if isinstance(item, Num) or not all(isinstance(i, ast.String | ast.Number | ast.DateLit)
+                                            for i in container.items):
             # the record path builds the list and tests `==` item by item (Python's `in`):
             # the same equalities, each compiled as `==` is (a null equals a null)
-            found = functools.reduce(operator.or_, [
-                self.compare(node, "==", node.item, i) for i in container.items],
-                pl.lit(False))
-            return ~found if node.negated else found
-        item = self.expr(node.item)
-        if isinstance(item, Num):
-            values = [self.constant(i, _literal(i), t.NUMBER) for i in container.items]
             tests = [self.compare(node, "==", node.item, i) for i in container.items]
-            del values
-            found = tests[0]
-            for test in tests[1:]:
-                found = found | test
+            found = functools.reduce(operator.or_, tests) if tests else pl.lit(False)
         elif isinstance(item, Val) and item.choice is not None and \
                 all(isinstance(i, ast.String) for i in container.items):
             found = _chosen(item.choice, [_literal(i) for i in container.items])
