@@ -132,3 +132,90 @@ def test_a_step_form_the_engine_cannot_express_is_refused(tmp_path: Any) -> None
         decide_batch(policy, table, "2021-11-15")
     message = str(caught.value)
     assert "quarterly step's dates" in message and "fujian_variant.yaml:" in message
+
+
+UNCOVERED_STEPS = """
+  early_notice:
+    title: {zh: 测试, en: Three working days before the case was received}
+    cite: §7
+    due: case.received_on - 3 working_days
+    done: case.assigned_on
+  follow_up:
+    title: {zh: 测试, en: A step whose condition reads a date the calendar may not give}
+    cite: §7
+    when: steps.preliminary_review > case.received_on
+    due: case.received_on + 2 days
+"""
+
+GAP_YEAR = """
+calendar:
+  years:
+    2028:
+      source: a year after a gap, for the test
+      rest_days: [2028-01-03]
+      working_days: []
+"""
+
+
+def test_a_deadline_the_calendar_cannot_give_is_decided_in_columns(
+        fujian: Policy, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A due date in a year the calendar does not cover (through another step's date, a
+    shift by working days, next_working_day; after the covered years, before them, and in a
+    gap between them) is `unknown` with the reason naming the year, and a late step whose
+    working days the calendar cannot count names the year, as on the record path, decided in
+    columns; a condition that reads such a date is left to the record path (a hazard)."""
+    from fangpin_rules.columnar import engine
+
+    text = (ROOT / "policies" / "fujian_2021.yaml").read_text(encoding="utf-8")
+    text = text.replace("\nprocedure:\n", "\nprocedure:\n" + UNCOVERED_STEPS.lstrip("\n"), 1)
+    path = tmp_path / "gap.yaml"
+    path.write_text(text + GAP_YEAR, encoding="utf-8")
+    policy = load_policy(path)
+    dates = {"in_the_year_after": ("2026-12-30", None), "in_the_gap": ("2027-03-01", None),
+             "late_across_the_gap": ("2026-12-18", "2028-01-10"),
+             "late_into_the_gap": ("2026-12-18", "2027-02-01"),
+             "before_the_first_year": ("2001-01-02", "2001-01-03"),
+             "covered": ("2028-03-01", "2028-03-02")}
+    records, cases = [], {}
+    for number, (name, (received, assigned)) in enumerate(dates.items()):
+        household_id = f"350181-{number:04d}"
+        records.append({**RECORDS_MD_HOUSEHOLD, "household_id": household_id})
+        case = {"case_id": name, "household_id": household_id, "source": "hotline_12317",
+                "received_on": received}
+        cases[household_id] = [case if assigned is None else {**case, "assigned_on": assigned}]
+    redecided: list[int] = []
+    redecide = engine._redecide
+
+    def counted(policy: Any, table: Any, decided: Any, hazard: Any, *args: Any,
+                **kwargs: Any) -> Any:
+        redecided.extend(hazard.arg_true().to_list())
+        return redecide(policy, table, decided, hazard, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "_redecide", counted)
+    decided = assert_same(policy, records, cases, "2028-06-30")
+    entries = {d["household_id"]: {e["step"]: e for e in d["deadlines"]} for d in decided}
+    reason = ("the working-day calendar does not cover {0} (add the State Council's {0} "
+              "schedule under `calendar: years: {0}:` in the policy file)")
+    after, gap, across, into, before, covered = (entries[r["household_id"]] for r in records)
+    assert after["assignment"]["status"] == "on_time" or after["assignment"]["due"] is not None
+    assert after["preliminary_review"] == {**after["preliminary_review"], "status": "unknown",
+                                           "due": None, "reason": reason.format(2027)}
+    assert after["verification"]["status"] == "unknown"
+    assert "follow_up" not in after  # its condition compares an unknown date: false, as null
+    assert gap["assignment"]["reason"] == gap["preliminary_review"]["reason"] == \
+        reason.format(2027)
+    assert across["assignment"]["status"] == "late" and \
+        across["assignment"]["late_working_days"] is None and \
+        across["assignment"]["reason"] == reason.format(2027)
+    assert into["assignment"]["status"] == "late" and \
+        into["assignment"]["reason"] == reason.format(2027)
+    assert before["early_notice"]["status"] == "unknown" and \
+        before["early_notice"]["reason"] == reason.format(2000)
+    assert covered["preliminary_review"]["status"] != "unknown" and \
+        covered["assignment"]["late_working_days"] is None
+    # only the condition that reads an uncovered date sends its households to the record
+    # path: those whose preliminary review is unknown
+    unknown_review = [row for row, r in enumerate(records)
+                      if entries[r["household_id"]]["preliminary_review"]["status"] ==
+                      "unknown"]
+    assert sorted(set(redecided)) == unknown_review and unknown_review

@@ -73,3 +73,33 @@ def test_an_uncovered_year_reaches_the_arrow_output(fujian: Policy) -> None:
     deadlines = result.decisions.column("deadlines").to_pylist()[0]
     review = next(e for e in deadlines if e["step"] == "preliminary_review")
     assert review["status"] == "unknown" and "2027" in review["reason"]
+
+
+def test_a_case_step_after_a_household_step_reads_the_case_steps_before_it(
+        tmp_path: Any) -> None:
+    """A step resolved after the province's household step (the end of the dibao grace
+    period) reads the case steps resolved before it: their dates are kept, not cleared when
+    the case's steps resume."""
+    from fangpin_rules import load_policy
+
+    from support import ROOT
+
+    text = (ROOT / "policies" / "fujian_2021.yaml").read_text(encoding="utf-8")
+    text = text.replace("\nprocedure:\n", """
+procedure:
+  follow_up:
+    title: {zh: 测试, en: A follow-up once the review is due}
+    cite: §7
+    when: steps.preliminary_review != null
+    due: steps.preliminary_review + 2 days
+""", 1)
+    path = tmp_path / "follow_up.yaml"
+    path.write_text(text, encoding="utf-8")
+    policy = load_policy(path)
+    names = [step.name for step in policy.checked.steps]
+    assert names.index("dibao_grace_end") < names.index("follow_up")
+    case = {**CASE, "received_on": "2021-09-30", "assigned_on": "2021-10-08"}
+    steps = _by_step(policy.evaluate(household(), "2021-11-30", cases=[case]))
+    review = steps["preliminary_review"]
+    assert review["done"] is None and review["due"] == date(2021, 10, 14)
+    assert steps["follow_up"]["due"] == date(2021, 10, 16)

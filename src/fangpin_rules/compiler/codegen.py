@@ -371,21 +371,24 @@ class _Gen:
 
 
 def _procedure_lines(gen: _Gen) -> list[str]:
-    """The steps, in file order. Consecutive steps that read the case share one
-    `if c is not None:` block, so a household without a case pays one test for them."""
+    """The steps, in the order they are resolved (each after the steps it reads). Consecutive
+    steps that read the case share one `if c is not None:` block, so a household without a
+    case pays one test for them."""
     steps = gen.policy.steps
     lines = ["# procedure", "D = []"]
     if not steps:
         return lines
     gen.step_index = {step.name: step.index for step in steps}
     gen.owner_is_step = True
-    in_case_block = False
+    in_case_block = cleared = False
     for step in steps:
         if step.needs_case and not in_case_block:
             lines.append("if c is not None:")
             lines.append("    case_id = c.case_id")
-            case_vars = [f"s_{s.index}" for s in steps if s.needs_case]
-            lines.append("    " + " = ".join(case_vars) + " = None")
+            if not cleared:  # once: a later block reads the steps of an earlier one
+                case_vars = [f"s_{s.index}" for s in steps if s.needs_case]
+                lines.append("    " + " = ".join(case_vars) + " = None")
+                cleared = True
             in_case_block = True
         elif not step.needs_case:
             in_case_block = False

@@ -42,6 +42,7 @@ from typing import Any
 import polars as pl
 
 from fangpin_rules.checker.checked import CheckedExpr, CheckedNode, CheckedPolicy
+from fangpin_rules.compiler.runtime import UNCOVERED_REASON
 from fangpin_rules.diagnostics import Location, PolicyError, error
 from fangpin_rules.language import ast
 from fangpin_rules.language import types as t
@@ -229,17 +230,41 @@ class CalendarTable:
         index, covered = self.offset(day)
         return pl.lit(self.flags).gather(index) == 1, ~covered.fill_null(True)
 
+    def _target(self, day: pl.Expr, n: int) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+        """(the day's index, whether it is covered, the index among the working days of the
+        n-th working day after it), as WorkingDayCalendar.add_working_days counts."""
+        index, covered = self.offset(day)
+        rank = pl.lit(self.ranks).gather(index)
+        return index, covered, \
+            rank + (n - 1) if n > 0 else rank - pl.lit(self.flags).gather(index) + n
+
+    def _found(self, target: pl.Expr) -> pl.Expr:
+        return pl.lit(self.working).gather(target.clip(0, self.working.len() - 1))
+
+    def _year_of(self, working_index: pl.Expr) -> pl.Expr:
+        """The year of the working day at an index (clipped to the table)."""
+        return self._found(working_index).dt.year().cast(pl.Int64)
+
     def add_working_days(self, day: pl.Expr, n: int) -> tuple[pl.Expr, pl.Expr]:
         """(the n-th working day after `day` (before, n < 0; on or after, n = 0), the
         hazard), as WorkingDayCalendar.add_working_days counts."""
-        index, covered = self.offset(day)
-        rank = pl.lit(self.ranks).gather(index)
-        target = rank + (n - 1) if n > 0 else rank - pl.lit(self.flags).gather(index) + n
+        index, covered, target = self._target(day, n)
         ok = covered & (target >= pl.lit(self.lows).gather(index)) & \
             (target < pl.lit(self.highs).gather(index))
-        found = pl.lit(self.working).gather(target.clip(0, self.working.len() - 1))
-        return pl.when(ok).then(found).otherwise(pl.lit(None, dtype=pl.Date)), \
+        return pl.when(ok).then(self._found(target)).otherwise(pl.lit(None, dtype=pl.Date)), \
             day.is_not_null() & ~ok.fill_null(False)
+
+    def add_working_days_or_year(self, day: pl.Expr, n: int) -> tuple[pl.Expr, pl.Expr]:
+        """(the n-th working day after `day`, as `add_working_days`; the year the calendar
+        would need for it, as WorkingDayCalendar's coverage error names it: null where the
+        day is found or `day` is null). The day is null where the year is not."""
+        index, covered, target = self._target(day, n)
+        low, high = pl.lit(self.lows).gather(index), pl.lit(self.highs).gather(index)
+        year = pl.when(day.is_null()).then(pl.lit(None, dtype=pl.Int64)) \
+            .when(~covered).then(day.dt.year().cast(pl.Int64)) \
+            .when(target >= high).then(self._year_of(high - 1) + 1) \
+            .when(target < low).then(self._year_of(low) - 1)
+        return pl.when(year.is_null()).then(self._found(target)), year
 
     def between(self, start: pl.Expr, end: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
         """(working days in (start, end], negative when end < start; the hazard)."""
@@ -249,6 +274,22 @@ class CalendarTable:
         ok = a_covered & b_covered & same
         return pl.lit(self.ranks).gather(b) - pl.lit(self.ranks).gather(a), \
             ~ok.fill_null(True)
+
+    def between_or_year(self, start: pl.Expr, end: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        """(working days in (start, end]; the year the calendar would need to count them, as
+        WorkingDayCalendar.working_days_between's coverage error names it: the start's, the
+        end's, or, the two in different runs of covered years, the year after the earlier
+        run; null where they are counted or a day is null)."""
+        a, a_covered = self.offset(start)
+        b, b_covered = self.offset(end)
+        a_segment, b_segment = pl.lit(self.segments).gather(a), pl.lit(self.segments).gather(b)
+        earlier_high = pl.when(a_segment <= b_segment).then(pl.lit(self.highs).gather(a)) \
+            .otherwise(pl.lit(self.highs).gather(b))
+        year = pl.when(start.is_null() | end.is_null()).then(pl.lit(None, dtype=pl.Int64)) \
+            .when(~a_covered).then(start.dt.year().cast(pl.Int64)) \
+            .when(~b_covered).then(end.dt.year().cast(pl.Int64)) \
+            .when(a_segment != b_segment).then(self._year_of(earlier_high - 1) + 1)
+        return pl.lit(self.ranks).gather(b) - pl.lit(self.ranks).gather(a), year
 
 
 @dataclass
@@ -290,6 +331,9 @@ class _Translator:
     # while the steps read with a case are translated: `case.x` is a field of CASE_COLUMN
     in_case: bool = False
     step_values: dict[str, Val] = dataclasses.field(default_factory=dict)  # `steps.X`
+    # the year the calendar would need for `steps.X` where it cannot give its due date (null
+    # elsewhere), for the steps whose due date may need one (`step_due`)
+    step_uncovered: dict[str, pl.Expr] = dataclasses.field(default_factory=dict)
 
     # -- refusals ---------------------------------------------------------------------------
     def refuse(self, node: ast.Expr, what: str) -> ColumnarUnsupported:
@@ -505,6 +549,10 @@ class _Translator:
         if isinstance(base, ast.Name) and base.id in ("case", "steps") and \
                 base.id != self.bound_var and (self.bound_var is None or self.exploded):
             if base.id == "steps":  # the day the step was done, or its due date (null: none)
+                uncovered = self.step_uncovered.get(attr)
+                if uncovered is not None:  # a date the calendar cannot give, read where the
+                    # record path has no date to read: it decides those rows
+                    self.hazards.append(uncovered.is_not_null())
                 return self.step_values.get(attr, self.null_of(t.DATE))
             if self.in_case:
                 return self.field(node, pl.col(CASE_COLUMN).struct.field(attr),
@@ -746,21 +794,66 @@ class _Translator:
         return self.check_bound(node, Num(num, den, bound, den_bound, True, nullable))
 
     def add_duration(self, node: ast.Expr, day: Value, dur_node: ast.Expr, sign: int) -> Value:
+        shifted, _ = self.shifted(node, day, dur_node, sign, None)
+        return shifted
+
+    def shifted(self, node: ast.Expr, day: Value, dur_node: ast.Expr, sign: int,
+                uncovered: pl.Expr | bool | None) -> tuple[Val, pl.Expr | None]:
+        """The date `day` shifted by a constant duration. `uncovered` None: a working day the
+        calendar cannot give is a hazard; otherwise (a step's due date: `step_due`) it is
+        the year it would need, returned beside the date (null where the date is known),
+        `uncovered` the year `day` itself needs (True: none), which the shift keeps (an
+        uncovered date stays uncovered, as `runtime.add_duration` keeps it)."""
         duration = self.expr(dur_node)
         if not isinstance(day, Val) or day.kind != "date" or not isinstance(duration, Val) or \
                 not isinstance(duration.const, DurationValue):
             raise self.refuse(node, "date arithmetic with a duration that is not a constant")
         amount, unit = duration.const.amount * sign, duration.const.unit
+        year = None if uncovered is None or uncovered is True else uncovered
+        assert year is None or isinstance(year, pl.Expr)
         if unit == "days":
             shifted = day.expr + pl.duration(days=amount)
         elif unit in ("months", "quarters", "years"):
             months = amount * {"months": 1, "quarters": 3, "years": 12}[unit]
             shifted = day.expr.dt.offset_by(f"{months}mo")  # clamps to the month's end
-        else:
+        elif uncovered is None:
             calendar = self.calendar_table(node)
             shifted, hazard = calendar.add_working_days(day.expr, amount)
             self.hazards.append(hazard)
-        return Val(shifted, "date", day.nullable)
+        else:
+            shifted, needed = self.calendar_table(node).add_working_days_or_year(day.expr, amount)
+            year = needed if year is None else pl.coalesce(year, needed)
+        return Val(shifted, "date", day.nullable), year
+
+    def step_due(self, node: ast.Expr) -> tuple[Value, pl.Expr | None]:
+        """A step's due date, and the year the working-day calendar would need for it where it
+        cannot give it (null where the date is known; None: it always is). The procedure's
+        steps read a calendar that makes such a deadline unknown rather than the household
+        rejected (`runtime.ProcedureCalendar`): through another step's date, a shift by a
+        duration and `next_working_day`, an uncovered date stays uncovered, and its year is
+        carried here; a date of another form is translated as any value (a step's uncovered
+        date read there, or a working day it cannot give, is a hazard: the record path
+        decides the row)."""
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+                node.value.id == "steps" and self.bound_var is None and \
+                node.attr in self.step_values:
+            return self.step_values[node.attr], self.step_uncovered.get(node.attr)
+        if isinstance(node, ast.BinOp) and node.op in ("+", "-"):
+            sides = (node.left, node.right)
+            dated = [t.strip(self.type_of(side)) == t.DATE for side in sides]
+            if any(dated) and not all(dated):
+                date_node, dur_node = sides if dated[0] else sides[::-1]
+                day, year = self.step_due(date_node)
+                return self.shifted(node, day, dur_node, -1 if node.op == "-" else 1,
+                                    True if year is None else year)
+        if isinstance(node, ast.Call) and node.func == "next_working_day" and \
+                len(node.args) == 1:
+            day, year = self.step_due(node.args[0])
+            if isinstance(day, Val) and day.kind == "date":
+                found, needed = self.calendar_table(node).add_working_days_or_year(day.expr, 0)
+                return Val(found, "date", day.nullable), \
+                    needed if year is None else pl.coalesce(year, needed)
+        return self.expr(node), None
 
     def calendar_table(self, node: ast.Expr) -> CalendarTable:
         if self.bound_var is not None and not self.exploded:  # pragma: no cover - exploded
@@ -1648,7 +1741,7 @@ def _procedure(tr: _Translator) -> tuple[pl.Expr, CaseSteps | None]:
         return deadlines, None
     household_hazards, tr.hazards = tr.hazards, []
     joins_before = len(tr.joins)
-    tr.in_case, tr.step_values = True, {}
+    tr.in_case, tr.step_values, tr.step_uncovered = True, {}, {}
     try:
         case_id = pl.col(CASE_COLUMN).struct.field("case_id")
         first = (pl.col(CASE_ORDER_COLUMN) == 0).cast(pl.Int64)
@@ -1661,7 +1754,8 @@ def _procedure(tr: _Translator) -> tuple[pl.Expr, CaseSteps | None]:
             raise tr.refuse(tr.policy.steps[0].due.tree, "an aggregate in a step")
         case_hazards = tr.hazards
     finally:
-        tr.hazards, tr.in_case, tr.step_values = household_hazards, False, {}
+        tr.hazards, tr.in_case = household_hazards, False
+        tr.step_values, tr.step_uncovered = {}, {}
     hazard = pl.any_horizontal([h.fill_null(False) for h in case_hazards]) if case_hazards \
         else pl.lit(False)
     staged = [expr for stage in stages for expr in stage]
@@ -1696,9 +1790,9 @@ def _step(tr: _Translator, step: Any, case_id: pl.Expr, joins: list[_QuarterlyEn
         return pl.col(name)
 
     cond = staged(tr.truth_of(step.when), "when") if step.when is not None else None
-    due = staged(_step_date(tr, step.due), "due")
     if step.kind == "quarterly":
         assert step.done is not None  # the checker requires it
+        due = staged(_step_date(tr, step.due), "due")
         until = staged(_step_date(tr, step.until), "until") if step.until is not None else None
         done_list = _date_list(tr, step.done)
         owed = cond if cond is not None else pl.lit(True)
@@ -1707,64 +1801,99 @@ def _step(tr: _Translator, step: Any, case_id: pl.Expr, joins: list[_QuarterlyEn
                                        done_list, owed, case_id))
         tr.step_values[step.name] = Val(pl.lit(None, dtype=pl.Date), "date", True)
         return pl.col(column)
+    due_date, uncovered = _step_due_date(tr, step.due)
+    due = staged(due_date, "due")
+    if uncovered is not None:
+        uncovered = staged(uncovered, "due_uncovered")
     done = _step_date(tr, step.done) if step.done is not None else None
     if done is not None:  # as of a date, what happened after it has not happened yet
         done = staged(pl.when(done <= as_of).then(done), "done")
     value = due if done is None else pl.coalesce(done, due)
     value = staged(value if cond is None else pl.when(cond).then(value), "value")
     tr.step_values[step.name] = Val(value, "date", True)
+    if uncovered is not None:  # the step's date is its due date where it is not done
+        value_uncovered = uncovered if done is None else pl.when(done.is_null()).then(uncovered)
+        tr.step_uncovered[step.name] = staged(
+            value_uncovered if cond is None else pl.when(cond).then(value_uncovered),
+            "value_uncovered")
     required_by = staged(_step_date(tr, step.required_by), "required_by") \
         if step.required_by is not None else None
-    status, shown_due, late = _status(tr, step, due, done, required_by)
+    status, shown_due, late, reason = _status(tr, step, due, done, required_by, uncovered)
     entry = pl.struct(pl.lit(step.name, dtype=pl.String).alias("step"),
                       shown_due.alias("due"),
                       (done if done is not None else pl.lit(None, dtype=pl.Date)).alias("done"),
                       status.alias("status"), late.alias("late_working_days"),
                       pl.lit(step.cite, dtype=pl.String).alias("cite"),
-                      case_id.alias("case_id"), pl.lit(None, dtype=pl.String).alias("reason"))
+                      case_id.alias("case_id"), reason.alias("reason"))
     listed = pl.concat_list([entry])
     # the entry, kept where the step applies: a list's head of 1 or 0 costs a sixth of
     # when/then/otherwise between lists (15 -> 2.6 ms over 100,000 rows)
     return listed if cond is None else listed.list.head(cond.cast(pl.Int64))
 
 
+def _uncovered_reason(year: pl.Expr) -> pl.Expr:
+    """`runtime.uncovered_reason` of each row's year."""
+    pieces = UNCOVERED_REASON.split("{year}")
+    parts: list[pl.Expr] = [pl.lit(pieces[0])]
+    for piece in pieces[1:]:
+        parts += [year.cast(pl.String), pl.lit(piece)]
+    return pl.concat_str(parts)
+
+
 def _status(tr: _Translator, step: Any, due: pl.Expr, done: pl.Expr | None,
-            required_by: pl.Expr | None) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(status, the due date shown, late working days) of `runtime.step_entry`."""
+            required_by: pl.Expr | None, uncovered: pl.Expr | None
+            ) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+    """(status, the due date shown, late working days, reason) of `runtime.step_entry`;
+    `uncovered`, the year the calendar would need for the due date where it cannot give it
+    (the due date is null there): the status is `unknown`, the reason names the year."""
+    status, shown_due, late, reason = _known_status(tr, step, due, done, required_by)
+    if uncovered is None:
+        return status, shown_due, late, reason
+    unknown = uncovered.is_not_null()
+    return pl.when(unknown).then(pl.lit("unknown")).otherwise(status), \
+        pl.when(~unknown).then(shown_due), pl.when(~unknown).then(late), \
+        pl.when(unknown).then(_uncovered_reason(uncovered)).otherwise(reason)
+
+
+def _known_status(tr: _Translator, step: Any, due: pl.Expr, done: pl.Expr | None,
+                  required_by: pl.Expr | None) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+    """`_status` of a due date the calendar gives (or null)."""
     as_of = pl.lit(tr.as_of, dtype=pl.Date)
     no_late = pl.lit(None, dtype=pl.Int64)
+    no_reason = pl.lit(None, dtype=pl.String)
     overdue = pl.when(due.is_not_null() & (as_of > due)).then(pl.lit("overdue")) \
         .otherwise(pl.lit("pending"))
     if done is None:
         done = pl.lit(None, dtype=pl.Date)
         if step.kind == "deadline":
-            return overdue, due, no_late
+            return overdue, due, no_late, no_reason
     undone = done.is_null()
     if step.kind == "deadline":
         late = ~undone & due.is_not_null() & (done > due)
         if tr.calendar is None:
             raise tr.refuse(step.due.tree, "the working days a step is late by: the policy's "
                             "calendar covers no year")
-        count, hazard = tr.calendar.between(due, done)
-        tr.hazards.append(late & hazard)  # late for sure; by how much, the record path says
+        count, year = tr.calendar.between_or_year(due, done)
+        counted = late & year.is_null()  # late for sure; by how much, the calendar may not say
         status = pl.when(undone).then(overdue).when(late).then(pl.lit("late")) \
             .otherwise(pl.lit("on_time"))
-        return status, due, pl.when(late).then(count.cast(pl.Int64))
+        return status, due, pl.when(counted).then(count.cast(pl.Int64)), \
+            pl.when(late & ~counted).then(_uncovered_reason(year))
     if step.kind == "not_before":
         return pl.when(undone).then(pl.lit("pending")).when(due.is_not_null() & (done < due)) \
-            .then(pl.lit("too_early")).otherwise(pl.lit("on_time")), due, no_late
+            .then(pl.lit("too_early")).otherwise(pl.lit("on_time")), due, no_late, no_reason
     # a public notice: `due` is the earliest day it may end
     period = pl.when(undone | due.is_null()).then(pl.lit("pending")).when(done < due) \
         .then(pl.lit("too_short")).otherwise(pl.lit("on_time"))
     if step.kind == "minimum_period":
-        return period, due, no_late
+        return period, due, no_late, no_reason
     assert step.kind == "notice"
     missing = pl.lit(False) if required_by is None else \
         required_by.is_not_null() & (undone | (done > required_by))
     started = missing | ~undone  # a notice not held has no deadline of its own
     status = pl.when(missing).then(pl.lit("no_notice")).when(undone) \
         .then(pl.lit("not_started")).otherwise(period)
-    return status, pl.when(started).then(due), no_late
+    return status, pl.when(started).then(due), no_late, no_reason
 
 
 def _step_date(tr: _Translator, checked: CheckedExpr) -> pl.Expr:
@@ -1772,6 +1901,15 @@ def _step_date(tr: _Translator, checked: CheckedExpr) -> pl.Expr:
     if not isinstance(value, Val) or value.kind != "date":
         raise tr.refuse(checked.tree, "a step's date of this form")
     return value.expr.cast(pl.Date)
+
+
+def _step_due_date(tr: _Translator, checked: CheckedExpr) -> tuple[pl.Expr, pl.Expr | None]:
+    """A step's due date and the year the calendar would need for it (`step_due`)."""
+    tr.source = checked
+    value, uncovered = tr.step_due(checked.tree)
+    if not isinstance(value, Val) or value.kind != "date":
+        raise tr.refuse(checked.tree, "a step's date of this form")
+    return value.expr.cast(pl.Date), uncovered
 
 
 def _date_list(tr: _Translator, checked: CheckedExpr) -> pl.Expr:

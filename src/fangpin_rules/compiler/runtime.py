@@ -70,10 +70,20 @@ class Uncovered:
     def __init__(self, year: int, reason: str) -> None:
         self.year, self.reason = year, reason
 
+    # An unknown date is before or after no date, as null is: a step's condition comparing
+    # it is false, and the household is still decided (docs/calendar.md).
+    def __lt__(self, other: object) -> bool:
+        return False
+
+    __le__ = __gt__ = __ge__ = __lt__
+
+
+UNCOVERED_REASON = ("the working-day calendar does not cover {year} (add the State Council's "
+                    "{year} schedule under `calendar: years: {year}:` in the policy file)")
+
 
 def uncovered_reason(year: int) -> str:
-    return (f"the working-day calendar does not cover {year} (add the State Council's {year} "
-            f"schedule under `calendar: years: {year}:` in the policy file)")
+    return UNCOVERED_REASON.format(year=year)
 
 
 class ProcedureCalendar:
