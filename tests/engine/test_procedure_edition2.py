@@ -103,3 +103,31 @@ procedure:
     review = steps["preliminary_review"]
     assert review["done"] is None and review["due"] == date(2021, 10, 14)
     assert steps["follow_up"]["due"] == date(2021, 10, 16)
+
+
+def test_a_condition_comparing_an_unknown_date_is_false_and_the_household_stands(
+        tmp_path: Any) -> None:
+    """The review's 5th working day falls in 2027, which the calendar does not cover: a step
+    whose condition compares that unknown date is not owed (as with no date), and the household
+    is decided, not rejected."""
+    from fangpin_rules import load_policy
+
+    from support import ROOT
+
+    text = (ROOT / "policies" / "fujian_2021.yaml").read_text(encoding="utf-8")
+    text = text.replace("\nprocedure:\n", """
+procedure:
+  follow_up:
+    title: {zh: 测试, en: A follow-up after a late review}
+    cite: §7
+    when: steps.preliminary_review > case.received_on or case.received_on < steps.verification
+    due: case.received_on + 2 days
+""", 1)
+    path = tmp_path / "follow_up.yaml"
+    path.write_text(text, encoding="utf-8")
+    policy = load_policy(path)
+    decision = policy.evaluate(household(), "2026-12-31",
+                               cases=[{**CASE, "received_on": "2026-12-28"}])
+    steps = _by_step(decision)
+    assert steps["preliminary_review"]["status"] == steps["verification"]["status"] == "unknown"
+    assert "follow_up" not in steps
