@@ -219,3 +219,35 @@ def test_a_deadline_the_calendar_cannot_give_is_decided_in_columns(
                       if entries[r["household_id"]]["preliminary_review"]["status"] ==
                       "unknown"]
     assert sorted(set(redecided)) == unknown_review and unknown_review
+
+
+HOUSEHOLD_STEPS = """
+  monitoring_review:
+    title: {zh: 测试, en: A review three working days after the monitoring began}
+    cite: §9
+    when: monitoring.since != null
+    due: monitoring.since + 3 working_days
+  dibao_review:
+    title: {zh: 测试, en: Every household's dibao reviewed a year after it began}
+    cite: §14
+    due: (dibao.since ?? as_of) + 1 year
+"""
+
+
+@pytest.mark.parametrize("with_cases", [False, True], ids=["households", "with cases"])
+def test_several_steps_that_read_no_case(tmp_path: Any, with_cases: bool) -> None:
+    """Three steps that read no case (two with a condition, one for every household), their
+    entries in step order in each household's list, with and without cases."""
+    text = (ROOT / "policies" / "fujian_2021.yaml").read_text(encoding="utf-8")
+    text = text.replace("\nprocedure:\n", "\nprocedure:\n" + HOUSEHOLD_STEPS.lstrip("\n"), 1)
+    path = tmp_path / "household_steps.yaml"
+    path.write_text(text, encoding="utf-8")
+    policy = load_policy(path)
+    records, cases = sample(600, 29)
+    decided = assert_same(policy, records, cases if with_cases else {}, "2022-06-30")
+    without = [d for d in decided if not any(e["case_id"] for e in d["deadlines"])]
+    lists = {tuple(e["step"] for e in d["deadlines"]) for d in without}
+    order = [step.name for step in policy.checked.steps if not step.needs_case]
+    assert len(order) == 3 and all(list(names) == sorted(names, key=order.index)
+                                   for names in lists)
+    assert len({len(names) for names in lists}) == 3  # one, two and three entries

@@ -33,6 +33,7 @@ from fangpin_rules.columnar.cases import CaseTable, with_case_deadlines
 from fangpin_rules.columnar.validate import check_rows
 from fangpin_rules.compiler.polars_backend import (
     DEADLINES_COLUMN,
+    ENTRY_FIELDS,
     HAZARD_COLUMN,
     REGION_COLUMN,
     ColumnarPlan,
@@ -296,7 +297,11 @@ def decide_validated(policy: Policy | RegionalPolicy, table: Any, as_of: date,
     result = _collected(base, plan, frame, steps is not None)
     if steps is not None:
         assert cases is not None and id_field is not None
-        result = with_case_deadlines(steps, result, id_field, cases)
+        household = pl.from_arrow(_household_deadlines(plan, result, output_schema(base).field(
+            "deadlines").type))
+        assert isinstance(household, pl.Series)
+        result = with_case_deadlines(steps, result.with_columns(
+            household.alias(DEADLINES_COLUMN)), id_field, cases)
     hazard = result.get_column(HAZARD_COLUMN)
     decided = _assemble(base, plan, result, as_of)
     if not hazard.any():  # (a range: a list of a million rows costs 20 ms)
@@ -327,7 +332,8 @@ def _collected(policy: Policy, plan: ColumnarPlan, frame: pl.DataFrame,
 
         note(plan.outputs)
         read.update(column.column for column in plan.warning_columns)
-        read.update((HAZARD_COLUMN, DEADLINES_COLUMN))
+        read.add(HAZARD_COLUMN)
+        read.update(name for step in plan.household_steps for name in step.columns)
         # only what the output reads: the query's other columns (definitions, the parts of a
         # quotient) would be joined into one chunk for nothing (21 of 98 for the province's
         # policy)
@@ -525,9 +531,14 @@ def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: d
                                  for v in column.values]) if column.form == "choice" else \
                 result.get_column(column.columns[0]).replace_strict(
                     labels, default=None, return_dtype=pl.String).to_arrow()
-    deadlines = result.get_column(DEADLINES_COLUMN).to_arrow()
-    if isinstance(deadlines, pa.ChunkedArray):
-        deadlines = deadlines.combine_chunks()
+    deadline_type = schema.field("deadlines").type
+    if DEADLINES_COLUMN in result.columns:  # with cases (`with_case_deadlines`)
+        deadlines = result.get_column(DEADLINES_COLUMN).to_arrow()
+        if isinstance(deadlines, pa.ChunkedArray):
+            deadlines = deadlines.combine_chunks()
+        deadlines = deadlines.cast(deadline_type)
+    else:
+        deadlines = _household_deadlines(plan, result, deadline_type)
     arrays["deadlines"] = deadlines
     if len(deadlines.values) == 0:  # no deadline in any row
         arrays["overdue"] = arrays["violations"] = deadlines
@@ -543,6 +554,46 @@ def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: d
             array = array.combine_chunks()
         columns.append(array if array.type == field.type else array.cast(field.type))
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _household_deadlines(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) -> Any:
+    """Each row's entries of the steps that read no case, in step order, as an Arrow list
+    array of `arrow_type`: from each step's columns (`HouseholdStep`), only the rows it holds
+    for, the lists' bounds counted from them (building a list of structs per row in the query
+    cost 155 of its 680 ms at 1,000,000 rows, for one step that few rows have)."""
+    pa = _pyarrow()
+    n = result.height
+    struct_type = arrow_type.value_type
+    steps = plan.household_steps
+    ons = [result.get_column(step.on) for step in steps]
+    counts = pl.zeros(n, dtype=pl.Int32, eager=True)
+    for on in ons:
+        counts = counts + on.cast(pl.Int32)
+    offsets = pl.concat([pl.Series([0], dtype=pl.Int32), counts.cum_sum()])
+    parts = []
+    for order, (step, on) in enumerate(zip(steps, ons, strict=True)):
+        rows = on.arg_true()
+        if rows.len():
+            parts.append(result.select(pl.lit(order, pl.Int32).alias("order"), *(
+                pl.col(step.fields[field]).alias(field) for field in ENTRY_FIELDS))[rows]
+                .with_columns(rows.cast(pl.Int64).alias("row")))
+    entries = pl.concat(parts) if parts else None
+    if entries is None:
+        return pa.ListArray.from_arrays(offsets.to_arrow(), pa.array(
+            [], struct_type), type=arrow_type)
+    if len(parts) > 1:  # in the record path's order: by row, then step
+        entries = entries.sort("row", "order")
+    order = entries.get_column("order").to_arrow()
+    by_step = {"step": pa.array([step.name for step in steps], pa.string()).take(order),
+               "cite": pa.array([step.cite for step in steps], pa.string()).take(order),
+               "case_id": pa.nulls(entries.height, pa.string())}
+    children = []
+    for field in struct_type:
+        array = by_step[field.name] if field.name in by_step else \
+            entries.get_column(field.name).to_arrow()
+        children.append(array if array.type == field.type else array.cast(field.type))
+    return pa.ListArray.from_arrays(offsets.to_arrow(), pa.StructArray.from_arrays(
+        children, fields=list(struct_type)), type=arrow_type)
 
 
 def _with_status(deadlines: Any, statuses: list[str]) -> Any:

@@ -1436,7 +1436,10 @@ class ColumnarPlan:
     outputs: list[OutputColumn]
     warnings: list[pl.Expr]
     warning_columns: list[WarningColumn]
-    deadlines: pl.Expr
+    # the steps that read no case, each entry's fields a column of the query: the deadlines'
+    # lists are built from them after it (`columnar/engine.py`: a list of structs built per
+    # row cost a fifth of the query)
+    household_steps: list[HouseholdStep]
     hazard: pl.Expr
     emit_labels: dict[str, dict[str, str]]  # first_match key -> value -> label text
     # under a region table: county code -> the policy reference of its region's policy
@@ -1464,7 +1467,9 @@ class ColumnarPlan:
             frame = frame.with_columns(stage)
         for join in self.joins.get(len(self.stages), ()):
             frame = join(frame)
-        return frame.with_columns(*self.warnings, self.deadlines.alias(DEADLINES_COLUMN),
+        return frame.with_columns(*self.warnings, *(expr.alias(name) for step in
+                                                    self.household_steps
+                                                    for name, expr in step.columns.items()),
                                   self.hazard.alias(HAZARD_COLUMN))
 
 
@@ -1517,12 +1522,12 @@ def compile_columnar(policy: CheckedPolicy, params: dict[str, Any], as_of: date,
             vocab = policy.vocabularies[spec.type]
             emit_labels[policy.output_name(name)] = {k: v[0] for k, v in vocab.labels.items()}
     warnings, warning_columns = _warnings(tr)
-    deadlines, case_steps = _procedure(tr)
+    household_steps, case_steps = _procedure(tr)
     hazard = pl.any_horizontal([h.fill_null(False) for h in tr.hazards]) if tr.hazards \
         else pl.lit(False)
     if tr.joins:
         joins[len(stages)] = tr.joins
-    return ColumnarPlan(stages, outputs, warnings, warning_columns, deadlines, hazard,
+    return ColumnarPlan(stages, outputs, warnings, warning_columns, household_steps, hazard,
                         emit_labels, joins=joins, prelude=list(tr.prelude.values()),
                         case_steps=case_steps)
 
@@ -1680,6 +1685,20 @@ DEADLINE_DTYPE = pl.Struct({"step": pl.String, "due": pl.Date, "done": pl.Date,
 
 
 _EMPTY_DEADLINES = pl.lit([], dtype=pl.List(DEADLINE_DTYPE))
+# the fields of a deadline entry that a step's columns hold (the others are the step's own)
+ENTRY_FIELDS = ("due", "done", "status", "late_working_days", "reason")
+
+
+@dataclass(frozen=True)
+class HouseholdStep:
+    """A step that reads no case, as columns of the query: `on` (whether the household has
+    its entry) and each of `ENTRY_FIELDS`, by column name; its name and cite are constant."""
+
+    name: str
+    cite: str
+    on: str
+    fields: dict[str, str]  # entry field -> column
+    columns: dict[str, pl.Expr]  # column -> its expression
 
 
 @dataclass
@@ -1724,21 +1743,22 @@ class CaseSteps:
         return entries, hazard
 
 
-def _procedure(tr: _Translator) -> tuple[pl.Expr, CaseSteps | None]:
-    """The deadlines of a household decided without a case (the steps that read none; the
-    record path runs only these then), and the steps read with a case (None: no step reads
-    one)."""
+def _procedure(tr: _Translator) -> tuple[list[HouseholdStep], CaseSteps | None]:
+    """The steps that read no case, as the columns of their entries (the deadlines of a
+    household decided without a case: the record path runs only these then), and the steps
+    read with a case (None: no step reads one)."""
     joins: list[_QuarterlyEntries] = []
     no_case = pl.lit(None, dtype=pl.String)
-    household = [_step(tr, step, no_case, joins, None) for step in tr.policy.steps
-                 if not step.needs_case]
+    household: list[HouseholdStep] = []
+    for step in tr.policy.steps:
+        if not step.needs_case:
+            _step(tr, step, no_case, joins, None, household)
     if joins:  # a quarterly step reading no case: its quarters would be joined by row
         step = next(s for s in tr.policy.steps if s.kind == "quarterly" and not s.needs_case)
         tr.source = step.due
         raise tr.refuse(step.due.tree, "a quarterly step that reads no case")
-    deadlines = _entry_lists(household)
     if not any(step.needs_case for step in tr.policy.steps):
-        return deadlines, None
+        return household, None
     household_hazards, tr.hazards = tr.hazards, []
     joins_before = len(tr.joins)
     tr.in_case, tr.step_values, tr.step_uncovered = True, {}, {}
@@ -1764,17 +1784,12 @@ def _procedure(tr: _Translator) -> tuple[pl.Expr, CaseSteps | None]:
     read = sorted({name for expr in (*parts, hazard, *staged, *(e for j in joins
                                                                  for e in j.reads()))
                    for name in expr.meta.root_names()} - own)
-    return deadlines, CaseSteps(read, stages, joins, parts, hazard)
-
-
-def _entry_lists(parts: list[pl.Expr]) -> pl.Expr:
-    if not parts:
-        return _EMPTY_DEADLINES
-    return parts[0] if len(parts) == 1 else pl.concat_list(parts)
+    return household, CaseSteps(read, stages, joins, parts, hazard)
 
 
 def _step(tr: _Translator, step: Any, case_id: pl.Expr, joins: list[_QuarterlyEntries],
-          stages: list[list[pl.Expr]] | None) -> pl.Expr:
+          stages: list[list[pl.Expr]] | None,
+          household: list[HouseholdStep] | None = None) -> pl.Expr:
     """A step's entries (a list: none where its `when` does not hold), as
     `runtime.step_entry` (or `quarterly_entries`) writes them; `steps.X` then reads its
     value, the day it was done (known by as_of) or else its due date. With `stages` (the
@@ -1819,6 +1834,15 @@ def _step(tr: _Translator, step: Any, case_id: pl.Expr, joins: list[_QuarterlyEn
     required_by = staged(_step_date(tr, step.required_by), "required_by") \
         if step.required_by is not None else None
     status, shown_due, late, reason = _status(tr, step, due, done, required_by, uncovered)
+    if household is not None:  # its entry's fields as columns (`HouseholdStep`)
+        values = dict(zip(ENTRY_FIELDS, (
+            shown_due, done if done is not None else pl.lit(None, dtype=pl.Date), status,
+            late, reason), strict=True))
+        names = {field: _col(f"household_step{step.index}_", field) for field in ENTRY_FIELDS}
+        on = _col(f"household_step{step.index}_", "on")
+        columns = {on: pl.lit(True) if cond is None else cond.fill_null(False),
+                   **{names[field]: values[field] for field in ENTRY_FIELDS}}
+        household.append(HouseholdStep(step.name, step.cite, on, names, columns))
     entry = pl.struct(pl.lit(step.name, dtype=pl.String).alias("step"),
                       shown_due.alias("due"),
                       (done if done is not None else pl.lit(None, dtype=pl.Date)).alias("done"),
