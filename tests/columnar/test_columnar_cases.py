@@ -251,3 +251,72 @@ def test_several_steps_that_read_no_case(tmp_path: Any, with_cases: bool) -> Non
     assert len(order) == 3 and all(list(names) == sorted(names, key=order.index)
                                    for names in lists)
     assert len({len(names) for names in lists}) == 3  # one, two and three entries
+
+
+DURATION_REGIONS = """
+region_table:
+  id: durations-example
+  title: 各县初审、公示时限（测试）
+  policy: fujian-2021
+regions:
+  "350121":
+    name: 闽侯县
+    review_period:
+      - {from: 2021-07-01, value: 3 working_days}
+  "350526":
+    name: 德化县
+    review_period:
+      - {from: 2021-07-01, value: 4 working_days}
+    public_notice_period:
+      - {from: 2021-07-01, value: 7 working_days}
+  "350582":
+    name: 晋江市
+"""
+
+
+def test_durations_that_differ_between_regions(fujian: Policy, tmp_path: Any) -> None:
+    """A region table in which counties shorten the township's review (the province's bound:
+    at most 5 working days) and lengthen a public notice: each household's steps count its
+    region's working days, in columns, as on the record path."""
+    from fangpin_rules.columnar.engine import columnar_plan
+    from fangpin_rules.engine.policy import parse_date
+    from fangpin_rules.engine.regions import load_regions
+
+    path = tmp_path / "durations.yaml"
+    path.write_text(DURATION_REGIONS, encoding="utf-8")
+    regional = load_regions(fujian, path)
+    columnar_plan(regional, parse_date("2022-06-30"))  # not refused
+    counties = sorted(regional.regions)
+    records, cases = sample(600, 31, share=1.0)
+    for row, record in enumerate(records):
+        record["region_code"] = counties[row % len(counties)] + "001001"
+    decided = assert_same(regional, records, cases, "2022-06-30")
+    # the same case in each county: the review's due date is the county's
+    case = {"case_id": "D-1", "source": "hotline_12317", "received_on": "2022-03-01"}
+    same = [{**RECORDS_MD_HOUSEHOLD, "household_id": f"D-{code}", "region_code": code + "001001"}
+            for code in counties]
+    decided = assert_same(regional, same, {r["household_id"]: [
+        {**case, "household_id": r["household_id"]}] for r in same}, "2022-06-30")
+    due = {d["household_id"][2:]: next(e["due"] for e in d["deadlines"]
+                                       if e["step"] == "preliminary_review") for d in decided}
+    assert due["350121"] < due["350526"] < due["350582"]
+
+
+def test_a_duration_in_different_units_in_different_regions_is_refused(tmp_path: Any) -> None:
+    from fangpin_rules.columnar.engine import ColumnarUnsupported, columnar_plan
+    from fangpin_rules.engine.policy import parse_date
+    from fangpin_rules.engine.regions import load_regions
+
+    text = (ROOT / "policies" / "fujian_2021.yaml").read_text(encoding="utf-8")
+    bound = "    bounds: {max: 5 working_days}  # a county may be quicker, never slower\n"
+    assert bound in text
+    policy_path = tmp_path / "unbounded.yaml"
+    policy_path.write_text(text.replace(bound, ""), encoding="utf-8")
+    regions = tmp_path / "units.yaml"
+    regions.write_text(DURATION_REGIONS.replace("3 working_days", "10 days"), encoding="utf-8")
+    regional = load_regions(load_policy(policy_path), regions)
+    with pytest.raises(ColumnarUnsupported) as refused:
+        columnar_plan(regional, parse_date("2022-06-30"))
+    message = str(refused.value)
+    assert "'review_period', a duration in different units in different regions" in message
+    assert "unbounded.yaml:" in message and "engine='record'" in message

@@ -116,6 +116,15 @@ class Val:
 
 
 @dataclass(frozen=True)
+class DurationColumn:
+    """A duration parameter whose amount differs between the regions of a region table (its
+    unit the same in all): each household's amount, by its region (a `Val`'s `const`)."""
+
+    unit: str
+    amounts: pl.Expr  # Int64
+
+
+@dataclass(frozen=True)
 class Labels:
     """A collect decision: one boolean column per label, in first-added order."""
 
@@ -230,11 +239,15 @@ class CalendarTable:
         index, covered = self.offset(day)
         return pl.lit(self.flags).gather(index) == 1, ~covered.fill_null(True)
 
-    def _target(self, day: pl.Expr, n: int) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    def _target(self, day: pl.Expr, n: int | pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         """(the day's index, whether it is covered, the index among the working days of the
-        n-th working day after it), as WorkingDayCalendar.add_working_days counts."""
+        n-th working day after it), as WorkingDayCalendar.add_working_days counts (n a
+        constant, or each row's)."""
         index, covered = self.offset(day)
         rank = pl.lit(self.ranks).gather(index)
+        if isinstance(n, pl.Expr):
+            return index, covered, pl.when(n > 0).then(rank + n - 1) \
+                .otherwise(rank - pl.lit(self.flags).gather(index) + n)
         return index, covered, \
             rank + (n - 1) if n > 0 else rank - pl.lit(self.flags).gather(index) + n
 
@@ -245,7 +258,7 @@ class CalendarTable:
         """The year of the working day at an index (clipped to the table)."""
         return self._found(working_index).dt.year().cast(pl.Int64)
 
-    def add_working_days(self, day: pl.Expr, n: int) -> tuple[pl.Expr, pl.Expr]:
+    def add_working_days(self, day: pl.Expr, n: int | pl.Expr) -> tuple[pl.Expr, pl.Expr]:
         """(the n-th working day after `day` (before, n < 0; on or after, n = 0), the
         hazard), as WorkingDayCalendar.add_working_days counts."""
         index, covered, target = self._target(day, n)
@@ -254,7 +267,8 @@ class CalendarTable:
         return pl.when(ok).then(self._found(target)).otherwise(pl.lit(None, dtype=pl.Date)), \
             day.is_not_null() & ~ok.fill_null(False)
 
-    def add_working_days_or_year(self, day: pl.Expr, n: int) -> tuple[pl.Expr, pl.Expr]:
+    def add_working_days_or_year(self, day: pl.Expr, n: int | pl.Expr
+                                 ) -> tuple[pl.Expr, pl.Expr]:
         """(the n-th working day after `day`, as `add_working_days`; the year the calendar
         would need for it, as WorkingDayCalendar's coverage error names it: null where the
         day is found or `day` is null). The day is null where the year is not."""
@@ -417,6 +431,14 @@ class _Translator:
             column = key.replace_strict(codes, nums, default=None, return_dtype=wide)
             return self.check_bound(node, Num(column, common, bound, common,
                                               nullable=nullable))
+        if all(isinstance(v, DurationValue) for v in values):
+            units = {v.unit for v in values}
+            if len(units) > 1:  # (a region table's values are bounded in the policy's unit)
+                raise self.refuse(node, f"the parameter '{name}', a duration in different "
+                                  "units in different regions")
+            amounts = key.replace_strict(codes, [v.amount for v in values], default=None,
+                                         return_dtype=pl.Int64)
+            return Val(pl.lit(None), "duration", False, DurationColumn(units.pop(), amounts))
         kinds: tuple[tuple[str, type, Any], ...] = (
             ("bool", bool, pl.Boolean), ("date", date, pl.Date), ("text", str, pl.String))
         for kind_name, test, dtype in kinds:
@@ -806,16 +828,21 @@ class _Translator:
         uncovered date stays uncovered, as `runtime.add_duration` keeps it)."""
         duration = self.expr(dur_node)
         if not isinstance(day, Val) or day.kind != "date" or not isinstance(duration, Val) or \
-                not isinstance(duration.const, DurationValue):
+                not isinstance(duration.const, DurationValue | DurationColumn):
             raise self.refuse(node, "date arithmetic with a duration that is not a constant")
-        amount, unit = duration.const.amount * sign, duration.const.unit
+        unit = duration.const.unit
+        # a constant, or each household's (a parameter that differs between regions)
+        amount: int | pl.Expr = duration.const.amount * sign \
+            if isinstance(duration.const, DurationValue) else duration.const.amounts * sign
         year = None if uncovered is None or uncovered is True else uncovered
         assert year is None or isinstance(year, pl.Expr)
         if unit == "days":
             shifted = day.expr + pl.duration(days=amount)
         elif unit in ("months", "quarters", "years"):
             months = amount * {"months": 1, "quarters": 3, "years": 12}[unit]
-            shifted = day.expr.dt.offset_by(f"{months}mo")  # clamps to the month's end
+            by = f"{months}mo" if isinstance(months, int) else \
+                pl.concat_str(months.cast(pl.String), pl.lit("mo"))
+            shifted = day.expr.dt.offset_by(by)  # clamps to the month's end
         elif uncovered is None:
             calendar = self.calendar_table(node)
             shifted, hazard = calendar.add_working_days(day.expr, amount)
