@@ -320,3 +320,46 @@ def test_a_duration_in_different_units_in_different_regions_is_refused(tmp_path:
     message = str(refused.value)
     assert "'review_period', a duration in different units in different regions" in message
     assert "unbounded.yaml:" in message and "engine='record'" in message
+
+
+ORDER_PROBLEMS = {
+    "assigned before received": {"received_on": "2021-10-11", "assigned_on": "2021-10-01"},
+    "reviewed before assigned": {"received_on": "2021-10-01", "assigned_on": "2021-10-08",
+                                 "preliminary_review_on": "2021-10-07"},
+    "verified before reviewed": {"received_on": "2021-10-01", "preliminary_review_on":
+                                 "2021-10-12", "verified_on": "2021-10-11"},
+    "a notice ending before it starts": {"received_on": "2021-10-01", "publicity": [
+        {"purpose": "measures", "start": "2021-10-20", "end": "2021-10-19"}]},
+    "confirmed before the identification notice": {
+        "received_on": "2021-10-01", "confirmed_on": "2021-10-14", "publicity": [
+            {"purpose": "measures", "start": "2021-10-10", "end": "2021-10-16"},
+            {"purpose": "identification", "start": "2021-10-15", "end": "2021-10-21"}]},
+    "another household's case": {"received_on": "2021-10-01", "household_id": "350181-9999"},
+}
+
+
+@pytest.mark.parametrize("problem", ORDER_PROBLEMS, ids=list(ORDER_PROBLEMS))
+def test_each_order_problem_refused_as_on_the_record_path(fujian: Policy, problem: str) -> None:
+    """The procedure's order, checked in columns for the whole batch (`_out_of_order`): each
+    problem `case_problems` finds refuses the batch with the record path's error, that of the
+    first bad case when several are (an earlier case of the contract's error, a later one of
+    the order's); cases in order pass."""
+    good = {"case_id": "G-1", "household_id": "350181-0001", "source": "media",
+            "received_on": "2021-10-01", "assigned_on": "2021-10-08", "confirmed_on":
+            "2021-10-16", "publicity": [{"purpose": "identification", "start": "2021-10-15",
+                                         "end": "2021-10-21"}]}
+    bad = {"case_id": "B-1", "household_id": "350181-0001", "source": "media",
+           **ORDER_PROBLEMS[problem]}
+    table = records_to_arrow(fujian, [RECORDS_MD_HOUSEHOLD])
+    decide_batch(fujian, table, "2021-11-15", cases={"350181-0001": [good]},
+                 engine="columnar")
+    unreadable = {**good, "case_id": "U-1", "source": "not a source"}
+    for listed in ([good, bad], [good, unreadable, bad], [good, bad, unreadable]):
+        messages = []
+        for engine in ("record", "columnar"):
+            with pytest.raises(RecordError) as caught:
+                decide_batch(fujian, table, "2021-11-15", cases={"350181-0001": listed},
+                             engine=engine)
+            messages.append((str(caught.value), caught.value.rejection))
+        assert messages[0] == messages[1]
+        assert messages[0][1].case_id == listed[1]["case_id"]

@@ -27,7 +27,7 @@ from fangpin_rules.compiler.polars_backend import (
     HAZARD_COLUMN,
     CaseSteps,
 )
-from fangpin_rules.engine.records import checked_cases
+from fangpin_rules.engine.records import CASE_ORDER, RecordError, checked_cases, read_case
 from fangpin_rules.language import types as t
 from fangpin_rules.model import Case
 
@@ -48,8 +48,21 @@ class CaseTable:
 
     @classmethod
     def of(cls, cases: Mapping[str, Iterable[CaseInput]] | None) -> CaseTable:
-        """The table of cases given as the caller gives them (checked here)."""
-        return cls.of_checked(checked_cases(cases))
+        """The table of cases given as the caller gives them, checked here as `checked_cases`
+        checks them: each read against the contract, then the procedure's order checked in
+        columns (`_out_of_order`); where a case fails either, `checked_cases` raises the
+        record path's error, that of the first bad case (the order checked case by case cost
+        half of the cases' check: 0.87 of 1.9 s for 95,467 cases)."""
+        try:
+            read = {household: [read_case(case) for case in listed]
+                    for household, listed in (cases or {}).items()}
+        except RecordError:
+            checked_cases(cases)  # the record path's error, of the first bad case
+            raise
+        table = cls.of_checked(read)
+        if table.frame.height and table.frame.select(_out_of_order()).item():
+            checked_cases(cases)
+        return table
 
     @classmethod
     def of_checked(cls, by_household: Mapping[str, list[Any]],
@@ -83,6 +96,25 @@ class CaseTable:
     def used(self, ids: Iterable[Any]) -> int:
         """The case records of the households `ids` (one count per household decided)."""
         return sum(len(self.by_household.get(household, ())) for household in ids)
+
+
+def _out_of_order() -> pl.Expr:
+    """Whether some case of the table contradicts the procedure's order or names another
+    household than the one it is given with, as `case_problems` finds them (a comparison
+    with a missing date holds for nothing)."""
+    case = pl.col(CASE_COLUMN)
+    bad = [case.struct.field("household_id") != pl.col(_ID_COLUMN)]
+    bad += [case.struct.field(later) < case.struct.field(earlier)
+            for later, earlier, _ in CASE_ORDER]
+    notice = pl.element()
+    publicity = case.struct.field("publicity")
+    bad.append(publicity.list.eval((notice.struct.field("end") < notice.struct.field("start"))
+                                   .fill_null(False)).list.any())
+    first_identification = publicity.list.eval(
+        pl.when(notice.struct.field("purpose") == "identification")
+        .then(notice.struct.field("start"))).list.min()
+    bad.append(case.struct.field("confirmed_on") < first_identification)
+    return pl.any_horizontal([b.fill_null(False) for b in bad]).any()
 
 
 def _column(pa: Any, kind: Any, values: list[Any]) -> Any:

@@ -110,7 +110,7 @@ def household_problems(household: Any) -> list[tuple[str | None, str]]:
 
 
 # The procedure's order (§7, §8): (field, earlier field it may not come before, what it means).
-_CASE_ORDER = (
+CASE_ORDER = (
     ("assigned_on", "received_on", "assigned before the warning was received"),
     ("preliminary_review_on", "assigned_on", "reviewed before it was assigned"),
     ("verified_on", "preliminary_review_on", "verified before the preliminary review"),
@@ -125,7 +125,7 @@ def case_problems(case: Any, household_id: str | None = None
     if household_id is not None and case.household_id != household_id:
         problems.append(("household_id", "the case names another household than the one it "
                          "was given with"))
-    for field, before, meaning in _CASE_ORDER:
+    for field, before, meaning in CASE_ORDER:
         later, earlier = getattr(case, field), getattr(case, before)
         if later is not None and earlier is not None and later < earlier:
             problems.append((field, f"{meaning} ({field} {later.isoformat()} < {before} "
@@ -152,6 +152,17 @@ def checked_case(data: Any, line: int | None = None, household_id: str | None = 
     of the cost of pydantic's model, which a batch of a million households with their cases
     feels); the result is then the reader's record of a `Case`, with the same fields and
     values. What the reader does not take, pydantic reads or words the rejection of."""
+    case = read_case(data, line)
+    problems = case_problems(case, household_id)
+    if problems:
+        raise RecordError(rejection_of(line, household_id or case.household_id, problems,
+                                       case.case_id))
+    return case
+
+
+def read_case(data: Any, line: int | None = None) -> Any:
+    """A case record validated against the contract (not yet against the procedure's order:
+    `checked_case`); RecordError otherwise."""
     from fangpin_rules.model import Case
 
     case = None
@@ -160,10 +171,6 @@ def checked_case(data: Any, line: int | None = None, household_id: str | None = 
         case = reader.convert(data) if reader is not None else None
     if case is None:
         case = validate(data, line, model=Case, id_field="household_id")
-    problems = case_problems(case, household_id)
-    if problems:
-        raise RecordError(rejection_of(line, household_id or case.household_id, problems,
-                                       case.case_id))
     return case
 
 
