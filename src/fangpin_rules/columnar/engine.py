@@ -558,7 +558,7 @@ def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: d
 
 def _household_deadlines(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) -> Any:
     """Each row's entries of the steps that read no case, in step order, as an Arrow list
-    array of `arrow_type`: from each step's columns (`HouseholdStep`), only the rows it holds
+    array of `arrow_type`: from each step's columns (`StepColumns`), only the rows it holds
     for, the lists' bounds counted from them (building a list of structs per row in the query
     cost 155 of its 680 ms at 1,000,000 rows, for one step that few rows have)."""
     pa = _pyarrow()

@@ -852,7 +852,8 @@ class _Translator:
             year = needed if year is None else pl.coalesce(year, needed)
         return Val(shifted, "date", day.nullable), year
 
-    def step_due(self, node: ast.Expr) -> tuple[Value, pl.Expr | None]:
+    def step_due(self, node: ast.Expr, stage: Callable[[pl.Expr, str], pl.Expr] | None = None
+                 ) -> tuple[Value, pl.Expr | None]:
         """A step's due date, and the year the working-day calendar would need for it where it
         cannot give it (null where the date is known; None: it always is). The procedure's
         steps read a calendar that makes such a deadline unknown rather than the household
@@ -860,7 +861,10 @@ class _Translator:
         duration and `next_working_day`, an uncovered date stays uncovered, and its year is
         carried here; a date of another form is translated as any value (a step's uncovered
         date read there, or a working day it cannot give, is a hazard: the record path
-        decides the row)."""
+        decides the row). `stage` makes a column of each date (and year) shifted on the way,
+        read by the next shift: a calendar lookup reads its day several times, so a lookup of
+        a lookup written out whole grows with each level (26,000 characters for Fujian's
+        review, 20 ms a stage on 10 rows)."""
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
                 node.value.id == "steps" and self.bound_var is None and \
                 node.attr in self.step_values:
@@ -870,16 +874,16 @@ class _Translator:
             dated = [t.strip(self.type_of(side)) == t.DATE for side in sides]
             if any(dated) and not all(dated):
                 date_node, dur_node = sides if dated[0] else sides[::-1]
-                day, year = self.step_due(date_node)
-                return self.shifted(node, day, dur_node, -1 if node.op == "-" else 1,
-                                    True if year is None else year)
+                day, year = self.step_due(date_node, stage)
+                return _staged_due(*self.shifted(node, day, dur_node, -1 if node.op == "-"
+                                                 else 1, True if year is None else year), stage)
         if isinstance(node, ast.Call) and node.func == "next_working_day" and \
                 len(node.args) == 1:
-            day, year = self.step_due(node.args[0])
+            day, year = self.step_due(node.args[0], stage)
             if isinstance(day, Val) and day.kind == "date":
                 found, needed = self.calendar_table(node).add_working_days_or_year(day.expr, 0)
-                return Val(found, "date", day.nullable), \
-                    needed if year is None else pl.coalesce(year, needed)
+                return _staged_due(Val(found, "date", day.nullable),
+                                   needed if year is None else pl.coalesce(year, needed), stage)
         return self.expr(node), None
 
     def calendar_table(self, node: ast.Expr) -> CalendarTable:
@@ -1466,7 +1470,7 @@ class ColumnarPlan:
     # the steps that read no case, each entry's fields a column of the query: the deadlines'
     # lists are built from them after it (`columnar/engine.py`: a list of structs built per
     # row cost a fifth of the query)
-    household_steps: list[HouseholdStep]
+    household_steps: list[StepColumns]
     hazard: pl.Expr
     emit_labels: dict[str, dict[str, str]]  # first_match key -> value -> label text
     # under a region table: county code -> the policy reference of its region's policy
@@ -1717,14 +1721,17 @@ ENTRY_FIELDS = ("due", "done", "status", "late_working_days", "reason")
 
 
 @dataclass(frozen=True)
-class HouseholdStep:
-    """A step that reads no case, as columns of the query: `on` (whether the household has
-    its entry) and each of `ENTRY_FIELDS`, by column name; its name and cite are constant."""
+class StepColumns:
+    """A step's entry as columns: `on` (whether the row has the entry), each of
+    `ENTRY_FIELDS` and, for a step read with a case, the case's id, by column name; its name
+    and cite are constant. The entries' lists are built from them (building a list of
+    structs per row and step, then exploding them, cost most of the steps' time)."""
 
     name: str
     cite: str
     on: str
     fields: dict[str, str]  # entry field -> column
+    case_id: str | None  # the column of the case's id (None: the entry has none)
     columns: dict[str, pl.Expr]  # column -> its expression
 
 
@@ -1743,7 +1750,9 @@ class CaseSteps:
     # cases took 17 s so)
     stages: list[list[pl.Expr]]
     joins: list[_QuarterlyEntries]  # the quarterly steps' entries
-    parts: list[pl.Expr]  # each step's entries (a list), in the steps' order
+    # each step's entry as columns, or a quarterly step's entries (a list), in the steps'
+    # order
+    parts: list[StepColumns | pl.Expr]
     hazard: pl.Expr
 
     def decide(self, frame: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -1756,27 +1765,50 @@ class CaseSteps:
         for join in self.joins:
             frame = join(frame)
         keys = [CASE_HOUSEHOLD_COLUMN, CASE_ORDER_COLUMN]
-        names = [_col("part", str(number)) for number in range(len(self.parts))]
-        wide = frame.select(*keys, *(part.alias(name) for part, name in zip(self.parts, names,
-                                                                             strict=True)),
-                            self.hazard.alias(CASE_HAZARD_COLUMN)).collect()
-        step, entry = _col("part"), CASE_ENTRIES_COLUMN
-        flat = pl.concat([wide.select(*keys, pl.lit(number, pl.Int64).alias(step),
-                                      pl.col(name).alias(entry)).explode(entry, keep_nulls=False)
-                          for number, name in enumerate(names)])
+        lists = {number: _col("part", str(number)) for number, part in enumerate(self.parts)
+                 if not isinstance(part, StepColumns)}
+        # collected in memory: the streaming engine took 1.3 to 1.6 times as long over this
+        # plan of some fifty stages of a column each (28,722 cases)
+        wide = frame.select(*keys, *(expr.alias(name) for part in self.parts
+                                     if isinstance(part, StepColumns)
+                                     for name, expr in part.columns.items()),
+                            *(part.alias(lists[number]) for number, part in
+                              enumerate(self.parts) if not isinstance(part, StepColumns)),
+                            self.hazard.alias(CASE_HAZARD_COLUMN)).collect(engine="in-memory")
+        step = _col("part")
+        fields = list(DEADLINE_DTYPE.to_schema())
+        pieces = []
+        for number, part in enumerate(self.parts):
+            if isinstance(part, StepColumns):  # the rows it holds for
+                read = {"step": pl.lit(part.name, pl.String), "cite": pl.lit(part.cite, pl.String),
+                        "case_id": pl.lit(None, pl.String) if part.case_id is None
+                        else pl.col(part.case_id),
+                        **{field: pl.col(column) for field, column in part.fields.items()}}
+                pieces.append(wide.lazy().filter(pl.col(part.on)).select(
+                    *keys, pl.lit(number, pl.Int64).alias(step),
+                    *(read[field].cast(DEADLINE_DTYPE.to_schema()[field]).alias(field)
+                      for field in fields)).collect())
+            else:
+                pieces.append(wide.select(*keys, pl.lit(number, pl.Int64).alias(step),
+                                          pl.col(lists[number]).alias("entry"))
+                              .explode("entry", keep_nulls=False).unnest("entry")
+                              .select(*keys, step, *fields))
+        flat = pl.concat(pieces, how="vertical")
+        # (row, case, step), each step's entries (a quarterly step's quarters) in their order
         entries = flat.sort([*keys, step], maintain_order=True).group_by(
-            CASE_HOUSEHOLD_COLUMN, maintain_order=True).agg(entry)
+            CASE_HOUSEHOLD_COLUMN, maintain_order=True).agg(
+            pl.struct(fields).alias(CASE_ENTRIES_COLUMN))
         hazard = wide.group_by(CASE_HOUSEHOLD_COLUMN).agg(pl.col(CASE_HAZARD_COLUMN).any())
         return entries, hazard
 
 
-def _procedure(tr: _Translator) -> tuple[list[HouseholdStep], CaseSteps | None]:
+def _procedure(tr: _Translator) -> tuple[list[StepColumns], CaseSteps | None]:
     """The steps that read no case, as the columns of their entries (the deadlines of a
     household decided without a case: the record path runs only these then), and the steps
     read with a case (None: no step reads one)."""
     joins: list[_QuarterlyEntries] = []
     no_case = pl.lit(None, dtype=pl.String)
-    household: list[HouseholdStep] = []
+    household: list[StepColumns] = []
     for step in tr.policy.steps:
         if not step.needs_case:
             _step(tr, step, no_case, joins, None, household)
@@ -1791,12 +1823,15 @@ def _procedure(tr: _Translator) -> tuple[list[HouseholdStep], CaseSteps | None]:
     tr.in_case, tr.step_values, tr.step_uncovered = True, {}, {}
     try:
         case_id = pl.col(CASE_COLUMN).struct.field("case_id")
-        first = (pl.col(CASE_ORDER_COLUMN) == 0).cast(pl.Int64)
-        parts = []
+        first = pl.col(CASE_ORDER_COLUMN) == 0  # a step that reads no case: its first case's
+        parts: list[StepColumns | pl.Expr] = []
         stages: list[list[pl.Expr]] = []
         for step in tr.policy.steps:
-            entries = _step(tr, step, case_id if step.needs_case else no_case, joins, stages)
-            parts.append(entries if step.needs_case else entries.list.head(first))
+            recorded: list[StepColumns] = []
+            entries = _step(tr, step, case_id if step.needs_case else no_case, joins, stages,
+                            recorded, None if step.needs_case else first)
+            # a quarterly step's entries: a list joined in (`_QuarterlyEntries`)
+            parts.append(recorded[0] if recorded else entries)
         if len(tr.joins) > joins_before:  # pragma: no cover - refused in `aggregate`
             raise tr.refuse(tr.policy.steps[0].due.tree, "an aggregate in a step")
         case_hazards = tr.hazards
@@ -1808,15 +1843,17 @@ def _procedure(tr: _Translator) -> tuple[list[HouseholdStep], CaseSteps | None]:
     staged = [expr for stage in stages for expr in stage]
     own = {CASE_COLUMN, CASE_ORDER_COLUMN, CASE_HOUSEHOLD_COLUMN, *(j.column for j in joins),
            *(expr.meta.output_name() for expr in staged)}
-    read = sorted({name for expr in (*parts, hazard, *staged, *(e for j in joins
-                                                                 for e in j.reads()))
+    exprs = [e for part in parts for e in (part.columns.values() if isinstance(
+        part, StepColumns) else [part])]
+    read = sorted({name for expr in (*exprs, hazard, *staged, *(e for j in joins
+                                                                for e in j.reads()))
                    for name in expr.meta.root_names()} - own)
     return household, CaseSteps(read, stages, joins, parts, hazard)
 
 
 def _step(tr: _Translator, step: Any, case_id: pl.Expr, joins: list[_QuarterlyEntries],
           stages: list[list[pl.Expr]] | None,
-          household: list[HouseholdStep] | None = None) -> pl.Expr:
+          recorded: list[StepColumns] | None = None, gate: pl.Expr | None = None) -> pl.Expr:
     """A step's entries (a list: none where its `when` does not hold), as
     `runtime.step_entry` (or `quarterly_entries`) writes them; `steps.X` then reads its
     value, the day it was done (known by as_of) or else its due date. With `stages` (the
@@ -1843,7 +1880,10 @@ def _step(tr: _Translator, step: Any, case_id: pl.Expr, joins: list[_QuarterlyEn
                                        done_list, owed, case_id))
         tr.step_values[step.name] = Val(pl.lit(None, dtype=pl.Date), "date", True)
         return pl.col(column)
-    due_date, uncovered = _step_due_date(tr, step.due)
+    shifts = iter(range(1 << 30))
+    due_date, uncovered = _step_due_date(
+        tr, step.due, None if stages is None else
+        lambda expr, kind: staged(expr, f"due_shift{next(shifts)}_{kind}"))
     due = staged(due_date, "due")
     if uncovered is not None:
         uncovered = staged(uncovered, "due_uncovered")
@@ -1861,15 +1901,21 @@ def _step(tr: _Translator, step: Any, case_id: pl.Expr, joins: list[_QuarterlyEn
     required_by = staged(_step_date(tr, step.required_by), "required_by") \
         if step.required_by is not None else None
     status, shown_due, late, reason = _status(tr, step, due, done, required_by, uncovered)
-    if household is not None:  # its entry's fields as columns (`HouseholdStep`)
+    if recorded is not None:  # its entry as columns (`StepColumns`); `gate`, a condition
+        # of the row besides the step's own
+        prefix = f"{'case' if stages is not None else 'household'}_step{step.index}_"
         values = dict(zip(ENTRY_FIELDS, (
             shown_due, done if done is not None else pl.lit(None, dtype=pl.Date), status,
             late, reason), strict=True))
-        names = {field: _col(f"household_step{step.index}_", field) for field in ENTRY_FIELDS}
-        on = _col(f"household_step{step.index}_", "on")
-        columns = {on: pl.lit(True) if cond is None else cond.fill_null(False),
+        names = {field: _col(prefix, field) for field in ENTRY_FIELDS}
+        on = pl.lit(True) if cond is None else cond.fill_null(False)
+        columns = {_col(prefix, "on"): on if gate is None else on & gate,
                    **{names[field]: values[field] for field in ENTRY_FIELDS}}
-        household.append(HouseholdStep(step.name, step.cite, on, names, columns))
+        if step.needs_case:
+            columns[_col(prefix, "case_id")] = case_id
+        recorded.append(StepColumns(step.name, step.cite, _col(prefix, "on"), names,
+                                    _col(prefix, "case_id") if step.needs_case else None,
+                                    columns))
     entry = pl.struct(pl.lit(step.name, dtype=pl.String).alias("step"),
                       shown_due.alias("due"),
                       (done if done is not None else pl.lit(None, dtype=pl.Date)).alias("done"),
@@ -1954,10 +2000,22 @@ def _step_date(tr: _Translator, checked: CheckedExpr) -> pl.Expr:
     return value.expr.cast(pl.Date)
 
 
-def _step_due_date(tr: _Translator, checked: CheckedExpr) -> tuple[pl.Expr, pl.Expr | None]:
+def _staged_due(value: Val, year: pl.Expr | None,
+                stage: Callable[[pl.Expr, str], pl.Expr] | None) -> tuple[Val, pl.Expr | None]:
+    """A date shifted on the way to a step's due date (and the year it needs), as columns
+    (`step_due`)."""
+    if stage is None:
+        return value, year
+    return dataclasses.replace(value, expr=stage(value.expr, "date")), \
+        None if year is None else stage(year, "year")
+
+
+def _step_due_date(tr: _Translator, checked: CheckedExpr,
+                   stage: Callable[[pl.Expr, str], pl.Expr] | None = None
+                   ) -> tuple[pl.Expr, pl.Expr | None]:
     """A step's due date and the year the calendar would need for it (`step_due`)."""
     tr.source = checked
-    value, uncovered = tr.step_due(checked.tree)
+    value, uncovered = tr.step_due(checked.tree, stage)
     if not isinstance(value, Val) or value.kind != "date":
         raise tr.refuse(checked.tree, "a step's date of this form")
     return value.expr.cast(pl.Date), uncovered
