@@ -33,15 +33,16 @@ from fangpin_rules.columnar.cases import CaseTable, with_case_deadlines
 from fangpin_rules.columnar.validate import check_rows
 from fangpin_rules.compiler.polars_backend import (
     DEADLINES_COLUMN,
-    ENTRY_FIELDS,
     HAZARD_COLUMN,
     REGION_COLUMN,
     ColumnarPlan,
     ColumnarUnsupported,
     OutputColumn,
+    StepColumns,
     WarningColumn,
     compile_columnar,
     fraction_text_column,
+    step_entries,
 )
 from fangpin_rules.engine.policy import Policy, _refuse_inconsistent
 from fangpin_rules.engine.records import RecordError
@@ -558,42 +559,26 @@ def _assemble(policy: Policy, plan: ColumnarPlan, result: pl.DataFrame, as_of: d
 
 def _household_deadlines(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) -> Any:
     """Each row's entries of the steps that read no case, in step order, as an Arrow list
-    array of `arrow_type`: from each step's columns (`StepColumns`), only the rows it holds
-    for, the lists' bounds counted from them (building a list of structs per row in the query
-    cost 155 of its 680 ms at 1,000,000 rows, for one step that few rows have)."""
+    array of `arrow_type`, from the steps' columns (`step_entries`): a list of structs built
+    per row in the query cost 155 of its 680 ms at 1,000,000 rows, for one step few rows have."""
     pa = _pyarrow()
-    n = result.height
+    steps: list[StepColumns | pl.Expr] = list(plan.household_steps)
+    counts = pl.zeros(result.height, dtype=pl.Int32, eager=True)
+    for step in plan.household_steps:
+        counts = counts + result.get_column(step.on).cast(pl.Int32)
+    offsets = pl.concat([pl.Series([0], dtype=pl.Int32), counts.cum_sum()]).to_arrow()
+    columns = [name for step in plan.household_steps for name in step.columns]
+    entries = step_entries(result.select(columns).with_row_index(_ROW), [_ROW], steps)
     struct_type = arrow_type.value_type
-    steps = plan.household_steps
-    ons = [result.get_column(step.on) for step in steps]
-    counts = pl.zeros(n, dtype=pl.Int32, eager=True)
-    for on in ons:
-        counts = counts + on.cast(pl.Int32)
-    offsets = pl.concat([pl.Series([0], dtype=pl.Int32), counts.cum_sum()])
-    parts = []
-    for order, (step, on) in enumerate(zip(steps, ons, strict=True)):
-        rows = on.arg_true()
-        if rows.len():
-            parts.append(result.select(pl.lit(order, pl.Int32).alias("order"), *(
-                pl.col(step.fields[field]).alias(field) for field in ENTRY_FIELDS))[rows]
-                .with_columns(rows.cast(pl.Int64).alias("row")))
-    entries = pl.concat(parts) if parts else None
-    if entries is None:
-        return pa.ListArray.from_arrays(offsets.to_arrow(), pa.array(
-            [], struct_type), type=arrow_type)
-    if len(parts) > 1:  # in the record path's order: by row, then step
-        entries = entries.sort("row", "order")
-    order = entries.get_column("order").to_arrow()
-    by_step = {"step": pa.array([step.name for step in steps], pa.string()).take(order),
-               "cite": pa.array([step.cite for step in steps], pa.string()).take(order),
-               "case_id": pa.nulls(entries.height, pa.string())}
     children = []
     for field in struct_type:
-        array = by_step[field.name] if field.name in by_step else \
-            entries.get_column(field.name).to_arrow()
+        array = entries.get_column(field.name).to_arrow()
         children.append(array if array.type == field.type else array.cast(field.type))
-    return pa.ListArray.from_arrays(offsets.to_arrow(), pa.StructArray.from_arrays(
+    return pa.ListArray.from_arrays(offsets, pa.StructArray.from_arrays(
         children, fields=list(struct_type)), type=arrow_type)
+
+
+_ROW = "__fpc_entry_row"
 
 
 def _with_status(deadlines: Any, statuses: list[str]) -> Any:

@@ -1720,6 +1720,45 @@ _EMPTY_DEADLINES = pl.lit([], dtype=pl.List(DEADLINE_DTYPE))
 ENTRY_FIELDS = ("due", "done", "status", "late_working_days", "reason")
 
 
+def step_entries(frame: pl.DataFrame, keys: list[str], parts: list[StepColumns | pl.Expr],
+                 lists: dict[int, str] | None = None) -> pl.DataFrame:
+    """The deadline entries of the steps `parts` in `frame` (a step's entry as columns, or,
+    its number in `lists`, a column of a list of entries per row: a quarterly step's), one
+    row per entry: `keys`, then the entry's fields in `DEADLINE_DTYPE`'s order, sorted by
+    `keys` and the step's number, each step's entries of a row in their order. A step's
+    entries are the rows it holds for, read from its columns: building a list of structs per
+    row and step in the query, then exploding them, cost most of the steps' time."""
+    schema = DEADLINE_DTYPE.to_schema()
+    number_column = _col("part")
+    pieces = []
+    for number, part in enumerate(parts):
+        if isinstance(part, StepColumns):
+            read = {"step": pl.lit(part.name, pl.String), "cite": pl.lit(part.cite, pl.String),
+                    "case_id": pl.lit(None, pl.String) if part.case_id is None
+                    else pl.col(part.case_id),
+                    **{field: pl.col(column) for field, column in part.fields.items()}}
+            pieces.append(frame.lazy().filter(pl.col(part.on)).select(
+                *keys, pl.lit(number, pl.Int64).alias(number_column),
+                *(read[field].cast(kind).alias(field) for field, kind in schema.items()))
+                .collect())
+        else:
+            assert lists is not None
+            pieces.append(frame.select(*keys, pl.lit(number, pl.Int64).alias(number_column),
+                                       pl.col(lists[number]).alias("entry"))
+                          .explode("entry", keep_nulls=False).unnest("entry")
+                          .select(*keys, number_column, *schema))
+    flat = pl.concat(pieces, how="vertical") if pieces else pl.DataFrame(
+        {**{key: frame.get_column(key).head(0) for key in keys},
+         number_column: pl.Series([], dtype=pl.Int64)}).with_columns(
+        pl.lit(None, kind).alias(field) for field, kind in schema.items())
+    if len(pieces) > 1:
+        flat = flat.sort([*keys, number_column], maintain_order=True)
+    return flat.drop(number_column)
+
+
+_ENTRY_STRUCT_FIELDS = list(DEADLINE_DTYPE.to_schema())
+
+
 @dataclass(frozen=True)
 class StepColumns:
     """A step's entry as columns: `on` (whether the row has the entry), each of
@@ -1775,29 +1814,9 @@ class CaseSteps:
                             *(part.alias(lists[number]) for number, part in
                               enumerate(self.parts) if not isinstance(part, StepColumns)),
                             self.hazard.alias(CASE_HAZARD_COLUMN)).collect(engine="in-memory")
-        step = _col("part")
-        fields = list(DEADLINE_DTYPE.to_schema())
-        pieces = []
-        for number, part in enumerate(self.parts):
-            if isinstance(part, StepColumns):  # the rows it holds for
-                read = {"step": pl.lit(part.name, pl.String), "cite": pl.lit(part.cite, pl.String),
-                        "case_id": pl.lit(None, pl.String) if part.case_id is None
-                        else pl.col(part.case_id),
-                        **{field: pl.col(column) for field, column in part.fields.items()}}
-                pieces.append(wide.lazy().filter(pl.col(part.on)).select(
-                    *keys, pl.lit(number, pl.Int64).alias(step),
-                    *(read[field].cast(DEADLINE_DTYPE.to_schema()[field]).alias(field)
-                      for field in fields)).collect())
-            else:
-                pieces.append(wide.select(*keys, pl.lit(number, pl.Int64).alias(step),
-                                          pl.col(lists[number]).alias("entry"))
-                              .explode("entry", keep_nulls=False).unnest("entry")
-                              .select(*keys, step, *fields))
-        flat = pl.concat(pieces, how="vertical")
-        # (row, case, step), each step's entries (a quarterly step's quarters) in their order
-        entries = flat.sort([*keys, step], maintain_order=True).group_by(
-            CASE_HOUSEHOLD_COLUMN, maintain_order=True).agg(
-            pl.struct(fields).alias(CASE_ENTRIES_COLUMN))
+        flat = step_entries(wide, keys, self.parts, lists)
+        entries = flat.group_by(CASE_HOUSEHOLD_COLUMN, maintain_order=True).agg(
+            pl.struct(_ENTRY_STRUCT_FIELDS).alias(CASE_ENTRIES_COLUMN))
         hazard = wide.group_by(CASE_HOUSEHOLD_COLUMN).agg(pl.col(CASE_HAZARD_COLUMN).any())
         return entries, hazard
 
