@@ -807,6 +807,28 @@ def test_nested_aggregates(tmp_path: Path) -> None:
     assert plan.joins  # the exploded aggregates
 
 
+def test_the_query_grows_with_the_aggregates_it_joins_not_doubling(tmp_path: Path) -> None:
+    """Each exploded aggregate reads the frame twice (its items, and the join back): cached,
+    the query's plan grows by about its own size with each one. Uncached it doubled with each
+    (the optimised plan of seven: 2,295,398 characters against 28,543 for one, and the
+    nested aggregates' test took 62 s instead of 3)."""
+    import yaml
+
+    sizes = []
+    for count in (1, len(NESTED)):
+        document = yaml.safe_load((ROOT / "policies" / "fujian_2021.yaml").read_text("utf-8"))
+        for name in list(NESTED)[:count]:
+            document["decisions"][name] = {"expr": NESTED[name]}
+        folder = tmp_path / str(count)
+        folder.mkdir()
+        policy = policy_from_text(folder, yaml.safe_dump(document, allow_unicode=True))
+        plan = columnar_plan(policy, date(2021, 9, 1))
+        empty = pl.from_arrow(input_schema(policy).empty_table())
+        assert isinstance(empty, pl.DataFrame)
+        sizes.append(len(plan.query(empty.lazy()).explain()))
+    assert sizes[1] < 3 * sizes[0], sizes
+
+
 def test_a_division_by_zero_inside_a_nested_aggregate(tmp_path: Path) -> None:
     """The youngest member has nobody younger: the record path rejects the household
     (a division by zero), so the columnar engine leaves it to the record path, which does."""

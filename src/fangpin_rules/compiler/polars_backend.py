@@ -1343,6 +1343,7 @@ class _Translator:
         self.exploded_values[cache_key] = result, self.hazards[before:]
 
         def join(frame: pl.LazyFrame) -> pl.LazyFrame:
+            frame = frame.cache()  # read twice: uncached, each join doubled the plan
             per_item = _per_item(frame, iterable, item_column, nested)
             reduced_rows = per_item.group_by(key).agg(aggregates)
             return frame.join(reduced_rows, on=key, how="left", maintain_order="left")
@@ -1370,6 +1371,7 @@ class _Translator:
             self.hazards.append(pl.col(name + "_hazard").fill_null(False))
 
         def join(frame: pl.LazyFrame) -> pl.LazyFrame:
+            frame = frame.cache()  # read twice: uncached, each join doubled the plan
             per_item = _per_item(frame, iterable, item_column, nested).with_columns(
                 pl.int_range(pl.len(), dtype=pl.UInt32).over(key).alias(position))
             found = per_item.group_by(key).agg(aggregates)
@@ -2087,7 +2089,7 @@ class _QuarterlyEntries:
         def number(d: pl.Expr) -> pl.Expr:
             return d.dt.year().cast(pl.Int64) * 4 + (d.dt.month().cast(pl.Int64) - 1) // 3
 
-        rows = frame.with_row_index(key)
+        rows = frame.with_row_index(key).cache()  # read three times (as `_per_item`'s joins)
         owing = rows.filter(owed)
         quarters = owing.select(key, self.case_id.alias("case_id"), pl.int_ranges(
             number(self.start), number(end) + 1, dtype=pl.Int64).alias(quarter)).explode(quarter)
