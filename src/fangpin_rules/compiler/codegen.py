@@ -28,6 +28,7 @@ from typing import Any
 from fangpin_rules.checker.checked import CheckedExpr, CheckedNode, CheckedPolicy
 from fangpin_rules.compiler import runtime
 from fangpin_rules.compiler.fusion import FusedLoop, FusionPlan, plan_fusion
+from fangpin_rules.compiler.procedure import carried_steps
 from fangpin_rules.compiler.safety import (
     BUILTINS,
     UnsafeGeneratedCode,
@@ -69,6 +70,9 @@ class _Gen:
     owner: str = ""
     source_text: str = ""
     step_index: dict[str, int] = field(default_factory=dict)
+    # the `steps.X` reads of the due date being written that carry an unknown date on
+    # (compiler/procedure.py)
+    carried: set[int] = field(default_factory=set)
     fusion: FusionPlan | None = None
     owner_is_step: bool = False
     # (collect decision, label) -> the local that says whether the label was added, for a
@@ -127,7 +131,9 @@ class _Gen:
                 return self.name(name, node)
             case ast.Attribute(value=ast.Name(id="steps"), attr=attr) if \
                     attr in self.step_index and "steps" not in self.bound:
-                return f"s_{self.step_index[attr]}"
+                step = f"s_{self.step_index[attr]}"
+                # an unknown date reads as missing, but where a due date is counted from it
+                return step if id(node) in self.carried else f"rt_known_date({step})"
             case ast.Attribute(value=base, attr=attr):
                 if isinstance(base, ast.Name) and base.id not in self.bound:
                     full = f"{base.id}.{attr}"
@@ -393,7 +399,9 @@ def _procedure_lines(gen: _Gen) -> list[str]:
         elif not step.needs_case:
             in_case_block = False
         block = "    " if step.needs_case else ""
+        gen.carried = carried_steps(step.due.tree, lambda n: t.strip(gen.type_of(n)) == t.DATE)
         due = gen.checked_expr(step.due, step.name)
+        gen.carried = set()
         done = gen.checked_expr(step.done, step.name) if step.done is not None else None
         indent = block
         if step.when is not None:
@@ -549,6 +557,7 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
         "    rt_to_decimal = RT.to_decimal",
         "    rt_step_entry = RT.step_entry",
         "    rt_known_by = RT.known_by",
+        "    rt_known_date = RT.known_date",
         "    rt_quarterly_entries = RT.quarterly_entries",
         "    rt_add_duration = RT.add_duration",
         "    rt_indexed = RT.indexed",

@@ -42,6 +42,7 @@ from typing import Any
 import polars as pl
 
 from fangpin_rules.checker.checked import CheckedExpr, CheckedNode, CheckedPolicy
+from fangpin_rules.compiler.procedure import due_link
 from fangpin_rules.compiler.runtime import UNCOVERED_REASON
 from fangpin_rules.diagnostics import Location, PolicyError, error
 from fangpin_rules.language import ast
@@ -570,11 +571,9 @@ class _Translator:
     def attribute(self, node: ast.Attribute, base: ast.Expr, attr: str) -> Value:
         if isinstance(base, ast.Name) and base.id in ("case", "steps") and \
                 base.id != self.bound_var and (self.bound_var is None or self.exploded):
-            if base.id == "steps":  # the day the step was done, or its due date (null: none)
-                uncovered = self.step_uncovered.get(attr)
-                if uncovered is not None:  # a date the calendar cannot give, read where the
-                    # record path has no date to read: it decides those rows
-                    self.hazards.append(uncovered.is_not_null())
+            if base.id == "steps":  # the day the step was done, or its due date (null: none,
+                # or one the calendar cannot give, read off a due date's path:
+                # compiler/procedure.py)
                 return self.step_values.get(attr, self.null_of(t.DATE))
             if self.in_case:
                 return self.field(node, pl.col(CASE_COLUMN).struct.field(attr),
@@ -857,29 +856,26 @@ class _Translator:
         """A step's due date, and the year the working-day calendar would need for it where it
         cannot give it (null where the date is known; None: it always is). The procedure's
         steps read a calendar that makes such a deadline unknown rather than the household
-        rejected (`runtime.ProcedureCalendar`): through another step's date, a shift by a
-        duration and `next_working_day`, an uncovered date stays uncovered, and its year is
-        carried here; a date of another form is translated as any value (a step's uncovered
-        date read there, or a working day it cannot give, is a hazard: the record path
-        decides the row). `stage` makes a column of each date (and year) shifted on the way,
+        rejected (`runtime.ProcedureCalendar`): along the path of `procedure.due_link`
+        (another step's date, a shift by a duration, `next_working_day`) an uncovered date
+        stays uncovered, and its year is carried here; a date of another form is translated
+        as any value (a step's uncovered date reads as missing there, its value being null;
+        a working day the calendar cannot give there is a hazard: the record path decides
+        the row). `stage` makes a column of each date (and year) shifted on the way,
         read by the next shift: a calendar lookup reads its day several times, so a lookup of
         a lookup written out whole grows with each level (26,000 characters for Fujian's
         review, 20 ms a stage on 10 rows)."""
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
-                node.value.id == "steps" and self.bound_var is None and \
-                node.attr in self.step_values:
-            return self.step_values[node.attr], self.step_uncovered.get(node.attr)
-        if isinstance(node, ast.BinOp) and node.op in ("+", "-"):
-            sides = (node.left, node.right)
-            dated = [t.strip(self.type_of(side)) == t.DATE for side in sides]
-            if any(dated) and not all(dated):
-                date_node, dur_node = sides if dated[0] else sides[::-1]
-                day, year = self.step_due(date_node, stage)
-                return _staged_due(*self.shifted(node, day, dur_node, -1 if node.op == "-"
-                                                 else 1, True if year is None else year), stage)
-        if isinstance(node, ast.Call) and node.func == "next_working_day" and \
-                len(node.args) == 1:
-            day, year = self.step_due(node.args[0], stage)
+        link = due_link(node, lambda side: t.strip(self.type_of(side)) == t.DATE)
+        if link is not None and link[0] == "step" and self.bound_var is None and \
+                link[1] in self.step_values:
+            return self.step_values[link[1]], self.step_uncovered.get(link[1])
+        if link is not None and link[0] == "shift":
+            _, date_node, dur_node, sign = link
+            day, year = self.step_due(date_node, stage)
+            return _staged_due(*self.shifted(node, day, dur_node, sign,
+                                             True if year is None else year), stage)
+        if link is not None and link[0] == "next":
+            day, year = self.step_due(link[1], stage)
             if isinstance(day, Val) and day.kind == "date":
                 found, needed = self.calendar_table(node).add_working_days_or_year(day.expr, 0)
                 return _staged_due(Val(found, "date", day.nullable),

@@ -82,6 +82,12 @@ UNCOVERED_REASON = ("the working-day calendar does not cover {year} (add the Sta
                     "{year} schedule under `calendar: years: {year}:` in the policy file)")
 
 
+def known_date(d: Any) -> Any:
+    """A step's date read off the path of a due date (compiler/procedure.py): an unknown one
+    reads as missing."""
+    return None if type(d) is Uncovered else d
+
+
 def uncovered_reason(year: int) -> str:
     return UNCOVERED_REASON.format(year=year)
 

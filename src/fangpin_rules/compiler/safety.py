@@ -18,8 +18,8 @@ from fangpin_rules.language.names import is_plain_name
 
 BUILTINS = frozenset({"len", "any", "all", "sum", "min", "max", "isinstance"})
 RUNTIME_HELPERS = frozenset({fn.runtime for fn in FUNCTIONS.values()} | {
-    "to_decimal", "step_entry", "known_by", "quarterly_entries", "add_duration", "indexed",
-    "indexed_warning", "procedure_calendar"})
+    "to_decimal", "step_entry", "known_by", "known_date", "quarterly_entries", "add_duration",
+    "indexed", "indexed_warning", "procedure_calendar"})
 TRACE_METHODS = frozenset({"begin", "part", "rule", "node", "read", "warning"})
 _FIXED_NAMES = frozenset({"factory", "evaluate", "evaluate_traced", "r", "c", "T", "D", "P",
                           "K", "AS_OF", "AS_OF_TEXT", "POLICY_REF", "CAL", "SCAL", "RT",
