@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import decimal
 import functools
+import itertools
 import math
 import operator
 from calendar import isleap
@@ -1828,7 +1829,9 @@ def _procedure(tr: _Translator) -> tuple[list[StepColumns], CaseSteps | None]:
     household: list[StepColumns] = []
     for step in tr.policy.steps:
         if not step.needs_case:
-            _step(tr, step, no_case, joins, None, household)
+            columns = _step(tr, step, no_case, joins, None)
+            if isinstance(columns, StepColumns):  # (a quarterly one is refused below)
+                household.append(columns)
     if joins:  # a quarterly step reading no case: its quarters would be joined by row
         step = next(s for s in tr.policy.steps if s.kind == "quarterly" and not s.needs_case)
         tr.source = step.due
@@ -1844,11 +1847,8 @@ def _procedure(tr: _Translator) -> tuple[list[StepColumns], CaseSteps | None]:
         parts: list[StepColumns | pl.Expr] = []
         stages: list[list[pl.Expr]] = []
         for step in tr.policy.steps:
-            recorded: list[StepColumns] = []
-            entries = _step(tr, step, case_id if step.needs_case else no_case, joins, stages,
-                            recorded, None if step.needs_case else first)
-            # a quarterly step's entries: a list joined in (`_QuarterlyEntries`)
-            parts.append(recorded[0] if recorded else entries)
+            parts.append(_step(tr, step, case_id if step.needs_case else no_case, joins,
+                               stages, None if step.needs_case else first))
         if len(tr.joins) > joins_before:  # pragma: no cover - refused in `aggregate`
             raise tr.refuse(tr.policy.steps[0].due.tree, "an aggregate in a step")
         case_hazards = tr.hazards
@@ -1869,13 +1869,13 @@ def _procedure(tr: _Translator) -> tuple[list[StepColumns], CaseSteps | None]:
 
 
 def _step(tr: _Translator, step: Any, case_id: pl.Expr, joins: list[_QuarterlyEntries],
-          stages: list[list[pl.Expr]] | None,
-          recorded: list[StepColumns] | None = None, gate: pl.Expr | None = None) -> pl.Expr:
-    """A step's entries (a list: none where its `when` does not hold), as
-    `runtime.step_entry` (or `quarterly_entries`) writes them; `steps.X` then reads its
-    value, the day it was done (known by as_of) or else its due date. With `stages` (the
-    case frame's), its dates are a stage of columns read by name. A quarterly step's entries
-    are a column joined in (`joins`)."""
+          stages: list[list[pl.Expr]] | None, gate: pl.Expr | None = None
+          ) -> StepColumns | pl.Expr:
+    """A step's entry as columns (`StepColumns`: none where its `when`, or `gate`, does not
+    hold), as `runtime.step_entry` writes it, or a quarterly step's entries (a list column
+    joined in: `joins`, as `quarterly_entries` writes them); `steps.X` then reads its value,
+    the day it was done (known by as_of) or else its due date. With `stages` (the case
+    frame's), its dates are a stage of columns read by name."""
     as_of = pl.lit(tr.as_of, dtype=pl.Date)
 
     def staged(expr: pl.Expr, part: str) -> pl.Expr:
@@ -1897,7 +1897,7 @@ def _step(tr: _Translator, step: Any, case_id: pl.Expr, joins: list[_QuarterlyEn
                                        done_list, owed, case_id))
         tr.step_values[step.name] = Val(pl.lit(None, dtype=pl.Date), "date", True)
         return pl.col(column)
-    shifts = iter(range(1 << 30))
+    shifts = itertools.count()
     due_date, uncovered = _step_due_date(
         tr, step.due, None if stages is None else
         lambda expr, kind: staged(expr, f"due_shift{next(shifts)}_{kind}"))
@@ -1918,31 +1918,18 @@ def _step(tr: _Translator, step: Any, case_id: pl.Expr, joins: list[_QuarterlyEn
     required_by = staged(_step_date(tr, step.required_by), "required_by") \
         if step.required_by is not None else None
     status, shown_due, late, reason = _status(tr, step, due, done, required_by, uncovered)
-    if recorded is not None:  # its entry as columns (`StepColumns`); `gate`, a condition
-        # of the row besides the step's own
-        prefix = f"{'case' if stages is not None else 'household'}_step{step.index}_"
-        values = dict(zip(ENTRY_FIELDS, (
-            shown_due, done if done is not None else pl.lit(None, dtype=pl.Date), status,
-            late, reason), strict=True))
-        names = {field: _col(prefix, field) for field in ENTRY_FIELDS}
-        on = pl.lit(True) if cond is None else cond.fill_null(False)
-        columns = {_col(prefix, "on"): on if gate is None else on & gate,
-                   **{names[field]: values[field] for field in ENTRY_FIELDS}}
-        if step.needs_case:
-            columns[_col(prefix, "case_id")] = case_id
-        recorded.append(StepColumns(step.name, step.cite, _col(prefix, "on"), names,
-                                    _col(prefix, "case_id") if step.needs_case else None,
-                                    columns))
-    entry = pl.struct(pl.lit(step.name, dtype=pl.String).alias("step"),
-                      shown_due.alias("due"),
-                      (done if done is not None else pl.lit(None, dtype=pl.Date)).alias("done"),
-                      status.alias("status"), late.alias("late_working_days"),
-                      pl.lit(step.cite, dtype=pl.String).alias("cite"),
-                      case_id.alias("case_id"), reason.alias("reason"))
-    listed = pl.concat_list([entry])
-    # the entry, kept where the step applies: a list's head of 1 or 0 costs a sixth of
-    # when/then/otherwise between lists (15 -> 2.6 ms over 100,000 rows)
-    return listed if cond is None else listed.list.head(cond.cast(pl.Int64))
+    prefix = f"{'case' if stages is not None else 'household'}_step{step.index}_"
+    values = dict(zip(ENTRY_FIELDS, (
+        shown_due, done if done is not None else pl.lit(None, dtype=pl.Date), status, late,
+        reason), strict=True))
+    names = {field: _col(prefix, field) for field in ENTRY_FIELDS}
+    on = pl.lit(True) if cond is None else cond.fill_null(False)
+    columns = {_col(prefix, "on"): on if gate is None else on & gate,
+               **{names[field]: values[field] for field in ENTRY_FIELDS}}
+    if step.needs_case:
+        columns[_col(prefix, "case_id")] = case_id
+    return StepColumns(step.name, step.cite, _col(prefix, "on"), names,
+                       _col(prefix, "case_id") if step.needs_case else None, columns)
 
 
 def _uncovered_reason(year: pl.Expr) -> pl.Expr:
