@@ -33,6 +33,8 @@ run: $(VENV)/.installed
 	@echo "decisions: out/decisions.jsonl; with the cases' deadlines: out/decisions_with_deadlines.jsonl"
 
 CHROMIUM ?= /usr/bin/chromium
+# The test processes (pytest-xdist): CI has 2 cores; `make test TEST_WORKERS=0` runs in one.
+TEST_WORKERS ?= 2
 
 # The browser tests (tests/browser_support.py) run Debian's chromium headless, and draw the
 # policy's Chinese with a CJK font: fonts-wqy-microhei (1.6 MB) when no font has Chinese.
@@ -52,7 +54,7 @@ chromium:
 	fi
 
 test: $(VENV)/.installed-dev chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 docs: $(VENV)/.installed-dev
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
