@@ -262,12 +262,9 @@ class CalendarTable:
 
     def add_working_days(self, day: pl.Expr, n: int | pl.Expr) -> tuple[pl.Expr, pl.Expr]:
         """(the n-th working day after `day` (before, n < 0; on or after, n = 0), the
-        hazard), as WorkingDayCalendar.add_working_days counts."""
-        index, covered, target = self._target(day, n)
-        ok = covered & (target >= pl.lit(self.lows).gather(index)) & \
-            (target < pl.lit(self.highs).gather(index))
-        return pl.when(ok).then(self._found(target)).otherwise(pl.lit(None, dtype=pl.Date)), \
-            day.is_not_null() & ~ok.fill_null(False)
+        hazard: the calendar cannot give it), as WorkingDayCalendar.add_working_days counts."""
+        found, year = self.add_working_days_or_year(day, n)
+        return found, year.is_not_null()
 
     def add_working_days_or_year(self, day: pl.Expr, n: int | pl.Expr
                                  ) -> tuple[pl.Expr, pl.Expr]:
@@ -283,13 +280,10 @@ class CalendarTable:
         return pl.when(year.is_null()).then(self._found(target)), year
 
     def between(self, start: pl.Expr, end: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-        """(working days in (start, end], negative when end < start; the hazard)."""
-        a, a_covered = self.offset(start)
-        b, b_covered = self.offset(end)
-        same = pl.lit(self.segments).gather(a) == pl.lit(self.segments).gather(b)
-        ok = a_covered & b_covered & same
-        return pl.lit(self.ranks).gather(b) - pl.lit(self.ranks).gather(a), \
-            ~ok.fill_null(True)
+        """(working days in (start, end], negative when end < start; the hazard: the calendar
+        cannot count them)."""
+        count, year = self.between_or_year(start, end)
+        return count, year.is_not_null()
 
     def between_or_year(self, start: pl.Expr, end: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
         """(working days in (start, end]; the year the calendar would need to count them, as
@@ -816,16 +810,17 @@ class _Translator:
         return self.check_bound(node, Num(num, den, bound, den_bound, True, nullable))
 
     def add_duration(self, node: ast.Expr, day: Value, dur_node: ast.Expr, sign: int) -> Value:
-        shifted, _ = self.shifted(node, day, dur_node, sign, None)
+        shifted, year = self.shifted(node, day, dur_node, sign, None)
+        if year is not None:  # a working day the calendar cannot give: the record path's
+            self.hazards.append(year.is_not_null())
         return shifted
 
     def shifted(self, node: ast.Expr, day: Value, dur_node: ast.Expr, sign: int,
-                uncovered: pl.Expr | bool | None) -> tuple[Val, pl.Expr | None]:
-        """The date `day` shifted by a constant duration. `uncovered` None: a working day the
-        calendar cannot give is a hazard; otherwise (a step's due date: `step_due`) it is
-        the year it would need, returned beside the date (null where the date is known),
-        `uncovered` the year `day` itself needs (True: none), which the shift keeps (an
-        uncovered date stays uncovered, as `runtime.add_duration` keeps it)."""
+                year: pl.Expr | None) -> tuple[Val, pl.Expr | None]:
+        """The date `day` shifted by a duration (a constant, or each household's region's),
+        and the year the calendar would need for it where it cannot give it (null where the
+        date is known; None: it always is). `year` is the year `day` itself needs, which the
+        shift keeps: an uncovered date stays uncovered, as `runtime.add_duration` keeps it."""
         duration = self.expr(dur_node)
         if not isinstance(day, Val) or day.kind != "date" or not isinstance(duration, Val) or \
                 not isinstance(duration.const, DurationValue | DurationColumn):
@@ -834,8 +829,6 @@ class _Translator:
         # a constant, or each household's (a parameter that differs between regions)
         amount: int | pl.Expr = duration.const.amount * sign \
             if isinstance(duration.const, DurationValue) else duration.const.amounts * sign
-        year = None if uncovered is None or uncovered is True else uncovered
-        assert year is None or isinstance(year, pl.Expr)
         if unit == "days":
             shifted = day.expr + pl.duration(days=amount)
         elif unit in ("months", "quarters", "years"):
@@ -843,10 +836,6 @@ class _Translator:
             by = f"{months}mo" if isinstance(months, int) else \
                 pl.concat_str(months.cast(pl.String), pl.lit("mo"))
             shifted = day.expr.dt.offset_by(by)  # clamps to the month's end
-        elif uncovered is None:
-            calendar = self.calendar_table(node)
-            shifted, hazard = calendar.add_working_days(day.expr, amount)
-            self.hazards.append(hazard)
         else:
             shifted, needed = self.calendar_table(node).add_working_days_or_year(day.expr, amount)
             year = needed if year is None else pl.coalesce(year, needed)
@@ -873,8 +862,7 @@ class _Translator:
         if link is not None and link[0] == "shift":
             _, date_node, dur_node, sign = link
             day, year = self.step_due(date_node, stage)
-            return _staged_due(*self.shifted(node, day, dur_node, sign,
-                                             True if year is None else year), stage)
+            return _staged_due(*self.shifted(node, day, dur_node, sign, year), stage)
         if link is not None and link[0] == "next":
             day, year = self.step_due(link[1], stage)
             if isinstance(day, Val) and day.kind == "date":
@@ -1715,6 +1703,7 @@ DEADLINE_DTYPE = pl.Struct({"step": pl.String, "due": pl.Date, "done": pl.Date,
 
 
 _EMPTY_DEADLINES = pl.lit([], dtype=pl.List(DEADLINE_DTYPE))
+_DEADLINE_SCHEMA = DEADLINE_DTYPE.to_schema()  # an entry's fields and their types, in order
 # the fields of a deadline entry that a step's columns hold (the others are the step's own)
 ENTRY_FIELDS = ("due", "done", "status", "late_working_days", "reason")
 
@@ -1727,7 +1716,7 @@ def step_entries(frame: pl.DataFrame, keys: list[str], parts: list[StepColumns |
     `keys` and the step's number, each step's entries of a row in their order. A step's
     entries are the rows it holds for, read from its columns: building a list of structs per
     row and step in the query, then exploding them, cost most of the steps' time."""
-    schema = DEADLINE_DTYPE.to_schema()
+    schema = _DEADLINE_SCHEMA
     number_column = _col("part")
     pieces = []
     for number, part in enumerate(parts):
@@ -1753,9 +1742,6 @@ def step_entries(frame: pl.DataFrame, keys: list[str], parts: list[StepColumns |
     if len(pieces) > 1:
         flat = flat.sort([*keys, number_column], maintain_order=True)
     return flat.drop(number_column)
-
-
-_ENTRY_STRUCT_FIELDS = list(DEADLINE_DTYPE.to_schema())
 
 
 @dataclass(frozen=True)
@@ -1815,7 +1801,7 @@ class CaseSteps:
                             self.hazard.alias(CASE_HAZARD_COLUMN)).collect(engine="in-memory")
         flat = step_entries(wide, keys, self.parts, lists)
         entries = flat.group_by(CASE_HOUSEHOLD_COLUMN, maintain_order=True).agg(
-            pl.struct(_ENTRY_STRUCT_FIELDS).alias(CASE_ENTRIES_COLUMN))
+            pl.struct(list(_DEADLINE_SCHEMA)).alias(CASE_ENTRIES_COLUMN))
         hazard = wide.group_by(CASE_HOUSEHOLD_COLUMN).agg(pl.col(CASE_HAZARD_COLUMN).any())
         return entries, hazard
 
