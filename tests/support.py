@@ -21,6 +21,15 @@ def policy_from_text(folder: Path, text: str) -> Any:
     return load_policy(path)
 
 
+def province_with_steps(folder: Path, steps: str, tail: str = "") -> Any:
+    """The province's policy with procedure `steps` (YAML indented as its steps are) put at the
+    head of its procedure and `tail` (more top-level YAML) after it, loaded from `folder`."""
+    text = FUJIAN.read_text(encoding="utf-8")
+    assert "\nprocedure:\n" in text
+    return policy_from_text(folder, text.replace(
+        "\nprocedure:\n", "\nprocedure:\n" + steps.lstrip("\n"), 1) + tail)
+
+
 def benchmark_module(name: str) -> ModuleType:
     """Import benchmarks/<name>.py once (the benchmarks folder is not a package): the
     synthetic household generator and the hand-written reference function."""

@@ -15,7 +15,7 @@ from fangpin_rules.columnar import decide_batch, records_to_arrow
 from fangpin_rules.engine.records import RecordError
 
 from columnar_support import engines_agree
-from support import RECORDS_MD_HOUSEHOLD, ROOT, benchmark_module
+from support import RECORDS_MD_HOUSEHOLD, ROOT, benchmark_module, province_with_steps
 
 COUNTIES = sorted((ROOT / "policies" / "counties").glob("*.yaml"))
 REGIONS = ROOT / "policies" / "regions" / "fujian_example_regions.yaml"
@@ -172,11 +172,7 @@ def test_a_deadline_the_calendar_cannot_give_is_decided_in_columns(
     too: no household goes to the record path."""
     from fangpin_rules.columnar import engine
 
-    text = (ROOT / "policies" / "fujian_2021.yaml").read_text(encoding="utf-8")
-    text = text.replace("\nprocedure:\n", "\nprocedure:\n" + UNCOVERED_STEPS.lstrip("\n"), 1)
-    path = tmp_path / "gap.yaml"
-    path.write_text(text + GAP_YEAR, encoding="utf-8")
-    policy = load_policy(path)
+    policy = province_with_steps(tmp_path, UNCOVERED_STEPS, GAP_YEAR)
     dates = {"in_the_year_after": ("2026-12-30", None), "in_the_gap": ("2027-03-01", None),
              "late_across_the_gap": ("2026-12-18", "2028-01-10"),
              "late_into_the_gap": ("2026-12-18", "2027-02-01"),
@@ -243,11 +239,7 @@ HOUSEHOLD_STEPS = """
 def test_several_steps_that_read_no_case(tmp_path: Any, with_cases: bool) -> None:
     """Three steps that read no case (two with a condition, one for every household), their
     entries in step order in each household's list, with and without cases."""
-    text = (ROOT / "policies" / "fujian_2021.yaml").read_text(encoding="utf-8")
-    text = text.replace("\nprocedure:\n", "\nprocedure:\n" + HOUSEHOLD_STEPS.lstrip("\n"), 1)
-    path = tmp_path / "household_steps.yaml"
-    path.write_text(text, encoding="utf-8")
-    policy = load_policy(path)
+    policy = province_with_steps(tmp_path, HOUSEHOLD_STEPS)
     records, cases = sample(600, 29)
     decided = assert_same(policy, records, cases if with_cases else {}, "2022-06-30")
     without = [d for d in decided if not any(e["case_id"] for e in d["deadlines"])]

@@ -12,7 +12,7 @@ from fangpin_rules import Policy
 from fangpin_rules.engine.serialize import decision_writer
 from fangpin_rules.model.decision import Decision
 
-from support import household
+from support import household, province_with_steps
 
 CASE: dict[str, Any] = {"case_id": "W-9", "household_id": "T-1", "source": "routine_visit"}
 
@@ -80,22 +80,13 @@ def test_a_case_step_after_a_household_step_reads_the_case_steps_before_it(
     """A step resolved after the province's household step (the end of the dibao grace
     period) reads the case steps resolved before it: their dates are kept, not cleared when
     the case's steps resume."""
-    from fangpin_rules import load_policy
-
-    from support import ROOT
-
-    text = (ROOT / "policies" / "fujian_2021.yaml").read_text(encoding="utf-8")
-    text = text.replace("\nprocedure:\n", """
-procedure:
+    policy = province_with_steps(tmp_path, """
   follow_up:
     title: {zh: 测试, en: A follow-up once the review is due}
     cite: §7
     when: steps.preliminary_review != null
     due: steps.preliminary_review + 2 days
-""", 1)
-    path = tmp_path / "follow_up.yaml"
-    path.write_text(text, encoding="utf-8")
-    policy = load_policy(path)
+""")
     names = [step.name for step in policy.checked.steps]
     assert names.index("dibao_grace_end") < names.index("follow_up")
     case = {**CASE, "received_on": "2021-09-30", "assigned_on": "2021-10-08"}
@@ -110,22 +101,13 @@ def test_a_condition_comparing_an_unknown_date_is_false_and_the_household_stands
     """The review's 5th working day falls in 2027, which the calendar does not cover: a step
     whose condition compares that unknown date is not owed (as with no date), and the household
     is decided, not rejected."""
-    from fangpin_rules import load_policy
-
-    from support import ROOT
-
-    text = (ROOT / "policies" / "fujian_2021.yaml").read_text(encoding="utf-8")
-    text = text.replace("\nprocedure:\n", """
-procedure:
+    policy = province_with_steps(tmp_path, """
   follow_up:
     title: {zh: 测试, en: A follow-up after a late review}
     cite: §7
     when: steps.preliminary_review > case.received_on or case.received_on < steps.verification
     due: case.received_on + 2 days
-""", 1)
-    path = tmp_path / "follow_up.yaml"
-    path.write_text(text, encoding="utf-8")
-    policy = load_policy(path)
+""")
     decision = policy.evaluate(household(), "2026-12-31",
                                cases=[{**CASE, "received_on": "2026-12-28"}])
     steps = _by_step(decision)
