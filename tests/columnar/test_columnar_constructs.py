@@ -18,6 +18,7 @@ import pytest
 from fangpin_rules import Policy, load_policy
 from fangpin_rules.columnar import decide_batch, input_schema, records_to_arrow
 from fangpin_rules.columnar.engine import ColumnarUnsupported, columnar_plan
+from fangpin_rules.compiler.polars_backend import HAZARD_COLUMN
 from fangpin_rules.engine.regions import RegionalPolicy, load_regions
 
 from columnar_support import engines_agree
@@ -429,15 +430,30 @@ def test_rows_decided_again_keep_their_places_among_the_rest(
                                                 enumerate(records) if i not in rejected]
 
 
+# -0 where Decimal makes one: written by the record path
+SIGNS = """\
+policy:
+  id: signs
+  title: signs
+  effective: 2021-01-01
+decisions:
+  negated:
+    expr: -net_income
+  times:
+    expr: net_income * -1
+  shared:
+    expr: (0 - net_income) / count(members)
+"""
+
+
 @pytest.mark.parametrize("redone", [2, 40])
 @pytest.mark.parametrize("rejected", [False, True])
 def test_rows_redecided_on_the_record_path_keep_their_places(tmp_path: Path, redone: int,
                                                               rejected: bool) -> None:
-    """Rows with a zero divisor go to the record path and back into their places, decided
-    (fujian_2021, no income) or rejected (a member of age 0 divides): among 1,500 rows, 2
-    (spliced in by slicing) or 40 (by one take)."""
-    policy = policy_from_text(tmp_path, AGGREGATES) if rejected else load_policy(
-        ROOT / "policies" / "fujian_2021.yaml")
+    """Rows the record path decides go there and back into their places, decided (no
+    income, whose negation is Decimal's -0) or rejected (a member of age 0 divides): among
+    1,500 rows, 2 (spliced in by slicing) or 40 (by one take)."""
+    policy = policy_from_text(tmp_path, AGGREGATES if rejected else SIGNS)
     records = list(benchmark_module("boundary_households").boundary_households(1500, seed=5))
     for record in records:  # no newborn, no household without income, but those below
         record["members"] = [dict(m, birth_date="1980-01-01") for m in record["members"]]
@@ -535,24 +551,68 @@ def test_a_quotient_of_sums_of_quotients_beyond_128_bits_is_refused(tmp_path: Pa
 def test_a_negative_zero_is_written_as_the_record_path_writes_it(tmp_path: Path) -> None:
     """Decimal keeps the sign of a zero (0 * -1 is -0, written "-0"); a written zero of an
     expression that could make one is the record path's to write."""
-    policy = policy_from_text(tmp_path, """\
-policy:
-  id: signs
-  title: signs
-  effective: 2021-01-01
-decisions:
-  negated:
-    expr: -net_income
-  times:
-    expr: net_income * -1
-  shared:
-    expr: (0 - net_income) / count(members)
-""")
+    policy = policy_from_text(tmp_path, SIGNS)
     records = [household(n, 1 + n % 3, Decimal(v)) for n, v in
                enumerate(("0", "0.00", "1", "-1", "7152", "0"))]
     got = assert_same(policy, records_to_arrow(policy, records))
     assert [d["times"] for d in got[:2]] == ["-0", "-0"]
     assert got[2]["times"] == "-1" and got[3]["negated"] == "1"
+
+
+# (expression, whether a written zero of it may be Decimal's -0): only those rows go to the
+# record path; the others' zeros are written in columns
+ZERO_SIGNS = [
+    ("net_income / count(members)", False),  # the province's per-capita income
+    ("(net_income - 10) / size", False),  # a definition read: a count is never signed
+    ("(0 - net_income) / count(members)", False),  # 0 - 0 is +0
+    ("net_income * 2", False),
+    ("net_income * factor", False),  # a parameter of a positive value
+    ("net_income * -2", True),  # 0 * -2 is -0
+    ("net_income * minus", True),  # a parameter of a negative value
+    ("net_income / (0 - count(members))", True),  # 0 / -n is -0
+    ("-net_income", False),  # Decimal's negation of a zero is +0
+    ("abs(net_income * -1)", True),  # the record path's abs keeps a -0
+    ("net_income * -1 + 1", False),  # -0 + 1 is 1, and -1 + 1 is +0
+    ("net_income * -1 + net_income * -1", True),  # -0 + -0 is -0
+    ("net_income * -1 - 0", True),  # -0 - 0 is -0
+    ("round(net_income - 10, 1)", True),  # -0.03 rounds to -0.0
+    ("if net_income > 5 then net_income else net_income * -1", True),
+    ("sum(m.disability_grade ?? 0 for m in members)", False),
+]
+
+
+@pytest.mark.parametrize(("expr", "minus_zero"), ZERO_SIGNS)
+def test_only_a_zero_that_may_be_signed_goes_to_the_record_path(tmp_path: Path, expr: str,
+                                                                 minus_zero: bool) -> None:
+    """Decimal keeps the sign of a zero by IEEE 754's rules: a written zero is sent to the
+    record path only where the expression may make a -0, and both engines write the same
+    digits either way (the per-capita income of a household of no income had gone there)."""
+    policy = policy_from_text(tmp_path, f"""\
+policy:
+  id: zero-signs
+  title: zero signs
+  effective: 2021-01-01
+parameters:
+  factor: {{type: ratio, title: factor, cite: §1, basis: document, value: 3}}
+  minus: {{type: ratio, title: minus, cite: §1, basis: document, value: -1}}
+definitions:
+  size:
+    expr: count(members)
+decisions:
+  value:
+    expr: {expr}
+""")
+    nets = ("0", "0.00", "10", "9.97", "10.03", "1", "-1", "5", "-0.5")
+    records = [household(n, 1 + n % 3, Decimal(v)) for n, v in enumerate(nets)]
+    table = records_to_arrow(policy, records)
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    hazards = columnar_plan(policy, date(2021, 9, 1)).query(frame.lazy()).collect() \
+        .get_column(HAZARD_COLUMN)
+    assert bool(hazards.any()) == minus_zero
+    got = assert_same(policy, table)
+    if minus_zero:  # the sample makes one
+        assert "-0" in {d["value"].split(".")[0] for d in got if d["value"] is not None}
 
 
 def test_a_region_parameter_in_a_warning_over_a_list(tmp_path: Path, fujian: Policy) -> None:
