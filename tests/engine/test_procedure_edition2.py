@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from fangpin_rules import Policy
@@ -113,3 +114,30 @@ def test_a_condition_comparing_an_unknown_date_is_false_and_the_household_stands
     steps = _by_step(decision)
     assert steps["preliminary_review"]["status"] == steps["verification"]["status"] == "unknown"
     assert "follow_up" not in steps
+
+
+def test_a_step_reading_one_that_does_not_apply_has_no_date(tmp_path: Path) -> None:
+    """A step that reads no case and does not apply (its `when` false) has no date for the
+    steps after it: they read null, as the columnar engine does (the record path had read an
+    unassigned variable and failed), with a case and without."""
+    policy = province_with_steps(tmp_path, """
+  monitoring_review:
+    title: {zh: 测试, en: A review five working days after the monitoring began}
+    cite: §9
+    when: monitoring.since != null
+    due: monitoring.since + 5 working_days
+  follow_up:
+    title: {zh: 测试, en: A follow-up three working days after the review}
+    cite: §9
+    due: steps.monitoring_review + 3 working_days
+""")
+    unmonitored = household()  # no monitoring date
+    for cases in ([], [{**CASE, "received_on": "2021-09-30"}]):
+        steps = _by_step(policy.evaluate(unmonitored, "2021-11-30", cases=cases))
+        assert "monitoring_review" not in steps
+        assert steps["follow_up"]["due"] is None and steps["follow_up"]["status"] == "pending"
+    monitored = household(monitoring={"status": "monitored", "category": "marginal",
+                                      "since": "2021-09-01"})
+    steps = _by_step(policy.evaluate(monitored, "2021-11-30"))
+    assert steps["monitoring_review"]["due"] == date(2021, 9, 8)
+    assert steps["follow_up"]["due"] == date(2021, 9, 13)

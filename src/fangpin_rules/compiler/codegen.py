@@ -404,10 +404,13 @@ def _procedure_lines(gen: _Gen) -> list[str]:
         gen.carried = set()
         done = gen.checked_expr(step.done, step.name) if step.done is not None else None
         indent = block
+        var = f"s_{step.index}"
         if step.when is not None:
+            if not step.needs_case:  # a step after it reads no date where it does not apply
+                # (the case steps are cleared at their block's start)
+                lines.append(f"{var} = None")
             lines.append(f"{block}if {gen.checked_expr(step.when, step.name)}:")
             indent = block + "    "
-        var = f"s_{step.index}"
         owner_case = "case_id" if step.needs_case else "None"
         if step.kind == "quarterly":
             until = gen.checked_expr(step.until, step.name) if step.until is not None else "None"

@@ -943,7 +943,7 @@ class _Translator:
             year = needed if year is None else pl.coalesce(year, needed)
         return Val(shifted, "date", day.nullable), year
 
-    def step_due(self, node: ast.Expr, stage: Callable[[pl.Expr, str], pl.Expr] | None = None
+    def step_due(self, node: ast.Expr, stage: Callable[[pl.Expr, str], pl.Expr]
                  ) -> tuple[Value, pl.Expr | None]:
         """A step's due date, and the year the working-day calendar would need for it where it
         cannot give it (null where the date is known; None: it always is). The procedure's
@@ -1572,6 +1572,9 @@ class ColumnarPlan:
     prelude: list[pl.Expr] = dataclasses.field(default_factory=list)
     # the steps read with a case (None: no step reads one)
     case_steps: CaseSteps | None = None
+    # the household steps' dates, a column each (a stage each), in the steps' order: read by
+    # the steps after them by name (`CaseSteps.stages` for the case frame)
+    step_stages: list[list[pl.Expr]] = dataclasses.field(default_factory=list)
     # the query's columns that the output reads, by the input's columns (columnar/engine.py)
     read_back: dict[tuple[tuple[str, ...], bool], list[str]] = dataclasses.field(
         default_factory=dict, repr=False)
@@ -1587,6 +1590,8 @@ class ColumnarPlan:
             frame = frame.with_columns(stage)
         for join in self.joins.get(len(self.stages), ()):
             frame = join(frame)
+        for stage in self.step_stages:
+            frame = frame.with_columns(stage)
         return frame.with_columns(*self.warnings, *(expr.alias(name) for step in
                                                     self.household_steps
                                                     for name, expr in step.columns.items()),
@@ -1642,14 +1647,14 @@ def compile_columnar(policy: CheckedPolicy, params: dict[str, Any], as_of: date,
             vocab = policy.vocabularies[spec.type]
             emit_labels[policy.output_name(name)] = {k: v[0] for k, v in vocab.labels.items()}
     warnings, warning_columns = _warnings(tr)
-    household_steps, case_steps = _procedure(tr)
+    household_steps, step_stages, case_steps = _procedure(tr)
     hazard = pl.any_horizontal([h.fill_null(False) for h in tr.hazards]) if tr.hazards \
         else pl.lit(False)
     if tr.joins:
         joins[len(stages)] = tr.joins
     return ColumnarPlan(stages, outputs, warnings, warning_columns, household_steps, hazard,
                         emit_labels, joins=joins, prelude=list(tr.prelude.values()),
-                        case_steps=case_steps)
+                        case_steps=case_steps, step_stages=step_stages)
 
 
 _CALENDARS: dict[Any, CalendarTable | None] = {}
@@ -1908,16 +1913,18 @@ class CaseSteps:
         return entries, hazard
 
 
-def _procedure(tr: _Translator) -> tuple[list[StepColumns], CaseSteps | None]:
+def _procedure(tr: _Translator
+               ) -> tuple[list[StepColumns], list[list[pl.Expr]], CaseSteps | None]:
     """The steps that read no case, as the columns of their entries (the deadlines of a
-    household decided without a case: the record path runs only these then), and the steps
-    read with a case (None: no step reads one)."""
+    household decided without a case: the record path runs only these then) and the stages
+    of their dates, and the steps read with a case (None: no step reads one)."""
     joins: list[_QuarterlyEntries] = []
     no_case = pl.lit(None, dtype=pl.String)
     household: list[StepColumns] = []
+    household_stages: list[list[pl.Expr]] = []
     for step in tr.policy.steps:
         if not step.needs_case:
-            columns = _step(tr, step, no_case, joins, None)
+            columns = _step(tr, step, no_case, joins, household_stages)
             if isinstance(columns, StepColumns):  # (a quarterly one is refused below)
                 household.append(columns)
     if joins:  # a quarterly step reading no case: its quarters would be joined by row
@@ -1925,7 +1932,7 @@ def _procedure(tr: _Translator) -> tuple[list[StepColumns], CaseSteps | None]:
         tr.source = step.due
         raise tr.refuse(step.due.tree, "a quarterly step that reads no case")
     if not any(step.needs_case for step in tr.policy.steps):
-        return household, None
+        return household, household_stages, None
     household_hazards, tr.hazards = tr.hazards, []
     joins_before = len(tr.joins)
     tr.in_case, tr.step_values, tr.step_uncovered = True, {}, {}
@@ -1953,23 +1960,24 @@ def _procedure(tr: _Translator) -> tuple[list[StepColumns], CaseSteps | None]:
     read = sorted({name for expr in (*exprs, hazard, *staged, *(e for j in joins
                                                                 for e in j.reads()))
                    for name in expr.meta.root_names()} - own)
-    return household, CaseSteps(read, stages, joins, parts, hazard)
+    return household, household_stages, CaseSteps(read, stages, joins, parts, hazard)
 
 
 def _step(tr: _Translator, step: Any, case_id: pl.Expr, joins: list[_QuarterlyEntries],
-          stages: list[list[pl.Expr]] | None, gate: pl.Expr | None = None
-          ) -> StepColumns | pl.Expr:
+          stages: list[list[pl.Expr]], gate: pl.Expr | None = None) -> StepColumns | pl.Expr:
     """A step's entry as columns (`StepColumns`: none where its `when`, or `gate`, does not
     hold), as `runtime.step_entry` writes it, or a quarterly step's entries (a list column
     joined in: `joins`, as `quarterly_entries` writes them); `steps.X` then reads its value,
-    the day it was done (known by as_of) or else its due date. With `stages` (the case
-    frame's), its dates are a stage of columns read by name."""
+    the day it was done (known by as_of) or else its due date. Its dates are each a stage of
+    `stages` (the main query's for a household's step, the case frame's while `tr.in_case`),
+    read by name: a step reading another's date, written out whole, grows with each step
+    (three household steps shifting the one before by working days made an expression of
+    660 million characters)."""
     as_of = pl.lit(tr.as_of, dtype=pl.Date)
+    where = "case" if tr.in_case else "household"
 
     def staged(expr: pl.Expr, part: str) -> pl.Expr:
-        if stages is None:
-            return expr
-        name = _col(f"step{step.index}_", part)
+        name = _col(f"{where}_stage{step.index}_", part)
         stages.append([expr.alias(name)])  # read by the next ones: a stage of its own
         return pl.col(name)
 
@@ -1987,8 +1995,7 @@ def _step(tr: _Translator, step: Any, case_id: pl.Expr, joins: list[_QuarterlyEn
         return pl.col(column)
     shifts = itertools.count()
     due_date, uncovered = _step_due_date(
-        tr, step.due, None if stages is None else
-        lambda expr, kind: staged(expr, f"due_shift{next(shifts)}_{kind}"))
+        tr, step.due, lambda expr, kind: staged(expr, f"due_shift{next(shifts)}_{kind}"))
     due = staged(due_date, "due")
     if uncovered is not None:
         uncovered = staged(uncovered, "due_uncovered")
@@ -2006,7 +2013,7 @@ def _step(tr: _Translator, step: Any, case_id: pl.Expr, joins: list[_QuarterlyEn
     required_by = staged(_step_date(tr, step.required_by), "required_by") \
         if step.required_by is not None else None
     status, shown_due, late, reason = _status(tr, step, due, done, required_by, uncovered)
-    prefix = f"{'case' if stages is not None else 'household'}_step{step.index}_"
+    prefix = f"{where}_step{step.index}_"
     values = dict(zip(ENTRY_FIELDS, (
         shown_due, done if done is not None else pl.lit(None, dtype=pl.Date), status, late,
         reason), strict=True))
@@ -2093,18 +2100,15 @@ def _step_date(tr: _Translator, checked: CheckedExpr) -> pl.Expr:
 
 
 def _staged_due(value: Val, year: pl.Expr | None,
-                stage: Callable[[pl.Expr, str], pl.Expr] | None) -> tuple[Val, pl.Expr | None]:
+                stage: Callable[[pl.Expr, str], pl.Expr]) -> tuple[Val, pl.Expr | None]:
     """A date shifted on the way to a step's due date (and the year it needs), as columns
     (`step_due`)."""
-    if stage is None:
-        return value, year
     return dataclasses.replace(value, expr=stage(value.expr, "date")), \
         None if year is None else stage(year, "year")
 
 
 def _step_due_date(tr: _Translator, checked: CheckedExpr,
-                   stage: Callable[[pl.Expr, str], pl.Expr] | None = None
-                   ) -> tuple[pl.Expr, pl.Expr | None]:
+                   stage: Callable[[pl.Expr, str], pl.Expr]) -> tuple[pl.Expr, pl.Expr | None]:
     """A step's due date and the year the calendar would need for it (`step_due`)."""
     tr.source = checked
     value, uncovered = tr.step_due(checked.tree, stage)
