@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from fangpin_rules import Policy
 from fangpin_rules.engine.serialize import decision_writer
 from fangpin_rules.model.decision import Decision
@@ -141,3 +143,41 @@ def test_a_step_reading_one_that_does_not_apply_has_no_date(tmp_path: Path) -> N
     steps = _by_step(policy.evaluate(monitored, "2021-11-30"))
     assert steps["monitoring_review"]["due"] == date(2021, 9, 8)
     assert steps["follow_up"]["due"] == date(2021, 9, 13)
+
+
+@pytest.mark.parametrize("when", [
+    "is_working_day(monitoring.since ?? as_of)",
+    "working_days_between(monitoring.since ?? as_of, as_of) > 10",
+    "next_working_day(monitoring.since) != null",
+    "year(next_working_day(monitoring.since) ?? as_of) == 2027",
+    "days_between((monitoring.since + 2 working_days) ?? as_of, as_of) > 3",
+])
+def test_a_step_asking_the_calendar_about_an_uncovered_year_is_unknown(tmp_path: Path,
+                                                                      when: str) -> None:
+    """A step whose own condition needs a working day of a year the calendar does not cover
+    is `unknown`, the year named (it had rejected the household, failed the batch with an
+    AttributeError, or read the unknown date as a date); the steps counted from it are unknown
+    too, the household's other deadlines stand, and in a covered year it is decided."""
+    policy = province_with_steps(tmp_path, f"""
+  monitoring_review:
+    title: {{zh: 测试, en: A review of a monitoring begun on a working day}}
+    cite: §9
+    when: '{when}'
+    due: monitoring.since + 5 working_days
+  follow_up:
+    title: {{zh: 测试, en: A follow-up after the review}}
+    cite: §9
+    due: steps.monitoring_review + 3 working_days
+""")
+    late = household(monitoring={"status": "monitored", "category": "marginal",
+                                 "since": "2027-03-01"})
+    decision = policy.evaluate(late, "2021-09-01")
+    steps = _by_step(decision)
+    for name in ("monitoring_review", "follow_up"):
+        assert steps[name]["status"] == "unknown" and steps[name]["due"] is None
+        assert "does not cover 2027" in steps[name]["reason"]
+    assert decision["in_range"] is False  # the household decided
+    covered = household(monitoring={"status": "monitored", "category": "marginal",
+                                    "since": "2021-03-01"})
+    steps = _by_step(policy.evaluate(covered, "2021-09-01"))
+    assert all(entry["status"] != "unknown" for entry in steps.values())

@@ -28,7 +28,7 @@ from typing import Any
 from fangpin_rules.checker.checked import CheckedExpr, CheckedNode, CheckedPolicy
 from fangpin_rules.compiler import runtime
 from fangpin_rules.compiler.fusion import FusedLoop, FusionPlan, plan_fusion
-from fangpin_rules.compiler.procedure import carried_steps
+from fangpin_rules.compiler.procedure import carried_path
 from fangpin_rules.compiler.safety import (
     BUILTINS,
     UnsafeGeneratedCode,
@@ -155,7 +155,8 @@ class _Gen:
                     rendered.append("AS_OF")
                 if fn.needs_calendar:
                     rendered.append(self.calendar_var())
-                return f"rt_{fn.runtime}({', '.join(rendered)})"
+                code = f"rt_{fn.runtime}({', '.join(rendered)})"
+                return self.given(node, code) if func == "next_working_day" else code
             case ast.Aggregate() if self.fusion is not None and id(node) in self.fusion.by_node:
                 return self.fusion.by_node[id(node)]
             case ast.Aggregate():
@@ -189,6 +190,14 @@ class _Gen:
             case ast.IfExpr(cond=c, then=a, orelse=b):
                 return f"({self.expr(a)} if {self.expr(c)} else {self.expr(b)})"
         raise TypeError(f"cannot compile {node!r}")  # pragma: no cover
+
+    def given(self, node: ast.Expr, code: str) -> str:
+        """A date a step's expression asks the calendar for: carried on along the due date's
+        path (an unknown one makes the step unknown there); anywhere else one the calendar
+        cannot give makes the step unknown at once (`rt_given_date`)."""
+        if not self.owner_is_step or id(node) in self.carried:
+            return code
+        return f"rt_given_date({code})"
 
     def calendar_var(self) -> str:
         """The procedure's steps read the calendar that makes an uncovered year's deadline
@@ -256,7 +265,8 @@ class _Gen:
         if t.strip(lt) == t.DATE or t.strip(rt) == t.DATE:
             date_code, dur_code = (lc, rc) if t.strip(lt) == t.DATE else (rc, lc)
             sign = "-1" if op == "-" else "1"
-            return f"rt_add_duration({date_code}, {dur_code}, {sign}, {self.calendar_var()})"
+            return self.given(node, f"rt_add_duration({date_code}, {dur_code}, {sign}, "
+                                    f"{self.calendar_var()})")
         if op == "/" and lt in (t.COUNT, t.NUMBER):  # may be an int: never a float division
             lc = self.const(Decimal(left.text)) if isinstance(left, ast.Number) else \
                 f"rt_to_decimal({lc})"
@@ -399,36 +409,74 @@ def _procedure_lines(gen: _Gen) -> list[str]:
         elif not step.needs_case:
             in_case_block = False
         block = "    " if step.needs_case else ""
-        gen.carried = carried_steps(step.due.tree, lambda n: t.strip(gen.type_of(n)) == t.DATE)
-        due = gen.checked_expr(step.due, step.name)
-        gen.carried = set()
-        done = gen.checked_expr(step.done, step.name) if step.done is not None else None
-        indent = block
         var = f"s_{step.index}"
-        if step.when is not None:
-            if not step.needs_case:  # a step after it reads no date where it does not apply
-                # (the case steps are cleared at their block's start)
-                lines.append(f"{var} = None")
-            lines.append(f"{block}if {gen.checked_expr(step.when, step.name)}:")
-            indent = block + "    "
-        owner_case = "case_id" if step.needs_case else "None"
-        if step.kind == "quarterly":
-            until = gen.checked_expr(step.until, step.name) if step.until is not None else "None"
-            lines.append(f"{indent}D.extend(rt_quarterly_entries({step.name!r}, {due}, "
-                         f"{done}, AS_OF, {step.cite!r}, {owner_case}, {until}))")
+        if not step.needs_case and (step.when is not None or step.kind == "quarterly"):
+            # a step after it reads no date where it does not apply, nor of a quarterly step
+            # (the case steps are cleared at their block's start)
+            lines.append(f"{var} = None")
+        if not _asks_calendar(gen, step):
+            lines += _step_lines(gen, step, block)
             continue
-        lines.append(f"{indent}{var}_due = {due}")
-        # As of a date, what happened after it has not happened yet.
-        if done is not None:
-            lines.append(f"{indent}{var}_done = rt_known_by({done}, AS_OF)")
-        else:
-            lines.append(f"{indent}{var}_done = None")
-        lines.append(f"{indent}{var} = {var}_done if {var}_done is not None else {var}_due")
-        required_by = "None" if step.required_by is None else \
-            gen.checked_expr(step.required_by, step.name)
-        lines.append(f"{indent}D.append(rt_step_entry({step.name!r}, {step.kind!r}, {var}_due, "
-                     f"{var}_done, AS_OF, CAL, {step.cite!r}, {owner_case}, {required_by}))")
+        # a working day the calendar cannot give off the due date's path: the step unknown
+        lines.append(f"{block}try:")
+        lines += _step_lines(gen, step, block + "    ")
+        lines.append(f"{block}except rt_coverage_error as {var}_error:")
+        lines.append(f"{block}    {var} = rt_uncovered({var}_error)")
+        lines.append(f"{block}    D.append(rt_step_entry({step.name!r}, {step.kind!r}, {var}, "
+                     f"None, AS_OF, CAL, {step.cite!r}, {_step_owner(step)}))")
     gen.owner_is_step = False
+    return lines
+
+
+def _step_owner(step: Any) -> str:
+    return "case_id" if step.needs_case else "None"
+
+
+def _asks_calendar(gen: _Gen, step: Any) -> bool:
+    """Whether some expression of the step may ask the working-day calendar (a shift of a
+    date by a duration, or a working-day function)."""
+    for checked in (step.due, step.done, step.when, step.required_by, step.until):
+        if checked is None:
+            continue
+        for node in ast.walk(checked.tree):
+            if isinstance(node, ast.Call) and FUNCTIONS.get(node.func) is not None and \
+                    FUNCTIONS[node.func].needs_calendar:
+                return True
+            if isinstance(node, ast.BinOp) and node.op in "+-" and t.DATE in (
+                    t.strip(gen.type_of(node.left)), t.strip(gen.type_of(node.right))):
+                return True
+    return False
+
+
+def _step_lines(gen: _Gen, step: Any, block: str) -> list[str]:
+    """A step's entry (or a quarterly step's entries) appended to D, its date in s_<index>."""
+    lines: list[str] = []
+    gen.carried = carried_path(step.due.tree, lambda n: t.strip(gen.type_of(n)) == t.DATE)
+    due = gen.checked_expr(step.due, step.name)
+    gen.carried = set()
+    done = gen.checked_expr(step.done, step.name) if step.done is not None else None
+    indent = block
+    var = f"s_{step.index}"
+    if step.when is not None:
+        lines.append(f"{block}if {gen.checked_expr(step.when, step.name)}:")
+        indent = block + "    "
+    owner_case = _step_owner(step)
+    if step.kind == "quarterly":
+        until = gen.checked_expr(step.until, step.name) if step.until is not None else "None"
+        lines.append(f"{indent}D.extend(rt_quarterly_entries({step.name!r}, {due}, "
+                     f"{done}, AS_OF, {step.cite!r}, {owner_case}, {until}))")
+        return lines
+    lines.append(f"{indent}{var}_due = {due}")
+    # As of a date, what happened after it has not happened yet.
+    if done is not None:
+        lines.append(f"{indent}{var}_done = rt_known_by({done}, AS_OF)")
+    else:
+        lines.append(f"{indent}{var}_done = None")
+    lines.append(f"{indent}{var} = {var}_done if {var}_done is not None else {var}_due")
+    required_by = "None" if step.required_by is None else \
+        gen.checked_expr(step.required_by, step.name)
+    lines.append(f"{indent}D.append(rt_step_entry({step.name!r}, {step.kind!r}, {var}_due, "
+                 f"{var}_done, AS_OF, CAL, {step.cite!r}, {owner_case}, {required_by}))")
     return lines
 
 
@@ -561,6 +609,9 @@ def generate_source(policy: CheckedPolicy, traced: bool) -> tuple[str, _Gen]:
         "    rt_step_entry = RT.step_entry",
         "    rt_known_by = RT.known_by",
         "    rt_known_date = RT.known_date",
+        "    rt_given_date = RT.given_date",
+        "    rt_uncovered = RT.uncovered",
+        "    rt_coverage_error = RT.coverage_error",
         "    rt_quarterly_entries = RT.quarterly_entries",
         "    rt_add_duration = RT.add_duration",
         "    rt_indexed = RT.indexed",

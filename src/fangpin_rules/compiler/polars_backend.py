@@ -927,6 +927,8 @@ class _Translator:
         if not isinstance(day, Val) or day.kind != "date" or not isinstance(duration, Val) or \
                 not isinstance(duration.const, DurationValue | DurationColumn):
             raise self.refuse(node, "date arithmetic with a duration that is not a constant")
+        if day.is_const and day.const is None:  # no date (a quarterly step's): none shifted
+            return day, year
         unit = duration.const.unit
         # a constant, or each household's (a parameter that differs between regions)
         amount: int | pl.Expr = duration.const.amount * sign \
@@ -967,6 +969,9 @@ class _Translator:
             return _staged_due(*self.shifted(node, day, dur_node, sign, year), stage)
         if link is not None and link[0] == "next":
             day, year = self.step_due(link[1], stage)
+            if isinstance(day, Val) and day.kind == "date" and day.is_const and \
+                    day.const is None:
+                return day, year
             if isinstance(day, Val) and day.kind == "date":
                 found, needed = self.calendar_table(node).add_working_days_or_year(day.expr, 0)
                 return _staged_due(Val(found, "date", day.nullable),
@@ -1991,7 +1996,8 @@ def _step(tr: _Translator, step: Any, case_id: pl.Expr, joins: list[_QuarterlyEn
         column = _col("quarterly_", str(step.index))
         joins.append(_QuarterlyEntries(step.name, step.cite, tr.as_of, column, due, until,
                                        done_list, owed, case_id))
-        tr.step_values[step.name] = Val(pl.lit(None, dtype=pl.Date), "date", True)
+        # a quarterly step has no one date: a constant null (shifted, it stays null)
+        tr.step_values[step.name] = Val(pl.lit(None, dtype=pl.Date), "date", True, None, True)
         return pl.col(column)
     shifts = itertools.count()
     due_date, uncovered = _step_due_date(

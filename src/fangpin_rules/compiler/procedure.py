@@ -5,7 +5,10 @@ A step's due date may be counted from another step's date through shifts by a du
 `next_working_day` (`next_working_day(steps.assignment) + review_period`). Along that path an
 unknown date stays unknown, and the step is `unknown` with the year named. Anywhere else, a
 step's unknown date reads as a missing one (`runtime.known_date`): a condition comparing it is
-false, `??` gives the other side, and the household is still decided.
+false, `??` gives the other side, and the household is still decided; and a working day the
+calendar cannot give there, in the step's own expressions, makes the step `unknown` (the
+record path raises `CalendarCoverageError` for it, caught around the step; the columnar
+engine sends such a household to the record path).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 from fangpin_rules.language import ast
 
-__all__ = ["carried_steps", "due_link"]
+__all__ = ["carried_path", "due_link"]
 
 
 def due_link(node: ast.Expr, is_date: Callable[[ast.Expr], bool]) -> tuple[Any, ...] | None:
@@ -36,12 +39,14 @@ def due_link(node: ast.Expr, is_date: Callable[[ast.Expr], bool]) -> tuple[Any, 
     return None
 
 
-def carried_steps(node: ast.Expr, is_date: Callable[[ast.Expr], bool]) -> set[int]:
-    """The `steps.NAME` nodes (by id) at the end of a due date's path, whose unknown date is
-    carried on rather than read as missing."""
+def carried_path(node: ast.Expr, is_date: Callable[[ast.Expr], bool]) -> set[int]:
+    """The nodes (by id) of a due date's path, from the due date itself to the `steps.NAME`
+    at its end (if it ends at one): along them an unknown date is carried on. A working day
+    the calendar cannot give anywhere else in a step (a condition, a done date, a shift off
+    the path) makes the step unknown (`runtime.given_date`)."""
     link = due_link(node, is_date)
     if link is None:
         return set()
     if link[0] == "step":
         return {id(node)}
-    return carried_steps(link[1], is_date)
+    return {id(node)} | carried_path(link[1], is_date)

@@ -88,6 +88,23 @@ def known_date(d: Any) -> Any:
     return None if type(d) is Uncovered else d
 
 
+def given_date(d: Any) -> Any:
+    """A working day a step's expression needs off its due date's path: one the calendar
+    cannot give makes the step unknown (CalendarCoverageError, caught around the step)."""
+    if type(d) is Uncovered:
+        raise CalendarCoverageError(d.year, d.reason)
+    return d
+
+
+# What a step's working-day question the calendar cannot answer raises: caught around the step
+coverage_error = CalendarCoverageError
+
+
+def uncovered(error: CalendarCoverageError) -> Uncovered:
+    """The date of a step that asked the calendar about a year it does not cover."""
+    return Uncovered(error.year, uncovered_reason(error.year))
+
+
 def uncovered_reason(year: int) -> str:
     return UNCOVERED_REASON.format(year=year)
 

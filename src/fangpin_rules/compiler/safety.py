@@ -19,15 +19,16 @@ from fangpin_rules.language.names import is_plain_name
 BUILTINS = frozenset({"len", "any", "all", "sum", "min", "max", "isinstance"})
 RUNTIME_HELPERS = frozenset({fn.runtime for fn in FUNCTIONS.values()} | {
     "to_decimal", "step_entry", "known_by", "known_date", "quarterly_entries", "add_duration",
-    "indexed", "indexed_warning", "procedure_calendar"})
+    "indexed", "indexed_warning", "procedure_calendar", "given_date", "uncovered",
+    "coverage_error"})
 TRACE_METHODS = frozenset({"begin", "part", "rule", "node", "read", "warning"})
 _FIXED_NAMES = frozenset({"factory", "evaluate", "evaluate_traced", "r", "c", "T", "D", "P",
                           "K", "AS_OF", "AS_OF_TEXT", "POLICY_REF", "CAL", "SCAL", "RT",
                           "case_id", "v_", "W", "wh_n", "wh_w"})
 # The locals the compiler numbers: parameters, constants, nodes, steps, temporaries, bound
 # names, fused aggregates, label flags, and the runtime helpers bound as `rt_<helper>`.
-_NUMBERED = re.compile(r"(?:[pkntfm]_\d+(?:_\d+)?|s_\d+(?:_due|_done)?|b_\d+_t_\d+|b_loop_\d+"
-                       r"|w_\d+|wi_\d+|wh_\d+)")
+_NUMBERED = re.compile(r"(?:[pkntfm]_\d+(?:_\d+)?|s_\d+(?:_due|_done|_error)?|b_\d+_t_\d+"
+                       r"|b_loop_\d+|w_\d+|wi_\d+|wh_\d+)")
 # The lists the warnings are gathered in: every warning (W) and a walk's hits (wh_<n>).
 _WARNING_LIST = re.compile(r"W|wh_\d+")
 _NODE_LOCAL = re.compile(r"n_\d+")
@@ -39,7 +40,7 @@ _NODES = (
     ast.Sub, ast.Mult, ast.Div, ast.UnaryOp, ast.Not, ast.USub, ast.Compare, ast.Eq, ast.NotEq,
     ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot, ast.IfExp,
     ast.NamedExpr, ast.GeneratorExp, ast.comprehension, ast.Tuple, ast.Dict, ast.Subscript,
-    ast.List)
+    ast.List, ast.Try, ast.ExceptHandler)
 _NODE_TYPES = frozenset(_NODES)
 
 
@@ -111,7 +112,7 @@ _BODY_INDENT = " " * 8
 def _starts_statement(line: str) -> bool:
     """A line of `evaluate`'s own block that does not continue an `if` before it."""
     return line.startswith(_BODY_INDENT) and line[8:9] not in (" ", "") and not \
-        line[8:].startswith(("elif ", "elif(", "else:"))
+        line[8:].startswith(("elif ", "elif(", "else:", "except ", "except:"))
 
 
 def _check_piece(text: str, data_fields: frozenset[str], *, functions: bool,
@@ -134,7 +135,8 @@ class _Checker:
 
     def run(self, tree: ast.Module) -> None:
         handlers = {ast.FunctionDef: self.function, ast.Name: self.name_node,
-                    ast.arg: self.arg, ast.Constant: self.constant,
+                    ast.arg: self.arg, ast.Constant: self.constant, ast.Try: self.try_node,
+                    ast.ExceptHandler: self.except_handler,
                     ast.Attribute: self.attribute, ast.Call: self.call,
                     ast.Subscript: self.subscript}
         pending: list[ast.AST] = [tree]
@@ -161,6 +163,17 @@ class _Checker:
                 self.refuse(default, "a default argument")
         if node.args.vararg or node.args.kwarg or node.args.kwonlyargs:
             self.refuse(node, "variable arguments")
+
+    def try_node(self, node: ast.Try) -> None:
+        # only a step's `try:` around its lines, with one handler (`except_handler`)
+        if len(node.handlers) != 1 or node.orelse or node.finalbody:
+            self.refuse(node, "a try statement of another form")
+
+    def except_handler(self, node: ast.ExceptHandler) -> None:
+        # the calendar's coverage error only, named by a step's numbered local
+        if not (isinstance(node.type, ast.Name) and node.type.id == "rt_coverage_error") or \
+                node.name is None or not _NUMBERED.fullmatch(node.name):
+            self.refuse(node, "an except clause of another form")
 
     def name_node(self, node: ast.Name) -> None:
         self.name(node, node.id)
