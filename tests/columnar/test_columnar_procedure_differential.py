@@ -4,8 +4,9 @@ cases and without. The steps mix what a county may write: steps that read no cas
 that read one, each kind, a `when`, dates shifted by working days, days, months and the
 province's durations, `next_working_day`, `??`, and steps reading the steps before them (the
 province's and each other), on evaluation dates up to the calendar's last years and after
-them, so that a combination no hand-written test thought of is still held to the record path
-(a household step that did not apply had failed the record path so)."""
+them, with the province's durations or a region table's (each county its own), so that a
+combination no hand-written test thought of is still held to the record path (a household
+step that did not apply had failed the record path so)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from fangpin_rules.columnar import records_to_arrow
 from fangpin_rules.columnar.engine import ColumnarUnsupported, columnar_plan
 from fangpin_rules.engine.policy import parse_date
+from fangpin_rules.engine.regions import load_regions
 
 from columnar_support import engines_agree
 from support import benchmark_module, province_with_steps
@@ -89,6 +91,30 @@ def _steps(draw: Callable[[Any], Any]) -> str:
     return text
 
 
+# counties that shorten the township's review and lengthen a public notice, and one that keeps
+# the province's
+REGIONS = """
+region_table:
+  id: durations-example
+  title: 各县初审、公示时限（测试）
+  policy: fujian-2021
+regions:
+  "350121":
+    name: 闽侯县
+    review_period:
+      - {from: 2021-07-01, value: 3 working_days}
+  "350526":
+    name: 德化县
+    review_period:
+      - {from: 2021-07-01, value: 4 working_days}
+    public_notice_period:
+      - {from: 2021-07-01, value: 7 working_days}
+  "350582":
+    name: 晋江市
+"""
+COUNTIES = ["350121", "350526", "350582"]
+
+
 @functools.cache
 def _sample() -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     generator = benchmark_module("boundary_households")
@@ -100,18 +126,32 @@ def _sample() -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     return households, generator.boundary_cases(households, 44, 0.6)
 
 
+@functools.cache
+def _regional_sample() -> list[dict[str, Any]]:
+    """The sample's households placed in the region table's counties, in turn."""
+    households, _ = _sample()
+    return [{**record, "region_code": COUNTIES[number % len(COUNTIES)] + "001001"}
+            for number, record in enumerate(households)]
+
+
 @settings(max_examples=40, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(_steps(), st.sampled_from(DATES), st.booleans())
+@given(_steps(), st.sampled_from(DATES), st.booleans(), st.booleans())
 def test_random_steps_decide_alike(tmp_path_factory: pytest.TempPathFactory, steps: str,
-                                   as_of: str, with_cases: bool) -> None:
-    policy = province_with_steps(tmp_path_factory.mktemp("policy"), steps)
+                                   as_of: str, with_cases: bool, with_regions: bool) -> None:
+    folder = tmp_path_factory.mktemp("policy")
+    province = province_with_steps(folder, steps)
+    policy: Any = province
+    households, cases = _sample()
+    if with_regions:
+        table = folder / "regions.yaml"
+        table.write_text(REGIONS, encoding="utf-8")
+        policy, households = load_regions(province, table), _regional_sample()
     try:
         columnar_plan(policy, parse_date(as_of))
     except ColumnarUnsupported as refused:  # named, at its place: never silently different
         (diagnostic,) = refused.diagnostics
         assert "pass engine='record'" in diagnostic.message
         pytest.fail(f"refused: {diagnostic.message}\n{steps}")
-    households, cases = _sample()
-    engines_agree(policy, records_to_arrow(policy, households), as_of,
+    engines_agree(policy, records_to_arrow(province, households), as_of,
                   cases if with_cases else None)
