@@ -7,6 +7,29 @@ from typing import Any
 
 from fangpin_rules.columnar import decide_batch
 
+# A region table whose counties shorten the township's review (the province's bound: at most
+# 5 working days) and lengthen a public notice, and one that keeps the province's durations
+DURATION_REGIONS = """
+region_table:
+  id: durations-example
+  title: 各县初审、公示时限（测试）
+  policy: fujian-2021
+regions:
+  "350121":
+    name: 闽侯县
+    review_period:
+      - {from: 2021-07-01, value: 3 working_days}
+  "350526":
+    name: 德化县
+    review_period:
+      - {from: 2021-07-01, value: 4 working_days}
+    public_notice_period:
+      - {from: 2021-07-01, value: 7 working_days}
+  "350582":
+    name: 晋江市
+"""
+DURATION_COUNTIES = ["350121", "350526", "350582"]
+
 
 def engines_agree(policy: Any, table: Any, as_of: str,
                   cases: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from fangpin_rules import Policy, load_policy
 from fangpin_rules.columnar import decide_batch, records_to_arrow
 from fangpin_rules.engine.records import RecordError
 
-from columnar_support import engines_agree
+from columnar_support import DURATION_REGIONS, engines_agree
 from support import RECORDS_MD_HOUSEHOLD, ROOT, benchmark_module, province_with_steps
 
 COUNTIES = sorted((ROOT / "policies" / "counties").glob("*.yaml"))
@@ -306,25 +306,28 @@ def test_steps_reading_the_steps_before_them_stay_small(tmp_path: Any, with_case
                                                "late")), statuses
 
 
-DURATION_REGIONS = """
-region_table:
-  id: durations-example
-  title: 各县初审、公示时限（测试）
-  policy: fujian-2021
-regions:
-  "350121":
-    name: 闽侯县
-    review_period:
-      - {from: 2021-07-01, value: 3 working_days}
-  "350526":
-    name: 德化县
-    review_period:
-      - {from: 2021-07-01, value: 4 working_days}
-    public_notice_period:
-      - {from: 2021-07-01, value: 7 working_days}
-  "350582":
-    name: 晋江市
-"""
+@pytest.mark.parametrize("when", [
+    "next_working_day(steps.visit) != null", "(steps.visit + 3 working_days) != null",
+    "is_working_day(steps.visit ?? as_of)", "working_days_between(steps.visit ?? as_of, "
+    "as_of) > 3", "is_working_day(as_of)"])
+def test_the_calendar_asked_about_a_constant_day(tmp_path: Any, when: str) -> None:
+    """A working-day question about a day that is the same for every row (the quarterly
+    visits' step has no one date: a null; `as_of`) in a step read with a case, and a due date
+    counted from the quarterly step: one value for all the cases, as on the record path (a
+    lookup by a constant was a one-row column the case frame refused)."""
+    policy = province_with_steps(tmp_path, f"""
+  after_visits:
+    title: {{zh: 测试, en: A step asking the calendar about the visits' date}}
+    cite: §9
+    when: '{when}'
+    due: case.assigned_on
+  counted_from_visits:
+    title: {{zh: 测试, en: A step counted from the visits' date}}
+    cite: §9
+    due: next_working_day(steps.visit) + 3 working_days
+""")
+    records, cases = sample(300, 41)
+    assert_same(policy, records, cases, "2022-06-30")
 
 
 def test_durations_that_differ_between_regions(fujian: Policy, tmp_path: Any) -> None:

@@ -24,7 +24,7 @@ from fangpin_rules.columnar.engine import ColumnarUnsupported, columnar_plan
 from fangpin_rules.engine.policy import parse_date
 from fangpin_rules.engine.regions import load_regions
 
-from columnar_support import engines_agree
+from columnar_support import DURATION_COUNTIES, DURATION_REGIONS, engines_agree
 from support import benchmark_module, province_with_steps
 
 DATES = ["2021-09-01", "2022-06-30", "2026-11-30"]
@@ -91,30 +91,6 @@ def _steps(draw: Callable[[Any], Any]) -> str:
     return text
 
 
-# counties that shorten the township's review and lengthen a public notice, and one that keeps
-# the province's
-REGIONS = """
-region_table:
-  id: durations-example
-  title: 各县初审、公示时限（测试）
-  policy: fujian-2021
-regions:
-  "350121":
-    name: 闽侯县
-    review_period:
-      - {from: 2021-07-01, value: 3 working_days}
-  "350526":
-    name: 德化县
-    review_period:
-      - {from: 2021-07-01, value: 4 working_days}
-    public_notice_period:
-      - {from: 2021-07-01, value: 7 working_days}
-  "350582":
-    name: 晋江市
-"""
-COUNTIES = ["350121", "350526", "350582"]
-
-
 @functools.cache
 def _sample() -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     generator = benchmark_module("boundary_households")
@@ -130,7 +106,8 @@ def _sample() -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
 def _regional_sample() -> list[dict[str, Any]]:
     """The sample's households placed in the region table's counties, in turn."""
     households, _ = _sample()
-    return [{**record, "region_code": COUNTIES[number % len(COUNTIES)] + "001001"}
+    return [{**record, "region_code": DURATION_COUNTIES[number % len(DURATION_COUNTIES)]
+             + "001001"}
             for number, record in enumerate(households)]
 
 
@@ -145,7 +122,7 @@ def test_random_steps_decide_alike(tmp_path_factory: pytest.TempPathFactory, ste
     households, cases = _sample()
     if with_regions:
         table = folder / "regions.yaml"
-        table.write_text(REGIONS, encoding="utf-8")
+        table.write_text(DURATION_REGIONS, encoding="utf-8")
         policy, households = load_regions(province, table), _regional_sample()
     try:
         columnar_plan(policy, parse_date(as_of))

@@ -229,32 +229,40 @@ class CalendarTable:
                    pl.Series(lows, dtype=pl.Int64), pl.Series(highs, dtype=pl.Int64),
                    pl.Series(working, dtype=pl.Date))
 
+    @staticmethod
+    def _at(table: pl.Series, index: pl.Expr) -> pl.Expr:
+        """`table` at each row's `index`; at a constant index (a date written in the policy, a
+        quarterly step's null date) one value, which a frame broadcasts to its rows (a gather
+        by a constant is a one-row column, which the in-memory engine refuses beside them)."""
+        taken = pl.lit(table).gather(index)
+        return taken if index.meta.root_names() else taken.first()
+
     def offset(self, day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
         """(the day's index in the tables, clipped; whether the calendar covers the day)."""
         offset = day.cast(pl.Int64) - self.first
         index = offset.clip(0, self.flags.len() - 1)
         inside = (offset >= 0) & (offset < self.flags.len())
-        return index, inside & (pl.lit(self.flags).gather(index) != 2)
+        return index, inside & (self._at(self.flags, index) != 2)
 
     def is_working_day(self, day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
         """(whether it is a working day, the hazard)."""
         index, covered = self.offset(day)
-        return pl.lit(self.flags).gather(index) == 1, ~covered.fill_null(True)
+        return self._at(self.flags, index) == 1, ~covered.fill_null(True)
 
     def _target(self, day: pl.Expr, n: int | pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         """(the day's index, whether it is covered, the index among the working days of the
         n-th working day after it), as WorkingDayCalendar.add_working_days counts (n a
         constant, or each row's)."""
         index, covered = self.offset(day)
-        rank = pl.lit(self.ranks).gather(index)
+        rank = self._at(self.ranks, index)
         if isinstance(n, pl.Expr):
             return index, covered, pl.when(n > 0).then(rank + n - 1) \
-                .otherwise(rank - pl.lit(self.flags).gather(index) + n)
+                .otherwise(rank - self._at(self.flags, index) + n)
         return index, covered, \
-            rank + (n - 1) if n > 0 else rank - pl.lit(self.flags).gather(index) + n
+            rank + (n - 1) if n > 0 else rank - self._at(self.flags, index) + n
 
     def _found(self, target: pl.Expr) -> pl.Expr:
-        return pl.lit(self.working).gather(target.clip(0, self.working.len() - 1))
+        return self._at(self.working, target.clip(0, self.working.len() - 1))
 
     def _year_of(self, working_index: pl.Expr) -> pl.Expr:
         """The year of the working day at an index (clipped to the table)."""
@@ -272,7 +280,7 @@ class CalendarTable:
         would need for it, as WorkingDayCalendar's coverage error names it: null where the
         day is found or `day` is null). The day is null where the year is not."""
         index, covered, target = self._target(day, n)
-        low, high = pl.lit(self.lows).gather(index), pl.lit(self.highs).gather(index)
+        low, high = self._at(self.lows, index), self._at(self.highs, index)
         year = pl.when(day.is_null()).then(pl.lit(None, dtype=pl.Int64)) \
             .when(~covered).then(day.dt.year().cast(pl.Int64)) \
             .when(target >= high).then(self._year_of(high - 1) + 1) \
@@ -292,14 +300,14 @@ class CalendarTable:
         run; null where they are counted or a day is null)."""
         a, a_covered = self.offset(start)
         b, b_covered = self.offset(end)
-        a_segment, b_segment = pl.lit(self.segments).gather(a), pl.lit(self.segments).gather(b)
-        earlier_high = pl.when(a_segment <= b_segment).then(pl.lit(self.highs).gather(a)) \
-            .otherwise(pl.lit(self.highs).gather(b))
+        a_segment, b_segment = self._at(self.segments, a), self._at(self.segments, b)
+        earlier_high = pl.when(a_segment <= b_segment).then(self._at(self.highs, a)) \
+            .otherwise(self._at(self.highs, b))
         year = pl.when(start.is_null() | end.is_null()).then(pl.lit(None, dtype=pl.Int64)) \
             .when(~a_covered).then(start.dt.year().cast(pl.Int64)) \
             .when(~b_covered).then(end.dt.year().cast(pl.Int64)) \
             .when(a_segment != b_segment).then(self._year_of(earlier_high - 1) + 1)
-        return pl.lit(self.ranks).gather(b) - pl.lit(self.ranks).gather(a), year
+        return self._at(self.ranks, b) - self._at(self.ranks, a), year
 
 
 class _ZeroSigns:
@@ -927,8 +935,6 @@ class _Translator:
         if not isinstance(day, Val) or day.kind != "date" or not isinstance(duration, Val) or \
                 not isinstance(duration.const, DurationValue | DurationColumn):
             raise self.refuse(node, "date arithmetic with a duration that is not a constant")
-        if day.is_const and day.const is None:  # no date (a quarterly step's): none shifted
-            return day, year
         unit = duration.const.unit
         # a constant, or each household's (a parameter that differs between regions)
         amount: int | pl.Expr = duration.const.amount * sign \
@@ -969,9 +975,6 @@ class _Translator:
             return _staged_due(*self.shifted(node, day, dur_node, sign, year), stage)
         if link is not None and link[0] == "next":
             day, year = self.step_due(link[1], stage)
-            if isinstance(day, Val) and day.kind == "date" and day.is_const and \
-                    day.const is None:
-                return day, year
             if isinstance(day, Val) and day.kind == "date":
                 found, needed = self.calendar_table(node).add_working_days_or_year(day.expr, 0)
                 return _staged_due(Val(found, "date", day.nullable),
