@@ -28,7 +28,7 @@ from typing import Any
 from fangpin_rules.checker.checked import CheckedExpr, CheckedNode, CheckedPolicy
 from fangpin_rules.compiler import runtime
 from fangpin_rules.compiler.fusion import FusedLoop, FusionPlan, plan_fusion
-from fangpin_rules.compiler.procedure import carried_path
+from fangpin_rules.compiler.procedure import carried_path, due_link
 from fangpin_rules.compiler.safety import (
     BUILTINS,
     UnsafeGeneratedCode,
@@ -70,8 +70,8 @@ class _Gen:
     owner: str = ""
     source_text: str = ""
     step_index: dict[str, int] = field(default_factory=dict)
-    # the `steps.X` reads of the due date being written that carry an unknown date on
-    # (compiler/procedure.py)
+    # the nodes of the due date being written along which an unknown date is carried on
+    # (`procedure.carried_path`)
     carried: set[int] = field(default_factory=set)
     fusion: FusionPlan | None = None
     owner_is_step: bool = False
@@ -198,6 +198,9 @@ class _Gen:
         if not self.owner_is_step or id(node) in self.carried:
             return code
         return f"rt_given_date({code})"
+
+    def is_date(self, node: ast.Expr) -> bool:
+        return t.strip(self.type_of(node)) == t.DATE
 
     def calendar_var(self) -> str:
         """The procedure's steps read the calendar that makes an uncovered year's deadline
@@ -439,11 +442,10 @@ def _asks_calendar(gen: _Gen, step: Any) -> bool:
         if checked is None:
             continue
         for node in ast.walk(checked.tree):
-            if isinstance(node, ast.Call) and FUNCTIONS.get(node.func) is not None and \
-                    FUNCTIONS[node.func].needs_calendar:
-                return True
-            if isinstance(node, ast.BinOp) and node.op in "+-" and t.DATE in (
-                    t.strip(gen.type_of(node.left)), t.strip(gen.type_of(node.right))):
+            link = due_link(node, gen.is_date)  # a shift, or next_working_day
+            if (link is not None and link[0] != "step") or (
+                    isinstance(node, ast.Call) and node.func in FUNCTIONS and
+                    FUNCTIONS[node.func].needs_calendar):
                 return True
     return False
 
@@ -451,7 +453,7 @@ def _asks_calendar(gen: _Gen, step: Any) -> bool:
 def _step_lines(gen: _Gen, step: Any, block: str) -> list[str]:
     """A step's entry (or a quarterly step's entries) appended to D, its date in s_<index>."""
     lines: list[str] = []
-    gen.carried = carried_path(step.due.tree, lambda n: t.strip(gen.type_of(n)) == t.DATE)
+    gen.carried = carried_path(step.due.tree, gen.is_date)
     due = gen.checked_expr(step.due, step.name)
     gen.carried = set()
     done = gen.checked_expr(step.done, step.name) if step.done is not None else None
