@@ -120,7 +120,7 @@ class ProcedureCalendar:
         try:
             result: date = self.calendar.add_working_days(day, n)
         except CalendarCoverageError as exc:
-            return Uncovered(exc.year, uncovered_reason(exc.year))
+            return uncovered(exc)
         return result
 
     def next_working_day(self, day: date) -> date | Uncovered:
