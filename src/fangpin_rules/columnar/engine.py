@@ -613,7 +613,7 @@ def _warning_lists(plan: ColumnarPlan, result: pl.DataFrame, arrow_type: Any) ->
     struct_type = arrow_type.value_type
     masked = [order for order, c in enumerate(columns) if not c.per_item][:_MASK_MOST]
     listed = _numbered_lists(result, [columns[order].column for order in masked], masked) \
-        if masked else pa.array([[]] * n, pa.list_(pa.int8()))
+        if masked else pa.array([[]] * n, pa.list_(pa.uint8()))
     by_rule = {name: pa.array([getattr(c, name) for c in columns], pa.string())
                for name in ("code", "field", "cite")}
     others = _unmasked_entries(result, columns, set(masked))
@@ -787,7 +787,9 @@ def _every_mask_list(numbers: tuple[int, ...]) -> Any:
 def _mask_lists(masks: Iterable[int], numbers: list[int]) -> Any:
     """For each mask, `numbers[i]` for each bit i it has, in order, as an Arrow list array."""
     pa = _pyarrow()
-    kind = pa.int8() if max(numbers) <= _INT8_MOST else pa.int16()
+    # unsigned: a take by signed indices checks each for a negative one (a take by Int8
+    # numbers cost 17.5 against 7.6 ms by UInt8 at 1,000,000 rows)
+    kind = pa.uint8() if max(numbers) <= _UINT8_MOST else pa.uint16()
     return pa.array([[number for i, number in enumerate(numbers) if mask >> i & 1]
                      for mask in masks], pa.list_(kind))
 
@@ -808,7 +810,7 @@ def _mask_of(names: tuple[str, ...], bits: Any) -> pl.Expr:
 _DENSE_MASK_BITS = 16  # the lists of all 65,536 masks, made once, cost less than hashing them
 _INT32_MASK_BITS = 31  # the most labels whose mask an Int32 holds
 _MASK_MOST = 62  # the most columns whose mask an Int64 holds
-_INT8_MOST = 127
+_UINT8_MOST = 255
 
 
 def _redecide(policy: Policy | RegionalPolicy, table: Any, decided: Any, hazard: pl.Series,
