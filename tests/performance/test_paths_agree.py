@@ -202,6 +202,33 @@ def test_a_bad_arrow_row_is_rejected_and_the_batch_goes_on(fujian: Policy,
         "reason": "List should have at least 1 item after validation, not 0"}]
 
 
+def test_the_record_engine_decides_a_batch_a_chunk_at_a_time(
+        fujian: Policy, households: list[dict[str, Any]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are read and decided a chunk at a time (`RECORD_CHUNK_ROWS`): each rejection keeps
+    its row in the batch, the decisions their order, whatever chunk they fall in."""
+    pa = pytest.importorskip("pyarrow")
+    from fangpin_rules.columnar import arrow, decide_batch, output_schema, records_to_arrow
+
+    table = records_to_arrow(fujian, households[:7])
+    members = table.column("members").to_pylist()
+    members[2] = members[5] = []  # the contract wants at least one member
+    table = table.set_column(table.schema.get_field_index("members"), "members",
+                             pa.array(members, type=table.schema.field("members").type))
+    whole = decide_batch(fujian, table, AS_OF, engine="record")
+    monkeypatch.setattr(arrow, "RECORD_CHUNK_ROWS", 2)
+    chunked = decide_batch(fujian, table, AS_OF, engine="record")
+    assert [r["row"] for r in chunked.rejects.to_pylist()] == [2, 5]
+    assert chunked.rejects.to_pylist() == whole.rejects.to_pylist()
+    assert chunked.decisions.column("household_id").to_pylist() == [
+        f"H00000{i}" for i in (0, 1, 3, 4, 6)]
+    assert chunked.decisions.to_pylist() == whole.decisions.to_pylist() == \
+        decide_batch(fujian, table, AS_OF).decisions.to_pylist()
+    empty = decide_batch(fujian, table.slice(0, 0), AS_OF, engine="record")
+    assert empty.decisions.schema == output_schema(fujian)
+    assert empty.decisions.num_rows == empty.rejects.num_rows == 0
+
+
 def test_records_become_the_same_arrow_table_however_they_come(
         fujian: Policy, households: list[dict[str, Any]]) -> None:
     pytest.importorskip("pyarrow")
