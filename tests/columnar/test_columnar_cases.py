@@ -5,7 +5,7 @@ field, on boundary-dense households and cases (benchmarks/boundary_households.py
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -419,3 +419,75 @@ def test_each_order_problem_refused_as_on_the_record_path(fujian: Policy, proble
             messages.append((str(caught.value), caught.value.rejection))
         assert messages[0] == messages[1]
         assert messages[0][1].case_id == listed[1]["case_id"]
+
+
+def test_cases_given_as_dicts_are_read_in_columns(fujian: Policy) -> None:
+    """Plain dicts of texts (parsed JSON) become the case table in columns (`_in_columns`),
+    the same table as the cases read one by one; each household's cases are read one by one
+    only when the record path asks for them, as the reader reads them. A list not given is
+    empty and an optional date given as null is absent, as the reader reads them."""
+    from fangpin_rules.columnar import cases as case_columns
+    from fangpin_rules.engine.records import read_case
+
+    _, cases = sample(400, 31, share=1.0)
+    first = next(iter(cases))
+    cases[first] = [{key: value for key, value in cases[first][0].items()
+                     if key not in ("publicity", "visits")} | {"assigned_on": None}]
+    assert any(case.get("publicity") for listed in cases.values() for case in listed)
+    table = case_columns._in_columns(cases)
+    assert table is not None
+    read = {household: [read_case(case) for case in listed]
+            for household, listed in cases.items()}
+    assert table.frame.equals(case_columns.CaseTable.of_checked(read).frame)
+    assert table.by_household[first] == read[first]
+    assert read[first][0].publicity == [] and read[first][0].assigned_on is None
+    assert dict(table.by_household) == read
+
+
+GOOD_CASE = {"case_id": "G-1", "household_id": "350181-0001", "source": "media",
+             "received_on": "2021-10-01", "assigned_on": "2021-10-08",
+             "publicity": [{"purpose": "identification", "start": "2021-10-15",
+                            "end": "2021-10-21"}], "visits": ["2021-10-20"]}
+NOT_IN_COLUMNS = {  # a good case changed so that its columns might not hold what the reader reads
+    "a text to strip": {"case_id": " G-2 "},
+    "a date given as a date": {"received_on": date(2021, 10, 1)},
+    "a day not in the calendar": {"received_on": "2021-02-30"},
+    "a date not written YYYY-MM-DD": {"received_on": "2021-10-1"},
+    "a date in other digits": {"received_on": "٢٠٢١-١٠-٠١"},
+    "a date of the year 0": {"received_on": "0000-10-01"},
+    "an unknown key": {"nickname": "x"},
+    "a notice's unknown key": {"publicity": [{"purpose": "measures", "start": "2021-10-10",
+                                              "note": "x"}]},
+    "a notice given as a text": {"publicity": ["measures"]},
+    "the notices given as a dict": {"publicity": {"purpose": "measures"}},
+    "the notices given as null": {"publicity": None},
+    "the visits given as null": {"visits": None},
+    "a visit given as null": {"visits": [None]},
+    "a visit given as a number": {"visits": [20211020]},
+    "a source outside the list": {"source": "rumour"},
+    "a case id too long": {"case_id": "x" * 65},
+    "a case id given as a number": {"case_id": 7},
+}
+
+
+@pytest.mark.parametrize("change", NOT_IN_COLUMNS, ids=list(NOT_IN_COLUMNS))
+def test_cases_the_columns_cannot_hold_exactly_are_read_one_by_one(fujian: Policy,
+                                                                  change: str) -> None:
+    """Such cases are read one by one, so that a lax form is read and a bad case refused as
+    on the record path, with its error."""
+    from fangpin_rules.columnar import cases as case_columns
+
+    cases = {"350181-0001": [GOOD_CASE, {**GOOD_CASE, **NOT_IN_COLUMNS[change],
+                                         "case_id": NOT_IN_COLUMNS[change].get("case_id",
+                                                                               "G-2")}]}
+    assert case_columns._in_columns({"350181-0001": [GOOD_CASE]}) is not None
+    assert case_columns._in_columns(cases) is None
+    table = records_to_arrow(fujian, [RECORDS_MD_HOUSEHOLD])
+    outcomes = []
+    for engine in ("record", "columnar"):
+        try:
+            outcomes.append(decide_batch(fujian, table, "2021-11-15", cases=cases,
+                                         engine=engine).decisions.to_pylist())
+        except RecordError as exc:
+            outcomes.append(str(exc))
+    assert outcomes[0] == outcomes[1]

@@ -6,10 +6,10 @@ one definition of the contract, as the typed reader derives its structs from it)
 field or a field with a default that is null, a text with whitespace to strip, too short or too
 long, or not of its pattern, an enumeration value outside it, a count outside its bounds, an
 amount above its bound, below zero where it must not be, or with more decimal places than the
-contract allows, a list of members too short or too long or holding a null, and the same
-member twice. A row for which any of them holds is *suspect*; only suspect rows go through the
-per-row reader, which accepts them (a lax form, a default to fill) or rejects them with the
-same row, id, field and every problem as the record path.
+contract allows, a list (of members, or of values: a case's visits) too short or too long or
+holding a null, and the same member twice. A row for which any of them holds is *suspect*;
+only suspect rows go through the per-row reader, which accepts them (a lax form, a default to
+fill) or rejects them with the same row, id, field and every problem as the record path.
 
 The check is conservative by construction: it flags every row the per-row reader would refuse
 or read differently from its columns, and may flag a row it would take as it is (a non-ASCII
@@ -144,14 +144,18 @@ class _Checks:
                 continue
             bare = _bare(info.annotation)
             if typing.get_origin(bare) is list:
-                (item,) = typing.get_args(bare)
-                item = _bare(item)
-                if not (isinstance(item, type) and issubclass(item, BaseModel)) or \
-                        _is_optional(typing.get_args(bare)[0]):
-                    raise Unsupported(f"a list of {item}")
-                self.lists.append((name, item))
-                constraints = _constraints(_list_metadata(info.annotation, info.metadata))
+                (annotation,) = typing.get_args(bare)
+                item = _bare(annotation)
+                if _is_optional(annotation):
+                    raise Unsupported(f"a list of {annotation}")
                 column = pl.col(name)
+                if isinstance(item, type) and issubclass(item, BaseModel):
+                    self.lists.append((name, item))
+                else:  # a list of values (a case's visits): each item's conditions
+                    out.append(column.list.eval(pl.any_horizontal(self.field_bad(
+                        annotation, [], pl.element(), strip, (name, _ITEMS))).fill_null(False)
+                    ).list.any())
+                constraints = _constraints(_list_metadata(info.annotation, info.metadata))
                 if not _is_optional(info.annotation):
                     out.append(column.is_null())
                 length = column.list.len()
