@@ -205,18 +205,21 @@ def test_a_bad_arrow_row_is_rejected_and_the_batch_goes_on(fujian: Policy,
 def test_the_record_engine_decides_a_batch_a_chunk_at_a_time(
         fujian: Policy, households: list[dict[str, Any]],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rows are read and decided a chunk at a time (`RECORD_CHUNK_ROWS`): each rejection keeps
-    its row in the batch, the decisions their order, whatever chunk they fall in."""
+    """Rows are read and decided a chunk at a time (`RECORD_CHUNK_ROWS`), and records made into
+    a table so: each rejection keeps its row in the batch, the decisions their order, whatever
+    chunk they fall in."""
     pa = pytest.importorskip("pyarrow")
     from fangpin_rules.columnar import arrow, decide_batch, output_schema, records_to_arrow
 
-    table = records_to_arrow(fujian, households[:7])
-    members = table.column("members").to_pylist()
+    plain = records_to_arrow(fujian, households[:7])
+    members = plain.column("members").to_pylist()
     members[2] = members[5] = []  # the contract wants at least one member
-    table = table.set_column(table.schema.get_field_index("members"), "members",
-                             pa.array(members, type=table.schema.field("members").type))
+    table = plain.set_column(plain.schema.get_field_index("members"), "members",
+                             pa.array(members, type=plain.schema.field("members").type))
     whole = decide_batch(fujian, table, AS_OF, engine="record")
     monkeypatch.setattr(arrow, "RECORD_CHUNK_ROWS", 2)
+    chunks = records_to_arrow(fujian, iter(households[:7]))  # made a chunk at a time too
+    assert chunks.equals(plain) and chunks.column("members").num_chunks == 1
     chunked = decide_batch(fujian, table, AS_OF, engine="record")
     assert [r["row"] for r in chunked.rejects.to_pylist()] == [2, 5]
     assert chunked.rejects.to_pylist() == whole.rejects.to_pylist()

@@ -126,13 +126,19 @@ def records_to_arrow(policy: Policy, records: Iterable[Any]) -> pa.Table:
     RecordError), or records validated already (the typed reader's or pydantic models)."""
     pa = _pyarrow()
     reader = typed_reader(policy.checked.record_model)
-    rows = []
+    schema = input_schema(policy)
+    tables = []
+    rows: list[dict[str, Any]] = []
     for number, record in enumerate(records, start=1):
         typed = record if isinstance(record, msgspec.Struct) else \
             reader.convert(record) if reader is not None and isinstance(record, dict) else None
         rows.append(policy.validate(record, number).model_dump() if typed is None else
                     msgspec.to_builtins(typed, builtin_types=(Decimal, date)))
-    return pa.Table.from_pylist(rows, schema=input_schema(policy))
+        if len(rows) == RECORD_CHUNK_ROWS:  # a chunk's rows held at a time (_decide_rows)
+            tables.append(pa.Table.from_pylist(rows, schema=schema))
+            rows = []
+    tables.append(pa.Table.from_pylist(rows, schema=schema))
+    return pa.concat_tables(tables).combine_chunks()
 
 
 ENGINES = ("columnar", "record")
