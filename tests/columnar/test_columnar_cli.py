@@ -157,6 +157,35 @@ def test_a_parquet_run_decides_on_jemalloc_and_gives_the_pool_back(
     assert pa.default_memory_pool().backend_name == before
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_a_columnar_run_quiets_the_collector_before_deciding(
+        tmp_path: Path, fujian: Policy, suffix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a record engine's run does (`quiet_collector`): what is loaded moves out of the
+    collector's reach before the batches are decided (its full passes over it were a fifth of
+    a JSON-lines run in columns: docs/performance.md)."""
+    from fangpin_rules.columnar import engine
+    from fangpin_rules.engine import stream
+
+    seen: list[str] = []
+    decide = engine.decide_validated
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append("decided")
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(stream, "quiet_collector", lambda: seen.append("quieted"))
+    monkeypatch.setattr(engine, "decide_validated", spy)
+    households = list(benchmark_module("boundary_households").boundary_households(30, 3))
+    source = tmp_path / f"in{suffix}"
+    if suffix == ".parquet":
+        pq.write_table(records_to_arrow(fujian, households), source)
+    else:
+        source.write_text("".join(dumps(h) + "\n" for h in households), encoding="utf-8")
+    assert main(["eval", str(FUJIAN), str(source), "--as-of", AS_OF, "--engine", "columnar",
+                 "-o", str(tmp_path / f"out{suffix}")]) == 0
+    assert seen[0] == "quieted" and "decided" in seen
+
+
 @pytest.mark.parametrize("extra", [["--explain"], ["--jobs", "2"], ["-o", "decisions.parquet"]])
 def test_what_it_does_not_take_is_refused(tmp_path: Path, extra: list[str],
                                           capsys: pytest.CaptureFixture[str]) -> None:

@@ -68,6 +68,8 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
     check_collisions({"the policy": policy_files(policy), "the records": [args.records],
                       "the cases": [args.cases]},
                      {"-o": args.output or "-", "--rejects": args.rejects})
+    from fangpin_rules.engine.stream import quiet_collector
+    quiet_collector()  # as the record engine's run: each chunk's rows and decisions are short-lived
     with Outputs() as outputs:
         rejects = outputs.open(args.rejects) if args.rejects else sys.stderr
         cases: dict[str, list[Any]] | None = None
