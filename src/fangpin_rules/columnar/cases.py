@@ -5,7 +5,7 @@ them (`checked_cases`) and become one Polars frame, a row per case (`CaseTable`)
 read with a case are decided over the cases joined to their households' columns
 (`CaseSteps.query`: one row per (household, case)); each household with cases then has the
 entries of its cases in their order in place of the deadlines it has without one, as the
-record path writes them (`with_case_deadlines`).
+record path writes them (`case_deadlines`).
 """
 
 from __future__ import annotations
@@ -21,11 +21,9 @@ import polars as pl
 
 from fangpin_rules.compiler.polars_backend import (
     CASE_COLUMN,
-    CASE_ENTRIES_COLUMN,
     CASE_HAZARD_COLUMN,
     CASE_HOUSEHOLD_COLUMN,
     CASE_ORDER_COLUMN,
-    DEADLINES_COLUMN,
     HAZARD_COLUMN,
     CaseSteps,
 )
@@ -290,11 +288,15 @@ def _column(pa: Any, kind: Any, values: list[Any]) -> Any:
     return pa.array(values, kind)
 
 
-def with_case_deadlines(steps: CaseSteps, result: pl.DataFrame, id_column: str,
-                        cases: CaseTable) -> pl.DataFrame:
-    """The query's `result` with each household of some case given its cases' deadlines (in
-    case order) and its hazard raised where a case's step needs the record path. `result`
-    holds `id_column` and the columns the steps read (`steps.columns`)."""
+def case_deadlines(steps: CaseSteps, result: pl.DataFrame, id_column: str, cases: CaseTable
+                   ) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.Series | None]:
+    """The query's `result` with its hazard raised where a case's step needs the record path;
+    the deadline entries of the households of some case, their cases' entries in case order
+    (`CaseSteps.decide`'s, each with its household's row, CASE_HOUSEHOLD_COLUMN); and whether
+    each row has a case (a household with cases whose steps all stay silent has no entries:
+    an empty list, not the entries it has without a case). None, None when no household of
+    `result` has a case. `result` holds `id_column` and the columns the steps read
+    (`steps.columns`)."""
     ids = result.select(pl.col(id_column).cast(pl.String).alias(_ID_COLUMN),
                         pl.int_range(pl.len(), dtype=pl.Int64).alias(CASE_HOUSEHOLD_COLUMN))
     # one row per (household row, case): a household id given twice has its cases twice,
@@ -302,19 +304,13 @@ def with_case_deadlines(steps: CaseSteps, result: pl.DataFrame, id_column: str,
     pairs = ids.join(cases.frame, on=_ID_COLUMN, how="inner").sort(
         CASE_HOUSEHOLD_COLUMN, CASE_ORDER_COLUMN)
     if pairs.height == 0:
-        return result
+        return result, None, None
     beside = result.select(steps.columns)[pairs.get_column(CASE_HOUSEHOLD_COLUMN)]
     entries, hazard = steps.decide(pl.concat([pairs.drop(_ID_COLUMN), beside],
                                              how="horizontal").lazy())
-    rows = pl.DataFrame({CASE_HOUSEHOLD_COLUMN: pl.int_range(result.height, dtype=pl.Int64,
-                                                             eager=True)})
-    placed = rows.join(hazard, on=CASE_HOUSEHOLD_COLUMN, how="left", maintain_order="left") \
-        .join(entries, on=CASE_HOUSEHOLD_COLUMN, how="left", maintain_order="left")
-    has_case = placed.get_column(CASE_HAZARD_COLUMN).is_not_null()
-    # a household with cases whose steps all stay silent has no entries: an empty list
-    lists = placed.get_column(CASE_ENTRIES_COLUMN).fill_null(
-        pl.lit([], dtype=placed.get_column(CASE_ENTRIES_COLUMN).dtype))
-    return result.with_columns(
-        pl.when(has_case).then(lists).otherwise(pl.col(DEADLINES_COLUMN)).alias(DEADLINES_COLUMN),
-        (pl.col(HAZARD_COLUMN) | placed.get_column(CASE_HAZARD_COLUMN).fill_null(False))
-        .alias(HAZARD_COLUMN))
+    rows = hazard.get_column(CASE_HOUSEHOLD_COLUMN)
+    raised = pl.repeat(False, result.height, eager=True).scatter(
+        rows, hazard.get_column(CASE_HAZARD_COLUMN))
+    with_case = pl.repeat(False, result.height, eager=True).scatter(rows, True)
+    return result.with_columns((pl.col(HAZARD_COLUMN) | raised).alias(HAZARD_COLUMN)), \
+        entries.drop(CASE_ORDER_COLUMN), with_case

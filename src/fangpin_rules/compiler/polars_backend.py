@@ -67,14 +67,12 @@ _PREFIX = "__fpc_"
 REGION_COLUMN = _PREFIX + "region"  # a region table's county code of each household
 ROW_COLUMN = _PREFIX + "row"  # the row's number, by which an exploded aggregate joins back
 ITEM_COLUMN = _PREFIX + "item"  # an exploded list's item
-DEADLINES_COLUMN = _PREFIX + "deadlines"  # each row's deadlines, as the output writes them
 HAZARD_COLUMN = _PREFIX + "hazard"  # whether a row divides by zero (the record path decides it)
 # the frame of the steps read with a case: one row per (household, case), the household's
 # columns beside the case's
 CASE_COLUMN = _PREFIX + "case"  # the case's fields, a struct
 CASE_HOUSEHOLD_COLUMN = _PREFIX + "case_household"  # the household's row in the batch
 CASE_ORDER_COLUMN = _PREFIX + "case_order"  # the case's place among its household's cases
-CASE_ENTRIES_COLUMN = _PREFIX + "case_entries"  # a household's deadlines with its cases
 CASE_HAZARD_COLUMN = _PREFIX + "case_hazard"  # whether the record path decides the household
 
 
@@ -1819,6 +1817,7 @@ DEADLINE_DTYPE = pl.Struct({"step": pl.String, "due": pl.Date, "done": pl.Date,
 
 _EMPTY_DEADLINES = pl.lit([], dtype=pl.List(DEADLINE_DTYPE))
 _DEADLINE_SCHEMA = DEADLINE_DTYPE.to_schema()  # an entry's fields and their types, in order
+DEADLINE_FIELDS = tuple(_DEADLINE_SCHEMA)
 # the fields of a deadline entry that a step's columns hold (the others are the step's own)
 ENTRY_FIELDS = ("due", "done", "status", "late_working_days", "reason")
 
@@ -1895,10 +1894,10 @@ class CaseSteps:
     hazard: pl.Expr
 
     def decide(self, frame: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """(each household's entries, a list in CASE_ENTRIES_COLUMN; whether the record path
-        decides it, CASE_HAZARD_COLUMN), by CASE_HOUSEHOLD_COLUMN. The lists are made by
-        sorting the entries of all steps by (household, case, step), not by `concat_list`
-        (2.7 s for 29,000 cases, against milliseconds)."""
+        """(the entries of all steps, one row each (`step_entries`), sorted by household
+        (CASE_HOUSEHOLD_COLUMN), case and step, not made into lists by `concat_list` (2.7 s for
+        29,000 cases, against milliseconds); whether the record path decides each household,
+        CASE_HAZARD_COLUMN, by CASE_HOUSEHOLD_COLUMN)."""
         for stage in self.stages:
             frame = frame.with_columns(stage)
         for join in self.joins:
@@ -1915,10 +1914,8 @@ class CaseSteps:
                               enumerate(self.parts) if not isinstance(part, StepColumns)),
                             self.hazard.alias(CASE_HAZARD_COLUMN)).collect(engine="in-memory")
         flat = step_entries(wide, keys, self.parts, lists)
-        entries = flat.group_by(CASE_HOUSEHOLD_COLUMN, maintain_order=True).agg(
-            pl.struct(list(_DEADLINE_SCHEMA)).alias(CASE_ENTRIES_COLUMN))
         hazard = wide.group_by(CASE_HOUSEHOLD_COLUMN).agg(pl.col(CASE_HAZARD_COLUMN).any())
-        return entries, hazard
+        return flat, hazard
 
 
 def _procedure(tr: _Translator
