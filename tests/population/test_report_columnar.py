@@ -14,7 +14,8 @@ import pytest
 
 from fangpin_rules import load_policy
 from fangpin_rules.cli.main import main
-from fangpin_rules.population.deciding import COLUMNAR_CHUNK, decide_households
+from fangpin_rules.population import deciding
+from fangpin_rules.population.deciding import decide_households
 
 from population_support import CASES, NOVEMBER, OCTOBER, policy_beyond_columns
 from support import FUJIAN, ROOT, benchmark_module
@@ -68,10 +69,11 @@ def test_each_report_is_the_record_engines(tmp_path: Path, capsys: pytest.Captur
     assert files["rejects.jsonl"].count(b"\n") == 5 and len(files) > 1
 
 
-def test_the_households_are_streamed_a_chunk_at_a_time() -> None:
+def test_the_households_are_streamed_a_chunk_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """The first households are handed on before the rest of the file is read."""
     policy = load_policy(FUJIAN)
-    lines = list(benchmark_module("gen_households").generate_lines(COLUMNAR_CHUNK + 50, 2))
+    monkeypatch.setattr(deciding, "COLUMNAR_CHUNK", 1_000)
+    lines = list(benchmark_module("gen_households").generate_lines(1_000 + 50, 2))
     read = []
 
     class Source(io.StringIO):
@@ -83,7 +85,7 @@ def test_the_households_are_streamed_a_chunk_at_a_time() -> None:
                                 on_reject=lambda r: None, engine="columnar")
     first = next(decided)
     assert first.household.household_id == json.loads(lines[0])["household_id"]
-    assert len(read) <= COLUMNAR_CHUNK + 2
+    assert len(read) <= 1_000 + 2
     assert sum(1 for _ in decided) == len(lines) - 1
 
 

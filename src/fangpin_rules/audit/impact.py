@@ -32,7 +32,7 @@ from typing import Any
 from fangpin_rules.engine.policy import Policy, parse_date
 from fangpin_rules.engine.records import RecordError, Rejection
 from fangpin_rules.engine.regions import AnyPolicy, RegionalPolicy, base_of
-from fangpin_rules.engine.stream import read_item
+from fangpin_rules.engine.stream import COLUMNAR_CHUNK, read_item
 from fangpin_rules.engine.typed_json import typed_reader
 
 # Keys of a decision record that are not outputs to compare: identity, and what repeats the
@@ -167,7 +167,6 @@ def _cell_order(item: tuple[tuple[str | None, str | None], int]) -> tuple[str, s
 
 
 ENGINES = ("record", "columnar")
-COLUMNAR_CHUNK = 5_000  # households decided at a time in columns (memory: one chunk held)
 
 
 def impact(old: AnyPolicy, new: AnyPolicy, records: Iterable[Any], as_of: date | str, *,

@@ -93,13 +93,13 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
 
 def _jsonl(policy: Any, decider: Any, path: str, out: Any, rejects: Any
            ) -> tuple[int, int, int, int]:
-    from fangpin_rules.engine.stream import CHUNK_LINES, OneDecisionPerId, chunks, numbered_items
+    from fangpin_rules.engine.stream import COLUMNAR_CHUNK, OneDecisionPerId, chunks, numbered_items
 
     unique = OneDecisionPerId(decider.policy.checked.record_id)
     read = decided = rejected = used = 0
     binary = getattr(out, "buffer", None)
     with open_input(path) as source:
-        for chunk in chunks(numbered_items(source), max(CHUNK_LINES, 20_000)):
+        for chunk in chunks(numbered_items(source), COLUMNAR_CHUNK):
             result = unique.filter(decider.decide(chunk))
             if binary is not None:
                 out.flush()

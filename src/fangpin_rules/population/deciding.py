@@ -20,7 +20,7 @@ from typing import IO, Any
 from fangpin_rules.engine.policy import Policy
 from fangpin_rules.engine.records import RecordError, Rejection, parse_line, read_records
 from fangpin_rules.engine.regions import AnyPolicy, RegionalPolicy, base_of
-from fangpin_rules.engine.stream import OneDecisionPerId, numbered_items, read_item
+from fangpin_rules.engine.stream import COLUMNAR_CHUNK, OneDecisionPerId, numbered_items, read_item
 from fangpin_rules.engine.typed_json import typed_reader
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -102,7 +102,6 @@ RejectHandler = Callable[[Rejection], None]
 
 
 ENGINES = ("record", "columnar")
-COLUMNAR_CHUNK = 5_000  # households decided at a time in columns (one chunk held)
 
 
 def decide_households(policy: AnyPolicy, source: IO[str], as_of: date, *,

@@ -49,10 +49,9 @@ from fangpin_rules.calendar import Frequency, period_containing, quarters_betwee
 from fangpin_rules.engine.policy import DateError
 from fangpin_rules.engine.records import RecordError, Rejection, read_records
 from fangpin_rules.engine.regions import AnyPolicy, RegionalPolicy, base_of
-from fangpin_rules.engine.stream import numbered_items
+from fangpin_rules.engine.stream import COLUMNAR_CHUNK, numbered_items
 from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.population.deciding import (
-    COLUMNAR_CHUNK,
     _decision_problem,
     given,
     read_and_decided,

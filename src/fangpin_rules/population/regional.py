@@ -36,10 +36,10 @@ from fangpin_rules.checker.checked import CheckedRegionalWarning
 from fangpin_rules.engine.policy import DateError
 from fangpin_rules.engine.records import RecordError, Rejection
 from fangpin_rules.engine.regions import AnyPolicy, RegionalPolicy, base_of
-from fangpin_rules.engine.stream import numbered_items
+from fangpin_rules.engine.stream import COLUMNAR_CHUNK, numbered_items
 from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.limits import DECIMAL_CONTEXT, echo
-from fangpin_rules.population.deciding import COLUMNAR_CHUNK, given, read_and_decided
+from fangpin_rules.population.deciding import given, read_and_decided
 from fangpin_rules.population.history import HistoryInputError, MonthFile, month_of
 from fangpin_rules.population.regions import at_level, is_region_code
 
