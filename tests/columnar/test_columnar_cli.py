@@ -19,6 +19,8 @@ from fangpin_rules.engine.serialize import dumps
 
 from support import FUJIAN, ROOT, benchmark_module
 
+REVISED = ROOT / "policies" / "examples" / "fujian_2021_revised.yaml"
+
 AS_OF = "2021-09-01"
 
 
@@ -157,12 +159,23 @@ def test_a_parquet_run_decides_on_jemalloc_and_gives_the_pool_back(
     assert pa.default_memory_pool().backend_name == before
 
 
-@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+RUNS = {  # a command deciding households in columns (the file's suffix, its arguments)
+    "eval, JSON lines": (".jsonl", ["eval", str(FUJIAN), "{in}", "--as-of", AS_OF]),
+    "eval, Parquet": (".parquet", ["eval", str(FUJIAN), "{in}", "--as-of", AS_OF]),
+    "diff --impact": (".jsonl", ["diff", str(FUJIAN), str(REVISED), "--impact", "{in}",
+                                 "--as-of", AS_OF, "--format", "json"]),
+    "report ledger": (".jsonl", ["report", "ledger", str(FUJIAN), "{in}", "--month", "2021-09"]),
+    "report history": (".jsonl", ["report", "history", "2021-09={in}", "--policy",
+                                  str(FUJIAN)]),
+}
+
+
+@pytest.mark.parametrize("run", RUNS, ids=list(RUNS))
 def test_a_columnar_run_quiets_the_collector_before_deciding(
-        tmp_path: Path, fujian: Policy, suffix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, fujian: Policy, run: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """As a record engine's run does (`quiet_collector`): what is loaded moves out of the
-    collector's reach before the batches are decided (its full passes over it were a fifth of
-    a JSON-lines run in columns: docs/performance.md)."""
+    collector's reach before the households are decided (its full passes over it were a fifth
+    of a JSON-lines run in columns, a sixth of an impact: docs/performance.md)."""
     from fangpin_rules.columnar import engine
     from fangpin_rules.engine import stream
 
@@ -175,14 +188,17 @@ def test_a_columnar_run_quiets_the_collector_before_deciding(
 
     monkeypatch.setattr(stream, "quiet_collector", lambda: seen.append("quieted"))
     monkeypatch.setattr(engine, "decide_validated", spy)
-    households = list(benchmark_module("boundary_households").boundary_households(30, 3))
+    households = sorted(benchmark_module("boundary_households").boundary_households(30, 3),
+                        key=lambda household: household["household_id"])  # as a history reads
+    suffix, arguments = RUNS[run]
     source = tmp_path / f"in{suffix}"
     if suffix == ".parquet":
         pq.write_table(records_to_arrow(fujian, households), source)
     else:
         source.write_text("".join(dumps(h) + "\n" for h in households), encoding="utf-8")
-    assert main(["eval", str(FUJIAN), str(source), "--as-of", AS_OF, "--engine", "columnar",
-                 "-o", str(tmp_path / f"out{suffix}")]) == 0
+    code = main([argument.replace("{in}", str(source)) for argument in arguments] +
+                ["--engine", "columnar", "-o", str(tmp_path / f"out{suffix}")])
+    assert code == 0
     assert seen[0] == "quieted" and "decided" in seen
 
 

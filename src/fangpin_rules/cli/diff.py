@@ -72,7 +72,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                              "a warning naming the version)")
     parser.add_argument("--engine", choices=("record", "columnar"), default="record",
                         help="--impact: decide household by household (record, the default) or "
-                             "in columns, 5,000 at a time (columnar: the same report; a policy "
+                             "in columns, 10,000 at a time (columnar: the same report; a policy "
                              "it cannot express is an error naming the construct)")
     parser.add_argument("--impact-out", metavar="FILE",
                         help="write every household decided differently, with both decisions, "
@@ -153,7 +153,7 @@ def _impact(args: argparse.Namespace, old: Policy, new: Policy, diff: PolicyDiff
     from fangpin_rules.cli.progress import progress_for
     from fangpin_rules.engine.policy import DateError
     from fangpin_rules.engine.serialize import dumps
-    from fangpin_rules.engine.stream import numbered_items
+    from fangpin_rules.engine.stream import numbered_items, quiet_collector
 
     refused: type[PolicyError] = _NotRaised
     if args.engine == "columnar":  # polars only when asked for
@@ -176,6 +176,7 @@ def _impact(args: argparse.Namespace, old: Policy, new: Policy, diff: PolicyDiff
         print(f"cases: read {case_read}, rejected {case_rejected}", file=sys.stderr)
     changed_out = outputs.open(args.impact_out) if args.impact_out else None
     pending: list[dict[str, Any]] = []  # the changed household waiting for its attribution
+    quiet_collector()  # as `fangpin eval`: the households' objects are short-lived
     with open_input(args.impact) as source:
         progress = progress_for(sys.stderr, source)
 

@@ -85,7 +85,7 @@ def add_inputs(parser: argparse.ArgumentParser, *, quarter: bool) -> None:
                         help="refuse a date on which a parameter's last value has ended")
     parser.add_argument("--engine", choices=("record", "columnar"), default="record",
                         help="decide the households one by one (record, the default) or in "
-                        "columns, 5,000 at a time (columnar: the same report; a policy it "
+                        "columns, 10,000 at a time (columnar: the same report; a policy it "
                         "cannot express is an error naming the construct)")
     add_policy_path_option(parser)
 
@@ -157,6 +157,7 @@ def report_run(args: argparse.Namespace, verb: str, outputs: dict[str, str | Non
     from fangpin_rules.engine.policy import DateError
     from fangpin_rules.engine.records import Rejection
     from fangpin_rules.engine.serialize import dumps
+    from fangpin_rules.engine.stream import quiet_collector
     from fangpin_rules.population.deciding import (
         Counts,
         PeriodError,
@@ -188,6 +189,7 @@ def report_run(args: argparse.Namespace, verb: str, outputs: dict[str, str | Non
                       "the cases": [args.cases], "the decisions": [args.decisions],
                       "an input": list(extra_inputs)},
                      {**outputs, "--rejects": args.rejects})
+    quiet_collector()  # as `fangpin eval`: the households' objects are short-lived
     with Outputs() as files:
         rejects = files.open(args.rejects) if args.rejects else sys.stderr
         cases: dict[str, list[Any]] = {}
@@ -269,6 +271,7 @@ def months_run(args: argparse.Namespace,
     """Load the policy, refuse outputs that name an input, open the monthly files (each with
     its decisions when `args.decisions` pairs them); a bad input is a usage error."""
     from fangpin_rules.cli.outputs import Outputs, check_collisions
+    from fangpin_rules.engine.stream import quiet_collector
     from fangpin_rules.population.history import HistoryInputError, MonthFile
 
     pairs = month_pairs(args.months)
@@ -291,6 +294,7 @@ def months_run(args: argparse.Namespace,
                       "a monthly file": [path for _, path in pairs],
                       "a decisions file": list(decided.values()), **inputs},
                      {"-o": args.output or "-", "--rejects": args.rejects})
+    quiet_collector()  # as `fangpin eval`: the households' objects are short-lived
     try:
         with Outputs() as outputs, ExitStack() as opened:
             rejects = outputs.open(args.rejects) if args.rejects else sys.stderr

@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="json: one history a line; csv: one finding a row")
     parser.add_argument("--engine", choices=("record", "columnar"), default="record",
                         help="decide each month's households one by one (record, the "
-                        "default) or in columns, 5,000 households read ahead across the "
+                        "default) or in columns, 10,000 households read ahead across the "
                         "months (the same histories; a policy it cannot express is an error "
                         "naming the construct)")
     parser.set_defaults(run=run)

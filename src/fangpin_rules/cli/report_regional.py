@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--engine", choices=("record", "columnar"), default="record",
                         help="decide each month's households one by one (record, the "
-                        "default) or in columns, 5,000 at a time (the same warnings)")
+                        "default) or in columns, 10,000 at a time (the same warnings)")
     parser.set_defaults(run=run)
 
 
