@@ -13,6 +13,7 @@ import pytest
 from fangpin_rules import Policy, load_policy
 from fangpin_rules.columnar import decide_batch, records_to_arrow
 from fangpin_rules.engine.records import RecordError
+from fangpin_rules.model import Case
 
 from columnar_support import DURATION_REGIONS, engines_agree
 from support import RECORDS_MD_HOUSEHOLD, ROOT, benchmark_module, province_with_steps
@@ -442,6 +443,11 @@ def test_cases_given_as_dicts_are_read_in_columns(fujian: Policy) -> None:
     assert table.by_household[first] == read[first]
     assert read[first][0].publicity == [] and read[first][0].assigned_on is None
     assert dict(table.by_household) == read
+    # records given as the contract's models are read one by one, to the same table
+    models = {household: [Case.model_validate(case) for case in listed]
+              for household, listed in cases.items()}
+    assert case_columns._in_columns(models) is None
+    assert case_columns.CaseTable.of(models).frame.equals(table.frame)
 
 
 GOOD_CASE = {"case_id": "G-1", "household_id": "350181-0001", "source": "media",
