@@ -99,26 +99,24 @@ def _case_type() -> Any:
     return _arrow_type(_pyarrow(), t.record_type(Case), output=False)
 
 
-def _case_rows(by_household: Mapping[str, list[Any]]) -> tuple[list[str], list[int], list[Any]]:
-    """(the household id, the place among its household's cases, the case) of each case."""
-    households: list[str] = []
-    orders: list[int] = []
-    listed_cases: list[Any] = []
-    for household, listed in by_household.items():
-        households += [household] * len(listed)
-        orders += range(len(listed))
-        listed_cases += listed
-    return households, orders, listed_cases
+def _case_rows(by_household: Mapping[str, list[Any]]) -> tuple[pl.Series, pl.Series, list[Any]]:
+    """(the household id, the place among its household's cases, the case) of each case, the
+    first two as columns (made in Polars from the households' counts: a Python loop over the
+    households building two lists, then Arrow arrays of them, cost 58 against 16 ms for 95,467
+    cases)."""
+    counts = pl.Series(list(map(len, by_household.values())), dtype=pl.Int64)
+    each = pl.int_range(0, len(by_household), eager=True).repeat_by(counts).explode(
+        keep_nulls=False)
+    households = pl.Series(list(by_household), dtype=pl.String).gather(each)
+    orders = pl.int_ranges(0, counts, eager=True).explode(keep_nulls=False)
+    return households, orders, list(itertools.chain.from_iterable(by_household.values()))
 
 
-def _frame(households: list[str], orders: list[int], case_column: Any) -> pl.DataFrame:
-    from fangpin_rules.columnar.arrow import _pyarrow
-    pa = _pyarrow()
-    frame = pl.from_arrow(pa.table({_ID_COLUMN: pa.array(households, pa.string()),
-                                    CASE_ORDER_COLUMN: pa.array(orders, pa.int64()),
-                                    CASE_COLUMN: case_column}))
-    assert isinstance(frame, pl.DataFrame)
-    return frame
+def _frame(households: pl.Series, orders: pl.Series, case_column: Any) -> pl.DataFrame:
+    frame = pl.from_arrow(case_column)
+    assert isinstance(frame, pl.Series)
+    return pl.DataFrame([households.alias(_ID_COLUMN), orders.cast(pl.Int64)
+                         .alias(CASE_ORDER_COLUMN), frame.alias(CASE_COLUMN)])
 
 
 _CASE_KEYS = frozenset(Case.model_fields)
@@ -165,12 +163,13 @@ def _plain(cases: list[Any]) -> bool:
     cases at once (a test per case cost as much as Arrow's reading of them)."""
     if set(map(type, cases)) != {dict} or not set().union(*cases) <= _CASE_KEYS:
         return False
-    for key in _LISTS:  # given as null: the per-case reader refuses it (absent: [])
-        if None in list(map(operator.methodcaller("get", key, ()), cases)):
-            return False
+    # a list given as null: the per-case reader refuses it (not given: [])
+    publicity = list(map(operator.methodcaller("get", "publicity", ()), cases))
+    if None in publicity or None in list(map(operator.methodcaller("get", "visits", ()),
+                                             cases)):
+        return False
     try:
-        notices = list(itertools.chain.from_iterable(
-            map(operator.methodcaller("get", "publicity", ()), cases)))
+        notices = list(itertools.chain.from_iterable(publicity))
     except TypeError:  # not a list
         return False
     return not notices or (set(map(type, notices)) == {dict}
