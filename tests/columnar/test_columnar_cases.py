@@ -497,3 +497,21 @@ def test_cases_the_columns_cannot_hold_exactly_are_read_one_by_one(fujian: Polic
         except RecordError as exc:
             outcomes.append(str(exc))
     assert outcomes[0] == outcomes[1]
+
+
+def test_a_case_holding_a_lone_surrogate_is_refused_on_both_engines(fujian: Policy) -> None:
+    """A Python text may hold a lone surrogate (bytes decoded with errors='surrogateescape'),
+    which Arrow and JSON cannot write: the case is refused with a RecordError naming the field,
+    the ids repeated with the surrogate escaped, on both engines (Arrow's UnicodeEncodeError
+    escaped from both before)."""
+    table = records_to_arrow(fujian, [RECORDS_MD_HOUSEHOLD])
+    bad = {**GOOD_CASE, "case_id": "G-\udcff"}
+    refusals = []
+    for engine in ("record", "columnar"):
+        with pytest.raises(RecordError) as caught:
+            decide_batch(fujian, table, "2021-11-15",
+                         cases={"350181-0001": [GOOD_CASE, bad]}, engine=engine)
+        refusals.append(caught.value.rejection)
+    assert refusals[0] == refusals[1]
+    assert (refusals[0].field, refusals[0].case_id) == ("case_id", "G-\\udcff")
+    assert "lone surrogate" in refusals[0].reason

@@ -232,6 +232,25 @@ def test_the_record_engine_decides_a_batch_a_chunk_at_a_time(
     assert empty.decisions.num_rows == empty.rejects.num_rows == 0
 
 
+def test_a_record_holding_a_lone_surrogate_is_refused_naming_its_field(
+        fujian: Policy, households: list[dict[str, Any]]) -> None:
+    """A Python text may hold a lone surrogate (bytes decoded with errors='surrogateescape'),
+    which Arrow cannot write: `records_to_arrow` raises the RecordError of that record, its
+    number and field, the id repeated with the surrogate escaped (Arrow's UnicodeEncodeError
+    escaped before)."""
+    pytest.importorskip("pyarrow")
+    from fangpin_rules.columnar import records_to_arrow
+
+    bad = dict(households[1], household_id="H\udcff1")
+    bad["members"] = [dict(bad["members"][0], member_id="M\ud800"), *bad["members"][1:]]
+    with pytest.raises(RecordError) as caught:
+        records_to_arrow(fujian, [households[0], bad, households[2]])
+    rejection = caught.value.rejection
+    assert (rejection.line, rejection.household_id, rejection.field) == (
+        2, "H\\udcff1", "household_id")
+    assert "lone surrogate" in rejection.reason
+
+
 def test_records_become_the_same_arrow_table_however_they_come(
         fujian: Policy, households: list[dict[str, Any]]) -> None:
     pytest.importorskip("pyarrow")

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from fangpin_rules.engine.policy import Policy, parse_date
-from fangpin_rules.engine.records import RecordError, checked_cases
+from fangpin_rules.engine.records import RecordError, checked_cases, refuse_unencodable
 from fangpin_rules.engine.serialize import decimal_text
 from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.language import types as t
@@ -129,16 +129,29 @@ def records_to_arrow(policy: Policy, records: Iterable[Any]) -> pa.Table:
     schema = input_schema(policy)
     tables = []
     rows: list[dict[str, Any]] = []
+    number = 0
     for number, record in enumerate(records, start=1):
         typed = record if isinstance(record, msgspec.Struct) else \
             reader.convert(record) if reader is not None and isinstance(record, dict) else None
         rows.append(policy.validate(record, number).model_dump() if typed is None else
                     msgspec.to_builtins(typed, builtin_types=(Decimal, date)))
         if len(rows) == RECORD_CHUNK_ROWS:  # a chunk's rows held at a time (_decide_rows)
-            tables.append(pa.Table.from_pylist(rows, schema=schema))
+            tables.append(_table_of_rows(rows, schema, number - len(rows) + 1))
             rows = []
-    tables.append(pa.Table.from_pylist(rows, schema=schema))
+    tables.append(_table_of_rows(rows, schema, number - len(rows) + 1))
     return pa.concat_tables(tables).combine_chunks()
+
+
+def _table_of_rows(rows: list[dict[str, Any]], schema: Any, first: int) -> Any:
+    """`rows` (the records numbered from `first`) as a table of `schema`; RecordError for
+    the first holding a text Arrow cannot write (a lone surrogate)."""
+    pa = _pyarrow()
+    try:
+        return pa.Table.from_pylist(rows, schema=schema)
+    except UnicodeEncodeError:
+        for number, row in enumerate(rows, start=first):
+            refuse_unencodable(row, number)
+        raise
 
 
 ENGINES = ("columnar", "record")

@@ -147,8 +147,8 @@ def _in_columns(given: dict[str, list[Any]]) -> CaseTable | None:
     try:
         texts = pa.array(listed, _with_text_dates(pa, case_type))
         cases = _dated(pa, texts, case_type)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, _NotADate):
-        return None
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, UnicodeEncodeError, _NotADate):
+        return None  # (a lone surrogate: refused by the per-case reader)
     table = pa.Table.from_arrays(cases.flatten(), schema=pa.schema(list(case_type)))
     checked = check_rows(Case, table.schema, table)
     if checked is None or checked[0].any():
