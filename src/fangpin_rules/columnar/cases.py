@@ -14,7 +14,6 @@ import itertools
 import operator
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any
 
 import polars as pl
@@ -76,15 +75,14 @@ class CaseTable:
                    ids: Iterable[Any] | None = None) -> CaseTable:
         """The table of cases checked already (`checked_cases`, or `fangpin eval --cases`'s
         reader): of the households `ids` only, when given (a chunk's, a batch's)."""
-        from fangpin_rules.columnar.arrow import _pyarrow
+        from fangpin_rules.columnar.arrow import records_column
 
-        pa = _pyarrow()
         if ids is not None:
             by_household = {household: by_household[household] for household in
                             dict.fromkeys(ids) if household in by_household}
         households, orders, listed = _case_rows(by_household)
         return cls(by_household, _frame(households, orders,
-                                        _column(pa, _case_type(), listed)))
+                                        records_column(_case_type(), listed)))
 
     def __bool__(self) -> bool:
         return self.frame.height > 0
@@ -256,35 +254,6 @@ def _out_of_order() -> pl.Expr:
         .then(notice.struct.field("start"))).list.min()
     bad.append(case.struct.field("confirmed_on") < first_identification)
     return pl.any_horizontal([b.fill_null(False) for b in bad]).any()
-
-
-def _column(pa: Any, kind: Any, values: list[Any]) -> Any:
-    """The Arrow array of type `kind` of `values`: records (`Case`s or the typed reader's,
-    read by attribute), lists or scalars, None for absent. Built a field at a time, which is
-    several times faster than pyarrow's reading of a dict per record (and than dumping one)."""
-    if pa.types.is_struct(kind):
-        fields = list(kind)
-        absent = [value is None for value in values]
-        if any(absent):
-            children = [_column(pa, field.type, [None if value is None else
-                                                 getattr(value, field.name) for value in values])
-                        for field in fields]
-            return pa.StructArray.from_arrays(children, fields=fields, mask=pa.array(absent))
-        children = [_column(pa, field.type, list(map(attrgetter(field.name), values)))
-                    for field in fields]
-        return pa.StructArray.from_arrays(children, fields=fields)
-    if pa.types.is_list(kind):
-        offsets: list[int | None] = [0]
-        items: list[Any] = []
-        for value in values:
-            if value is None:  # a null offset makes the slot before it a null list
-                offsets.append(None)
-                continue
-            items += value
-            offsets.append(len(items))
-        return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()),
-                                        _column(pa, kind.value_type, items), type=kind)
-    return pa.array(values, kind)
 
 
 def case_deadlines(steps: CaseSteps, result: pl.DataFrame, id_column: str, cases: CaseTable

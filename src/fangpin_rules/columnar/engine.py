@@ -27,6 +27,7 @@ from fangpin_rules.columnar.arrow import (
     arrow_decision,
     input_schema,
     output_schema,
+    records_column,
     rejects_schema,
 )
 from fangpin_rules.columnar.cases import CaseTable, case_deadlines
@@ -1007,44 +1008,16 @@ def _number_paths(policy: Policy) -> list[tuple[str, str | None]]:
 
 def records_table(records: Sequence[Any], schema: Any) -> Any:
     """Records read already as an Arrow table of `schema` (an input schema). The typed
-    reader's records (msgspec structs) are written as JSON lines by msgspec and read by Arrow's
-    JSON reader, in C: a dict per record and `Table.from_pylist` cost about twice as much
-    (0.082 against 0.039 CPU-s for 5,000 households). JSON keeps every value: strings, whole
-    numbers and booleans as they are, decimals as their text (a value with more places than
-    the schema's is refused by both readers), dates as ISO text, read as timestamps of
-    seconds and cast to dates. Other records (pydantic models) go through dicts."""
+    reader's records (msgspec structs of the schema's fields) are read a field at a time
+    (`records_column`): every value as it is, a decimal exactly (a value with more places than
+    the schema's is refused). Other records (pydantic models) go through dicts."""
     pa = _pyarrow()
-    if not records or not all(isinstance(record, msgspec.Struct) for record in records):
+    if not records or not all(isinstance(record, msgspec.Struct) for record in records) or \
+            not set(schema.names) <= set(type(records[0]).__struct_fields__) or \
+            len({type(record) for record in records}) > 1:
         return pa.Table.from_pylist([_builtins(record) for record in records], schema=schema)
-    import io
-
-    import pyarrow.json as pj
-    data = _JSON_LINES.encode_lines(records)
-    read = pj.read_json(io.BytesIO(data),
-                        read_options=pj.ReadOptions(use_threads=False, block_size=len(data) + 1),
-                        parse_options=pj.ParseOptions(explicit_schema=_json_schema(schema),
-                                                      unexpected_field_behavior="ignore"))
-    return read.cast(schema)
-
-
-_JSON_LINES = msgspec.json.Encoder(decimal_format="string")
-
-
-def _json_schema(schema: Any) -> Any:
-    """`schema` with each date a timestamp of seconds (Arrow's JSON reader parses ISO dates as
-    timestamps only)."""
-    pa = _pyarrow()
-
-    def swapped(kind: Any) -> Any:
-        if kind == pa.date32():
-            return pa.timestamp("s")
-        if pa.types.is_struct(kind):
-            return pa.struct([field.with_type(swapped(field.type)) for field in kind])
-        if pa.types.is_list(kind):
-            return pa.list_(kind.value_field.with_type(swapped(kind.value_type)))
-        return kind
-
-    return pa.schema([field.with_type(swapped(field.type)) for field in schema])
+    columns = records_column(pa.struct(list(schema)), list(records))
+    return pa.Table.from_arrays(columns.flatten(), schema=schema)
 
 
 def _builtins(record: Any) -> dict[str, Any]:
