@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import functools
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -129,30 +129,50 @@ def records_to_arrow(policy: Policy, records: Iterable[Any]) -> pa.Table:
     reader = typed_reader(policy.checked.record_model)
     schema = input_schema(policy)
     tables = []
-    rows: list[dict[str, Any]] = []
+    read: list[Any] = []
     number = 0
     for number, record in enumerate(records, start=1):
         typed = record if isinstance(record, msgspec.Struct) else \
             reader.convert(record) if reader is not None and isinstance(record, dict) else None
-        rows.append(policy.validate(record, number).model_dump() if typed is None else
-                    msgspec.to_builtins(typed, builtin_types=(Decimal, date)))
-        if len(rows) == RECORD_CHUNK_ROWS:  # a chunk's rows held at a time (_decide_rows)
-            tables.append(_table_of_rows(rows, schema, number - len(rows) + 1))
-            rows = []
-    tables.append(_table_of_rows(rows, schema, number - len(rows) + 1))
+        read.append(policy.validate(record, number) if typed is None else typed)
+        if len(read) == RECORD_CHUNK_ROWS:  # a chunk's records held at a time (_decide_rows)
+            tables.append(_table_of_read(read, schema, number - len(read) + 1))
+            read = []
+    tables.append(_table_of_read(read, schema, number - len(read) + 1))
     return pa.concat_tables(tables).combine_chunks()
 
 
-def _table_of_rows(rows: list[dict[str, Any]], schema: Any, first: int) -> Any:
-    """`rows` (the records numbered from `first`) as a table of `schema`; RecordError for
-    the first holding a text Arrow cannot write (a lone surrogate)."""
-    pa = _pyarrow()
+def _table_of_read(records: list[Any], schema: Any, first: int) -> Any:
+    """`records_table` of `records` (numbered from `first`); RecordError for the first holding
+    a text Arrow cannot write (a lone surrogate)."""
     try:
-        return pa.Table.from_pylist(rows, schema=schema)
+        return records_table(records, schema)
     except UnicodeEncodeError:
-        for number, row in enumerate(rows, start=first):
-            refuse_unencodable(row, number)
+        for number, record in enumerate(records, start=first):
+            refuse_unencodable(record, number)
         raise
+
+
+def records_table(records: Sequence[Any], schema: Any) -> Any:
+    """Records read already as an Arrow table of `schema` (an input schema). The typed
+    reader's records (msgspec structs of the schema's fields) are read a field at a time
+    (`records_column`): every value as it is, a decimal exactly (a value with more places than
+    the schema's is refused). Other records (pydantic models) go through dicts."""
+    pa = _pyarrow()
+    if not records or not all(isinstance(record, msgspec.Struct) for record in records) or \
+            not set(schema.names) <= set(type(records[0]).__struct_fields__) or \
+            len({type(record) for record in records}) > 1:
+        return pa.Table.from_pylist([_builtins(record) for record in records], schema=schema)
+    columns = records_column(pa.struct(list(schema)), list(records))
+    return pa.Table.from_arrays(columns.flatten(), schema=schema)
+
+
+def _builtins(record: Any) -> dict[str, Any]:
+    if isinstance(record, msgspec.Struct):
+        result: dict[str, Any] = msgspec.to_builtins(record, builtin_types=(Decimal, date))
+        return result
+    dumped: dict[str, Any] = record.model_dump()
+    return dumped
 
 
 def records_column(kind: Any, values: list[Any]) -> Any:

@@ -17,17 +17,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import msgspec
 import polars as pl
 
 from fangpin_rules.columnar.arrow import (
     BatchResult,
+    _builtins,
     _drop_nulls,
     _pyarrow,
     arrow_decision,
     input_schema,
     output_schema,
-    records_column,
+    records_table,
     rejects_schema,
 )
 from fangpin_rules.columnar.cases import CaseTable, case_deadlines
@@ -1004,25 +1004,3 @@ def _number_paths(policy: Policy) -> list[tuple[str, str | None]]:
             paths.extend((key, name) for name, sub in inner.fields.items()
                          if t.strip(sub) in t.NUMERIC and t.strip(sub) != t.COUNT)
     return paths
-
-
-def records_table(records: Sequence[Any], schema: Any) -> Any:
-    """Records read already as an Arrow table of `schema` (an input schema). The typed
-    reader's records (msgspec structs of the schema's fields) are read a field at a time
-    (`records_column`): every value as it is, a decimal exactly (a value with more places than
-    the schema's is refused). Other records (pydantic models) go through dicts."""
-    pa = _pyarrow()
-    if not records or not all(isinstance(record, msgspec.Struct) for record in records) or \
-            not set(schema.names) <= set(type(records[0]).__struct_fields__) or \
-            len({type(record) for record in records}) > 1:
-        return pa.Table.from_pylist([_builtins(record) for record in records], schema=schema)
-    columns = records_column(pa.struct(list(schema)), list(records))
-    return pa.Table.from_arrays(columns.flatten(), schema=schema)
-
-
-def _builtins(record: Any) -> dict[str, Any]:
-    if isinstance(record, msgspec.Struct):
-        result: dict[str, Any] = msgspec.to_builtins(record, builtin_types=(Decimal, date))
-        return result
-    dumped: dict[str, Any] = record.model_dump()
-    return dumped
