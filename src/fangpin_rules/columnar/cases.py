@@ -257,13 +257,13 @@ def _out_of_order() -> pl.Expr:
 
 
 def case_deadlines(steps: CaseSteps, result: pl.DataFrame, id_column: str, cases: CaseTable
-                   ) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.Series | None]:
-    """The query's `result` with its hazard raised where a case's step needs the record path;
-    the deadline entries of the households of some case, their cases' entries in case order
-    (`CaseSteps.decide`'s, each with its household's row, CASE_HOUSEHOLD_COLUMN); and whether
-    each row has a case (a household with cases whose steps all stay silent has no entries:
-    an empty list, not the entries it has without a case). None, None when no household of
-    `result` has a case. `result` holds `id_column` and the columns the steps read
+                   ) -> tuple[pl.DataFrame, tuple[pl.DataFrame, pl.Series] | None]:
+    """The query's `result` with its hazard raised where a case's step needs the record path,
+    and (None when no household of `result` has a case) the deadline entries of the
+    households of some case, their cases' entries in case order (`CaseSteps.decide`'s, each
+    with its household's row, CASE_HOUSEHOLD_COLUMN), with whether each row has a case (a
+    household with cases whose steps all stay silent has no entries: an empty list, not the
+    entries it has without a case). `result` holds `id_column` and the columns the steps read
     (`steps.columns`)."""
     ids = result.select(pl.col(id_column).cast(pl.String).alias(_ID_COLUMN),
                         pl.int_range(pl.len(), dtype=pl.Int64).alias(CASE_HOUSEHOLD_COLUMN))
@@ -272,7 +272,7 @@ def case_deadlines(steps: CaseSteps, result: pl.DataFrame, id_column: str, cases
     pairs = ids.join(cases.frame, on=_ID_COLUMN, how="inner").sort(
         CASE_HOUSEHOLD_COLUMN, CASE_ORDER_COLUMN)
     if pairs.height == 0:
-        return result, None, None
+        return result, None
     beside = result.select(steps.columns)[pairs.get_column(CASE_HOUSEHOLD_COLUMN)]
     entries, hazard = steps.decide(pl.concat([pairs.drop(_ID_COLUMN), beside],
                                              how="horizontal").lazy())
@@ -281,4 +281,4 @@ def case_deadlines(steps: CaseSteps, result: pl.DataFrame, id_column: str, cases
         rows, hazard.get_column(CASE_HAZARD_COLUMN))
     with_case = pl.repeat(False, result.height, eager=True).scatter(rows, True)
     return result.with_columns((pl.col(HAZARD_COLUMN) | raised).alias(HAZARD_COLUMN)), \
-        entries.drop(CASE_ORDER_COLUMN), with_case
+        (entries.drop(CASE_ORDER_COLUMN), with_case)

@@ -300,8 +300,9 @@ def decide_validated(policy: Policy | RegionalPolicy, table: Any, as_of: date,
     entries = _household_entries(plan, result)
     if steps is not None:
         assert cases is not None and id_field is not None
-        result, case_entries, with_case = case_deadlines(steps, result, id_field, cases)
-        if case_entries is not None and with_case is not None:  # in place of the household's
+        result, with_cases = case_deadlines(steps, result, id_field, cases)
+        if with_cases is not None:  # the cases' entries in place of the household's
+            case_entries, with_case = with_cases
             entries = entries.filter(~with_case.gather(entries.get_column(_ROW))).merge_sorted(
                 case_entries.select(pl.col(CASE_HOUSEHOLD_COLUMN).alias(_ROW), *DEADLINE_FIELDS),
                 key=_ROW)
