@@ -5,7 +5,9 @@
 Starts `fangpin serve` on the province's policy (one worker, loopback, no token, no log),
 then for 1, 4 and 16 concurrent clients (threads, one keep-alive connection each) sends N
 single-household requests and N/10 batches of B households, and prints requests per second,
-households per second and the p50/p99 latency of a request. The library row is the same
+households per second, the p50/p99 latency of a request, and the households decided per
+CPU-second of the server process (its user and system time, from /proc, over that level's
+requests: the figure the shared machine's other load disturbs least). The library row is the same
 households through `Policy.evaluate` (one at a time) and `Policy.evaluate_many` (a batch), in
 this process. Client and server share the machine's cores, so these are loopback figures for
 the whole exchange, not the server's capacity on a core of its own.
@@ -40,7 +42,8 @@ def start() -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])}
     process = subprocess.Popen([sys.executable, "-m", "fangpin_rules.cli.main", "serve",
                                 str(FUJIAN), "--port", str(port), "--reload-interval", "0"],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -95,10 +98,20 @@ def library(calls: list[Callable[[], object]]) -> tuple[float, list[float]]:
     return time.perf_counter() - started, latencies
 
 
-def row(name: str, households_per_request: int, wall: float, latencies: list[float]) -> str:
+def cpu_seconds(pid: int) -> float:
+    """The user and system CPU time of process `pid` so far (Linux's /proc)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def row(name: str, households_per_request: int, wall: float, latencies: list[float],
+        server_cpu: float | None = None) -> str:
     count = len(latencies)
+    per_cpu = f" {count * households_per_request / server_cpu:12.0f}" if server_cpu else ""
     return (f"  {name:22s} {count / wall:9.0f} {count * households_per_request / wall:12.0f} "
-            f"{percentile(latencies, 0.5) * 1e3:9.2f} {percentile(latencies, 0.99) * 1e3:9.2f}")
+            f"{percentile(latencies, 0.5) * 1e3:9.2f} {percentile(latencies, 0.99) * 1e3:9.2f}"
+            + per_cpu)
 
 
 def main() -> None:
@@ -120,7 +133,8 @@ def main() -> None:
     print(f"bench_server: {machine()}")
     print(f"  {args.requests} single requests, {batch_count} batches of {args.batch} "
           "households; loopback, one server process")
-    print(f"  {'':22s} {'req/s':>9} {'households/s':>12} {'p50 ms':>9} {'p99 ms':>9}")
+    print(f"  {'':22s} {'req/s':>9} {'households/s':>12} {'p50 ms':>9} {'p99 ms':>9} "
+          f"{'server hh/CPU-s':>12}")
     policy.evaluate(households[0], AS_OF)
     wall, latencies = library([lambda h=h: policy.evaluate(h, AS_OF)
                                for h in households[:args.requests]])
@@ -132,11 +146,14 @@ def main() -> None:
     try:
         run_clients(1, singles[:50] + [batch_body] * 2, base)  # warm up
         for clients in LEVELS:
+            before = cpu_seconds(process.pid)
             wall, latencies = run_clients(clients, singles, base)
-            print(row(f"http single, {clients:2d} clients", 1, wall, latencies))
+            print(row(f"http single, {clients:2d} clients", 1, wall, latencies,
+                      cpu_seconds(process.pid) - before))
+            before = cpu_seconds(process.pid)
             wall, latencies = run_clients(clients, [batch_body] * batch_count, base)
             print(row(f"http batch {args.batch}, {clients:2d} cl.", args.batch, wall,
-                      latencies))
+                      latencies, cpu_seconds(process.pid) - before))
     finally:
         process.terminate()
         process.wait(timeout=15)
