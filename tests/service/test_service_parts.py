@@ -86,7 +86,7 @@ def test_a_stream_past_the_time_limit_ends_with_the_problem_and_counts() -> None
 
     import httpx
 
-    from fangpin_rules.service.app import create_app
+    from fangpin_rules.service.app import INLINE_BODY_BYTES, create_app
 
     app = create_app(ServiceConfig(sources=(str(FUJIAN),), time_limit_seconds=1e-6,
                                    reload_interval_seconds=0))
@@ -98,8 +98,11 @@ def test_a_stream_past_the_time_limit_ends_with_the_problem_and_counts() -> None
             streamed = await client.post("/v1/decide", params={"as_of": "2021-09-01"},
                                          content=body,
                                          headers={"Content-Type": "application/x-ndjson"})
-            one = await client.post("/v1/decide", json={"household": RECORDS_MD_HOUSEHOLD,
-                                                         "as_of": "2021-09-01"})
+            # a single household padded past INLINE_BODY_BYTES: decided in a worker thread,
+            # under the time limit
+            one = await client.post("/v1/decide", content=json.dumps(
+                {"household": RECORDS_MD_HOUSEHOLD, "as_of": "2021-09-01"}).encode()
+                + b" " * INLINE_BODY_BYTES, headers={"Content-Type": "application/json"})
             return streamed, one
 
     response, single = anyio.run(calls)
@@ -111,6 +114,53 @@ def test_a_stream_past_the_time_limit_ends_with_the_problem_and_counts() -> None
     assert read + counts["counts"]["not_read"] == 50
     assert single.status_code == 503
     assert single.json()["type"] == "urn:fangpin:problem:time-limit"
+
+
+def test_a_small_request_is_read_and_decided_on_the_event_loop(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small body is read and decided where the request arrived, without a worker thread
+    (whose hand-off costs more than the decision); a larger one is read and decided in a
+    worker thread, so /health answers meanwhile."""
+    import json
+    import threading
+
+    import httpx
+
+    from fangpin_rules.service.app import INLINE_BODY_BYTES, create_app
+
+    app = create_app(ServiceConfig(sources=(str(FUJIAN),), reload_interval_seconds=0))
+    threads: list[tuple[str, bool]] = []
+
+    def watched(name: str) -> None:
+        real = getattr(deciding, name)
+
+        def call(*args: object, **kwargs: object) -> object:
+            threads.append((name, threading.current_thread() is threading.main_thread()))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(deciding, name, call)
+
+    for name in ("parse_body", "decide_one", "decide_items"):
+        watched(name)
+    single = json.dumps({"household": RECORDS_MD_HOUSEHOLD, "as_of": "2021-09-01"}).encode()
+    batch = json.dumps({"households": [RECORDS_MD_HOUSEHOLD], "as_of": "2021-09-01"}).encode()
+
+    async def calls() -> list[httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://service.test") as client:
+            return [await client.post("/v1/decide", content=body,
+                                      headers={"Content-Type": "application/json"})
+                    for body in (single, batch, batch + b" " * INLINE_BODY_BYTES)]
+
+    small_single, small_batch, large_batch = anyio.run(calls)
+    assert small_single.status_code == small_batch.status_code == large_batch.status_code == 200
+    assert small_single.json()["decision"]["household_id"] == RECORDS_MD_HOUSEHOLD[
+        "household_id"]
+    assert small_batch.json()["counts"] == large_batch.json()["counts"] == {
+        "read": 1, "decided": 1, "rejected": 0}
+    assert threads == [("parse_body", True), ("decide_one", True),
+                       ("parse_body", True), ("decide_items", True),
+                       ("parse_body", False), ("decide_items", False)]
 
 
 def test_tokens_are_checked_exactly(tmp_path: Path) -> None:
@@ -165,6 +215,37 @@ def test_a_broken_file_is_refused_on_reload_and_the_old_policy_kept(tmp_path: Pa
     (refusal,) = after.refused.values()
     assert refusal.file == str(policy_file) and refusal.message.startswith(f"{policy_file}:")
     assert results == [("fujian-2021", "ok"), ("fujian-2021", "refused")]
+
+
+def test_a_serving_process_freezes_what_it_loaded_and_lets_a_replaced_policy_go(
+        tmp_path: Path) -> None:
+    """`fangpin serve` freezes the loaded policies out of the collector's reach; a reload
+    freezes again, having given back what was frozen, so the policy it replaced (held in
+    reference cycles, which only the collector frees) is collected, not kept for good."""
+    import gc
+    import weakref
+
+    from fangpin_rules.service.app import create_app, serving_process
+
+    policy_file = tmp_path / "fujian_2021.yaml"
+    policy_file.write_text(FUJIAN.read_text(encoding="utf-8"), encoding="utf-8")
+    app = create_app(ServiceConfig(sources=(str(tmp_path),), reload_interval_seconds=0))
+    registry = app.state.service.registry
+    gc.unfreeze()
+    try:
+        serving_process(app)
+        assert gc.get_freeze_count() > 0
+        replaced = weakref.ref(registry.current.policies["fujian-2021"])
+        gc.collect()
+        assert replaced() is not None
+        policy_file.write_text(policy_file.read_text(encoding="utf-8") + "# changed\n",
+                               encoding="utf-8")
+        assert registry.reload(force=True)
+        gc.collect()
+        assert replaced() is None
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_a_changed_base_reloads_the_counties_that_extend_it(tmp_path: Path) -> None:

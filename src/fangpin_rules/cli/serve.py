@@ -107,7 +107,7 @@ def _metrics_dir(args: argparse.Namespace) -> tuple[str | None, str | None]:
 def _serve(args: argparse.Namespace, config: ServiceConfig) -> int:
     import uvicorn
 
-    from fangpin_rules.service.app import CONFIG_ENV, ServiceError, create_app
+    from fangpin_rules.service.app import CONFIG_ENV, ServiceError, create_app, serving_process
     from fangpin_rules.service.registry import Registry
 
     registry = Registry(config.sources, config.policy_path, regions=config.regions)
@@ -141,8 +141,8 @@ def _serve(args: argparse.Namespace, config: ServiceConfig) -> int:
                         host=args.host, port=args.port, workers=args.workers,
                         log_config=log_config)
         else:
-            uvicorn.run(create_app(config, registry), host=args.host, port=args.port,
-                        log_config=log_config)
+            uvicorn.run(serving_process(create_app(config, registry)), host=args.host,
+                        port=args.port, log_config=log_config)
     except ServiceError as exc:
         raise UsageError(str(exc)) from None
     return EXIT_OK

@@ -153,11 +153,13 @@ class Registry:
 
     def __init__(self, sources: Sequence[str], search_path: Sequence[str] = (), *,
                  regions: Sequence[str] = (),
-                 on_reload: Callable[[str, str], None] | None = None) -> None:
+                 on_reload: Callable[[str, str], None] | None = None,
+                 on_swap: Callable[[], None] | None = None) -> None:
         self.sources = tuple(sources)
         self.search_path = tuple(search_path)
         self.regions = tuple(os.path.normpath(path) for path in regions)
         self.on_reload = on_reload  # (policy id or file, "ok" | "refused")
+        self.on_swap = on_swap  # called after each new snapshot is in force
         self._stamps: dict[str, tuple[int, int] | None] = {}
         self._lock = threading.Lock()  # one reload at a time
         self._stop = threading.Event()
@@ -173,6 +175,12 @@ class Registry:
 
     def reload(self, *, force: bool = False) -> bool:
         """Reload what changed since the last look; True when the snapshot was replaced."""
+        swapped = self._reload(force)
+        if swapped and self.on_swap is not None:  # the old snapshot is no longer held here
+            self.on_swap()
+        return swapped
+
+    def _reload(self, force: bool) -> bool:
         with self._lock:
             old = self.current
             files = policy_files(self.sources)
