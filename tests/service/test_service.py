@@ -23,7 +23,7 @@ from fangpin_rules.engine.serialize import dumps
 from fangpin_rules.explain import explain
 from fangpin_rules.model import Decision, Household
 
-from service_support import Server, exact
+from service_support import TOKEN, Server, exact
 from support import ROOT
 
 AS_OF = "2021-09-01"
@@ -454,3 +454,31 @@ def test_a_rejected_household_lists_every_problem_single_and_batch(server: Serve
         (reject,) = batch.json()["rejects"]
         assert [(p["field"], p["reason"]) for p in reject["problems"]] == engine
         assert reject["line"] == 1
+
+
+def test_a_request_offering_an_h2c_upgrade_is_answered_with_its_body(server: Server) -> None:
+    """Every stock Java HttpClient offers an upgrade to cleartext HTTP/2 with each request
+    (`Upgrade: h2c`); the server ignores the offer and reads the body, as RFC 9110 allows, in
+    a server that has httptools installed as well (uvicorn's httptools path drops that body:
+    the server parses with h11)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    body = json.dumps({"household": _plain(HOUSEHOLDS[0]), "as_of": AS_OF}).encode()
+    address = urlsplit(server.base)
+    head = (f"POST /v1/decide HTTP/1.1\r\nHost: {address.netloc}\r\n"
+            "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+            "HTTP2-Settings: AAEAAEAAAAIAAAABAAMAAABkAAQBAAAAAAUAAEAA\r\n"
+            f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
+        sock.sendall(head + body)
+        answer = sock.makefile("rb")
+        status = answer.readline()
+        headers = dict(line.decode("latin-1").rstrip("\r\n").lower().split(": ", 1)
+                       for line in iter(answer.readline, b"\r\n"))
+        content = answer.read(int(headers["content-length"]))
+    assert status == b"HTTP/1.1 200 OK\r\n", (status, content)
+    assert json.loads(content)["decision"]["household_id"] == HOUSEHOLDS[0]["household_id"]
+    import importlib.util
+    assert importlib.util.find_spec("httptools") is not None  # the case this test is about

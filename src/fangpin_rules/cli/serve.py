@@ -135,14 +135,17 @@ def _serve(args: argparse.Namespace, config: ServiceConfig) -> int:
                               "uvicorn.access": {"handlers": [], "level": "WARNING",
                                                  "propagate": False}}}
     try:
+        # HTTP parsed by h11 even where httptools is installed (fastapi[standard] brings it):
+        # uvicorn's httptools path drops the body of a request that offers an h2c upgrade
+        # (Kludex/uvicorn#2722), and every stock Java HttpClient offers one.
+        options = {"host": args.host, "port": args.port, "http": "h11",
+                   "log_config": log_config}
         if args.workers > 1:
             os.environ[CONFIG_ENV] = config.to_json()
             uvicorn.run("fangpin_rules.service.app:app_from_environment", factory=True,
-                        host=args.host, port=args.port, workers=args.workers,
-                        log_config=log_config)
+                        workers=args.workers, **options)
         else:
-            uvicorn.run(serving_process(create_app(config, registry)), host=args.host,
-                        port=args.port, log_config=log_config)
+            uvicorn.run(serving_process(create_app(config, registry)), **options)
     except ServiceError as exc:
         raise UsageError(str(exc)) from None
     return EXIT_OK
