@@ -235,6 +235,12 @@ def test_a_serving_process_freezes_what_it_loaded_and_lets_a_replaced_policy_go(
     try:
         serving_process(app)
         assert gc.get_freeze_count() > 0
+        # a household decided first: the service's reader and writer of the policy are made
+        outcomes = list(deciding.decide_items(registry.current, date(2021, 9, 1), None, {},
+                                              iter([(1, dict(RECORDS_MD_HOUSEHOLD))]), "b",
+                                              deciding.Deadline(0)))
+        assert outcomes[0].rejection is None
+        del outcomes
         replaced = weakref.ref(registry.current.policies["fujian-2021"])
         gc.collect()
         assert replaced() is not None

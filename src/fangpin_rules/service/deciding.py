@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -35,14 +35,24 @@ EXPLAIN_KEYS = frozenset({"household", "as_of", "cases", "policy", "lang"})
 NO_POLICY = "none"  # the metrics' label of a reject no policy was chosen for
 
 
-@lru_cache(maxsize=1024)  # a region table gives a policy per region
+# Each policy's writer and reader, made once, for as long as the policy lives: a reload drops
+# the policy it replaced, and its entries go with it (a cache of the last N policies kept up to
+# N replaced ones, and each region of a region table is a policy of its own).
+_writers: weakref.WeakKeyDictionary[Policy, DecisionWriter] = weakref.WeakKeyDictionary()
+_readers: weakref.WeakKeyDictionary[Policy, TypedReader | None] = weakref.WeakKeyDictionary()
+
+
 def writer_of(policy: Policy) -> DecisionWriter:
-    return decision_writer(policy.checked)
+    writer = _writers.get(policy)
+    if writer is None:
+        writer = _writers[policy] = decision_writer(policy.checked)
+    return writer
 
 
-@lru_cache(maxsize=1024)
 def reader_of(policy: Policy) -> TypedReader | None:
-    return typed_reader(policy.checked.record_model)
+    if policy not in _readers:
+        _readers[policy] = typed_reader(policy.checked.record_model)
+    return _readers[policy]
 
 
 def new_id() -> str:
