@@ -435,7 +435,7 @@ def test_cases_given_as_dicts_are_read_in_columns(fujian: Policy) -> None:
     cases[first] = [{key: value for key, value in cases[first][0].items()
                      if key not in ("publicity", "visits")} | {"assigned_on": None}]
     assert any(case.get("publicity") for listed in cases.values() for case in listed)
-    table = case_columns._in_columns(cases)
+    table = case_columns._in_columns(cases, case_columns._positions(cases))
     assert table is not None
     read = {household: [read_case(case) for case in listed]
             for household, listed in cases.items()}
@@ -446,7 +446,7 @@ def test_cases_given_as_dicts_are_read_in_columns(fujian: Policy) -> None:
     # records given as the contract's models are read one by one, to the same table
     models = {household: [Case.model_validate(case) for case in listed]
               for household, listed in cases.items()}
-    assert case_columns._in_columns(models) is None
+    assert case_columns._in_columns(models, case_columns._positions(models)) is None
     assert case_columns.CaseTable.of(models).frame.equals(table.frame)
 
 
@@ -486,8 +486,9 @@ def test_cases_the_columns_cannot_hold_exactly_are_read_one_by_one(fujian: Polic
     cases = {"350181-0001": [GOOD_CASE, {**GOOD_CASE, **NOT_IN_COLUMNS[change],
                                          "case_id": NOT_IN_COLUMNS[change].get("case_id",
                                                                                "G-2")}]}
-    assert case_columns._in_columns({"350181-0001": [GOOD_CASE]}) is not None
-    assert case_columns._in_columns(cases) is None
+    good = {"350181-0001": [GOOD_CASE]}
+    assert case_columns._in_columns(good, case_columns._positions(good)) is not None
+    assert case_columns._in_columns(cases, case_columns._positions(cases)) is None
     table = records_to_arrow(fujian, [RECORDS_MD_HOUSEHOLD])
     outcomes = []
     for engine in ("record", "columnar"):

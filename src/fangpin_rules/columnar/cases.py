@@ -57,7 +57,8 @@ class CaseTable:
         # each household's cases as a list (an iterable is read once); a list is not copied
         given = {household: listed if type(listed) is list else list(listed)
                  for household, listed in (cases or {}).items()}
-        table = _in_columns(given)
+        positions = _positions(given)  # the same for the cases read one by one
+        table = _in_columns(given, positions)
         if table is None:
             try:
                 read = {household: [read_case(case) for case in listed]
@@ -65,7 +66,7 @@ class CaseTable:
             except RecordError:
                 checked_cases(given)  # the record path's error, of the first bad case
                 raise
-            table = cls.of_checked(read)
+            table = cls._built(read, positions)
         if table.frame.height and table.frame.select(_out_of_order()).item():
             checked_cases(given)
         return table
@@ -75,14 +76,19 @@ class CaseTable:
                    ids: Iterable[Any] | None = None) -> CaseTable:
         """The table of cases checked already (`checked_cases`, or `fangpin eval --cases`'s
         reader): of the households `ids` only, when given (a chunk's, a batch's)."""
-        from fangpin_rules.columnar.arrow import records_column
-
         if ids is not None:
             by_household = {household: by_household[household] for household in
                             dict.fromkeys(ids) if household in by_household}
-        households, orders, listed = _case_rows(by_household)
-        return cls(by_household, _frame(households, orders,
-                                        records_column(_case_type(), listed)))
+        return cls._built(by_household, _positions(by_household))
+
+    @classmethod
+    def _built(cls, by_household: Mapping[str, list[Any]], positions: _Positions
+               ) -> CaseTable:
+        """The table of cases read already, at their `positions` (`_positions`)."""
+        from fangpin_rules.columnar.arrow import records_column
+
+        return cls(by_household, _frame(positions, records_column(_case_type(),
+                                                                  _listed(by_household))))
 
     def __bool__(self) -> bool:
         return self.frame.height > 0
@@ -97,20 +103,29 @@ def _case_type() -> Any:
     return _arrow_type(_pyarrow(), t.record_type(Case), output=False)
 
 
-def _case_rows(by_household: Mapping[str, list[Any]]) -> tuple[pl.Series, pl.Series, list[Any]]:
-    """(the household id, the place among its household's cases, the case) of each case, the
-    first two as columns (made in Polars from the households' counts: a Python loop over the
-    households building two lists, then Arrow arrays of them, cost 58 against 16 ms for 95,467
-    cases)."""
+_Positions = tuple[pl.Series, pl.Series]
+
+
+def _positions(by_household: Mapping[str, list[Any]]) -> _Positions:
+    """(the household id, the place among its household's cases) of each case, in the order
+    of `_listed`, as columns (made in Polars from the households' counts: a Python loop over
+    the households building two lists, then Arrow arrays of them, cost 58 against 16 ms for
+    95,467 cases)."""
     counts = pl.Series(list(map(len, by_household.values())), dtype=pl.Int64)
     each = pl.int_range(0, len(by_household), eager=True).repeat_by(counts).explode(
         keep_nulls=False)
     households = pl.Series(list(by_household), dtype=pl.String).gather(each)
     orders = pl.int_ranges(0, counts, eager=True).explode(keep_nulls=False)
-    return households, orders, list(itertools.chain.from_iterable(by_household.values()))
+    return households, orders
 
 
-def _frame(households: pl.Series, orders: pl.Series, case_column: Any) -> pl.DataFrame:
+def _listed(by_household: Mapping[str, list[Any]]) -> list[Any]:
+    """Every case, household after household."""
+    return list(itertools.chain.from_iterable(by_household.values()))
+
+
+def _frame(positions: _Positions, case_column: Any) -> pl.DataFrame:
+    households, orders = positions
     frame = pl.from_arrow(case_column)
     assert isinstance(frame, pl.Series)
     return pl.DataFrame([households.alias(_ID_COLUMN), orders.cast(pl.Int64)
@@ -122,7 +137,7 @@ _NOTICE_KEYS = frozenset(Publicity.model_fields)
 _LISTS = ("publicity", "visits")  # the case's lists, [] when absent (never null)
 
 
-def _in_columns(given: dict[str, list[Any]]) -> CaseTable | None:
+def _in_columns(given: dict[str, list[Any]], positions: _Positions) -> CaseTable | None:
     """The table of cases given as plain dicts of texts (parsed JSON: dates as `YYYY-MM-DD`),
     made in columns: Arrow reads the dicts, the dates are parsed in columns and the contract
     is checked there (columnar/validate.py, as for households); each household's cases are
@@ -138,7 +153,7 @@ def _in_columns(given: dict[str, list[Any]]) -> CaseTable | None:
     from fangpin_rules.columnar.validate import check_rows
 
     pa = _pyarrow()
-    households, orders, listed = _case_rows(given)
+    listed = _listed(given)
     if not listed or not _plain(listed):
         return None
     case_type = _case_type()
@@ -151,7 +166,7 @@ def _in_columns(given: dict[str, list[Any]]) -> CaseTable | None:
     checked = check_rows(Case, table.schema, table)
     if checked is None or checked[0].any():
         return None
-    return CaseTable(_ReadWhenAsked(given), _frame(households, orders, cases))
+    return CaseTable(_ReadWhenAsked(given), _frame(positions, cases))
 
 
 def _plain(cases: list[Any]) -> bool:
