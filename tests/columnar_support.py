@@ -1,11 +1,14 @@
-"""Both engines of `decide_batch` on one table, compared field by field (the columnar tests)."""
+"""Both engines of `decide_batch` on one table, compared field by field, and which rows the
+per-row reader sees (the columnar tests)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from fangpin_rules.columnar import decide_batch
+import pytest
+
+from fangpin_rules.columnar import decide_batch, engine
 
 # A region table whose counties shorten the township's review (the province's bound: at most
 # 5 working days) and lengthen a public notice, and one that keeps the province's durations
@@ -46,3 +49,16 @@ def engines_agree(policy: Any, table: Any, as_of: str,
             assert have[key] == want[key], (want["household_id"], key, have[key], want[key])
     assert by_column.decisions.num_rows + by_column.rejects.num_rows == table.num_rows
     return got
+
+
+def rows_read_one_by_one(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of rows of each table the per-row reader is given, from now on."""
+    read: list[int] = []
+    original = engine._validate
+
+    def counting(policy: Any, table: Any, *rest: Any) -> Any:
+        read.append(table.num_rows)
+        return original(policy, table, *rest)
+
+    monkeypatch.setattr(engine, "_validate", counting)
+    return read

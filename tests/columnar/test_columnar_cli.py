@@ -17,6 +17,7 @@ from fangpin_rules.columnar import decide_batch, records_to_arrow
 from fangpin_rules.engine.regions import load_regions
 from fangpin_rules.engine.serialize import dumps
 
+from columnar_support import rows_read_one_by_one
 from support import FUJIAN, ROOT, benchmark_module
 
 REVISED = ROOT / "policies" / "examples" / "fujian_2021_revised.yaml"
@@ -127,6 +128,30 @@ def test_parquet_in_and_out(tmp_path: Path, fujian: Policy,
     assert "risks.list.element" in listed and "warnings.list.element.code" in listed
     assert not any(stats[path] for path in listed)
     assert all(stats[path] for path in stats if path not in listed)
+
+
+def test_a_parquet_file_polars_wrote_is_checked_in_columns(
+        tmp_path: Path, fujian: Policy, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Polars writes texts and lists as Arrow's large ones, which the file's schema keeps: a
+    run reads them as such and decides them in columns, not row by row."""
+    import polars as pl
+
+    households = list(benchmark_module("boundary_households").boundary_households(500, 4))
+    table = records_to_arrow(fujian, households)
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    frame.write_parquet(tmp_path / "in.parquet", row_group_size=200)
+    assert str(pq.ParquetFile(tmp_path / "in.parquet").schema_arrow.field(
+        "household_id").type) == "large_string"
+    read = rows_read_one_by_one(monkeypatch)
+    out = tmp_path / "out.parquet"
+    assert main(["eval", str(FUJIAN), str(tmp_path / "in.parquet"), "--as-of", AS_OF,
+                 "--engine", "columnar", "-o", str(out)]) == 0
+    assert "read 500, decided 500, rejected 0" in capsys.readouterr().err
+    assert read == []
+    assert pq.read_table(out).to_pylist() == \
+        decide_batch(fujian, table, AS_OF, engine="record").decisions.to_pylist()
 
 
 def test_a_parquet_run_decides_on_jemalloc_and_gives_the_pool_back(

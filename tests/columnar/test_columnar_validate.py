@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from fangpin_rules import Policy
 from fangpin_rules.columnar import decide_batch, input_schema, records_to_arrow, validate
-from fangpin_rules.columnar import engine as columnar_engine
 
+from columnar_support import rows_read_one_by_one
 from support import benchmark_module
 
 AS_OF = "2021-09-01"
@@ -120,19 +120,6 @@ def test_every_change_is_rejected_or_read_as_on_the_record_path(fujian: Policy) 
     rejected = {r["row"] for r in decide_batch(fujian, pa.Table.from_pylist(
         rows, schema=input_schema(fujian)), AS_OF, engine="record").rejects.to_pylist()}
     assert len(rejected) >= 25
-
-
-def rows_read_one_by_one(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The number of rows of each table the per-row reader is given, from now on."""
-    read: list[int] = []
-    original = columnar_engine._validate
-
-    def counting(policy: Policy, table: Any, *rest: Any) -> Any:
-        read.append(table.num_rows)
-        return original(policy, table, *rest)
-
-    monkeypatch.setattr(columnar_engine, "_validate", counting)
-    return read
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -364,3 +351,105 @@ def test_a_text_of_one_character_at_least_checked_by_its_bytes(fujian: Policy) -
     flagged = validate.suspect_rows(fujian.checked.record_model, schema, table)
     assert flagged is not None and flagged.to_list() == [True, False, False]
     _compare(fujian, rows, {0, 1})
+
+
+def _retyped(table: pa.Table, name: str, array: Any) -> pa.Table:
+    return table.set_column(table.schema.get_field_index(name), name, array)
+
+
+def _layouts(fujian: Policy, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rows' table in the layouts a data system gives, each holding the same values."""
+    import polars as pl
+
+    table = pa.Table.from_pylist(rows, schema=input_schema(fujian))
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    previous = table.column("previous_net_income")
+    return {
+        "a Polars DataFrame": frame,
+        "a Polars DataFrame's Arrow (large texts and lists)": frame.to_arrow(),
+        "views of texts": frame.to_arrow(compat_level=pl.CompatLevel.newest()),
+        "dictionary-encoded texts": _retyped(
+            table, "region_code", table.column("region_code").dictionary_encode()),
+        "lists of members as large lists": _retyped(
+            table, "members", table.column("members").cast(pa.large_list(
+                table.schema.field("members").type.value_type))),
+        "incomes of fewer places": _retyped(table, "net_income",
+                                            table.column("net_income").cast(pa.decimal128(20, 4))),
+        "a column of nulls": _retyped(table, "previous_net_income", pa.nulls(len(previous)))
+        if previous.null_count == len(previous) else
+        _retyped(table, "previous_net_income", previous.cast(pa.decimal128(24, 4))),
+    }
+
+
+def test_other_layouts_of_the_same_values_are_checked_in_columns(
+        fujian: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = _rows(fujian, 40)
+    plain = decide_batch(fujian, pa.Table.from_pylist(rows, schema=input_schema(fujian)),
+                         AS_OF, engine="record").decisions.to_pylist()
+    read = rows_read_one_by_one(monkeypatch)
+    for name, table in _layouts(fujian, rows).items():
+        by_column = decide_batch(fujian, table, AS_OF, engine="columnar")
+        assert read == [], name  # no row went through the per-row reader
+        by_record = decide_batch(fujian, table, AS_OF, engine="record")
+        assert by_column.decisions.to_pylist() == by_record.decisions.to_pylist() == plain, name
+        assert by_column.rejects.num_rows == by_record.rejects.num_rows == 0, name
+
+
+def test_whole_amounts_as_integers_are_checked_in_columns(
+        fujian: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = _rows(fujian, 20)
+    for row in rows:
+        row["net_income"] = int(row["net_income"])
+        row["members"][0]["disability_grade"] = 2
+    table = pa.Table.from_pylist(rows, schema=input_schema(fujian))
+    narrow = _retyped(_retyped(table, "net_income", pa.array(
+        [row["net_income"] for row in rows], pa.int64())), "members", table.column(
+        "members").cast(pa.list_(pa.struct([
+            pa.field(f.name, pa.int8() if f.name == "disability_grade" else f.type)
+            for f in table.schema.field("members").type.value_type]))))
+    read = rows_read_one_by_one(monkeypatch)
+    by_column = decide_batch(fujian, narrow, AS_OF, engine="columnar")
+    assert read == []
+    assert by_column.decisions.to_pylist() == \
+        decide_batch(fujian, table, AS_OF, engine="record").decisions.to_pylist()
+
+
+def test_a_flagged_row_of_another_layout_is_rejected_as_on_the_record_path(
+        fujian: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+    import polars as pl
+
+    rows = _rows(fujian, 30)
+    CHANGES["id with a space to strip"](rows[3])
+    CHANGES["the same member twice"](rows[11])
+    CHANGES["money with five places"](rows[17])
+    frame = pl.from_arrow(pa.Table.from_pylist(rows, schema=input_schema(fujian)))
+    read = rows_read_one_by_one(monkeypatch)
+    by_column = decide_batch(fujian, frame, AS_OF, engine="columnar")
+    assert read == [3]
+    by_record = decide_batch(fujian, frame, AS_OF, engine="record")
+    assert by_column.rejects.to_pylist() == by_record.rejects.to_pylist()
+    assert [r["row"] for r in by_column.rejects.to_pylist()] == [11, 17]
+    assert by_column.decisions.to_pylist() == by_record.decisions.to_pylist()
+
+
+@pytest.mark.parametrize("column", ["overflowing", "float"])
+def test_a_column_whose_values_do_not_fit_is_read_row_by_row(
+        fujian: Policy, monkeypatch: pytest.MonkeyPatch, column: str) -> None:
+    rows = _rows(fujian, 6)
+    table = pa.Table.from_pylist(rows, schema=input_schema(fujian))
+    if column == "overflowing":  # 10**30 does not fit decimal128(38, 10): the cast refuses it
+        incomes = [Decimal(int(row["net_income"])) for row in rows]
+        incomes[2] = Decimal(10) ** 30
+        table = _retyped(table, "net_income", pa.array(incomes, pa.decimal128(38, 0)))
+    else:  # a binary fraction is not the decimal it prints as: the reader's matter
+        table = _retyped(table, "net_income", table.column("net_income").cast(pa.float64()))
+    read = rows_read_one_by_one(monkeypatch)
+    by_column = decide_batch(fujian, table, AS_OF, engine="columnar")
+    assert read == [6]
+    by_record = decide_batch(fujian, table, AS_OF, engine="record")
+    assert by_column.rejects.to_pylist() == by_record.rejects.to_pylist()
+    assert by_column.decisions.to_pylist() == by_record.decisions.to_pylist()
+    if column == "overflowing":
+        assert [(r["row"], r["field"]) for r in by_column.rejects.to_pylist()] == \
+            [(2, "net_income")]

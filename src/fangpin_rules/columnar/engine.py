@@ -25,6 +25,7 @@ from fangpin_rules.columnar.arrow import (
     _drop_nulls,
     _pyarrow,
     arrow_decision,
+    in_input_types,
     input_schema,
     output_schema,
     records_table,
@@ -98,10 +99,10 @@ def decide_columns(policy: Policy | RegionalPolicy, batch: Any, as_of: date, *,
     # a bad case is refused before any row too
     case_table = cases if isinstance(cases, CaseTable) else CaseTable.of(cases) if cases \
         else None
-    table = _compact_lists(batch if isinstance(batch, pa.Table) else
-                           pa.Table.from_batches([batch]))
-    regional = policy if isinstance(policy, RegionalPolicy) else None
     schema = input_schema(base)
+    table = in_input_types(_compact_lists(batch if isinstance(batch, pa.Table) else
+                                          pa.Table.from_batches([batch])), schema)
+    regional = policy if isinstance(policy, RegionalPolicy) else None
     good, rejected, unplaced, table, frame = _valid_rows(base, table, schema, regional)
     if regional is not None:
         table = with_region_column(table)
