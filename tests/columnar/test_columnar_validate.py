@@ -453,3 +453,41 @@ def test_a_column_whose_values_do_not_fit_is_read_row_by_row(
     if column == "overflowing":
         assert [(r["row"], r["field"]) for r in by_column.rejects.to_pylist()] == \
             [(2, "net_income")]
+
+
+class _ArrowStream:
+    """An object of another library that gives its rows as an Arrow stream (the PyCapsule
+    interface DuckDB's results, pandas and nanoarrow export)."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return self.table.__arrow_c_stream__(requested_schema)
+
+
+@pytest.mark.parametrize("engine", ["columnar", "record"])
+def test_a_batch_is_taken_in_any_arrow_form(fujian: Policy, engine: str) -> None:
+    import polars as pl
+
+    table = pa.Table.from_pylist(_rows(fujian, 12), schema=input_schema(fujian))
+    expected = decide_batch(fujian, table, AS_OF, engine=engine).decisions.to_pylist()
+    assert len(expected) == 12
+    for given_as in (table.to_batches(max_chunksize=100)[0], table.to_reader(),
+                     _ArrowStream(table), pl.from_arrow(table)):
+        got = decide_batch(fujian, given_as, AS_OF, engine=engine)
+        assert got.decisions.to_pylist() == expected, type(given_as).__name__
+
+
+@pytest.mark.parametrize("engine", ["columnar", "record"])
+def test_what_is_not_a_batch_is_refused_saying_what_is_taken(fujian: Policy,
+                                                             engine: str) -> None:
+    import polars as pl
+
+    rows = _rows(fujian, 3)
+    lazy = pl.from_arrow(pa.Table.from_pylist(rows, schema=input_schema(fujian))).lazy()
+    with pytest.raises(TypeError, match=r"not a LazyFrame: collect\(\) it first"):
+        decide_batch(fujian, lazy, AS_OF, engine=engine)
+    with pytest.raises(TypeError, match=r"an Arrow table or record batch.*not list: records "
+                                        r"read already go to records_to_arrow"):
+        decide_batch(fujian, rows, AS_OF, engine=engine)

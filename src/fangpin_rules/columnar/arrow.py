@@ -272,7 +272,8 @@ def decide_batch(policy: Policy | RegionalPolicy, batch: pa.RecordBatch | pa.Tab
                  as_of: date | str, *,
                  cases: Mapping[str, Iterable[Case | Mapping[str, Any]]] | None = None,
                  engine: str = "columnar") -> BatchResult:
-    """Decide every row of `batch` (an Arrow batch or table, or a Polars DataFrame); bad rows
+    """Decide every row of `batch` (an Arrow batch or table, a Polars DataFrame, or any object
+    that gives its rows as an Arrow stream: a RecordBatchReader, DuckDB's result); bad rows
     go to `rejects` and the batch goes on. `cases` maps household ids to their case records
     (`Case`s or dicts), whose deadlines then fill `deadlines`, `overdue` and `violations`; a
     bad case raises RecordError before any row is decided, as `Policy.evaluate` does.
@@ -289,12 +290,32 @@ def decide_batch(policy: Policy | RegionalPolicy, batch: pa.RecordBatch | pa.Tab
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    if not hasattr(batch, "schema") or not hasattr(batch, "to_pylist"):
-        batch = batch.to_arrow()  # a Polars DataFrame
+    batch = _arrow_of(batch)
     if engine == "columnar":
         from fangpin_rules.columnar.engine import decide_columns
         return decide_columns(policy, batch, parse_date(as_of), cases=cases)
     return _decide_rows(policy, batch, as_of, cases=cases)
+
+
+def _arrow_of(batch: Any) -> pa.RecordBatch | pa.Table:
+    """`batch` as an Arrow table or record batch, or TypeError saying what is taken."""
+    pa = _pyarrow()
+    if isinstance(batch, pa.Table | pa.RecordBatch):
+        return batch
+    if isinstance(batch, pa.RecordBatchReader):
+        return batch.read_all()
+    if type(batch).__module__.split(".")[0] == "polars":
+        if hasattr(batch, "collect"):  # a query not run: how much it holds is its own matter
+            raise TypeError("decide_batch takes a Polars DataFrame, not a LazyFrame: collect() "
+                            "it first, or decide it in parts (LazyFrame.collect_batches)")
+        return batch.to_arrow()
+    if hasattr(batch, "__arrow_c_stream__"):  # the Arrow PyCapsule interface
+        return pa.table(batch)
+    if hasattr(batch, "__arrow_c_array__"):
+        return pa.record_batch(batch)
+    raise TypeError(f"decide_batch takes an Arrow table or record batch, a Polars DataFrame "
+                    f"or an object giving Arrow data (__arrow_c_stream__), not "
+                    f"{type(batch).__name__}: records read already go to records_to_arrow")
 
 
 def _decide_rows(deciding: Policy | RegionalPolicy, batch: pa.RecordBatch | pa.Table,
