@@ -82,8 +82,9 @@ def test_jsonl_with_cases_is_the_record_engines(tmp_path: Path,
     assert summary.endswith(", rejected 1")
 
 
+@pytest.mark.parametrize("engine", ["columnar", "record"])
 def test_parquet_with_cases(tmp_path: Path, fujian: Policy,
-                            capsys: pytest.CaptureFixture[str]) -> None:
+                            capsys: pytest.CaptureFixture[str], engine: str) -> None:
     """Each batch is decided with its households' cases: the record engine's decisions."""
     households = list(benchmark_module("boundary_households").boundary_households(700, 2))
     table = records_to_arrow(fujian, households)
@@ -91,7 +92,7 @@ def test_parquet_with_cases(tmp_path: Path, fujian: Policy,
     cases = cases_file(tmp_path, households)
     out = tmp_path / "out.parquet"
     assert main(["eval", str(FUJIAN), str(tmp_path / "in.parquet"), "--as-of", "2022-06-30",
-                 "--engine", "columnar", "--cases", str(cases), "-o", str(out),
+                 "--engine", engine, "--cases", str(cases), "-o", str(out),
                  "--rejects", str(tmp_path / "rejects.jsonl")]) == 1
     err = capsys.readouterr().err
     assert "read 700, decided 700, rejected 0; cases: read " in err
@@ -252,9 +253,10 @@ def test_a_policy_it_cannot_express_is_refused_with_its_position(
     assert "policy.yaml:7:11" in err and "round()" in err
 
 
+@pytest.mark.parametrize("engine", ["columnar", "record"])
 def test_parquet_rejects_name_their_row_and_a_repeated_id_its_first(
         tmp_path: Path, fujian: Policy, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capsys: pytest.CaptureFixture[str], engine: str) -> None:
     import json
     from decimal import Decimal
 
@@ -273,7 +275,7 @@ def test_parquet_rejects_name_their_row_and_a_repeated_id_its_first(
     pq.write_table(table, tmp_path / "in.parquet")
     out, rejects = tmp_path / "out.parquet", tmp_path / "rejects.jsonl"
     assert main(["eval", str(FUJIAN), str(tmp_path / "in.parquet"), "--as-of", AS_OF,
-                 "--engine", "columnar", "-o", str(out), "--rejects", str(rejects)]) == 1
+                 "--engine", engine, "-o", str(out), "--rejects", str(rejects)]) == 1
     assert "read 120, decided 116, rejected 4" in capsys.readouterr().err
     found = sorted((r["row"], r["field"], r["reason"]) for r in
                    map(json.loads, rejects.read_text(encoding="utf-8").splitlines()))
@@ -281,6 +283,61 @@ def test_parquet_rejects_name_their_row_and_a_repeated_id_its_first(
         [(5, "net_income"), (70, "household_id"), (71, "household_id"), (110, "net_income")]
     assert "(row 12)" in found[1][2] and "(row 12)" in found[2][2]
     assert pq.read_table(out).num_rows == 116
+
+
+def test_a_parquet_file_is_read_as_parquet_on_either_engine(
+        tmp_path: Path, fujian: Policy, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --engine (the record engine) a Parquet file is decided batch by batch as with
+    --engine columnar, into the same bytes; it is known by its first bytes whatever its name.
+    Before, the record engine read it as JSON lines and rejected every "line" of it."""
+    households = list(benchmark_module("boundary_households").boundary_households(300, 6))
+    source = tmp_path / "households.data"  # a Parquet file of another name
+    pq.write_table(records_to_arrow(fujian, households), source, row_group_size=100)
+    written = {}
+    for engine in ("record", "columnar"):
+        out = tmp_path / f"{engine}.parquet"
+        assert main(["eval", str(FUJIAN), str(source), "--as-of", AS_OF, "--engine", engine,
+                     "-o", str(out)]) == 0
+        assert "read 300, decided 300, rejected 0" in capsys.readouterr().err
+        written[engine] = out.read_bytes()
+    assert written["record"] == written["columnar"]
+    assert main(["eval", str(FUJIAN), str(source), "--as-of", AS_OF, "-o",
+                 str(tmp_path / "decisions.parquet")]) == 0
+
+
+@pytest.mark.parametrize("extra", [["--explain"], ["--jobs", "2"], ["-o", "out.jsonl"],
+                                   ["-o", "-"]])
+def test_what_a_parquet_run_does_not_take_is_refused(
+        tmp_path: Path, fujian: Policy, capsys: pytest.CaptureFixture[str],
+        extra: list[str]) -> None:
+    households = list(benchmark_module("boundary_households").boundary_households(20, 6))
+    pq.write_table(records_to_arrow(fujian, households), tmp_path / "in.parquet")
+    output = [] if "-o" in extra else ["-o", str(tmp_path / "out.parquet")]  # (-: stdout)
+    args = [str(tmp_path / a) if a.startswith("out.") else a for a in extra]
+    assert main(["eval", str(FUJIAN), str(tmp_path / "in.parquet"), "--as-of", AS_OF,
+                 *output, *args]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "Parquet" in err
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def test_where_json_lines_are_read_a_parquet_file_is_refused(
+        tmp_path: Path, fujian: Policy, capsys: pytest.CaptureFixture[str]) -> None:
+    """`diff --impact`, `report`, `--cases`: a Parquet file is named, not read line by line
+    into rejections of every line."""
+    households = list(benchmark_module("boundary_households").boundary_households(20, 6))
+    parquet = tmp_path / "households.parquet"
+    pq.write_table(records_to_arrow(fujian, households), parquet)
+    jsonl = tmp_path / "households.jsonl"
+    jsonl.write_text("".join(dumps(h) + "\n" for h in households), encoding="utf-8")
+    for args in (["diff", str(FUJIAN), str(REVISED), "--impact", str(parquet),
+                  "--as-of", AS_OF],
+                 ["report", "ledger", str(FUJIAN), str(parquet), "--month", "2021-09"],
+                 ["eval", str(FUJIAN), str(jsonl), "--as-of", AS_OF, "--cases", str(parquet)]):
+        assert main(args) == 2, args
+        err = capsys.readouterr().err
+        assert f"'{parquet}' is a Parquet file, and JSON lines are read here" in err, args
+        assert "Traceback" not in err
 
 
 def _colliding(ids: Any) -> Any:

@@ -1,7 +1,9 @@
 """`fangpin eval --engine columnar`: JSON lines in and out (the record path's bytes), or a
 Parquet file in and a Parquet file out, decided in columns batch by batch (memory stays flat:
-one batch is held at a time). Rejects are JSONL with line (or, for Parquet, `row`, 0-based in
-the file), household id, field and reason; the counts add up as with the record engine."""
+one batch is held at a time). A Parquet file with `--engine record` is the same run, each
+batch decided row by row (`decide_batch(engine="record")`): the same bytes. Rejects are JSONL
+with line (or, for Parquet, `row`, 0-based in the file), household id, field and reason; the
+counts add up as with the record engine."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
-import polars as pl  # this module is imported for --engine columnar only (cli/eval.py)
+import polars as pl  # imported for --engine columnar or a Parquet file only (cli/eval.py)
 
 from fangpin_rules.cli.common import (
     EXIT_OK,
@@ -20,6 +22,7 @@ from fangpin_rules.cli.common import (
     EXIT_USAGE,
     Reported,
     UsageError,
+    is_parquet,
     open_input,
     policy_files,
     report_policy_error,
@@ -33,6 +36,7 @@ POOL_DECAY_MS = 1_000  # how long Arrow's jemalloc keeps freed pages in a Parque
 
 
 def run_columnar(args: argparse.Namespace, policy: Any) -> int:
+    """`fangpin eval` on the columnar engine, or of a Parquet file on either engine."""
     from fangpin_rules.cli.eval import read_cases
     from fangpin_rules.columnar.engine import (
         ColumnarChunkDecider,
@@ -41,9 +45,13 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
     )
     from fangpin_rules.engine.policy import DateError, parse_date
 
+    parquet_in = is_parquet(args.records)
     for flag, used in (("--explain", args.explain), ("--jobs", args.jobs != 1)):
-        if used:
+        if used and args.engine == "columnar":
             raise UsageError(f"--engine columnar does not take {flag}: use --engine record")
+        if used:  # a Parquet file's decisions are a table: no trace in it
+            raise UsageError(f"a Parquet file's run does not take {flag}: give the records "
+                             "as JSON lines")
     if args.regions:  # each household decided with its region's values, as --engine record
         from fangpin_rules.cli.common import load_regions_or_report
         policy = load_regions_or_report(policy, args.regions)
@@ -54,17 +62,18 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
         else:
             policy.evaluator(as_of)
         carried = policy.carried_forward(as_of)
-        columnar_plan(policy, as_of)  # a policy it cannot express: refused before any record
+        if args.engine == "columnar":  # a policy it cannot express: refused before any record
+            columnar_plan(policy, as_of)
     except DateError as exc:
         raise UsageError(str(exc)) from None
     except ColumnarUnsupported as exc:
         report_policy_error(exc)
         raise Reported(EXIT_USAGE) from None
     warn_carried_forward(carried)
-    parquet_in = str(args.records).endswith(".parquet")
     if parquet_in != bool(args.output and args.output.endswith(".parquet")):
-        raise UsageError("--engine columnar reads a .parquet file into a .parquet -o, and "
-                         "JSON lines into JSON lines")
+        raise UsageError("a Parquet file's decisions go to a .parquet -o" if parquet_in else
+                          "--engine columnar reads a .parquet file into a .parquet -o, and "
+                          "JSON lines into JSON lines")
     check_collisions({"the policy": policy_files(policy), "the records": [args.records],
                       "the cases": [args.cases]},
                      {"-o": args.output or "-", "--rejects": args.rejects})
@@ -80,7 +89,7 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
         out = outputs.open(args.output)
         if parquet_in:
             read, decided, rejected, used = _parquet(policy, args.records, out, rejects, as_of,
-                                                     cases)
+                                                     cases, args.engine)
         else:
             read, decided, rejected, used = _jsonl(
                 policy, ColumnarChunkDecider(policy, as_of, cases), args.records, out, rejects)
@@ -114,7 +123,8 @@ def _jsonl(policy: Any, decider: Any, path: str, out: Any, rejects: Any
 
 
 def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any,
-             cases: dict[str, list[Any]] | None) -> tuple[int, int, int, int]:
+             cases: dict[str, list[Any]] | None, engine: str = "columnar"
+             ) -> tuple[int, int, int, int]:
     import pyarrow.parquet as pq
 
     with _flat_pool():
@@ -122,7 +132,7 @@ def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any,
             source = pq.ParquetFile(path)
         except (OSError, ValueError) as exc:
             raise UsageError(f"cannot read the Parquet file '{path}': {exc}") from None
-        return _parquet_batches(policy, source, out, rejects, as_of, cases)
+        return _parquet_batches(policy, source, out, rejects, as_of, cases, engine)
 
 
 @contextlib.contextmanager
@@ -150,11 +160,12 @@ def _flat_pool() -> Iterator[None]:
 
 
 def _parquet_batches(policy: Any, source: Any, out: Any, rejects: Any, as_of: Any,
-                     cases: dict[str, list[Any]] | None = None) -> tuple[int, int, int, int]:
+                     cases: dict[str, list[Any]] | None = None, engine: str = "columnar"
+                     ) -> tuple[int, int, int, int]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from fangpin_rules.columnar import output_schema
+    from fangpin_rules.columnar import decide_batch, output_schema
     from fangpin_rules.columnar.cases import CaseTable
     from fangpin_rules.columnar.engine import decide_columns
     from fangpin_rules.engine.serialize import dumps
@@ -172,7 +183,10 @@ def _parquet_batches(policy: Any, source: Any, out: Any, rejects: Any, as_of: An
             # engine holds it)
             batch_cases = CaseTable.of_checked(cases, batch.column(id_field).to_pylist()) \
                 if cases and id_field else None
-            result = decide_columns(policy, batch, as_of, cases=batch_cases)
+            result = decide_columns(policy, batch, as_of, cases=batch_cases) \
+                if engine == "columnar" else decide_batch(
+                    policy, batch, as_of, engine=engine,
+                    cases=batch_cases.by_household if batch_cases else None)
             table = result.decisions
             rows = _decided_rows(batch.num_rows, result.rejects)
             ids = pl.from_arrow(table.column("household_id"))

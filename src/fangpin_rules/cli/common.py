@@ -127,6 +127,9 @@ def open_input(path: str) -> Iterator[IO[str]]:
             sys.stdin.reconfigure(errors="surrogateescape", newline="\n")
         yield sys.stdin
         return
+    if _starts_as_parquet(path):  # each "line" of it would be rejected as not JSON
+        raise UsageError(f"'{path}' is a Parquet file, and JSON lines are read here: only "
+                         "`fangpin eval` reads Parquet (into a Parquet -o)")
     try:
         stream = open(path, encoding="utf-8", errors="surrogateescape",  # noqa: SIM115
                       newline="\n")  # only a newline ends a record, not a CR inside one
@@ -134,6 +137,24 @@ def open_input(path: str) -> Iterator[IO[str]]:
         raise UsageError(f"cannot read '{path}': {exc.strerror}") from None
     with stream:
         yield stream
+
+
+def is_parquet(path: str) -> bool:
+    """Whether the records at `path` are a Parquet file: by its name (.parquet) or, whatever
+    its name, by the magic bytes it starts with (a file that cannot be read is not: its
+    reader says why)."""
+    return path != "-" and (path.lower().endswith(".parquet") or _starts_as_parquet(path))
+
+
+def _starts_as_parquet(path: str) -> bool:
+    try:
+        with open(path, "rb") as source:
+            return source.read(len(PARQUET_MAGIC)) == PARQUET_MAGIC
+    except OSError:
+        return False
+
+
+PARQUET_MAGIC = b"PAR1"  # the first (and last) four bytes of a Parquet file
 
 
 def policy_files(policy: Policy | RegionalPolicy) -> list[str]:

@@ -24,6 +24,7 @@ from fangpin_rules.cli.common import (
     UsageError,
     add_policy_path_option,
     add_regions_option,
+    is_parquet,
     load_or_report,
     load_regions_or_report,
     open_input,
@@ -55,8 +56,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("policy", metavar="POLICY")
     parser.add_argument("records", metavar="RECORDS",
                         help="JSONL, a JSON array, or one JSON object (one household, "
-                        "formatted any way); - for stdin; or a ledger, .xlsx or .csv "
-                        "(docs/ledger-guide.md)")
+                        "formatted any way); - for stdin; a ledger, .xlsx or .csv "
+                        "(docs/ledger-guide.md); or a Parquet file (docs/columnar.md)")
     parser.add_argument("--as-of", required=True, metavar="DATE",
                         help="evaluation date, YYYY-MM-DD")
     parser.add_argument("--explain", action="store_true",
@@ -84,8 +85,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "the same as with one, in input order")
     parser.add_argument("--engine", choices=("record", "columnar"), default="record",
                         help="columnar: decide in columns (docs/columnar.md), for JSONL or "
-                        "a Parquet file (.parquet; its decisions go to a Parquet -o); the same "
-                        "decisions, without --explain or --jobs")
+                        "a Parquet file; the same decisions, without --explain or --jobs. A "
+                        "Parquet file (.parquet, or one starting PAR1) is read as Parquet on "
+                        "either engine, its decisions into a Parquet -o")
     parser.set_defaults(run=run)
 
 
@@ -94,8 +96,12 @@ def run(args: argparse.Namespace) -> int:
     from fangpin_rules.engine.policy import DateError, parse_date
 
     policy: Any = load_or_report(args.policy, args.policy_path, strict=args.strict)
-    if args.engine == "columnar":
-        from fangpin_rules.cli.columnar_eval import run_columnar
+    if args.engine == "columnar" or is_parquet(args.records):  # a Parquet file: either engine
+        try:
+            from fangpin_rules.cli.columnar_eval import run_columnar
+        except ImportError:
+            raise UsageError("the columnar engine and Parquet files need pyarrow and polars: "
+                             "pip install 'fangpin-rules[arrow]'") from None
         return run_columnar(args, policy)
     if args.regions:
         policy = load_regions_or_report(policy, args.regions)
