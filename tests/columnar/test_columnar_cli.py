@@ -323,21 +323,66 @@ def test_what_a_parquet_run_does_not_take_is_refused(
 
 def test_where_json_lines_are_read_a_parquet_file_is_refused(
         tmp_path: Path, fujian: Policy, capsys: pytest.CaptureFixture[str]) -> None:
-    """`diff --impact`, `report`, `--cases`: a Parquet file is named, not read line by line
-    into rejections of every line."""
+    """`report`, `explain`, `--cases`: a Parquet file is named, not read line by line into
+    rejections of every line."""
     households = list(benchmark_module("boundary_households").boundary_households(20, 6))
     parquet = tmp_path / "households.parquet"
     pq.write_table(records_to_arrow(fujian, households), parquet)
     jsonl = tmp_path / "households.jsonl"
     jsonl.write_text("".join(dumps(h) + "\n" for h in households), encoding="utf-8")
-    for args in (["diff", str(FUJIAN), str(REVISED), "--impact", str(parquet),
-                  "--as-of", AS_OF],
+    for args in (["explain", str(FUJIAN), str(parquet), "--as-of", AS_OF],
                  ["report", "ledger", str(FUJIAN), str(parquet), "--month", "2021-09"],
                  ["eval", str(FUJIAN), str(jsonl), "--as-of", AS_OF, "--cases", str(parquet)]):
         assert main(args) == 2, args
         err = capsys.readouterr().err
         assert f"'{parquet}' is a Parquet file, and JSON lines are read here" in err, args
         assert "Traceback" not in err
+
+
+def test_diff_impact_reads_a_parquet_file(tmp_path: Path, fujian: Policy,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """`diff --impact` of a Parquet file: the report of the same households as JSON lines,
+    on either engine, each household numbered by its row (0-based) where JSON lines give its
+    line, a bad row rejected naming its row."""
+    import json
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    households = list(benchmark_module("boundary_households").boundary_households(300, 8))
+    rows = records_to_arrow(fujian, households).to_pylist()
+    rows[5]["net_income"] = Decimal("-2000000000000")
+    table = pa.Table.from_pylist(rows, schema=records_to_arrow(fujian, households[:1]).schema)
+    parquet = tmp_path / "households.parquet"
+    pq.write_table(table, parquet, row_group_size=100)
+    jsonl = tmp_path / "households.jsonl"
+    households[5]["net_income"] = "-2000000000000"
+    jsonl.write_text("".join(dumps(h) + "\n" for h in households), encoding="utf-8")
+
+    def run(source: Path, engine: str, fmt: str) -> tuple[Any, list[Any]]:
+        report, changed = tmp_path / f"report.{fmt}", tmp_path / "changed.jsonl"
+        assert main(["diff", str(FUJIAN), str(REVISED), "--impact", str(source),
+                     "--as-of", AS_OF, "--engine", engine, "--format", fmt,
+                     "-o", str(report), "--impact-out", str(changed)]) == 1  # a rejection
+        capsys.readouterr()
+        text = report.read_text(encoding="utf-8")
+        return json.loads(text) if fmt == "json" else text, \
+            [json.loads(line) for line in changed.read_text(encoding="utf-8").splitlines()]
+
+    by_lines, changed_lines = run(jsonl, "record", "json")
+    assert by_lines["impact"]["rejected"] == 1 and by_lines["impact"]["changed"] > 20
+    for numbered in (by_lines["impact"]["rejections"], by_lines["attribution"]["listed"],
+                     changed_lines,
+                     [c["attribution"] for c in changed_lines]):
+        for entry in numbered:
+            entry["row"] = entry.pop("line") - 1  # a line counts from 1, a row from 0
+    for engine in ("record", "columnar"):
+        by_rows, changed_rows = run(parquet, engine, "json")
+        assert by_rows == by_lines, engine
+        assert changed_rows == changed_lines, engine
+    assert by_lines["impact"]["rejections"][0]["row"] == 5
+    text, _ = run(parquet, "columnar", "text")
+    assert "row 5 " in text and "line 5 " not in text
 
 
 def _colliding(ids: Any) -> Any:

@@ -63,8 +63,9 @@ class HouseholdAttribution:
     articles: tuple[str, ...] = ()  # the articles the sufficient edits cite
     minimal: bool = True  # False: the reduction was cut short (the variant budget ran out)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"household_id": self.household_id, "line": self.line, "region": self.region,
+    def to_json(self, numbered_by: str = "line") -> dict[str, Any]:
+        """`numbered_by`: the key of the household's number ("row" for a Parquet file's)."""
+        return {"household_id": self.household_id, numbered_by: self.line, "region": self.region,
                 "how": self.how, "minimal": self.minimal,
                 "edits": [i + 1 for i in self.sufficient],
                 "items": list(self.items), "articles": list(self.articles),
@@ -111,6 +112,7 @@ class Attribution:
     chart: list[ChartPoint] = field(default_factory=list)
     variants_built: int = 0
     variants_failed: dict[str, str] = field(default_factory=dict)
+    numbered_by: str = "line"  # what a household's number counts (ImpactReport.numbered_by)
 
     def edit_cites(self, index: int) -> list[str]:
         cites: list[str] = []
@@ -143,7 +145,7 @@ class Attribution:
                              for name, table in fig.transitions.items()}}
                         for region, fig in sorted(self.regions.items(),
                                                   key=lambda i: i[0] or "")],
-            "listed": [row.to_json() for row in self.rows],
+            "listed": [row.to_json(self.numbered_by) for row in self.rows],
             "variants": {"built": self.variants_built,
                          "failed": [{"edits": key, "problem": problem}
                                     for key, problem in sorted(self.variants_failed.items())]},
@@ -328,6 +330,7 @@ def attribute(old: AnyPolicy, new: AnyPolicy, diff: PolicyDiff, records: Iterabl
 
     report = impact(old, new, records, when, on_decided=observe, **impact_options)
     attributor.result.variants_built = len(attributor.variants.built)
+    attributor.result.numbered_by = report.numbered_by
     return report, attributor.result
 
 

@@ -52,8 +52,9 @@ class ChangedHousehold:
     old: dict[str, Any]
     new: dict[str, Any]
 
-    def to_json(self) -> dict[str, Any]:
-        return {"household_id": self.household_id, "line": self.line,
+    def to_json(self, numbered_by: str = "line") -> dict[str, Any]:
+        """`numbered_by`: the key of the household's number ("row" for a Parquet file's)."""
+        return {"household_id": self.household_id, numbered_by: self.line,
                 "changed": list(self.changed), "old": self.old, "new": self.new}
 
 
@@ -76,6 +77,7 @@ class ImpactReport:
     lost: dict[str, Counter[str]] = field(default_factory=dict)
     samples: dict[str, list[str]] = field(default_factory=dict)
     rejections: list[Rejection] = field(default_factory=list)  # the first few
+    numbered_by: str = "line"  # what a record's number counts: "row" for a Parquet file's
 
     def sample(self, kind: str, household_id: str) -> None:
         ids = self.samples.setdefault(kind, [])
@@ -103,7 +105,8 @@ class ImpactReport:
                         "sample_lost": self.samples.get(label_key(name, "-", label), [])}
                        for label in sorted(self.gained[name].keys() | self.lost[name].keys())]
                 for name in self.gained},
-            "rejections": [r.to_json() for r in self.rejections],
+            "rejections": [{(self.numbered_by if key == "line" else key): value
+                            for key, value in r.to_json().items()} for r in self.rejections],
         }
 
 
@@ -175,7 +178,7 @@ def impact(old: AnyPolicy, new: AnyPolicy, records: Iterable[Any], as_of: date |
            on_change: Callable[[ChangedHousehold], None] | None = None,
            on_reject: Callable[[Rejection], None] | None = None,
            on_decided: Callable[[Decided], None] | None = None,
-           engine: str = "record") -> ImpactReport:
+           engine: str = "record", numbered_by: str = "line") -> ImpactReport:
     """Decide every record under `old` and `new` on `as_of` and count what changes.
 
     `records` are household dicts or `Household`s (or, with `numbered`, the `(line, item)` pairs
@@ -189,7 +192,8 @@ def impact(old: AnyPolicy, new: AnyPolicy, records: Iterable[Any], as_of: date |
     `engine`: "record" decides household by household; "columnar" decides `COLUMNAR_CHUNK`
     households at a time in columns (docs/columnar.md), the same decisions, so the same report;
     a version it cannot express raises ColumnarUnsupported before any record.
-    `old` and `new` may both be RegionalPolicy (see module).
+    `old` and `new` may both be RegionalPolicy (see module). `numbered_by` names what the
+    records' numbers count in the report ("row" for a Parquet file's, 0-based).
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
@@ -205,7 +209,7 @@ def impact(old: AnyPolicy, new: AnyPolicy, records: Iterable[Any], as_of: date |
     uniform = frozenset() if isinstance(old, RegionalPolicy) else frozenset(
         name for name in outputs
         if not (_reads_household(base_of(old), name) or _reads_household(base_of(new), name)))
-    report = ImpactReport(when, outputs, kinds, uniform, sample_size)
+    report = ImpactReport(when, outputs, kinds, uniform, sample_size, numbered_by=numbered_by)
     for name, kind in kinds.items():
         if kind == "first_match":
             report.transitions[name] = Counter()

@@ -238,7 +238,8 @@ def _text_impact(report: ImpactReport, labels: Labels, paint: Any) -> list[str]:
                               else ""))
     if report.rejections:
         out += ["", "拒绝的记录（前几条）:"]
-        out += [f"  line {r.line} {r.household_id or '?'} {r.field or ''}: {r.reason}"
+        out += [f"  {report.numbered_by} {r.line} {r.household_id or '?'} {r.field or ''}: "
+                f"{r.reason}"
                 for r in report.rejections]
     return [out[0], *(safe_text(line) for line in out[1:])]  # out[0] is painted
 

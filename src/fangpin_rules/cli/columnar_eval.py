@@ -122,17 +122,51 @@ def _jsonl(policy: Any, decider: Any, path: str, out: Any, rejects: Any
     return read, decided, rejected, used
 
 
+def parquet_records(policy: Any, path: str) -> Iterator[tuple[int, Any]]:
+    """(row, record) for each row of the Parquet file at `path` (rows 0-based), the record as
+    the record path reads it (`row_record`), or the RecordError that rejects the row: the
+    numbered items `diff --impact` reads. A few thousand rows are Python values at a time.
+    A file that is not Parquet is a UsageError here, before any row."""
+    from fangpin_rules.columnar.arrow import row_record
+    from fangpin_rules.engine.records import RecordError
+    from fangpin_rules.engine.typed_json import typed_reader
+
+    base = getattr(policy, "base", policy)
+    reader = typed_reader(base.checked.record_model)
+    source = _parquet_file(path)
+
+    def rows() -> Iterator[tuple[int, Any]]:
+        row = 0
+        for batch in file_batches(source, PARQUET_BATCH_ROWS):
+            for start in range(0, batch.num_rows, RECORD_ROWS):
+                for data in batch.slice(start, RECORD_ROWS).to_pylist():
+                    try:
+                        yield row, row_record(base, reader, data)
+                    except RecordError as exc:
+                        yield row, exc
+                    row += 1
+
+    return rows()
+
+
+RECORD_ROWS = 2_048  # rows of a Parquet batch made Python values at a time (parquet_records)
+
+
+def _parquet_file(path: str) -> Any:
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the Parquet file '{path}': {exc}") from None
+
+
 def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any,
              cases: dict[str, list[Any]] | None, engine: str = "columnar"
              ) -> tuple[int, int, int, int]:
-    import pyarrow.parquet as pq
-
     with _flat_pool():
-        try:
-            source = pq.ParquetFile(path)
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"cannot read the Parquet file '{path}': {exc}") from None
-        return _parquet_batches(policy, source, out, rejects, as_of, cases, engine)
+        return _parquet_batches(policy, _parquet_file(path), out, rejects, as_of, cases,
+                                engine)
 
 
 @contextlib.contextmanager

@@ -128,8 +128,8 @@ def open_input(path: str) -> Iterator[IO[str]]:
         yield sys.stdin
         return
     if _starts_as_parquet(path):  # each "line" of it would be rejected as not JSON
-        raise UsageError(f"'{path}' is a Parquet file, and JSON lines are read here: only "
-                         "`fangpin eval` reads Parquet (into a Parquet -o)")
+        raise UsageError(f"'{path}' is a Parquet file, and JSON lines are read here: "
+                         "`fangpin eval` (into a Parquet -o) and `diff --impact` read Parquet")
     try:
         stream = open(path, encoding="utf-8", errors="surrogateescape",  # noqa: SIM115
                       newline="\n")  # only a newline ends a record, not a CR inside one

@@ -13,6 +13,7 @@ interrupted. The output files are replaced only when the run finishes (docs/secu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from typing import IO, TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from fangpin_rules.cli.common import (
     Reported,
     UsageError,
     applied_or_report,
+    is_parquet,
     load_or_report,
     load_regions_or_report,
     open_input,
@@ -56,8 +58,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--exit-code", action="store_true",
                         help="exit 1 when the policies differ, like git diff --exit-code")
     parser.add_argument("--impact", metavar="RECORDS",
-                        help="households (JSONL or a JSON array; - for stdin) to decide under "
-                             "both versions")
+                        help="households (JSONL or a JSON array; - for stdin; or a Parquet "
+                             "file, its households numbered by row) to decide under both "
+                             "versions")
     parser.add_argument("--as-of", metavar="DATE", help="evaluation date for --impact")
     parser.add_argument("--cases", metavar="FILE",
                         help="case records (JSONL) for --impact: their deadlines are compared "
@@ -177,16 +180,26 @@ def _impact(args: argparse.Namespace, old: Policy, new: Policy, diff: PolicyDiff
     changed_out = outputs.open(args.impact_out) if args.impact_out else None
     pending: list[dict[str, Any]] = []  # the changed household waiting for its attribution
     quiet_collector()  # as `fangpin eval`: the households' objects are short-lived
-    with open_input(args.impact) as source:
-        progress = progress_for(sys.stderr, source)
+    # a Parquet file's households are numbered by their row (0-based), as `fangpin eval`'s
+    # rejects of one: "row" where JSON lines say "line"
+    numbered_by = "row" if is_parquet(args.impact) else "line"
+    with contextlib.ExitStack() as stack:
+        if numbered_by == "row":
+            from fangpin_rules.cli.columnar_eval import parquet_records
+            records: Any = parquet_records(old, args.impact)
+            progress = None
+        else:
+            source = stack.enter_context(open_input(args.impact))
+            records = numbered_items(source)
+            progress = progress_for(sys.stderr, source)
 
         def write_changed(household: ChangedHousehold) -> None:
             if changed_out is not None:
-                pending.append(household.to_json())
+                pending.append(household.to_json(numbered_by))
 
         def write_attributed(row: HouseholdAttribution) -> None:
             if pending:
-                pending[-1]["attribution"] = row.to_json()
+                pending[-1]["attribution"] = row.to_json(numbered_by)
 
         def decided(_: Any) -> None:  # after the household's attribution, if it changed
             if changed_out is not None and pending:
@@ -199,9 +212,9 @@ def _impact(args: argparse.Namespace, old: Policy, new: Policy, diff: PolicyDiff
                 progress.update(1)
 
         try:
-            return attribute(old_deciding, new_deciding, diff, numbered_items(source),
-                             args.as_of,
-                             numbered=True, sample_size=args.sample, cases=cases,
+            return attribute(old_deciding, new_deciding, diff, records, args.as_of,
+                             numbered=True, numbered_by=numbered_by, sample_size=args.sample,
+                             cases=cases,
                              on_change=write_changed, on_household=write_attributed,
                              on_decided=decided, on_reject=rejected, engine=args.engine)
         except DateError as exc:

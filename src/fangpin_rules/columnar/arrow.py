@@ -346,9 +346,7 @@ def _decide_rows(deciding: Policy | RegionalPolicy, batch: pa.RecordBatch | pa.T
         rows = batch.slice(start, RECORD_CHUNK_ROWS).to_pylist()
         for row, data in enumerate(rows, start=start):
             try:
-                record = reader.convert(data) if reader is not None else None
-                if record is None:  # pydantic reads it (a lax form) or words its rejection
-                    record = policy.validate(_drop_nulls(data))
+                record = row_record(policy, reader, data)
                 own = own_cases.get(getattr(record, id_field)) if own_cases and id_field \
                     else None
                 if regional is not None:  # the household's region's policy
@@ -408,6 +406,14 @@ def _in_arrow_form(decision: dict[str, Any], converters: Converters) -> dict[str
         if value is not None:
             decision[key] = convert(value)
     return decision
+
+
+def row_record(policy: Policy, reader: Any, data: dict[str, Any]) -> Any:
+    """A row of an Arrow table (`to_pylist`) as the record path reads it: the typed reader's
+    record (`reader`, `typed_reader(...)` or None), or, where it does not take the row, the
+    policy's model's, which reads a lax form or raises the RecordError naming every problem."""
+    record = reader.convert(data) if reader is not None else None
+    return record if record is not None else policy.validate(_drop_nulls(data))
 
 
 def _drop_nulls(value: Any) -> Any:

@@ -30,6 +30,7 @@ from fangpin_rules.columnar.arrow import (
     output_schema,
     records_table,
     rejects_schema,
+    row_record,
 )
 from fangpin_rules.columnar.cases import CaseTable, case_deadlines
 from fangpin_rules.columnar.jsonl import decision_lines
@@ -841,9 +842,7 @@ def _redecide(policy: Policy | RegionalPolicy, table: Any, decided: Any, hazard:
     failed: list[tuple[int, RecordError]] = []
     for position, row_data in zip(positions, data, strict=True):
         row_data.pop(REGION_COLUMN, None)
-        record = reader.convert(row_data) if reader is not None else None
-        if record is None:
-            record = base.validate(_drop_nulls(row_data))
+        record = row_record(base, reader, row_data)
         try:
             deciding = policy.policy_for(record) if isinstance(policy, RegionalPolicy) \
                 else policy
