@@ -385,6 +385,125 @@ def test_diff_impact_reads_a_parquet_file(tmp_path: Path, fujian: Policy,
     assert "row 5 " in text and "line 5 " not in text
 
 
+def _parquet_source(tmp_path: Path, fujian: Policy, n: int = 600) -> Path:
+    households = list(benchmark_module("boundary_households").boundary_households(n, 3))
+    source = tmp_path / "in.parquet"
+    pq.write_table(records_to_arrow(fujian, households), source, row_group_size=100)
+    return source
+
+
+def test_a_parquet_run_reads_and_writes_beside_deciding(
+        tmp_path: Path, fujian: Policy, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The next batch is read, and the last one written, each in a thread of its own while a
+    batch is decided: the same bytes, in order."""
+    import threading
+
+    from fangpin_rules.cli import columnar_eval
+
+    monkeypatch.setattr(columnar_eval, "PARQUET_BATCH_ROWS", 100)
+    seen: dict[str, set[str]] = {"read": set(), "written": set()}
+    batches = columnar_eval.file_batches
+
+    def reading(*args: Any) -> Any:
+        for batch in batches(*args):
+            seen["read"].add(threading.current_thread().name)
+            yield batch
+
+    write = pq.ParquetWriter.write_table
+
+    def writing(self: Any, table: Any, *args: Any, **kwargs: Any) -> None:
+        seen["written"].add(threading.current_thread().name)
+        write(self, table, *args, **kwargs)
+
+    source, out = _parquet_source(tmp_path, fujian), tmp_path / "out.parquet"
+    monkeypatch.setattr(columnar_eval, "file_batches", reading)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", writing)
+    assert main(["eval", str(FUJIAN), str(source), "--as-of", AS_OF, "--engine", "columnar",
+                 "-o", str(out)]) == 0
+    assert "read 600, decided 600, rejected 0" in capsys.readouterr().err
+    assert seen == {"read": {"fangpin-read-ahead"}, "written": {"fangpin-write"}}
+    assert pq.ParquetFile(out).metadata.num_row_groups == 6
+    assert pq.read_table(out).to_pylist() == decide_batch(
+        fujian, pq.read_table(source), AS_OF, engine="record").decisions.to_pylist()
+
+
+def test_a_failed_write_ends_the_parquet_run_with_no_output(
+        tmp_path: Path, fujian: Policy, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from fangpin_rules.cli import columnar_eval
+
+    monkeypatch.setattr(columnar_eval, "PARQUET_BATCH_ROWS", 100)
+    write = pq.ParquetWriter.write_table
+    calls: list[int] = []
+
+    def failing(self: Any, table: Any, *args: Any, **kwargs: Any) -> None:
+        calls.append(table.num_rows)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        write(self, table, *args, **kwargs)
+
+    source, out = _parquet_source(tmp_path, fujian), tmp_path / "out.parquet"
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", failing)
+    assert main(["eval", str(FUJIAN), str(source), "--as-of", AS_OF, "--engine", "columnar",
+                 "-o", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "no output file was written or replaced" in err
+    assert "Traceback" not in err and "read 600" not in err
+    assert not out.exists() and list(tmp_path.iterdir()) == [source]
+    assert len(calls) < 6  # the run stopped: the batches after the failure were not written
+
+
+def test_a_parquet_file_that_fails_mid_way_ends_the_run_with_no_output(
+        tmp_path: Path, fujian: Policy, capsys: pytest.CaptureFixture[str]) -> None:
+    source = _parquet_source(tmp_path, fujian)
+    data = bytearray(source.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 4000] = bytes(4000)  # a row group's pages, the footer intact
+    source.write_bytes(bytes(data))
+    out = tmp_path / "out.parquet"
+    code = main(["eval", str(FUJIAN), str(source), "--as-of", AS_OF, "--engine", "columnar",
+                 "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code in (2, 3) and "no output file was written or replaced" in err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_read_ahead_and_write_beside_stop_and_raise() -> None:
+    from fangpin_rules.cli.columnar_eval import Ahead, Beside
+
+    with Ahead(iter(range(50))) as taken:
+        assert list(taken) == list(range(50))
+
+    def failing() -> Any:
+        yield 1
+        raise ValueError("a bad page")
+
+    with Ahead(failing()) as taken, pytest.raises(ValueError, match="a bad page"):
+        assert next(taken) == 1
+        next(taken)
+    endless = Ahead(iter(range(10**9)))
+    with endless as taken:
+        assert next(taken) == 0  # left with the producer still going: it is stopped
+    assert not endless._thread.is_alive()
+
+    written: list[int] = []
+    with Beside(written.append) as writer:
+        for item in range(20):
+            writer(item)
+    assert written == list(range(20))
+
+    def refusing(item: int) -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"), Beside(refusing) as writer:
+        writer(1)
+    kept: list[int] = []
+    with pytest.raises(KeyError), Beside(kept.append) as writer:
+        raise KeyError("the run failed")  # nothing given after is written, no hang
+    assert kept == []
+
+
 def _colliding(ids: Any) -> Any:
     """A hash that collides for every two ids of one length ("H1" .. "H9"): the index must
     still tell them apart by the ids it spilled."""

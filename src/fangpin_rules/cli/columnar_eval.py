@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import queue
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,6 +35,8 @@ from fangpin_rules.cli.outputs import Outputs, check_collisions
 PARQUET_BATCH_ROWS = 65_536  # rows decided at a time from a Parquet file
 INDEX_RUN_ROWS = 1 << 21  # the most ids in one sorted run of the id index (32 MiB)
 POOL_DECAY_MS = 1_000  # how long Arrow's jemalloc keeps freed pages in a Parquet run
+PIPELINE_DEPTH = 1  # batches read ahead, and decided batches waiting to be written
+_POLL_SECONDS = 0.1  # how often a reader thread that cannot hand on its batch checks for a stop
 
 
 def run_columnar(args: argparse.Namespace, policy: Any) -> int:
@@ -210,9 +214,11 @@ def _parquet_batches(policy: Any, source: Any, out: Any, rejects: Any, as_of: An
     # each id decided, with its row: one decision per household
     schema = output_schema(base)
     with IdIndex() as index, pq.ParquetWriter(
-            out.buffer, schema, write_statistics=statistics_columns(schema)) as writer:
+            out.buffer, schema, write_statistics=statistics_columns(schema)) as parquet, \
+            Beside(parquet.write_table) as writer, Ahead(file_batches(
+                source, PARQUET_BATCH_ROWS)) as batches:
         id_field = base.checked.record_id
-        for batch in file_batches(source, PARQUET_BATCH_ROWS):
+        for batch in batches:
             # the cases of the batch's households (a cases file is held whole, as the record
             # engine holds it)
             batch_cases = CaseTable.of_checked(cases, batch.column(id_field).to_pylist()) \
@@ -235,7 +241,7 @@ def _parquet_batches(policy: Any, source: Any, out: Any, rejects: Any, as_of: An
                         f"{first[i]}); each household is one record in a run"}) + "\n")
                 table = table.filter((~duplicate).to_arrow())
                 rejected += int(duplicate.sum())
-            writer.write_table(table)
+            writer(table)
             if batch_cases:
                 used += batch_cases.used(table.column("household_id").to_pylist())
             for rejection in result.rejects.to_pylist():
@@ -247,6 +253,98 @@ def _parquet_batches(policy: Any, source: Any, out: Any, rejects: Any, as_of: An
             del batch, result, table
             pool.release_unused()  # the batch's buffers go back to the system, not kept
     return read, decided, rejected, used
+
+
+class Ahead:
+    """The items of an iterator made in a thread of their own, up to `depth` ahead of the one
+    taking them: a Parquet run's next batch is read (Arrow's reader lets the interpreter go
+    meanwhile) while this one is decided. An exception of the iterator is raised where the
+    item it failed to make is taken; leaving the `with` early stops the thread."""
+
+    def __init__(self, items: Iterator[Any], depth: int = PIPELINE_DEPTH) -> None:
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(items,), daemon=True,
+                                        name="fangpin-read-ahead")
+
+    def _run(self, items: Iterator[Any]) -> None:
+        try:
+            for item in items:
+                if not self._put(("item", item)):
+                    return
+        except BaseException as exc:  # raised again in the taker's thread
+            self._put(("error", exc))
+            return
+        self._put(("end", None))
+
+    def _put(self, entry: tuple[str, Any]) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(entry, timeout=_POLL_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __enter__(self) -> Iterator[Any]:
+        self._thread.start()
+        return self._taken()
+
+    def _taken(self) -> Iterator[Any]:
+        while True:
+            kind, value = self._queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class Beside:
+    """`write` called in a thread of its own for each item given, in order, at most `depth`
+    items behind: a Parquet run's batch is encoded and written (Arrow lets the interpreter go
+    meanwhile) while the next is decided. A failed write is raised at the next item given or
+    when the `with` ends; leaving it on an exception drops what was not written yet (the
+    run's outputs are not kept then)."""
+
+    def __init__(self, write: Any, depth: int = PIPELINE_DEPTH) -> None:
+        self._write = write
+        self._queue: queue.Queue[tuple[bool, Any]] = queue.Queue(depth)
+        self._failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True, name="fangpin-write")
+
+    def _run(self) -> None:
+        while True:
+            more, item = self._queue.get()
+            if not more:
+                return
+            if self._failed is None:
+                try:
+                    self._write(item)
+                except BaseException as exc:  # raised again in the giver's thread
+                    self._failed = exc
+
+    def __call__(self, item: Any) -> None:
+        if self._failed is not None:
+            raise self._failed
+        self._queue.put((True, item))
+
+    def __enter__(self) -> Beside:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if kind is not None:  # nothing more is written: the run failed
+            self._failed = self._failed or RuntimeError("the run ended")
+        self._queue.put((False, None))
+        self._thread.join()
+        if kind is None and self._failed is not None:
+            raise self._failed
+
 
 
 def statistics_columns(schema: Any) -> list[str]:
