@@ -323,15 +323,16 @@ def test_what_a_parquet_run_does_not_take_is_refused(
 
 def test_where_json_lines_are_read_a_parquet_file_is_refused(
         tmp_path: Path, fujian: Policy, capsys: pytest.CaptureFixture[str]) -> None:
-    """`report`, `explain`, `--cases`: a Parquet file is named, not read line by line into
-    rejections of every line."""
+    """`explain`, `--cases`, a report's `--decisions`: a Parquet file is named, not read line
+    by line into rejections of every line."""
     households = list(benchmark_module("boundary_households").boundary_households(20, 6))
     parquet = tmp_path / "households.parquet"
     pq.write_table(records_to_arrow(fujian, households), parquet)
     jsonl = tmp_path / "households.jsonl"
     jsonl.write_text("".join(dumps(h) + "\n" for h in households), encoding="utf-8")
     for args in (["explain", str(FUJIAN), str(parquet), "--as-of", AS_OF],
-                 ["report", "ledger", str(FUJIAN), str(parquet), "--month", "2021-09"],
+                 ["report", "ledger", str(FUJIAN), str(jsonl), "--month", "2021-09",
+                  "--decisions", str(parquet)],
                  ["eval", str(FUJIAN), str(jsonl), "--as-of", AS_OF, "--cases", str(parquet)]):
         assert main(args) == 2, args
         err = capsys.readouterr().err

@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,3 +113,28 @@ def test_the_columnar_region_table_example(in_copy: Path,
     assert main([w.replace("columnar", "record") for w in words[1:]]) == 1
     assert capsys.readouterr().err == err and Path("ledger-2022-11.csv").read_bytes() == shown
     assert shown.count(b"\n") > 3  # townships and the total
+
+
+def test_the_parquet_example(in_copy: Path, fujian: Any,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    """The example county's November as a data centre's Parquet table: the ledger of the
+    JSON lines, on either engine."""
+    import pyarrow.parquet as pq
+
+    from fangpin_rules.columnar import records_to_arrow
+
+    found = re.search(r"<!-- example: parquet -->\n```sh\n(.*?)```", DOC, re.S)
+    assert found
+    words = shlex.split(found.group(1))
+    november = ROOT / "examples" / "population" / "households-2021-11.jsonl"
+    assert words[4] == "households-2021-11.parquet"  # written here, in the copy
+    households = [json.loads(line) for line in november.read_text(encoding="utf-8").splitlines()]
+    pq.write_table(records_to_arrow(fujian, households), words[4])
+    assert words[0] == "fangpin" and main(words[1:]) == 0
+    assert "households read 32, decided 32, rejected 0" in capsys.readouterr().err
+    shown = Path("ledger-2021-11.csv").read_bytes()
+    assert main([w if w != words[4] else str(november) for w in words[1:]]) == 0
+    assert Path("ledger-2021-11.csv").read_bytes() == shown
+    assert main([*words[1:], "--engine", "columnar"]) == 0
+    assert Path("ledger-2021-11.csv").read_bytes() == shown
+    assert shown.count(b"\n") == 6  # the header, 4 regions and the total

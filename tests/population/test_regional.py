@@ -264,3 +264,22 @@ def test_an_unknown_value_is_in_no_sum(tmp_path: Path) -> None:
     figures = warning["figures"]
     assert (figures["households"], figures["selected"], figures["unknown"]) == (10, 7, 3)
     assert figures["sum"] == sum(Decimal(r["previous_net_income"]) for r in records[3:])
+
+
+def test_a_warnings_sum_reads_the_same_whatever_places_the_records_spell() -> None:
+    """The text of a sum (a total, a previous sum) is its value's, as in the JSON form: 18.50
+    and 18.5000000000 (a Parquet file's decimal) are one sum; a mean and the figure keep
+    their four places."""
+    from fangpin_rules.population.regional import describe
+
+    def warning(figures: dict[str, Any]) -> str:
+        return describe({"period": "2022-04", "level": "village", "region": "350181004001",
+                         "title": "t", "cite": "§3", "direction": "below",
+                         "figures": {"selected": 2, "households": 2, "figure": Decimal("0.8534"),
+                                     "threshold": Decimal("0.9"), **figures}})
+
+    for places in ("18.50", "18.5000000000"):
+        assert "summing 18.5 (previous 20.25)," in warning(
+            {"sum": Decimal(places), "previous": Decimal("20.2500000000")})
+        assert "summing 18.5, mean 9.2500 (previous 10.1250), figure 0.8534" in warning(
+            {"sum": Decimal(places), "mean": Decimal("9.2500"), "previous": Decimal("10.1250")})

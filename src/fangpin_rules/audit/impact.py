@@ -105,8 +105,7 @@ class ImpactReport:
                         "sample_lost": self.samples.get(label_key(name, "-", label), [])}
                        for label in sorted(self.gained[name].keys() | self.lost[name].keys())]
                 for name in self.gained},
-            "rejections": [{(self.numbered_by if key == "line" else key): value
-                            for key, value in r.to_json().items()} for r in self.rejections],
+            "rejections": [r.to_json(self.numbered_by) for r in self.rejections],
         }
 
 

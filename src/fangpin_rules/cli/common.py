@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from fangpin_rules.engine import Policy
     from fangpin_rules.engine.policy import CarriedForward
     from fangpin_rules.engine.regions import RegionalPolicy
+    from fangpin_rules.engine.stream import NumberedRecords
 
 
 class _HasWarnings(Protocol):
@@ -129,7 +130,8 @@ def open_input(path: str) -> Iterator[IO[str]]:
         return
     if _starts_as_parquet(path):  # each "line" of it would be rejected as not JSON
         raise UsageError(f"'{path}' is a Parquet file, and JSON lines are read here: "
-                         "`fangpin eval` (into a Parquet -o) and `diff --impact` read Parquet")
+                         "`fangpin eval` (into a Parquet -o), `diff --impact` and the "
+                         "households of `fangpin report` read Parquet")
     try:
         stream = open(path, encoding="utf-8", errors="surrogateescape",  # noqa: SIM115
                       newline="\n")  # only a newline ends a record, not a CR inside one
@@ -137,6 +139,27 @@ def open_input(path: str) -> Iterator[IO[str]]:
         raise UsageError(f"cannot read '{path}': {exc.strerror}") from None
     with stream:
         yield stream
+
+
+ARROW_NEEDED = ("the columnar engine and Parquet files need pyarrow and polars: "
+                "pip install 'fangpin-rules[arrow]'")
+
+
+@contextmanager
+def open_households(path: str, policy: Policy | RegionalPolicy
+                    ) -> Iterator[IO[str] | NumberedRecords]:
+    """The households at `path`: a Parquet file's rows read as the record path reads them
+    (`NumberedRecords`, numbered by row from 0), or else its text as `open_input` opens it."""
+    if not is_parquet(path):
+        with open_input(path) as stream:
+            yield stream
+        return
+    from fangpin_rules.engine.stream import NumberedRecords
+    try:
+        from fangpin_rules.cli.columnar_eval import parquet_records
+    except ImportError:
+        raise UsageError(ARROW_NEEDED) from None
+    yield NumberedRecords(parquet_records(policy, path))
 
 
 def is_parquet(path: str) -> bool:

@@ -25,9 +25,9 @@ from fangpin_rules.cli.common import (
     Reported,
     UsageError,
     applied_or_report,
-    is_parquet,
     load_or_report,
     load_regions_or_report,
+    open_households,
     open_input,
     policy_files,
     report_policy_error,
@@ -156,7 +156,7 @@ def _impact(args: argparse.Namespace, old: Policy, new: Policy, diff: PolicyDiff
     from fangpin_rules.cli.progress import progress_for
     from fangpin_rules.engine.policy import DateError
     from fangpin_rules.engine.serialize import dumps
-    from fangpin_rules.engine.stream import numbered_items, quiet_collector
+    from fangpin_rules.engine.stream import NumberedRecords, items_of, numbering_of, quiet_collector
 
     refused: type[PolicyError] = _NotRaised
     if args.engine == "columnar":  # polars only when asked for
@@ -180,18 +180,14 @@ def _impact(args: argparse.Namespace, old: Policy, new: Policy, diff: PolicyDiff
     changed_out = outputs.open(args.impact_out) if args.impact_out else None
     pending: list[dict[str, Any]] = []  # the changed household waiting for its attribution
     quiet_collector()  # as `fangpin eval`: the households' objects are short-lived
-    # a Parquet file's households are numbered by their row (0-based), as `fangpin eval`'s
-    # rejects of one: "row" where JSON lines say "line"
-    numbered_by = "row" if is_parquet(args.impact) else "line"
     with contextlib.ExitStack() as stack:
-        if numbered_by == "row":
-            from fangpin_rules.cli.columnar_eval import parquet_records
-            records: Any = parquet_records(old, args.impact)
-            progress = None
-        else:
-            source = stack.enter_context(open_input(args.impact))
-            records = numbered_items(source)
-            progress = progress_for(sys.stderr, source)
+        source = stack.enter_context(open_households(args.impact, old))
+        # a Parquet file's households are numbered by their row (0-based), as `fangpin eval`'s
+        # rejects of one: "row" where JSON lines say "line"
+        numbered_by = numbering_of(source)
+        records = items_of(source)
+        progress = None if isinstance(source, NumberedRecords) else \
+            progress_for(sys.stderr, source)
 
         def write_changed(household: ChangedHousehold) -> None:
             if changed_out is not None:

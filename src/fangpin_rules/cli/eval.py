@@ -19,6 +19,7 @@ from datetime import date
 from typing import IO, Any, Protocol
 
 from fangpin_rules.cli.common import (
+    ARROW_NEEDED,
     EXIT_OK,
     EXIT_REJECTED,
     UsageError,
@@ -100,8 +101,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             from fangpin_rules.cli.columnar_eval import run_columnar
         except ImportError:
-            raise UsageError("the columnar engine and Parquet files need pyarrow and polars: "
-                             "pip install 'fangpin-rules[arrow]'") from None
+            raise UsageError(ARROW_NEEDED) from None
         return run_columnar(args, policy)
     if args.regions:
         policy = load_regions_or_report(policy, args.regions)

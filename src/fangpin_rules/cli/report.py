@@ -33,6 +33,7 @@ from fangpin_rules.cli.common import (
     add_regions_option,
     load_or_report,
     load_regions_or_report,
+    open_households,
     open_input,
     policy_files,
     warn_carried_forward,
@@ -66,7 +67,7 @@ def add_inputs(parser: argparse.ArgumentParser, *, quarter: bool) -> None:
     parser.add_argument("policy", metavar="POLICY")
     parser.add_argument("households", metavar="HOUSEHOLDS",
                         help="the households of the period (JSONL, a JSON array or one "
-                        "object); - for stdin")
+                        "object, or a Parquet file); - for stdin")
     period = parser.add_mutually_exclusive_group(required=True)
     period.add_argument("--month", metavar="YYYY-MM",
                         help="the month: households are decided on its last day")
@@ -115,13 +116,16 @@ class ReportRun:
         """The households of `path` decided on the last day of `period` (the run's)."""
         from fangpin_rules.engine.records import Rejection
         from fangpin_rules.engine.serialize import dumps
+        from fangpin_rules.engine.stream import numbering_of
         from fangpin_rules.population.deciding import decide_households, paired_with_decisions
 
-        def reject(rejection: Rejection) -> None:
-            self.rejects.write(dumps(rejection.to_json()) + "\n")
-
         when = (period or self.period).last
-        with open_input(path) as source:
+        with open_households(path, self.policy) as source:
+            numbered_by = numbering_of(source)  # a Parquet file's rejects name their row
+
+            def reject(rejection: Rejection) -> None:
+                self.rejects.write(dumps(rejection.to_json(numbered_by)) + "\n")
+
             if period is None and self.decisions is not None:
                 yield from paired_with_decisions(self.policy, source, when, self.decisions,
                                                  cases=self.cases, counts=self.counts,
@@ -221,7 +225,8 @@ def add_months(parser: argparse.ArgumentParser, *, decisions: bool = False) -> N
     """The arguments of a sub-report over several months: MONTH=FILE household files, the
     policy, with `decisions` the months' earlier decision files, -o and --rejects."""
     parser.add_argument("months", nargs="+", metavar="MONTH=FILE",
-                        help="a month written YYYY-MM and its household file")
+                        help="a month written YYYY-MM and its household file (JSON lines or "
+                        "Parquet)")
     parser.add_argument("--policy", default=DEFAULT_POLICY, metavar="POLICY",
                         help=f"policy file (default: {DEFAULT_POLICY})")
     if decisions:
@@ -261,8 +266,11 @@ class MonthsRun:
 
     def on_reject(self, name: str, rejection: Any) -> None:
         from fangpin_rules.engine.serialize import dumps
+        from fangpin_rules.engine.stream import numbering_of
 
-        self.rejects.write(dumps({"file": name, **rejection.to_json()}) + "\n")
+        numbered_by = next((numbering_of(m.stream) for m in self.months if m.name == name),
+                           "line")  # a Parquet file's rejects name their row
+        self.rejects.write(dumps({"file": name, **rejection.to_json(numbered_by)}) + "\n")
 
 
 @contextmanager
@@ -302,7 +310,7 @@ def months_run(args: argparse.Namespace,
             for month_label, path in pairs:
                 decisions = decided.get(month_label)
                 files.append(MonthFile(
-                    month_label, path, opened.enter_context(open_input(path)),
+                    month_label, path, opened.enter_context(open_households(path, policy)),
                     None if decisions is None else opened.enter_context(open_input(decisions)),
                     decisions))
             yield MonthsRun(policy, files, outputs, rejects)

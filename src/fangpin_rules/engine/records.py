@@ -64,8 +64,9 @@ class Rejection:
         return Rejection(line, self.household_id, self.field, self.reason, self.problems,
                          self.case_id)
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"line": self.line, "household_id": self.household_id,
+    def to_json(self, numbered_by: str = "line") -> dict[str, Any]:
+        """`numbered_by`: the key of the record's number ("row" for a Parquet file's)."""
+        out: dict[str, Any] = {numbered_by: self.line, "household_id": self.household_id,
                                "field": self.field, "reason": self.reason}
         if self.case_id is not None:
             out["case_id"] = self.case_id

@@ -61,6 +61,28 @@ def numbered_items(stream: IO[str]) -> Iterator[Item]:
     yield from numbered_lines(stream)
 
 
+@dataclass(frozen=True)
+class NumberedRecords:
+    """Households read already, each a record or the RecordError rejecting it, numbered by
+    what `numbered_by` names: a Parquet file's rows (0-based). Given where a JSON-lines stream
+    is taken (the county reports), it is read as `numbered_items` reads the stream."""
+
+    items: Iterable[Item]
+    numbered_by: str = "row"
+
+
+def items_of(source: IO[str] | NumberedRecords) -> Iterator[Item]:
+    """The numbered items of a stream (`numbered_items`) or of households read already."""
+    if isinstance(source, NumberedRecords):
+        return iter(source.items)
+    return numbered_items(source)
+
+
+def numbering_of(source: IO[str] | NumberedRecords) -> str:
+    """What the numbers of `source`'s items count: "line", or "row" for a Parquet file's."""
+    return source.numbered_by if isinstance(source, NumberedRecords) else "line"
+
+
 def chunks(items: Iterable[Item], size: int = CHUNK_LINES) -> Iterator[list[Item]]:
     iterator = iter(items)
     while chunk := list(itertools.islice(iterator, size)):
@@ -145,10 +167,13 @@ class OneDecisionPerId:
     rejected, naming the line of the first (two records of one household would give it two
     decisions). It sees the chunks' results in input order, in the process that writes them,
     so it works the same with any number of workers. It holds each id seen (with its line):
-    memory grows with the number of households, some 100 bytes each."""
+    memory grows with the number of households, some 100 bytes each. `numbered_by`: what the
+    numbers count ("row" for a Parquet file's rows)."""
 
-    def __init__(self, id_field: str | None = "household_id") -> None:
+    def __init__(self, id_field: str | None = "household_id",
+                 numbered_by: str = "line") -> None:
         self.id_field = id_field
+        self.numbered_by = numbered_by
         self.first_line: dict[Any, int] = {}
 
     def duplicate_of(self, record_id: Any, line: int | None) -> Rejection | None:
@@ -156,7 +181,7 @@ class OneDecisionPerId:
         first = self.first_line.get(record_id) if record_id is not None else None
         if first is None:
             return None
-        where = f"line {first}" if first >= 0 else "an earlier record"
+        where = f"{self.numbered_by} {first}" if first >= 0 else "an earlier record"
         return Rejection(line, str(record_id), self.id_field,
                          f"the id is given to another record already ({where}); each "
                          "household is one record in a run")

@@ -17,10 +17,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any
 
+import msgspec
+
 from fangpin_rules.engine.policy import Policy
-from fangpin_rules.engine.records import RecordError, Rejection, parse_line, read_records
+from fangpin_rules.engine.records import RecordError, Rejection, read_records
 from fangpin_rules.engine.regions import AnyPolicy, RegionalPolicy, base_of
-from fangpin_rules.engine.stream import COLUMNAR_CHUNK, OneDecisionPerId, numbered_items, read_item
+from fangpin_rules.engine.stream import (
+    COLUMNAR_CHUNK,
+    NumberedRecords,
+    OneDecisionPerId,
+    items_of,
+    numbering_of,
+    read_item,
+)
 from fangpin_rules.engine.typed_json import typed_reader
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -104,16 +113,20 @@ RejectHandler = Callable[[Rejection], None]
 ENGINES = ("record", "columnar")
 
 
-def decide_households(policy: AnyPolicy, source: IO[str], as_of: date, *,
+HouseholdSource = IO[str] | NumberedRecords  # JSON lines, or a Parquet file's rows read
+
+
+def decide_households(policy: AnyPolicy, source: HouseholdSource, as_of: date, *,
                       cases: Mapping[str, list[Any]] | None = None,
                       on_reject: RejectHandler, counts: Counts | None = None,
                       engine: str = "record") -> Iterator[Decided]:
-    """Decide each household of `source` (JSON lines, a JSON array or one object) on `as_of`,
-    lazily, in input order; a rejected record goes to `on_reject` (a second record with the same
-    id too). `engine="columnar"` decides `COLUMNAR_CHUNK` households at a time in columns
-    (docs/columnar.md): the same decisions and rejections in the same order; a policy it cannot
-    express or `cases` raise ColumnarUnsupported before any record is read (under a region
-    table each household is decided with its region's parameters in columns too)."""
+    """Decide each household of `source` (JSON lines, a JSON array or one object, or the
+    households of a Parquet file read as `NumberedRecords`) on `as_of`, lazily, in input
+    order; a rejected record goes to `on_reject` (a second record with the same id too).
+    `engine="columnar"` decides `COLUMNAR_CHUNK` households at a time in columns (docs/
+    columnar.md): the same decisions and rejections in the same order; a policy it cannot
+    express raises ColumnarUnsupported before any record is read (under a region table each
+    household is decided with its region's parameters in columns too)."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if engine == "columnar":
@@ -124,10 +137,10 @@ def decide_households(policy: AnyPolicy, source: IO[str], as_of: date, *,
     regional = policy if isinstance(policy, RegionalPolicy) else None
     reader = typed_reader(base.checked.record_model)
     fast = base.evaluator(as_of) if regional is None else None  # (as ChunkDecider's)
-    one_per_id = OneDecisionPerId(base.checked.record_id)
+    one_per_id = OneDecisionPerId(base.checked.record_id, numbering_of(source))
     tally = counts if counts is not None else Counts()
     own_cases = cases or {}
-    for number, item in numbered_items(source):
+    for number, item in items_of(source):
         tally.read += 1
         try:
             household = read_item(base, reader, number, item)
@@ -150,7 +163,7 @@ def decide_households(policy: AnyPolicy, source: IO[str], as_of: date, *,
         yield Decided(household, decision, own, item)
 
 
-def _decide_in_columns(policy: AnyPolicy, source: IO[str], as_of: date,
+def _decide_in_columns(policy: AnyPolicy, source: HouseholdSource, as_of: date,
                        cases: Mapping[str, list[Any]] | None, on_reject: RejectHandler,
                        tally: Counts) -> Iterator[Decided]:
     """`decide_households` of the record engine, chunk by chunk in columns."""
@@ -161,8 +174,8 @@ def _decide_in_columns(policy: AnyPolicy, source: IO[str], as_of: date,
     columnar_plan(policy, as_of)  # refused before any record
     own_cases = cases or {}
     reader = typed_reader(base.checked.record_model)
-    one_per_id = OneDecisionPerId(base.checked.record_id)
-    for chunk in chunks(numbered_items(source), COLUMNAR_CHUNK):
+    one_per_id = OneDecisionPerId(base.checked.record_id, numbering_of(source))
+    for chunk in chunks(items_of(source), COLUMNAR_CHUNK):
         read, good = _read_part(base, reader, chunk)
         decisions = iter(decide_records(policy, [h for _, h in good], as_of,
                                         [number for number, _ in good], cases=own_cases))
@@ -198,7 +211,7 @@ def read_and_decided(policy: AnyPolicy, reader: Any, fast: Any,
                      variant: Callable[[Any], Any] | None = None, decide: bool = True,
                      keys: Sequence[str] | None = None,
                      ) -> Iterator[tuple[int, Any, Thunk, Thunk | None]]:
-    """Each item of a month's file (`numbered_items`): its line, the record read (or the
+    """Each item of a month's file (`items_of`): its line (or row), the record read (or the
     RecordError of its reading, to raise with `given`), how to decide it on `last_day`, and how
     to decide `variant(record)` when that is not None (a record changed to ask something
     else of it); each call returns the record path's decision or raises its RecordError. The
@@ -315,7 +328,7 @@ def read_decisions(source: IO[str], on_reject: RejectHandler) -> dict[str, dict[
     return out
 
 
-def paired_with_decisions(policy: AnyPolicy, source: IO[str], as_of: date,
+def paired_with_decisions(policy: AnyPolicy, source: HouseholdSource, as_of: date,
                           decisions: Mapping[str, dict[str, Any]], *,
                           cases: Mapping[str, list[Any]] | None = None,
                           on_reject: RejectHandler, counts: Counts | None = None,
@@ -327,10 +340,10 @@ def paired_with_decisions(policy: AnyPolicy, source: IO[str], as_of: date,
     base = base_of(policy)
     regional = policy if isinstance(policy, RegionalPolicy) else None
     reader = typed_reader(base.checked.record_model)
-    one_per_id = OneDecisionPerId(base.checked.record_id)
+    one_per_id = OneDecisionPerId(base.checked.record_id, numbering_of(source))
     tally = counts if counts is not None else Counts()
     own_cases = cases or {}
-    for number, item in numbered_items(source):
+    for number, item in items_of(source):
         tally.read += 1
         try:
             household = read_item(base, reader, number, item)
@@ -382,13 +395,20 @@ def _decision_problem(decision: dict[str, Any] | None, base: Policy, as_of: date
 def decided_as_monitored(policy: AnyPolicy, decided: Decided, as_of: date) -> dict[str, Any]:
     """The engine's decision on a household as if it were still monitored: whether its risk
     could have been marked eliminated (§9) is asked of a household being monitored."""
-    item = decided.item
-    data = parse_line(item, None) if isinstance(item, str) else item
-    if not isinstance(data, dict):  # a record given as a model through the API
-        data = decided.household.model_dump(mode="json")
-    data = {**data, "monitoring": {**(data.get("monitoring") or {}), "status": "monitored"}}
-    base = base_of(policy)
-    household = base.validate(data)
-    deciding = policy.policy_for(household) if isinstance(policy, RegionalPolicy) else base
+    household = as_monitored(decided.household)
+    deciding = policy.policy_for(household) if isinstance(policy, RegionalPolicy) \
+        else base_of(policy)
     return deciding.decide_record(deciding.evaluator(as_of), household, as_of, None,
                                   decided.cases)
+
+
+def as_monitored(record: Any) -> Any:
+    """The record with its status `monitored` (the typed reader's struct or the model's):
+    whether the household could have been marked eliminated is decided of the household it
+    was before the marking."""
+    if isinstance(record, msgspec.Struct):
+        monitoring = msgspec.structs.replace(getattr(record, "monitoring"),  # noqa: B009
+                                             status="monitored")
+        return msgspec.structs.replace(record, monitoring=monitoring)
+    return record.model_copy(update={
+        "monitoring": record.monitoring.model_copy(update={"status": "monitored"})})

@@ -43,16 +43,16 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import IO, Any
 
-import msgspec
-
 from fangpin_rules.calendar import Frequency, period_containing, quarters_between
 from fangpin_rules.engine.policy import DateError
 from fangpin_rules.engine.records import RecordError, Rejection, read_records
 from fangpin_rules.engine.regions import AnyPolicy, RegionalPolicy, base_of
-from fangpin_rules.engine.stream import COLUMNAR_CHUNK, numbered_items
+from fangpin_rules.engine.stream import COLUMNAR_CHUNK, items_of, numbering_of
 from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.population.deciding import (
+    HouseholdSource,
     _decision_problem,
+    as_monitored,
     given,
     read_and_decided,
 )
@@ -70,12 +70,13 @@ class HistoryInputError(ValueError):
 
 @dataclass(frozen=True)
 class MonthFile:
-    """One month's snapshot: its month (`YYYY-MM`), a name for messages, and its text; with
-    `decisions`, the decisions `fangpin eval` wrote of that text on the month's last day."""
+    """One month's snapshot: its month (`YYYY-MM`), a name for messages, and its text (or a
+    Parquet file's households read as `NumberedRecords`); with `decisions`, the decisions
+    `fangpin eval` wrote of those households on the month's last day."""
 
     month: str
     name: str
-    stream: IO[str]
+    stream: HouseholdSource
     decisions: IO[str] | None = None
     decisions_name: str | None = None
 
@@ -149,7 +150,7 @@ class _Source:
     first_day: date
     last_day: date
     name: str
-    stream: IO[str]
+    stream: HouseholdSource
     items: Iterator[_Read] = field(default_factory=lambda: iter(()))
     head: tuple[str, _Read] | None = None  # (id, the read) of the next record
     last_id: str | None = None
@@ -233,7 +234,7 @@ def history(policy: AnyPolicy, months: Sequence[MonthFile], *,
                                 [standard for _, standard in deciders])
     chunk = max(500, COLUMNAR_CHUNK // len(sources))
     for source, (fast, _) in zip(sources, deciders, strict=True):
-        source.items = read_and_decided(policy, reader, fast, numbered_items(source.stream),
+        source.items = read_and_decided(policy, reader, fast, items_of(source.stream),
                                         source.last_day, engine, chunk=chunk,
                                         variant=_as_monitored_if_eliminated,
                                         decide=source.decisions is None, keys=_READ)
@@ -312,17 +313,22 @@ def _advance(source: _Source, counts: HistoryRun,
                 report(source.name, Rejection(line, household_id, "household_id",
                                               "the same household twice in one month's file"))
                 continue
-            raise _out_of_order(source.name, line)
+            raise _out_of_order(source.name, line, numbering_of(source.stream))
         source.last_id = household_id
         source.head = (household_id, read)
         return
     source.head = None
 
 
-def _out_of_order(name: str, line: int) -> HistoryInputError:
+def _out_of_order(name: str, line: int, numbered_by: str = "line") -> HistoryInputError:
+    if numbered_by == "row":  # a Parquet file's
+        return HistoryInputError(
+            f"{name}, row {line}: household ids must be in ascending order (this one sorts "
+            "before the row above it); sort the table by household_id, e.g. in polars "
+            "pl.read_parquet(path).sort('household_id').write_parquet(path)")
     return HistoryInputError(
-        f"{name}:{line}: household ids must be in ascending order (this one sorts before the "
-        "line above it); sort the file by household_id, e.g. "
+        f"{name}:{line}: household ids must be in ascending order (this one sorts "
+        "before the line above it); sort the file by household_id, e.g. "
         "jq -c -s 'sort_by(.household_id)[]'")
 
 
@@ -394,22 +400,11 @@ def _next_decision(decisions: _Decisions, counts: HistoryRun,
                                                  "a second decision for this household; the "
                                                  "first is used"))
                 continue
-            raise _out_of_order(decisions.name, line)
+            raise _out_of_order(decisions.name, line)  # (JSON lines)
         decisions.last_id = household_id
         decisions.head = (household_id, line, item)
         return
     decisions.head = None
-
-
-def _as_monitored(record: Any) -> Any:
-    """The record with its status `monitored`: whether the household could have been marked
-    eliminated is decided of the household it was before the marking."""
-    if isinstance(record, msgspec.Struct):
-        monitoring = msgspec.structs.replace(getattr(record, "monitoring"),  # noqa: B009
-                                             status="monitored")
-        return msgspec.structs.replace(record, monitoring=monitoring)
-    return record.model_copy(update={
-        "monitoring": record.monitoring.model_copy(update={"status": "monitored"})})
 
 
 _READ = ("in_range", "per_capita_income", "risk_elimination")  # what `_observe` reads
@@ -417,7 +412,7 @@ _READ = ("in_range", "per_capita_income", "risk_elimination")  # what `_observe`
 
 def _as_monitored_if_eliminated(record: Any) -> Any:
     """What else is asked of a record: as monitored, when it is marked eliminated."""
-    return _as_monitored(record) if record.monitoring.status == "risk_eliminated" else None
+    return as_monitored(record) if record.monitoring.status == "risk_eliminated" else None
 
 
 def _observe(dibao_standard: Decimal, source: _Source, read: _Read,

@@ -36,7 +36,8 @@ from fangpin_rules.checker.checked import CheckedRegionalWarning
 from fangpin_rules.engine.policy import DateError
 from fangpin_rules.engine.records import RecordError, Rejection
 from fangpin_rules.engine.regions import AnyPolicy, RegionalPolicy, base_of
-from fangpin_rules.engine.stream import COLUMNAR_CHUNK, numbered_items
+from fangpin_rules.engine.serialize import decimal_text
+from fangpin_rules.engine.stream import COLUMNAR_CHUNK, items_of
 from fangpin_rules.engine.typed_json import typed_reader
 from fangpin_rules.limits import DECIMAL_CONTEXT, echo
 from fangpin_rules.population.deciding import given, read_and_decided
@@ -188,7 +189,7 @@ def _decided(policy: AnyPolicy, reader: Any, fast: Any, month: MonthFile, counts
     _, last_day = month_of(month.month)
     seen: set[str] = set()
     for line, read, decided, _ in read_and_decided(policy, reader, fast,
-                                                   numbered_items(month.stream), last_day,
+                                                   items_of(month.stream), last_day,
                                                    engine, chunk=COLUMNAR_CHUNK):
         counts.read += 1
         try:
@@ -379,7 +380,12 @@ def _affected(region: str, month: str, kind: str, events: Sequence[RegionalEvent
 
 def describe(warning: dict[str, Any]) -> str:
     """One line an officer reads: the region, the period, the figures, the article."""
-    f = warning["figures"]
+    f = dict(warning["figures"])
+    # a sum's text is its value's, whatever places the records spell (as in the JSON form);
+    # a mean and a figure are shown to SHARE_PLACES
+    for key in ("sum", "total") if "mean" in f else ("sum", "total", "previous"):
+        if isinstance(f.get(key), Decimal):
+            f[key] = decimal_text(f[key])
     summed = f" summing {f['sum']}" if "sum" in f else ""
     of_total = (f" of {f['total']}" if "total" in f else
                 f", mean {f['mean']}" if "mean" in f else "")
