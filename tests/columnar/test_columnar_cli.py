@@ -305,8 +305,7 @@ def test_a_parquet_file_is_read_as_parquet_on_either_engine(
                  str(tmp_path / "decisions.parquet")]) == 0
 
 
-@pytest.mark.parametrize("extra", [["--explain"], ["--jobs", "2"], ["-o", "out.jsonl"],
-                                   ["-o", "-"]])
+@pytest.mark.parametrize("extra", [["--explain"], ["-o", "out.jsonl"], ["-o", "-"]])
 def test_what_a_parquet_run_does_not_take_is_refused(
         tmp_path: Path, fujian: Policy, capsys: pytest.CaptureFixture[str],
         extra: list[str]) -> None:

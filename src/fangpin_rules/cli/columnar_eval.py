@@ -29,12 +29,13 @@ from fangpin_rules.cli.common import (
     policy_files,
     report_policy_error,
     warn_carried_forward,
+    worker_count,
 )
 from fangpin_rules.cli.outputs import Outputs, check_collisions
+from fangpin_rules.columnar.parquet import file_batches, flat_pool
 
 PARQUET_BATCH_ROWS = 65_536  # rows decided at a time from a Parquet file
 INDEX_RUN_ROWS = 1 << 21  # the most ids in one sorted run of the id index (32 MiB)
-POOL_DECAY_MS = 1_000  # how long Arrow's jemalloc keeps freed pages in a Parquet run
 PIPELINE_DEPTH = 1  # batches read ahead, and decided batches waiting to be written
 _POLL_SECONDS = 0.1  # how often a reader thread that cannot hand on its batch checks for a stop
 
@@ -50,12 +51,15 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
     from fangpin_rules.engine.policy import DateError, parse_date
 
     parquet_in = is_parquet(args.records)
-    for flag, used in (("--explain", args.explain), ("--jobs", args.jobs != 1)):
-        if used and args.engine == "columnar":
-            raise UsageError(f"--engine columnar does not take {flag}: use --engine record")
-        if used:  # a Parquet file's decisions are a table: no trace in it
-            raise UsageError(f"a Parquet file's run does not take {flag}: give the records "
-                             "as JSON lines")
+    if args.explain and args.engine == "columnar":
+        raise UsageError("--engine columnar does not take --explain: use --engine record")
+    if args.explain:  # a Parquet file's decisions are a table: no trace in it
+        raise UsageError("a Parquet file's run does not take --explain: give the records as "
+                         "JSON lines")
+    if args.jobs != 1 and not parquet_in:
+        raise UsageError("--engine columnar takes --jobs for a Parquet file only: for JSON "
+                         "lines use --engine record")
+    jobs = worker_count(args.jobs, "eval") if parquet_in else 1
     if args.regions:  # each household decided with its region's values, as --engine record
         from fangpin_rules.cli.common import load_regions_or_report
         policy = load_regions_or_report(policy, args.regions)
@@ -92,8 +96,10 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
                 cases, case_read, case_rejected = read_cases(case_source, rejects)
         out = outputs.open(args.output)
         if parquet_in:
-            read, decided, rejected, used = _parquet(policy, args.records, out, rejects, as_of,
-                                                     cases, args.engine)
+            from fangpin_rules.engine.parallel import PolicySource
+            read, decided, rejected, used = _parquet(
+                policy, args.records, out, rejects, as_of, cases, args.engine, jobs,
+                PolicySource.of(policy, args.policy_path))
         else:
             read, decided, rejected, used = _jsonl(
                 policy, ColumnarChunkDecider(policy, as_of, cases), args.records, out, rejects)
@@ -166,69 +172,48 @@ def _parquet_file(path: str) -> Any:
 
 
 def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any,
-             cases: dict[str, list[Any]] | None, engine: str = "columnar"
-             ) -> tuple[int, int, int, int]:
-    with _flat_pool():
-        return _parquet_batches(policy, _parquet_file(path), out, rejects, as_of, cases,
-                                engine)
+             cases: dict[str, list[Any]] | None, engine: str = "columnar", jobs: int = 1,
+             source: Any = None) -> tuple[int, int, int, int]:
+    """The run of a Parquet file: its batches decided here, read one ahead (`Ahead`), or in
+    `jobs` worker processes loading the policy from `source` (a PolicySource)."""
+    from fangpin_rules.columnar.parquet import decide_parquet_batch, decided_in_workers
+
+    parquet = _parquet_file(path)
+    with flat_pool(), contextlib.ExitStack() as stack:
+        if jobs > 1:
+            decided = decided_in_workers(source, path, parquet.metadata, as_of, cases, engine,
+                                         PARQUET_BATCH_ROWS, jobs)
+        else:
+            batches = stack.enter_context(Ahead(file_batches(parquet, PARQUET_BATCH_ROWS)))
+            decided = ((batch.num_rows, result.decisions, result.rejects)
+                       for batch in batches
+                       for result in [decide_parquet_batch(policy, batch, as_of, cases,
+                                                           engine)])
+        return _parquet_batches(policy, decided, out, rejects, cases)
 
 
-@contextlib.contextmanager
-def _flat_pool() -> Iterator[None]:
-    """Arrow's jemalloc pool, freed pages returned after a second (`POOL_DECAY_MS`), for a
-    Parquet run: measured (docs/performance.md), the default mimalloc pool's allocated bytes
-    and the process's RSS grew with the batches, jemalloc's stayed flat. Pages returned at once
-    (decay 0) were faulted in again by the next batch: half the run's system time (0.8 against
-    0.45 CPU-s at 1,000,000 households) for 10 to 30 MiB less at the peak. Where Arrow was
-    built without jemalloc the default pool stays; the previous pool is restored afterwards."""
-    import pyarrow as pa
-
-    before = pa.default_memory_pool()
-    try:
-        pool = pa.jemalloc_memory_pool()
-        pa.jemalloc_set_decay_ms(POOL_DECAY_MS)
-    except (NotImplementedError, pa.ArrowNotImplementedError):
-        pool = before
-    pa.set_memory_pool(pool)
-    try:
-        yield
-    finally:
-        pool.release_unused()
-        pa.set_memory_pool(before)
-
-
-def _parquet_batches(policy: Any, source: Any, out: Any, rejects: Any, as_of: Any,
-                     cases: dict[str, list[Any]] | None = None, engine: str = "columnar"
+def _parquet_batches(policy: Any, decided: Iterator[tuple[int, Any, Any]], out: Any,
+                     rejects: Any, cases: dict[str, list[Any]] | None
                      ) -> tuple[int, int, int, int]:
+    """Each decided batch ((rows, decisions, rejects), in the file's order) written: one
+    decision per household id across the file, the rejects with their row in it, the counts
+    (read, decided, rejected, cases used)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from fangpin_rules.columnar import decide_batch, output_schema
-    from fangpin_rules.columnar.cases import CaseTable
-    from fangpin_rules.columnar.engine import decide_columns
+    from fangpin_rules.columnar import output_schema
     from fangpin_rules.engine.serialize import dumps
 
     pool = pa.default_memory_pool()
-    read = decided = rejected = used = 0
+    read = written = rejected = used = 0
     base = getattr(policy, "base", policy)  # a region table decides with its policy's types
     # each id decided, with its row: one decision per household
     schema = output_schema(base)
     with IdIndex() as index, pq.ParquetWriter(
             out.buffer, schema, write_statistics=statistics_columns(schema)) as parquet, \
-            Beside(parquet.write_table) as writer, Ahead(file_batches(
-                source, PARQUET_BATCH_ROWS)) as batches:
-        id_field = base.checked.record_id
-        for batch in batches:
-            # the cases of the batch's households (a cases file is held whole, as the record
-            # engine holds it)
-            batch_cases = CaseTable.of_checked(cases, batch.column(id_field).to_pylist()) \
-                if cases and id_field else None
-            result = decide_columns(policy, batch, as_of, cases=batch_cases) \
-                if engine == "columnar" else decide_batch(
-                    policy, batch, as_of, engine=engine,
-                    cases=batch_cases.by_household if batch_cases else None)
-            table = result.decisions
-            rows = _decided_rows(batch.num_rows, result.rejects)
+            Beside(parquet.write_table) as writer:
+        for batch_rows, table, batch_rejects in decided:
+            rows = _decided_rows(batch_rows, batch_rejects)
             ids = pl.from_arrow(table.column("household_id"))
             assert isinstance(ids, pl.Series)
             first = index.first_rows(ids, pl.Series(rows, dtype=pl.Int64) + read)
@@ -242,17 +227,18 @@ def _parquet_batches(policy: Any, source: Any, out: Any, rejects: Any, as_of: An
                 table = table.filter((~duplicate).to_arrow())
                 rejected += int(duplicate.sum())
             writer(table)
-            if batch_cases:
-                used += batch_cases.used(table.column("household_id").to_pylist())
-            for rejection in result.rejects.to_pylist():
+            if cases:
+                used += sum(len(cases.get(household, ()))
+                            for household in table.column("household_id").to_pylist())
+            for rejection in batch_rejects.to_pylist():
                 rejection["row"] += read
                 rejects.write(dumps(rejection) + "\n")
-            read += batch.num_rows
-            decided += table.num_rows
-            rejected += result.rejects.num_rows
-            del batch, result, table
+            read += batch_rows
+            written += table.num_rows
+            rejected += batch_rejects.num_rows
+            del table, batch_rejects
             pool.release_unused()  # the batch's buffers go back to the system, not kept
-    return read, decided, rejected, used
+    return read, written, rejected, used
 
 
 class Ahead:
@@ -361,23 +347,6 @@ def statistics_columns(schema: Any) -> list[str]:
         return [] if pa.types.is_list(kind) or pa.types.is_large_list(kind) else [prefix]
 
     return [path for field in schema for path in leaves(field.name, field.type)]
-
-
-def file_batches(source: Any, rows: int) -> Iterator[Any]:
-    """The batches of a Parquet file (`pq.ParquetFile`), of `rows` rows at most, read a few row
-    groups at a time (at least `rows` rows, or the last ones): measured, one reader over the
-    whole file kept about 40 bytes a row read on Arrow's C++ default pool (mimalloc, which
-    `pa.set_memory_pool` does not replace) until its end, 120 MiB at 3,000,000 households; a
-    reader of a few row groups gives them back when it is done."""
-    metadata = source.metadata
-    group: list[int] = []
-    held = 0
-    for index in range(metadata.num_row_groups):
-        group.append(index)
-        held += metadata.row_group(index).num_rows
-        if held >= rows or index == metadata.num_row_groups - 1:
-            yield from source.iter_batches(batch_size=rows, row_groups=group)
-            group, held = [], 0
 
 
 def _decided_rows(n: int, rejects: Any) -> list[int]:
