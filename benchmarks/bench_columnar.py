@@ -6,6 +6,8 @@ households decided per CPU-second and peak memory, for boundary-dense Fujian hou
     python benchmarks/bench_columnar.py --split N        (where a Parquet run's CPU time goes,
                                                           the collector's passes too)
     python benchmarks/bench_columnar.py --cases N        (households decided with their cases)
+    python benchmarks/bench_columnar.py --jobs J N ...   (Parquet -> Parquet, --jobs 1 and J:
+                                                          wall time, the workers' CPU too)
 
 Each measurement runs in its own process (its peak RSS is its own) on the same Parquet file.
 For a table already in memory (read before the clock starts; the best of 3 runs, one for
@@ -289,6 +291,27 @@ def run(mode: str, path: Path) -> dict[str, float]:
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+def jobs_runs(jobs: int, sizes: list[int]) -> None:
+    """`fangpin eval --engine columnar` of each size's Parquet file with --jobs 1 and `jobs`,
+    back to back, each its own process: wall seconds, CPU seconds of it and its workers, and
+    the peak RSS of the largest of them (os.wait4)."""
+    from bench_end_to_end import run as timed
+
+    for n in sizes:
+        path = table_file(n)
+        walls = {}
+        for j in dict.fromkeys((1, jobs)):
+            wall, cpu, peak = timed([sys.executable, "-m", "fangpin_rules.cli.main", "eval",
+                                     str(POLICY), str(path), "--as-of", AS_OF, "--engine",
+                                     "columnar", "-o", str(FOLDER / f"decisions_jobs_{j}.parquet"),
+                                     "--jobs", str(j)])
+            walls[j] = wall
+            print(f"{n:>11,} households  --jobs {j:<3} wall {wall:>7.2f} s  cpu {cpu:>7.2f} s  "
+                  f"{n / wall:>10,.0f} /s  peak {peak:>6.0f} MiB", flush=True)
+        print(f"{'':>11}  wall --jobs 1 / --jobs {jobs}: {walls[1] / walls[jobs]:.2f}",
+              flush=True)
+
+
 def show(n: int, mode: str, figures: dict[str, float], extra: str = "") -> None:
     print(f"{n:>11,} households  {mode:<9} {figures['per_cpu_s']:>10,} /CPU-s  "
           f"cpu {figures['cpu_s']:>7} s  peak {figures['peak_mib']:>6} MiB{extra}", flush=True)
@@ -316,6 +339,9 @@ def main(argv: list[str]) -> int:
                   f"{column['per_cpu_s'] / by_engine['record']['per_cpu_s']:.2f}; checking "
                   f"the cases and their table {column['case_table_s']} CPU-s "
                   f"({100 * column['case_table_s'] / column['cpu_s']:.0f} % of the call)")
+        return 0
+    if argv[:1] == ["--jobs"]:
+        jobs_runs(int(argv[1]), [int(a) for a in argv[2:]] or [1_000_000])
         return 0
     if argv[:1] == ["--split"]:
         os.environ.setdefault("POLARS_MAX_THREADS", "1")
