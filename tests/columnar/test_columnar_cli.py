@@ -173,7 +173,16 @@ def test_a_parquet_run_decides_on_jemalloc_and_gives_the_pool_back(
         pools.append(pa.default_memory_pool().backend_name)
         return decide(*args, **kwargs)
 
+    from fangpin_rules.cli import columnar_eval
+
+    opened = columnar_eval._parquet_file
+
+    def opening(path: str) -> Any:  # a reader allocates from the pool it was opened in
+        pools.append("opened on " + pa.default_memory_pool().backend_name)
+        return opened(path)
+
     monkeypatch.setattr(engine, "decide_columns", spy)
+    monkeypatch.setattr(columnar_eval, "_parquet_file", opening)
     monkeypatch.setattr("fangpin_rules.cli.columnar_eval.PARQUET_BATCH_ROWS", 40)
     households = list(benchmark_module("boundary_households").boundary_households(100, 3))
     pq.write_table(records_to_arrow(fujian, households), tmp_path / "in.parquet")
@@ -181,7 +190,7 @@ def test_a_parquet_run_decides_on_jemalloc_and_gives_the_pool_back(
     assert main(["eval", str(FUJIAN), str(tmp_path / "in.parquet"), "--as-of", AS_OF,
                  "--engine", "columnar", "-o", str(tmp_path / "out.parquet")]) == 0
     assert "read 100, decided 100, rejected 0" in capsys.readouterr().err
-    assert pools == ["jemalloc"] * 3
+    assert pools == ["opened on jemalloc"] + ["jemalloc"] * 3
     assert pa.default_memory_pool().backend_name == before
 
 

@@ -176,20 +176,33 @@ def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any,
              source: Any = None) -> tuple[int, int, int, int]:
     """The run of a Parquet file: its batches decided here, read one ahead (`Ahead`), or in
     `jobs` worker processes loading the policy from `source` (a PolicySource)."""
-    from fangpin_rules.columnar.parquet import decide_parquet_batch, decided_in_workers
+    from fangpin_rules.columnar.parquet import decided_in_workers
 
-    parquet = _parquet_file(path)
     with flat_pool(), contextlib.ExitStack() as stack:
+        parquet = _parquet_file(path)  # in the pool: its reader allocates from the pool it had
         if jobs > 1:
             decided = decided_in_workers(source, path, parquet.metadata, as_of, cases, engine,
                                          PARQUET_BATCH_ROWS, jobs)
         else:
             batches = stack.enter_context(Ahead(file_batches(parquet, PARQUET_BATCH_ROWS)))
-            decided = ((batch.num_rows, result.decisions, result.rejects)
-                       for batch in batches
-                       for result in [decide_parquet_batch(policy, batch, as_of, cases,
-                                                           engine)])
+            decided = _decided_here(policy, batches, as_of, cases, engine)
         return _parquet_batches(policy, decided, out, rejects, cases)
+
+
+def _decided_here(policy: Any, batches: Iterator[Any], as_of: Any,
+                  cases: dict[str, list[Any]] | None, engine: str
+                  ) -> Iterator[tuple[int, Any, Any]]:
+    """(rows, decisions, rejects) of each batch decided in this process; nothing of a batch
+    is held here once it is handed on (the writer holds its decisions until they are
+    written)."""
+    from fangpin_rules.columnar.parquet import decide_parquet_batch
+
+    for batch in batches:
+        result = decide_parquet_batch(policy, batch, as_of, cases, engine)
+        handed = (batch.num_rows, result.decisions, result.rejects)
+        del batch, result
+        yield handed
+        del handed
 
 
 def _parquet_batches(policy: Any, decided: Iterator[tuple[int, Any, Any]], out: Any,
