@@ -4,6 +4,7 @@ the months of `report history` and `report regional` may be Parquet files too.""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from decimal import Decimal
@@ -152,3 +153,27 @@ def test_a_file_that_is_not_parquet_though_named_so_is_a_usage_error(
     assert main(["report", "ledger", str(FUJIAN), str(fake), "--month", "2021-11"]) == 2
     err = capsys.readouterr().err
     assert f"cannot read the Parquet file '{fake}'" in err and "Traceback" not in err
+
+
+def test_a_parquet_month_through_the_python_api(tmp_path: Path, fujian: Policy) -> None:
+    """`MonthFile(month, name, parquet_households(policy, path))`: the history of the JSON
+    lines' month; a file that is not Parquet is refused before any row."""
+    from fangpin_rules.columnar.parquet import parquet_households
+    from fangpin_rules.population.history import HistoryRun, MonthFile, history
+
+    households = [household("A", income=7500), household("B")]
+    eliminated = [household("A", income=7500, status="risk_eliminated"), household("B")]
+    runs = []
+    for kind in ("parquet", "jsonl"):
+        months = []
+        for month, given in (("2022-01", households), ("2022-02", eliminated)):
+            parquet, jsonl = both_files(tmp_path, fujian, given, bad=False, name=month)
+            source = parquet_households(fujian, str(parquet)) if kind == "parquet" else \
+                io.StringIO(jsonl.read_text(encoding="utf-8"))
+            months.append(MonthFile(month, month, source))
+        counts = HistoryRun()
+        runs.append((list(history(fujian, months, run=counts)), counts))
+    assert runs[0] == runs[1]
+    assert [f["code"] for h in runs[0][0] for f in h["findings"]] == ["eliminated_not_eligible"]
+    with pytest.raises((OSError, ValueError)):
+        parquet_households(fujian, str(tmp_path / "2022-01.jsonl"))

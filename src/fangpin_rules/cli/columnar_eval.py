@@ -32,9 +32,9 @@ from fangpin_rules.cli.common import (
     worker_count,
 )
 from fangpin_rules.cli.outputs import Outputs, check_collisions
-from fangpin_rules.columnar.parquet import file_batches, flat_pool
+from fangpin_rules.columnar.parquet import BATCH_ROWS, file_batches, flat_pool
 
-PARQUET_BATCH_ROWS = 65_536  # rows decided at a time from a Parquet file
+PARQUET_BATCH_ROWS = BATCH_ROWS  # rows decided at a time from a Parquet file
 INDEX_RUN_ROWS = 1 << 21  # the most ids in one sorted run of the id index (32 MiB)
 PIPELINE_DEPTH = 1  # batches read ahead, and decided batches waiting to be written
 _POLL_SECONDS = 0.1  # how often a reader thread that cannot hand on its batch checks for a stop
@@ -130,36 +130,6 @@ def _jsonl(policy: Any, decider: Any, path: str, out: Any, rejects: Any
                                        rejected + result.rejected)
             used += result.cases_used
     return read, decided, rejected, used
-
-
-def parquet_records(policy: Any, path: str) -> Iterator[tuple[int, Any]]:
-    """(row, record) for each row of the Parquet file at `path` (rows 0-based), the record as
-    the record path reads it (`row_record`), or the RecordError that rejects the row: the
-    numbered items `diff --impact` reads. A few thousand rows are Python values at a time.
-    A file that is not Parquet is a UsageError here, before any row."""
-    from fangpin_rules.columnar.arrow import row_record
-    from fangpin_rules.engine.records import RecordError
-    from fangpin_rules.engine.typed_json import typed_reader
-
-    base = getattr(policy, "base", policy)
-    reader = typed_reader(base.checked.record_model)
-    source = _parquet_file(path)
-
-    def rows() -> Iterator[tuple[int, Any]]:
-        row = 0
-        for batch in file_batches(source, PARQUET_BATCH_ROWS):
-            for start in range(0, batch.num_rows, RECORD_ROWS):
-                for data in batch.slice(start, RECORD_ROWS).to_pylist():
-                    try:
-                        yield row, row_record(base, reader, data)
-                    except RecordError as exc:
-                        yield row, exc
-                    row += 1
-
-    return rows()
-
-
-RECORD_ROWS = 2_048  # rows of a Parquet batch made Python values at a time (parquet_records)
 
 
 def _parquet_file(path: str) -> Any:

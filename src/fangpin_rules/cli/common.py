@@ -154,12 +154,14 @@ def open_households(path: str, policy: Policy | RegionalPolicy
         with open_input(path) as stream:
             yield stream
         return
-    from fangpin_rules.engine.stream import NumberedRecords
+    from fangpin_rules.columnar.parquet import parquet_households
     try:
-        from fangpin_rules.cli.columnar_eval import parquet_records
+        households = parquet_households(policy, path)
     except ImportError:
         raise UsageError(ARROW_NEEDED) from None
-    yield NumberedRecords(parquet_records(policy, path))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the Parquet file '{path}': {exc}") from None
+    yield households
 
 
 def is_parquet(path: str) -> bool:

@@ -33,8 +33,44 @@ from typing import Any
 from fangpin_rules.engine.parallel import PolicyChanged, PolicySource, WorkerFailed, usable_cores
 from fangpin_rules.engine.policy import Policy
 from fangpin_rules.engine.regions import RegionalPolicy
+from fangpin_rules.engine.stream import NumberedRecords
 
 POOL_DECAY_MS = 1_000  # how long Arrow's jemalloc keeps freed pages in a Parquet run
+BATCH_ROWS = 65_536  # rows read (and decided) at a time from a Parquet file
+RECORD_ROWS = 2_048  # rows of a batch made Python values at a time (parquet_households)
+
+
+def parquet_households(policy: Policy | RegionalPolicy, path: str, rows: int = BATCH_ROWS
+                       ) -> NumberedRecords:
+    """The households of the Parquet file at `path`, numbered by row (0-based), each the
+    record the record path reads (`row_record`: the typed reader's, or the model's for a lax
+    form) or the RecordError rejecting its row: what the county reports and `diff --impact`
+    take where they take a JSON-lines stream (`MonthFile(month, name, parquet_households(
+    policy, path))`). A few thousand rows are Python values at a time. The file is opened
+    here: one that is not Parquet raises OSError or ValueError (pyarrow's) before any row."""
+    import pyarrow.parquet as pq
+
+    from fangpin_rules.columnar.arrow import row_record
+    from fangpin_rules.engine.records import RecordError
+    from fangpin_rules.engine.regions import base_of
+    from fangpin_rules.engine.typed_json import typed_reader
+
+    base = base_of(policy)
+    reader = typed_reader(base.checked.record_model)
+    source = pq.ParquetFile(path)
+
+    def numbered() -> Iterator[tuple[int, Any]]:
+        row = 0
+        for batch in file_batches(source, rows):
+            for start in range(0, batch.num_rows, RECORD_ROWS):
+                for data in batch.slice(start, RECORD_ROWS).to_pylist():
+                    try:
+                        yield row, row_record(base, reader, data)
+                    except RecordError as exc:
+                        yield row, exc
+                    row += 1
+
+    return NumberedRecords(numbered())
 
 
 def row_group_runs(metadata: Any, rows: int) -> Iterator[tuple[int, list[int]]]:
