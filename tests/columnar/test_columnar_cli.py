@@ -637,3 +637,56 @@ def test_a_parquet_file_is_read_by_readers_of_a_few_row_groups(tmp_path: Path) -
     assert all(batch.num_rows <= 2000 for batch in batches)
     assert [n for batch in batches for n in batch.column("n").to_pylist()] == \
         list(range(sum(sizes)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.none(), st.sampled_from("ABCDEFGH")), max_size=12),
+                max_size=6))
+def test_indexed_ids_filter_as_one_decision_per_id(chunks: list[list[str | None]]) -> None:
+    """The JSON-lines run's filter on the id index rejects exactly what the dict of every id
+    rejects, in the same words and order, within a chunk and across chunks; an id of None is
+    never a repeat."""
+    from fangpin_rules.cli.columnar_eval import IndexedIds
+    from fangpin_rules.engine.stream import ChunkResult, OneDecisionPerId
+
+    line = 0
+    results = []
+    for ids in chunks:
+        decided = []
+        for record_id in ids:
+            line += 2  # every other line rejected already
+            decided.append((record_id, line))
+        results.append(ChunkResult(
+            b"".join(f'{{"n":{n}}}\n'.encode() for _, n in decided), '{"earlier":1}\n',
+            2 * len(ids), len(ids), len(ids), tuple(decided)))
+    by_dict = OneDecisionPerId("household_id")
+    with IndexedIds("household_id") as by_index:
+        for result in results:
+            assert by_index.filter(result) == by_dict.filter(result)
+
+
+def test_jsonl_repeats_across_chunks_are_the_record_engines(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids repeated within a chunk and in later chunks (and a rejected record's id given again,
+    which is free): the columnar engine's JSON lines, rejects and counts are the record
+    engine's."""
+    monkeypatch.setattr("fangpin_rules.engine.stream.COLUMNAR_CHUNK", 50)
+    lines = list(benchmark_module("boundary_households").boundary_lines(300, seed=4))
+    lines[20] = lines[5]  # the same chunk
+    lines[130] = lines[5]  # a later chunk
+    lines[131] = lines[130]
+    lines[40] = lines[40].replace('"net_income":', '"net_income":"lots","x":', 1)
+    lines[260] = lines[40].replace('"lots","x":', "", 1)  # the rejected one's id: decided
+    source = tmp_path / "households.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    runs = {}
+    for engine in ("record", "columnar"):
+        out, rejects = tmp_path / f"{engine}.jsonl", tmp_path / f"{engine}.rejects"
+        code = main(["eval", str(FUJIAN), str(source), "--as-of", AS_OF, "--engine", engine,
+                     "-o", str(out), "--rejects", str(rejects)])
+        runs[engine] = (code, out.read_bytes(), rejects.read_bytes(),
+                        capsys.readouterr().err.splitlines()[-1].split(" (see")[0])
+    assert runs["columnar"] == runs["record"]
+    assert runs["columnar"][3] == "read 300, decided 296, rejected 4"
+    assert runs["columnar"][2].count(b"(line 6)") == 3

@@ -162,6 +162,15 @@ class ChunkDecider:
                            tuple(decided_ids), cases_used)
 
 
+def repeated_id(line: int | None, record_id: Any, id_field: str | None, first: int | None,
+                numbered_by: str = "line") -> Rejection:
+    """The rejection of a record whose id a record decided earlier in the run had (at `first`,
+    a line or a row as `numbered_by` says, when known)."""
+    where = f"{numbered_by} {first}" if first is not None else "an earlier record"
+    return Rejection(line, str(record_id), id_field, f"the id is given to another record "
+                     f"already ({where}); each household is one record in a run")
+
+
 class OneDecisionPerId:
     """Keeps one decision per record id in a run: a later record with an id decided already is
     rejected, naming the line of the first (two records of one household would give it two
@@ -181,10 +190,8 @@ class OneDecisionPerId:
         first = self.first_line.get(record_id) if record_id is not None else None
         if first is None:
             return None
-        where = f"{self.numbered_by} {first}" if first >= 0 else "an earlier record"
-        return Rejection(line, str(record_id), self.id_field,
-                         f"the id is given to another record already ({where}); each "
-                         "household is one record in a run")
+        return repeated_id(line, record_id, self.id_field, first if first >= 0 else None,
+                           self.numbered_by)
 
     def note(self, record_id: Any, line: int | None) -> None:
         """A record with this id was decided."""
