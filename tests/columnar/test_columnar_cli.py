@@ -35,9 +35,9 @@ def records_file(tmp_path: Path, n: int) -> Path:
     return path
 
 
-def test_jsonl_output_is_the_record_engines(tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
-    source = records_file(tmp_path, 1200)
+def _on_both_engines(tmp_path: Path, capsys: pytest.CaptureFixture[str], source: Path
+                     ) -> dict[str, tuple[int, bytes, bytes, str]]:
+    """`fangpin eval` of JSON lines on each engine: exit code, output, rejects, counts."""
     runs = {}
     for engine in ("record", "columnar"):
         out, rejects = tmp_path / f"{engine}.jsonl", tmp_path / f"{engine}.rejects"
@@ -45,6 +45,13 @@ def test_jsonl_output_is_the_record_engines(tmp_path: Path,
                      "-o", str(out), "--rejects", str(rejects)])
         runs[engine] = (code, out.read_bytes(), rejects.read_bytes(),
                         capsys.readouterr().err.splitlines()[-1].split(" (see")[0])
+    return runs
+
+
+def test_jsonl_output_is_the_record_engines(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    source = records_file(tmp_path, 1200)
+    runs = _on_both_engines(tmp_path, capsys, source)
     assert runs["columnar"] == runs["record"]
     assert runs["columnar"][0] == 1
     assert runs["columnar"][3] == "read 1201, decided 1198, rejected 3"
@@ -680,13 +687,7 @@ def test_jsonl_repeats_across_chunks_are_the_record_engines(
     lines[260] = lines[40].replace('"lots","x":', "", 1)  # the rejected one's id: decided
     source = tmp_path / "households.jsonl"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    runs = {}
-    for engine in ("record", "columnar"):
-        out, rejects = tmp_path / f"{engine}.jsonl", tmp_path / f"{engine}.rejects"
-        code = main(["eval", str(FUJIAN), str(source), "--as-of", AS_OF, "--engine", engine,
-                     "-o", str(out), "--rejects", str(rejects)])
-        runs[engine] = (code, out.read_bytes(), rejects.read_bytes(),
-                        capsys.readouterr().err.splitlines()[-1].split(" (see")[0])
+    runs = _on_both_engines(tmp_path, capsys, source)
     assert runs["columnar"] == runs["record"]
     assert runs["columnar"][3] == "read 300, decided 296, rejected 4"
     assert runs["columnar"][2].count(b"(line 6)") == 3
