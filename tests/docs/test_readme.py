@@ -69,3 +69,20 @@ def test_the_error_shown_is_the_checkers_real_output() -> None:
     shown = README.split("says what to\ndo:\n\n```\n", 1)[1].split("```", 1)[0]
     expected = (ROOT / "tests" / "checker" / "bad" / "unknown_name.expected").read_text("utf-8")
     assert expected.startswith(shown)
+
+
+def test_the_example_parquet_file_holds_the_example_households() -> None:
+    """examples/households.parquet (the README's Parquet run) is examples/households.jsonl's
+    households in the engine's input schema (regenerate it with records_to_arrow when the
+    JSON lines change)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from fangpin_rules import load_policy
+    from fangpin_rules.columnar import records_to_arrow
+
+    policy = load_policy(ROOT / "policies" / "fujian_2021.yaml")
+    lines = (ROOT / "examples" / "households.jsonl").read_text(encoding="utf-8").splitlines()
+    expected = records_to_arrow(policy, [json.loads(line) for line in lines])
+    assert pq.read_table(ROOT / "examples" / "households.parquet").equals(expected)
