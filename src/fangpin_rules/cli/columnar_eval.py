@@ -185,6 +185,7 @@ def _parquet_batches(policy: Any, decided: Iterator[tuple[int, Any, Any]], out: 
     import pyarrow.parquet as pq
 
     from fangpin_rules.columnar import output_schema
+    from fangpin_rules.columnar.cases import cases_used
     from fangpin_rules.engine.serialize import dumps
     from fangpin_rules.engine.stream import repeated_id
 
@@ -210,8 +211,7 @@ def _parquet_batches(policy: Any, decided: Iterator[tuple[int, Any, Any]], out: 
                 rejected += int(duplicate.sum())
             writer(table)
             if cases:
-                used += sum(len(cases.get(household, ()))
-                            for household in table.column("household_id").to_pylist())
+                used += cases_used(cases, table.column("household_id").to_pylist())
             for rejection in batch_rejects.to_pylist():
                 rejection["row"] += read
                 rejects.write(dumps(rejection) + "\n")
@@ -486,8 +486,7 @@ class IndexedIds:
     def filter(self, result: Any) -> Any:
         """The chunk's result (`ChunkResult`) with the decisions of ids decided before (in
         this chunk or an earlier one) moved to its rejects."""
-        from fangpin_rules.engine.serialize import dumps
-        from fangpin_rules.engine.stream import ChunkResult, repeated_id
+        from fangpin_rules.engine.stream import repeated_id, without_repeats
 
         if not result.decided_ids:
             return result
@@ -495,21 +494,10 @@ class IndexedIds:
                         dtype=pl.String)
         first = self.index.first_rows(ids, pl.Series([line for _, line in result.decided_ids],
                                                      dtype=pl.Int64))
-        repeated = first.is_not_null().arg_true().to_list()
-        if not repeated:
-            return result
         firsts = first.to_list()
-        rejections = [repeated_id(result.decided_ids[i][1], result.decided_ids[i][0],
-                                  self.id_field, firsts[i]) for i in repeated]
-        gone = set(repeated)
-        lines = result.decisions.split(b"\n")[:-1]  # JSON text holds no raw newline
-        kept = [line for index, line in enumerate(lines) if index not in gone]
-        return ChunkResult(b"\n".join(kept) + b"\n" if kept else b"",
-                           result.rejects + "".join(dumps(r.to_json()) + "\n"
-                                                    for r in rejections),
-                           result.read, len(kept), result.rejected + len(rejections),
-                           tuple(item for index, item in enumerate(result.decided_ids)
-                                 if index not in gone), result.cases_used)
+        return without_repeats(result, {
+            i: repeated_id(result.decided_ids[i][1], result.decided_ids[i][0], self.id_field,
+                           firsts[i]) for i in first.is_not_null().arg_true().to_list()})
 
 
 def _id_hash(ids: pl.Series) -> pl.Series:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,7 +95,13 @@ class CaseTable:
 
     def used(self, ids: Iterable[Any]) -> int:
         """The case records of the households `ids` (one count per household decided)."""
-        return sum(len(self.by_household.get(household, ())) for household in ids)
+        return cases_used(self.by_household, ids)
+
+
+def cases_used(by_household: Mapping[str, Sequence[Any]], ids: Iterable[Any]) -> int:
+    """The case records in `by_household` of the households `ids`, one count per household
+    decided: the `cases: used` of a run."""
+    return sum(len(by_household.get(household, ())) for household in ids)
 
 
 def _case_type() -> Any:

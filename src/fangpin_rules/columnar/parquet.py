@@ -27,7 +27,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from fangpin_rules.engine.parallel import PolicyChanged, PolicySource, WorkerFailed, usable_cores
@@ -107,17 +106,26 @@ def flat_pool() -> Iterator[None]:
     import pyarrow as pa
 
     before = pa.default_memory_pool()
-    try:
-        pool = pa.jemalloc_memory_pool()
-        pa.jemalloc_set_decay_ms(POOL_DECAY_MS)
-    except (NotImplementedError, pa.ArrowNotImplementedError):
-        pool = before
+    pool = _jemalloc_pool() or before
     pa.set_memory_pool(pool)
     try:
         yield
     finally:
         pool.release_unused()
         pa.set_memory_pool(before)
+
+
+def _jemalloc_pool() -> Any:
+    """Arrow's jemalloc pool with its decay set to `POOL_DECAY_MS`, or None where Arrow was
+    built without it."""
+    import pyarrow as pa
+
+    try:
+        pool = pa.jemalloc_memory_pool()
+        pa.jemalloc_set_decay_ms(POOL_DECAY_MS)
+    except (NotImplementedError, pa.ArrowNotImplementedError):
+        return None
+    return pool
 
 
 def decide_parquet_batch(policy: Policy | RegionalPolicy, batch: Any, as_of: date,
@@ -167,11 +175,9 @@ def _start(source: PolicySource, path: str, as_of: date, cases: Mapping[str, lis
         import pyarrow.parquet as pq
 
         pa.set_cpu_count(threads)
-        try:
-            pa.set_memory_pool(pa.jemalloc_memory_pool())  # as `flat_pool`, for the worker's life
-            pa.jemalloc_set_decay_ms(POOL_DECAY_MS)
-        except (NotImplementedError, pa.ArrowNotImplementedError):
-            pass
+        pool = _jemalloc_pool()  # as `flat_pool`, for the worker's life
+        if pool is not None:
+            pa.set_memory_pool(pool)
         import fangpin_rules.columnar.engine  # noqa: F401  (Polars, with its thread count)
         from fangpin_rules.engine.records import checked_case
 
@@ -235,6 +241,8 @@ def decided_in_workers(source: PolicySource, path: str, metadata: Any, as_of: da
     threads = max(1, usable_cores() // jobs)
     # the cases as plain values: the typed reader's classes are made at run time, and a
     # spawned worker cannot unpickle them
+    from fangpin_rules.columnar.arrow import _builtins
+
     portable = None if cases is None else {
         household: [_builtins(case) for case in own] for household, own in cases.items()}
     folder = tempfile.mkdtemp(prefix="fangpin-decided-")  # private (0700), removed at the end
@@ -259,16 +267,6 @@ def decided_in_workers(source: PolicySource, path: str, metadata: Any, as_of: da
         # On a failure or an interruption the runs not started are dropped, not decided.
         executor.shutdown(wait=True, cancel_futures=not finished)
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _builtins(case: Any) -> dict[str, Any]:
-    import msgspec
-
-    if isinstance(case, msgspec.Struct):
-        data: dict[str, Any] = msgspec.to_builtins(case, builtin_types=(Decimal, date))
-        return data
-    dumped: dict[str, Any] = case.model_dump(exclude_none=True)
-    return dumped
 
 
 def _taken(first: int, future: Future[_Run | str]) -> Iterator[tuple[int, Any, Any]]:

@@ -207,16 +207,22 @@ class OneDecisionPerId:
                 duplicates[index] = rejection
             else:
                 self.note(record_id, line)
-        if not duplicates:
-            return result
-        lines = result.decisions.split(b"\n")[:-1]  # JSON text holds no raw newline
-        kept = [line for index, line in enumerate(lines) if index not in duplicates]
-        rejects = result.rejects + "".join(dumps(rejection.to_json()) + "\n"
-                                           for rejection in duplicates.values())
-        return ChunkResult(b"\n".join(kept) + b"\n" if kept else b"", rejects, result.read,
-                           len(kept), result.rejected + len(duplicates),
-                           tuple(item for index, item in enumerate(result.decided_ids)
-                                 if index not in duplicates), result.cases_used)
+        return without_repeats(result, duplicates)
+
+
+def without_repeats(result: ChunkResult, duplicates: Mapping[int, Rejection]) -> ChunkResult:
+    """`result` with its decisions at the indexes of `duplicates` (into `decided_ids`) moved
+    to its rejects, each as its rejection, in index order."""
+    if not duplicates:
+        return result
+    lines = result.decisions.split(b"\n")[:-1]  # JSON text holds no raw newline
+    kept = [line for index, line in enumerate(lines) if index not in duplicates]
+    rejects = result.rejects + "".join(dumps(duplicates[index].to_json()) + "\n"
+                                       for index in sorted(duplicates))
+    return ChunkResult(b"\n".join(kept) + b"\n" if kept else b"", rejects, result.read,
+                       len(kept), result.rejected + len(duplicates),
+                       tuple(item for index, item in enumerate(result.decided_ids)
+                             if index not in duplicates), result.cases_used)
 
 
 def unexpected_rejection(number: int, household_id: object, exc: Exception) -> Rejection:
