@@ -537,7 +537,7 @@ def test_the_id_index_names_each_ids_first_row(key: Any, max_run: int,
                                                batches: list[list[str]]) -> None:
     import polars as pl
 
-    from fangpin_rules.cli.columnar_eval import IdIndex
+    from fangpin_rules.columnar.ids import IdIndex
 
     first_row: dict[str, int] = {}
     row = 0
@@ -653,7 +653,7 @@ def test_indexed_ids_filter_as_one_decision_per_id(chunks: list[list[str | None]
     """The JSON-lines run's filter on the id index rejects exactly what the dict of every id
     rejects, in the same words and order, within a chunk and across chunks; an id of None is
     never a repeat."""
-    from fangpin_rules.cli.columnar_eval import IndexedIds
+    from fangpin_rules.columnar.ids import IndexedIds
     from fangpin_rules.engine.stream import ChunkResult, OneDecisionPerId
 
     line = 0

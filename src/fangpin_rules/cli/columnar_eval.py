@@ -11,7 +11,6 @@ import argparse
 import contextlib
 import queue
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +23,7 @@ from fangpin_rules.cli.common import (
     EXIT_USAGE,
     Reported,
     UsageError,
+    check_unchanged,
     is_parquet,
     open_input,
     policy_files,
@@ -32,10 +32,10 @@ from fangpin_rules.cli.common import (
     worker_count,
 )
 from fangpin_rules.cli.outputs import Outputs, check_collisions
+from fangpin_rules.columnar.ids import IdIndex, IdScreen, IndexedIds, jsonl_screen, parquet_screen
 from fangpin_rules.columnar.parquet import BATCH_ROWS, file_batches, flat_pool
 
 PARQUET_BATCH_ROWS = BATCH_ROWS  # rows decided at a time from a Parquet file
-INDEX_RUN_ROWS = 1 << 21  # the most ids in one sorted run of the id index (32 MiB)
 PIPELINE_DEPTH = 1  # batches read ahead, and decided batches waiting to be written
 _POLL_SECONDS = 0.1  # how often a reader thread that cannot hand on its batch checks for a stop
 
@@ -112,12 +112,18 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
 
 def _jsonl(policy: Any, decider: Any, path: str, out: Any, rejects: Any
            ) -> tuple[int, int, int, int]:
+    from fangpin_rules.engine.repeats import FileStamp, rereadable
     from fangpin_rules.engine.stream import COLUMNAR_CHUNK, chunks, numbered_items
 
     read = decided = rejected = used = 0
     binary = getattr(out, "buffer", None)
-    with open_input(path) as source, \
-            IndexedIds(decider.policy.checked.record_id) as unique:
+    id_field = decider.policy.checked.record_id
+    screen = None
+    if rereadable(path):  # the ids that may repeat, from a first pass: the index holds those
+        stamp = FileStamp.of(path)
+        with open_input(path) as source:
+            screen = jsonl_screen(numbered_items(source), id_field, stamp)
+    with open_input(path) as source, IndexedIds(id_field, screen) as unique:
         for chunk in chunks(numbered_items(source), COLUMNAR_CHUNK):
             result = unique.filter(decider.decide(chunk))
             if binary is not None:
@@ -129,6 +135,7 @@ def _jsonl(policy: Any, decider: Any, path: str, out: Any, rejects: Any
             read, decided, rejected = (read + result.read, decided + result.decided,
                                        rejected + result.rejected)
             used += result.cases_used
+    check_unchanged(screen, path)
     return read, decided, rejected, used
 
 
@@ -150,13 +157,17 @@ def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any,
 
     with flat_pool(), contextlib.ExitStack() as stack:
         parquet = _parquet_file(path)  # in the pool: its reader allocates from the pool it had
+        # the ids that may repeat, from a first pass over the id column: the index holds those
+        screen = parquet_screen(path, getattr(policy, "base", policy).checked.record_id)
         if jobs > 1:
             decided = decided_in_workers(source, path, parquet.metadata, as_of, cases, engine,
                                          PARQUET_BATCH_ROWS, jobs)
         else:
             batches = stack.enter_context(Ahead(file_batches(parquet, PARQUET_BATCH_ROWS)))
             decided = _decided_here(policy, batches, as_of, cases, engine)
-        return _parquet_batches(policy, decided, out, rejects, cases)
+        counts = _parquet_batches(policy, decided, out, rejects, cases, screen)
+    check_unchanged(screen, path)
+    return counts
 
 
 def _decided_here(policy: Any, batches: Iterator[Any], as_of: Any,
@@ -176,11 +187,12 @@ def _decided_here(policy: Any, batches: Iterator[Any], as_of: Any,
 
 
 def _parquet_batches(policy: Any, decided: Iterator[tuple[int, Any, Any]], out: Any,
-                     rejects: Any, cases: dict[str, list[Any]] | None
-                     ) -> tuple[int, int, int, int]:
+                     rejects: Any, cases: dict[str, list[Any]] | None,
+                     screen: IdScreen | None = None) -> tuple[int, int, int, int]:
     """Each decided batch ((rows, decisions, rejects), in the file's order) written: one
-    decision per household id across the file, the rejects with their row in it, the counts
-    (read, decided, rejected, cases used)."""
+    decision per household id across the file (holding the ids `screen` says may repeat, or
+    all), the rejects with their row in it, the counts (read, decided, rejected, cases
+    used)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -194,7 +206,7 @@ def _parquet_batches(policy: Any, decided: Iterator[tuple[int, Any, Any]], out: 
     base = getattr(policy, "base", policy)  # a region table decides with its policy's types
     # each id decided, with its row: one decision per household
     schema = output_schema(base)
-    with IdIndex() as index, pq.ParquetWriter(
+    with IdIndex(screen=screen) as index, pq.ParquetWriter(
             out.buffer, schema, write_statistics=statistics_columns(schema)) as parquet, \
             Beside(parquet.write_table) as writer:
         for batch_rows, table, batch_rejects in decided:
@@ -335,170 +347,3 @@ def _decided_rows(n: int, rejects: Any) -> list[int]:
     """The batch's row of each decision (the rows not rejected, in order)."""
     gone = set(rejects.column("row").to_pylist())
     return [row for row in range(n) if row not in gone] if gone else list(range(n))
-
-
-class IdIndex:
-    """The household ids decided in a run, with the row of each, in 16 bytes an id: sorted runs
-    of (a 64-bit hash of the id, its row) in Polars frames, each searched with `search_sorted`
-    (two runs of about one size are merged, so there are few, up to `max_run` ids a run, so a
-    merge's copies stay bounded: about a dozen runs for 10,000,000 households). The ids
-    themselves are spilled to a temporary file, one Arrow IPC blob per batch: a batch id whose
-    hash is in the index is compared with the ids kept for that hash, read back from the file,
-    so a hash collision never makes a duplicate and a duplicate is never missed."""
-
-    def __init__(self, key: Any = None, max_run: int = INDEX_RUN_ROWS) -> None:
-        self.key = key or _id_hash  # the hash (a parameter so that tests can make collisions)
-        self.max_run = max_run  # runs are merged up to this many ids: a merge copies two runs
-        self.runs: list[pl.DataFrame] = []
-        # removed when closed (close, or the end of a `with`)
-        self.spill = tempfile.TemporaryFile(prefix="fangpin-ids-")  # noqa: SIM115
-        self.blobs: list[tuple[int, int, int]] = []  # (first row, offset, length) in the spill
-        self.end = 0
-
-    def close(self) -> None:
-        self.spill.close()
-
-    def __enter__(self) -> IdIndex:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def first_rows(self, ids: pl.Series, rows: pl.Series) -> pl.Series:
-        """For each id of a batch (its rows `rows`, larger than any given before), the row of
-        the id's first decision in the run, or null for an id not decided before; the batch's
-        ids are noted. The batch's hashes are searched in key order (sorted keys make the
-        binary searches of a run walk nearby memory: about three times fewer CPU-seconds than
-        in row order), each found by one search and a comparison."""
-        n = len(ids)
-        found = pl.repeat(None, n, dtype=pl.Int64, eager=True).alias("first")
-        if n == 0:
-            return found
-        ids = ids.cast(pl.String)
-        known = ids.is_not_null()
-        keys = self.key(ids)
-        order = keys.arg_sort()
-        sorted_keys = keys.gather(order)
-        candidates: list[tuple[int, int]] = []  # (position in the batch, a row of its hash)
-        for run in self.runs:
-            column = run.get_column("key")
-            low = column.search_sorted(sorted_keys, side="left")
-            match = (low < column.len()) & (
-                column.gather(low.clip(upper_bound=column.len() - 1)) == sorted_keys)
-            hit = match.arg_true()
-            if hit.len():
-                row_of = run.get_column("row")
-                for i, lo in zip(order.gather(hit).to_list(), low.gather(hit).to_list(),
-                                 strict=True):
-                    if known[i]:
-                        candidates.extend((i, row) for row in row_of.slice(
-                            lo, int(column.search_sorted(column[lo], side="right")) - lo
-                        ).to_list())
-        if candidates:
-            found = self._verified(ids, candidates, found)
-        if (sorted_keys.slice(1) == sorted_keys.slice(0, n - 1)).any():  # an id twice, maybe
-            found = self._earliest_in_batch(ids, rows, known, found)
-        fresh = (known & found.is_null()).gather(order)
-        if fresh.any():
-            self._keep(pl.DataFrame({"id": ids, "row": rows}).filter(known & found.is_null()))
-            self.runs.append(pl.DataFrame({"key": sorted_keys, "row": rows.gather(order)})
-                             .filter(fresh))
-            while len(self.runs) > 1 and self.runs[-2].height <= 2 * self.runs[-1].height \
-                    and self.runs[-2].height + self.runs[-1].height <= self.max_run:
-                last = self.runs.pop()
-                self.runs[-1] = self.runs[-1].merge_sorted(last, key="key")
-        return found
-
-    @staticmethod
-    def _earliest_in_batch(ids: pl.Series, rows: pl.Series, known: pl.Series,
-                           found: pl.Series) -> pl.Series:
-        """`found` with each id given earlier in the same batch (and not decided before it)
-        set to the row of its first there."""
-        batch = pl.DataFrame({"id": ids, "row": rows, "first": found})
-        within = batch.filter(known).with_columns(
-            pl.col("row").first().over("id").alias("earliest"))
-        earliest = batch.select("row").join(within.select("row", "earliest"), on="row",
-                                            how="left", maintain_order="left")
-        return pl.select(pl.when(pl.lit(found).is_null() & (
-            pl.lit(earliest.get_column("earliest")) != pl.lit(rows))).then(
-            pl.lit(earliest.get_column("earliest"))).otherwise(pl.lit(found))).to_series() \
-            .alias("first")
-
-    def _keep(self, fresh: pl.DataFrame) -> None:
-        """Spill the batch's new ids with their rows (ascending) to the temporary file."""
-        import pyarrow as pa
-        import pyarrow.ipc
-        sink = pa.BufferOutputStream()
-        table = fresh.to_arrow()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        blob = sink.getvalue()
-        self.spill.seek(self.end)
-        self.spill.write(blob.to_pybytes())
-        self.blobs.append((int(fresh.get_column("row").min()), self.end, blob.size))  # type: ignore[arg-type]
-        self.end += blob.size
-
-    def _verified(self, ids: pl.Series, candidates: list[tuple[int, int]], found: pl.Series
-                  ) -> pl.Series:
-        """`found` with each batch id whose hash matched set to the row of the kept id equal
-        to it (each distinct id is kept once), read back from the spill."""
-        import bisect
-
-        import pyarrow as pa
-        import pyarrow.ipc
-        starts = [start for start, _, _ in self.blobs]
-        wanted: dict[int, set[int]] = {}
-        for _, row in candidates:
-            wanted.setdefault(bisect.bisect_right(starts, row) - 1, set()).add(row)
-        kept: dict[int, str] = {}
-        for blob, needed in wanted.items():
-            _, offset, length = self.blobs[blob]
-            self.spill.seek(offset)
-            table = pa.ipc.open_stream(self.spill.read(length)).read_all()
-            for row, value in zip(table.column("row").to_pylist(),
-                                  table.column("id").to_pylist(), strict=True):
-                if row in needed:
-                    kept[row] = value
-        values = found.to_list()
-        batch_ids = ids.to_list()
-        for i, row in candidates:
-            if kept.get(row) == batch_ids[i]:
-                values[i] = row
-        return pl.Series("first", values, dtype=pl.Int64)
-
-
-class IndexedIds:
-    """`engine.stream.OneDecisionPerId`'s filter of a JSON-lines run's chunks (the same
-    rejections, in the same order and words), on an `IdIndex`: 16 bytes an id in memory where
-    a dict of the ids held about 100, so a run of 10,000,000 households does not grow by a
-    gigabyte. An id is compared as its text (a record's id is of one type in a run)."""
-
-    def __init__(self, id_field: str | None) -> None:
-        self.id_field = id_field
-        self.index = IdIndex()
-
-    def __enter__(self) -> IndexedIds:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.index.close()
-
-    def filter(self, result: Any) -> Any:
-        """The chunk's result (`ChunkResult`) with the decisions of ids decided before (in
-        this chunk or an earlier one) moved to its rejects."""
-        from fangpin_rules.engine.stream import repeated_id, without_repeats
-
-        if not result.decided_ids:
-            return result
-        ids = pl.Series([None if i is None else str(i) for i, _ in result.decided_ids],
-                        dtype=pl.String)
-        first = self.index.first_rows(ids, pl.Series([line for _, line in result.decided_ids],
-                                                     dtype=pl.Int64))
-        firsts = first.to_list()
-        return without_repeats(result, {
-            i: repeated_id(result.decided_ids[i][1], result.decided_ids[i][0], self.id_field,
-                           firsts[i]) for i in first.is_not_null().arg_true().to_list()})
-
-
-def _id_hash(ids: pl.Series) -> pl.Series:
-    return ids.hash(seed=0x66616E67)

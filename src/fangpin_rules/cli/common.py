@@ -15,7 +15,15 @@ if TYPE_CHECKING:
     from fangpin_rules.engine import Policy
     from fangpin_rules.engine.policy import CarriedForward
     from fangpin_rules.engine.regions import RegionalPolicy
+    from fangpin_rules.engine.repeats import FileStamp, RepeatScreen
     from fangpin_rules.engine.stream import NumberedRecords
+
+
+class Stamped(Protocol):
+    """A screen of a file's ids (`engine.repeats`, `columnar.ids`), with the file's stamp."""
+
+    @property
+    def stamp(self) -> FileStamp | None: ...
 
 
 class _HasWarnings(Protocol):
@@ -44,6 +52,10 @@ class Interrupted(BaseException):
     def __init__(self, code: int) -> None:
         super().__init__(code)
         self.code = code
+
+
+class InputChanged(Exception):
+    """A file read twice (its ids first, `engine.repeats`) changed during the run (exit 3)."""
 
 
 class Reported(Exception):
@@ -139,6 +151,28 @@ def open_input(path: str) -> Iterator[IO[str]]:
         raise UsageError(f"cannot read '{path}': {exc.strerror}") from None
     with stream:
         yield stream
+
+
+def repeat_screen(path: str, id_field: str | None) -> RepeatScreen | None:
+    """The screen of the ids that may repeat in the JSON-lines file at `path`, from a first
+    pass over it (`engine.repeats`), so that the run holds only those ids; None for stdin or a
+    pipe, which cannot be read twice (every id is held then)."""
+    from fangpin_rules.engine.repeats import FileStamp, rereadable, screen_items
+    from fangpin_rules.engine.stream import numbered_items
+
+    if id_field is None or not rereadable(path):
+        return None
+    stamp = FileStamp.of(path)
+    with open_input(path) as source:
+        return screen_items(numbered_items(source), id_field, stamp)
+
+
+def check_unchanged(screen: Stamped | None, path: str) -> None:
+    """Raise InputChanged when the file the screen was made of is no longer that file."""
+    if screen is not None and screen.stamp is not None and not screen.stamp.still(path):
+        raise InputChanged(f"'{path}' changed while it was read (it is read twice: once for "
+                           "the ids that repeat, once to decide); run it again on a file no "
+                           "one writes to")
 
 
 ARROW_NEEDED = ("the columnar engine and Parquet files need pyarrow and polars: "

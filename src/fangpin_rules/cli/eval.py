@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from fangpin_rules.cli.common import (
     ARROW_NEEDED,
@@ -25,11 +25,13 @@ from fangpin_rules.cli.common import (
     UsageError,
     add_policy_path_option,
     add_regions_option,
+    check_unchanged,
     is_parquet,
     load_or_report,
     load_regions_or_report,
     open_input,
     policy_files,
+    repeat_screen,
     warn_carried_forward,
     worker_count,
 )
@@ -40,6 +42,9 @@ from fangpin_rules.cli.ledger_output import (
 )
 from fangpin_rules.cli.outputs import Outputs, check_collisions
 from fangpin_rules.cli.progress import Progress, progress_for
+
+if TYPE_CHECKING:
+    from fangpin_rules.engine.repeats import RepeatScreen
 
 
 class TextSink(Protocol):
@@ -129,13 +134,18 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--ledger-format is for a ledger (.xlsx or .csv) given as RECORDS")
 
     def decide(run: DecisionRun) -> tuple[tuple[int, int, int], dict[str, int]]:
+        # the ids that may repeat, from a first pass: only those are held by the run
+        from fangpin_rules.engine.regions import base_of
+        screen = repeat_screen(args.records, base_of(policy).checked.record_id)
         with open_input(args.records) as source:
             counts = decide_stream(policy, source, run.out, run.rejects, as_of,
                                    explain=args.explain, cases=run.cases, jobs=jobs,
                                    progress=progress_for(sys.stderr, source, run.plain),
                                    policy_source=PolicySource.of(policy,
                                                                  args.policy_path or ()),
-                                   cases_used=run.cases_used, watch=run.watch)
+                                   cases_used=run.cases_used, watch=run.watch,
+                                   screen=screen)
+        check_unchanged(screen, args.records)
         return counts, {}
 
     done = run_decisions(args, policy, as_of, decide)
@@ -238,13 +248,14 @@ def decide_stream(policy: object, source: IO[str], out: TextSink, rejects: TextS
                   chunk_lines: int | None = None,
                   policy_source: Any = None,
                   cases_used: list[int] | None = None,
-                  watch: Callable[[Iterable[Any]], Iterable[Any]] | None = None
-                  ) -> tuple[int, int, int]:
+                  watch: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+                  screen: RepeatScreen | None = None) -> tuple[int, int, int]:
     """The loop between reading a line and writing a decision; returns (read, decided,
     rejected), which always add up. With `jobs` > 1 the chunks are decided in that many worker
     processes; the output is the same, in the same order. `cases_used`, when given, receives
     the number of case records attached to the households decided; `watch`, when given, is
-    what the numbered lines pass through on their way to the loop."""
+    what the numbered lines pass through on their way to the loop; `screen`, the ids of the
+    input that may repeat (`engine.repeats`), the only ones the run then holds."""
     from fangpin_rules.engine import Policy
     from fangpin_rules.engine.regions import RegionalPolicy
     from fangpin_rules.engine.stream import numbered_items
@@ -254,7 +265,7 @@ def decide_stream(policy: object, source: IO[str], out: TextSink, rejects: TextS
     return decide_items(policy, watch(items) if watch else items, out, rejects, as_of,
                         explain=explain,
                         cases=cases, jobs=jobs, progress=progress, chunk_lines=chunk_lines,
-                        policy_source=policy_source, cases_used=cases_used)
+                        policy_source=policy_source, cases_used=cases_used, screen=screen)
 
 
 def decide_items(policy: object, items: Iterable[tuple[int, Any]], out: TextSink,
@@ -262,7 +273,8 @@ def decide_items(policy: object, items: Iterable[tuple[int, Any]], out: TextSink
                  cases: dict[str, list[Any]] | None = None, jobs: int = 1,
                  progress: Progress | None = None, chunk_lines: int | None = None,
                  policy_source: Any = None,
-                 cases_used: list[int] | None = None) -> tuple[int, int, int]:
+                 cases_used: list[int] | None = None,
+                 screen: RepeatScreen | None = None) -> tuple[int, int, int]:
     """`decide_stream` for records already numbered: (number, JSONL text, value or
     RecordError), as a JSONL file or a ledger gives them."""
     from fangpin_rules.engine import Policy
@@ -289,8 +301,8 @@ def decide_items(policy: object, items: Iterable[tuple[int, Any]], out: TextSink
     binary_out: IO[bytes] | None = getattr(out, "buffer", None)
     try:
         read, decided, rejected, used = _write_results(
-            map(OneDecisionPerId(base.checked.record_id).filter, results), out, binary_out,
-            rejects, progress)
+            map(OneDecisionPerId(base.checked.record_id, screen=screen).filter, results), out,
+            binary_out, rejects, progress)
     finally:
         close = getattr(results, "close", None)
         if close is not None:

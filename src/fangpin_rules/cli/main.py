@@ -20,6 +20,7 @@ from fangpin_rules.cli.common import (
     EXIT_SIGINT,
     EXIT_SIGTERM,
     EXIT_USAGE,
+    InputChanged,
     Interrupted,
     Reported,
     UsageError,
@@ -75,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolicyError as exc:  # a policy refused late, e.g. its traced twin on first use
         report_policy_error(exc)
         return EXIT_USAGE
-    except (OutputFailed, WorkerFailed) as exc:
+    except (OutputFailed, WorkerFailed, InputChanged) as exc:
         print(safe_block(f"{verb}: {exc}; no output file was written or replaced"),
               file=sys.stderr)
         return EXIT_IO

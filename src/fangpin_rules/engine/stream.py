@@ -26,6 +26,7 @@ from fangpin_rules.engine.records import (
     read_records,
 )
 from fangpin_rules.engine.regions import RegionalPolicy
+from fangpin_rules.engine.repeats import RepeatScreen
 from fangpin_rules.engine.serialize import decision_writer, dumps
 from fangpin_rules.engine.typed_json import TypedReader, typed_reader
 
@@ -175,19 +176,24 @@ class OneDecisionPerId:
     """Keeps one decision per record id in a run: a later record with an id decided already is
     rejected, naming the line of the first (two records of one household would give it two
     decisions). It sees the chunks' results in input order, in the process that writes them,
-    so it works the same with any number of workers. It holds each id seen (with its line):
-    memory grows with the number of households, some 100 bytes each. `numbered_by`: what the
-    numbers count ("row" for a Parquet file's rows)."""
+    so it works the same with any number of workers. It holds each id seen (with its line),
+    some 100 bytes each, or, given the input's `screen` (`engine.repeats.screen_items`), only
+    the ids the screen says may repeat: then memory stays flat however many households come.
+    `numbered_by`: what the numbers count ("row" for a Parquet file's rows)."""
 
     def __init__(self, id_field: str | None = "household_id",
-                 numbered_by: str = "line") -> None:
+                 numbered_by: str = "line", screen: RepeatScreen | None = None) -> None:
         self.id_field = id_field
         self.numbered_by = numbered_by
+        self.screen = screen
         self.first_line: dict[Any, int] = {}
 
     def duplicate_of(self, record_id: Any, line: int | None) -> Rejection | None:
         """The rejection of a record whose id a decided record had, or None."""
-        first = self.first_line.get(record_id) if record_id is not None else None
+        if record_id is None or (self.screen is not None and
+                                 not self.screen.may_repeat(record_id)):
+            return None
+        first = self.first_line.get(record_id)
         if first is None:
             return None
         return repeated_id(line, record_id, self.id_field, first if first >= 0 else None,
@@ -195,7 +201,8 @@ class OneDecisionPerId:
 
     def note(self, record_id: Any, line: int | None) -> None:
         """A record with this id was decided."""
-        if record_id is not None:
+        if record_id is not None and (self.screen is None or
+                                      self.screen.may_repeat(record_id)):
             self.first_line.setdefault(record_id, -1 if line is None else line)
 
     def filter(self, result: ChunkResult) -> ChunkResult:
