@@ -1,6 +1,6 @@
 """The decision service over loopback, beside the library called directly.
 
-    python benchmarks/bench_server.py [--requests N] [--batch B]
+    python benchmarks/bench_server.py [--requests N] [--batch B] [--table T]
 
 Starts `fangpin serve` on the province's policy (one worker, loopback, no token, no log),
 then for 1, 4 and 16 concurrent clients (threads, one keep-alive connection each) sends N
@@ -11,6 +11,11 @@ requests: the figure the shared machine's other load disturbs least). The librar
 households through `Policy.evaluate` (one at a time) and `Policy.evaluate_many` (a batch), in
 this process. Client and server share the machine's cores, so these are loopback figures for
 the whole exchange, not the server's capacity on a core of its own.
+
+`--table T` (default 10,000, the server's --max-batch; 0: none) adds, for 1 and 4 clients,
+N/100 batches of T households sent as a JSON batch, as NDJSON and as an Arrow IPC stream
+(decided in columns, answered with an Arrow table): the server's households per CPU-second
+of each, the figure to choose a client's format by.
 """
 
 from __future__ import annotations
@@ -58,7 +63,9 @@ def start() -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the server did not start")
 
 
-def run_clients(clients: int, bodies: list[bytes], base: str) -> tuple[float, list[float]]:
+def run_clients(clients: int, bodies: list[bytes], base: str,
+                content_type: str = "application/json",
+                params: dict[str, str] | None = None) -> tuple[float, list[float]]:
     """Send `bodies` from `clients` threads; the wall time and every request's latency."""
     import httpx
 
@@ -68,11 +75,11 @@ def run_clients(clients: int, bodies: list[bytes], base: str) -> tuple[float, li
 
     def client(share: list[bytes]) -> None:
         own: list[float] = []
-        with httpx.Client(base_url=base, timeout=60,
-                          headers={"Content-Type": "application/json"}) as http:
+        with httpx.Client(base_url=base, timeout=120,
+                          headers={"Content-Type": content_type}) as http:
             for body in share:
                 started = time.perf_counter()
-                response = http.post("/v1/decide", content=body)
+                response = http.post("/v1/decide", content=body, params=params)
                 own.append(time.perf_counter() - started)
                 if response.status_code != 200:
                     raise SystemExit(f"{response.status_code}: {response.text[:300]}")
@@ -118,12 +125,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--table", type=int, default=10_000)
     args = parser.parse_args()
     from gen_households import generate_lines
 
     from fangpin_rules import load_policy
 
-    lines = list(generate_lines(max(args.requests, args.batch)))
+    lines = list(generate_lines(max(args.requests, args.batch, args.table)))
     households = [json.loads(line, parse_float=Decimal) for line in lines]
     head = b'{"as_of":"' + AS_OF.encode() + b'",'
     singles = [head + b'"household":' + line.encode() + b"}" for line in lines[:args.requests]]
@@ -154,9 +162,46 @@ def main() -> None:
             wall, latencies = run_clients(clients, [batch_body] * batch_count, base)
             print(row(f"http batch {args.batch}, {clients:2d} cl.", args.batch, wall,
                       latencies, cpu_seconds(process.pid) - before))
+        if args.table:
+            tables(args.table, max(1, args.requests // 100), lines, base, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def tables(size: int, count: int, lines: list[str], base: str, pid: int) -> None:
+    """Batches of `size` households as JSON, NDJSON and an Arrow IPC stream."""
+    import pyarrow as pa
+    import pyarrow.ipc
+
+    from fangpin_rules import load_policy
+    from fangpin_rules.columnar import records_to_arrow
+
+    chosen = lines[:size]
+    json_body = (b'{"as_of":"' + AS_OF.encode() + b'","policy":"fujian-2021","households":['
+                 + ",".join(chosen).encode() + b"]}")
+    ndjson_body = ("\n".join(chosen) + "\n").encode()
+    table = records_to_arrow(load_policy(FUJIAN),
+                             [json.loads(line, parse_float=Decimal) for line in chosen])
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    arrow_body = sink.getvalue().to_pybytes()
+    query = {"as_of": AS_OF, "policy": "fujian-2021"}
+    print(f"  {count} batches of {size} households a format (bodies: JSON "
+          f"{len(json_body) / 1e6:.1f} MB, NDJSON {len(ndjson_body) / 1e6:.1f} MB, Arrow "
+          f"{len(arrow_body) / 1e6:.1f} MB)")
+    formats = (("json", "application/json", json_body, None),
+               ("ndjson", "application/x-ndjson", ndjson_body, query),
+               ("arrow", "application/vnd.apache.arrow.stream", arrow_body, query))
+    for _, media, body, params in formats:
+        run_clients(1, [body], base, media, params)  # warm up
+    for clients in (1, 4):
+        for name, media, body, params in formats:
+            before = cpu_seconds(pid)
+            wall, latencies = run_clients(clients, [body] * count, base, media, params)
+            print(row(f"http {name} {size}, {clients} cl.", size, wall, latencies,
+                      cpu_seconds(pid) - before))
 
 
 if __name__ == "__main__":

@@ -11,14 +11,40 @@ import sys
 import time
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from fangpin_rules import Policy, load_policy
+from fangpin_rules.engine.serialize import dumps
+
 from support import ROOT
 
 TOKEN = "test-token-0123456789abcdef"
+AS_OF = "2021-09-01"
+HOUSEHOLDS = [json.loads(line, parse_float=Decimal) for line in
+              (ROOT / "examples" / "households.jsonl").read_text(encoding="utf-8").splitlines()
+              if line.strip()]
+FILES = {"fujian-2021": "fujian_2021.yaml", "minhou-350121": "counties/minhou_350121.yaml",
+         "dehua-350526": "counties/dehua_350526.yaml",
+         "quanzhou-350500": "counties/quanzhou_350500.yaml",
+         "jinjiang-350582": "counties/jinjiang_350582.yaml"}
+PROBLEM = "application/problem+json"
+
+
+@cache
+def library(policy_id: str) -> Policy:
+    return load_policy(ROOT / "policies" / FILES[policy_id])
+
+
+def library_decision(policy_id: str, household: Any, as_of: str = AS_OF) -> Any:
+    """The library's decision, as JSON text read back with exact decimals."""
+    return json.loads(dumps(library(policy_id).evaluate(household, as_of)),
+                      parse_float=Decimal)
+
+
 
 
 class Server:

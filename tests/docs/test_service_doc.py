@@ -129,3 +129,17 @@ def test_the_java_client_runs(doc_server: tuple[Server, Path], tmp_path: Path) -
     assert answer["decision_id"] == decision_id
     assert answer["policy"]["id"] == "fujian-2021"
     assert '"per_capita_income":7151.99' in body and answer["decision"]["in_range"] is True
+
+
+def test_the_arrow_example_prints_what_is_shown(doc_server: tuple[Server, Path]) -> None:
+    """The Python client of "A table (Arrow)" against the doc's server: its output as shown."""
+    import sys
+
+    server, _ = doc_server
+    (source, shown), = [(text, BLOCKS[i + 1][1]) for i, (kind, text) in enumerate(BLOCKS)
+                        if kind == "python" and "vnd.apache.arrow.stream" in text]
+    done = subprocess.run([sys.executable, "-c", source.replace(DOC_BASE, server.base)],
+                          cwd=ROOT, env={**os.environ, "TOKEN": TOKEN}, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == shown.strip()

@@ -9,13 +9,11 @@ import json
 import threading
 import time
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 import httpx
 import pytest
 
-from fangpin_rules import Policy, load_policy
 from fangpin_rules.audit.effective import describe
 from fangpin_rules.engine import RecordError
 from fangpin_rules.engine.records import parse_json
@@ -23,29 +21,17 @@ from fangpin_rules.engine.serialize import dumps
 from fangpin_rules.explain import explain
 from fangpin_rules.model import Decision, Household
 
-from service_support import TOKEN, Server, exact
-from support import ROOT
-
-AS_OF = "2021-09-01"
-HOUSEHOLDS = [json.loads(line, parse_float=Decimal) for line in
-              (ROOT / "examples" / "households.jsonl").read_text(encoding="utf-8").splitlines()
-              if line.strip()]
-FILES = {"fujian-2021": "fujian_2021.yaml", "minhou-350121": "counties/minhou_350121.yaml",
-         "dehua-350526": "counties/dehua_350526.yaml",
-         "quanzhou-350500": "counties/quanzhou_350500.yaml",
-         "jinjiang-350582": "counties/jinjiang_350582.yaml"}
-PROBLEM = "application/problem+json"
-
-
-@cache
-def library(policy_id: str) -> Policy:
-    return load_policy(ROOT / "policies" / FILES[policy_id])
-
-
-def library_decision(policy_id: str, household: Any, as_of: str = AS_OF) -> Any:
-    """The library's decision, as JSON text read back with exact decimals."""
-    return json.loads(dumps(library(policy_id).evaluate(household, as_of)),
-                      parse_float=Decimal)
+from service_support import (
+    AS_OF,
+    FILES,
+    HOUSEHOLDS,
+    PROBLEM,
+    TOKEN,
+    Server,
+    exact,
+    library,
+    library_decision,
+)
 
 
 def _plain(record: dict[str, Any]) -> Any:
@@ -200,7 +186,8 @@ def test_schemas_and_openapi_are_the_contract(server: Server) -> None:
             assert components[name] == definition
         assert components[model.__name__] == expected
     body = spec["paths"]["/v1/decide"]["post"]["requestBody"]["content"]
-    assert set(body) == {"application/json", "application/x-ndjson"}
+    assert set(body) == {"application/json", "application/x-ndjson",
+                         "application/vnd.apache.arrow.stream"}
 
 
 def test_health_ready_and_metrics(server: Server) -> None:

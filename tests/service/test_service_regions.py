@@ -49,6 +49,36 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, P
     stop(running)
 
 
+def test_an_arrow_table_is_decided_with_its_regions_values(
+        served: tuple[Server, Path]) -> None:
+    """An Arrow batch under the region table: each row its region's decision, as
+    `decide_batch` of the table gives it; a household outside the table rejected naming
+    region_code, as in a JSON batch."""
+    pa = pytest.importorskip("pyarrow")
+
+    from fangpin_rules.columnar import decide_batch, records_to_arrow
+
+    server, _ = served
+    regional = _library()
+    table = records_to_arrow(regional.base, HOUSEHOLDS)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    with httpx.Client(base_url=server.base, timeout=30) as client:
+        response = client.post("/v1/decide", params={"as_of": AS_OF},
+                               content=sink.getvalue().to_pybytes(),
+                               headers={"Content-Type": "application/vnd.apache.arrow.stream"})
+    assert response.status_code == 200, response.text
+    answer = pa.ipc.open_stream(pa.py_buffer(response.content)).read_all()
+    rejects = json.loads(answer.schema.metadata[b"fangpin.rejects"])
+    expected = decide_batch(regional, table, AS_OF, engine="record")
+    assert answer.drop_columns(["row", "decision_id"]).to_pylist() == \
+        expected.decisions.to_pylist()
+    assert [(r["row"], r["field"]) for r in rejects] == \
+        [(r["row"], r["field"]) for r in expected.rejects.to_pylist()]
+    assert {r["field"] for r in rejects} == {"region_code"} and rejects
+
+
 def _library(table: Path = TABLE) -> RegionalPolicy:
     return load_regions(load_policy(FUJIAN), table)
 

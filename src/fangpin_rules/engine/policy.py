@@ -206,6 +206,11 @@ class Policy:
     def _calendar(self) -> Any:
         return self.checked.calendar
 
+    def check_date(self, as_of: date | str) -> None:
+        """Raise DateError if the policy cannot decide on `as_of` (as a region table's
+        `check_date` does for each of its regions)."""
+        self.evaluator(as_of)
+
     def evaluator(self, as_of: date | str) -> Evaluator:
         """The compiled decision function for one date (cached): record -> decision dict.
 

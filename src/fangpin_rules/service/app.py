@@ -27,7 +27,7 @@ from starlette.requests import ClientDisconnect
 
 from fangpin_rules.engine.serialize import dumps
 from fangpin_rules.engine.stream import freeze_loaded
-from fangpin_rules.service import deciding, openapi
+from fangpin_rules.service import arrow_batches, deciding, openapi
 from fangpin_rules.service.config import ServiceConfig
 from fangpin_rules.service.decision_log import DecisionLog, mask_id_numbers, masked
 from fangpin_rules.service.metrics import CONTENT_TYPE as METRICS_TYPE
@@ -330,15 +330,21 @@ def create_app(config: ServiceConfig, registry: Registry | None = None) -> FastA
     @app.post("/v1/decide", tags=["decisions"])
     async def decide(request: Request) -> Response:
         media = _media_type(request)
-        if media not in (JSON_TYPE, *NDJSON_TYPES):
+        if media not in (JSON_TYPE, *NDJSON_TYPES, arrow_batches.ARROW_STREAM_TYPE):
             raise Problem("unsupported-media-type", f"send {JSON_TYPE} (one household or a "
-                          f"batch) or application/x-ndjson (one household a line), not "
+                          f"batch), application/x-ndjson (one household a line) or "
+                          f"{arrow_batches.ARROW_STREAM_TYPE} (a table of households), not "
                           f"'{media or 'none'}'", field="Content-Type",
                           reason="unsupported media type")
+        if media == arrow_batches.ARROW_STREAM_TYPE and not arrow_batches.available():
+            raise Problem("unsupported-media-type", arrow_batches.COLUMNAR_NEEDED,
+                          field="Content-Type", reason="Arrow batches not installed")
         body = await service.read_body(request)
         snapshot = service.registry.current  # this request's policies, to its end
         if media in NDJSON_TYPES:
             return _ndjson(request, body, snapshot)
+        if media == arrow_batches.ARROW_STREAM_TYPE:
+            return await _arrow(request, body, snapshot)
         inline = len(body) <= INLINE_BODY_BYTES
         envelope = await service.run(lambda: deciding.read_envelope(
             deciding.parse_body(body), max_batch=config.max_batch), inline)
@@ -381,19 +387,51 @@ def create_app(config: ServiceConfig, registry: Registry | None = None) -> FastA
                                  "rejected": len(rejected)}})
         return Response(body, media_type=JSON_TYPE, headers={"X-Decision-Id": batch_id})
 
-    def _ndjson(request: Request, body: bytes, snapshot: Snapshot) -> Response:
+    def _batch_query(request: Request, kind: str) -> tuple[Any, str | None]:
+        """(as_of, policy) of a batch whose body is all households (NDJSON, Arrow)."""
         query = request.query_params
         unknown = sorted(set(query) - {"as_of", "policy"})
         if unknown:
             raise Problem("invalid-request", f"unknown query parameter '{unknown[0]}'; an "
-                          "NDJSON batch takes as_of and policy", field=unknown[0],
+                          f"{kind} batch takes as_of and policy", field=unknown[0],
                           reason="unknown query parameter")
-        as_of = deciding._as_of(query.get("as_of"))
+        return deciding._as_of(query.get("as_of")), query.get("policy")
+
+    async def _arrow(request: Request, body: bytes, snapshot: Snapshot) -> Response:
+        """An Arrow IPC stream of households, decided in columns in a worker thread (within
+        the time limit), answered with an Arrow IPC stream of decisions."""
+        as_of, policy_id = _batch_query(request, "Arrow")
+        if policy_id is not None:
+            deciding.named_policy(snapshot, policy_id, as_of)  # a Problem before reading
+        batch_id = deciding.new_id()
+        deadline = service.deadline()
+        logged = service.decision_log is not None
+
+        def work() -> arrow_batches.ArrowAnswer:
+            return arrow_batches.decide_stream(
+                snapshot, as_of, policy_id, arrow_batches.read_stream(body), batch_id,
+                deadline, max_batch=config.max_batch, keep_outcomes=logged)
+
+        answer = await service.in_thread(work)
+        day = as_of.isoformat()
+        for outcome in answer.outcomes:  # counted and logged as a JSON batch's decisions
+            service.record(outcome, day)
+        for policy_id_of, count in answer.decided_by.items():
+            if not logged:
+                service.metrics.count("fangpin_decisions_total", count,
+                                      policy=policy_id_of or deciding.NO_POLICY)
+        for policy_id_of, count in answer.rejected_by.items():
+            service.metrics.count("fangpin_rejects_total", count,
+                                  policy=policy_id_of or deciding.NO_POLICY)
+        return Response(answer.body, media_type=arrow_batches.ARROW_STREAM_TYPE,
+                        headers={"X-Decision-Id": batch_id})
+
+    def _ndjson(request: Request, body: bytes, snapshot: Snapshot) -> Response:
+        as_of, policy_id = _batch_query(request, "NDJSON")
         items = deciding.ndjson_items(body)
         if len(items) > config.max_batch:
             raise Problem("batch-too-large", f"the batch holds {len(items)} households; the "
                           f"limit is {config.max_batch}", limit=config.max_batch)
-        policy_id = query.get("policy")
         if policy_id is not None:
             deciding.named_policy(snapshot, policy_id, as_of)  # a Problem before streaming
         batch_id = deciding.new_id()

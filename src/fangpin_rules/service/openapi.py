@@ -30,6 +30,10 @@ def contract_schemas() -> dict[str, Any]:
     return schemas
 
 
+# an Arrow IPC stream is binary: its columns are `input_schema(policy)`'s (docs/columnar.md)
+_ARROW_BODY: dict[str, Any] = {"type": "string", "format": "binary"}
+
+
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": REF.format(model=name)}
 
@@ -111,15 +115,18 @@ def document(app: FastAPI) -> dict[str, Any]:
     spec.setdefault("components", {})["schemas"] = _schemas()
     paths = spec["paths"]
     paths["/v1/decide"]["post"].update({
-        "summary": "Decide one household, or a batch (a JSON array, or NDJSON streamed back)",
+        "summary": "Decide one household, or a batch (a JSON array, NDJSON streamed back, or "
+                   "an Arrow IPC stream answered with one)",
         "requestBody": {"required": True, "content": {
             "application/json": {"schema": {"oneOf": [_ref("DecideRequest"),
                                                       _ref("BatchRequest")]}},
-            "application/x-ndjson": {"schema": _ref("Household")}}},
+            "application/x-ndjson": {"schema": _ref("Household")},
+            "application/vnd.apache.arrow.stream": {"schema": _ARROW_BODY}}},
         "responses": {"200": {"description": "the decision(s)", "content": {
             "application/json": {"schema": {"oneOf": [_ref("DecideResponse"),
                                                       _ref("BatchResponse")]}},
-            "application/x-ndjson": {"schema": {"type": "object"}}}},
+            "application/x-ndjson": {"schema": {"type": "object"}},
+            "application/vnd.apache.arrow.stream": {"schema": _ARROW_BODY}}},
             **_problems(400, 401, 404, 413, 415, 422, 503)},
     })
     paths["/v1/explain"]["post"].update({

@@ -1,0 +1,252 @@
+"""Arrow batches over HTTP (service/arrow_batches.py), against the real `fangpin serve` on
+loopback: a table of households in, a table of decisions out, equal to the library's; routed
+as a JSON batch; rejects, counts and engines in the answer's metadata; logged and counted;
+bad bodies answered with problem+json."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fangpin_rules.columnar import decide_batch, records_to_arrow
+from fangpin_rules.engine.serialize import dumps
+
+from service_support import AS_OF, HOUSEHOLDS, PROBLEM, Server, library, library_decision
+from support import policy_from_text
+
+pa = pytest.importorskip("pyarrow")
+
+ARROW = "application/vnd.apache.arrow.stream"
+
+
+def _stream(table: Any) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def _post(server: Server, body: bytes, **params: str) -> Any:
+    with server.client() as client:
+        return client.post("/v1/decide", params={"as_of": AS_OF, **params}, content=body,
+                           headers={"Content-Type": ARROW})
+
+
+def _answer(response: Any) -> tuple[Any, dict[str, Any]]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == ARROW
+    table = pa.ipc.open_stream(pa.py_buffer(response.content)).read_all()
+    meta = {key.decode(): json.loads(value) for key, value in table.schema.metadata.items()}
+    return table, meta
+
+
+def _households(n: int) -> list[dict[str, Any]]:
+    return [dict(HOUSEHOLDS[i % len(HOUSEHOLDS)], household_id=f"A-{i}") for i in range(n)]
+
+
+def test_a_named_policys_table_is_answered_with_the_librarys_decisions(server: Server) -> None:
+    """Each decided row is the library's decision of it, in the request's row order, with its
+    row and decision id; a bad row is a reject in the metadata, named by row and field."""
+    policy = library("fujian-2021")
+    households = _households(40)
+    rows = records_to_arrow(policy, households).to_pylist()
+    rows[7]["net_income"] = Decimal("-2000000000000")
+    table = pa.Table.from_pylist(rows, schema=records_to_arrow(policy, households[:1]).schema)
+    response = _post(server, _stream(table), policy="fujian-2021")
+    answer, meta = _answer(response)
+    assert meta["fangpin.counts"] == {"read": 40, "decided": 39, "rejected": 1}
+    assert meta["fangpin.engines"] == {"fujian-2021": "columnar"}
+    [reject] = meta["fangpin.rejects"]
+    assert (reject["row"], reject["household_id"], reject["field"]) == (7, "A-7", "net_income")
+    assert answer.column("row").to_pylist() == [r for r in range(40) if r != 7]
+    batch = response.headers["x-decision-id"]
+    assert answer.column("decision_id").to_pylist() == \
+        [f"{batch}-{r}" for r in answer.column("row").to_pylist()]
+    expected = decide_batch(policy, table, AS_OF, engine="record").decisions
+    assert answer.drop_columns(["row", "decision_id"]).to_pylist() == expected.to_pylist()
+    assert answer.schema.remove_metadata().field("per_capita_income").type == pa.string()
+
+
+def test_rows_are_routed_by_region_as_a_json_batch(server: Server) -> None:
+    """Without `policy` each row goes to the policy of its region (the province's, or a
+    county's that extends it), and its decision is that policy's."""
+    households = [dict(h, household_id=f"R-{i}") for i, h in enumerate(HOUSEHOLDS)]
+    table = records_to_arrow(library("fujian-2021"), households)
+    answer, meta = _answer(_post(server, _stream(table)))
+    assert meta["fangpin.counts"]["decided"] == len(households)
+    for item in answer.to_pylist():
+        household = households[item["row"]]
+        policy_id = item["policy"]["id"]
+        expected = decide_batch(library(policy_id), records_to_arrow(
+            library(policy_id), [household]), AS_OF, engine="record").decisions.to_pylist()
+        assert {k: v for k, v in item.items() if k not in ("row", "decision_id")} == \
+            expected[0]
+        assert expected[0]["household_id"] == library_decision(policy_id,
+                                                               household)["household_id"]
+    assert set(meta["fangpin.engines"]) == {item["policy"]["id"] for item in answer.to_pylist()}
+
+
+OTHER_COLUMNS = """\
+policy:
+  id: sizes-350121
+  title: sizes
+  effective: 2021-01-01
+  jurisdiction: "350121"
+decisions:
+  size:
+    expr: count(members)
+"""
+
+
+def test_policies_whose_decisions_have_other_columns_are_not_mixed(tmp_path: Path) -> None:
+    """Rows routed to two policies whose decisions are of other columns cannot be one table:
+    the request is refused, saying to name a policy (in-process: the routing alone)."""
+    from fangpin_rules.service.arrow_batches import decide_stream
+    from fangpin_rules.service.deciding import Deadline
+    from fangpin_rules.service.problems import Problem
+    from fangpin_rules.service.registry import Snapshot
+
+    county = policy_from_text(tmp_path, OTHER_COLUMNS)
+    snapshot = Snapshot({"fujian-2021": library("fujian-2021"), county.id: county}, {})
+    households = [dict(h, household_id=f"M-{i}") for i, h in enumerate(HOUSEHOLDS)]
+    assert {h["region_code"][:6] for h in households} >= {"350121", "350181"}
+    table = records_to_arrow(library("fujian-2021"), households)
+    with pytest.raises(Problem) as refused:
+        decide_stream(snapshot, date(2021, 9, 1), None, table, "b", Deadline(0), max_batch=100)
+    assert refused.value.kind == "invalid-request" and refused.value.field == "policy"
+    assert "name one with `policy`" in refused.value.detail
+    one = decide_stream(snapshot, date(2021, 9, 1), "fujian-2021", table, "b", Deadline(0),
+                        max_batch=100)
+    assert one.counts["decided"] == len(households)
+
+
+def test_a_row_of_no_region_is_rejected_naming_region_code(server: Server) -> None:
+    households = _households(3)
+    households[1] = dict(households[1], region_code="110101")  # Beijing: no policy here
+    table = records_to_arrow(library("fujian-2021"), households)
+    answer, meta = _answer(_post(server, _stream(table)))
+    [reject] = meta["fangpin.rejects"]
+    assert (reject["row"], reject["field"]) == (1, "region_code")
+    assert "no loaded policy covers region 110101" in reject["reason"]
+    assert answer.column("row").to_pylist() == [0, 2]
+
+
+def test_an_arrow_batch_is_logged_and_counted(server: Server) -> None:
+    """Each decision goes to the decision log with its id and the record path's JSON, ID
+    numbers masked; the metrics count the decisions and the rejects."""
+    id_number = "35012119900101123X"
+    households = _households(3)
+    households[2] = dict(households[2], household_id=id_number)
+    table = records_to_arrow(library("fujian-2021"), households)
+    with server.client() as client:
+        before = client.get("/metrics").text
+    response = _post(server, _stream(table), policy="fujian-2021")
+    answer, _ = _answer(response)
+    batch = response.headers["x-decision-id"]
+    log = server.log.parent / "decisions.log"
+    entries: list[dict[str, Any]] = []
+    for _ in range(100):
+        entries = [e for e in map(json.loads, log.read_text(encoding="utf-8").splitlines())
+                   if e["decision_id"].startswith(batch)]
+        if len(entries) == 3:
+            break
+        time.sleep(0.05)
+    assert sorted(e["decision_id"] for e in entries) == [f"{batch}-{r}" for r in range(3)]
+    assert id_number not in log.read_text(encoding="utf-8")
+    by_id = {e["decision_id"]: e for e in entries}
+    first = json.loads(json.dumps(library_decision("fujian-2021", households[0])),
+                       parse_float=Decimal)
+    assert json.loads(json.dumps(by_id[f"{batch}-0"]["decision"]), parse_float=Decimal) == \
+        first
+    assert by_id[f"{batch}-2"]["decision"]["household_id"] == "350121********123X"
+    with server.client() as client:
+        after = client.get("/metrics").text
+    key = 'fangpin_decisions_total{policy="fujian-2021"}'
+    assert _sample(after, key) == _sample(before, key) + 3
+    assert answer.num_rows == 3
+
+
+def _sample(text: str, key: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(key + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+@pytest.mark.parametrize(("body", "params", "status", "words"), [
+    (b"", {}, 422, "the body is empty"),
+    (b"not arrow at all", {}, 422, "not an Arrow IPC stream"),
+    (None, {"policy": "no-such"}, 404, "no policy 'no-such'"),
+    (None, {"as_of": "2021-02-30"}, 422, "as_of"),
+    (None, {"sort": "yes"}, 422, "unknown query parameter 'sort'"),
+])
+def test_a_bad_arrow_request_is_a_problem(server: Server, body: bytes | None,
+                                          params: dict[str, str], status: int,
+                                          words: str) -> None:
+    if body is None:
+        body = _stream(records_to_arrow(library("fujian-2021"), _households(2)))
+    response = _post(server, body, **params)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert words in json.dumps(response.json(), ensure_ascii=False)
+
+
+def test_a_table_larger_than_the_batch_limit_is_refused(server: Server) -> None:
+    table = records_to_arrow(library("fujian-2021"), _households(301))  # the limit is 300
+    response = _post(server, _stream(table), policy="fujian-2021")
+    if response.status_code == 413 and response.json()["type"].endswith("body-too-large"):
+        pytest.fail("the table should fit the body limit: make it smaller")
+    assert response.status_code == 413
+    assert response.json()["type"] == "urn:fangpin:problem:batch-too-large"
+
+
+def test_without_pyarrow_an_arrow_body_is_refused_before_it_is_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server installed without the `[columnar]` extra answers 415, saying what to install
+    (in-process: the extra cannot be uninstalled for one test)."""
+    import anyio
+    import httpx
+
+    from fangpin_rules.service import arrow_batches
+    from fangpin_rules.service.app import create_app
+    from fangpin_rules.service.config import ServiceConfig
+
+    from support import FUJIAN
+
+    monkeypatch.setattr(arrow_batches, "available", lambda: False)
+    app = create_app(ServiceConfig(sources=(str(FUJIAN),), reload_interval_seconds=0))
+
+    async def call() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://service.test") as client:
+            return await client.post("/v1/decide", params={"as_of": AS_OF}, content=b"x",
+                                     headers={"Content-Type": ARROW})
+
+    response = anyio.run(call)
+    assert response.status_code == 415
+    assert "fangpin-rules[columnar]" in response.json()["detail"]
+
+
+def test_a_date_a_routed_policy_cannot_answer_for_rejects_its_rows(server: Server) -> None:
+    """As in a JSON batch: each row of the policy is a reject naming as_of, and the others go
+    on (here every row is the province's)."""
+    households = [dict(h, household_id=f"D-{i}", region_code="350181")
+                  for i, h in enumerate(HOUSEHOLDS[:3])]
+    table = records_to_arrow(library("fujian-2021"), households)
+    with server.client() as client:
+        batch = client.post("/v1/decide", json={"households": [json.loads(dumps(h))
+                                                               for h in households],
+                                                "as_of": "2019-01-01"}).json()
+    answer, meta = _answer(_post(server, _stream(table), as_of="2019-01-01"))
+    assert answer.num_rows == 0
+    assert [(r["row"], r["field"]) for r in meta["fangpin.rejects"]] == \
+        [(0, "as_of"), (1, "as_of"), (2, "as_of")]
+    assert [r["reason"] for r in meta["fangpin.rejects"]] == \
+        [r["reason"] for r in batch["rejects"]]
+    assert meta["fangpin.engines"] == {"fujian-2021": "none"}
