@@ -133,8 +133,43 @@ def test_a_row_of_no_region_is_rejected_naming_region_code(server: Server) -> No
     answer, meta = _answer(_post(server, _stream(table)))
     [reject] = meta["fangpin.rejects"]
     assert (reject["row"], reject["field"]) == (1, "region_code")
-    assert "no loaded policy covers region 110101" in reject["reason"]
+    with server.client() as client:
+        batch = client.post("/v1/decide", json={"households": [json.loads(dumps(h))
+                                                               for h in households],
+                                                "as_of": AS_OF}).json()
+    assert reject["reason"] == batch["rejects"][0]["reason"]  # as a JSON batch words it
+    assert "name one with `policy`" in reject["reason"]
     assert answer.column("row").to_pylist() == [0, 2]
+
+
+def test_a_stream_of_several_batches_and_dictionary_codes_is_one_table(
+        server: Server) -> None:
+    """A client's stream of many record batches, its region codes dictionary-encoded (as a
+    Parquet reader gives them): each row routed by its code, the rows in the request's
+    order."""
+    import pyarrow.compute as pc
+
+    households = [dict(h, household_id=f"S-{i}") for i, h in enumerate(HOUSEHOLDS * 2)]
+    table = records_to_arrow(library("fujian-2021"), households)
+    index = table.schema.get_field_index("region_code")
+    table = table.set_column(index, "region_code",
+                             pc.dictionary_encode(table.column("region_code")))
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=7):
+            writer.write_batch(batch)
+    answer, meta = _answer(_post(server, sink.getvalue().to_pybytes()))
+    assert meta["fangpin.counts"] == {"read": len(households), "decided": len(households),
+                                      "rejected": 0}
+    assert answer.column("row").to_pylist() == list(range(len(households)))
+    policies = {row["household_id"]: row["policy"]["id"] for row in answer.to_pylist()}
+    assert len(set(policies.values())) > 1  # the counties' households went to their policies
+    with server.client() as client:
+        batch = client.post("/v1/decide", json={"households": [json.loads(dumps(h))
+                                                               for h in households],
+                                                "as_of": AS_OF}).json()
+    assert policies == {d["decision"]["household_id"]: d["policy"]["id"]
+                        for d in batch["decisions"]}
 
 
 def test_an_arrow_batch_is_logged_and_counted(server: Server) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 from fangpin_rules.engine import Policy
 from fangpin_rules.engine.policy import DateError
 from fangpin_rules.engine.regions import RegionalPolicy
-from fangpin_rules.service.deciding import Deadline, Outcome, named_policy
+from fangpin_rules.service.deciding import NO_REGION_POLICY, Deadline, Outcome, named_policy
 from fangpin_rules.service.decision_log import masked
 from fangpin_rules.service.problems import Problem
 from fangpin_rules.service.registry import Snapshot
@@ -131,15 +131,10 @@ def _groups(snapshot: Snapshot, as_of: date, policy_id: str | None, table: Any,
     if policy_id is not None:
         return [(named_policy(snapshot, policy_id, as_of),
                  pa.array(range(table.num_rows), pa.int64()))]
-    names = table.column_names
-    codes = table.column("region_code") if "region_code" in names else \
-        pa.nulls(table.num_rows, pa.string())
-    if not (pa.types.is_string(codes.type) or pa.types.is_large_string(codes.type) or
-            pa.types.is_null(codes.type)):
-        codes = pa.nulls(table.num_rows, pa.string())  # no text: routed as a missing code
-    encoded = pc.dictionary_encode(pa.chunked_array(codes.chunks if hasattr(codes, "chunks")
-                                                    else [codes], codes.type)
-                                   ).combine_chunks()
+    codes = _texts(table, "region_code")
+    if codes is None:  # no text: routed as a missing code
+        codes = pa.nulls(table.num_rows, pa.string())
+    encoded = pc.dictionary_encode(codes)
     distinct = encoded.dictionary.to_pylist()
     policies = [snapshot.route(code) for code in distinct]
     null_policy = snapshot.route(None) if encoded.null_count else None
@@ -148,29 +143,35 @@ def _groups(snapshot: Snapshot, as_of: date, policy_id: str | None, table: Any,
     for row, index in enumerate(encoded.indices.to_pylist()):
         policy = null_policy if index is None else policies[index]
         if policy is None:
-            code = None if index is None else distinct[index]
             rejects.append(masked({"row": row, "household_id": ids[row],
-                                   "field": "region_code",
-                                   "reason": _unrouted(code)}))
+                                   "field": "region_code", "reason": NO_REGION_POLICY}))
             continue
         by_policy.setdefault(policy.id, (policy, []))[1].append(row)
     return [(policy, pa.array(rows, pa.int64())) for policy, rows in by_policy.values()]
 
 
-def _unrouted(code: str | None) -> str:
-    where = f"region {code}" if code else "a household with no region_code"
-    return f"no loaded policy covers {where}; name one with `policy`"
-
-
 def _ids(table: Any) -> list[str | None]:
+    ids = _texts(table, "household_id")
+    return [None] * table.num_rows if ids is None else list(ids.to_pylist())
+
+
+def _texts(table: Any, name: str) -> Any:
+    """The column `name` of `table` as one Arrow string array (dictionary-encoded, large or
+    view strings decoded), or None when the table has no such column of texts."""
     import pyarrow as pa
 
-    if "household_id" not in table.column_names:
-        return [None] * table.num_rows
-    column = table.column("household_id")
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-        return [None] * table.num_rows
-    return list(column.to_pylist())
+    if name not in table.column_names:
+        return None
+    column = table.column(name).combine_chunks()
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        column, kind = column.cast(kind.value_type), kind.value_type
+    if pa.types.is_null(kind):
+        return pa.nulls(len(column), pa.string())
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or
+            getattr(pa.types, "is_string_view", lambda _: False)(kind)):
+        return None
+    return column.cast(pa.string())
 
 
 def _decided(snapshot: Snapshot, policy: Policy, part: Any, as_of: date

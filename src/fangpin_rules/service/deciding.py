@@ -33,6 +33,8 @@ from fangpin_rules.service.registry import Snapshot
 DECIDE_KEYS = frozenset({"household", "households", "as_of", "cases", "policy"})
 EXPLAIN_KEYS = frozenset({"household", "as_of", "cases", "policy", "lang"})
 NO_POLICY = "none"  # the metrics' label of a reject no policy was chosen for
+# the reason of a batch's household that no loaded policy's jurisdiction covers
+NO_REGION_POLICY = "no loaded policy covers this household's region; name one with `policy`"
 
 
 # Each policy's writer and reader, made once, for as long as the policy lives: a reload drops
@@ -334,8 +336,7 @@ def decide_items(snapshot: Snapshot, as_of: date, policy_id: str | None,
                                         if isinstance(value, dict) else None)
                 if policy is None:
                     raise RecordError(Rejection(line, _id_of(value), "region_code",
-                                                "no loaded policy covers this household's "
-                                                "region; name one with `policy`"))
+                                                NO_REGION_POLICY))
                 item = value
             record = read_item(policy, reader_of(policy), line, item)
             policy = snapshot.regional(policy, record, line)
