@@ -36,6 +36,14 @@ def test_the_line_shows_records_rate_share_and_time_left() -> None:
     assert out.getvalue().endswith("\n")
 
 
+def test_a_label_names_what_the_line_counts() -> None:
+    out, clock = io.StringIO(), FakeClock()
+    progress = Progress(out, clock=clock, label="ids: ")
+    clock.now += 1
+    progress.update(10)
+    assert out.getvalue() == "\rids: 10 records  10/s  0:00:01\x1b[K"
+
+
 def test_it_redraws_at_most_every_interval() -> None:
     out, clock = io.StringIO(), FakeClock()
     progress = Progress(out, clock=clock, interval=1.0)
@@ -100,6 +108,9 @@ def test_eval_draws_progress_on_a_terminal_stderr(input_file: Path, tmp_path: Pa
     assert done.returncode == 1
     text = shown.decode()
     assert "\r605 records" in text and "100.0%" in text
+    # the first pass over the ids draws a line of its own first, ended before the run's
+    assert "\rids: 605 records" in text
+    assert text.index("ids: 605 records") < text.index("\r605 records")
     assert text.rstrip().endswith("read 605, decided 603, rejected 2 (see "
                                   f"{tmp_path / 'rejects.jsonl'})")
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Protocol, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 
 from fangpin_rules.cli.outputs import open_output as open_output
 from fangpin_rules.diagnostics import Diagnostic, PolicyError, Severity
@@ -153,18 +153,36 @@ def open_input(path: str) -> Iterator[IO[str]]:
         yield stream
 
 
-def repeat_screen(path: str, id_field: str | None) -> RepeatScreen | None:
+def repeat_screen(path: str, id_field: str | None, out: IO[str] | None = None
+                  ) -> RepeatScreen | None:
     """The screen of the ids that may repeat in the JSON-lines file at `path`, from a first
     pass over it (`engine.repeats`), so that the run holds only those ids; None for stdin or a
-    pipe, which cannot be read twice (every id is held then)."""
+    pipe, which cannot be read twice (every id is held then). On a terminal the pass draws
+    its progress line (`first_pass_items`); `out`, the decisions' file, as `progress_for`."""
     from fangpin_rules.engine.repeats import FileStamp, rereadable, screen_items
-    from fangpin_rules.engine.stream import numbered_items
 
     if id_field is None or not rereadable(path):
         return None
     stamp = FileStamp.of(path)
     with open_input(path) as source:
-        return screen_items(numbered_items(source), id_field, stamp)
+        return screen_items(first_pass_items(source, out), id_field, stamp)
+
+
+def first_pass_items(source: IO[str], out: IO[str] | None = None) -> Iterator[tuple[int, Any]]:
+    """The numbered items of `source` for a first pass over its ids, counted on a progress
+    line of their own on a terminal ("ids: ..."), which ends when the pass does."""
+    from fangpin_rules.cli.progress import progress_for
+    from fangpin_rules.engine.stream import numbered_items
+
+    progress = progress_for(sys.stderr, source, out, label="ids: ")
+    items = numbered_items(source)
+    if progress is None:
+        yield from items
+        return
+    for item in items:
+        yield item
+        progress.update(1)
+    progress.finish()
 
 
 def check_unchanged(screen: Stamped | None, path: str) -> None:

@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     def decide(run: DecisionRun) -> tuple[tuple[int, int, int], dict[str, int]]:
         # the ids that may repeat, from a first pass: only those are held by the run
         from fangpin_rules.engine.regions import base_of
-        screen = repeat_screen(args.records, base_of(policy).checked.record_id)
+        screen = repeat_screen(args.records, base_of(policy).checked.record_id, run.plain)
         with open_input(args.records) as source:
             counts = decide_stream(policy, source, run.out, run.rejects, as_of,
                                    explain=args.explain, cases=run.cases, jobs=jobs,

@@ -16,8 +16,9 @@ class Progress:
 
     def __init__(self, out: IO[str], *, total_bytes: int | None = None,
                  position: Callable[[], int] | None = None, interval: float = 0.25,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, label: str = "") -> None:
         self.out = out
+        self.label = label  # what the line counts, before its figures (a first pass's name)
         self.total_bytes = total_bytes
         self.position = position
         self.interval = interval
@@ -37,7 +38,7 @@ class Progress:
     def line(self, now: float) -> str:
         elapsed = max(now - self.started, 1e-9)
         rate = self.records / elapsed
-        text = f"{self.records:,} records  {rate:,.0f}/s  {_clock(elapsed)}"
+        text = f"{self.label}{self.records:,} records  {rate:,.0f}/s  {_clock(elapsed)}"
         done = self._fraction()
         if done is not None:
             text += f"  {done:5.1%}"
@@ -77,7 +78,7 @@ def _clock(seconds: float) -> str:
 
 
 def progress_for(stderr: IO[str], source: IO[str],
-                 out: IO[str] | None = None) -> Progress | None:
+                 out: IO[str] | None = None, label: str = "") -> Progress | None:
     """A progress line for reading `source`, or None when stderr is not a terminal, or when
     the output `out` is a terminal too: the decisions are the progress there, and a redrawn
     line would run into them."""
@@ -98,4 +99,4 @@ def progress_for(stderr: IO[str], source: IO[str],
                 return os.lseek(fd, 0, os.SEEK_CUR)  # bytes read into the buffer so far
     except (AttributeError, OSError, ValueError):
         pass
-    return Progress(stderr, total_bytes=total, position=position)
+    return Progress(stderr, total_bytes=total, position=position, label=label)
