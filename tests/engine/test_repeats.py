@@ -151,7 +151,8 @@ def test_one_decision_per_id_under_a_screen_holds_only_what_may_repeat(
 
 def _repeating_file(tmp_path: Path) -> Path:
     """The examples, then their ids again: as given, spaced, on a bad record, on a record
-    rejected first and decided after, in a line that is not JSON."""
+    rejected first and decided after, in a line that is not JSON; and an id no reader takes
+    (a lone surrogate), twice."""
     lines = [json.dumps(h, ensure_ascii=False) for h in EXAMPLES]
     again = dict(EXAMPLES[0])
     lines.append(json.dumps(again))
@@ -162,6 +163,8 @@ def _repeating_file(tmp_path: Path) -> Path:
     lines.append(json.dumps(dict(fresh, members=[])))  # rejected: NEW-1 is not decided ...
     lines.append(json.dumps(fresh))  # ... so this one is
     lines.append(json.dumps(fresh))  # and this one repeats it
+    # an id with a lone surrogate (a JSON escape), twice: rejected, and no pass trips on it
+    lines += [json.dumps(dict(EXAMPLES[4], household_id="S\ud800"))] * 2
     path = tmp_path / "households.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -188,8 +191,8 @@ def test_a_file_run_holds_only_the_repeats_with_the_same_output(
         runs[way] = (code, out.read_bytes(), rejects.read_bytes(),
                      capsys.readouterr().err.splitlines()[-1].split(" (see")[0])
     assert runs["file"] == runs["stdin"]
-    assert runs["file"][3] == f"read {len(EXAMPLES) + 6}, decided {len(EXAMPLES) + 1}, " \
-        "rejected 5"
+    assert runs["file"][3] == f"read {len(EXAMPLES) + 8}, decided {len(EXAMPLES) + 1}, " \
+        "rejected 7"
     assert runs["file"][2].count(b"the id is given to another record already") == 3
 
 

@@ -6,7 +6,7 @@ holds only those and memory stays flat however many households the file has."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import polars as pl
@@ -64,6 +64,27 @@ def _repeats(bucket: bytes) -> pl.Series:
     return later.filter(later == keys.slice(0, n - 1)).unique()
 
 
+def text_series(texts: Sequence[str | None]) -> pl.Series:
+    """Ids as a Polars string Series. A text Polars cannot hold (a lone surrogate, from a JSON
+    escape such as \\ud800) is written with backslash escapes instead: the same text always
+    gives the same one, so a repeat is still found (no reader here takes such an id: its
+    record is rejected)."""
+    try:
+        return pl.Series(texts, dtype=pl.String)
+    except UnicodeEncodeError:
+        return pl.Series([text if text is None or _encodable(text) else
+                          text.encode("utf-8", "backslashreplace").decode("utf-8")
+                          for text in texts], dtype=pl.String)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class IdScreen:
     """The screen of one input (`repeated_id_keys`): the keys of the ids that may repeat, and
     what says the file is the one read (`FileStamp`)."""
@@ -118,8 +139,7 @@ def jsonl_screen(items: Iterable[tuple[int, Any]], id_field: str | None,
     if id_field is None:
         return None
     try:
-        keys = repeated_id_keys(pl.Series(batch, dtype=pl.String)
-                                for batch in item_ids(items, id_field))
+        keys = repeated_id_keys(text_series(batch) for batch in item_ids(items, id_field))
     except Unscreened:
         return None
     return IdScreen(keys, stamp)
@@ -293,8 +313,7 @@ class IndexedIds:
 
         if not result.decided_ids:
             return result
-        ids = pl.Series([None if i is None else str(i) for i, _ in result.decided_ids],
-                        dtype=pl.String)
+        ids = text_series([None if i is None else str(i) for i, _ in result.decided_ids])
         first = self.index.first_rows(ids, pl.Series([line for _, line in result.decided_ids],
                                                      dtype=pl.Int64))
         firsts = first.to_list()
