@@ -86,8 +86,8 @@ IDS = st.lists(st.one_of(st.none(), st.builds(lambda a, i, b: a + i + b, SPACING
 def test_the_screen_keeps_every_id_that_may_repeat(key: Any, ids: list[str | None],
                                                    broken: set[int], memory: int) -> None:
     """An id given (as its stripped text) by two records the reader might decide is one the
-    screen keeps; with a hash that does not collide, an id given once is not (its records are
-    the input's only one); with one that collides, the ids sharing a hash are kept."""
+    screen keeps; an id no other line gives (a broken one included: the pass may read the id
+    of a line the run then rejects) is not, unless its hash is another's."""
     lines = _lines(ids, broken)
     with pytest.MonkeyPatch.context() as patch:  # the spill's file used from `memory` hashes
         patch.setattr("fangpin_rules.engine.repeats.MEMORY_KEYS", memory)
@@ -95,10 +95,35 @@ def test_the_screen_keeps_every_id_that_may_repeat(key: Any, ids: list[str | Non
     assert screen is not None
     readable = Counter(record_id.strip(ID_SPACES) for n, record_id in enumerate(ids)
                        if record_id is not None and n not in broken)
-    for record_id in readable:
-        shared = sum(count for other, count in readable.items() if key(other) == key(record_id))
-        assert screen.may_repeat(record_id) == (shared > 1)
+    given = Counter(record_id.strip(ID_SPACES) for record_id in ids if record_id is not None)
+    for record_id in given:
+        if sum(n for other, n in readable.items() if other == record_id) > 1:
+            assert screen.may_repeat(record_id)  # must: two records of it may be decided
+        if sum(n for other, n in given.items() if key(other) == key(record_id)) == 1:
+            assert not screen.may_repeat(record_id)  # the only line with its hash
         assert screen.may_repeat(" " + record_id) == screen.may_repeat(record_id)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=8),  # the id, any text
+    st.booleans(),  # the id first or after another key
+    st.sampled_from([(",", ":"), (", ", ": "), (" ,", " : ")]),
+    st.booleans()), max_size=20))  # ensure_ascii
+def test_the_first_key_shortcut_reads_the_ids_json_does(
+        records: list[tuple[str, bool, tuple[str, str], bool]]) -> None:
+    """Whatever the id's characters (quotes, backslashes, control characters, non-ASCII),
+    where it stands and how the line is spaced, the ids read are those json.loads reads."""
+    from fangpin_rules.engine.repeats import item_ids
+
+    lines = []
+    for record_id, first, separators, ascii_only in records:
+        record = {"household_id": record_id, "n": 1} if first else \
+            {"n": 1, "household_id": record_id}
+        lines.append(" " * first + json.dumps(record, separators=separators,
+                                              ensure_ascii=ascii_only))
+    got = [i for batch in item_ids(numbered_lines(lines), "household_id") for i in batch]
+    assert got == [json.loads(line)["household_id"] for line in lines]
 
 
 def test_ids_that_are_not_texts_make_no_screen() -> None:

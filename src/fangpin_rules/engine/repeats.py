@@ -16,6 +16,7 @@ never makes one. A file is read twice: it must not change during the run (`FileS
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -161,10 +162,18 @@ def item_ids(items: Iterable[tuple[int, Any]], id_field: str) -> Iterator[list[s
     not a text raises Unscreened (no reader here makes a text of it)."""
     decode = msgspec.json.Decoder(msgspec.defstruct(
         "IdOnly", [("value", Any, None)], rename={"value": id_field})).decode
+    first = _first_key(id_field)
     batch: list[str] = []
     for number, item in items:
         value: Any = None
         if isinstance(item, str):
+            found = first.match(item) if first is not None else None
+            if found is not None:  # the id is the object's first key, a text without escapes
+                batch.append(found[1])
+                if len(batch) >= IDS_PER_BATCH:
+                    yield batch
+                    batch = []
+                continue
             try:
                 decoded: Any = decode(item)
                 value = decoded.value
@@ -186,6 +195,19 @@ def item_ids(items: Iterable[tuple[int, Any]], id_field: str) -> Iterator[list[s
             batch = []
     if batch:
         yield batch
+
+
+def _first_key(id_field: str) -> re.Pattern[str] | None:
+    """A JSON line whose object opens with the id field and a text with no escape in it: that
+    text is the id the line's record has (a later key of the same name makes the record a
+    rejected one, whose id is no one's; an invalid line is rejected too), read here without
+    decoding the line: the first pass over 1,000,000 boundary households took 1.86 CPU-s with
+    msgspec's id-only decoding of each line, 1.17 with this first."""
+    if not all(c.isalnum() or c == "_" for c in id_field) or not id_field.isascii():
+        return None
+    space = r"[ \t\r\n]*"  # JSON's whitespace
+    return re.compile(r"\{" + space + f'"{id_field}"' + space + ":" + space +
+                      r'"([^"\\\x00-\x1f]*)"')  # no quote, no escape, no control character
 
 
 def text_key(record_id: str) -> int:
