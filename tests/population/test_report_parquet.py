@@ -177,3 +177,46 @@ def test_a_parquet_month_through_the_python_api(tmp_path: Path, fujian: Policy) 
     assert [f["code"] for h in runs[0][0] for f in h["findings"]] == ["eliminated_not_eligible"]
     with pytest.raises((OSError, ValueError)):
         parquet_households(fujian, str(tmp_path / "2022-01.jsonl"))
+
+
+@pytest.mark.parametrize("engine", ["record", "columnar"])
+def test_a_reports_first_pass_over_the_ids_changes_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], fujian: Policy,
+        monkeypatch: pytest.MonkeyPatch, engine: str) -> None:
+    """The households of a file are screened for the ids that may repeat (only those held):
+    the report and its rejects are those of the same JSON lines read from stdin (no first
+    pass), and of the Parquet file with its first pass left out."""
+    households = county(fujian)
+    households += [dict(households[3]), dict(households[40], household_id=" " + households[40][
+        "household_id"])]
+    parquet, jsonl = both_files(tmp_path, fujian, households)
+    arguments = ["--month", "2021-11", "--format", "csv", "-o", "{out}/ledger.csv", "--engine",
+                 engine]
+    from fangpin_rules.engine import stream
+    held: list[Any] = []  # each run's one-decision-per-id check, to see what it holds
+    made = stream.OneDecisionPerId.__init__
+
+    def noted(self: Any, *args: Any, **kwargs: Any) -> None:
+        made(self, *args, **kwargs)
+        held.append(self)
+
+    monkeypatch.setattr(stream.OneDecisionPerId, "__init__", noted)
+    by_file = _run(tmp_path / "file", capsys, ["report", "ledger", str(FUJIAN), str(jsonl),
+                                               *arguments])
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(jsonl.read_bytes()),
+                                                      encoding="utf-8"))
+    by_stdin = _run(tmp_path / "stdin", capsys, ["report", "ledger", str(FUJIAN), "-",
+                                                 *arguments])
+    assert by_file[:3] == by_stdin[:3]
+    file_check, stdin_check = held[0], held[-1]
+    # the two ids given more than once (the last row's, spaced, is row 40's too), not every id
+    assert len(file_check.first_line) == 2
+    assert len(stdin_check.first_line) == len(households) - 3 - 2  # every id decided
+    assert sum("given to another record" in r["reason"] for r in by_file[2]) == 3
+    screened = _run(tmp_path / "rows", capsys, ["report", "ledger", str(FUJIAN), str(parquet),
+                                                *arguments])
+    monkeypatch.setattr("fangpin_rules.columnar.ids.parquet_repeat_screen", lambda *_: None)
+    every_id = _run(tmp_path / "rows-every-id", capsys, ["report", "ledger", str(FUJIAN),
+                                                         str(parquet), *arguments])
+    assert screened == every_id
+    assert screened[2] == _as_rows(by_file[2])

@@ -216,6 +216,21 @@ def open_households(path: str, policy: Policy | RegionalPolicy
     yield households
 
 
+def household_screen(path: str, policy: Policy | RegionalPolicy) -> RepeatScreen | None:
+    """`repeat_screen` of the households at `path` as `open_households` reads them: a Parquet
+    file's id column read alone, or a JSON-lines file's first pass."""
+    from fangpin_rules.engine.regions import base_of
+
+    id_field = base_of(policy).checked.record_id
+    if not is_parquet(path):
+        return repeat_screen(path, id_field)
+    from fangpin_rules.columnar.ids import parquet_repeat_screen
+    try:
+        return parquet_repeat_screen(path, id_field)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the Parquet file '{path}': {exc}") from None
+
+
 def is_parquet(path: str) -> bool:
     """Whether the records at `path` are a Parquet file: by its name (.parquet) or, whatever
     its name, by the magic bytes it starts with (a file that cannot be read is not: its

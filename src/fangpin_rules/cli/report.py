@@ -31,6 +31,8 @@ from fangpin_rules.cli.common import (
     UsageError,
     add_policy_path_option,
     add_regions_option,
+    check_unchanged,
+    household_screen,
     load_or_report,
     load_regions_or_report,
     open_households,
@@ -120,6 +122,8 @@ class ReportRun:
         from fangpin_rules.population.deciding import decide_households, paired_with_decisions
 
         when = (period or self.period).last
+        # the ids that may repeat, from a first pass: only those are held
+        screen = household_screen(path, self.policy)
         with open_households(path, self.policy) as source:
             numbered_by = numbering_of(source)  # a Parquet file's rejects name their row
 
@@ -129,12 +133,13 @@ class ReportRun:
             if period is None and self.decisions is not None:
                 yield from paired_with_decisions(self.policy, source, when, self.decisions,
                                                  cases=self.cases, counts=self.counts,
-                                                 on_reject=reject)
-                return
-            yield from decide_households(
-                self.policy, source, when, cases=self.cases if period is None else None,
-                counts=self.counts if period is None else None, on_reject=reject,
-                engine=self.engine)
+                                                 on_reject=reject, screen=screen)
+            else:
+                yield from decide_households(
+                    self.policy, source, when, cases=self.cases if period is None else None,
+                    counts=self.counts if period is None else None, on_reject=reject,
+                    engine=self.engine, screen=screen)
+        check_unchanged(screen, path)
 
     def finish(self) -> int:
         counts = self.counts

@@ -6,7 +6,7 @@ holds only those and memory stays flat however many households the file has."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import polars as pl
@@ -16,8 +16,10 @@ from fangpin_rules.engine.repeats import (
     ID_SPACES,
     FileStamp,
     KeySpill,
+    RepeatScreen,
     Unscreened,
     item_ids,
+    screen_of,
 )
 
 INDEX_RUN_ROWS = 1 << 21  # the most ids in one sorted run of the id index (32 MiB)
@@ -103,17 +105,43 @@ class IdScreen:
 def parquet_screen(path: str, id_field: str | None) -> IdScreen | None:
     """The screen of a Parquet file's ids (its id column read alone), or None when its id
     column is not text or the name is given to two columns (every id is held then)."""
+    stamp = FileStamp.of(path)
+    columns = _id_columns(path, id_field)
+    if columns is None:
+        return None
+
+    def batches() -> Iterable[pl.Series]:
+        for column in columns:
+            ids = pl.from_arrow(column)
+            assert isinstance(ids, pl.Series)
+            yield ids
+
+    return IdScreen(repeated_id_keys(batches()), stamp)
+
+
+def parquet_repeat_screen(path: str, id_field: str | None) -> RepeatScreen | None:
+    """`parquet_screen` for the record path (`engine.stream.OneDecisionPerId`, Python's hash
+    of each id): the screen of the households a Parquet file gives as `NumberedRecords`."""
+    stamp = FileStamp.of(path)
+    columns = _id_columns(path, id_field)
+    if columns is None:
+        return None
+    return screen_of((column.to_pylist() for column in columns), stamp)
+
+
+def _id_columns(path: str, id_field: str | None) -> Iterator[Any] | None:
+    """The id column of a Parquet file, read alone in pieces (Arrow arrays; none when the
+    file has no such column), or None when there is no text column of that name to read."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     if id_field is None:
         return None
-    stamp = FileStamp.of(path)
     parquet = pq.ParquetFile(path)
     schema = parquet.schema_arrow
     named = schema.get_all_field_indices(id_field)
     if not named:
-        return IdScreen(pl.Series([], dtype=pl.UInt64), stamp)  # no row has an id
+        return iter(())  # no row has an id
     if len(named) > 1:  # which column a reader takes is not for this pass to guess
         return None
     kind = schema.field(named[0]).type
@@ -122,14 +150,8 @@ def parquet_screen(path: str, id_field: str | None) -> IdScreen | None:
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or
             getattr(pa.types, "is_string_view", lambda _: False)(kind)):
         return None
-
-    def batches() -> Iterable[pl.Series]:
-        for batch in parquet.iter_batches(batch_size=PARQUET_ID_ROWS, columns=[id_field]):
-            ids = pl.from_arrow(batch.column(0))
-            assert isinstance(ids, pl.Series)
-            yield ids
-
-    return IdScreen(repeated_id_keys(batches()), stamp)
+    return (batch.column(0) for batch in
+            parquet.iter_batches(batch_size=PARQUET_ID_ROWS, columns=[id_field]))
 
 
 def jsonl_screen(items: Iterable[tuple[int, Any]], id_field: str | None,

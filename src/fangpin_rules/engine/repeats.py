@@ -239,13 +239,25 @@ def screen_items(items: Iterable[tuple[int, Any]], id_field: str | None,
     parameter so that tests can make collisions)."""
     if id_field is None:
         return None
+    return screen_of(item_ids(items, id_field), stamp, key)
+
+
+def screen_of(batches: Iterable[Iterable[Any]], stamp: FileStamp | None = None,
+              key: Callable[[str], int] = text_key) -> RepeatScreen | None:
+    """The screen of batches of ids (None for a record with none), or None when an id is not a
+    text (Unscreened)."""
     with KeySpill() as spill:
         try:
-            for batch in item_ids(items, id_field):
-                spill.add_keys(key(value) for value in batch)
+            for batch in batches:
+                spill.add_keys(key(value) if isinstance(value, str) else _unscreened()
+                               for value in batch if value is not None)
         except Unscreened:
             return None
         repeated: set[int] = set()
         for bucket in spill.buckets():
             repeated |= repeats_of(bucket)
     return RepeatScreen(frozenset(repeated), stamp, key)
+
+
+def _unscreened() -> int:
+    raise Unscreened

@@ -22,6 +22,7 @@ import msgspec
 from fangpin_rules.engine.policy import Policy
 from fangpin_rules.engine.records import RecordError, Rejection, read_records
 from fangpin_rules.engine.regions import AnyPolicy, RegionalPolicy, base_of
+from fangpin_rules.engine.repeats import RepeatScreen
 from fangpin_rules.engine.stream import (
     COLUMNAR_CHUNK,
     NumberedRecords,
@@ -119,25 +120,28 @@ HouseholdSource = IO[str] | NumberedRecords  # JSON lines, or a Parquet file's r
 def decide_households(policy: AnyPolicy, source: HouseholdSource, as_of: date, *,
                       cases: Mapping[str, list[Any]] | None = None,
                       on_reject: RejectHandler, counts: Counts | None = None,
-                      engine: str = "record") -> Iterator[Decided]:
+                      engine: str = "record", screen: RepeatScreen | None = None
+                      ) -> Iterator[Decided]:
     """Decide each household of `source` (JSON lines, a JSON array or one object, or the
     households of a Parquet file read as `NumberedRecords`) on `as_of`, lazily, in input
     order; a rejected record goes to `on_reject` (a second record with the same id too).
     `engine="columnar"` decides `COLUMNAR_CHUNK` households at a time in columns (docs/
     columnar.md): the same decisions and rejections in the same order; a policy it cannot
     express raises ColumnarUnsupported before any record is read (under a region table each
-    household is decided with its region's parameters in columns too)."""
+    household is decided with its region's parameters in columns too). `screen`: the ids of
+    `source` that may repeat (`engine.repeats`), the only ones held to find a second record of
+    a household."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if engine == "columnar":
         yield from _decide_in_columns(policy, source, as_of, cases, on_reject,
-                                      counts if counts is not None else Counts())
+                                      counts if counts is not None else Counts(), screen)
         return
     base = base_of(policy)
     regional = policy if isinstance(policy, RegionalPolicy) else None
     reader = typed_reader(base.checked.record_model)
     fast = base.evaluator(as_of) if regional is None else None  # (as ChunkDecider's)
-    one_per_id = OneDecisionPerId(base.checked.record_id, numbering_of(source))
+    one_per_id = OneDecisionPerId(base.checked.record_id, numbering_of(source), screen)
     tally = counts if counts is not None else Counts()
     own_cases = cases or {}
     for number, item in items_of(source):
@@ -165,7 +169,8 @@ def decide_households(policy: AnyPolicy, source: HouseholdSource, as_of: date, *
 
 def _decide_in_columns(policy: AnyPolicy, source: HouseholdSource, as_of: date,
                        cases: Mapping[str, list[Any]] | None, on_reject: RejectHandler,
-                       tally: Counts) -> Iterator[Decided]:
+                       tally: Counts, screen: RepeatScreen | None = None
+                       ) -> Iterator[Decided]:
     """`decide_households` of the record engine, chunk by chunk in columns."""
     from fangpin_rules.columnar.engine import columnar_plan, decide_records
     from fangpin_rules.engine.stream import chunks
@@ -174,7 +179,7 @@ def _decide_in_columns(policy: AnyPolicy, source: HouseholdSource, as_of: date,
     columnar_plan(policy, as_of)  # refused before any record
     own_cases = cases or {}
     reader = typed_reader(base.checked.record_model)
-    one_per_id = OneDecisionPerId(base.checked.record_id, numbering_of(source))
+    one_per_id = OneDecisionPerId(base.checked.record_id, numbering_of(source), screen)
     for chunk in chunks(items_of(source), COLUMNAR_CHUNK):
         read, good = _read_part(base, reader, chunk)
         decisions = iter(decide_records(policy, [h for _, h in good], as_of,
@@ -332,7 +337,7 @@ def paired_with_decisions(policy: AnyPolicy, source: HouseholdSource, as_of: dat
                           decisions: Mapping[str, dict[str, Any]], *,
                           cases: Mapping[str, list[Any]] | None = None,
                           on_reject: RejectHandler, counts: Counts | None = None,
-                          ) -> Iterator[Decided]:
+                          screen: RepeatScreen | None = None) -> Iterator[Decided]:
     """Each household of `source` beside its decision from `decisions` (decided already, by
     `fangpin eval --as-of` the period's last day) instead of deciding it again. A household
     without a decision, or whose decision is of another date or policy, is rejected, saying
@@ -340,7 +345,7 @@ def paired_with_decisions(policy: AnyPolicy, source: HouseholdSource, as_of: dat
     base = base_of(policy)
     regional = policy if isinstance(policy, RegionalPolicy) else None
     reader = typed_reader(base.checked.record_model)
-    one_per_id = OneDecisionPerId(base.checked.record_id, numbering_of(source))
+    one_per_id = OneDecisionPerId(base.checked.record_id, numbering_of(source), screen)
     tally = counts if counts is not None else Counts()
     own_cases = cases or {}
     for number, item in items_of(source):
