@@ -24,6 +24,7 @@ from fangpin_rules.engine.repeats import (
 
 INDEX_RUN_ROWS = 1 << 21  # the most ids in one sorted run of the id index (32 MiB)
 PARQUET_ID_ROWS = 1 << 20  # ids read at a time in a Parquet file's first pass
+_PYTHON_IDS = 1 << 16  # of those, made Python texts at a time (a million: some 70 MB)
 
 
 def screen_key(ids: pl.Series) -> pl.Series:
@@ -126,7 +127,8 @@ def parquet_repeat_screen(path: str, id_field: str | None) -> RepeatScreen | Non
     columns = _id_columns(path, id_field)
     if columns is None:
         return None
-    return screen_of((column.to_pylist() for column in columns), stamp)
+    return screen_of((column.slice(start, _PYTHON_IDS).to_pylist() for column in columns
+                      for start in range(0, len(column), _PYTHON_IDS)), stamp)
 
 
 def _id_columns(path: str, id_field: str | None) -> Iterator[Any] | None:
