@@ -34,7 +34,7 @@ ID_SPACES = "".join(chr(code) for code in range(0x3001) if chr(code).isspace())
 BUCKET_BITS = 8  # the hashes are spread over 256 buckets by their top bits
 MEMORY_KEYS = 1 << 21  # hashes held in memory before the buckets go to the file (16 MiB)
 KEY_MASK = (1 << 64) - 1
-IDS_PER_BATCH = 100_000
+IDS_PER_BATCH = 100_000  # ids hashed at a time in a JSON-lines first pass
 
 
 @dataclass(frozen=True)
@@ -82,14 +82,11 @@ class KeySpill:
         self.memory_keys = MEMORY_KEYS if memory_keys is None else memory_keys
         self.file: IO[bytes] | None = None
         self.blobs: list[list[tuple[int, int]]] = [[] for _ in self.held]  # (offset, length)
-        self.count = 0
 
     def add(self, bucket: int, keys: bytes | bytearray | memoryview) -> None:
         """Hashes (8 bytes each) that all belong to `bucket` (their top bits)."""
         self.held[bucket] += keys
-        size = len(keys) // 8
-        self.held_keys += size
-        self.count += size
+        self.held_keys += len(keys) // 8
         if self.held_keys > self.memory_keys:
             self._flush()
 
@@ -169,20 +166,17 @@ def item_ids(items: Iterable[tuple[int, Any]], id_field: str) -> Iterator[list[s
         if isinstance(item, str):
             found = first.match(item) if first is not None else None
             if found is not None:  # the id is the object's first key, a text without escapes
-                batch.append(found[1])
-                if len(batch) >= IDS_PER_BATCH:
-                    yield batch
-                    batch = []
-                continue
-            try:
-                decoded: Any = decode(item)
-                value = decoded.value
-            except (msgspec.DecodeError, UnicodeEncodeError):
+                value = found[1]
+            else:
                 try:
-                    parsed = parse_line(item, number)
-                except RecordError:
-                    continue
-                value = parsed.get(id_field) if isinstance(parsed, dict) else None
+                    decoded: Any = decode(item)
+                    value = decoded.value
+                except (msgspec.DecodeError, UnicodeEncodeError):
+                    try:
+                        parsed = parse_line(item, number)
+                    except RecordError:
+                        continue
+                    value = parsed.get(id_field) if isinstance(parsed, dict) else None
         elif isinstance(item, dict):
             value = item.get(id_field)
         if value is None:
