@@ -244,7 +244,7 @@ def test_a_columnar_run_quiets_the_collector_before_deciding(
     assert seen[0] == "quieted" and "decided" in seen
 
 
-@pytest.mark.parametrize("extra", [["--explain"], ["--jobs", "2"], ["-o", "decisions.parquet"]])
+@pytest.mark.parametrize("extra", [["--explain"], ["-o", "decisions.parquet"]])
 def test_what_it_does_not_take_is_refused(tmp_path: Path, extra: list[str],
                                           capsys: pytest.CaptureFixture[str]) -> None:
     source = records_file(tmp_path, 20)

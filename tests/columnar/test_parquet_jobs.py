@@ -134,12 +134,44 @@ def test_a_worker_that_cannot_load_the_policy_ends_the_run(
     assert list(temporary.iterdir()) == []  # the workers' folder is removed
 
 
-def test_json_lines_on_the_columnar_engine_do_not_take_jobs(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_lines_on_the_columnar_engine_in_workers_are_the_one_process_bytes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--engine columnar --jobs 2` of JSON lines: each chunk decided in columns in a worker,
+    the results taken in input order, so the decisions, rejects (a bad line, repeated ids in
+    other chunks) and counts are the one process's, and the record engine's, byte for byte."""
+    monkeypatch.setattr("fangpin_rules.engine.stream.COLUMNAR_CHUNK", 60)
+    lines = list(benchmark_module("boundary_households").boundary_lines(400, 5))
+    lines[70] = lines[3]  # in another chunk
+    lines[250] = lines[3]
+    lines[90] = lines[90][:-5]  # not JSON
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    runs = {}
+    for name, options in (("one", ["--engine", "columnar"]),
+                          ("workers", ["--engine", "columnar", "--jobs", "2"]),
+                          ("record", ["--engine", "record"])):
+        out, rejects = tmp_path / f"{name}.jsonl", tmp_path / f"{name}.rejects"
+        code = main(["eval", str(FUJIAN), str(source), "--as-of", AS_OF, *options, "-o",
+                     str(out), "--rejects", str(rejects)])
+        runs[name] = (code, out.read_bytes(), rejects.read_bytes(),
+                      capsys.readouterr().err.splitlines()[-1].split(" (see")[0])
+    assert runs["workers"] == runs["one"] == runs["record"]
+    assert runs["workers"][3] == "read 400, decided 397, rejected 3"
+
+
+def test_a_json_lines_worker_that_cannot_start_ends_the_run_with_no_output(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker refusing a policy changed since the run began: exit 3, nothing written."""
     source = tmp_path / "in.jsonl"
     source.write_text("".join(line + "\n" for line in benchmark_module(
-        "boundary_households").boundary_lines(10, 1)), encoding="utf-8")
+        "boundary_households").boundary_lines(30, 1)), encoding="utf-8")
+    changed = PolicySource(str(FUJIAN), "0" * 64)
+    monkeypatch.setattr(PolicySource, "of", classmethod(lambda cls, *_: changed))
+    out = tmp_path / "out.jsonl"
     assert main(["eval", str(FUJIAN), str(source), "--as-of", AS_OF, "--engine", "columnar",
-                 "--jobs", "2"]) == 2
+                 "--jobs", "2", "-o", str(out)]) == 3
     err = capsys.readouterr().err
-    assert "takes --jobs for a Parquet file only" in err and "Traceback" not in err
+    assert "no output file was written" in err and "Traceback" not in err
+    assert not out.exists()

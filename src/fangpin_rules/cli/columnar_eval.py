@@ -56,10 +56,7 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
     if args.explain:  # a Parquet file's decisions are a table: no trace in it
         raise UsageError("a Parquet file's run does not take --explain: give the records as "
                          "JSON lines")
-    if args.jobs != 1 and not parquet_in:
-        raise UsageError("--engine columnar takes --jobs for a Parquet file only: for JSON "
-                         "lines use --engine record")
-    jobs = worker_count(args.jobs, "eval") if parquet_in else 1
+    jobs = worker_count(args.jobs, "eval")
     if args.regions:  # each household decided with its region's values, as --engine record
         from fangpin_rules.cli.common import load_regions_or_report
         policy = load_regions_or_report(policy, args.regions)
@@ -95,14 +92,15 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
             with open_input(args.cases) as case_source:
                 cases, case_read, case_rejected = read_cases(case_source, rejects)
         out = outputs.open(args.output)
+        from fangpin_rules.engine.parallel import PolicySource
+        source = PolicySource.of(policy, args.policy_path)
         if parquet_in:
-            from fangpin_rules.engine.parallel import PolicySource
             read, decided, rejected, used = _parquet(
-                policy, args.records, out, rejects, as_of, cases, args.engine, jobs,
-                PolicySource.of(policy, args.policy_path))
+                policy, args.records, out, rejects, as_of, cases, args.engine, jobs, source)
         else:
             read, decided, rejected, used = _jsonl(
-                policy, ColumnarChunkDecider(policy, as_of, cases), args.records, out, rejects)
+                policy, ColumnarChunkDecider(policy, as_of, cases), args.records, out, rejects,
+                jobs, source)
     case_note = "" if cases is None else \
         f"; cases: read {case_read}, used {used}, rejected {case_rejected}"
     print(f"read {read}, decided {decided}, rejected {rejected}{case_note}"
@@ -110,8 +108,14 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
     return EXIT_REJECTED if rejected or (cases is not None and case_rejected) else EXIT_OK
 
 
-def _jsonl(policy: Any, decider: Any, path: str, out: Any, rejects: Any
-           ) -> tuple[int, int, int, int]:
+def _jsonl(policy: Any, decider: Any, path: str, out: Any, rejects: Any, jobs: int = 1,
+           policy_source: Any = None) -> tuple[int, int, int, int]:
+    """The run of JSON lines in columns, a chunk at a time: here, or (`jobs` > 1) in worker
+    processes loading the policy from `policy_source` (a PolicySource), each chunk decided by a
+    `ColumnarChunkDecider` of its own and the results taken in input order, so the output
+    is the one-process run's, byte for byte."""
+    from fangpin_rules.columnar.engine import ColumnarChunkDecider
+    from fangpin_rules.engine.parallel import decide_in_workers
     from fangpin_rules.engine.repeats import FileStamp, rereadable
     from fangpin_rules.engine.stream import COLUMNAR_CHUNK, chunks, numbered_items
 
@@ -121,11 +125,21 @@ def _jsonl(policy: Any, decider: Any, path: str, out: Any, rejects: Any
     screen = None
     if rereadable(path):  # the ids that may repeat, from a first pass: the index holds those
         stamp = FileStamp.of(path)
-        with open_input(path) as source:
-            screen = jsonl_screen(numbered_items(source), id_field, stamp)
-    with open_input(path) as source, IndexedIds(id_field, screen) as unique:
-        for chunk in chunks(numbered_items(source), COLUMNAR_CHUNK):
-            result = unique.filter(decider.decide(chunk))
+        with open_input(path) as first:
+            screen = jsonl_screen(numbered_items(first), id_field, stamp)
+    with open_input(path) as lines, IndexedIds(id_field, screen) as unique, \
+            contextlib.ExitStack() as stack:
+        parts = chunks(numbered_items(lines), COLUMNAR_CHUNK)
+        results: Iterator[Any] = map(decider.decide, parts)
+        if jobs > 1:
+            workers = decide_in_workers(policy_source, decider.as_of, parts, jobs,
+                                        cases=decider.cases, policy=decider.deciding,
+                                        make_decider=ColumnarChunkDecider,
+                                        start_method="spawn")
+            stack.callback(workers.close)  # the workers ended however the run ends
+            results = workers
+        for chunk_result in results:
+            result = unique.filter(chunk_result)
             if binary is not None:
                 out.flush()
                 binary.write(result.decisions)

@@ -290,6 +290,7 @@ def decide_items(policy: object, items: Iterable[tuple[int, Any]], out: TextSink
 
     assert isinstance(policy, Policy | RegionalPolicy) and isinstance(as_of, date)
     parts = chunks(items, chunk_lines or CHUNK_LINES)
+    results: Iterator[Any]
     if jobs > 1:
         results = decide_in_workers(policy_source or PolicySource.of(policy), as_of, parts,
                                     jobs, explain=explain, cases=cases, policy=policy)

@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import signal
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -30,7 +30,7 @@ from fangpin_rules.engine.policy import Policy
 from fangpin_rules.engine.regions import RegionalPolicy
 from fangpin_rules.engine.stream import ChunkDecider, ChunkResult, Item, quiet_collector
 
-_decider: ChunkDecider | None = None
+_decider: Any = None  # a ChunkDecider, or the decider `make_decider` made
 _start_error: str | None = None
 
 
@@ -101,7 +101,8 @@ def usable_cores() -> int:
 
 
 def _start_worker(policy: Policy | RegionalPolicy | PolicySource, as_of: date, explain: bool,
-                  cases: Mapping[str, list[Any]] | None) -> None:
+                  cases: Mapping[str, list[Any]] | None,
+                  make_decider: Callable[..., Any] | None = None) -> None:
     global _decider, _start_error
     # The parent answers Ctrl-C and SIGTERM for the run (and ends the workers); a worker
     # that took them too would only print a traceback of its own.
@@ -109,7 +110,8 @@ def _start_worker(policy: Policy | RegionalPolicy | PolicySource, as_of: date, e
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         loaded = policy.load() if isinstance(policy, PolicySource) else policy
-        _decider = ChunkDecider(loaded, as_of, explain=explain, cases=cases)
+        _decider = ChunkDecider(loaded, as_of, explain=explain, cases=cases) \
+            if make_decider is None else make_decider(loaded, as_of, cases)
     except Exception as exc:  # kept, as text, for the first chunk to report in the parent
         _start_error = f"{type(exc).__name__}: {exc}" if isinstance(exc, PolicyChanged) \
             else f"the worker could not load the policy ({type(exc).__name__})"
@@ -122,20 +124,27 @@ def _decide(chunk: list[Item]) -> ChunkResult | str:
     if _decider is None:
         return _start_error or "the worker was not started"
     try:
-        return _decider.decide(chunk)
+        result: ChunkResult = _decider.decide(chunk)
     except Exception as exc:
         return f"the chunk could not be decided ({type(exc).__name__})"
+    return result
 
 
 def decide_in_workers(source: PolicySource, as_of: date, chunks: Iterable[list[Item]],
                       jobs: int, *, explain: bool = False,
                       cases: Mapping[str, list[Any]] | None = None,
-                      policy: Policy | RegionalPolicy | None = None) -> Iterator[ChunkResult]:
+                      policy: Policy | RegionalPolicy | None = None,
+                      make_decider: Callable[..., Any] | None = None,
+                      start_method: str | None = None) -> Generator[ChunkResult, None, None]:
     """Each chunk's result, in the order the chunks came. `cases` (few beside the households)
     go to every worker once, when it starts; so does `policy`, the parent's loaded policy,
-    where workers are forked (otherwise they load `source`). Raises WorkerFailed when a worker
-    dies or a chunk fails."""
-    context = multiprocessing.get_context()
+    where workers are forked (otherwise they load `source`). `make_decider(policy, as_of,
+    cases)`, a module-level function (it is pickled by name), makes each worker's decider in
+    place of a `ChunkDecider` (the columnar engine's: `columnar.engine.ColumnarChunkDecider`).
+    `start_method`: how workers are started ("spawn" where the parent has run Polars or
+    Arrow, whose thread pools a fork would copy in whatever state they are); the platform's
+    default otherwise. Raises WorkerFailed when a worker dies or a chunk fails."""
+    context = multiprocessing.get_context(start_method)
     forked = context.get_start_method() == "fork"
     handed: Policy | RegionalPolicy | PolicySource = (
         policy if forked and policy is not None else source)
@@ -144,7 +153,7 @@ def decide_in_workers(source: PolicySource, as_of: date, chunks: Iterable[list[I
                            "processes here (a pipe or stdin); give it as a file, or use "
                            "--jobs 1")
     executor = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
-                                   initargs=(handed, as_of, explain, cases))
+                                   initargs=(handed, as_of, explain, cases, make_decider))
     pending: deque[tuple[int, Future[ChunkResult | str]]] = deque()
     finished = False
     try:
