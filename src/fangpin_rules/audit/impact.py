@@ -200,10 +200,7 @@ def impact(old: AnyPolicy, new: AnyPolicy, records: Iterable[Any], as_of: date |
         raise ValueError("decide both versions under a region table, or neither")
     when = parse_date(as_of)
     for version in (old, new):  # a date either cannot answer for fails before any record
-        if isinstance(version, RegionalPolicy):
-            version.check_date(when)
-        else:
-            version.evaluator(when)
+        version.check_date(when)
     outputs, kinds = compared_outputs(base_of(old), base_of(new))
     uniform = frozenset() if isinstance(old, RegionalPolicy) else frozenset(
         name for name in outputs

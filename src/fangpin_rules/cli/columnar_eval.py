@@ -62,10 +62,7 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
         policy = load_regions_or_report(policy, args.regions)
     try:
         as_of = parse_date(args.as_of)
-        if args.regions:
-            policy.check_date(as_of)
-        else:
-            policy.evaluator(as_of)
+        policy.check_date(as_of)
         carried = policy.carried_forward(as_of)
         if args.engine == "columnar":  # a policy it cannot express: refused before any record
             columnar_plan(policy, as_of)

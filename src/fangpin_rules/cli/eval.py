@@ -113,10 +113,7 @@ def run(args: argparse.Namespace) -> int:
         policy = load_regions_or_report(policy, args.regions)
     try:
         as_of = parse_date(args.as_of)
-        if args.regions:  # fail on the date before reading any record
-            policy.check_date(as_of)
-        else:
-            policy.evaluator(as_of)
+        policy.check_date(as_of)  # fail on the date before reading any record
         carried = policy.carried_forward(as_of)
     except DateError as exc:
         raise UsageError(str(exc)) from None

@@ -184,10 +184,7 @@ def report_run(args: argparse.Namespace, verb: str, outputs: dict[str, str | Non
     if args.regions:
         policy = load_regions_or_report(policy, args.regions)
     try:
-        if args.regions:
-            policy.check_date(period.last)
-        else:
-            policy.evaluator(period.last)
+        policy.check_date(period.last)
         carried = policy.carried_forward(period.last)
     except DateError as exc:
         raise UsageError(str(exc)) from None
@@ -328,7 +325,6 @@ def _check_months(policy: Any, months: list[str]) -> None:
     or a usage error before any record is read (with --strict, a value carried forward is
     one)."""
     from fangpin_rules.engine.policy import DateError
-    from fangpin_rules.engine.regions import RegionalPolicy
     from fangpin_rules.population.history import month_of
 
     for label in months:
@@ -337,10 +333,7 @@ def _check_months(policy: Any, months: list[str]) -> None:
         except ValueError:
             continue  # a bad month: the run reports it as it does with either engine
         try:
-            if isinstance(policy, RegionalPolicy):
-                policy.check_date(last_day)
-            else:
-                policy.evaluator(last_day)
+            policy.check_date(last_day)
         except DateError as exc:
             raise UsageError(f"{safe_text(label)}: {exc}") from None
 
