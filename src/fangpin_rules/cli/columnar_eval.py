@@ -96,8 +96,8 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
                 policy, args.records, out, rejects, as_of, cases, args.engine, jobs, source)
         else:
             read, decided, rejected, used = _jsonl(
-                policy, ColumnarChunkDecider(policy, as_of, cases), args.records, out, rejects,
-                jobs, source)
+                ColumnarChunkDecider(policy, as_of, cases), args.records, out, rejects, jobs,
+                source)
     case_note = "" if cases is None else \
         f"; cases: read {case_read}, used {used}, rejected {case_rejected}"
     print(f"read {read}, decided {decided}, rejected {rejected}{case_note}"
@@ -105,7 +105,7 @@ def run_columnar(args: argparse.Namespace, policy: Any) -> int:
     return EXIT_REJECTED if rejected or (cases is not None and case_rejected) else EXIT_OK
 
 
-def _jsonl(policy: Any, decider: Any, path: str, out: Any, rejects: Any, jobs: int = 1,
+def _jsonl(decider: Any, path: str, out: Any, rejects: Any, jobs: int = 1,
            policy_source: Any = None) -> tuple[int, int, int, int]:
     """The run of JSON lines in columns, a chunk at a time: here, or (`jobs` > 1) in worker
     processes loading the policy from `policy_source` (a PolicySource), each chunk decided by a

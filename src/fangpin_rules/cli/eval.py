@@ -91,10 +91,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "the same as with one, in input order")
     parser.add_argument("--engine", choices=("record", "columnar"), default="record",
                         help="columnar: decide in columns (docs/columnar.md), for JSONL or "
-                        "a Parquet file; the same decisions, without --explain (and --jobs "
-                        "for a Parquet file only). A Parquet file (.parquet, or one starting "
-                        "PAR1) is read as Parquet on either engine, its decisions into a "
-                        "Parquet -o, its row groups in --jobs spawned workers")
+                        "a Parquet file; the same decisions, without --explain (--jobs in "
+                        "spawned workers). A Parquet file (.parquet, or one starting PAR1) is "
+                        "read as Parquet on either engine, its decisions into a Parquet -o, "
+                        "its row groups in --jobs spawned workers")
     parser.set_defaults(run=run)
 
 

@@ -121,6 +121,13 @@ def in_input_types(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return table
 
 
+def holds_texts(kind: Any) -> bool:
+    """Whether an Arrow column of type `kind` holds texts the input schema's strings read
+    alike: a string of any layout, or a dictionary of them (not a column of nulls)."""
+    pa = _pyarrow()
+    return not pa.types.is_null(kind) and _same_values(kind, pa.string())
+
+
 def _same_values(given: Any, wanted: Any) -> bool:
     """Whether a cast from the Arrow type `given` to `wanted` (an input schema's) keeps every
     value as the per-row reader would read it from `given`, or raises."""

@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from fangpin_rules.columnar.arrow import holds_texts
 from fangpin_rules.engine.repeats import (
     BUCKET_BITS,
     ID_SPACES,
@@ -134,7 +135,6 @@ def parquet_repeat_screen(path: str, id_field: str | None) -> RepeatScreen | Non
 def _id_columns(path: str, id_field: str | None) -> Iterator[Any] | None:
     """The id column of a Parquet file, read alone in pieces (Arrow arrays; none when the
     file has no such column), or None when there is no text column of that name to read."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     if id_field is None:
@@ -146,11 +146,7 @@ def _id_columns(path: str, id_field: str | None) -> Iterator[Any] | None:
         return iter(())  # no row has an id
     if len(named) > 1:  # which column a reader takes is not for this pass to guess
         return None
-    kind = schema.field(named[0]).type
-    if pa.types.is_dictionary(kind):
-        kind = kind.value_type
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or
-            getattr(pa.types, "is_string_view", lambda _: False)(kind)):
+    if not holds_texts(schema.field(named[0]).type):
         return None
     return (batch.column(0) for batch in
             parquet.iter_batches(batch_size=PARQUET_ID_ROWS, columns=[id_field]))

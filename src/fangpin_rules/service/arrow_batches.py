@@ -139,10 +139,11 @@ def _groups(snapshot: Snapshot, as_of: date, policy_id: str | None, table: Any,
     policies = [snapshot.route(code) for code in distinct]
     null_policy = snapshot.route(None) if encoded.null_count else None
     by_policy: dict[str, tuple[Policy, list[int]]] = {}
-    ids = _ids(table)
+    ids: list[str | None] | None = None  # read for the first reject only
     for row, index in enumerate(encoded.indices.to_pylist()):
         policy = null_policy if index is None else policies[index]
         if policy is None:
+            ids = _ids(table) if ids is None else ids
             rejects.append(masked({"row": row, "household_id": ids[row],
                                    "field": "region_code", "reason": NO_REGION_POLICY}))
             continue
@@ -160,18 +161,14 @@ def _texts(table: Any, name: str) -> Any:
     view strings decoded), or None when the table has no such column of texts."""
     import pyarrow as pa
 
+    from fangpin_rules.columnar.arrow import holds_texts
+
     if name not in table.column_names:
         return None
     column = table.column(name).combine_chunks()
-    kind = column.type
-    if pa.types.is_dictionary(kind):
-        column, kind = column.cast(kind.value_type), kind.value_type
-    if pa.types.is_null(kind):
+    if pa.types.is_null(column.type):
         return pa.nulls(len(column), pa.string())
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or
-            getattr(pa.types, "is_string_view", lambda _: False)(kind)):
-        return None
-    return column.cast(pa.string())
+    return column.cast(pa.string()) if holds_texts(column.type) else None
 
 
 def _decided(snapshot: Snapshot, policy: Policy, part: Any, as_of: date
