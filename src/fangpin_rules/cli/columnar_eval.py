@@ -26,6 +26,7 @@ from fangpin_rules.cli.common import (
     check_unchanged,
     is_parquet,
     open_input,
+    parquet_read_errors,
     policy_files,
     report_policy_error,
     warn_carried_forward,
@@ -153,10 +154,8 @@ def _jsonl(decider: Any, path: str, out: Any, rejects: Any, jobs: int = 1,
 def _parquet_file(path: str) -> Any:
     import pyarrow.parquet as pq
 
-    try:
+    with parquet_read_errors(path):
         return pq.ParquetFile(path)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read the Parquet file '{path}': {exc}") from None
 
 
 def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any,

@@ -206,13 +206,12 @@ def open_households(path: str, policy: Policy | RegionalPolicy
         with open_input(path) as stream:
             yield stream
         return
-    from fangpin_rules.columnar.parquet import parquet_households
     try:
-        households = parquet_households(policy, path)
+        from fangpin_rules.columnar.parquet import parquet_households
+        with parquet_read_errors(path):
+            households = parquet_households(policy, path)
     except ImportError:
         raise UsageError(ARROW_NEEDED) from None
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read the Parquet file '{path}': {exc}") from None
     yield households
 
 
@@ -225,8 +224,16 @@ def household_screen(path: str, policy: Policy | RegionalPolicy) -> RepeatScreen
     if not is_parquet(path):
         return repeat_screen(path, id_field)
     from fangpin_rules.columnar.ids import parquet_repeat_screen
-    try:
+    with parquet_read_errors(path):
         return parquet_repeat_screen(path, id_field)
+
+
+@contextmanager
+def parquet_read_errors(path: str) -> Iterator[None]:
+    """pyarrow's refusal of a file that is not Parquet (OSError, ValueError) as a usage error
+    naming the file."""
+    try:
+        yield
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read the Parquet file '{path}': {exc}") from None
 
