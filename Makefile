@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 AS_OF ?= 2021-09-01
 CASES_AS_OF ?= 2025-06-30
 
-.PHONY: run test lint bench clean docs chromium
+.PHONY: run test test-oldest lint bench clean docs chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,23 @@ chromium:
 
 test: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(MAKE) test-oldest
+
+# The suite again with every dependency of the library and its extras at the floor
+# pyproject.toml declares (.ci/oldest_constraints.py), so that each floor is one the tests
+# passed on. The slow group (the wheel, the docs site, the browser) ran above; here it would
+# only repeat what the floors do not change.
+OLDEST_VENV ?= .venv-oldest
+$(OLDEST_VENV)/.installed: pyproject.toml .ci/oldest_constraints.py
+	rm -rf $(OLDEST_VENV)
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PYTHON) .ci/oldest_constraints.py > $(OLDEST_VENV)/constraints.txt
+	$(OLDEST_VENV)/bin/python -m pip install --quiet -c $(OLDEST_VENV)/constraints.txt -e '.[dev]'
+	touch $@
+
+test-oldest: $(OLDEST_VENV)/.installed
+	$(OLDEST_VENV)/bin/python -m pytest -n $(TEST_WORKERS) -m "not slow"
 
 docs: $(VENV)/.installed-dev
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
@@ -68,4 +85,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache docs/_build
+	rm -rf $(VENV) $(OLDEST_VENV) out .pytest_cache .mypy_cache .ruff_cache docs/_build
