@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from fangpin_rules.cli.progress import Progress, progress_for
 
 from scale_support import AS_OF
@@ -88,13 +90,15 @@ def test_progress_on_a_terminal_knows_the_file_size(tmp_path: Path) -> None:
         os.close(terminal_fd)
 
 
-def test_eval_draws_progress_on_a_terminal_stderr(input_file: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["record", "columnar"])
+def test_eval_draws_progress_on_a_terminal_stderr(input_file: Path, tmp_path: Path,
+                                                  engine: str) -> None:
     main_fd, terminal_fd = os.openpty()
     try:
         done = subprocess.run(
             [sys.executable, "-m", "fangpin_rules.cli.main", "eval", str(FUJIAN),
              str(input_file), "--as-of", AS_OF, "-o", str(tmp_path / "out.jsonl"),
-             "--rejects", str(tmp_path / "rejects.jsonl")],
+             "--rejects", str(tmp_path / "rejects.jsonl"), "--engine", engine],
             stderr=terminal_fd, stdout=subprocess.DEVNULL, check=False)
         shown = b""
         while select.select([main_fd], [], [], 0.5)[0]:

@@ -24,6 +24,7 @@ from fangpin_rules.cli.common import (
     Reported,
     UsageError,
     check_unchanged,
+    first_pass_items,
     is_parquet,
     open_input,
     parquet_read_errors,
@@ -112,21 +113,23 @@ def _jsonl(decider: Any, path: str, out: Any, rejects: Any, jobs: int = 1,
     processes loading the policy from `policy_source` (a PolicySource), each chunk decided by a
     `ColumnarChunkDecider` of its own and the results taken in input order, so the output
     is the one-process run's, byte for byte."""
+    from fangpin_rules.cli.eval import write_results
+    from fangpin_rules.cli.progress import progress_for
     from fangpin_rules.columnar.engine import ColumnarChunkDecider
     from fangpin_rules.engine.parallel import decide_in_workers
     from fangpin_rules.engine.repeats import FileStamp, rereadable
     from fangpin_rules.engine.stream import COLUMNAR_CHUNK, chunks, numbered_items
 
-    read = decided = rejected = used = 0
     binary = getattr(out, "buffer", None)
     id_field = decider.policy.checked.record_id
     screen = None
     if rereadable(path):  # the ids that may repeat, from a first pass: the index holds those
         stamp = FileStamp.of(path)
-        with open_input(path) as first:
-            screen = jsonl_screen(numbered_items(first), id_field, stamp)
+        with open_input(path) as first:  # on a terminal, with its own "ids: " line
+            screen = jsonl_screen(first_pass_items(first, out), id_field, stamp)
     with open_input(path) as lines, IndexedIds(id_field, screen) as unique, \
             contextlib.ExitStack() as stack:
+        progress = progress_for(sys.stderr, lines, out)  # as the record engine's run draws it
         parts = chunks(numbered_items(lines), COLUMNAR_CHUNK)
         results: Iterator[Any] = map(decider.decide, parts)
         if jobs > 1:
@@ -136,17 +139,8 @@ def _jsonl(decider: Any, path: str, out: Any, rejects: Any, jobs: int = 1,
                                         start_method="spawn")
             stack.callback(workers.close)  # the workers ended however the run ends
             results = workers
-        for chunk_result in results:
-            result = unique.filter(chunk_result)
-            if binary is not None:
-                out.flush()
-                binary.write(result.decisions)
-            else:
-                out.write(result.decisions.decode("utf-8"))
-            rejects.write(result.rejects)
-            read, decided, rejected = (read + result.read, decided + result.decided,
-                                       rejected + result.rejected)
-            used += result.cases_used
+        read, decided, rejected, used = write_results(map(unique.filter, results), out,
+                                                      binary, rejects, progress)
     check_unchanged(screen, path)
     return read, decided, rejected, used
 

@@ -298,7 +298,7 @@ def decide_items(policy: object, items: Iterable[tuple[int, Any]], out: TextSink
     quiet_collector()  # here too the lines read make many short-lived containers
     binary_out: IO[bytes] | None = getattr(out, "buffer", None)
     try:
-        read, decided, rejected, used = _write_results(
+        read, decided, rejected, used = write_results(
             map(OneDecisionPerId(base.checked.record_id, screen=screen).filter, results), out,
             binary_out, rejects, progress)
     finally:
@@ -310,9 +310,11 @@ def decide_items(policy: object, items: Iterable[tuple[int, Any]], out: TextSink
     return read, decided, rejected
 
 
-def _write_results(results: Iterator[Any], out: TextSink, binary_out: IO[bytes] | None,
-                   rejects: TextSink, progress: Progress | None) -> tuple[int, int, int, int]:
-    """(read, decided, rejected, cases used) of the chunks' results, written in order."""
+def write_results(results: Iterator[Any], out: TextSink, binary_out: IO[bytes] | None,
+                  rejects: TextSink, progress: Progress | None) -> tuple[int, int, int, int]:
+    """(read, decided, rejected, cases used) of the chunks' results, written in order, the
+    progress line (when drawn) counting them and cleared before rejects written to it; the
+    record and the columnar engines' runs of JSON lines both write through it."""
     read = decided = rejected = used = 0
     rejects_on_terminal = progress is not None and rejects is progress.out
     for result in results:
