@@ -9,10 +9,11 @@ import select
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from fangpin_rules.cli.progress import Progress, progress_for
+from fangpin_rules.cli.progress import Progress, progress_for, rows_progress_for
 
 from scale_support import AS_OF
 from support import FUJIAN
@@ -44,6 +45,24 @@ def test_a_label_names_what_the_line_counts() -> None:
     clock.now += 1
     progress.update(10)
     assert out.getvalue() == "\rids: 10 records  10/s  0:00:01\x1b[K"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_run_of_known_rows_shows_the_share_of_its_rows() -> None:
+    terminal = Terminal()
+    progress = rows_progress_for(terminal, 200)
+    assert progress is not None
+    progress.clock = clock = FakeClock()
+    progress.started = progress.last_drawn = clock.now
+    clock.now += 2
+    progress.update(50)
+    assert terminal.getvalue() == "\r50 records  25/s  0:00:02  25.0%  ETA 0:00:06\x1b[K"
+    assert rows_progress_for(io.StringIO(), 200) is None  # not a terminal
+    assert rows_progress_for(terminal, 200, out=Terminal()) is None  # decisions on one too
 
 
 def test_it_redraws_at_most_every_interval() -> None:
@@ -90,16 +109,13 @@ def test_progress_on_a_terminal_knows_the_file_size(tmp_path: Path) -> None:
         os.close(terminal_fd)
 
 
-@pytest.mark.parametrize("engine", ["record", "columnar"])
-def test_eval_draws_progress_on_a_terminal_stderr(input_file: Path, tmp_path: Path,
-                                                  engine: str) -> None:
+def _on_a_terminal(*args: str | Path) -> tuple[int, str]:
+    """`fangpin` with `args`, its stderr a terminal: (its exit code, what the terminal got)."""
     main_fd, terminal_fd = os.openpty()
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "fangpin_rules.cli.main", "eval", str(FUJIAN),
-             str(input_file), "--as-of", AS_OF, "-o", str(tmp_path / "out.jsonl"),
-             "--rejects", str(tmp_path / "rejects.jsonl"), "--engine", engine],
-            stderr=terminal_fd, stdout=subprocess.DEVNULL, check=False)
+        done = subprocess.run([sys.executable, "-m", "fangpin_rules.cli.main",
+                               *(str(a) for a in args)],
+                              stderr=terminal_fd, stdout=subprocess.DEVNULL, check=False)
         shown = b""
         while select.select([main_fd], [], [], 0.5)[0]:
             chunk = os.read(main_fd, 65536)
@@ -109,14 +125,45 @@ def test_eval_draws_progress_on_a_terminal_stderr(input_file: Path, tmp_path: Pa
     finally:
         os.close(main_fd)
         os.close(terminal_fd)
-    assert done.returncode == 1
-    text = shown.decode()
+    return done.returncode, shown.decode()
+
+
+@pytest.mark.parametrize("engine", ["record", "columnar"])
+def test_eval_draws_progress_on_a_terminal_stderr(input_file: Path, tmp_path: Path,
+                                                  engine: str) -> None:
+    code, text = _on_a_terminal("eval", FUJIAN, input_file, "--as-of", AS_OF,
+                                "-o", tmp_path / "out.jsonl",
+                                "--rejects", tmp_path / "rejects.jsonl", "--engine", engine)
+    assert code == 1
     assert "\r605 records" in text and "100.0%" in text
     # the first pass over the ids draws a line of its own first, ended before the run's
     assert "\rids: 605 records" in text
     assert text.index("ids: 605 records") < text.index("\r605 records")
     assert text.rstrip().endswith("read 605, decided 603, rejected 2 (see "
                                   f"{tmp_path / 'rejects.jsonl'})")
+
+
+def test_a_parquet_run_counts_the_rows_of_the_file(
+        households: list[dict[str, Any]], tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from fangpin_rules import load_policy
+    from fangpin_rules.columnar import records_to_arrow
+
+    rows = records_to_arrow(load_policy(FUJIAN), households).to_pylist()
+    rows[7] = {**rows[7], "members": []}  # refused by the contract
+    rows.append(dict(rows[3]))  # an id given twice
+    path = tmp_path / "households.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=50)
+    # the rejects go to the terminal too, never onto the progress line
+    code, text = _on_a_terminal("eval", FUJIAN, path, "--as-of", AS_OF,
+                                "-o", tmp_path / "out.parquet")
+    assert code == 1
+    assert "\r601 records" in text and "100.0%" in text
+    shown_rejects = [line for line in text.split("\n") if '"reason"' in line]
+    assert len(shown_rejects) == 2 and not any("records" in line for line in shown_rejects)
+    assert text.rstrip().endswith("read 601, decided 599, rejected 2")
 
 
 def test_no_progress_line_when_the_decisions_go_to_the_terminal_too(

@@ -34,6 +34,7 @@ from fangpin_rules.cli.common import (
     worker_count,
 )
 from fangpin_rules.cli.outputs import Outputs, check_collisions
+from fangpin_rules.cli.progress import Progress, progress_for, rows_progress_for
 from fangpin_rules.columnar.ids import IdIndex, IdScreen, IndexedIds, jsonl_screen, parquet_screen
 from fangpin_rules.columnar.parquet import BATCH_ROWS, file_batches, flat_pool
 
@@ -114,7 +115,6 @@ def _jsonl(decider: Any, path: str, out: Any, rejects: Any, jobs: int = 1,
     `ColumnarChunkDecider` of its own and the results taken in input order, so the output
     is the one-process run's, byte for byte."""
     from fangpin_rules.cli.eval import write_results
-    from fangpin_rules.cli.progress import progress_for
     from fangpin_rules.columnar.engine import ColumnarChunkDecider
     from fangpin_rules.engine.parallel import decide_in_workers
     from fangpin_rules.engine.repeats import FileStamp, rereadable
@@ -169,7 +169,8 @@ def _parquet(policy: Any, path: str, out: Any, rejects: Any, as_of: Any,
         else:
             batches = stack.enter_context(Ahead(file_batches(parquet, PARQUET_BATCH_ROWS)))
             decided = _decided_here(policy, batches, as_of, cases, engine)
-        counts = _parquet_batches(policy, decided, out, rejects, cases, screen)
+        progress = rows_progress_for(sys.stderr, parquet.metadata.num_rows, out)
+        counts = _parquet_batches(policy, decided, out, rejects, cases, screen, progress)
     check_unchanged(screen, path)
     return counts
 
@@ -192,11 +193,12 @@ def _decided_here(policy: Any, batches: Iterator[Any], as_of: Any,
 
 def _parquet_batches(policy: Any, decided: Iterator[tuple[int, Any, Any]], out: Any,
                      rejects: Any, cases: dict[str, list[Any]] | None,
-                     screen: IdScreen | None = None) -> tuple[int, int, int, int]:
+                     screen: IdScreen | None = None, progress: Progress | None = None
+                     ) -> tuple[int, int, int, int]:
     """Each decided batch ((rows, decisions, rejects), in the file's order) written: one
     decision per household id across the file (holding the ids `screen` says may repeat, or
     all), the rejects with their row in it, the counts (read, decided, rejected, cases
-    used)."""
+    used); `progress`, the line counting the rows (cleared before rejects written to it)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -207,6 +209,12 @@ def _parquet_batches(policy: Any, decided: Iterator[tuple[int, Any, Any]], out: 
 
     pool = pa.default_memory_pool()
     read = written = rejected = used = 0
+
+    def reject(text: str) -> None:
+        if progress is not None and rejects is progress.out:
+            progress.clear()
+        rejects.write(text)
+
     base = getattr(policy, "base", policy)  # a region table decides with its policy's types
     # each id decided, with its row: one decision per household
     schema = output_schema(base)
@@ -221,8 +229,8 @@ def _parquet_batches(policy: Any, decided: Iterator[tuple[int, Any, Any]], out: 
             duplicate = first.is_not_null()
             if duplicate.any():  # one decision per household in a run, as the record engine
                 for i in duplicate.arg_true().to_list():
-                    rejects.write(dumps(repeated_id(read + rows[i], ids[i], "household_id",
-                                                    first[i], "row").to_json("row")) + "\n")
+                    reject(dumps(repeated_id(read + rows[i], ids[i], "household_id",
+                                             first[i], "row").to_json("row")) + "\n")
                 table = table.filter((~duplicate).to_arrow())
                 rejected += int(duplicate.sum())
             writer(table)
@@ -230,12 +238,16 @@ def _parquet_batches(policy: Any, decided: Iterator[tuple[int, Any, Any]], out: 
                 used += cases_used(cases, table.column("household_id").to_pylist())
             for rejection in batch_rejects.to_pylist():
                 rejection["row"] += read
-                rejects.write(dumps(rejection) + "\n")
+                reject(dumps(rejection) + "\n")
             read += batch_rows
+            if progress is not None:
+                progress.update(batch_rows)
             written += table.num_rows
             rejected += batch_rejects.num_rows
             del table, batch_rejects
             pool.release_unused()  # the batch's buffers go back to the system, not kept
+    if progress is not None:
+        progress.finish()
     return read, written, rejected, used
 
 

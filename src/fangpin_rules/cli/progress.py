@@ -77,15 +77,31 @@ def _clock(seconds: float) -> str:
     return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
+def _drawable(stderr: IO[str], out: IO[str] | None) -> bool:
+    """Whether stderr is a terminal and the output `out` is not one too: the decisions are the
+    progress there, and a redrawn line would run into them."""
+    try:
+        return stderr.isatty() and not (out is not None and out.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def rows_progress_for(stderr: IO[str], total_rows: int, out: IO[str] | None = None
+                      ) -> Progress | None:
+    """A progress line for a run of `total_rows` rows known before it starts (a Parquet
+    file's), its share the rows counted so far; None as `progress_for`."""
+    if not _drawable(stderr, out):
+        return None
+    progress = Progress(stderr, total_bytes=total_rows)
+    progress.position = lambda: progress.records  # the share counts rows, not bytes
+    return progress
+
+
 def progress_for(stderr: IO[str], source: IO[str],
                  out: IO[str] | None = None, label: str = "") -> Progress | None:
     """A progress line for reading `source`, or None when stderr is not a terminal, or when
-    the output `out` is a terminal too: the decisions are the progress there, and a redrawn
-    line would run into them."""
-    try:
-        if not stderr.isatty() or (out is not None and out.isatty()):
-            return None
-    except (AttributeError, ValueError):
+    the output `out` is a terminal too (`_drawable`)."""
+    if not _drawable(stderr, out):
         return None
     total: int | None = None
     position: Callable[[], int] | None = None
