@@ -66,3 +66,23 @@ def test_the_check_sees_an_undeclared_import() -> None:
     # the scan itself: the package's own imports are found (polars, in the columnar engine)
     assert "src/fangpin_rules/columnar/engine.py" in " ".join(imported_modules()["polars"])
     assert "numpy" not in PROVIDED_BY
+
+
+def test_every_extra_a_message_or_page_tells_to_install_is_declared() -> None:
+    # `pip install 'fangpin-rules[columnar]'` of an extra pyproject.toml lacks installs nothing
+    # more, with a warning only (the service once told users to install one that was not)
+    import re
+    import tomllib
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = set(project["optional-dependencies"])
+    named: dict[str, list[str]] = {}
+    paths = [*(ROOT / "src" / "fangpin_rules").rglob("*.py"), *(ROOT / "docs").glob("*.md"),
+             ROOT / "README.md"]
+    for path in paths:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for listed in re.findall(r"fangpin-rules\[([^\]]*)\]", line):
+                for extra in listed.split(","):
+                    named.setdefault(extra.strip(), []).append(
+                        f"{path.relative_to(ROOT)}:{number}")
+    assert "columnar" in named and "server" in named  # the scan sees the messages
+    assert not {extra: where for extra, where in named.items() if extra not in extras}

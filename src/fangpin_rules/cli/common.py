@@ -194,7 +194,7 @@ def check_unchanged(screen: Stamped | None, path: str) -> None:
 
 
 ARROW_NEEDED = ("the columnar engine and Parquet files need pyarrow and polars: "
-                "pip install 'fangpin-rules[arrow]'")
+                "pip install 'fangpin-rules[columnar]'")
 
 
 @contextmanager

@@ -22,7 +22,7 @@ does not take is validated by pydantic) and decided by the same compiled functio
   "Deadlines"), filled when the households' cases are given (`cases=`). The trace
   (explanations) is left out: ask the record API for it.
 
-pyarrow is an optional extra: `pip install 'fangpin-rules[arrow]'`.
+pyarrow is an optional extra: `pip install 'fangpin-rules[columnar]'`.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def _pyarrow() -> Any:
     try:
         import pyarrow
     except ImportError:  # pragma: no cover - exercised only without the extra
-        raise ImportError("Arrow batches need pyarrow: pip install 'fangpin-rules[arrow]'") \
+        raise ImportError("Arrow batches need pyarrow: pip install 'fangpin-rules[columnar]'") \
             from None
     return pyarrow
 
