@@ -18,7 +18,7 @@ from fangpin_rules.columnar import decide_batch, records_to_arrow
 from fangpin_rules.engine.serialize import dumps
 
 from service_support import AS_OF, HOUSEHOLDS, PROBLEM, Server, library, library_decision
-from support import policy_from_text
+from support import ROOT, policy_from_text
 
 pa = pytest.importorskip("pyarrow")
 
@@ -285,3 +285,81 @@ def test_a_date_a_routed_policy_cannot_answer_for_rejects_its_rows(server: Serve
     assert [r["reason"] for r in meta["fangpin.rejects"]] == \
         [r["reason"] for r in batch["rejects"]]
     assert meta["fangpin.engines"] == {"fujian-2021": "none"}
+
+
+CASES_AS_OF = "2025-06-30"  # the example cases' procedures are under way then
+
+
+def _example_cases() -> dict[str, list[dict[str, Any]]]:
+    by_household: dict[str, list[dict[str, Any]]] = {}
+    for line in (ROOT / "examples" / "cases.jsonl").read_text(encoding="utf-8").splitlines():
+        case = json.loads(line)
+        by_household.setdefault(case["household_id"], []).append(case)
+    return by_household
+
+
+def _with_cases(table: Any, cases: list[list[dict[str, Any]] | None]) -> Any:
+    return table.append_column("cases", pa.array(cases))
+
+
+def test_a_cases_column_gives_each_household_its_cases(server: Server) -> None:
+    """Each row's list of cases is its household's, as a JSON batch's `cases` (the case's
+    household_id may be left out: it is its row's; a date may be Arrow's own or text); the
+    decisions hold their deadlines, equal to the library's with the same cases."""
+    policy = library("fujian-2021")
+    households = HOUSEHOLDS
+    by_household = _example_cases()
+    per_row: list[list[dict[str, Any]] | None] = []
+    for index, household in enumerate(households):
+        own = [dict(case) for case in by_household.get(household["household_id"], [])]
+        for case in own[::2]:  # every other case without its household_id, its date typed
+            del case["household_id"]
+            case["received_on"] = date.fromisoformat(case["received_on"])
+        per_row.append(own if own or index % 2 else None)  # no cases: null or an empty list
+    table = records_to_arrow(policy, households)
+    answer, meta = _answer(_post(server, _stream(_with_cases(table, per_row)),
+                                 policy="fujian-2021", as_of=CASES_AS_OF))
+    assert meta["fangpin.counts"]["rejected"] == 0
+    expected = decide_batch(policy, table, CASES_AS_OF, engine="record", cases={
+        key: [dict(c) for c in cases] for key, cases in by_household.items()}).decisions
+    assert answer.column("deadlines").to_pylist() == expected.column("deadlines").to_pylist()
+    of_cases = {row["household_id"] for row in answer.to_pylist()
+                if any(entry["case_id"] for entry in row["deadlines"])}
+    assert of_cases == {h["household_id"] for h in households} & set(by_household)
+    # without the cases, the same rows hold none of them
+    bare, _ = _answer(_post(server, _stream(table), policy="fujian-2021", as_of=CASES_AS_OF))
+    assert bare.column("deadlines").to_pylist() != answer.column("deadlines").to_pylist()
+
+
+@pytest.mark.parametrize(("change", "field", "reason"), [
+    (lambda case: {**case, "received_on": "2021-13-01"}, "cases[{row}][0].received_on", None),
+    (lambda case: {**case, "household_id": "someone-else"}, "cases[{row}][0].household_id",
+     "another household's case"),
+    (lambda case: {k: v for k, v in case.items() if k != "source"}, "cases[{row}][0].source",
+     None),
+])
+def test_a_bad_case_refuses_the_request_naming_its_row_and_field(
+        server: Server, change: Any, field: str, reason: str | None) -> None:
+    policy = library("fujian-2021")
+    by_household = _example_cases()
+    row = next(i for i, h in enumerate(HOUSEHOLDS) if h["household_id"] in by_household)
+    per_row: list[list[dict[str, Any]] | None] = [None] * len(HOUSEHOLDS)
+    per_row[row] = [change(by_household[HOUSEHOLDS[row]["household_id"]][0])]
+    table = _with_cases(records_to_arrow(policy, HOUSEHOLDS), per_row)
+    response = _post(server, _stream(table), policy="fujian-2021", as_of=CASES_AS_OF)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert response.headers["content-type"] == PROBLEM
+    assert problem["type"].endswith("invalid-case")
+    assert problem["field"] == field.format(row=row)
+    assert problem["detail"].startswith(f"row {row}, case 1: ")
+    if reason is not None:
+        assert problem["reason"] == reason
+
+
+def test_a_cases_column_that_is_not_lists_of_cases_is_refused(server: Server) -> None:
+    table = records_to_arrow(library("fujian-2021"), HOUSEHOLDS)
+    table = table.append_column("cases", pa.array(["C-1"] * table.num_rows))
+    response = _post(server, _stream(table), policy="fujian-2021")
+    assert response.status_code == 422
+    assert (response.json()["field"], response.json()["reason"]) == ("cases", "a column of string")

@@ -9,8 +9,10 @@ the row) and the decision's columns (`output_schema`); its schema metadata holds
 masked) and the engine of each policy used (`fangpin.engines`). Rows are routed to policies as
 a JSON batch's are (`policy`, or each row's region_code); a policy the columnar engine cannot
 express decides its rows on the record engine, which gives the same decisions, and the
-metadata says so. pyarrow and polars are the `[columnar]` extra: without them this content
-type is refused (415), never half-served.
+metadata says so. A `cases` column (a list of case structs per row, the case record's fields)
+gives each household its cases, whose deadlines its decision then holds, as a JSON batch's
+`cases` do. pyarrow and polars are the `[columnar]` extra: without them this content type is
+refused (415), never half-served.
 """
 
 from __future__ import annotations
@@ -23,12 +25,20 @@ from typing import Any
 from fangpin_rules.engine import Policy
 from fangpin_rules.engine.policy import DateError
 from fangpin_rules.engine.regions import RegionalPolicy
-from fangpin_rules.service.deciding import NO_REGION_POLICY, Deadline, Outcome, named_policy
+from fangpin_rules.model import Case
+from fangpin_rules.service.deciding import (
+    NO_REGION_POLICY,
+    Deadline,
+    Outcome,
+    checked_case,
+    named_policy,
+)
 from fangpin_rules.service.decision_log import masked
 from fangpin_rules.service.problems import Problem
 from fangpin_rules.service.registry import Snapshot
 
 ARROW_STREAM_TYPE = "application/vnd.apache.arrow.stream"
+CASES_COLUMN = "cases"  # each row's cases, not a field of the household
 COLUMNAR_NEEDED = ("Arrow batches need pyarrow and polars on the server: pip install "
                    "'fangpin-rules[columnar]', or send JSON")
 
@@ -81,6 +91,7 @@ def decide_stream(snapshot: Snapshot, as_of: date, policy_id: str | None, table:
     if table.num_rows > max_batch:
         raise Problem("batch-too-large", f"the batch holds {table.num_rows} households; the "
                       f"limit is {max_batch}", limit=max_batch)
+    table, cases = _row_cases(table)
     rejects: list[dict[str, Any]] = []
     answer = ArrowAnswer(b"", {})
     groups = _groups(snapshot, as_of, policy_id, table, rejects)
@@ -91,7 +102,7 @@ def decide_stream(snapshot: Snapshot, as_of: date, policy_id: str | None, table:
     for policy, rows in groups:
         deadline.check()
         part = table.take(rows)
-        decided, part_rejects, engine = _decided(snapshot, policy, part, as_of)
+        decided, part_rejects, engine = _decided(snapshot, policy, part, as_of, cases)
         engines[policy.id] = engine
         gone = set()
         for rejection in part_rejects:
@@ -119,6 +130,39 @@ def decide_stream(snapshot: Snapshot, as_of: date, policy_id: str | None, table:
         "fangpin.counts": json.dumps(counts), "fangpin.rejects": json.dumps(
             rejects, ensure_ascii=False), "fangpin.engines": json.dumps(engines)}))
     return answer
+
+
+def _row_cases(table: Any) -> tuple[Any, dict[str, list[Case]] | None]:
+    """The table without its `cases` column, and the cases that column gives by household id
+    (None without one). Each case is checked as a JSON batch's (the request refused, naming
+    `cases[row][index]` and the field, for a bad one); a field null in the struct is one not
+    given, and a case's household_id, when given, must be its row's."""
+    import pyarrow as pa
+
+    if CASES_COLUMN not in table.column_names:
+        return table, None
+    kind = table.schema.field(CASES_COLUMN).type
+    if not ((pa.types.is_list(kind) or pa.types.is_large_list(kind))
+            and pa.types.is_struct(kind.value_type)):
+        raise Problem("invalid-request", "the `cases` column holds each household's cases: a "
+                      "list of structs with the case record's fields", field=CASES_COLUMN,
+                      reason=f"a column of {kind}")
+    ids = _ids(table)
+    by_household: dict[str, list[Case]] = {}
+    for row, items in enumerate(table.column(CASES_COLUMN).to_pylist()):
+        for index, item in enumerate(items or []):
+            path, label = f"cases[{row}][{index}]", f"row {row}, case {index + 1}"
+            given = {key: value for key, value in (item or {}).items() if value is not None}
+            if ids[row] is None:
+                raise Problem("invalid-case", f"{label}: the row has no household_id to give "
+                              "its cases to", field=f"{path}.household_id",
+                              reason="a case of a row without household_id")
+            if given.setdefault("household_id", ids[row]) != ids[row]:
+                raise Problem("invalid-case", f"{label}: its household_id is not its row's",
+                              field=f"{path}.household_id", reason="another household's case")
+            case = checked_case(given, path, label)
+            by_household.setdefault(case.household_id, []).append(case)
+    return table.drop_columns([CASES_COLUMN]), by_household
 
 
 def _groups(snapshot: Snapshot, as_of: date, policy_id: str | None, table: Any,
@@ -171,11 +215,13 @@ def _texts(table: Any, name: str) -> Any:
     return column.cast(pa.string()) if holds_texts(column.type) else None
 
 
-def _decided(snapshot: Snapshot, policy: Policy, part: Any, as_of: date
+def _decided(snapshot: Snapshot, policy: Policy, part: Any, as_of: date,
+             cases: dict[str, list[Case]] | None = None
              ) -> tuple[Any, list[dict[str, Any]], str]:
-    """(decisions, rejects with their row in `part`, the engine) of one policy's rows: in
-    columns, or on the record engine for a policy the columnar engine cannot express. A date
-    the policy cannot answer for rejects every row, naming as_of, as a JSON batch does."""
+    """(decisions, rejects with their row in `part`, the engine) of one policy's rows, with
+    their `cases` (by household id): in columns, or on the record engine for a policy the
+    columnar engine cannot express. A date the policy cannot answer for rejects every row,
+    naming as_of, as a JSON batch does."""
     from fangpin_rules.columnar import decide_batch, output_schema
     from fangpin_rules.columnar.engine import ColumnarUnsupported, columnar_plan
 
@@ -193,7 +239,7 @@ def _decided(snapshot: Snapshot, policy: Policy, part: Any, as_of: date
         engine = "columnar"
     except ColumnarUnsupported:
         engine = "record"
-    result = decide_batch(deciding, part, as_of, engine=engine)
+    result = decide_batch(deciding, part, as_of, engine=engine, cases=cases or None)
     return result.decisions, result.rejects.to_pylist(), engine
 
 

@@ -152,16 +152,23 @@ def _cases(items: Any) -> dict[str, list[Case]]:
                       reason=f"expected an array, got {_json_kind(items)}")
     by_household: dict[str, list[Case]] = {}
     for index, item in enumerate(items):
-        try:
-            case = validate(item, index + 1, model=Case, id_field="case_id")
-        except RecordError as exc:
-            rejection = exc.rejection
-            field = f"cases[{index}]" + (f".{rejection.field}" if rejection.field else "")
-            raise Problem("invalid-case", f"case {index + 1}: {rejection.reason}", field=field,
-                          reason=rejection.reason, case_id=rejection.household_id,
-                          **_listed(rejection, f"cases[{index}].")) from None
+        case = checked_case(item, f"cases[{index}]", f"case {index + 1}", index + 1)
         by_household.setdefault(case.household_id, []).append(case)
     return by_household
+
+
+def checked_case(item: Any, path: str, label: str, line: int | None = None) -> Case:
+    """One case record of a request, or the invalid-case Problem naming it (`label`, as the
+    message says it) and each bad field (`path`, where the request holds it), the whole request
+    refused: a case changes deadlines, so a batch is not decided without one it was given."""
+    try:
+        return validate(item, line, model=Case, id_field="case_id")  # type: ignore[no-any-return]
+    except RecordError as exc:
+        rejection = exc.rejection
+        field = path + (f".{rejection.field}" if rejection.field else "")
+        raise Problem("invalid-case", f"{label}: {rejection.reason}", field=field,
+                      reason=rejection.reason, case_id=rejection.household_id,
+                      **_listed(rejection, f"{path}.")) from None
 
 
 def _json_kind(value: Any) -> str:
