@@ -190,7 +190,8 @@ def test_a_full_disk_ends_with_exit_3_and_leaves_the_other_output_as_it_was(
     done = _cli("eval", str(FUJIAN), str(records), "--as-of", AS_OF, option, "/dev/full",
                 other, str(files[other]))
     assert done.returncode == 3, done.stderr
-    assert "No space left on device" in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.count("No space left on device") == 1, done.stderr
+    assert "Traceback" not in done.stderr
     assert _digest(files[other]) == before
     assert _parts(tmp_path) == []
 
@@ -203,7 +204,10 @@ def test_stdout_on_a_full_disk_is_exit_3(tmp_path: Path) -> None:
                                str(FUJIAN), str(records), "--as-of", AS_OF], stdout=full,
                               stderr=subprocess.PIPE, text=True, timeout=TIMEOUT, env=_env())
     assert done.returncode == 3, done.stderr
-    assert "cannot write stdout" in done.stderr and "Traceback" not in done.stderr
+    # said once: the bytes still buffered are not written again on the way out, where they
+    # failed a second time (and, at Python 3.13's exit, printed a traceback)
+    assert done.stderr.count("cannot write stdout") == 1, done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
 
 
 def test_diff_report_on_a_full_disk_is_exit_3() -> None:

@@ -40,11 +40,14 @@ class OutputRefused(Exception):
 class _GuardedRaw(io.FileIO):
     """The raw file under an output's buffers: every write, text or bytes, ends here, so one
     place turns an OSError into `OutputFailed` naming the file (never a traceback).
-    On a pipe the reader closed, the rest is dropped instead (`discard_broken_pipe`)."""
+    On a pipe the reader closed, the rest is dropped instead (`discard_broken_pipe`). Once a
+    write has failed, the rest is dropped too: the failure ends the run and is reported once,
+    and the bytes still buffered must not fail again when the stream is flushed on the way
+    out, or at the interpreter's exit (Python 3.13 prints that as a traceback)."""
 
     label: str = ""
     discard_broken_pipe = False
-    broken = False
+    broken = False  # the reader closed it, or a write failed: nothing more is written
 
     def write(self, data: ReadableBuffer, /) -> int:
         if self.broken:
@@ -52,11 +55,12 @@ class _GuardedRaw(io.FileIO):
         try:
             written = super().write(data)
         except BrokenPipeError:
+            self.broken = True
             if not self.discard_broken_pipe:
                 raise OutputFailed(f"cannot write {self.label}: the reader closed it") from None
-            self.broken = True
             return memoryview(data).nbytes
         except OSError as exc:
+            self.broken = True
             raise OutputFailed(f"cannot write {self.label}: {exc.strerror or exc}") from None
         return memoryview(data).nbytes if written is None else written
 
