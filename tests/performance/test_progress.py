@@ -86,6 +86,17 @@ def test_clear_wipes_the_line_before_other_output() -> None:
     assert out.getvalue().endswith("\r\x1b[K")
 
 
+def test_the_line_is_wiped_only_before_text_to_its_own_terminal() -> None:
+    out = io.StringIO()
+    progress = Progress(out, clock=FakeClock(), interval=0)
+    progress.update(1)
+    drawn = out.getvalue()
+    progress.clear_for(io.StringIO())  # a rejects file: the line stays
+    assert out.getvalue() == drawn and progress.shown
+    progress.clear_for(out)
+    assert out.getvalue() == drawn + "\r\x1b[K" and not progress.shown
+
+
 def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_text("{}\n", encoding="utf-8")

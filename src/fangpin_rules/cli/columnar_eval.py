@@ -211,8 +211,8 @@ def _parquet_batches(policy: Any, decided: Iterator[tuple[int, Any, Any]], out: 
     read = written = rejected = used = 0
 
     def reject(text: str) -> None:
-        if progress is not None and rejects is progress.out:
-            progress.clear()
+        if progress is not None:
+            progress.clear_for(rejects)
         rejects.write(text)
 
     base = getattr(policy, "base", policy)  # a region table decides with its policy's types

@@ -316,7 +316,6 @@ def write_results(results: Iterator[Any], out: TextSink, binary_out: IO[bytes] |
     progress line (when drawn) counting them and cleared before rejects written to it; the
     record and the columnar engines' runs of JSON lines both write through it."""
     read = decided = rejected = used = 0
-    rejects_on_terminal = progress is not None and rejects is progress.out
     for result in results:
         if binary_out is None:
             out.write(result.decisions.decode("utf-8"))
@@ -324,8 +323,8 @@ def write_results(results: Iterator[Any], out: TextSink, binary_out: IO[bytes] |
             out.flush()  # what was written as text goes first
             binary_out.write(result.decisions)
         if result.rejects:
-            if rejects_on_terminal and progress is not None:
-                progress.clear()
+            if progress is not None:
+                progress.clear_for(rejects)
             rejects.write(result.rejects)
         read += result.read
         decided += result.decided

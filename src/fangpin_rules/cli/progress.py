@@ -12,15 +12,19 @@ from typing import IO
 
 
 class Progress:
-    """Redraws one terminal line at most every `interval` seconds."""
+    """Redraws one terminal line at most every `interval` seconds. Its share done is the
+    records counted out of `total_records` when the run's size is known in records (a Parquet
+    file's rows), else the bytes read (`position()`) out of `total_bytes`."""
 
     def __init__(self, out: IO[str], *, total_bytes: int | None = None,
                  position: Callable[[], int] | None = None, interval: float = 0.25,
-                 clock: Callable[[], float] = time.monotonic, label: str = "") -> None:
+                 clock: Callable[[], float] = time.monotonic, label: str = "",
+                 total_records: int | None = None) -> None:
         self.out = out
         self.label = label  # what the line counts, before its figures (a first pass's name)
         self.total_bytes = total_bytes
         self.position = position
+        self.total_records = total_records
         self.interval = interval
         self.clock = clock
         self.started = clock()
@@ -57,6 +61,11 @@ class Progress:
             self.out.write("\r\x1b[K")
             self.shown = False
 
+    def clear_for(self, stream: object) -> None:
+        """Wipe the line when `stream`, about to be written, is the line's own terminal."""
+        if stream is self.out:
+            self.clear()
+
     def finish(self) -> None:
         if self.shown or self.records:
             self.draw()
@@ -64,6 +73,8 @@ class Progress:
             self.out.flush()
 
     def _fraction(self) -> float | None:
+        if self.total_records:
+            return min(1.0, self.records / self.total_records)
         if not self.total_bytes or self.position is None:
             return None
         try:
@@ -90,11 +101,7 @@ def rows_progress_for(stderr: IO[str], total_rows: int, out: IO[str] | None = No
                       ) -> Progress | None:
     """A progress line for a run of `total_rows` rows known before it starts (a Parquet
     file's), its share the rows counted so far; None as `progress_for`."""
-    if not _drawable(stderr, out):
-        return None
-    progress = Progress(stderr, total_bytes=total_rows)
-    progress.position = lambda: progress.records  # the share counts rows, not bytes
-    return progress
+    return Progress(stderr, total_records=total_rows) if _drawable(stderr, out) else None
 
 
 def progress_for(stderr: IO[str], source: IO[str],

@@ -162,13 +162,14 @@ def checked_case(item: Any, path: str, label: str, line: int | None = None) -> C
     message says it) and each bad field (`path`, where the request holds it), the whole request
     refused: a case changes deadlines, so a batch is not decided without one it was given."""
     try:
-        return validate(item, line, model=Case, id_field="case_id")  # type: ignore[no-any-return]
+        case: Case = validate(item, line, model=Case, id_field="case_id")
     except RecordError as exc:
         rejection = exc.rejection
         field = path + (f".{rejection.field}" if rejection.field else "")
         raise Problem("invalid-case", f"{label}: {rejection.reason}", field=field,
                       reason=rejection.reason, case_id=rejection.household_id,
                       **_listed(rejection, f"{path}.")) from None
+    return case
 
 
 def _json_kind(value: Any) -> str:

@@ -32,9 +32,9 @@ def contract_schemas() -> dict[str, Any]:
 
 # an Arrow IPC stream is binary: its columns are `input_schema(policy)`'s (docs/columnar.md)
 _ARROW_BODY: dict[str, Any] = {"type": "string", "format": "binary"}
-ARROW_REQUEST = ("one Arrow IPC stream of households (`GET /v1/schema/household`'s fields as "
-                 "columns; as_of and policy in the query); a `cases` column, a list of case "
-                 "structs per row, gives each household its cases (docs/service.md)")
+_ARROW_REQUEST = ("one Arrow IPC stream of households (`GET /v1/schema/household`'s fields "
+                  "as columns; as_of and policy in the query); a `cases` column, a list of "
+                  "case structs per row, gives each household its cases (docs/service.md)")
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -125,7 +125,7 @@ def document(app: FastAPI) -> dict[str, Any]:
                                                       _ref("BatchRequest")]}},
             "application/x-ndjson": {"schema": _ref("Household")},
             "application/vnd.apache.arrow.stream": {"schema": {
-                **_ARROW_BODY, "description": ARROW_REQUEST}}}},
+                **_ARROW_BODY, "description": _ARROW_REQUEST}}}},
         "responses": {"200": {"description": "the decision(s)", "content": {
             "application/json": {"schema": {"oneOf": [_ref("DecideResponse"),
                                                       _ref("BatchResponse")]}},
